@@ -1,0 +1,170 @@
+//! The facts the departments send, as the hub stores them and the counters replicate them.
+//!
+//! Every entity is keyed by a string the hub derives from the record (see `key()`), so the
+//! change log, the snapshot and the replica speak of rows the same way. Areas are integer
+//! hundredths of a square metre, money is integer fen, dates are civil dates in
+//! Asia/Shanghai, instants are UTC.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::money::Fen;
+
+/// Area in hundredths of a square metre (`12345` = 123.45 m²).
+pub type AreaCm2 = i64;
+
+/// The kinds of row the change log carries; the names are the wire names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Project,
+    PlanningApproval,
+    FeeAssessment,
+    Payment,
+    TaxClearance,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 5] = [
+        EntityKind::Project,
+        EntityKind::PlanningApproval,
+        EntityKind::FeeAssessment,
+        EntityKind::Payment,
+        EntityKind::TaxClearance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Project => "project",
+            EntityKind::PlanningApproval => "planning_approval",
+            EntityKind::FeeAssessment => "fee_assessment",
+            EntityKind::Payment => "payment",
+            EntityKind::TaxClearance => "tax_clearance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The two fees the window collects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeKind {
+    /// 城市基础设施配套费
+    Infra,
+    /// 防空地下室易地建设费 (人防费)
+    CivilDefence,
+}
+
+impl FeeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeKind::Infra => "infra",
+            FeeKind::CivilDefence => "civil_defence",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            FeeKind::Infra => "城市基础设施配套费",
+            FeeKind::CivilDefence => "防空地下室易地建设费",
+        }
+    }
+}
+
+/// 项目: the construction project and its 建设单位.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    pub project_code: String,
+    pub name: String,
+    pub builder: String,
+    pub uscc: String,
+    /// GB/T 2260 code of the Nanjing district, e.g. `320105`.
+    pub district_code: String,
+    /// Contact mobile of the builder's agent; personal data, masked for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+}
+
+/// 规划审批: the approved areas by use, from which the infrastructure fee is assessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanningApproval {
+    pub planning_permit_no: String,
+    pub project_code: String,
+    #[serde(with = "crate::serde_date")]
+    pub approved_on: Date,
+    pub residential_area: AreaCm2,
+    pub non_residential_area: AreaCm2,
+    /// Basement area that should have been built for civil defence; > 0 means the project
+    /// owes the civil-defence fee instead.
+    pub civil_defence_area: AreaCm2,
+}
+
+/// 减免: an exemption or reduction with its legal basis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exemption {
+    pub amount_fen: Fen,
+    pub basis: String,
+}
+
+/// 核定: one fee assessed for one project. Key: `{project_code}/{fee_kind}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeAssessment {
+    pub project_code: String,
+    pub fee_kind: FeeKind,
+    /// Assessed amount before any exemption.
+    pub amount_fen: Fen,
+    /// Standard and document the amount rests on (tariff 文号, 人防征收联系单 number).
+    pub basis: String,
+    #[serde(with = "crate::serde_date")]
+    pub assessed_on: Date,
+    #[serde(with = "crate::serde_date")]
+    pub due_on: Date,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<Exemption>,
+}
+
+impl FeeAssessment {
+    pub fn key_for(project_code: &str, fee_kind: FeeKind) -> String {
+        format!("{project_code}/{}", fee_kind.as_str())
+    }
+
+    /// What the builder must pay: assessed minus exemption, never below zero.
+    pub fn net_fen(&self) -> Fen {
+        let exempt = self.exemption.as_ref().map_or(0, |e| e.amount_fen);
+        (self.amount_fen - exempt).max(0)
+    }
+}
+
+/// 到账: money received for one fee. Key: `payment_id` (the payment platform's id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    pub payment_id: String,
+    pub project_code: String,
+    pub fee_kind: FeeKind,
+    pub amount_fen: Fen,
+    /// Bank or platform the money came through, e.g. `非税支付平台`, `建设银行`.
+    pub channel: String,
+    /// The payer's reference on the bank slip.
+    pub reference: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+/// 完税反馈单 from the district tax office. Key: `clearance_no`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxClearance {
+    pub clearance_no: String,
+    pub project_code: String,
+    pub tax_office: String,
+    #[serde(with = "crate::serde_date")]
+    pub issued_on: Date,
+}

@@ -1,0 +1,13 @@
+//! yizhan-core: the domain of the one-stop construction-fee window, pure — no IO, no
+//! async, no SQL. Everything here is shared by the hub and the counter app.
+
+pub mod clock;
+pub mod code;
+pub mod district;
+pub mod entity;
+pub mod mask;
+pub mod money;
+pub mod serde_date;
+pub mod status;
+pub mod tariff;
+pub mod uscc;

@@ -1,0 +1,1 @@
+//! yizhan-hub: the data centre.

@@ -1,0 +1,165 @@
+//! The wire protocol between the data centre (hub) and its clients: counters, department
+//! connectors and the simulator. Both sides compile these types, so a change here is a
+//! change of the contract (documented in docs/api.md).
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use yizhan_core::entity::{AreaCm2, EntityKind, Exemption};
+use yizhan_core::money::Fen;
+
+/// One committed change from the hub's append-only change log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Strictly increasing across the hub's whole log.
+    pub seq: u64,
+    pub entity: EntityKind,
+    pub key: String,
+    /// The project the row belongs to, so a counter can index and scope without parsing.
+    pub project_code: String,
+    /// Per-row version, starting at 1 and bumped by every upsert of that row.
+    pub version: u64,
+    pub op: Op,
+    /// The entity as JSON (`yizhan_core::entity::*`); `None` for a delete.
+    pub payload: Option<serde_json::Value>,
+    /// Which connector or client produced it, e.g. `ingest:payments`.
+    pub origin: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub committed_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Upsert,
+    Delete,
+}
+
+/// Answer of `GET /v1/changes?after=&limit=&wait=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeBatch {
+    /// The `after` the client asked for.
+    pub after: u64,
+    /// The highest seq this batch covers; the client's next `after`. Equal to `after` when
+    /// the wait passed with nothing new.
+    pub upto: u64,
+    /// The hub's newest seq at the time of the answer, for lag.
+    pub head: u64,
+    pub changes: Vec<Change>,
+}
+
+/// First line of the `GET /v1/snapshot` stream (NDJSON, gzip): the state as of `as_of`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotHeader {
+    pub as_of: u64,
+    /// Number of `SnapshotRow` lines that follow.
+    pub rows: u64,
+}
+
+/// Every following line of the snapshot stream: one current row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRow {
+    pub entity: EntityKind,
+    pub key: String,
+    pub project_code: String,
+    pub version: u64,
+    /// The seq of the change that last wrote the row.
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub committed_at: OffsetDateTime,
+    pub payload: serde_json::Value,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub head: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub now: OffsetDateTime,
+    pub version: String,
+}
+
+/// `POST /v1/ingest/planning`: a planning approval with its project. The hub upserts the
+/// project and the approval and assesses the infrastructure fee from the tariff.
+/// Source record id: `planning_permit_no`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanningRecord {
+    pub planning_permit_no: String,
+    pub project_code: String,
+    pub name: String,
+    pub builder: String,
+    pub uscc: String,
+    pub district_code: String,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(with = "yizhan_core::serde_date")]
+    pub approved_on: Date,
+    pub residential_area: AreaCm2,
+    pub non_residential_area: AreaCm2,
+    pub civil_defence_area: AreaCm2,
+    /// 减免 of the infrastructure fee, e.g. community elderly-care projects.
+    #[serde(default)]
+    pub infra_exemption: Option<Exemption>,
+}
+
+/// `POST /v1/ingest/civil-defence`: a 人防征收联系单. Source record id: `notice_no`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CivilDefenceNotice {
+    pub notice_no: String,
+    pub project_code: String,
+    pub civil_defence_area: AreaCm2,
+    pub amount_fen: Fen,
+    #[serde(with = "yizhan_core::serde_date")]
+    pub issued_on: Date,
+    #[serde(with = "yizhan_core::serde_date")]
+    pub due_on: Date,
+}
+
+/// `POST /v1/ingest/tax`: a 完税反馈单. Source record id: `clearance_no`.
+pub type TaxClearanceRecord = yizhan_core::entity::TaxClearance;
+
+/// `POST /v1/ingest/payments`: a 到账 notice. Source record id: `payment_id`.
+pub type PaymentRecord = yizhan_core::entity::Payment;
+
+/// Body of every ingest endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestBatch<T> {
+    pub records: Vec<T>,
+}
+
+/// Answer of a successful ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    pub received: usize,
+    /// Records that changed state (and appended to the change log).
+    pub changed: usize,
+    /// Records identical to what the hub already holds: nothing appended.
+    pub unchanged: usize,
+    pub head: u64,
+}
+
+/// Every 4xx/5xx body from the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine code, e.g. `invalid_record`, `body_too_large`, `malformed_json`.
+    pub code: String,
+    /// What happened and what to do, in Chinese.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One problem with one field of one record in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// Index of the record in `records`.
+    pub record: usize,
+    /// The record's source id when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    pub field: String,
+    pub problem: String,
+}
