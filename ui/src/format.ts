@@ -1,0 +1,90 @@
+// Display formatting. Money and areas arrive as integers (fen, hundredths of m²) and are
+// formatted by string manipulation so that no value ever passes through a binary fraction.
+
+export type Locale = 'zh-CN' | 'en'
+
+const TIME_ZONE = 'Asia/Shanghai'
+
+function assertSafeInteger(value: number, what: string): void {
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`${what} must be a safe integer, got ${value}`)
+  }
+}
+
+function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/** Integer hundredths as `1,234.56` (the sign goes in front, handled by callers). */
+function hundredths(value: number): string {
+  const digits = String(Math.abs(value)).padStart(3, '0')
+  return `${groupThousands(digits.slice(0, -2))}.${digits.slice(-2)}`
+}
+
+/** 123456789 → `¥1,234,567.89`; -5 → `-¥0.05`. */
+export function formatFen(fen: number): string {
+  assertSafeInteger(fen, 'fen')
+  return `${fen < 0 ? '-' : ''}¥${hundredths(fen)}`
+}
+
+/** Hundredths of m²: 1234567 → `12,345.67 m²`. */
+export function formatArea(hundredthsOfM2: number): string {
+  assertSafeInteger(hundredthsOfM2, 'area')
+  return `${hundredthsOfM2 < 0 ? '-' : ''}${hundredths(hundredthsOfM2)} m²`
+}
+
+export function formatCount(n: number): string {
+  return groupThousands(String(n))
+}
+
+function civilDate(year: string, month: string, day: string, locale: Locale): string {
+  return locale === 'zh-CN'
+    ? `${year}年${Number(month)}月${Number(day)}日`
+    : `${year}-${month}-${day}`
+}
+
+/**
+ * A calendar date from the backend (`YYYY-MM-DD`, already a civil date in China):
+ * formatted as written, never through Date, which would shift it by the viewer's zone.
+ */
+export function formatDate(isoDate: string, locale: Locale): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate)) return isoDate
+  return civilDate(isoDate.slice(0, 4), isoDate.slice(5, 7), isoDate.slice(8, 10), locale)
+}
+
+// Parts, not a locale pattern: ICU versions differ between WebView2 and WebKitGTK in
+// spacing and separators, and the counter should look the same on both.
+const shanghaiParts = new Intl.DateTimeFormat('en-US', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+})
+
+function partsInShanghai(instant: Date): Record<string, string> {
+  const parts: Record<string, string> = {}
+  for (const part of shanghaiParts.formatToParts(instant)) parts[part.type] = part.value
+  return parts
+}
+
+/** RFC 3339 instant (UTC) → `2026年11月24日 09:30:05` in Asia/Shanghai. */
+export function formatDateTime(rfc3339: string, locale: Locale): string {
+  const instant = new Date(rfc3339)
+  if (Number.isNaN(instant.getTime())) return rfc3339
+  const p = partsInShanghai(instant)
+  const date = civilDate(p.year ?? '', p.month ?? '', p.day ?? '', locale)
+  return `${date} ${p.hour}:${p.minute}:${p.second}`
+}
+
+/**
+ * Share of `part` in `whole` as a CSS percentage for progress bars: a picture, not a
+ * figure anyone reads, so float precision is irrelevant here. Clamped to 0–100.
+ */
+export function sharePercent(part: number, whole: number): number {
+  if (whole <= 0) return part > 0 ? 100 : 0
+  return Math.min(100, Math.max(0, (part / whole) * 100))
+}

@@ -1,0 +1,153 @@
+// The whole screen against a fake backend, through the selectors the WebDriver
+// end-to-end suite relies on.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { mount, type VueWrapper } from '@vue/test-utils'
+import { nextTick } from 'vue'
+import App from '../src/App.vue'
+import { createAppI18n } from '../src/i18n'
+import type { ProjectQuery, ProjectRow } from '../src/api'
+import { CODE, projectDetail, syncStatus } from './fixtures'
+import * as tauri from './fakeTauri'
+
+vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
+
+function row(n: number): ProjectRow {
+  return {
+    project_code: `2019-320105-47-01-${String(n).padStart(6, '0')}`,
+    name: `项目${n}`,
+    builder: '南京某建设有限公司',
+    uscc: '91350100M000100Y43',
+    district_code: '320105',
+    district_name: '建邺区',
+    status: n % 2 ? 'due' : 'cleared',
+    overdue: n % 3 === 0,
+    assessed_fen: 123_456_789,
+    paid_fen: 0,
+    outstanding_fen: 123_456_789,
+  }
+}
+
+const ROWS = Array.from({ length: 100_000 }, (_, i) => row(i))
+
+let wrapper: VueWrapper | null = null
+
+async function mountApp(): Promise<VueWrapper> {
+  wrapper = mount(App, { global: { plugins: [createAppI18n('zh-CN')] }, attachTo: document.body })
+  await tauri.settle()
+  await nextTick()
+  return wrapper
+}
+
+async function press(target: Element, key: string): Promise<void> {
+  target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }))
+  await tauri.settle()
+  await nextTick()
+}
+
+async function type(app: VueWrapper, text: string): Promise<void> {
+  await app.get('[data-testid=search]').setValue(text)
+}
+
+describe('App', () => {
+  beforeEach(() => {
+    tauri.reset()
+    localStorage.clear()
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(560)
+    tauri.handle('districts', () => [{ code: '320105', name: '建邺区' }])
+    tauri.handle('sync_status', () => syncStatus())
+    tauri.handle('get_project', (args) => projectDetail(args?.projectCode as string))
+    tauri.handle('list_projects', (args) => {
+      const q = args?.query as ProjectQuery
+      const all = ROWS.length
+      return {
+        total: all,
+        counts: { awaiting_assessment: 0, due: all / 2, partly_paid: 0, awaiting_tax_clearance: 0, cleared: all / 2, overdue: 0, all },
+        rows: ROWS.slice(q.offset, q.offset + q.limit),
+      }
+    })
+  })
+
+  afterEach(() => {
+    wrapper?.unmount()
+    wrapper = null
+    document.body.innerHTML = ''
+  })
+
+  it('lists a window of rows with the total and the sync state', async () => {
+    const app = await mountApp()
+    const rows = app.findAll('[data-testid=project-row]')
+    expect(rows.length).toBeGreaterThan(5)
+    expect(rows.length).toBeLessThan(40)
+    expect(rows[0]?.attributes('data-code')).toBe('2019-320105-47-01-000000')
+    expect(rows[0]?.text()).toContain('¥1,234,567.89')
+    expect(app.get('[data-testid=list-total]').text()).toBe('100000')
+    expect(app.get('[data-testid=sync-state]').attributes('data-state')).toBe('online')
+    expect(app.find('[data-testid=offline-banner]').exists()).toBe(false)
+  })
+
+  it('opens a scanned project code on Enter and returns to the list on Esc', async () => {
+    const app = await mountApp()
+    const search = app.get('[data-testid=search]').element
+    await type(app, CODE)
+    await press(search, 'Enter')
+
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
+    const detail = app.get('[data-testid=detail]')
+    expect(detail.attributes('data-code')).toBe(CODE)
+    const infra = detail.get('[data-testid=fee-row][data-kind=infra]')
+    expect(infra.get('[data-testid=fee-paid]').attributes('data-fen')).toBe('4000000')
+    expect(infra.get('[data-testid=fee-outstanding]').attributes('data-fen')).toBe('6000000')
+    expect(detail.find('[data-testid=fee-row][data-kind=civil_defence]').exists()).toBe(true)
+    expect(detail.get('[data-testid=payment-row]').attributes('data-payment-id')).toBe('PAY-0001')
+    expect(detail.text()).toContain('12,345.67 m²')
+    expect(detail.text()).toContain('2026年3月15日 10:03:04')
+
+    await press(search, 'Escape')
+    expect(app.find('[data-testid=detail]').exists()).toBe(false)
+  })
+
+  it('moves the selection with the arrow keys and opens it with Enter', async () => {
+    const app = await mountApp()
+    await press(document.body, 'ArrowDown')
+    await press(document.body, 'ArrowDown')
+    expect(app.get('[aria-selected=true]').attributes('data-code')).toBe('2019-320105-47-01-000002')
+    await press(document.body, 'Enter')
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: '2019-320105-47-01-000002' }])
+  })
+
+  it('updates the open project when the replica changes under it', async () => {
+    const app = await mountApp()
+    await type(app, CODE)
+    await press(app.get('[data-testid=search]').element, 'Enter')
+
+    tauri.handle('get_project', () => projectDetail(CODE, 100_000_00))
+    tauri.emit('replica-changed', { cursor: 99, project_codes: [CODE] })
+    await tauri.settle()
+    await nextTick()
+
+    const infra = app.get('[data-testid=fee-row][data-kind=infra]')
+    expect(infra.get('[data-testid=fee-paid]').attributes('data-fen')).toBe('10000000')
+    expect(infra.get('[data-testid=fee-outstanding]').attributes('data-fen')).toBe('0')
+  })
+
+  it('shows the offline banner only while offline', async () => {
+    const app = await mountApp()
+    tauri.emit('sync-status', syncStatus({ state: 'offline' }))
+    await nextTick()
+    expect(app.get('[data-testid=sync-state]').attributes('data-state')).toBe('offline')
+    expect(app.get('[data-testid=offline-banner]').text()).toBe('✕ 离线：显示本机副本数据（最后同步 2026年11月24日 09:30:05）')
+
+    tauri.emit('sync-status', syncStatus({ state: 'syncing' }))
+    await nextTick()
+    expect(app.find('[data-testid=offline-banner]').exists()).toBe(false)
+  })
+
+  it('switches to English and remembers it', async () => {
+    const app = await mountApp()
+    await app.get('[data-testid=lang-toggle]').trigger('click')
+    expect(app.get('[data-testid=sync-state]').text()).toContain('Online')
+    expect(localStorage.getItem('yizhan.locale')).toBe('en')
+    expect(document.documentElement.lang).toBe('en')
+  })
+})

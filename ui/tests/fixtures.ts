@@ -1,0 +1,86 @@
+import type { ProjectDetail, SyncStatus } from '../src/api'
+
+export const CODE = '2019-320105-47-01-123456'
+
+export function projectDetail(code = CODE, paidFen = 40_000_00): ProjectDetail {
+  return {
+    project: {
+      project_code: code,
+      name: '河西南部安置房项目',
+      builder: '南京河西建设发展有限公司',
+      uscc: '91350100M000100Y43',
+      district_code: '320105',
+      district_name: '建邺区',
+      contact_phone_masked: '138****1234',
+    },
+    status: 'partly_paid',
+    overdue: true,
+    approvals: [
+      {
+        planning_permit_no: '建字第320105202600012号',
+        approved_on: '2026-03-02',
+        residential_area: 1_234_567,
+        non_residential_area: 50_000,
+        civil_defence_area: 12_345,
+      },
+    ],
+    fees: [
+      {
+        fee_kind: 'infra',
+        assessed_fen: 100_000_00,
+        exemption_fen: 0,
+        exemption_basis: null,
+        net_fen: 100_000_00,
+        paid_fen: paidFen,
+        outstanding_fen: 100_000_00 - paidFen,
+        assessed_on: '2026-03-10',
+        due_on: '2026-04-09',
+        basis: '宁价费〔2019〕第12号（演示费率）',
+        overdue: true,
+      },
+      {
+        fee_kind: 'civil_defence',
+        assessed_fen: 20_000_00,
+        exemption_fen: 20_000_00,
+        exemption_basis: '2019年第76号公告',
+        net_fen: 0,
+        paid_fen: 0,
+        outstanding_fen: 0,
+        assessed_on: '2026-03-11',
+        due_on: '2026-04-10',
+        basis: '人防征收联系单 RF-2026-0031',
+        overdue: false,
+      },
+    ],
+    payments: [
+      {
+        payment_id: 'PAY-0001',
+        fee_kind: 'infra',
+        amount_fen: paidFen,
+        channel: '非税支付平台',
+        reference: 'FS20260315000123',
+        received_at: '2026-03-15T02:03:04Z',
+      },
+    ],
+    tax_clearance: null,
+    timeline: [
+      { seq: 10, committed_at: '2026-03-10T01:00:00Z', entity: 'fee_assessment', key: `${code}/infra`, op: 'upsert' },
+      { seq: 12, committed_at: '2026-03-15T02:03:05Z', entity: 'payment', key: 'PAY-0001', op: 'upsert' },
+    ],
+  }
+}
+
+export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
+  return {
+    state: 'online',
+    hub_url: 'https://hub.example.invalid',
+    cursor: 1200,
+    hub_head: 1205,
+    lag_changes: 5,
+    lag_seconds: 2,
+    last_success: '2026-11-24T01:30:05Z',
+    last_error: null,
+    bootstrap: null,
+    ...overrides,
+  }
+}
