@@ -12,3 +12,25 @@ pub const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 pub fn shanghai_date(now: OffsetDateTime) -> Date {
     now.to_offset(SHANGHAI).date()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn the_shanghai_day_starts_at_16_00_utc() {
+        assert_eq!(
+            shanghai_date(datetime!(2026-03-31 15:59:59 UTC)),
+            date!(2026 - 03 - 31)
+        );
+        assert_eq!(
+            shanghai_date(datetime!(2026-03-31 16:00:00 UTC)),
+            date!(2026 - 04 - 01)
+        );
+        assert_eq!(
+            shanghai_date(datetime!(2026-04-01 00:30 +08:00)),
+            date!(2026 - 04 - 01)
+        );
+    }
+}

@@ -15,7 +15,10 @@ pub const NANJING_DISTRICTS: [(&str, &str); 11] = [
 ];
 
 pub fn district_name(code: &str) -> Option<&'static str> {
-    NANJING_DISTRICTS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+    NANJING_DISTRICTS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| *n)
 }
 
 #[cfg(test)]

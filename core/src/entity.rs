@@ -168,3 +168,66 @@ pub struct TaxClearance {
     #[serde(with = "crate::serde_date")]
     pub issued_on: Date,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn assessment(amount_fen: Fen, exempt: Option<Fen>) -> FeeAssessment {
+        FeeAssessment {
+            project_code: "2019-320105-47-01-123456".into(),
+            fee_kind: FeeKind::Infra,
+            amount_fen,
+            basis: "演示〔2024〕1号（演示费率）".into(),
+            assessed_on: date!(2026 - 03 - 01),
+            due_on: date!(2026 - 03 - 31),
+            exemption: exempt.map(|amount_fen| Exemption {
+                amount_fen,
+                basis: "2019年第76号公告".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn net_is_assessed_minus_exemption_never_below_zero() {
+        assert_eq!(assessment(100_000, None).net_fen(), 100_000);
+        assert_eq!(assessment(100_000, Some(40_000)).net_fen(), 60_000);
+        assert_eq!(assessment(100_000, Some(100_000)).net_fen(), 0);
+        assert_eq!(assessment(100_000, Some(150_000)).net_fen(), 0);
+    }
+
+    #[test]
+    fn entity_kinds_parse_their_own_wire_names_only() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        assert_eq!(EntityKind::parse("Project"), None);
+        assert_eq!(EntityKind::parse("fee"), None);
+    }
+
+    #[test]
+    fn assessment_keys_and_wire_form() {
+        assert_eq!(
+            FeeAssessment::key_for("2019-320105-47-01-123456", FeeKind::CivilDefence),
+            "2019-320105-47-01-123456/civil_defence"
+        );
+        let json = serde_json::to_value(assessment(100_000, None)).unwrap();
+        assert_eq!(json["fee_kind"], "infra");
+        assert_eq!(json["due_on"], "2026-03-31");
+        assert!(json.get("exemption").is_none());
+        let back: FeeAssessment = serde_json::from_value(json).unwrap();
+        assert_eq!(back, assessment(100_000, None));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let json = r#"{"clearance_no":"WS-1","project_code":"P","tax_office":"T","issued_on":"2026-03-20","extra":1}"#;
+        let err = serde_json::from_str::<TaxClearance>(json).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+    }
+}
