@@ -1,1 +1,42 @@
-//! yizhan-hub: the data centre.
+//! yizhan-hub: the data centre. Department records come in through the ingest endpoints,
+//! are validated and written to the current state and the append-only change log in one
+//! transaction; counters replicate that state through the snapshot and the change feed.
+
+pub mod config;
+pub mod demo;
+mod error;
+mod hub;
+pub mod ingest;
+mod routes;
+pub mod simulate;
+pub mod store;
+mod validate;
+
+use std::future::Future;
+
+pub use config::HubConfig;
+pub use error::HubError;
+pub use hub::Hub;
+pub use routes::router;
+
+/// Serves the hub on `listener` until the task is dropped. Bind `127.0.0.1:0` and read
+/// `listener.local_addr()` to run one on a free port.
+pub async fn serve(listener: tokio::net::TcpListener, hub: Hub) -> std::io::Result<()> {
+    serve_until(listener, hub, std::future::pending()).await
+}
+
+/// Serves until `shutdown` completes, then ends pending long-polls and lets in-flight
+/// requests finish.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    hub: Hub,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let closing = hub.clone();
+    axum::serve(listener, router(hub))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.close();
+        })
+        .await
+}

@@ -2,3 +2,12 @@
 //! counter's local SQLite replica and the client that keeps it in step with the hub.
 
 pub mod protocol;
+
+#[cfg(feature = "replica")]
+pub mod cli;
+#[cfg(feature = "replica")]
+pub mod client;
+#[cfg(feature = "replica")]
+pub mod replica;
+#[cfg(feature = "replica")]
+pub mod status;

@@ -1,1 +1,8 @@
 //! Shared helpers for the cross-process suites in tests/tests.
+
+pub mod hub;
+mod process;
+pub mod replica;
+pub mod worker;
+
+pub use process::{ChildGuard, HubProcess, artifacts_dir, free_port, hub_process, target_bin, wait_until};

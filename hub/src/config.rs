@@ -1,0 +1,33 @@
+//! How one hub is set up: where its database is, which tariff assesses fees and the due
+//! date rule.
+
+use std::path::{Path, PathBuf};
+
+use yizhan_core::tariff::Tariff;
+
+/// Days from assessment to the due date when the operator sets none.
+pub const DEFAULT_DUE_DAYS: u32 = 30;
+/// Largest ingest body accepted; connectors split larger pushes into batches.
+pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub db: PathBuf,
+    pub tariff: Tariff,
+    /// The infrastructure fee is due this many days after the approval it is assessed on.
+    pub due_days: u32,
+}
+
+impl HubConfig {
+    /// The demo tariff and the default due rule.
+    pub fn new(db: impl Into<PathBuf>) -> HubConfig {
+        HubConfig { db: db.into(), tariff: Tariff::demo(), due_days: DEFAULT_DUE_DAYS }
+    }
+}
+
+pub fn load_tariff(path: &Path) -> anyhow::Result<Tariff> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("无法读取收费标准文件 {}：{e}", path.display()))?;
+    Tariff::from_toml(&text).map_err(|e| anyhow::anyhow!("{}：{e}", path.display()))
+}

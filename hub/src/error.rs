@@ -1,0 +1,101 @@
+//! Every failure the hub answers with, and its `ApiError` body: clients (connectors,
+//! counters) branch on `code`, people read `message`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use yizhan_sync::protocol::{ApiError, FieldError};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("请求体不是合法的 JSON：{0}")]
+    MalformedJson(String),
+    #[error("请求体结构不正确：{0}")]
+    InvalidBody(String),
+    #[error("{} 条记录未通过校验", count_records(.0))]
+    InvalidRecords(Vec<FieldError>),
+    #[error("请求体超过 {limit_mib} MiB 上限")]
+    BodyTooLarge { limit_mib: usize },
+    #[error("查询参数不正确：{0}")]
+    BadQuery(String),
+    #[error("客户端游标 {after} 超过数据中心最新序号 {head}")]
+    CursorAhead { after: u64, head: u64 },
+    #[error("数据中心没有项目 {0}")]
+    UnknownProject(String),
+    #[error("没有这个接口：{0}")]
+    NoSuchEndpoint(String),
+    #[error("该接口不支持 {0} 方法")]
+    MethodNotAllowed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn count_records(errors: &[FieldError]) -> usize {
+    let mut records: Vec<usize> = errors.iter().map(|e| e.record).collect();
+    records.sort_unstable();
+    records.dedup();
+    records.len()
+}
+
+impl HubError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            HubError::MalformedJson(_) | HubError::InvalidBody(_) | HubError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            HubError::InvalidRecords(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HubError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HubError::CursorAhead { .. } => StatusCode::CONFLICT,
+            HubError::UnknownProject(_) | HubError::NoSuchEndpoint(_) => StatusCode::NOT_FOUND,
+            HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::MalformedJson(_) => "malformed_json",
+            HubError::InvalidBody(_) => "invalid_body",
+            HubError::InvalidRecords(_) => "invalid_record",
+            HubError::BodyTooLarge { .. } => "body_too_large",
+            HubError::BadQuery(_) => "bad_query",
+            HubError::CursorAhead { .. } => "cursor_ahead",
+            HubError::UnknownProject(_) => "unknown_project",
+            HubError::NoSuchEndpoint(_) => "not_found",
+            HubError::MethodNotAllowed(_) => "method_not_allowed",
+            HubError::Store(_) => "internal",
+        }
+    }
+
+    /// The body: what happened, then what to do about it.
+    pub fn to_api_error(&self) -> ApiError {
+        let advice = match self {
+            HubError::MalformedJson(_) | HubError::InvalidBody(_) => {
+                "请按接口文档发送 {\"records\": [...]} 形式的 JSON 后重试。"
+            }
+            HubError::InvalidRecords(_) => "整批未写入：请按 errors 中列出的记录和字段更正后重新发送整批。",
+            HubError::BodyTooLarge { .. } => "请把记录拆成较小的批次分别发送。",
+            HubError::BadQuery(_) => "请按接口文档更正查询参数。",
+            HubError::CursorAhead { .. } => "该客户端的数据不是来自本数据中心或数据中心已重建：请重新获取快照（/v1/snapshot）。",
+            HubError::UnknownProject(_) => "请检查项目代码，或等待该项目的规划审批数据到达。",
+            HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => "请对照接口文档检查地址和方法。",
+            HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
+        };
+        let errors = match self {
+            HubError::InvalidRecords(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        ApiError { code: self.code().to_owned(), message: format!("{self}。{advice}"), errors }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "请求失败");
+        } else {
+            tracing::debug!(code = self.code(), error = %self, "请求被拒绝");
+        }
+        (status, axum::Json(self.to_api_error())).into_response()
+    }
+}

@@ -1,0 +1,81 @@
+//! The hub as a value: its store, its assessment rules and its shutdown signal, shared by
+//! the HTTP routes, the demo seeder and the test suites.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use yizhan_sync::protocol::{FieldError, IngestReport};
+
+use crate::config::HubConfig;
+use crate::error::HubError;
+use crate::ingest::{self, IngestRecord, Rules};
+use crate::store::{SqliteStore, Store, StoreError};
+
+#[derive(Clone)]
+pub struct Hub {
+    store: Arc<dyn Store>,
+    rules: Arc<Rules>,
+    closing: Arc<watch::Sender<bool>>,
+}
+
+impl Hub {
+    /// Opens the SQLite store at `config.db`, creating and migrating it as needed.
+    /// Blocking (a file open and the migrations): call it before serving.
+    pub fn open(config: HubConfig) -> Result<Hub, StoreError> {
+        let store = SqliteStore::open(&config.db)?;
+        Ok(Hub::with_store(Arc::new(store), Rules { tariff: config.tariff, due_days: config.due_days }))
+    }
+
+    pub fn with_store(store: Arc<dyn Store>, rules: Rules) -> Hub {
+        Hub { store, rules: Arc::new(rules), closing: Arc::new(watch::channel(false).0) }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Validates and writes a batch, all or nothing, with origin `{channel}:{R::SOURCE}`
+    /// (`ingest` for the HTTP endpoints, `demo` for the seeder).
+    pub async fn ingest<R: IngestRecord>(&self, channel: &str, records: Vec<R>) -> Result<IngestReport, HubError> {
+        self.ingest_parsed(channel, records.into_iter().map(Ok).collect()).await
+    }
+
+    /// As `ingest`, where records that could not be read arrive as their errors so that
+    /// one answer lists every bad record of the batch.
+    pub(crate) async fn ingest_parsed<R: IngestRecord>(
+        &self,
+        channel: &str,
+        records: Vec<Result<R, Vec<FieldError>>>,
+    ) -> Result<IngestReport, HubError> {
+        let (prepared, mut errors) = ingest::prepare(&records, &self.rules);
+        if R::REFERS_TO_PROJECT {
+            let codes: HashSet<String> = records.iter().flatten().map(|r| r.project_code().to_owned()).collect();
+            let known = self.store.known_projects(codes.into_iter().collect()).await?;
+            errors.extend(ingest::unknown_projects(&records, |code| known.contains(code)));
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.record);
+            return Err(HubError::InvalidRecords(errors));
+        }
+        let origin = format!("{channel}:{}", R::SOURCE);
+        let outcome = self.store.write(&origin, prepared.rows).await?;
+        let report = ingest::report(records.len(), &prepared.rows_per_record, &outcome.seqs, outcome.head);
+        tracing::info!(origin, received = report.received, changed = report.changed, head = report.head, "已写入");
+        Ok(report)
+    }
+
+    /// Ends pending long-polls at once (they answer with what they have), so a graceful
+    /// shutdown does not wait out their `wait`.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+}

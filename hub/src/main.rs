@@ -1,0 +1,155 @@
+//! `yizhan-hub`: run the data centre, seed demo data, or simulate the departments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
+use yizhan_hub::ingest::Rules;
+use yizhan_hub::simulate::SimulateOptions;
+use yizhan_hub::{Hub, HubConfig};
+use yizhan_core::tariff::Tariff;
+
+#[derive(Parser)]
+#[command(name = "yizhan-hub", version, about = "一站 数据中心：接收各部门数据，向各窗口同步")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the ingest and sync API.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Seed this many demo projects first when the database is empty.
+        #[arg(long)]
+        demo: Option<usize>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Seed demo projects into a database, then exit.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, default_value_t = 5_000)]
+        projects: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Post realistic department events to a running hub.
+    Simulate {
+        /// Base URL of the hub.
+        #[arg(long, default_value = "http://127.0.0.1:8640")]
+        hub: String,
+        /// Events per second.
+        #[arg(long)]
+        rate: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Stop after this many seconds (default: run until stopped).
+        #[arg(long)]
+        duration: Option<u64>,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// SQLite database file (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    #[command(flatten)]
+    rules: RulesArgs,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    /// Tariff file (TOML); default: the shipped demo tariff.
+    #[arg(long)]
+    tariff: Option<PathBuf>,
+    /// Days from approval to the infrastructure fee's due date.
+    #[arg(long, default_value_t = DEFAULT_DUE_DAYS)]
+    due_days: u32,
+}
+
+impl RulesArgs {
+    fn rules(&self) -> anyhow::Result<Rules> {
+        let tariff = match &self.tariff {
+            Some(path) => load_tariff(path)?,
+            None => Tariff::demo(),
+        };
+        if tariff.demo {
+            tracing::warn!("使用演示收费标准：核定金额仅供演示，不是真实费率");
+        }
+        Ok(Rules { tariff, due_days: self.due_days })
+    }
+}
+
+impl StoreArgs {
+    fn open(&self) -> anyhow::Result<Hub> {
+        let Rules { tariff, due_days } = self.rules.rules()?;
+        Hub::open(HubConfig { db: self.db.clone(), tariff, due_days })
+            .with_context(|| format!("无法打开数据库 {}", self.db.display()))
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match Cli::parse().command {
+        Command::Serve { store, listen, demo, seed } => {
+            let hub = store.open()?;
+            if let Some(projects) = demo
+                && hub.store().head().await? == 0
+            {
+                seed_demo(&hub, projects, seed).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, "数据中心已启动");
+            yizhan_hub::serve_until(listener, hub, async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("正在停止");
+            })
+            .await?;
+        }
+        Command::Demo { store, projects, seed } => {
+            let hub = store.open()?;
+            seed_demo(&hub, projects, seed).await?;
+        }
+        Command::Simulate { hub, rate, seed, duration, rules } => {
+            let options =
+                SimulateOptions { hub, rate, seed, duration: duration.map(Duration::from_secs), rules: rules.rules()? };
+            let summary = tokio::select! {
+                summary = yizhan_hub::simulate::run(options) => summary?,
+                _ = tokio::signal::ctrl_c() => {
+                    tracing::info!("模拟已停止");
+                    return Ok(());
+                }
+            };
+            tracing::info!(?summary, "模拟结束");
+        }
+    }
+    Ok(())
+}
+
+async fn seed_demo(hub: &Hub, projects: usize, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let summary = yizhan_hub::demo::seed(hub, projects, seed).await?;
+    tracing::info!(
+        projects = summary.projects,
+        head = summary.head,
+        seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+        "演示数据已写入"
+    );
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! What the counters read: health, the change feed (long-poll), the snapshot stream and
+//! one project's rows.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use yizhan_sync::protocol::{ChangeBatch, Health, SnapshotRow};
+
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::store::StateRow;
+
+pub const DEFAULT_LIMIT: usize = 1_000;
+pub const MAX_LIMIT: usize = 10_000;
+pub const MAX_WAIT_SECS: u64 = 60;
+
+pub async fn health(State(hub): State<Hub>) -> Result<Json<Health>, HubError> {
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        head: hub.store().head().await?,
+        now: OffsetDateTime::now_utc(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangesQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+    wait: Option<u64>,
+}
+
+/// Answers at once when there are changes after `after`; otherwise holds the request
+/// until a commit bumps the head past `after` or `wait` passes.
+pub async fn changes(
+    State(hub): State<Hub>,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+) -> Result<Json<ChangeBatch>, HubError> {
+    let Query(q) = query.map_err(|e| HubError::BadQuery(format!("after、limit、wait 应为非负整数（{}）", e.body_text())))?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    // Subscribed before reading, so a commit between the read and the wait still wakes us.
+    let mut head = hub.store().subscribe();
+    let known_head = *head.borrow_and_update();
+    if q.after > known_head {
+        // The watch is bumped just after commit; ask the database before calling the
+        // client wrong.
+        let head = hub.store().head().await?;
+        if q.after > head {
+            return Err(HubError::CursorAhead { after: q.after, head });
+        }
+    } else if q.after == known_head && !wait.is_zero() {
+        let mut closing = hub.closing();
+        tokio::select! {
+            _ = tokio::time::timeout(wait, async { let _ = head.wait_for(|h| *h > q.after).await; }) => {}
+            _ = async { let _ = closing.wait_for(|c| *c).await; } => {}
+        }
+    }
+    let changes = hub.store().changes_after(q.after, limit).await?;
+    let upto = changes.last().map_or(q.after, |c| c.seq);
+    // A reader may see a commit a moment before the watch does: never report a head
+    // behind what this very batch contains.
+    let head = (*head.borrow()).max(upto);
+    Ok(Json(ChangeBatch { after: q.after, upto, head, changes }))
+}
+
+/// NDJSON: the `SnapshotHeader` line, then one `SnapshotRow` line per current row, as
+/// the store produces them; gzip is applied by the compression layer when accepted.
+pub async fn snapshot(State(hub): State<Hub>) -> Result<Response, HubError> {
+    let snapshot = hub.store().snapshot().await?;
+    tracing::info!(as_of = snapshot.header.as_of, rows = snapshot.header.rows, "快照开始发送");
+    let mut header = serde_json::to_vec(&snapshot.header).expect("the header serialises");
+    header.push(b'\n');
+    let rows = snapshot.rows.map(|chunk| {
+        chunk.map(|rows| {
+            let mut out = Vec::with_capacity(rows.len() * 512);
+            for row in &rows {
+                row.write_ndjson(&mut out);
+            }
+            Bytes::from(out)
+        })
+    });
+    let body = futures_util::stream::once(async { Ok(Bytes::from(header)) }).chain(rows);
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(body)).into_response())
+}
+
+/// Every current row of one project, for operators and the app's end-to-end checks.
+pub async fn project(State(hub): State<Hub>, Path(code): Path<String>) -> Result<Json<Vec<SnapshotRow>>, HubError> {
+    let rows = hub.store().project_rows(&code).await?;
+    if rows.is_empty() {
+        return Err(HubError::UnknownProject(code));
+    }
+    Ok(Json(rows.iter().map(StateRow::to_snapshot_row).collect::<Result<_, _>>()?))
+}

@@ -1,0 +1,189 @@
+//! Where the hub keeps the current state and the append-only change log.
+//!
+//! The trait is what the HTTP layer, ingest and the demo seeder speak to, so a PostgreSQL
+//! backend (for the domestic PostgreSQL-compatible databases data centres run) can stand
+//! in for the embedded SQLite one without touching them. Every implementation promises:
+//! state and log are written in one transaction; `seq` is strictly increasing; an upsert
+//! whose payload is byte-identical to the current row writes nothing.
+
+mod sqlite;
+
+use std::collections::HashSet;
+
+use futures_util::stream::BoxStream;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use yizhan_core::entity::EntityKind;
+use yizhan_sync::protocol::{Change, SnapshotHeader, SnapshotRow};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库访问失败：{0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("数据库中的数据无法读取：{0}")]
+    Corrupt(String),
+}
+
+/// One row to upsert: `payload` is the canonical JSON of the entity (`RowWrite::upsert`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowWrite {
+    pub entity: EntityKind,
+    pub key: String,
+    pub project_code: String,
+    pub payload: String,
+}
+
+impl RowWrite {
+    /// Canonical JSON is serde_json's rendering of the entity struct: fields in
+    /// declaration order, no whitespace, so equal entities give equal bytes.
+    pub fn upsert<T: Serialize>(entity: EntityKind, key: String, project_code: &str, value: &T) -> RowWrite {
+        let payload = serde_json::to_string(value).expect("entities serialise to JSON: plain structs, string keys");
+        RowWrite { entity, key, project_code: project_code.to_owned(), payload }
+    }
+}
+
+/// What one `write` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// The newest seq after the write (unchanged when nothing was written).
+    pub head: u64,
+    /// For each row written, in order: the seq it was logged under, or `None` when it was
+    /// identical to the stored row.
+    pub seqs: Vec<Option<u64>>,
+}
+
+impl WriteOutcome {
+    pub fn changed(&self) -> usize {
+        self.seqs.iter().filter(|s| s.is_some()).count()
+    }
+
+    pub fn unchanged(&self) -> usize {
+        self.seqs.len() - self.changed()
+    }
+}
+
+/// One current row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    pub entity: EntityKind,
+    pub key: String,
+    pub project_code: String,
+    pub version: u64,
+    pub seq: u64,
+    pub committed_at: OffsetDateTime,
+    /// Canonical JSON of the entity.
+    pub payload: String,
+}
+
+impl StateRow {
+    pub fn to_snapshot_row(&self) -> Result<SnapshotRow, StoreError> {
+        Ok(SnapshotRow {
+            entity: self.entity,
+            key: self.key.clone(),
+            project_code: self.project_code.clone(),
+            version: self.version,
+            seq: self.seq,
+            committed_at: self.committed_at,
+            payload: serde_json::from_str(&self.payload)
+                .map_err(|e| StoreError::Corrupt(format!("{} {} 的内容不是 JSON：{e}", self.entity.as_str(), self.key)))?,
+        })
+    }
+
+    /// Appends the row as one NDJSON `SnapshotRow` line. The stored payload is already
+    /// canonical JSON, so it is spliced in as text: parsing and re-serialising millions of
+    /// payloads would dominate the cost of a snapshot.
+    pub fn write_ndjson(&self, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            entity: EntityKind,
+            key: &'a str,
+            project_code: &'a str,
+            version: u64,
+            seq: u64,
+            #[serde(with = "time::serde::rfc3339")]
+            committed_at: OffsetDateTime,
+        }
+        let head = Head {
+            entity: self.entity,
+            key: &self.key,
+            project_code: &self.project_code,
+            version: self.version,
+            seq: self.seq,
+            committed_at: self.committed_at,
+        };
+        serde_json::to_writer(&mut *out, &head).expect("writing JSON into a Vec cannot fail");
+        out.pop(); // the closing brace: the payload field goes before it
+        out.extend_from_slice(b",\"payload\":");
+        out.extend_from_slice(self.payload.as_bytes());
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+/// The state as of one seq: the header, then the rows in chunks. The rows are produced
+/// while the consumer reads, through a bounded channel, so memory stays flat whatever
+/// the size of the state; dropping the stream stops the producer.
+pub struct Snapshot {
+    pub header: SnapshotHeader,
+    pub rows: BoxStream<'static, Result<Vec<StateRow>, StoreError>>,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The newest committed seq; 0 for an empty log.
+    async fn head(&self) -> Result<u64, StoreError>;
+
+    /// Follows the head: the value is bumped after every commit that appended changes, so
+    /// long-polls wake on commit instead of polling the database.
+    fn subscribe(&self) -> watch::Receiver<u64>;
+
+    /// Upserts `rows` in order, in one transaction with their change-log entries, tagged
+    /// with `origin`. A later row may overwrite an earlier row of the same call.
+    async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError>;
+
+    /// At most `limit` changes with `seq > after`, in seq order.
+    async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
+
+    /// The whole state as of the head at the time of the call, read in one consistent
+    /// read transaction.
+    async fn snapshot(&self) -> Result<Snapshot, StoreError>;
+
+    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError>;
+
+    /// Every current row of one project, ordered by entity and key.
+    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError>;
+
+    /// Those of `codes` that the hub holds a project row for.
+    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError>;
+
+    async fn project_exists(&self, project_code: &str) -> Result<bool, StoreError> {
+        Ok(!self.known_projects(vec![project_code.to_owned()]).await?.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn ndjson_line_parses_as_the_protocol_row_with_the_payload_intact() {
+        let row = StateRow {
+            entity: EntityKind::Payment,
+            key: "P\"1".into(),
+            project_code: "2025-320115-47-01-000001".into(),
+            version: 3,
+            seq: 42,
+            committed_at: datetime!(2026-11-24 01:02:03.5 UTC),
+            payload: r#"{"a":[1,2],"b":"到账"}"#.into(),
+        };
+        let mut out = Vec::new();
+        row.write_ndjson(&mut out);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let parsed: SnapshotRow = serde_json::from_slice(&out).unwrap();
+        assert_eq!(parsed, row.to_snapshot_row().unwrap());
+        assert_eq!(parsed.payload, serde_json::json!({"a": [1, 2], "b": "到账"}));
+    }
+}

@@ -1,0 +1,533 @@
+//! The embedded backend: one SQLite file in WAL mode. One writer connection behind a
+//! mutex (SQLite has one writer anyway; the mutex makes seq assignment race-free), and a
+//! small pool of read connections so snapshots and long-polls never wait for a write.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::{mpsc, oneshot, watch};
+use yizhan_core::entity::EntityKind;
+use yizhan_sync::protocol::{Change, Op, SnapshotHeader};
+
+use super::{RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome};
+
+/// Timestamped migrations, applied in order and recorded in `schema_migrations`.
+const MIGRATIONS: &[(&str, &str)] =
+    &[("20261124000000_init", include_str!("../../migrations/20261124000000_init.sql"))];
+
+/// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
+const WRITER_CACHE_SIZE: i64 = -256 * 1024;
+/// Idle read connections kept open; more are opened under load and closed after.
+const IDLE_READERS: usize = 8;
+/// Rows per message from the snapshot reader: large enough that channel overhead is
+/// negligible, small enough that a few chunks in flight stay a few MB.
+const SNAPSHOT_CHUNK: usize = 2_000;
+const SNAPSHOT_CHUNKS_IN_FLIGHT: usize = 4;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: ReadPool,
+    head: watch::Sender<u64>,
+}
+
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Blocking: call it at start-up or from `spawn_blocking`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&conn)?;
+        // Upserts land at random places of the key indexes; with SQLite's default 2 MB
+        // cache a large state is re-read from the OS for nearly every row.
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_SIZE)?;
+        migrate(&mut conn)?;
+        let head = read_head(&conn)?;
+        let (head_tx, _) = watch::channel(head);
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(conn),
+                readers: ReadPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) },
+                head: head_tx,
+            }),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash or power
+    // loss can lose the last transactions, never corrupt the file.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        if !applied {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, now_text()])?;
+            tracing::info!(version, "数据库迁移已应用");
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn now_text() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).expect("the current UTC time formats as RFC 3339")
+}
+
+fn read_head(conn: &Connection) -> Result<u64, StoreError> {
+    let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+    to_u64(head)
+}
+
+fn to_u64(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("序号或版本为负数：{n}")))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).expect("seq and version stay far below i64::MAX")
+}
+
+fn parse_entity(text: &str) -> Result<EntityKind, StoreError> {
+    EntityKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("未知的实体类型 {text:?}")))
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
+}
+
+const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_at, payload";
+
+/// Reads a row selected with `STATE_COLUMNS`. Text is decoded later (`StateRow::try_from`)
+/// so that this closure only does what rusqlite's error type can express.
+type RawStateRow = (String, String, String, i64, i64, String, String);
+
+fn raw_state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawStateRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn state_row(raw: RawStateRow) -> Result<StateRow, StoreError> {
+    let (entity, key, project_code, version, seq, committed_at, payload) = raw;
+    Ok(StateRow {
+        entity: parse_entity(&entity)?,
+        key,
+        project_code,
+        version: to_u64(version)?,
+        seq: to_u64(seq)?,
+        committed_at: parse_time(&committed_at)?,
+        payload,
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the writer happens inside a transaction, which rolls back on
+    // drop: the connection is still usable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ReadPool {
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let idle = lock(&self.idle).pop();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&self.path)?;
+                configure(&conn)?;
+                conn.pragma_update(None, "query_only", true)?;
+                conn
+            }
+        };
+        let result = f(&mut conn);
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+impl Inner {
+    fn write(&self, origin: &str, rows: &[RowWrite]) -> Result<WriteOutcome, StoreError> {
+        let mut conn = lock(&self.writer);
+        let committed_at = now_text();
+        let mut seqs = Vec::with_capacity(rows.len());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read inside the write transaction rather than kept in memory, so the log stays
+        // dense even if something else (a repair tool) appended to this file.
+        let mut next = read_head(&tx)?;
+        {
+            // One statement decides and writes: an identical payload matches the WHERE
+            // of the conflict clause, so nothing is updated and no version comes back.
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
+                 ON CONFLICT (entity, key) DO UPDATE SET project_code = excluded.project_code,
+                   version = state.version + 1, seq = excluded.seq,
+                   committed_at = excluded.committed_at, payload = excluded.payload
+                 WHERE state.payload IS NOT excluded.payload
+                 RETURNING version",
+            )?;
+            let mut log = tx.prepare_cached(
+                "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)",
+            )?;
+            for row in rows {
+                let entity = row.entity.as_str();
+                let seq = to_i64(next + 1);
+                let version: Option<i64> = upsert
+                    .query_row(params![entity, row.key, row.project_code, seq, committed_at, row.payload], |r| r.get(0))
+                    .optional()?;
+                match version {
+                    Some(version) => {
+                        log.execute(params![seq, entity, row.key, row.project_code, version, row.payload, origin, committed_at])?;
+                        next += 1;
+                        seqs.push(Some(next));
+                    }
+                    None => seqs.push(None),
+                }
+            }
+        }
+        tx.commit()?;
+        // Still under the writer lock, so watchers see heads in commit order.
+        self.head.send_if_modified(|h| std::mem::replace(h, next) != next);
+        Ok(WriteOutcome { head: next, seqs })
+    }
+
+    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.readers.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, entity, key, project_code, version, op, payload, origin, committed_at
+                 FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let raw = stmt
+                .query_map(params![to_i64(after), limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            raw.into_iter()
+                .map(|(seq, entity, key, project_code, version, op, payload, origin, committed_at)| {
+                    let op = match op.as_str() {
+                        "upsert" => Op::Upsert,
+                        "delete" => Op::Delete,
+                        other => return Err(StoreError::Corrupt(format!("未知的变更类型 {other:?}"))),
+                    };
+                    let payload = payload
+                        .map(|p| serde_json::from_str(&p))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(format!("变更 {seq} 的内容不是 JSON：{e}")))?;
+                    Ok(Change {
+                        seq: to_u64(seq)?,
+                        entity: parse_entity(&entity)?,
+                        key,
+                        project_code,
+                        version: to_u64(version)?,
+                        op,
+                        payload,
+                        origin,
+                        committed_at: parse_time(&committed_at)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Runs on a blocking thread for the whole stream. The header and all rows come from
+    /// one read transaction, so they are exactly the state as of `as_of` even while
+    /// writes go on.
+    fn stream_snapshot(
+        &self,
+        header_tx: oneshot::Sender<Result<SnapshotHeader, StoreError>>,
+        rows_tx: mpsc::Sender<Result<Vec<StateRow>, StoreError>>,
+    ) {
+        let mut header_tx = Some(header_tx);
+        let result = self.readers.with(|conn| {
+            let tx = conn.transaction()?;
+            let as_of = read_head(&tx)?;
+            let rows: i64 = tx.query_row("SELECT COUNT(*) FROM state", [], |r| r.get(0))?;
+            let header = SnapshotHeader { as_of, rows: to_u64(rows)? };
+            if header_tx.take().is_some_and(|h| h.send(Ok(header)).is_err()) {
+                return Ok(());
+            }
+            let mut stmt = tx.prepare(&format!("SELECT {STATE_COLUMNS} FROM state"))?;
+            let mut raw_rows = stmt.query([])?;
+            let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
+            while let Some(r) = raw_rows.next()? {
+                chunk.push(state_row(raw_state_row(r)?)?);
+                if chunk.len() == SNAPSHOT_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(SNAPSHOT_CHUNK));
+                    if rows_tx.blocking_send(Ok(full)).is_err() {
+                        return Ok(()); // the client went away
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = rows_tx.blocking_send(Ok(chunk));
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            match header_tx.take() {
+                Some(h) => {
+                    let _ = h.send(Err(e));
+                }
+                None => {
+                    let _ = rows_tx.blocking_send(Err(e));
+                }
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.blocking(|inner| inner.readers.with(|conn| read_head(conn))).await
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.head.subscribe()
+    }
+
+    async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError> {
+        let origin = origin.to_owned();
+        self.blocking(move |inner| inner.write(&origin, &rows)).await
+    }
+
+    async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.blocking(move |inner| inner.changes_after(after, limit)).await
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let (header_tx, header_rx) = oneshot::channel();
+        let (rows_tx, mut rows_rx) = mpsc::channel(SNAPSHOT_CHUNKS_IN_FLIGHT);
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.stream_snapshot(header_tx, rows_tx));
+        let header = header_rx
+            .await
+            .map_err(|_| StoreError::Corrupt("快照读取任务意外结束".into()))??;
+        // poll_fn over the receiver keeps answering `None` once done: the compression
+        // layer polls a finished body again, which an `unfold` stream panics on.
+        let rows = futures_util::stream::poll_fn(move |cx| rows_rx.poll_recv(cx));
+        Ok(Snapshot { header, rows: rows.boxed() })
+    }
+
+    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError> {
+        let key = key.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                conn.prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM state WHERE entity = ?1 AND key = ?2"))?
+                    .query_row(params![entity.as_str(), key], raw_state_row)
+                    .optional()?
+                    .map(state_row)
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError> {
+        let code = project_code.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {STATE_COLUMNS} FROM state WHERE project_code = ?1 ORDER BY entity, key"
+                ))?
+                .query_map([code], raw_state_row)?
+                .map(|raw| state_row(raw?))
+                .collect()
+            })
+        })
+        .await
+    }
+
+    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM state WHERE entity = 'project' AND key = ?1)")?;
+                let mut known = HashSet::new();
+                for code in codes {
+                    if stmt.query_row([&code], |r| r.get::<_, bool>(0))? {
+                        known.insert(code);
+                    }
+                }
+                Ok(known)
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, payload: &str) -> RowWrite {
+        RowWrite {
+            entity: EntityKind::Payment,
+            key: key.into(),
+            project_code: "2025-320115-47-01-000001".into(),
+            payload: payload.into(),
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hub.sqlite3")).unwrap();
+        (dir, store)
+    }
+
+    fn count(store: &SqliteStore, table: &str) -> i64 {
+        lock(&store.inner.writer).query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn state_and_log_are_written_together_with_strictly_increasing_seq() {
+        let (_dir, store) = open();
+        let first = store.write("test", vec![row("a", "1"), row("b", "2")]).await.unwrap();
+        assert_eq!(first.seqs, vec![Some(1), Some(2)]);
+        let second = store.write("test", vec![row("a", "10"), row("c", "3"), row("a", "11")]).await.unwrap();
+        assert_eq!(second.seqs, vec![Some(3), Some(4), Some(5)]);
+        assert_eq!(second.head, 5);
+        assert_eq!(count(&store, "changes"), 5);
+        assert_eq!(count(&store, "state"), 3);
+        let a = store.get(EntityKind::Payment, "a").await.unwrap().unwrap();
+        assert_eq!((a.version, a.seq, a.payload.as_str()), (3, 5, "11"));
+        let log = store.changes_after(0, 100).await.unwrap();
+        let seqs: Vec<u64> = log.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        assert_eq!(store.changes_after(3, 1).await.unwrap()[0].seq, 4);
+    }
+
+    #[tokio::test]
+    async fn identical_payload_writes_nothing_and_keeps_the_version() {
+        let (_dir, store) = open();
+        store.write("test", vec![row("a", "1")]).await.unwrap();
+        let mut head = store.subscribe();
+        head.mark_unchanged();
+        let again = store.write("test", vec![row("a", "1")]).await.unwrap();
+        assert_eq!((again.head, again.changed(), again.unchanged()), (1, 0, 1));
+        assert_eq!(count(&store, "changes"), 1);
+        assert_eq!(store.get(EntityKind::Payment, "a").await.unwrap().unwrap().version, 1);
+        assert!(!head.has_changed().unwrap(), "a write that changed nothing must not wake long-polls");
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_leaves_neither_state_nor_log() {
+        let (_dir, store) = open();
+        store.write("test", vec![row("a", "1")]).await.unwrap();
+        {
+            let writer = lock(&store.inner.writer);
+            writer.execute_batch("CREATE TRIGGER fail_c BEFORE INSERT ON state WHEN NEW.key = 'c' BEGIN SELECT RAISE(ABORT, 'boom'); END").unwrap();
+        }
+        assert!(store.write("test", vec![row("b", "2"), row("c", "3")]).await.is_err());
+        assert_eq!(count(&store, "changes"), 1);
+        assert_eq!(count(&store, "state"), 1);
+        assert_eq!(store.head().await.unwrap(), 1);
+        // The failed write's seqs were not used up: the next seq is 2.
+        lock(&store.inner.writer).execute_batch("DROP TRIGGER fail_c").unwrap();
+        assert_eq!(store.write("test", vec![row("b", "2")]).await.unwrap().seqs, vec![Some(2)]);
+    }
+
+    #[tokio::test]
+    async fn the_change_log_refuses_update_and_delete() {
+        let (_dir, store) = open();
+        store.write("test", vec![row("a", "1")]).await.unwrap();
+        let writer = lock(&store.inner.writer);
+        let update = writer.execute("UPDATE changes SET payload = '2' WHERE seq = 1", []).unwrap_err();
+        assert!(update.to_string().contains("append-only"), "{update}");
+        let delete = writer.execute("DELETE FROM changes", []).unwrap_err();
+        assert!(delete.to_string().contains("append-only"), "{delete}");
+        let payload: String = writer.query_row("SELECT payload FROM changes WHERE seq = 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(payload, "1");
+    }
+
+    #[tokio::test]
+    async fn projects_are_known_by_their_project_row_only() {
+        let (_dir, store) = open();
+        let project = RowWrite { entity: EntityKind::Project, key: "C1".into(), project_code: "C1".into(), payload: "{}".into() };
+        store.write("test", vec![project, row("p", "1")]).await.unwrap();
+        assert!(store.project_exists("C1").await.unwrap());
+        // A payment's project code alone does not make a project known.
+        assert!(!store.project_exists("2025-320115-47-01-000001").await.unwrap());
+        let known = store.known_projects(vec!["C1".into(), "C2".into()]).await.unwrap();
+        assert_eq!(known, HashSet::from(["C1".to_owned()]));
+        assert_eq!(store.project_rows("2025-320115-47-01-000001").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn migrations_are_recorded_and_not_reapplied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.sqlite3");
+        SqliteStore::open(&path).unwrap().write("test", vec![row("a", "1")]).await.unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.head().await.unwrap(), 1);
+        assert_eq!(count(&store, "schema_migrations"), MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn snapshot_is_the_state_as_of_its_header_even_when_writes_follow() {
+        let (_dir, store) = open();
+        let rows: Vec<RowWrite> = (0..(SNAPSHOT_CHUNK * 2 + 7)).map(|i| row(&format!("k{i}"), &i.to_string())).collect();
+        store.write("test", rows).await.unwrap();
+        let snapshot = store.snapshot().await.unwrap();
+        // Written after the snapshot began: must not appear in it.
+        store.write("test", vec![row("k0", "changed"), row("late", "1")]).await.unwrap();
+        assert_eq!(snapshot.header.as_of, SNAPSHOT_CHUNK as u64 * 2 + 7);
+        let chunks: Vec<_> = snapshot.rows.collect().await;
+        let rows: Vec<StateRow> = chunks.into_iter().flat_map(|c| c.unwrap()).collect();
+        assert_eq!(rows.len() as u64, snapshot.header.rows);
+        assert!(rows.iter().all(|r| r.key != "late"));
+        assert_eq!(rows.iter().find(|r| r.key == "k0").unwrap().payload, "0");
+    }
+}

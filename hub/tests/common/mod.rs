@@ -1,0 +1,144 @@
+//! A real hub on 127.0.0.1:0 over a temporary database, and the records the suites send.
+
+#![allow(dead_code)] // each suite uses its own part of these helpers
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use yizhan_hub::{Hub, HubConfig};
+
+pub struct TestHub {
+    pub hub: Hub,
+    pub url: String,
+    pub client: reqwest::Client,
+    pub db: PathBuf,
+    server: JoinHandle<std::io::Result<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestHub {
+    pub async fn start() -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hub.sqlite3");
+        let mut hub = TestHub::start_at(&db).await;
+        hub._dir = Some(dir);
+        hub
+    }
+
+    /// Serves the database at `db`, which outlives the hub (for restarts).
+    pub async fn start_at(db: &Path) -> TestHub {
+        let hub = Hub::open(HubConfig::new(db)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));
+        TestHub { hub, url, client: reqwest::Client::new(), db: db.to_owned(), server, _dir: None }
+    }
+
+    /// Stops serving and drops the hub; the temporary directory (if any) goes with it.
+    pub async fn stop(self) {
+        self.server.abort();
+        let _ = self.server.await;
+    }
+
+    pub async fn post(&self, source: &str, records: Value) -> (u16, Value) {
+        self.post_raw(source, serde_json::to_vec(&json!({ "records": records })).unwrap()).await
+    }
+
+    pub async fn post_raw(&self, source: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/v1/ingest/{source}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text}"));
+        (status, body)
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
+        let response = self.client.get(format!("{}{path_and_query}", self.url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.hub.store().head().await.unwrap()
+    }
+
+    /// Every change in the log, read through the API page by page.
+    pub async fn log(&self) -> Vec<Value> {
+        let mut changes = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, batch) = self.get(&format!("/v1/changes?after={after}&limit=500")).await;
+            assert_eq!(status, 200, "{batch}");
+            let page = batch["changes"].as_array().unwrap().clone();
+            if page.is_empty() {
+                return changes;
+            }
+            after = batch["upto"].as_u64().unwrap();
+            changes.extend(page);
+        }
+    }
+}
+
+pub const USCC: &str = "91350100M000100Y43";
+pub const CODE: &str = "2025-320115-70-01-000001";
+
+pub fn planning(permit: &str, code: &str) -> Value {
+    json!({
+        "planning_permit_no": permit,
+        "project_code": code,
+        "name": "江宁区秣陵街道保障性住房二期",
+        "builder": "南京钟山置业有限公司",
+        "uscc": USCC,
+        "district_code": "320115",
+        "contact_phone": "13812341234",
+        "approved_on": "2025-06-01",
+        "residential_area": 5_000_000,
+        "non_residential_area": 20_000,
+        "civil_defence_area": 100_000
+    })
+}
+
+/// The notice for `planning(_, code)`: 1,000 m² at the demo rate in force in 2025.
+pub fn notice(notice_no: &str, code: &str) -> Value {
+    let amount = yizhan_core::tariff::Tariff::demo()
+        .civil_defence_fee(100_000, time::macros::date!(2025 - 07 - 01))
+        .unwrap()
+        .amount_fen;
+    json!({
+        "notice_no": notice_no,
+        "project_code": code,
+        "civil_defence_area": 100_000,
+        "amount_fen": amount,
+        "issued_on": "2025-07-01",
+        "due_on": "2025-07-31"
+    })
+}
+
+pub fn payment(id: &str, code: &str, amount_fen: i64) -> Value {
+    json!({
+        "payment_id": id,
+        "project_code": code,
+        "fee_kind": "infra",
+        "amount_fen": amount_fen,
+        "channel": "非税支付平台",
+        "reference": "城市基础设施配套费",
+        "received_at": "2025-06-15T02:30:00Z"
+    })
+}
+
+pub fn clearance(no: &str, code: &str) -> Value {
+    json!({
+        "clearance_no": no,
+        "project_code": code,
+        "tax_office": "国家税务总局南京市江宁区税务局",
+        "issued_on": "2025-08-01"
+    })
+}

@@ -1,0 +1,75 @@
+//! The counter's running parts: a read connection to the replica for the UI's queries and
+//! the sync client that writes to it, whose news is forwarded to the UI as events.
+
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use yizhan_sync::client::{ClientOptions, SyncClient};
+use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
+use yizhan_sync::status::{ReplicaChanged, SyncStatus};
+
+use crate::Settings;
+
+pub const EVENT_SYNC_STATUS: &str = "sync-status";
+pub const EVENT_REPLICA_CHANGED: &str = "replica-changed";
+
+pub struct Counter {
+    reader: Mutex<ReplicaReader>,
+    status: watch::Receiver<SyncStatus>,
+    shutdown: CancellationToken,
+}
+
+impl Counter {
+    /// Opens (or creates) the replica and starts syncing it in the background; the app is
+    /// usable from the replica at once, whether or not the hub answers.
+    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>) -> Result<Counter, Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let path = settings.replica_path();
+        let replica = Replica::open(&path)?;
+        let reader = ReplicaReader::open(&path)?;
+        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions::default())?;
+        let shutdown = CancellationToken::new();
+
+        let mut status = client.status();
+        let status_now = client.status();
+        let status_app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            while status.changed().await.is_ok() {
+                let now = status.borrow_and_update().clone();
+                let _ = status_app.emit(EVENT_SYNC_STATUS, now);
+            }
+        });
+        let mut changes = client.subscribe();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                let changed = match changes.recv().await {
+                    Ok(changed) => changed,
+                    // The UI fell behind a burst: an empty list tells it to refresh everything.
+                    Err(broadcast::error::RecvError::Lagged(_)) => ReplicaChanged { cursor: 0, project_codes: Vec::new() },
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                let _ = app.emit(EVENT_REPLICA_CHANGED, changed);
+            }
+        });
+        tauri::async_runtime::spawn(client.run(shutdown.clone()));
+
+        Ok(Counter { reader: Mutex::new(reader), status: status_now, shutdown })
+    }
+
+    pub fn read<T>(&self, query: impl FnOnce(&ReplicaReader) -> Result<T, ReplicaError>) -> Result<T, String> {
+        let reader = self.reader.lock().map_err(|_| "本地副本读取通道异常，请重启程序。".to_owned())?;
+        query(&reader).map_err(|e| e.to_string())
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

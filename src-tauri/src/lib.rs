@@ -1,0 +1,40 @@
+//! The counter app's shell: opens the replica, runs the sync client, and exposes the
+//! replica's queries to the UI as Tauri commands and the client's news as events. No SQL
+//! and no business rules live here (those are in `yizhan-sync` and `yizhan-core`).
+
+mod commands;
+mod counter;
+mod settings;
+
+use tauri::Manager;
+
+pub use counter::Counter;
+pub use settings::Settings;
+
+/// Registers the commands; kept apart from `run` so the IPC wiring is testable with the
+/// mock runtime.
+pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![
+        commands::list_projects,
+        commands::get_project,
+        commands::sync_status,
+        commands::districts,
+    ])
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,yizhan=debug".into()),
+        )
+        .init();
+    builder::<tauri::Wry>()
+        .setup(|app| {
+            let settings = Settings::from_env(app.path().app_data_dir()?);
+            let counter = Counter::start(&settings, app.handle().clone())?;
+            app.manage(counter);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("the counter app failed to start");
+}

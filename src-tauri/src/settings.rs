@@ -1,0 +1,48 @@
+//! Where the counter keeps its replica and which hub it follows. Set per PC by the
+//! installer through the environment; the defaults suit a counter beside a local hub.
+
+use std::path::PathBuf;
+
+pub const DEFAULT_HUB_URL: &str = "http://127.0.0.1:8640";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub hub_url: String,
+    pub data_dir: PathBuf,
+}
+
+impl Settings {
+    /// `YIZHAN_HUB_URL` and `YIZHAN_DATA_DIR`, falling back to the default hub and the
+    /// platform's app data folder.
+    pub fn from_env(app_data_dir: PathBuf) -> Settings {
+        Settings::from_vars(std::env::var("YIZHAN_HUB_URL").ok(), std::env::var_os("YIZHAN_DATA_DIR").map(PathBuf::from), app_data_dir)
+    }
+
+    fn from_vars(hub_url: Option<String>, data_dir: Option<PathBuf>, app_data_dir: PathBuf) -> Settings {
+        let hub_url = hub_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_HUB_URL.to_owned());
+        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir) }
+    }
+
+    pub fn replica_path(&self) -> PathBuf {
+        self.data_dir.join("replica.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_trailing_slashes_are_dropped() {
+        let s = Settings::from_vars(Some(" http://hub.example:8640/ ".into()), Some("/srv/counter".into()), "/home/a".into());
+        assert_eq!(s.hub_url, "http://hub.example:8640");
+        assert_eq!(s.replica_path(), PathBuf::from("/srv/counter/replica.sqlite3"));
+
+        let s = Settings::from_vars(Some("".into()), None, "/home/a/yizhan".into());
+        assert_eq!(s.hub_url, DEFAULT_HUB_URL);
+        assert_eq!(s.replica_path(), PathBuf::from("/home/a/yizhan/replica.sqlite3"));
+    }
+}

@@ -1,0 +1,146 @@
+//! The `yizhan-replica` command: the counter's sync client without the app. Operators run
+//! it to diagnose a counter's replica; the crash tests run it as a process to kill.
+//!
+//! Every status change is printed to stdout as one JSON line (`SyncStatus`), errors to
+//! stderr. Exit codes: 0 done (or stopped by Ctrl-C), 1 sync failed, 2 bad arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{ClientOptions, SyncClient};
+use crate::replica::Replica;
+
+const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数]
+  --once    取得全量数据（如需要）并追到数据中心的最新变更后退出
+  --limit   每批最多取多少条变更（默认 5000）";
+
+#[derive(Debug)]
+struct Args {
+    db: PathBuf,
+    hub: String,
+    once: bool,
+    batch_limit: Option<u32>,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let (mut db, mut hub, mut once, mut batch_limit) = (None, None, false, None);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} 后缺少取值"));
+        match arg.as_str() {
+            "--db" => db = Some(PathBuf::from(value()?)),
+            "--hub" => hub = Some(value()?),
+            "--once" => once = true,
+            "--limit" => {
+                let text = value()?;
+                batch_limit = Some(text.parse().map_err(|_| format!("--limit 应为正整数，实际为 {text:?}"))?);
+            }
+            other => return Err(format!("不认识的参数 {other:?}")),
+        }
+    }
+    Ok(Args {
+        db: db.ok_or("缺少 --db")?,
+        hub: hub.ok_or("缺少 --hub")?,
+        once,
+        batch_limit,
+    })
+}
+
+pub fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(problem) => {
+            eprintln!("{problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("无法启动：{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let replica = match Replica::open(&args.db) {
+        Ok(replica) => replica,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut options = ClientOptions::default();
+    if let Some(limit) = args.batch_limit {
+        options.batch_limit = limit;
+    }
+    if args.once {
+        options.wait = Duration::ZERO;
+    }
+    let client = match SyncClient::new(replica, &args.hub, options) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut status = client.status();
+    let printer = tokio::spawn(async move {
+        loop {
+            let line = serde_json::to_string(&*status.borrow_and_update()).expect("SyncStatus serialises");
+            println!("{line}");
+            // Ends when the client, and with it the sender, is dropped.
+            if status.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    let shutdown = CancellationToken::new();
+    let on_interrupt = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+
+    let code = if args.once {
+        let result = client.catch_up(&shutdown).await;
+        drop(client);
+        match result {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        }
+    } else {
+        client.run(shutdown).await;
+        ExitCode::SUCCESS
+    };
+    let _ = printer.await;
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Result<Args, String> {
+        parse(text.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn reads_every_flag_and_refuses_what_it_does_not_know() {
+        let parsed = args("--db r.sqlite3 --hub http://h:1 --once --limit 100").unwrap();
+        assert_eq!((parsed.db, parsed.hub.as_str(), parsed.once, parsed.batch_limit), (PathBuf::from("r.sqlite3"), "http://h:1", true, Some(100)));
+        assert!(args("--hub http://h:1").unwrap_err().contains("--db"));
+        assert!(args("--db x --hub y --limit many").unwrap_err().contains("--limit"));
+        assert!(args("--db x --hub y --fast").unwrap_err().contains("--fast"));
+        assert!(args("--db").unwrap_err().contains("缺少取值"));
+    }
+}

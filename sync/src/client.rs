@@ -1,0 +1,342 @@
+//! The sync client: keeps a [`Replica`] in step with the hub. It loads the snapshot when
+//! the replica has none (or holds another hub's rows, or the hub no longer keeps the log
+//! back to its cursor), then long-polls the change feed for ever, applying each batch.
+//! Any failure turns it offline and it retries with exponential backoff and jitter.
+//!
+//! The app watches [`SyncClient::status`] for the status bar and [`SyncClient::subscribe`]
+//! for the projects each write changed.
+
+use std::io::{self, BufReader};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::{RequestBuilder, Response};
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, watch};
+use tokio_util::io::{StreamReader, SyncIoBridge};
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::{ApiError, ChangeBatch};
+use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
+use crate::status::{BootstrapProgress, ReplicaChanged, SyncState, SyncStatus};
+
+/// `ApiError` codes with which the hub says "your cursor means nothing here: take a
+/// snapshot" (the hub was rebuilt, or the rows came from another hub).
+const SNAPSHOT_REQUIRED: &[&str] = &["cursor_ahead"];
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Most changes per batch.
+    pub batch_limit: u32,
+    /// How long the hub may hold a long-poll open.
+    pub wait: Duration,
+    /// First retry delay after a failure.
+    pub min_backoff: Duration,
+    /// Longest retry delay, jitter included.
+    pub max_backoff: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            batch_limit: 5000,
+            wait: Duration::from_secs(25),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("无法连接数据中心（{url}）：{source}。请检查网络，系统会自动重试。")]
+    Network {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("数据中心拒绝了同步请求（HTTP {status}，{code}）：{message}")]
+    Hub { status: u16, code: String, message: String },
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+    #[error("本地同步任务意外中止：{0}。系统会自动重试；如反复出现，请联系技术人员。")]
+    Internal(String),
+    #[error("同步已停止。")]
+    Cancelled,
+}
+
+impl SyncError {
+    fn needs_snapshot(&self) -> bool {
+        matches!(self, SyncError::Hub { code, .. } if SNAPSHOT_REQUIRED.contains(&code.as_str()))
+    }
+}
+
+enum Step {
+    Bootstrapped,
+    Applied { cursor: u64, head: u64 },
+}
+
+pub struct SyncClient {
+    hub_url: String,
+    http: reqwest::Client,
+    replica: Arc<Mutex<Replica>>,
+    options: ClientOptions,
+    status: watch::Sender<SyncStatus>,
+    changed: broadcast::Sender<ReplicaChanged>,
+}
+
+impl SyncClient {
+    /// A client for the hub at `hub_url` (e.g. `http://10.1.2.3:8080`), owning the replica's
+    /// writer. Nothing happens until [`SyncClient::run`] or [`SyncClient::catch_up`].
+    pub fn new(replica: Replica, hub_url: &str, options: ClientOptions) -> Result<SyncClient, SyncError> {
+        let hub_url = hub_url.trim_end_matches('/').to_owned();
+        let meta = replica.meta()?;
+        let http = reqwest::Client::builder()
+            .gzip(true)
+            .connect_timeout(Duration::from_secs(10))
+            // Covers a long-poll held for `wait` and a snapshot stream that stalls.
+            .read_timeout(options.wait + Duration::from_secs(30))
+            .build()
+            .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
+        let (status, _) = watch::channel(SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url)));
+        let (changed, _) = broadcast::channel(256);
+        Ok(SyncClient { hub_url, http, replica: Arc::new(Mutex::new(replica)), options, status, changed })
+    }
+
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Every write to the replica from now on. A receiver that lags gets
+    /// `RecvError::Lagged`: it should then treat every project as changed.
+    pub fn subscribe(&self) -> broadcast::Receiver<ReplicaChanged> {
+        self.changed.subscribe()
+    }
+
+    /// Keeps the replica in step until `shutdown` is cancelled. Never gives up: failures
+    /// are reported through the status and retried.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut delays = backoff(&self.options);
+        while !shutdown.is_cancelled() {
+            match self.step(self.options.wait, &shutdown).await {
+                Ok(_) => delays = backoff(&self.options),
+                Err(_) if shutdown.is_cancelled() => break,
+                Err(error) => {
+                    let delay = delays.next().unwrap_or(self.options.max_backoff);
+                    tracing::warn!(%error, delay_ms = delay.as_millis() as u64, "sync failed; retrying");
+                    self.status.send_modify(|s| {
+                        s.state = SyncState::Offline;
+                        s.last_error = Some(error.to_string());
+                        s.bootstrap = None;
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Loads the snapshot if needed and applies batches until the replica reaches the head
+    /// the hub reports; returns the cursor. Fails at the first error (no retry).
+    pub async fn catch_up(&self, shutdown: &CancellationToken) -> Result<u64, SyncError> {
+        loop {
+            if let Step::Applied { cursor, head } = self.step(Duration::ZERO, shutdown).await?
+                && cursor >= head
+            {
+                return Ok(cursor);
+            }
+        }
+    }
+
+    async fn step(&self, wait: Duration, shutdown: &CancellationToken) -> Result<Step, SyncError> {
+        let (rolled, meta) = self
+            .with_replica(|replica| {
+                let rolled = replica.roll_day(today())?;
+                Ok((rolled, replica.meta()?))
+            })
+            .await?;
+        if rolled {
+            self.notify(meta.cursor.unwrap_or(0), Vec::new());
+        }
+        match cursor_for(&meta, &self.hub_url) {
+            Some(cursor) => match self.pull(cursor, wait, shutdown).await {
+                Err(error) if error.needs_snapshot() => {
+                    tracing::warn!(%error, cursor, "hub no longer has the log from our cursor");
+                    self.bootstrap(shutdown).await
+                }
+                result => result,
+            },
+            None => self.bootstrap(shutdown).await,
+        }
+    }
+
+    async fn pull(&self, cursor: u64, wait: Duration, shutdown: &CancellationToken) -> Result<Step, SyncError> {
+        let url = format!(
+            "{}/v1/changes?after={cursor}&limit={}&wait={}",
+            self.hub_url,
+            self.options.batch_limit,
+            wait.as_secs()
+        );
+        let request = self.http.get(&url).timeout(wait + Duration::from_secs(30));
+        let batch: ChangeBatch = cancellable(shutdown, async {
+            let response = self.send(request).await?;
+            response.json().await.map_err(|source| SyncError::Network { url: url.clone(), source })
+        })
+        .await?;
+        let (upto, head) = (batch.upto, batch.head);
+        let newest_applied = batch.changes.last().map(|c| c.committed_at);
+        let batch = Arc::new(batch);
+        let codes = {
+            let batch = Arc::clone(&batch);
+            self.with_replica(move |replica| replica.apply(&batch)).await?
+        };
+        if !batch.changes.is_empty() {
+            self.notify(upto, codes);
+        }
+        let now = OffsetDateTime::now_utc();
+        let caught_up = upto >= head;
+        self.status.send_modify(|s| {
+            s.state = if caught_up { SyncState::Online } else { SyncState::Syncing };
+            s.cursor = upto;
+            s.hub_head = Some(head);
+            s.lag_changes = Some(head.saturating_sub(upto));
+            // The next unapplied change was committed no earlier than the last one applied,
+            // so this bounds the lag from above until the next batch says exactly.
+            s.lag_seconds = if caught_up { Some(0) } else { newest_applied.map(|t| seconds(now - t)).or(s.lag_seconds) };
+            s.last_success = Some(now);
+            s.last_error = None;
+            s.bootstrap = None;
+        });
+        Ok(Step::Applied { cursor: upto, head })
+    }
+
+    async fn bootstrap(&self, shutdown: &CancellationToken) -> Result<Step, SyncError> {
+        self.status.send_modify(|s| {
+            s.state = SyncState::Bootstrapping;
+            s.bootstrap = Some(BootstrapProgress { received: 0, total: 0 });
+        });
+        let url = format!("{}/v1/snapshot", self.hub_url);
+        let response = cancellable(shutdown, self.send(self.http.get(&url))).await?;
+        tracing::info!(%url, "loading snapshot");
+        // Cancelling ends the body early; the replica then finds the snapshot incomplete
+        // and rolls the whole load back.
+        let body = response.bytes_stream().map_err(io::Error::other).take_until(Box::pin(shutdown.clone().cancelled_owned()));
+        let reader = BufReader::with_capacity(1 << 16, SyncIoBridge::new(StreamReader::new(body)));
+        let status = self.status.clone();
+        let hub_url = self.hub_url.clone();
+        let report = self
+            .with_replica(move |replica| {
+                replica.bootstrap(&hub_url, reader, |progress| status.send_modify(|s| s.bootstrap = Some(progress)))
+            })
+            .await?;
+        tracing::info!(as_of = report.as_of, rows = report.rows, projects = report.projects, "snapshot loaded");
+        self.notify(report.as_of, Vec::new());
+        self.status.send_modify(|s| {
+            s.state = SyncState::Syncing;
+            s.cursor = report.as_of;
+            s.last_success = Some(OffsetDateTime::now_utc());
+            s.last_error = None;
+            s.bootstrap = None;
+        });
+        Ok(Step::Bootstrapped)
+    }
+
+    /// Sends a request; a non-2xx answer becomes [`SyncError::Hub`] with the hub's message.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, SyncError> {
+        let network = |source: reqwest::Error| SyncError::Network { url: self.hub_url.clone(), source };
+        let response = request.send().await.map_err(network)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response.text().await.map_err(network)?;
+        let (code, message) = match serde_json::from_str::<ApiError>(&body) {
+            Ok(error) => (error.code, error.message),
+            Err(_) => (String::new(), body),
+        };
+        Err(SyncError::Hub { status: status.as_u16(), code, message })
+    }
+
+    /// Runs `f` on the replica off the async threads: SQLite calls block.
+    async fn with_replica<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Replica) -> Result<T, ReplicaError> + Send + 'static,
+    ) -> Result<T, SyncError> {
+        let replica = Arc::clone(&self.replica);
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-write rolled its transaction back: the replica is still whole.
+            let mut replica = replica.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut replica)
+        })
+        .await
+        .map_err(|e| SyncError::Internal(e.to_string()))?
+        .map_err(SyncError::from)
+    }
+
+    fn notify(&self, cursor: u64, project_codes: Vec<String>) {
+        // No subscriber is fine: the app may not be listening yet.
+        let _ = self.changed.send(ReplicaChanged { cursor, project_codes });
+    }
+}
+
+/// Retry delays after consecutive failures, from `min_backoff` up to `max_backoff`.
+fn backoff(options: &ClientOptions) -> impl Iterator<Item = Duration> + use<> {
+    // Jitter adds up to the delay again, so the delay itself stops at half the cap.
+    ExponentialBuilder::default()
+        .with_min_delay(options.min_backoff)
+        .with_max_delay(options.max_backoff / 2)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// The replica's cursor if its rows came from this hub; otherwise it must start over.
+fn cursor_for(meta: &ReplicaMeta, hub_url: &str) -> Option<u64> {
+    meta.cursor.filter(|_| meta.hub_url.as_deref() == Some(hub_url))
+}
+
+async fn cancellable<T>(
+    shutdown: &CancellationToken,
+    work: impl Future<Output = Result<T, SyncError>>,
+) -> Result<T, SyncError> {
+    tokio::select! {
+        result = work => result,
+        _ = shutdown.cancelled() => Err(SyncError::Cancelled),
+    }
+}
+
+fn seconds(duration: time::Duration) -> u64 {
+    duration.whole_seconds().max(0).unsigned_abs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stays_under_the_cap() {
+        let options = ClientOptions {
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(4),
+            ..ClientOptions::default()
+        };
+        let delays: Vec<Duration> = backoff(&options).take(50).collect();
+        assert!(delays.iter().all(|d| *d >= options.min_backoff && *d <= options.max_backoff), "{delays:?}");
+        assert!(delays[0] < Duration::from_millis(200) && delays[49] >= options.max_backoff / 2, "{delays:?}");
+        let distinct: std::collections::BTreeSet<_> = delays[20..].iter().collect();
+        assert!(distinct.len() > 1, "jitter spreads the retries of many counters: {delays:?}");
+    }
+
+    #[test]
+    fn only_the_hubs_rebuilt_answer_calls_for_a_new_snapshot() {
+        let hub = |status: u16, code: &str| SyncError::Hub { status, code: code.into(), message: String::new() };
+        assert!(hub(409, "cursor_ahead").needs_snapshot());
+        assert!(!hub(400, "bad_query").needs_snapshot());
+        assert!(!hub(500, "internal").needs_snapshot());
+        assert!(!SyncError::Cancelled.needs_snapshot());
+    }
+}

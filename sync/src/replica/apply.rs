@@ -1,0 +1,130 @@
+//! Applying one change batch: rows, history, project views and cursor in ONE transaction,
+//! so a crash or a bad change leaves the replica at the previous cursor, never half a batch.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{Replica, ReplicaError, format_time, read_meta, today, view};
+use crate::protocol::{Change, ChangeBatch, Op};
+
+impl Replica {
+    /// Applies `batch` and advances the cursor to `batch.upto`. Refuses, changing nothing, a
+    /// batch that does not start at the cursor or whose changes are not in order inside its
+    /// range. Returns the codes of the projects it touched, sorted.
+    pub fn apply(&mut self, batch: &ChangeBatch) -> Result<Vec<String>, ReplicaError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let meta = read_meta(&tx)?;
+        let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
+        check_order(cursor, batch)?;
+        let snapshot_as_of = meta.snapshot_as_of.unwrap_or(cursor);
+        let mut touched = BTreeSet::new();
+        for change in &batch.changes {
+            apply_change(&tx, change, snapshot_as_of, &mut touched)?;
+        }
+        view::refresh(&tx, touched.iter().map(String::as_str), meta.view_date.unwrap_or_else(today))?;
+        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto])?;
+        tx.commit()?;
+        Ok(touched.into_iter().collect())
+    }
+}
+
+fn check_order(cursor: u64, batch: &ChangeBatch) -> Result<(), ReplicaError> {
+    if batch.after != cursor {
+        return Err(ReplicaError::OutOfOrder { cursor, after: batch.after });
+    }
+    if batch.upto < batch.after {
+        return Err(ReplicaError::BadBatch(format!("区间终点 {} 小于起点 {}", batch.upto, batch.after)));
+    }
+    let mut previous = batch.after;
+    for change in &batch.changes {
+        if change.seq <= previous || change.seq > batch.upto {
+            return Err(ReplicaError::BadBatch(format!(
+                "第 {} 号变更不在区间 ({}, {}] 内或未按顺序排列",
+                change.seq, batch.after, batch.upto
+            )));
+        }
+        previous = change.seq;
+    }
+    Ok(())
+}
+
+/// Adds to `touched` every project whose rows or timeline the change alters, including the
+/// project a row leaves when an upsert moves it.
+fn apply_change(
+    tx: &rusqlite::Transaction<'_>,
+    change: &Change,
+    snapshot_as_of: u64,
+    touched: &mut BTreeSet<String>,
+) -> Result<(), ReplicaError> {
+    let entity = change.entity.as_str();
+    let payload = match (change.op, &change.payload) {
+        (Op::Upsert, None) => {
+            return Err(ReplicaError::BadBatch(format!(
+                "第 {} 号变更（{} {}）缺少内容",
+                change.seq, entity, change.key
+            )));
+        }
+        (_, payload) => payload,
+    };
+    let stored: Option<(u64, String)> = tx
+        .prepare_cached("SELECT version, project_code FROM rows WHERE entity = ?1 AND key = ?2")?
+        .query_row(params![entity, change.key], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    // Versions only grow at the hub, so an older one is a stale repeat; a delete carries
+    // the version of the row it removes.
+    let applies = match (change.op, &stored) {
+        (Op::Upsert, None) => true,
+        (Op::Delete, None) => false,
+        (Op::Upsert, Some((version, _))) => change.version > *version,
+        (Op::Delete, Some((version, _))) => change.version >= *version,
+    };
+    if applies {
+        // A row still as the snapshot brought it is on the timeline through `rows` alone
+        // (see `query::timeline`); keep that entry before the row changes.
+        tx.prepare_cached(
+            "INSERT INTO history (seq, committed_at, entity, key, project_code, op) \
+             SELECT seq, committed_at, entity, key, project_code, 'upsert' FROM rows \
+             WHERE entity = ?1 AND key = ?2 AND seq <= ?3",
+        )?
+        .execute(params![entity, change.key, snapshot_as_of])?;
+        match payload {
+            Some(payload) => tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    entity,
+                    change.key,
+                    change.project_code,
+                    change.version,
+                    change.seq,
+                    format_time(change.committed_at),
+                    payload.to_string(),
+                ])?,
+            None => tx.prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?.execute(params![entity, change.key])?,
+        };
+        touched.extend(stored.map(|(_, code)| code));
+    }
+    tx.prepare_cached(
+        "INSERT INTO history (seq, committed_at, entity, key, project_code, op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        change.seq,
+        format_time(change.committed_at),
+        entity,
+        change.key,
+        change.project_code,
+        op_str(change.op),
+    ])?;
+    touched.insert(change.project_code.clone());
+    Ok(())
+}
+
+pub(crate) fn op_str(op: Op) -> &'static str {
+    match op {
+        Op::Upsert => "upsert",
+        Op::Delete => "delete",
+    }
+}

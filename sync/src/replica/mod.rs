@@ -1,0 +1,240 @@
+//! The counter's local copy of the hub's state, in one SQLite file (WAL, so the app reads
+//! through its own connections while the sync client writes).
+//!
+//! [`Replica`] is the single writer: the sync client owns it and feeds it snapshots
+//! ([`Replica::bootstrap`]) and change batches ([`Replica::apply`]). [`ReplicaReader`] is a
+//! read-only connection for the app's queries; open as many as there are threads reading.
+
+mod apply;
+mod bootstrap;
+mod query;
+mod schema;
+mod view;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OpenFlags, Row};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+use yizhan_core::entity::EntityKind;
+use yizhan_core::serde_date::DATE_FORMAT;
+
+use crate::protocol::SnapshotRow;
+
+pub use bootstrap::BootstrapReport;
+pub use query::{
+    Approval, DetailProject, Fee, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow, StatusCounts,
+    TaxClearanceLine, TimelineEntry,
+};
+
+/// The sync client's side of the replica: the only connection that writes.
+pub struct Replica {
+    conn: Connection,
+}
+
+/// A read-only connection for the app's queries.
+pub struct ReplicaReader {
+    conn: Connection,
+}
+
+/// Where the replica stands with the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaMeta {
+    /// The last applied seq; `None` until a snapshot has been loaded.
+    pub cursor: Option<u64>,
+    pub snapshot_as_of: Option<u64>,
+    /// The hub the rows came from; a client pointed at another hub starts over.
+    pub hub_url: Option<String>,
+    /// The Asia/Shanghai date the project views were computed for.
+    #[serde(with = "opt_date")]
+    pub view_date: Option<Date>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("本地副本数据库出错：{0}。请重启程序；如仍出现，请联系技术人员。")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("本地副本由更新版本的程序建立（数据库版本 {0}），请升级本程序。")]
+    SchemaTooNew(String),
+    #[error("本地副本尚未建立，请先启动同步。")]
+    NotCreated,
+    #[error("本地副本尚未从数据中心取得全量数据，请等待首次同步完成。")]
+    NotBootstrapped,
+    #[error("同步批次顺序不符：本地已同步到第 {cursor} 号变更，批次却从第 {after} 号之后开始；本批未应用，将重新请求。")]
+    OutOfOrder { cursor: u64, after: u64 },
+    #[error("同步批次内容有误：{0}；本批未应用，将重新请求。")]
+    BadBatch(String),
+    #[error("数据中心发来的 {entity} 记录 {key} 无法解析：{source}。请联系技术人员。")]
+    Payload {
+        entity: &'static str,
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("全量数据第 {line} 行格式错误：{source}。将重新下载。")]
+    Snapshot {
+        line: u64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("全量数据不完整：应有 {expected} 行，收到 {received} 行。将重新下载。")]
+    SnapshotIncomplete { expected: u64, received: u64 },
+    #[error("读取全量数据失败：{0}。将重新下载。")]
+    Io(#[from] std::io::Error),
+}
+
+impl Replica {
+    /// Opens (creating when missing) and migrates the replica file. A migration that changed
+    /// the project views leaves them to be rebuilt here, which takes seconds on a big replica.
+    pub fn open(path: impl AsRef<Path>) -> Result<Replica, ReplicaError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        schema::migrate(&mut conn)?;
+        let mut replica = Replica { conn };
+        let meta = replica.meta()?;
+        if meta.cursor.is_some() && meta.view_date.is_none() {
+            replica.roll_day(today())?;
+        }
+        Ok(replica)
+    }
+
+    pub fn meta(&self) -> Result<ReplicaMeta, ReplicaError> {
+        read_meta(&self.conn)
+    }
+
+    /// Recomputes every project view when `today` (Asia/Shanghai) is not the date they were
+    /// computed for, since "overdue" moves with the date. Returns whether it did.
+    pub fn roll_day(&mut self, today: Date) -> Result<bool, ReplicaError> {
+        let meta = self.meta()?;
+        if meta.cursor.is_none() || meta.view_date == Some(today) {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        view::rebuild_all(&tx, today)?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+impl ReplicaReader {
+    /// Opens a read-only connection to a replica the writer has already created.
+    pub fn open(path: impl AsRef<Path>) -> Result<ReplicaReader, ReplicaError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::CannotOpen) => ReplicaError::NotCreated,
+            _ => ReplicaError::from(e),
+        })?;
+        configure(&conn)?;
+        // Read-write flags with query_only rather than a read-only open: a read-only
+        // connection cannot create the WAL index when it is the first one after a crash.
+        conn.pragma_update(None, "query_only", true)?;
+        let applied = schema::applied_versions(&conn).map_err(|_| ReplicaError::NotCreated)?;
+        if applied.len() < schema::MIGRATIONS.len() {
+            return Err(ReplicaError::NotCreated);
+        }
+        Ok(ReplicaReader { conn })
+    }
+
+    pub fn meta(&self) -> Result<ReplicaMeta, ReplicaError> {
+        read_meta(&self.conn)
+    }
+
+    /// Every replicated row in (entity, key) order, as the hub's snapshot would carry it:
+    /// for diagnostics and for checking a replica against its hub.
+    pub fn for_each_row(&self, mut f: impl FnMut(SnapshotRow)) -> Result<(), ReplicaError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT entity, key, project_code, version, seq, committed_at, payload FROM rows ORDER BY entity, key",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let entity = entity_at(row, 0)?;
+            let key: String = row.get(1)?;
+            let payload = serde_json::from_str(text(row, 6)?)
+                .map_err(|source| ReplicaError::Payload { entity: entity.as_str(), key: key.clone(), source })?;
+            f(SnapshotRow {
+                entity,
+                key,
+                project_code: row.get(2)?,
+                version: row.get(3)?,
+                seq: row.get(4)?,
+                committed_at: get_time(row, 5)?,
+                payload,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), ReplicaError> {
+    // The writer holds its lock for a whole batch or snapshot; readers only need it to
+    // checkpoint, so they wait rather than fail.
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
+    let meta = conn.query_row("SELECT cursor, snapshot_as_of, hub_url, view_date FROM meta", [], |row| {
+        Ok(ReplicaMeta {
+            cursor: row.get(0)?,
+            snapshot_as_of: row.get(1)?,
+            hub_url: row.get(2)?,
+            view_date: row.get::<_, Option<String>>(3)?.map(|d| parse_date(&d, 3)).transpose()?,
+        })
+    })?;
+    Ok(meta)
+}
+
+/// Today in Asia/Shanghai: the date overdue is judged against.
+pub(crate) fn today() -> Date {
+    yizhan_core::clock::shanghai_date(OffsetDateTime::now_utc())
+}
+
+pub(crate) fn format_time(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("an OffsetDateTime within years 0..=9999 formats as RFC 3339")
+}
+
+pub(crate) fn format_date(d: Date) -> String {
+    d.format(DATE_FORMAT).expect("a Date formats as YYYY-MM-DD")
+}
+
+pub(crate) fn get_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+    let text: String = row.get(idx)?;
+    OffsetDateTime::parse(&text, &Rfc3339)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn parse_date(text: &str, idx: usize) -> rusqlite::Result<Date> {
+    Date::parse(text, DATE_FORMAT).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+pub(crate) fn text<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(idx)?.as_str()?)
+}
+
+pub(crate) fn entity_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<EntityKind> {
+    let name = text(row, idx)?;
+    EntityKind::parse(name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown entity {name:?}").into())
+    })
+}
+
+/// `Option<Date>` as `YYYY-MM-DD` or null, like `yizhan_core::serde_date` for `Date`.
+pub(crate) mod opt_date {
+    use serde::Serializer;
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => yizhan_core::serde_date::serialize(date, s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

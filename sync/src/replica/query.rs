@@ -1,0 +1,390 @@
+//! The app's questions to the replica. All the SQL the counter runs lives here; the Tauri
+//! shell calls these and serialises the answers as they are (ui/src/api.ts mirrors them).
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use yizhan_core::district::district_name;
+use yizhan_core::entity::{EntityKind, FeeKind};
+use yizhan_core::money::Fen;
+use yizhan_core::status::FeeStatus;
+
+use super::view::{ProjectRecords, parse_status, status_str};
+use super::{ReplicaError, ReplicaReader, entity_at, get_time, opt_date, text};
+use crate::protocol::Op;
+
+/// Most rows one page may ask for; the list pages through the rest.
+pub const MAX_PAGE: u32 = 500;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectQuery {
+    /// A project code (whole or part), part of the name or the builder, or a USCC.
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub status: Option<FeeStatus>,
+    #[serde(default)]
+    pub overdue: Option<bool>,
+    /// A district code (GB/T 2260).
+    #[serde(default)]
+    pub district: Option<String>,
+    pub offset: u32,
+    /// At most [`MAX_PAGE`].
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub awaiting_assessment: u64,
+    pub due: u64,
+    pub partly_paid: u64,
+    pub awaiting_tax_clearance: u64,
+    pub cleared: u64,
+    pub overdue: u64,
+    pub all: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectPage {
+    /// Projects matching the whole query.
+    pub total: u64,
+    /// For the search and district only, so each status chip shows what choosing it gives.
+    pub counts: StatusCounts,
+    /// Overdue projects first, then by project code: what needs chasing comes first and
+    /// the order is stable while the clerk pages.
+    pub rows: Vec<ProjectRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectRow {
+    pub project_code: String,
+    pub name: String,
+    pub builder: String,
+    pub uscc: String,
+    pub district_code: String,
+    pub district_name: String,
+    pub status: FeeStatus,
+    pub overdue: bool,
+    pub assessed_fen: Fen,
+    pub paid_fen: Fen,
+    pub outstanding_fen: Fen,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectDetail {
+    pub project: DetailProject,
+    pub status: FeeStatus,
+    pub overdue: bool,
+    /// Newest first.
+    pub approvals: Vec<Approval>,
+    /// In the order `standing` gives them.
+    pub fees: Vec<Fee>,
+    /// Newest first.
+    pub payments: Vec<PaymentLine>,
+    pub tax_clearance: Option<TaxClearanceLine>,
+    /// Newest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetailProject {
+    pub project_code: String,
+    pub name: String,
+    pub builder: String,
+    pub uscc: String,
+    pub district_code: String,
+    pub district_name: String,
+    /// Always masked (`138****1234`): the clerk never needs the full number on screen.
+    pub contact_phone_masked: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    pub planning_permit_no: String,
+    #[serde(with = "yizhan_core::serde_date")]
+    pub approved_on: Date,
+    pub residential_area: i64,
+    pub non_residential_area: i64,
+    pub civil_defence_area: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fee {
+    pub fee_kind: FeeKind,
+    pub assessed_fen: Fen,
+    pub exemption_fen: Fen,
+    pub exemption_basis: Option<String>,
+    pub net_fen: Fen,
+    pub paid_fen: Fen,
+    pub outstanding_fen: Fen,
+    /// `None` while the fee awaits assessment.
+    #[serde(with = "opt_date")]
+    pub assessed_on: Option<Date>,
+    #[serde(with = "opt_date")]
+    pub due_on: Option<Date>,
+    /// Standard and document the amount rests on; empty while awaiting assessment.
+    pub basis: String,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentLine {
+    pub payment_id: String,
+    pub fee_kind: FeeKind,
+    pub amount_fen: Fen,
+    pub channel: String,
+    pub reference: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaxClearanceLine {
+    pub clearance_no: String,
+    pub tax_office: String,
+    #[serde(with = "yizhan_core::serde_date")]
+    pub issued_on: Date,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub committed_at: OffsetDateTime,
+    pub entity: EntityKind,
+    pub key: String,
+    pub op: Op,
+}
+
+/// A WHERE clause and its values, built from the parts of a query that are set.
+#[derive(Default)]
+struct Filter {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Filter {
+    fn and(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
+        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+        self.sql.push_str(clause);
+        self.values.extend(values);
+    }
+
+    /// Search and district: what the status counts are taken over.
+    fn base(query: &ProjectQuery) -> Filter {
+        let mut filter = Filter::default();
+        if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if yizhan_core::code::check_project_code(search).is_ok() {
+                // A scanned code: the primary key finds it without reading the table.
+                filter.and("project_code = ?", [Value::Text(search.to_owned())]);
+            } else {
+                let pattern = Value::Text(format!("%{}%", escape_like(search)));
+                filter.and(
+                    "(project_code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR builder LIKE ? ESCAPE '\\' \
+                     OR uscc LIKE ? ESCAPE '\\')",
+                    std::iter::repeat_n(pattern, 4),
+                );
+            }
+        }
+        if let Some(district) = &query.district {
+            filter.and("district_code = ?", [Value::Text(district.clone())]);
+        }
+        filter
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+impl ReplicaReader {
+    pub fn list_projects(&self, query: &ProjectQuery) -> Result<ProjectPage, ReplicaError> {
+        let mut filter = Filter::base(query);
+        let groups = status_groups(&self.conn, &filter)?;
+        let mut counts = StatusCounts::default();
+        let mut total = 0;
+        for &(status, overdue, n) in &groups {
+            *count_of(&mut counts, status) += n;
+            counts.overdue += if overdue { n } else { 0 };
+            counts.all += n;
+            if query.status.is_none_or(|s| s == status) && query.overdue.is_none_or(|o| o == overdue) {
+                total += n;
+            }
+        }
+
+        if let Some(status) = query.status {
+            filter.and("status = ?", [Value::Text(status_str(status).to_owned())]);
+        }
+        if let Some(overdue) = query.overdue {
+            filter.and("overdue = ?", [Value::Integer(overdue.into())]);
+        }
+        filter.values.push(Value::Integer(query.limit.min(MAX_PAGE).into()));
+        filter.values.push(Value::Integer(query.offset.into()));
+        let sql = format!(
+            "SELECT project_code, name, builder, uscc, district_code, status, overdue, assessed_fen, paid_fen, \
+             outstanding_fen FROM project_view{} ORDER BY overdue DESC, project_code LIMIT ? OFFSET ?",
+            filter.sql
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(&filter.values), |row| {
+                let district_code: String = row.get(4)?;
+                Ok(ProjectRow {
+                    project_code: row.get(0)?,
+                    name: row.get(1)?,
+                    builder: row.get(2)?,
+                    uscc: row.get(3)?,
+                    district_name: district_name(&district_code).unwrap_or_default().to_owned(),
+                    district_code,
+                    status: parse_status(text(row, 5)?, 5)?,
+                    overdue: row.get(6)?,
+                    assessed_fen: row.get(7)?,
+                    paid_fen: row.get(8)?,
+                    outstanding_fen: row.get(9)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(ProjectPage { total, counts, rows })
+    }
+
+    /// Everything about one project, as of the date the views stand at; `None` when the
+    /// replica holds nothing under that code.
+    pub fn get_project(&self, project_code: &str) -> Result<Option<ProjectDetail>, ReplicaError> {
+        let records = ProjectRecords::load(&self.conn, project_code)?;
+        if records.is_empty() {
+            return Ok(None);
+        }
+        let meta = self.meta()?;
+        let today = meta.view_date.unwrap_or_else(super::today);
+        let standing = records.standing(today);
+        let project = records.project.as_ref();
+        let field = |f: fn(&yizhan_core::entity::Project) -> &str| project.map_or_else(String::new, |p| f(p).to_owned());
+        let district_code = field(|p| &p.district_code);
+
+        let mut approvals: Vec<Approval> = records
+            .approvals
+            .iter()
+            .map(|a| Approval {
+                planning_permit_no: a.planning_permit_no.clone(),
+                approved_on: a.approved_on,
+                residential_area: a.residential_area,
+                non_residential_area: a.non_residential_area,
+                civil_defence_area: a.civil_defence_area,
+            })
+            .collect();
+        approvals.sort_by(|a, b| (b.approved_on, &b.planning_permit_no).cmp(&(a.approved_on, &a.planning_permit_no)));
+
+        let fees = standing
+            .fees
+            .iter()
+            .map(|line| {
+                let assessment = records.assessments.iter().find(|a| a.fee_kind == line.fee_kind);
+                Fee {
+                    fee_kind: line.fee_kind,
+                    assessed_fen: line.assessed_fen,
+                    exemption_fen: line.exemption_fen,
+                    exemption_basis: assessment.and_then(|a| a.exemption.as_ref()).map(|e| e.basis.clone()),
+                    net_fen: line.net_fen,
+                    paid_fen: line.paid_fen,
+                    outstanding_fen: line.outstanding_fen,
+                    assessed_on: assessment.map(|a| a.assessed_on),
+                    due_on: line.due_on,
+                    basis: assessment.map(|a| a.basis.clone()).unwrap_or_default(),
+                    overdue: line.overdue,
+                }
+            })
+            .collect();
+
+        let mut payments: Vec<PaymentLine> = records
+            .payments
+            .iter()
+            .map(|p| PaymentLine {
+                payment_id: p.payment_id.clone(),
+                fee_kind: p.fee_kind,
+                amount_fen: p.amount_fen,
+                channel: p.channel.clone(),
+                reference: p.reference.clone(),
+                received_at: p.received_at,
+            })
+            .collect();
+        payments.sort_by(|a, b| (b.received_at, &b.payment_id).cmp(&(a.received_at, &a.payment_id)));
+
+        Ok(Some(ProjectDetail {
+            project: DetailProject {
+                project_code: project_code.to_owned(),
+                name: field(|p| &p.name),
+                builder: field(|p| &p.builder),
+                uscc: field(|p| &p.uscc),
+                district_name: district_name(&district_code).unwrap_or_default().to_owned(),
+                district_code,
+                contact_phone_masked: project
+                    .and_then(|p| p.contact_phone.as_deref())
+                    .map(yizhan_core::mask::mask_mobile),
+            },
+            status: standing.status,
+            overdue: standing.overdue,
+            approvals,
+            fees,
+            payments,
+            tax_clearance: records.tax_clearance().map(|t| TaxClearanceLine {
+                clearance_no: t.clearance_no.clone(),
+                tax_office: t.tax_office.clone(),
+                issued_on: t.issued_on,
+            }),
+            timeline: timeline(&self.conn, project_code, meta.snapshot_as_of.unwrap_or(0))?,
+        }))
+    }
+}
+
+fn status_groups(conn: &Connection, filter: &Filter) -> Result<Vec<(FeeStatus, bool, u64)>, ReplicaError> {
+    let sql = format!("SELECT status, overdue, count(*) FROM project_view{} GROUP BY status, overdue", filter.sql);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let groups = stmt
+        .query_map(params_from_iter(&filter.values), |row| {
+            Ok((parse_status(text(row, 0)?, 0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(groups)
+}
+
+fn count_of(counts: &mut StatusCounts, status: FeeStatus) -> &mut u64 {
+    match status {
+        FeeStatus::AwaitingAssessment => &mut counts.awaiting_assessment,
+        FeeStatus::Due => &mut counts.due,
+        FeeStatus::PartlyPaid => &mut counts.partly_paid,
+        FeeStatus::AwaitingTaxClearance => &mut counts.awaiting_tax_clearance,
+        FeeStatus::Cleared => &mut counts.cleared,
+    }
+}
+
+/// The project's applied changes, and the snapshot's entry of every row still as the
+/// snapshot brought it: those live in `rows` alone, which spares a snapshot load writing
+/// each row twice (`apply` moves an entry to `history` when its row changes).
+fn timeline(conn: &Connection, project_code: &str, snapshot_as_of: u64) -> Result<Vec<TimelineEntry>, ReplicaError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, committed_at, entity, key, op FROM history WHERE project_code = ?1 \
+         UNION ALL \
+         SELECT seq, committed_at, entity, key, 'upsert' FROM rows WHERE project_code = ?1 AND seq <= ?2 \
+         ORDER BY seq DESC",
+    )?;
+    let entries = stmt
+        .query_map(rusqlite::params![project_code, snapshot_as_of], |row| {
+            Ok(TimelineEntry {
+                seq: row.get(0)?,
+                committed_at: get_time(row, 1)?,
+                entity: entity_at(row, 2)?,
+                key: row.get(3)?,
+                op: if text(row, 4)? == "delete" { Op::Delete } else { Op::Upsert },
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(entries)
+}

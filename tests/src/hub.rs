@@ -1,0 +1,158 @@
+//! A real hub inside the test process, on a loopback port, over a temporary database; it
+//! can be stopped and started again on the same file and port, as after a restart. The
+//! tests speak to it over HTTP only, as counters and connectors do.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+use time::macros::date;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use yizhan_core::entity::FeeKind;
+use yizhan_hub::demo::Generator;
+use yizhan_hub::{Hub, HubConfig};
+use yizhan_sync::protocol::{Change, ChangeBatch, IngestBatch, IngestReport, PaymentRecord, SnapshotHeader, SnapshotRow};
+
+/// The date the demo data is made relative to, so every run seeds the same rows.
+pub const DEMO_TODAY: time::Date = date!(2026 - 11 - 24);
+
+pub struct TestHub {
+    pub url: String,
+    dir: TempDir,
+    addr: SocketAddr,
+    http: reqwest::Client,
+    running: Option<Running>,
+}
+
+struct Running {
+    hub: Hub,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestHub {
+    /// A hub seeded with `projects` demo projects, serving.
+    pub async fn start(projects: usize) -> TestHub {
+        let dir = TempDir::new().expect("temporary directory for the hub");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+        let mut test_hub = TestHub { url: format!("http://{addr}"), dir, addr, http, running: None };
+        let hub = test_hub.open();
+        yizhan_hub::demo::seed_on(&hub, projects, 42, DEMO_TODAY).await.expect("seed demo projects");
+        test_hub.serve(hub, listener);
+        test_hub
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("hub.sqlite3")
+    }
+
+    fn open(&self) -> Hub {
+        Hub::open(HubConfig::new(self.db())).expect("open the hub's store")
+    }
+
+    fn serve(&mut self, hub: Hub, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+            let _ = stopped.await;
+        }));
+        self.running = Some(Running { hub, stop, server });
+    }
+
+    /// Shuts the hub down gracefully (pending long-polls answer at once) and closes its store.
+    pub async fn stop(&mut self) {
+        let Running { hub, stop, server } = self.running.take().expect("the hub is running");
+        let _ = stop.send(());
+        server.await.expect("hub task").expect("hub served");
+        drop(hub);
+    }
+
+    /// Opens the same database again and serves on the same address.
+    pub async fn restart(&mut self) {
+        let hub = self.open();
+        self.serve_again(hub).await;
+    }
+
+    /// Stops the hub and starts a new one on the same address over a new database with
+    /// other demo data: the data centre rebuilt, as a counter meets it.
+    pub async fn rebuild(&mut self, projects: usize) {
+        self.stop().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db().display()));
+        }
+        let hub = self.open();
+        yizhan_hub::demo::seed_on(&hub, projects, 43, DEMO_TODAY).await.expect("seed demo projects");
+        self.serve_again(hub).await;
+    }
+
+    async fn serve_again(&mut self, hub: Hub) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("bind the hub's address again");
+        self.serve(hub, listener);
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.running.as_ref().expect("the hub is running").hub.store().head().await.expect("hub head")
+    }
+
+    /// `/v1/snapshot`, whole: fine for the sizes these tests use.
+    pub async fn snapshot(&self) -> (SnapshotHeader, Vec<SnapshotRow>) {
+        let body = self.get_ok(&format!("{}/v1/snapshot", self.url)).await.text().await.expect("snapshot body");
+        let mut lines = body.lines();
+        let header: SnapshotHeader = serde_json::from_str(lines.next().expect("a header line")).expect("header");
+        let rows: Vec<SnapshotRow> = lines.map(|l| serde_json::from_str(l).expect("snapshot row")).collect();
+        assert_eq!(rows.len() as u64, header.rows, "the snapshot holds as many rows as its header says");
+        (header, rows)
+    }
+
+    /// The whole change log, through `/v1/changes`.
+    pub async fn all_changes(&self) -> Vec<Change> {
+        let mut changes = Vec::new();
+        loop {
+            let after = changes.last().map_or(0, |c: &Change| c.seq);
+            let url = format!("{}/v1/changes?after={after}&limit=10000&wait=0", self.url);
+            let batch: ChangeBatch = self.get_ok(&url).await.json().await.expect("change batch");
+            if batch.changes.is_empty() {
+                return changes;
+            }
+            changes.extend(batch.changes);
+        }
+    }
+
+    /// Posts `records` to `/v1/ingest/{source}` and returns the hub's report.
+    pub async fn ingest<T: Serialize>(&self, source: &str, records: Vec<T>) -> IngestReport {
+        let response = self
+            .http
+            .post(format!("{}/v1/ingest/{source}", self.url))
+            .json(&IngestBatch { records })
+            .send()
+            .await
+            .expect("ingest request");
+        ok_json(response).await
+    }
+
+    /// `count` new payments spread over `project_codes`, with ids no demo record uses.
+    pub fn new_payments(&self, project_codes: &[String], count: usize, serial: u64) -> Vec<PaymentRecord> {
+        let rules = self.running.as_ref().expect("the hub is running").hub.rules().clone();
+        let mut generator = Generator::new(7, rules, DEMO_TODAY).with_serials(900_000, 9_000_000 + serial);
+        (0..count)
+            .map(|i| generator.payment(&project_codes[i % project_codes.len()], FeeKind::Infra, 100 + i as i64, DEMO_TODAY))
+            .collect()
+    }
+
+    async fn get_ok(&self, url: &str) -> reqwest::Response {
+        let response = self.http.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        assert!(response.status().is_success(), "GET {url}: HTTP {}", response.status());
+        response
+    }
+}
+
+async fn ok_json<T: DeserializeOwned>(response: reqwest::Response) -> T {
+    let status = response.status();
+    let body = response.text().await.expect("response body");
+    assert!(status.is_success(), "HTTP {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("unexpected answer {body}: {e}"))
+}

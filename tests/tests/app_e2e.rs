@@ -1,0 +1,182 @@
+//! The built desktop app end to end, as a clerk meets it: the real `yizhan` binary under a
+//! virtual display, driven through tauri-driver + WebKitWebDriver, against a real hub
+//! process seeded with demo data. Run by scripts/test.sh inside xvfb-run + dbus-run-session
+//! (feature `app-e2e`). Screenshots of each state land in artifacts/e2e/.
+
+#![cfg(feature = "app-e2e")]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use yizhan_core::entity::{FeeAssessment, FeeKind, Payment};
+use yizhan_sync::protocol::{IngestBatch, SnapshotRow};
+use yizhan_tests::{ChildGuard, artifacts_dir, free_port, hub_process, target_bin, wait_until};
+
+const DEMO_PROJECTS: usize = 2_000;
+
+struct Driver {
+    _process: ChildGuard,
+    port: u16,
+}
+
+fn start_tauri_driver(hub_url: &str, data_dir: &Path) -> Driver {
+    let port = free_port();
+    let native_port = free_port();
+    let mut cmd = std::process::Command::new("tauri-driver");
+    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("YIZHAN_HUB_URL", hub_url)
+        .env("YIZHAN_DATA_DIR", data_dir)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    let process = ChildGuard::spawn(cmd, "tauri-driver (cargo install tauri-driver; scripts/deps.sh --test)");
+    wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    Driver { _process: process, port }
+}
+
+async fn open_app(driver: &Driver) -> Client {
+    let app = target_bin("yizhan");
+    assert!(app.exists(), "the app binary {} is missing: build it with `cargo build -p yizhan --features yizhan/custom-protocol`", app.display());
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": app },
+    });
+    let serde_json::Value::Object(caps) = caps else { unreachable!() };
+    ClientBuilder::rustls()
+        .expect("TLS roots for the WebDriver client")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("WebDriver session with the app")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = artifacts_dir("e2e").join(name);
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn wait_for(client: &Client, css: &str, within: Duration) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(within)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear within {within:?}: {e}"))
+}
+
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    let el = client.find(Locator::Css(css)).await.ok()?;
+    el.attr(name).await.ok().flatten()
+}
+
+/// A project whose infrastructure fee still has money outstanding, from the hub's snapshot.
+async fn project_with_outstanding_infra(hub_url: &str) -> (String, i64) {
+    let body = reqwest::get(format!("{hub_url}/v1/snapshot")).await.unwrap().bytes().await.unwrap();
+    let mut net = HashMap::<String, i64>::new();
+    let mut paid = HashMap::<String, i64>::new();
+    for line in body.split(|b| *b == b'\n').skip(1).filter(|l| !l.is_empty()) {
+        let row: SnapshotRow = serde_json::from_slice(line).unwrap();
+        match row.entity {
+            yizhan_core::entity::EntityKind::FeeAssessment => {
+                let a: FeeAssessment = serde_json::from_value(row.payload).unwrap();
+                if a.fee_kind == FeeKind::Infra {
+                    net.insert(a.project_code.clone(), a.net_fen());
+                }
+            }
+            yizhan_core::entity::EntityKind::Payment => {
+                let p: Payment = serde_json::from_value(row.payload).unwrap();
+                if p.fee_kind == FeeKind::Infra {
+                    *paid.entry(p.project_code).or_default() += p.amount_fen;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut candidates: Vec<_> = net
+        .into_iter()
+        .map(|(code, net)| {
+            let outstanding = net - paid.get(&code).copied().unwrap_or(0);
+            (code, outstanding)
+        })
+        .filter(|(_, outstanding)| *outstanding > 100_000)
+        .collect();
+    candidates.sort();
+    candidates.into_iter().next().expect("demo data has a project with an outstanding infrastructure fee")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clerk_sees_live_fees_and_keeps_reading_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS);
+    let hub_url = hub.url.clone();
+    let (code, outstanding) = project_with_outstanding_infra(&hub_url).await;
+
+    let driver = start_tauri_driver(&hub_url, &work.path().join("counter"));
+    let client = open_app(&driver).await;
+
+    // The list fills from the replica once the bootstrap is done.
+    wait_for(&client, "[data-testid=project-row]", Duration::from_secs(60)).await;
+    let total_text = client.find(Locator::Css("[data-testid=list-total]")).await.unwrap().text().await.unwrap();
+    let total: usize = total_text.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+    assert!(total >= DEMO_PROJECTS, "list total {total_text:?} shows fewer than the {DEMO_PROJECTS} seeded projects");
+    assert_eq!(attr(&client, "[data-testid=sync-state]", "data-state").await.as_deref(), Some("online"));
+    screenshot(&client, "01-list.png").await;
+
+    // A scanner types the code and Enter: the project opens.
+    let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();
+    search.send_keys(&format!("{code}\u{E007}")).await.unwrap();
+    let detail_css = format!("[data-testid=detail][data-code='{code}']");
+    wait_for(&client, &detail_css, Duration::from_secs(5)).await;
+    let paid_css = "[data-testid=fee-row][data-kind=infra] [data-testid=fee-paid]";
+    let paid_before: i64 = attr(&client, paid_css, "data-fen").await.expect("infra paid shown").parse().unwrap();
+    screenshot(&client, "02-detail.png").await;
+
+    // A payment arrives at the hub; the open detail shows it with no user action.
+    let amount = outstanding.min(1_234_500);
+    let payment_id = format!("E2E-{}", std::process::id());
+    let batch = IngestBatch {
+        records: vec![Payment {
+            payment_id: payment_id.clone(),
+            project_code: code.clone(),
+            fee_kind: FeeKind::Infra,
+            amount_fen: amount,
+            channel: "非税支付平台".into(),
+            reference: "E2E-SLIP-1".into(),
+            received_at: time::OffsetDateTime::now_utc(),
+        }],
+    };
+    let posted = Instant::now();
+    let resp = reqwest::Client::new().post(format!("{hub_url}/v1/ingest/payments")).json(&batch).send().await.unwrap();
+    assert!(resp.status().is_success(), "payment ingest failed: {}", resp.text().await.unwrap());
+    let expected = (paid_before + amount).to_string();
+    let mut seen = None;
+    while posted.elapsed() < Duration::from_secs(10) {
+        if attr(&client, paid_css, "data-fen").await.as_deref() == Some(expected.as_str()) {
+            seen = Some(posted.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = seen.unwrap_or_else(|| panic!("the payment of {amount} fen did not appear in the open detail within 10 s"));
+    eprintln!("payment visible in the open detail after {seen:?}");
+    assert!(seen <= Duration::from_secs(2), "payment took {seen:?} to appear (target ≤ 2 s)");
+    wait_for(&client, &format!("[data-testid=payment-row][data-payment-id='{payment_id}']"), Duration::from_secs(2)).await;
+    screenshot(&client, "03-payment-live.png").await;
+
+    // The hub goes away: the app says so and the data stays readable.
+    hub.kill();
+    wait_for(&client, "[data-testid=sync-state][data-state=offline]", Duration::from_secs(15)).await;
+    wait_for(&client, "[data-testid=offline-banner]", Duration::from_secs(2)).await;
+    assert_eq!(attr(&client, paid_css, "data-fen").await.as_deref(), Some(expected.as_str()));
+    screenshot(&client, "04-offline-detail.png").await;
+    client.find(Locator::Css("body")).await.unwrap().send_keys("\u{E00C}").await.unwrap();
+    wait_for(&client, "[data-testid=project-row]", Duration::from_secs(5)).await;
+    screenshot(&client, "05-offline-list.png").await;
+
+    client.close().await.unwrap();
+}
