@@ -22,7 +22,11 @@ pub struct HubConfig {
 impl HubConfig {
     /// The demo tariff and the default due rule.
     pub fn new(db: impl Into<PathBuf>) -> HubConfig {
-        HubConfig { db: db.into(), tariff: Tariff::demo(), due_days: DEFAULT_DUE_DAYS }
+        HubConfig {
+            db: db.into(),
+            tariff: Tariff::demo(),
+            due_days: DEFAULT_DUE_DAYS,
+        }
     }
 }
 

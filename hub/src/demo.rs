@@ -14,12 +14,16 @@ use yizhan_core::district::NANJING_DISTRICTS;
 use yizhan_core::entity::{AreaCm2, Exemption, FeeKind};
 use yizhan_core::money::Fen;
 use yizhan_core::uscc::check_character;
-use yizhan_sync::protocol::{CivilDefenceNotice, PaymentRecord, PlanningRecord, TaxClearanceRecord};
+use yizhan_sync::protocol::{
+    CivilDefenceNotice, PaymentRecord, PlanningRecord, TaxClearanceRecord,
+};
 
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::Rules;
-use words::{BUILDER_SUFFIXES, BUILDER_WORDS, CHANNELS, EXEMPTION_BASIS, PHASES, PLACES, USES, Use};
+use words::{
+    BUILDER_SUFFIXES, BUILDER_WORDS, CHANNELS, EXEMPTION_BASIS, PHASES, PLACES, USES, Use,
+};
 
 /// Projects per round of ingest batches: large transactions are what makes a
 /// million-project seed fast, and ~40 MB of records per round keeps memory modest.
@@ -46,17 +50,29 @@ pub struct DemoSummary {
 
 /// Seeds `projects` demo projects relative to today in Asia/Shanghai.
 pub async fn seed(hub: &Hub, projects: usize, seed: u64) -> Result<DemoSummary, HubError> {
-    seed_on(hub, projects, seed, shanghai_date(OffsetDateTime::now_utc())).await
+    seed_on(
+        hub,
+        projects,
+        seed,
+        shanghai_date(OffsetDateTime::now_utc()),
+    )
+    .await
 }
 
 /// Seeds as if today were `today`, for reproducible data.
-pub async fn seed_on(hub: &Hub, projects: usize, seed: u64, today: Date) -> Result<DemoSummary, HubError> {
+pub async fn seed_on(
+    hub: &Hub,
+    projects: usize,
+    seed: u64,
+    today: Date,
+) -> Result<DemoSummary, HubError> {
     let mut generator = Generator::new(seed, hub.rules().clone(), today);
     let mut head = hub.store().head().await?;
     let mut done = 0;
     while done < projects {
         let round = PROJECTS_PER_ROUND.min(projects - done);
-        let (mut planning, mut notices, mut payments, mut clearances) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut planning, mut notices, mut payments, mut clearances) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..round {
             let project = generator.project();
             planning.push(project.planning);
@@ -114,7 +130,14 @@ impl Generator {
     pub fn new(seed: u64, rules: Rules, today: Date) -> Generator {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let builders = (0..BUILDERS).map(|_| builder(&mut rng)).collect();
-        Generator { rng, rules, today, builders, project_serials: [0; NANJING_DISTRICTS.len()], record_serial: 0 }
+        Generator {
+            rng,
+            rules,
+            today,
+            builders,
+            project_serials: [0; NANJING_DISTRICTS.len()],
+            record_serial: 0,
+        }
     }
 
     /// Starts project serials (per district) and record serials at the given values.
@@ -140,11 +163,16 @@ impl Generator {
         let exempt = planning.infra_exemption.is_some();
 
         let notice_lag = self.rng.random_range(3..=NOTICE_LAG_DAYS);
-        let notice = (planning.civil_defence_area > 0 && notice_lag <= age && self.rng.random_bool(0.85))
-            .then(|| {
-                let issued_on = planning.approved_on + Duration::days(notice_lag);
-                self.notice(&planning.project_code, planning.civil_defence_area, issued_on)
-            });
+        let notice =
+            (planning.civil_defence_area > 0 && notice_lag <= age && self.rng.random_bool(0.85))
+                .then(|| {
+                    let issued_on = planning.approved_on + Duration::days(notice_lag);
+                    self.notice(
+                        &planning.project_code,
+                        planning.civil_defence_area,
+                        issued_on,
+                    )
+                });
 
         let mut payments = Vec::new();
         let infra_net = if exempt { 0 } else { self.infra_fee(&planning) };
@@ -160,15 +188,31 @@ impl Generator {
                 Stage::PartlyPaid => 0,
                 Stage::FullyPaid | Stage::Cleared => 100,
             };
-            payments.extend(self.payments_for(&planning.project_code, fee_kind, net, share, assessed_on));
+            payments.extend(self.payments_for(
+                &planning.project_code,
+                fee_kind,
+                net,
+                share,
+                assessed_on,
+            ));
         }
 
         let clearance = (stage == Stage::Cleared).then(|| {
-            let last_paid = payments.iter().map(|p| shanghai_date(p.received_at)).max().unwrap_or(planning.approved_on);
-            let issued_on = (last_paid + Duration::days(self.rng.random_range(1..=20))).min(self.today);
+            let last_paid = payments
+                .iter()
+                .map(|p| shanghai_date(p.received_at))
+                .max()
+                .unwrap_or(planning.approved_on);
+            let issued_on =
+                (last_paid + Duration::days(self.rng.random_range(1..=20))).min(self.today);
             self.clearance(&planning.project_code, &planning.district_code, issued_on)
         });
-        DemoProject { planning, notice, payments, clearance }
+        DemoProject {
+            planning,
+            notice,
+            payments,
+            clearance,
+        }
     }
 
     /// Older projects are further along; a fresh approval is mostly unpaid.
@@ -198,12 +242,23 @@ impl Generator {
         let place = pick(&mut self.rng, PLACES[district_index]);
         let phase = pick(&mut self.rng, PHASES);
         let serial = self.project_serials[district_index];
-        assert!(serial < SERIALS_PER_DISTRICT, "{district_name}的演示项目超过一百万个，项目代码的6位序号已用尽");
+        assert!(
+            serial < SERIALS_PER_DISTRICT,
+            "{district_name}的演示项目超过一百万个，项目代码的6位序号已用尽"
+        );
         self.project_serials[district_index] += 1;
-        let code_serial = (u64::from(serial) * u64::from(SERIAL_SCRAMBLE) % u64::from(SERIALS_PER_DISTRICT)) as u32;
+        let code_serial = (u64::from(serial) * u64::from(SERIAL_SCRAMBLE)
+            % u64::from(SERIALS_PER_DISTRICT)) as u32;
         let code_year = approved_on.year() - self.rng.random_range(0..=1);
-        let stage_code = if self.rng.random_bool(0.85) { "01" } else { "02" };
-        let project_code = format!("{code_year}-{district_code}-{}-{stage_code}-{code_serial:06}", kind.industry);
+        let stage_code = if self.rng.random_bool(0.85) {
+            "01"
+        } else {
+            "02"
+        };
+        let project_code = format!(
+            "{code_year}-{district_code}-{}-{stage_code}-{code_serial:06}",
+            kind.industry
+        );
         let builder = &self.builders[self.rng.random_range(0..self.builders.len())];
         let (builder, uscc) = (builder.name.clone(), builder.uscc.clone());
 
@@ -220,7 +275,10 @@ impl Generator {
             format!("{prefix}{:09}", self.rng.random_range(0..1_000_000_000u32))
         });
         let mut planning = PlanningRecord {
-            planning_permit_no: format!("建字第{district_code}{}{record_serial:07}号", approved_on.year()),
+            planning_permit_no: format!(
+                "建字第{district_code}{}{record_serial:07}号",
+                approved_on.year()
+            ),
             project_code,
             name: format!("{district_name}{place}{}{phase}", kind.name),
             builder,
@@ -234,14 +292,22 @@ impl Generator {
             infra_exemption: None,
         };
         if kind.exempt {
-            planning.infra_exemption = Some(Exemption { amount_fen: self.infra_fee(&planning), basis: EXEMPTION_BASIS.to_owned() });
+            planning.infra_exemption = Some(Exemption {
+                amount_fen: self.infra_fee(&planning),
+                basis: EXEMPTION_BASIS.to_owned(),
+            });
         }
         planning
     }
 
     /// The 人防 notice for a project's civil-defence area, priced by the tariff as the
     /// hub will check it.
-    pub fn notice(&mut self, project_code: &str, civil_defence_area: AreaCm2, issued_on: Date) -> CivilDefenceNotice {
+    pub fn notice(
+        &mut self,
+        project_code: &str,
+        civil_defence_area: AreaCm2,
+        issued_on: Date,
+    ) -> CivilDefenceNotice {
         let amount_fen = self
             .rules
             .tariff
@@ -249,7 +315,11 @@ impl Generator {
             .expect("the demo tariff covers the demo dates")
             .amount_fen;
         CivilDefenceNotice {
-            notice_no: format!("宁人防征〔{}〕{:07}号", issued_on.year(), self.next_record_serial()),
+            notice_no: format!(
+                "宁人防征〔{}〕{:07}号",
+                issued_on.year(),
+                self.next_record_serial()
+            ),
             project_code: project_code.to_owned(),
             civil_defence_area,
             amount_fen,
@@ -259,10 +329,18 @@ impl Generator {
     }
 
     /// One payment received on `received_on` during office hours.
-    pub fn payment(&mut self, project_code: &str, fee_kind: FeeKind, amount_fen: Fen, received_on: Date) -> PaymentRecord {
+    pub fn payment(
+        &mut self,
+        project_code: &str,
+        fee_kind: FeeKind,
+        amount_fen: Fen,
+        received_on: Date,
+    ) -> PaymentRecord {
         let minute = self.rng.random_range(0..(9 * 60));
         let time = Time::from_hms(8, 30, 0).expect("08:30 is a time") + Duration::minutes(minute);
-        let received_at = PrimitiveDateTime::new(received_on, time).assume_offset(SHANGHAI).to_offset(time::UtcOffset::UTC);
+        let received_at = PrimitiveDateTime::new(received_on, time)
+            .assume_offset(SHANGHAI)
+            .to_offset(time::UtcOffset::UTC);
         PaymentRecord {
             payment_id: format!("FS{}{:010}", received_on.year(), self.next_record_serial()),
             project_code: project_code.to_owned(),
@@ -274,10 +352,19 @@ impl Generator {
         }
     }
 
-    pub fn clearance(&mut self, project_code: &str, district_code: &str, issued_on: Date) -> TaxClearanceRecord {
+    pub fn clearance(
+        &mut self,
+        project_code: &str,
+        district_code: &str,
+        issued_on: Date,
+    ) -> TaxClearanceRecord {
         let district = yizhan_core::district::district_name(district_code).unwrap_or("");
         TaxClearanceRecord {
-            clearance_no: format!("WS{district_code}{}{:07}", issued_on.year(), self.next_record_serial()),
+            clearance_no: format!(
+                "WS{district_code}{}{:07}",
+                issued_on.year(),
+                self.next_record_serial()
+            ),
             project_code: project_code.to_owned(),
             tax_office: format!("国家税务总局南京市{district}税务局"),
             issued_on,
@@ -286,12 +373,21 @@ impl Generator {
 
     /// `share` percent of `net`, as one payment or (sometimes, when paying in full) two
     /// instalments, received between `assessed_on` and yesterday.
-    fn payments_for(&mut self, code: &str, fee_kind: FeeKind, net: Fen, share: i64, assessed_on: Date) -> Vec<PaymentRecord> {
+    fn payments_for(
+        &mut self,
+        code: &str,
+        fee_kind: FeeKind,
+        net: Fen,
+        share: i64,
+        assessed_on: Date,
+    ) -> Vec<PaymentRecord> {
         let last_day = self.today - Duration::days(1);
         if net <= 0 || share == 0 || last_day < assessed_on {
             return Vec::new();
         }
-        let day = |rng: &mut ChaCha8Rng, from: Date| from + Duration::days(rng.random_range(0..=(last_day - from).whole_days()));
+        let day = |rng: &mut ChaCha8Rng, from: Date| {
+            from + Duration::days(rng.random_range(0..=(last_day - from).whole_days()))
+        };
         let target = net * share / 100;
         let first_day = day(&mut self.rng, assessed_on);
         if share == 100 && net >= 200 && self.rng.random_bool(0.3) {
@@ -303,21 +399,33 @@ impl Generator {
                 self.payment(code, fee_kind, net - first, second_day),
             ];
         }
-        let amount = if share == 100 { net } else { (target / 100 * 100).max(1) };
+        let amount = if share == 100 {
+            net
+        } else {
+            (target / 100 * 100).max(1)
+        };
         vec![self.payment(code, fee_kind, amount, first_day)]
     }
 
     fn infra_fee(&self, planning: &PlanningRecord) -> Fen {
         self.rules
             .tariff
-            .infra_fee(planning.residential_area, planning.non_residential_area, planning.approved_on)
+            .infra_fee(
+                planning.residential_area,
+                planning.non_residential_area,
+                planning.approved_on,
+            )
             .expect("the demo tariff covers the demo dates")
             .amount_fen
     }
 
     /// An area in hundredths of m² within `range` m² (none when the range is empty).
     fn area(&mut self, (low, high): (i64, i64)) -> AreaCm2 {
-        if high == 0 { 0 } else { self.rng.random_range(low * 100..=high * 100) }
+        if high == 0 {
+            0
+        } else {
+            self.rng.random_range(low * 100..=high * 100)
+        }
     }
 
     fn next_record_serial(&mut self) -> u64 {
@@ -360,16 +468,28 @@ impl Weighted for &str {
 /// A builder company with a valid USCC: `91` (enterprise), a Nanjing region code, a
 /// nine-character organisation code and the GB 32100 check character.
 fn builder(rng: &mut ChaCha8Rng) -> Builder {
-    let name = format!("南京{}{}{}", pick(rng, BUILDER_WORDS), pick(rng, BUILDER_WORDS), pick(rng, BUILDER_SUFFIXES));
+    let name = format!(
+        "南京{}{}{}",
+        pick(rng, BUILDER_WORDS),
+        pick(rng, BUILDER_WORDS),
+        pick(rng, BUILDER_SUFFIXES)
+    );
     let region = NANJING_DISTRICTS[rng.random_range(0..NANJING_DISTRICTS.len())].0;
     let org: String = (0..9)
         .map(|i| {
             // Mostly digits, as most organisation codes are.
-            let alphabet = if i < 8 && rng.random_bool(0.8) { &USCC_ALPHABET[..10] } else { USCC_ALPHABET };
+            let alphabet = if i < 8 && rng.random_bool(0.8) {
+                &USCC_ALPHABET[..10]
+            } else {
+                USCC_ALPHABET
+            };
             char::from(alphabet[rng.random_range(0..alphabet.len())])
         })
         .collect();
     let first17 = format!("91{region}{org}");
     let check = check_character(&first17).expect("17 characters from the USCC alphabet");
-    Builder { name, uscc: format!("{first17}{check}") }
+    Builder {
+        name,
+        uscc: format!("{first17}{check}"),
+    }
 }

@@ -41,7 +41,9 @@ fn count_records(errors: &[FieldError]) -> usize {
 impl HubError {
     pub fn status(&self) -> StatusCode {
         match self {
-            HubError::MalformedJson(_) | HubError::InvalidBody(_) | HubError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            HubError::MalformedJson(_) | HubError::InvalidBody(_) | HubError::BadQuery(_) => {
+                StatusCode::BAD_REQUEST
+            }
             HubError::InvalidRecords(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::CursorAhead { .. } => StatusCode::CONFLICT,
@@ -72,19 +74,29 @@ impl HubError {
             HubError::MalformedJson(_) | HubError::InvalidBody(_) => {
                 "请按接口文档发送 {\"records\": [...]} 形式的 JSON 后重试。"
             }
-            HubError::InvalidRecords(_) => "整批未写入：请按 errors 中列出的记录和字段更正后重新发送整批。",
+            HubError::InvalidRecords(_) => {
+                "整批未写入：请按 errors 中列出的记录和字段更正后重新发送整批。"
+            }
             HubError::BodyTooLarge { .. } => "请把记录拆成较小的批次分别发送。",
             HubError::BadQuery(_) => "请按接口文档更正查询参数。",
-            HubError::CursorAhead { .. } => "该客户端的数据不是来自本数据中心或数据中心已重建：请重新获取快照（/v1/snapshot）。",
+            HubError::CursorAhead { .. } => {
+                "该客户端的数据不是来自本数据中心或数据中心已重建：请重新获取快照（/v1/snapshot）。"
+            }
             HubError::UnknownProject(_) => "请检查项目代码，或等待该项目的规划审批数据到达。",
-            HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => "请对照接口文档检查地址和方法。",
+            HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => {
+                "请对照接口文档检查地址和方法。"
+            }
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {
             HubError::InvalidRecords(errors) => errors.clone(),
             _ => Vec::new(),
         };
-        ApiError { code: self.code().to_owned(), message: format!("{self}。{advice}"), errors }
+        ApiError {
+            code: self.code().to_owned(),
+            message: format!("{self}。{advice}"),
+            errors,
+        }
     }
 }
 

@@ -24,11 +24,21 @@ impl Hub {
     /// Blocking (a file open and the migrations): call it before serving.
     pub fn open(config: HubConfig) -> Result<Hub, StoreError> {
         let store = SqliteStore::open(&config.db)?;
-        Ok(Hub::with_store(Arc::new(store), Rules { tariff: config.tariff, due_days: config.due_days }))
+        Ok(Hub::with_store(
+            Arc::new(store),
+            Rules {
+                tariff: config.tariff,
+                due_days: config.due_days,
+            },
+        ))
     }
 
     pub fn with_store(store: Arc<dyn Store>, rules: Rules) -> Hub {
-        Hub { store, rules: Arc::new(rules), closing: Arc::new(watch::channel(false).0) }
+        Hub {
+            store,
+            rules: Arc::new(rules),
+            closing: Arc::new(watch::channel(false).0),
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -41,8 +51,13 @@ impl Hub {
 
     /// Validates and writes a batch, all or nothing, with origin `{channel}:{R::SOURCE}`
     /// (`ingest` for the HTTP endpoints, `demo` for the seeder).
-    pub async fn ingest<R: IngestRecord>(&self, channel: &str, records: Vec<R>) -> Result<IngestReport, HubError> {
-        self.ingest_parsed(channel, records.into_iter().map(Ok).collect()).await
+    pub async fn ingest<R: IngestRecord>(
+        &self,
+        channel: &str,
+        records: Vec<R>,
+    ) -> Result<IngestReport, HubError> {
+        self.ingest_parsed(channel, records.into_iter().map(Ok).collect())
+            .await
     }
 
     /// As `ingest`, where records that could not be read arrive as their errors so that
@@ -54,9 +69,18 @@ impl Hub {
     ) -> Result<IngestReport, HubError> {
         let (prepared, mut errors) = ingest::prepare(&records, &self.rules);
         if R::REFERS_TO_PROJECT {
-            let codes: HashSet<String> = records.iter().flatten().map(|r| r.project_code().to_owned()).collect();
-            let known = self.store.known_projects(codes.into_iter().collect()).await?;
-            errors.extend(ingest::unknown_projects(&records, |code| known.contains(code)));
+            let codes: HashSet<String> = records
+                .iter()
+                .flatten()
+                .map(|r| r.project_code().to_owned())
+                .collect();
+            let known = self
+                .store
+                .known_projects(codes.into_iter().collect())
+                .await?;
+            errors.extend(ingest::unknown_projects(&records, |code| {
+                known.contains(code)
+            }));
         }
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.record);
@@ -64,8 +88,19 @@ impl Hub {
         }
         let origin = format!("{channel}:{}", R::SOURCE);
         let outcome = self.store.write(&origin, prepared.rows).await?;
-        let report = ingest::report(records.len(), &prepared.rows_per_record, &outcome.seqs, outcome.head);
-        tracing::info!(origin, received = report.received, changed = report.changed, head = report.head, "已写入");
+        let report = ingest::report(
+            records.len(),
+            &prepared.rows_per_record,
+            &outcome.seqs,
+            outcome.head,
+        );
+        tracing::info!(
+            origin,
+            received = report.received,
+            changed = report.changed,
+            head = report.head,
+            "已写入"
+        );
         Ok(report)
     }
 

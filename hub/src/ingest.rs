@@ -36,8 +36,15 @@ pub trait IngestRecord: DeserializeOwned + Send + Sync + 'static {
     fn rows(&self, rules: &Rules) -> Result<Vec<RowWrite>, Problems>;
 }
 
-fn checked(problems: Problems, rows: impl FnOnce() -> Vec<RowWrite>) -> Result<Vec<RowWrite>, Problems> {
-    if problems.is_empty() { Ok(rows()) } else { Err(problems) }
+fn checked(
+    problems: Problems,
+    rows: impl FnOnce() -> Vec<RowWrite>,
+) -> Result<Vec<RowWrite>, Problems> {
+    if problems.is_empty() {
+        Ok(rows())
+    } else {
+        Err(problems)
+    }
 }
 
 impl IngestRecord for PlanningRecord {
@@ -59,7 +66,11 @@ impl IngestRecord for PlanningRecord {
         validate::planning(self, &mut problems);
         let mut assessed = None;
         if !problems.has_field("residential_area") && !problems.has_field("non_residential_area") {
-            match rules.tariff.infra_fee(self.residential_area, self.non_residential_area, self.approved_on) {
+            match rules.tariff.infra_fee(
+                self.residential_area,
+                self.non_residential_area,
+                self.approved_on,
+            ) {
                 Ok(fee) => assessed = Some(fee),
                 Err(e) => problems.add("approved_on", e.to_string()),
             }
@@ -69,7 +80,10 @@ impl IngestRecord for PlanningRecord {
         {
             problems.add(
                 "infra_exemption.amount_fen",
-                format!("减免金额 {} 分超过核定的配套费 {} 分", exemption.amount_fen, fee.amount_fen),
+                format!(
+                    "减免金额 {} 分超过核定的配套费 {} 分",
+                    exemption.amount_fen, fee.amount_fen
+                ),
             );
         }
         checked(problems, || {
@@ -102,8 +116,18 @@ impl IngestRecord for PlanningRecord {
             };
             vec![
                 RowWrite::upsert(EntityKind::Project, code.clone(), code, &project),
-                RowWrite::upsert(EntityKind::PlanningApproval, self.planning_permit_no.clone(), code, &approval),
-                RowWrite::upsert(EntityKind::FeeAssessment, FeeAssessment::key_for(code, FeeKind::Infra), code, &assessment),
+                RowWrite::upsert(
+                    EntityKind::PlanningApproval,
+                    self.planning_permit_no.clone(),
+                    code,
+                    &approval,
+                ),
+                RowWrite::upsert(
+                    EntityKind::FeeAssessment,
+                    FeeAssessment::key_for(code, FeeKind::Infra),
+                    code,
+                    &assessment,
+                ),
             ]
         })
     }
@@ -138,7 +162,12 @@ impl IngestRecord for CivilDefenceNotice {
                 exemption: None,
             };
             let key = FeeAssessment::key_for(code, FeeKind::CivilDefence);
-            vec![RowWrite::upsert(EntityKind::FeeAssessment, key, code, &assessment)]
+            vec![RowWrite::upsert(
+                EntityKind::FeeAssessment,
+                key,
+                code,
+                &assessment,
+            )]
         })
     }
 }
@@ -160,7 +189,12 @@ impl IngestRecord for PaymentRecord {
         let mut problems = Problems::default();
         validate::payment(self, &mut problems);
         checked(problems, || {
-            vec![RowWrite::upsert(EntityKind::Payment, self.payment_id.clone(), &self.project_code, self)]
+            vec![RowWrite::upsert(
+                EntityKind::Payment,
+                self.payment_id.clone(),
+                &self.project_code,
+                self,
+            )]
         })
     }
 }
@@ -182,7 +216,12 @@ impl IngestRecord for TaxClearanceRecord {
         let mut problems = Problems::default();
         validate::tax_clearance(self, &mut problems);
         checked(problems, || {
-            vec![RowWrite::upsert(EntityKind::TaxClearance, self.clearance_no.clone(), &self.project_code, self)]
+            vec![RowWrite::upsert(
+                EntityKind::TaxClearance,
+                self.clearance_no.clone(),
+                &self.project_code,
+                self,
+            )]
         })
     }
 }
@@ -197,9 +236,15 @@ pub(crate) struct Prepared {
 /// Checks every record (those that could not even be read arrive as their errors) and
 /// collects every problem, so one answer lists all that is wrong with the batch. The
 /// rows are only to be written when the errors are empty.
-pub(crate) fn prepare<R: IngestRecord>(records: &[Result<R, Vec<FieldError>>], rules: &Rules) -> (Prepared, Vec<FieldError>) {
+pub(crate) fn prepare<R: IngestRecord>(
+    records: &[Result<R, Vec<FieldError>>],
+    rules: &Rules,
+) -> (Prepared, Vec<FieldError>) {
     let mut errors = Vec::new();
-    let mut prepared = Prepared { rows: Vec::new(), rows_per_record: Vec::with_capacity(records.len()) };
+    let mut prepared = Prepared {
+        rows: Vec::new(),
+        rows_per_record: Vec::with_capacity(records.len()),
+    };
     for (index, record) in records.iter().enumerate() {
         match record {
             Err(unreadable) => errors.extend_from_slice(unreadable),
@@ -208,7 +253,9 @@ pub(crate) fn prepare<R: IngestRecord>(records: &[Result<R, Vec<FieldError>>], r
                     prepared.rows_per_record.push(rows.len());
                     prepared.rows.extend(rows);
                 }
-                Err(problems) => errors.extend(problems.into_field_errors(index, Some(record.source_id()))),
+                Err(problems) => {
+                    errors.extend(problems.into_field_errors(index, Some(record.source_id())))
+                }
             },
         }
     }
@@ -229,7 +276,10 @@ pub(crate) fn unknown_projects<R: IngestRecord>(
             let mut problems = Problems::default();
             problems.add(
                 "project_code",
-                format!("数据中心没有项目 {}：请先推送该项目的规划审批（/v1/ingest/planning）", record.project_code()),
+                format!(
+                    "数据中心没有项目 {}：请先推送该项目的规划审批（/v1/ingest/planning）",
+                    record.project_code()
+                ),
             );
             errors.extend(problems.into_field_errors(index, Some(record.source_id())));
         }
@@ -238,7 +288,12 @@ pub(crate) fn unknown_projects<R: IngestRecord>(
 }
 
 /// Records changed: those with at least one row that was not identical to the stored one.
-pub(crate) fn report(received: usize, rows_per_record: &[usize], seqs: &[Option<u64>], head: u64) -> IngestReport {
+pub(crate) fn report(
+    received: usize,
+    rows_per_record: &[usize],
+    seqs: &[Option<u64>],
+    head: u64,
+) -> IngestReport {
     let mut changed = 0;
     let mut offset = 0;
     for &n in rows_per_record {
@@ -247,5 +302,10 @@ pub(crate) fn report(received: usize, rows_per_record: &[usize], seqs: &[Option<
         }
         offset += n;
     }
-    IngestReport { received, changed, unchanged: received - changed, head }
+    IngestReport {
+        received,
+        changed,
+        unchanged: received - changed,
+        head,
+    }
 }

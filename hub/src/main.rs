@@ -7,14 +7,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+use yizhan_core::tariff::Tariff;
 use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
 use yizhan_hub::ingest::Rules;
 use yizhan_hub::simulate::SimulateOptions;
 use yizhan_hub::{Hub, HubConfig};
-use yizhan_core::tariff::Tariff;
 
 #[derive(Parser)]
-#[command(name = "yizhan-hub", version, about = "一站 数据中心：接收各部门数据，向各窗口同步")]
+#[command(
+    name = "yizhan-hub",
+    version,
+    about = "一站 数据中心：接收各部门数据，向各窗口同步"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,32 +93,48 @@ impl RulesArgs {
         if tariff.demo {
             tracing::warn!("使用演示收费标准：核定金额仅供演示，不是真实费率");
         }
-        Ok(Rules { tariff, due_days: self.due_days })
+        Ok(Rules {
+            tariff,
+            due_days: self.due_days,
+        })
     }
 }
 
 impl StoreArgs {
     fn open(&self) -> anyhow::Result<Hub> {
         let Rules { tariff, due_days } = self.rules.rules()?;
-        Hub::open(HubConfig { db: self.db.clone(), tariff, due_days })
-            .with_context(|| format!("无法打开数据库 {}", self.db.display()))
+        Hub::open(HubConfig {
+            db: self.db.clone(),
+            tariff,
+            due_days,
+        })
+        .with_context(|| format!("无法打开数据库 {}", self.db.display()))
     }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     match Cli::parse().command {
-        Command::Serve { store, listen, demo, seed } => {
+        Command::Serve {
+            store,
+            listen,
+            demo,
+            seed,
+        } => {
             let hub = store.open()?;
             if let Some(projects) = demo
                 && hub.store().head().await? == 0
             {
                 seed_demo(&hub, projects, seed).await?;
             }
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("无法监听 {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, "数据中心已启动");
             yizhan_hub::serve_until(listener, hub, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -122,13 +142,28 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?;
         }
-        Command::Demo { store, projects, seed } => {
+        Command::Demo {
+            store,
+            projects,
+            seed,
+        } => {
             let hub = store.open()?;
             seed_demo(&hub, projects, seed).await?;
         }
-        Command::Simulate { hub, rate, seed, duration, rules } => {
-            let options =
-                SimulateOptions { hub, rate, seed, duration: duration.map(Duration::from_secs), rules: rules.rules()? };
+        Command::Simulate {
+            hub,
+            rate,
+            seed,
+            duration,
+            rules,
+        } => {
+            let options = SimulateOptions {
+                hub,
+                rate,
+                seed,
+                duration: duration.map(Duration::from_secs),
+                rules: rules.rules()?,
+            };
             let summary = tokio::select! {
                 summary = yizhan_hub::simulate::run(options) => summary?,
                 _ = tokio::signal::ctrl_c() => {

@@ -15,12 +15,14 @@ use rand::Rng;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
-use yizhan_core::entity::{AreaCm2, EntityKind, FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance};
+use yizhan_core::entity::{
+    AreaCm2, EntityKind, FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance,
+};
 use yizhan_core::mask::mask_mobile;
 use yizhan_core::money::Fen;
 use yizhan_sync::protocol::{
-    ApiError, ChangeBatch, CivilDefenceNotice, IngestBatch, IngestReport, PaymentRecord, PlanningRecord, SnapshotHeader,
-    SnapshotRow, TaxClearanceRecord,
+    ApiError, ChangeBatch, CivilDefenceNotice, IngestBatch, IngestReport, PaymentRecord,
+    PlanningRecord, SnapshotHeader, SnapshotRow, TaxClearanceRecord,
 };
 
 use crate::demo::Generator;
@@ -69,7 +71,11 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
     let client = reqwest::Client::builder().gzip(true).build()?;
     let hub = options.hub.trim_end_matches('/').to_owned();
     let mut model = Model::load(&client, &hub).await?;
-    tracing::info!(projects = model.codes.len(), as_of = model.cursor, "已载入数据中心快照");
+    tracing::info!(
+        projects = model.codes.len(),
+        as_of = model.cursor,
+        "已载入数据中心快照"
+    );
     // Serials seeded by the clock as well, so two runs on one day do not re-send each
     // other's payment ids (which the hub would take as corrections).
     let now = OffsetDateTime::now_utc();
@@ -91,7 +97,9 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
         // Catch up with the clock rather than the ticks, so slow posts do not lower the
         // rate; but never more than a second's worth at once.
         let due = (options.rate * elapsed.as_secs_f64()) as u64;
-        let count = due.saturating_sub(summary.sent() + summary.rejected).min(options.rate.ceil() as u64);
+        let count = due
+            .saturating_sub(summary.sent() + summary.rejected)
+            .min(options.rate.ceil() as u64);
         let events = model.draw(&mut generator, count);
         events.post(&client, &hub, &mut summary).await?;
         if last_report.elapsed() >= Duration::from_secs(10) {
@@ -130,7 +138,9 @@ impl Tracked {
     }
 
     fn needs_notice(&self) -> bool {
-        self.approved && self.civil_defence_area > 0 && self.net[fee_index(FeeKind::CivilDefence)].is_none()
+        self.approved
+            && self.civil_defence_area > 0
+            && self.net[fee_index(FeeKind::CivilDefence)].is_none()
     }
 
     fn ready_for_tax(&self) -> bool {
@@ -152,12 +162,20 @@ struct Model {
 
 impl Model {
     async fn load(client: &reqwest::Client, hub: &str) -> anyhow::Result<Model> {
-        let response = client.get(format!("{hub}/v1/snapshot")).send().await.context("无法连接数据中心")?;
+        let response = client
+            .get(format!("{hub}/v1/snapshot"))
+            .send()
+            .await
+            .context("无法连接数据中心")?;
         let response = ok_or_api_error(response).await?;
         let mut lines = ndjson_lines(response);
         let header: SnapshotHeader =
-            serde_json::from_slice(&lines.next().await.context("快照为空：缺少首行")??).context("快照首行无法解析")?;
-        let mut model = Model { cursor: header.as_of, ..Model::default() };
+            serde_json::from_slice(&lines.next().await.context("快照为空：缺少首行")??)
+                .context("快照首行无法解析")?;
+        let mut model = Model {
+            cursor: header.as_of,
+            ..Model::default()
+        };
         while let Some(line) = lines.next().await {
             let row: SnapshotRow = serde_json::from_slice(&line?).context("快照行无法解析")?;
             model.apply(row.entity, row.version, &row.payload)?;
@@ -169,7 +187,10 @@ impl Model {
     async fn follow(&mut self, client: &reqwest::Client, hub: &str) -> anyhow::Result<()> {
         loop {
             let url = format!("{hub}/v1/changes?after={}&limit=10000", self.cursor);
-            let batch: ChangeBatch = ok_or_api_error(client.get(url).send().await?).await?.json().await?;
+            let batch: ChangeBatch = ok_or_api_error(client.get(url).send().await?)
+                .await?
+                .json()
+                .await?;
             for change in &batch.changes {
                 if let Some(payload) = &change.payload {
                     self.apply(change.entity, change.version, payload)?;
@@ -182,7 +203,12 @@ impl Model {
         }
     }
 
-    fn apply(&mut self, entity: EntityKind, version: u64, payload: &serde_json::Value) -> anyhow::Result<()> {
+    fn apply(
+        &mut self,
+        entity: EntityKind,
+        version: u64,
+        payload: &serde_json::Value,
+    ) -> anyhow::Result<()> {
         // Deserialising from `&Value` lets entities borrow their date strings.
         fn read<T: for<'de> Deserialize<'de>>(payload: &serde_json::Value) -> anyhow::Result<T> {
             T::deserialize(payload).context("数据中心发来的记录无法解析")
@@ -200,13 +226,15 @@ impl Model {
             }
             EntityKind::FeeAssessment => {
                 let assessment: FeeAssessment = read(payload)?;
-                self.tracked(&assessment.project_code).net[fee_index(assessment.fee_kind)] = Some(assessment.net_fen());
+                self.tracked(&assessment.project_code).net[fee_index(assessment.fee_kind)] =
+                    Some(assessment.net_fen());
             }
             // Only first versions add money: a later version is a correction of a payment
             // already counted, and the simulator itself never sends corrections.
             EntityKind::Payment if version == 1 => {
                 let payment: Payment = read(payload)?;
-                self.tracked(&payment.project_code).paid[fee_index(payment.fee_kind)] += payment.amount_fen;
+                self.tracked(&payment.project_code).paid[fee_index(payment.fee_kind)] +=
+                    payment.amount_fen;
             }
             EntityKind::Payment => {}
             EntityKind::TaxClearance => {
@@ -233,22 +261,41 @@ impl Model {
         for _ in 0..count {
             let roll: f64 = generator.rng().random();
             let drawn = if roll < 0.5 {
-                self.find(generator, &mut touched, |t| FEES.iter().any(|&k| t.outstanding(k) > 0)).map(|(code, t)| {
-                    let kind = FEES.into_iter().find(|&k| t.outstanding(k) > 0).expect("drawn for an outstanding fee");
+                self.find(generator, &mut touched, |t| {
+                    FEES.iter().any(|&k| t.outstanding(k) > 0)
+                })
+                .map(|(code, t)| {
+                    let kind = FEES
+                        .into_iter()
+                        .find(|&k| t.outstanding(k) > 0)
+                        .expect("drawn for an outstanding fee");
                     let outstanding = t.outstanding(kind);
                     let amount = if outstanding > 200 && generator.rng().random_bool(0.4) {
-                        (outstanding * generator.rng().random_range(30..=70) / 100 / 100 * 100).max(100)
+                        (outstanding * generator.rng().random_range(30..=70) / 100 / 100 * 100)
+                            .max(100)
                     } else {
                         outstanding
                     };
-                    events.payments.push(generator.payment(code, kind, amount, today));
+                    events
+                        .payments
+                        .push(generator.payment(code, kind, amount, today));
                 })
             } else if roll < 0.65 {
                 self.find(generator, &mut touched, Tracked::ready_for_tax)
-                    .map(|(code, t)| events.tax.push(generator.clearance(code, &t.district_code, today)))
+                    .map(|(code, t)| {
+                        events
+                            .tax
+                            .push(generator.clearance(code, &t.district_code, today))
+                    })
             } else if roll < 0.8 {
                 self.find(generator, &mut touched, Tracked::needs_notice)
-                    .map(|(code, t)| events.civil_defence.push(generator.notice(code, t.civil_defence_area, today)))
+                    .map(|(code, t)| {
+                        events.civil_defence.push(generator.notice(
+                            code,
+                            t.civil_defence_area,
+                            today,
+                        ))
+                    })
             } else {
                 None
             };
@@ -282,7 +329,10 @@ impl Model {
     fn new_project(&self, generator: &mut Generator, events: &mut Events) {
         let mut planning = generator.planning(generator.today());
         while self.projects.contains_key(&planning.project_code)
-            || events.planning.iter().any(|p| p.project_code == planning.project_code)
+            || events
+                .planning
+                .iter()
+                .any(|p| p.project_code == planning.project_code)
         {
             planning = generator.planning(generator.today());
         }
@@ -301,9 +351,15 @@ struct Events {
 }
 
 impl Events {
-    async fn post(self, client: &reqwest::Client, hub: &str, summary: &mut SimulateSummary) -> anyhow::Result<()> {
+    async fn post(
+        self,
+        client: &reqwest::Client,
+        hub: &str,
+        summary: &mut SimulateSummary,
+    ) -> anyhow::Result<()> {
         summary.planning += post(client, hub, self.planning, &mut summary.rejected).await?;
-        summary.civil_defence += post(client, hub, self.civil_defence, &mut summary.rejected).await?;
+        summary.civil_defence +=
+            post(client, hub, self.civil_defence, &mut summary.rejected).await?;
         summary.payments += post(client, hub, self.payments, &mut summary.rejected).await?;
         summary.tax += post(client, hub, self.tax, &mut summary.rejected).await?;
         Ok(())
@@ -348,28 +404,39 @@ async fn ok_or_api_error(response: reqwest::Response) -> anyhow::Result<reqwest:
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     match serde_json::from_str::<ApiError>(&text) {
-        Ok(error) => bail!("{status} {}：{}（{:?}）", error.code, error.message, error.errors),
+        Ok(error) => bail!(
+            "{status} {}：{}（{:?}）",
+            error.code,
+            error.message,
+            error.errors
+        ),
         Err(_) => bail!("{status}：{text}"),
     }
 }
 
 /// The body split into lines as it arrives, without holding more than one line.
-fn ndjson_lines(response: reqwest::Response) -> impl futures_util::Stream<Item = anyhow::Result<Vec<u8>>> + Unpin {
+fn ndjson_lines(
+    response: reqwest::Response,
+) -> impl futures_util::Stream<Item = anyhow::Result<Vec<u8>>> + Unpin {
     let chunks = response.bytes_stream();
-    Box::pin(futures_util::stream::unfold((chunks, Vec::new(), false), |(mut chunks, mut buffer, mut done)| async move {
-        loop {
-            if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = buffer.drain(..=end).take(end).collect();
-                return Some((Ok(line), (chunks, buffer, done)));
+    Box::pin(futures_util::stream::unfold(
+        (chunks, Vec::new(), false),
+        |(mut chunks, mut buffer, mut done)| async move {
+            loop {
+                if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = buffer.drain(..=end).take(end).collect();
+                    return Some((Ok(line), (chunks, buffer, done)));
+                }
+                if done {
+                    return (!buffer.is_empty())
+                        .then(|| (Ok(std::mem::take(&mut buffer)), (chunks, buffer, true)));
+                }
+                match chunks.next().await {
+                    Some(Ok(bytes)) => buffer.extend_from_slice(&bytes),
+                    Some(Err(e)) => return Some((Err(e.into()), (chunks, buffer, true))),
+                    None => done = true,
+                }
             }
-            if done {
-                return (!buffer.is_empty()).then(|| (Ok(std::mem::take(&mut buffer)), (chunks, buffer, true)));
-            }
-            match chunks.next().await {
-                Some(Ok(bytes)) => buffer.extend_from_slice(&bytes),
-                Some(Err(e)) => return Some((Err(e.into()), (chunks, buffer, true))),
-                None => done = true,
-            }
-        }
-    }))
+        },
+    ))
 }

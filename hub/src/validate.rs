@@ -8,7 +8,9 @@ use yizhan_core::entity::{AreaCm2, Exemption};
 use yizhan_core::money::{Fen, format_yuan};
 use yizhan_core::tariff::Tariff;
 use yizhan_core::uscc::check_uscc;
-use yizhan_sync::protocol::{CivilDefenceNotice, FieldError, PaymentRecord, PlanningRecord, TaxClearanceRecord};
+use yizhan_sync::protocol::{
+    CivilDefenceNotice, FieldError, PaymentRecord, PlanningRecord, TaxClearanceRecord,
+};
 
 /// Longest free text accepted (names, channels, references): enough for any real
 /// company or project name, short enough that a runaway field is caught.
@@ -25,7 +27,10 @@ pub struct Problems(Vec<Problem>);
 
 impl Problems {
     pub fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
-        self.0.push(Problem { field: field.into(), problem: problem.into() });
+        self.0.push(Problem {
+            field: field.into(),
+            problem: problem.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -61,7 +66,9 @@ impl Problems {
     /// silently become two records.
     pub fn identifier(&mut self, field: &str, value: &str) {
         self.text(field, value);
-        if !value.trim().is_empty() && (value.trim() != value || value.chars().any(char::is_control)) {
+        if !value.trim().is_empty()
+            && (value.trim() != value || value.chars().any(char::is_control))
+        {
             self.add(field, "前后不能有空格，且不能含控制字符");
         }
     }
@@ -80,7 +87,10 @@ impl Problems {
 
     pub fn district(&mut self, field: &str, value: &str) {
         if district_name(value).is_none() {
-            let (first, last) = (NANJING_DISTRICTS[0], NANJING_DISTRICTS[NANJING_DISTRICTS.len() - 1]);
+            let (first, last) = (
+                NANJING_DISTRICTS[0],
+                NANJING_DISTRICTS[NANJING_DISTRICTS.len() - 1],
+            );
             self.add(
                 field,
                 format!(
@@ -113,20 +123,28 @@ impl Problems {
         let mobile = value.len() == 11 && value.starts_with('1') && digits(value);
         let landline = match value.split_once('-') {
             Some((area, number)) => {
-                area.starts_with('0') && (3..=4).contains(&area.len()) && (7..=8).contains(&number.len())
+                area.starts_with('0')
+                    && (3..=4).contains(&area.len())
+                    && (7..=8).contains(&number.len())
                     && digits(area)
                     && digits(number)
             }
             None => false,
         };
         if !mobile && !landline {
-            self.add(field, "联系电话应为11位手机号，或带区号的固定电话（如 025-84561234）");
+            self.add(
+                field,
+                "联系电话应为11位手机号，或带区号的固定电话（如 025-84561234）",
+            );
         }
     }
 
     fn exemption(&mut self, field: &str, exemption: &Exemption) {
         if exemption.amount_fen < 0 {
-            self.add(format!("{field}.amount_fen"), "减免金额不能为负数（单位：分）");
+            self.add(
+                format!("{field}.amount_fen"),
+                "减免金额不能为负数（单位：分）",
+            );
         }
         self.text(&format!("{field}.basis"), &exemption.basis);
     }
@@ -156,11 +174,17 @@ pub fn civil_defence(n: &CivilDefenceNotice, tariff: &Tariff, p: &mut Problems) 
     p.identifier("notice_no", &n.notice_no);
     p.project_code("project_code", &n.project_code);
     if n.civil_defence_area <= 0 {
-        p.add("civil_defence_area", "人防易地建设面积应大于 0（单位：0.01平方米）");
+        p.add(
+            "civil_defence_area",
+            "人防易地建设面积应大于 0（单位：0.01平方米）",
+        );
     }
     p.positive_fen("amount_fen", n.amount_fen);
     if n.due_on < n.issued_on {
-        p.add("due_on", format!("缴费期限 {} 早于开具日期 {}", n.due_on, n.issued_on));
+        p.add(
+            "due_on",
+            format!("缴费期限 {} 早于开具日期 {}", n.due_on, n.issued_on),
+        );
     }
     if n.civil_defence_area > 0 && n.amount_fen > 0 {
         match tariff.civil_defence_fee(n.civil_defence_area, n.issued_on) {
@@ -210,17 +234,34 @@ mod tests {
             p.phone("contact_phone", good);
             assert!(p.is_empty(), "{good}");
         }
-        for bad in ["", "1381234123", "23812341234", "138-1234-1234", "025-12", "abc-84561234"] {
+        for bad in [
+            "",
+            "1381234123",
+            "23812341234",
+            "138-1234-1234",
+            "025-12",
+            "abc-84561234",
+        ] {
             let mut p = Problems::default();
             p.phone("contact_phone", bad);
             assert_eq!(fields(&p), ["contact_phone"], "{bad}");
-            assert!(!p.0[0].problem.contains(bad) || bad.is_empty(), "the problem must not echo the number");
+            assert!(
+                !p.0[0].problem.contains(bad) || bad.is_empty(),
+                "the problem must not echo the number"
+            );
         }
     }
 
     #[test]
     fn identifiers_refuse_blank_padded_and_control_characters() {
-        for (value, expected) in [("P1", 0), ("", 1), ("   ", 1), (" P1", 1), ("P1\n", 1), ("P\u{7}1", 1)] {
+        for (value, expected) in [
+            ("P1", 0),
+            ("", 1),
+            ("   ", 1),
+            (" P1", 1),
+            ("P1\n", 1),
+            ("P\u{7}1", 1),
+        ] {
             let mut p = Problems::default();
             p.identifier("payment_id", value);
             assert_eq!(p.0.len(), expected, "{value:?}: {:?}", p.0);

@@ -17,7 +17,9 @@ use yizhan_hub::simulate::{SimulateOptions, run};
 #[tokio::test]
 async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
     let hub = TestHub::start().await;
-    yizhan_hub::demo::seed_on(&hub.hub, 300, 3, date!(2026 - 11 - 24)).await.unwrap();
+    yizhan_hub::demo::seed_on(&hub.hub, 300, 3, date!(2026 - 11 - 24))
+        .await
+        .unwrap();
     let before = hub.head().await;
 
     let options = SimulateOptions {
@@ -25,12 +27,21 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
         rate: 100.0,
         seed: 9,
         duration: Some(Duration::from_secs(3)),
-        rules: Rules { tariff: Tariff::demo(), due_days: 30 },
+        rules: Rules {
+            tariff: Tariff::demo(),
+            due_days: 30,
+        },
     };
     let summary = run(options).await.unwrap();
     assert_eq!(summary.rejected, 0, "{summary:?}");
     assert!(summary.sent() >= 200, "{summary:?}");
-    assert!(summary.payments > 0 && summary.planning > 0 && summary.tax > 0 && summary.civil_defence > 0, "{summary:?}");
+    assert!(
+        summary.payments > 0
+            && summary.planning > 0
+            && summary.tax > 0
+            && summary.civil_defence > 0,
+        "{summary:?}"
+    );
     assert!(hub.head().await > before + summary.sent());
 
     let mut net: HashMap<(String, FeeKind), i64> = HashMap::new();
@@ -52,6 +63,10 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
         }
     }
     for (fee, amount) in paid {
-        assert!(amount <= net.get(&fee).copied().unwrap_or(0), "{fee:?} paid {amount}, owed {:?}", net.get(&fee));
+        assert!(
+            amount <= net.get(&fee).copied().unwrap_or(0),
+            "{fee:?} paid {amount}, owed {:?}",
+            net.get(&fee)
+        );
     }
 }

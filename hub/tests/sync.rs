@@ -31,13 +31,18 @@ async fn snapshot(hub: &TestHub) -> (SnapshotHeader, Replica) {
     assert_eq!(response.headers()["content-type"], "application/x-ndjson");
     let compressed = response.bytes().await.unwrap();
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut text)
+        .unwrap();
     let mut lines = text.lines();
     let header: SnapshotHeader = serde_json::from_str(lines.next().unwrap()).unwrap();
     let mut rows = Replica::new();
     for line in lines {
         let row: SnapshotRow = serde_json::from_str(line).unwrap();
-        let previous = rows.insert((entity(row.entity), row.key), (row.version, row.seq, row.payload));
+        let previous = rows.insert(
+            (entity(row.entity), row.key),
+            (row.version, row.seq, row.payload),
+        );
         assert!(previous.is_none(), "a row appears twice in the snapshot");
     }
     assert_eq!(rows.len() as u64, header.rows);
@@ -52,11 +57,25 @@ fn entity(kind: EntityKind) -> String {
 async fn replay(hub: &TestHub) -> Replica {
     let mut rows = Replica::new();
     for change in hub.log().await {
-        let key = (change["entity"].as_str().unwrap().to_owned(), change["key"].as_str().unwrap().to_owned());
+        let key = (
+            change["entity"].as_str().unwrap().to_owned(),
+            change["key"].as_str().unwrap().to_owned(),
+        );
         let version = change["version"].as_u64().unwrap();
         let previous = rows.get(&key).map_or(0, |(v, _, _)| *v);
-        assert_eq!(version, previous + 1, "versions of {key:?} go up by one per change");
-        rows.insert(key, (version, change["seq"].as_u64().unwrap(), change["payload"].clone()));
+        assert_eq!(
+            version,
+            previous + 1,
+            "versions of {key:?} go up by one per change"
+        );
+        rows.insert(
+            key,
+            (
+                version,
+                change["seq"].as_u64().unwrap(),
+                change["payload"].clone(),
+            ),
+        );
     }
     rows
 }
@@ -64,7 +83,9 @@ async fn replay(hub: &TestHub) -> Replica {
 #[tokio::test]
 async fn snapshot_is_gzip_ndjson_and_equals_the_state_the_log_describes() {
     let hub = TestHub::start().await;
-    yizhan_hub::demo::seed_on(&hub.hub, 300, 7, date!(2026 - 11 - 24)).await.unwrap();
+    yizhan_hub::demo::seed_on(&hub.hub, 300, 7, date!(2026 - 11 - 24))
+        .await
+        .unwrap();
     let (header, rows) = snapshot(&hub).await;
     assert_eq!(header.as_of, hub.head().await);
     assert!(rows.len() > 900, "{} rows", rows.len());
@@ -75,7 +96,9 @@ async fn snapshot_is_gzip_ndjson_and_equals_the_state_the_log_describes() {
 #[tokio::test]
 async fn many_counters_can_take_a_snapshot_at_once() {
     let hub = TestHub::start().await;
-    yizhan_hub::demo::seed_on(&hub.hub, 200, 8, date!(2026 - 11 - 24)).await.unwrap();
+    yizhan_hub::demo::seed_on(&hub.hub, 200, 8, date!(2026 - 11 - 24))
+        .await
+        .unwrap();
     let expected = hub.head().await;
     let reads: Vec<_> = (0..8)
         .map(|_| {
@@ -96,18 +119,39 @@ async fn many_counters_can_take_a_snapshot_at_once() {
 async fn changes_are_paged_by_after_and_limit() {
     let hub = TestHub::start().await;
     hub.post("planning", json!([planning("G1", CODE)])).await;
-    hub.post("payments", json!([payment("P1", CODE, 100), payment("P2", CODE, 200)])).await;
+    hub.post(
+        "payments",
+        json!([payment("P1", CODE, 100), payment("P2", CODE, 200)]),
+    )
+    .await;
     let (status, batch) = hub.get("/v1/changes?after=1&limit=2").await;
     assert_eq!(status, 200);
     let batch: ChangeBatch = serde_json::from_value(batch).unwrap();
     assert_eq!((batch.after, batch.upto, batch.head), (1, 3, 5));
-    assert_eq!(batch.changes.iter().map(|c| c.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(
+        batch.changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [2, 3]
+    );
     let (_, batch) = hub.get("/v1/changes?after=5").await;
-    assert_eq!((batch["upto"].as_u64(), batch["changes"].as_array().map(Vec::len)), (Some(5), Some(0)));
+    assert_eq!(
+        (
+            batch["upto"].as_u64(),
+            batch["changes"].as_array().map(Vec::len)
+        ),
+        (Some(5), Some(0))
+    );
     let (status, error) = hub.get("/v1/changes?after=99").await;
-    assert_eq!((status, error["code"].as_str()), (409, Some("cursor_ahead")), "{error}");
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (409, Some("cursor_ahead")),
+        "{error}"
+    );
     let (status, error) = hub.get("/v1/changes?after=-1").await;
-    assert_eq!((status, error["code"].as_str()), (400, Some("bad_query")), "{error}");
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("bad_query")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -121,11 +165,22 @@ async fn a_long_poll_answers_as_soon_as_a_change_commits() {
         (Instant::now(), batch)
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!poll.is_finished(), "the long-poll must wait while nothing changes");
+    assert!(
+        !poll.is_finished(),
+        "the long-poll must wait while nothing changes"
+    );
     let posted = Instant::now();
-    hub.post("payments", json!([payment("P1", CODE, 100)])).await;
-    let (answered, batch) = tokio::time::timeout(Duration::from_secs(10), poll).await.unwrap().unwrap();
-    assert!(answered.duration_since(posted) < Duration::from_secs(1), "answered {:?} after the commit", answered - posted);
+    hub.post("payments", json!([payment("P1", CODE, 100)]))
+        .await;
+    let (answered, batch) = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        answered.duration_since(posted) < Duration::from_secs(1),
+        "answered {:?} after the commit",
+        answered - posted
+    );
     assert_eq!((batch.upto, batch.head, batch.changes.len()), (4, 4, 1));
     assert_eq!(batch.changes[0].key, "P1");
 }
@@ -138,17 +193,36 @@ async fn a_long_poll_with_nothing_new_answers_empty_when_the_wait_passes() {
     let (status, batch) = hub.get("/v1/changes?after=3&wait=1").await;
     let waited = started.elapsed();
     assert_eq!(status, 200);
-    assert!(waited >= Duration::from_secs(1) && waited < Duration::from_secs(3), "waited {waited:?}");
-    assert_eq!(batch, json!({"after": 3, "upto": 3, "head": 3, "changes": []}));
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    assert_eq!(
+        batch,
+        json!({"after": 3, "upto": 3, "head": 3, "changes": []})
+    );
     // An identical re-send commits nothing, so it must not wake anyone either.
     let client = hub.client.clone();
     let url = format!("{}/v1/changes?after=3&wait=2", hub.url);
     let started = Instant::now();
-    let poll = tokio::spawn(async move { client.get(url).send().await.unwrap().json::<Value>().await.unwrap() });
+    let poll = tokio::spawn(async move {
+        client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     hub.post("planning", json!([planning("G1", CODE)])).await;
     assert_eq!(poll.await.unwrap()["changes"], json!([]));
-    assert!(started.elapsed() >= Duration::from_secs(2), "woken after {:?} by a no-op", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "woken after {:?} by a no-op",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -156,18 +230,35 @@ async fn shutting_down_ends_pending_long_polls_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let hub = Hub::open(HubConfig::new(dir.path().join("hub.sqlite3"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1/changes?after=0&wait=30", listener.local_addr().unwrap());
+    let url = format!(
+        "http://{}/v1/changes?after=0&wait=30",
+        listener.local_addr().unwrap()
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(yizhan_hub::serve_until(listener, hub, async {
         let _ = stopped.await;
     }));
-    let poll = tokio::spawn(async move { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() });
+    let poll = tokio::spawn(async move {
+        reqwest::get(url)
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     stop.send(()).unwrap();
-    let batch = tokio::time::timeout(Duration::from_secs(5), poll).await.unwrap().unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(batch["changes"], json!([]));
-    tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -177,7 +268,8 @@ async fn a_restarted_hub_keeps_its_head_its_rows_and_its_seq_order() {
     let db = dir.path().join("hub.sqlite3");
     let hub = TestHub::start_at(&db).await;
     hub.post("planning", json!([planning("G1", CODE)])).await;
-    hub.post("payments", json!([payment("P1", CODE, 100)])).await;
+    hub.post("payments", json!([payment("P1", CODE, 100)]))
+        .await;
     let (head, log) = (hub.head().await, hub.log().await);
     let (_, rows) = snapshot(&hub).await;
     hub.stop().await;
@@ -189,7 +281,9 @@ async fn a_restarted_hub_keeps_its_head_its_rows_and_its_seq_order() {
     assert_eq!((health.status.as_str(), health.head), ("ok", head));
     assert_eq!(hub.log().await, log);
     assert_eq!(snapshot(&hub).await.1, rows);
-    let (_, report) = hub.post("payments", json!([payment("P2", CODE, 100)])).await;
+    let (_, report) = hub
+        .post("payments", json!([payment("P2", CODE, 100)]))
+        .await;
     assert_eq!(report["head"], head + 1, "seq continues after the restart");
 }
 
@@ -201,9 +295,81 @@ async fn a_project_can_be_read_by_its_code() {
     assert_eq!(status, 200);
     let rows: Vec<SnapshotRow> = serde_json::from_value(rows).unwrap();
     let entities: Vec<EntityKind> = rows.iter().map(|r| r.entity).collect();
-    assert_eq!(entities, [EntityKind::FeeAssessment, EntityKind::PlanningApproval, EntityKind::Project]);
+    assert_eq!(
+        entities,
+        [
+            EntityKind::FeeAssessment,
+            EntityKind::PlanningApproval,
+            EntityKind::Project
+        ]
+    );
     let (status, error) = hub.get("/v1/projects/2025-320115-70-01-999999").await;
-    assert_eq!((status, error["code"].as_str()), (404, Some("unknown_project")));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (404, Some("unknown_project"))
+    );
     let (status, error) = hub.get("/v1/nowhere").await;
     assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn changes_and_snapshot_send_the_payload_bytes_the_hub_stored() {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        key: String,
+        payload: Box<serde_json::value::RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RawBatch {
+        changes: Vec<Raw>,
+    }
+    let hub = TestHub::start().await;
+    hub.post("planning", json!([planning("G1", CODE)])).await;
+    let stored = hub
+        .hub
+        .store()
+        .get(EntityKind::Project, CODE)
+        .await
+        .unwrap()
+        .unwrap()
+        .payload;
+    // Struct field order, not the alphabetical order a `serde_json::Value` would give.
+    assert!(stored.starts_with(r#"{"project_code":"#), "{stored}");
+
+    let text = hub
+        .client
+        .get(format!("{}/v1/changes", hub.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let batch: RawBatch = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        batch
+            .changes
+            .iter()
+            .find(|c| c.key == CODE)
+            .unwrap()
+            .payload
+            .get(),
+        stored
+    );
+
+    let text = hub
+        .client
+        .get(format!("{}/v1/snapshot", hub.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<Raw>(l).unwrap())
+        .find(|r| r.key == CODE);
+    assert_eq!(row.unwrap().payload.get(), stored);
 }

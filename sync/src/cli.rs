@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +34,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--once" => once = true,
             "--limit" => {
                 let text = value()?;
-                batch_limit = Some(text.parse().map_err(|_| format!("--limit 应为正整数，实际为 {text:?}"))?);
+                batch_limit = Some(
+                    text.parse()
+                        .map_err(|_| format!("--limit 应为正整数，实际为 {text:?}"))?,
+                );
             }
             other => return Err(format!("不认识的参数 {other:?}")),
         }
@@ -56,7 +58,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("无法启动：{error}");
@@ -77,9 +83,6 @@ async fn run(args: Args) -> ExitCode {
     let mut options = ClientOptions::default();
     if let Some(limit) = args.batch_limit {
         options.batch_limit = limit;
-    }
-    if args.once {
-        options.wait = Duration::ZERO;
     }
     let client = match SyncClient::new(replica, &args.hub, options) {
         Ok(client) => client,
@@ -137,7 +140,10 @@ mod tests {
     #[test]
     fn reads_every_flag_and_refuses_what_it_does_not_know() {
         let parsed = args("--db r.sqlite3 --hub http://h:1 --once --limit 100").unwrap();
-        assert_eq!((parsed.db, parsed.hub.as_str(), parsed.once, parsed.batch_limit), (PathBuf::from("r.sqlite3"), "http://h:1", true, Some(100)));
+        assert_eq!(
+            (parsed.db, parsed.hub.as_str(), parsed.once, parsed.batch_limit),
+            (PathBuf::from("r.sqlite3"), "http://h:1", true, Some(100))
+        );
         assert!(args("--hub http://h:1").unwrap_err().contains("--db"));
         assert!(args("--db x --hub y --limit many").unwrap_err().contains("--limit"));
         assert!(args("--db x --hub y --fast").unwrap_err().contains("--fast"));

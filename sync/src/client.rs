@@ -1,10 +1,35 @@
 //! The sync client: keeps a [`Replica`] in step with the hub. It loads the snapshot when
-//! the replica has none (or holds another hub's rows, or the hub no longer keeps the log
-//! back to its cursor), then long-polls the change feed for ever, applying each batch.
+//! the replica has none (or holds another hub's rows, or the hub does not know its cursor:
+//! rebuilt), then long-polls the change feed for ever, applying each batch.
 //! Any failure turns it offline and it retries with exponential backoff and jitter.
 //!
 //! The app watches [`SyncClient::status`] for the status bar and [`SyncClient::subscribe`]
 //! for the projects each write changed.
+//!
+//! How the desktop shell uses it with the replica:
+//!
+//! ```no_run
+//! # async fn shell() -> Result<(), Box<dyn std::error::Error>> {
+//! use yizhan_sync::client::{ClientOptions, SyncClient};
+//! use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
+//!
+//! let path = "/var/lib/yizhan/replica.sqlite3";
+//! // The writer first: it creates and migrates the file. The client owns it from here.
+//! let client = SyncClient::new(Replica::open(path)?, "http://10.0.0.5:8640", ClientOptions::default())?;
+//! let mut status = client.status(); // watch::Receiver<SyncStatus>: emit `sync-status` on change
+//! let mut changed = client.subscribe(); // broadcast of ReplicaChanged: emit `replica-changed`
+//! let shutdown = yizhan_sync::client::CancellationToken::new();
+//! tokio::spawn(client.run(shutdown.clone()));
+//!
+//! // Readers, one per thread that answers commands.
+//! let reader = ReplicaReader::open(path)?;
+//! let page = reader.list_projects(&ProjectQuery { limit: 50, ..ProjectQuery::default() })?;
+//! let detail = reader.get_project("2019-320105-47-01-123456")?;
+//! # let _ = (page, detail, status.changed().await, changed.recv().await);
+//! shutdown.cancel(); // on exit
+//! # Ok(())
+//! # }
+//! ```
 
 use std::io::{self, BufReader};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +41,8 @@ use reqwest::{RequestBuilder, Response};
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use tokio_util::io::{StreamReader, SyncIoBridge};
-use tokio_util::sync::CancellationToken;
+/// What stops [`SyncClient::run`]; re-exported so the shell needs no tokio-util of its own.
+pub use tokio_util::sync::CancellationToken;
 
 use crate::protocol::{ApiError, ChangeBatch};
 use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
@@ -99,10 +125,20 @@ impl SyncClient {
             // Covers a long-poll held for `wait` and a snapshot stream that stalls.
             .read_timeout(options.wait + Duration::from_secs(30))
             .build()
-            .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
+            .map_err(|source| SyncError::Network {
+                url: hub_url.clone(),
+                source,
+            })?;
         let (status, _) = watch::channel(SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url)));
         let (changed, _) = broadcast::channel(256);
-        Ok(SyncClient { hub_url, http, replica: Arc::new(Mutex::new(replica)), options, status, changed })
+        Ok(SyncClient {
+            hub_url,
+            http,
+            replica: Arc::new(Mutex::new(replica)),
+            options,
+            status,
+            changed,
+        })
     }
 
     pub fn status(&self) -> watch::Receiver<SyncStatus> {
@@ -165,7 +201,7 @@ impl SyncClient {
         match cursor_for(&meta, &self.hub_url) {
             Some(cursor) => match self.pull(cursor, wait, shutdown).await {
                 Err(error) if error.needs_snapshot() => {
-                    tracing::warn!(%error, cursor, "hub no longer has the log from our cursor");
+                    tracing::warn!(%error, cursor, "the hub does not know our cursor: loading its snapshot");
                     self.bootstrap(shutdown).await
                 }
                 result => result,
@@ -184,7 +220,10 @@ impl SyncClient {
         let request = self.http.get(&url).timeout(wait + Duration::from_secs(30));
         let batch: ChangeBatch = cancellable(shutdown, async {
             let response = self.send(request).await?;
-            response.json().await.map_err(|source| SyncError::Network { url: url.clone(), source })
+            response.json().await.map_err(|source| SyncError::Network {
+                url: url.clone(),
+                source,
+            })
         })
         .await?;
         let (upto, head) = (batch.upto, batch.head);
@@ -200,13 +239,21 @@ impl SyncClient {
         let now = OffsetDateTime::now_utc();
         let caught_up = upto >= head;
         self.status.send_modify(|s| {
-            s.state = if caught_up { SyncState::Online } else { SyncState::Syncing };
+            s.state = if caught_up {
+                SyncState::Online
+            } else {
+                SyncState::Syncing
+            };
             s.cursor = upto;
             s.hub_head = Some(head);
             s.lag_changes = Some(head.saturating_sub(upto));
             // The next unapplied change was committed no earlier than the last one applied,
             // so this bounds the lag from above until the next batch says exactly.
-            s.lag_seconds = if caught_up { Some(0) } else { newest_applied.map(|t| seconds(now - t)).or(s.lag_seconds) };
+            s.lag_seconds = if caught_up {
+                Some(0)
+            } else {
+                newest_applied.map(|t| seconds(now - t)).or(s.lag_seconds)
+            };
             s.last_success = Some(now);
             s.last_error = None;
             s.bootstrap = None;
@@ -224,20 +271,35 @@ impl SyncClient {
         tracing::info!(%url, "loading snapshot");
         // Cancelling ends the body early; the replica then finds the snapshot incomplete
         // and rolls the whole load back.
-        let body = response.bytes_stream().map_err(io::Error::other).take_until(Box::pin(shutdown.clone().cancelled_owned()));
+        let body = response
+            .bytes_stream()
+            .map_err(io::Error::other)
+            .take_until(Box::pin(shutdown.clone().cancelled_owned()));
         let reader = BufReader::with_capacity(1 << 16, SyncIoBridge::new(StreamReader::new(body)));
         let status = self.status.clone();
         let hub_url = self.hub_url.clone();
         let report = self
             .with_replica(move |replica| {
-                replica.bootstrap(&hub_url, reader, |progress| status.send_modify(|s| s.bootstrap = Some(progress)))
+                replica.bootstrap(&hub_url, reader, |progress| {
+                    status.send_modify(|s| s.bootstrap = Some(progress))
+                })
             })
             .await?;
-        tracing::info!(as_of = report.as_of, rows = report.rows, projects = report.projects, "snapshot loaded");
+        tracing::info!(
+            as_of = report.as_of,
+            rows = report.rows,
+            projects = report.projects,
+            "snapshot loaded"
+        );
         self.notify(report.as_of, Vec::new());
+        // The snapshot is the hub's whole state as of its head when it was cut, so the
+        // replica is in step now; a change committed since comes with the next pull at once.
         self.status.send_modify(|s| {
-            s.state = SyncState::Syncing;
+            s.state = SyncState::Online;
             s.cursor = report.as_of;
+            s.hub_head = Some(report.as_of);
+            s.lag_changes = Some(0);
+            s.lag_seconds = Some(0);
             s.last_success = Some(OffsetDateTime::now_utc());
             s.last_error = None;
             s.bootstrap = None;
@@ -247,7 +309,10 @@ impl SyncClient {
 
     /// Sends a request; a non-2xx answer becomes [`SyncError::Hub`] with the hub's message.
     async fn send(&self, request: RequestBuilder) -> Result<Response, SyncError> {
-        let network = |source: reqwest::Error| SyncError::Network { url: self.hub_url.clone(), source };
+        let network = |source: reqwest::Error| SyncError::Network {
+            url: self.hub_url.clone(),
+            source,
+        };
         let response = request.send().await.map_err(network)?;
         let status = response.status();
         if status.is_success() {
@@ -258,7 +323,11 @@ impl SyncClient {
             Ok(error) => (error.code, error.message),
             Err(_) => (String::new(), body),
         };
-        Err(SyncError::Hub { status: status.as_u16(), code, message })
+        Err(SyncError::Hub {
+            status: status.as_u16(),
+            code,
+            message,
+        })
     }
 
     /// Runs `f` on the replica off the async threads: SQLite calls block.
@@ -325,15 +394,30 @@ mod tests {
             ..ClientOptions::default()
         };
         let delays: Vec<Duration> = backoff(&options).take(50).collect();
-        assert!(delays.iter().all(|d| *d >= options.min_backoff && *d <= options.max_backoff), "{delays:?}");
-        assert!(delays[0] < Duration::from_millis(200) && delays[49] >= options.max_backoff / 2, "{delays:?}");
+        assert!(
+            delays
+                .iter()
+                .all(|d| *d >= options.min_backoff && *d <= options.max_backoff),
+            "{delays:?}"
+        );
+        assert!(
+            delays[0] < Duration::from_millis(200) && delays[49] >= options.max_backoff / 2,
+            "{delays:?}"
+        );
         let distinct: std::collections::BTreeSet<_> = delays[20..].iter().collect();
-        assert!(distinct.len() > 1, "jitter spreads the retries of many counters: {delays:?}");
+        assert!(
+            distinct.len() > 1,
+            "jitter spreads the retries of many counters: {delays:?}"
+        );
     }
 
     #[test]
     fn only_the_hubs_rebuilt_answer_calls_for_a_new_snapshot() {
-        let hub = |status: u16, code: &str| SyncError::Hub { status, code: code.into(), message: String::new() };
+        let hub = |status: u16, code: &str| SyncError::Hub {
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
         assert!(hub(409, "cursor_ahead").needs_snapshot());
         assert!(!hub(400, "bad_query").needs_snapshot());
         assert!(!hub(500, "internal").needs_snapshot());

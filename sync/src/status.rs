@@ -80,7 +80,10 @@ mod tests {
         let status = SyncStatus {
             state: SyncState::Bootstrapping,
             last_success: Some(datetime!(2026-11-24 01:02:03 UTC)),
-            bootstrap: Some(BootstrapProgress { received: 10, total: 20 }),
+            bootstrap: Some(BootstrapProgress {
+                received: 10,
+                total: 20,
+            }),
             ..SyncStatus::new("http://hub", Some(7))
         };
         assert_eq!(
@@ -97,7 +100,8 @@ mod tests {
                 "bootstrap": { "received": 10, "total": 20 },
             })
         );
-        let states = [SyncState::Online, SyncState::Offline, SyncState::Syncing].map(|s| serde_json::to_value(s).unwrap());
+        let states =
+            [SyncState::Online, SyncState::Offline, SyncState::Syncing].map(|s| serde_json::to_value(s).unwrap());
         assert_eq!(states, ["online", "offline", "syncing"]);
     }
 }

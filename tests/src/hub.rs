@@ -14,7 +14,9 @@ use tokio::task::JoinHandle;
 use yizhan_core::entity::FeeKind;
 use yizhan_hub::demo::Generator;
 use yizhan_hub::{Hub, HubConfig};
-use yizhan_sync::protocol::{Change, ChangeBatch, IngestBatch, IngestReport, PaymentRecord, SnapshotHeader, SnapshotRow};
+use yizhan_sync::protocol::{
+    Change, ChangeBatch, IngestBatch, IngestReport, PaymentRecord, SnapshotHeader, SnapshotRow,
+};
 
 /// The date the demo data is made relative to, so every run seeds the same rows.
 pub const DEMO_TODAY: time::Date = date!(2026 - 11 - 24);
@@ -37,12 +39,22 @@ impl TestHub {
     /// A hub seeded with `projects` demo projects, serving.
     pub async fn start(projects: usize) -> TestHub {
         let dir = TempDir::new().expect("temporary directory for the hub");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
         let addr = listener.local_addr().expect("bound address");
         let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
-        let mut test_hub = TestHub { url: format!("http://{addr}"), dir, addr, http, running: None };
+        let mut test_hub = TestHub {
+            url: format!("http://{addr}"),
+            dir,
+            addr,
+            http,
+            running: None,
+        };
         let hub = test_hub.open();
-        yizhan_hub::demo::seed_on(&hub, projects, 42, DEMO_TODAY).await.expect("seed demo projects");
+        yizhan_hub::demo::seed_on(&hub, projects, 42, DEMO_TODAY)
+            .await
+            .expect("seed demo projects");
         test_hub.serve(hub, listener);
         test_hub
     }
@@ -85,26 +97,46 @@ impl TestHub {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.db().display()));
         }
         let hub = self.open();
-        yizhan_hub::demo::seed_on(&hub, projects, 43, DEMO_TODAY).await.expect("seed demo projects");
+        yizhan_hub::demo::seed_on(&hub, projects, 43, DEMO_TODAY)
+            .await
+            .expect("seed demo projects");
         self.serve_again(hub).await;
     }
 
     async fn serve_again(&mut self, hub: Hub) {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("bind the hub's address again");
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("bind the hub's address again");
         self.serve(hub, listener);
     }
 
     pub async fn head(&self) -> u64 {
-        self.running.as_ref().expect("the hub is running").hub.store().head().await.expect("hub head")
+        self.running
+            .as_ref()
+            .expect("the hub is running")
+            .hub
+            .store()
+            .head()
+            .await
+            .expect("hub head")
     }
 
     /// `/v1/snapshot`, whole: fine for the sizes these tests use.
     pub async fn snapshot(&self) -> (SnapshotHeader, Vec<SnapshotRow>) {
-        let body = self.get_ok(&format!("{}/v1/snapshot", self.url)).await.text().await.expect("snapshot body");
+        let body = self
+            .get_ok(&format!("{}/v1/snapshot", self.url))
+            .await
+            .text()
+            .await
+            .expect("snapshot body");
         let mut lines = body.lines();
         let header: SnapshotHeader = serde_json::from_str(lines.next().expect("a header line")).expect("header");
         let rows: Vec<SnapshotRow> = lines.map(|l| serde_json::from_str(l).expect("snapshot row")).collect();
-        assert_eq!(rows.len() as u64, header.rows, "the snapshot holds as many rows as its header says");
+        assert_eq!(
+            rows.len() as u64,
+            header.rows,
+            "the snapshot holds as many rows as its header says"
+        );
         (header, rows)
     }
 
@@ -139,12 +171,24 @@ impl TestHub {
         let rules = self.running.as_ref().expect("the hub is running").hub.rules().clone();
         let mut generator = Generator::new(7, rules, DEMO_TODAY).with_serials(900_000, 9_000_000 + serial);
         (0..count)
-            .map(|i| generator.payment(&project_codes[i % project_codes.len()], FeeKind::Infra, 100 + i as i64, DEMO_TODAY))
+            .map(|i| {
+                generator.payment(
+                    &project_codes[i % project_codes.len()],
+                    FeeKind::Infra,
+                    100 + i as i64,
+                    DEMO_TODAY,
+                )
+            })
             .collect()
     }
 
     async fn get_ok(&self, url: &str) -> reqwest::Response {
-        let response = self.http.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
         assert!(response.status().is_success(), "GET {url}: HTTP {}", response.status());
         response
     }

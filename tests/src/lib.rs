@@ -1,5 +1,6 @@
 //! Shared helpers for the cross-process suites in tests/tests.
 
+pub mod bench;
 pub mod hub;
 mod process;
 pub mod replica;

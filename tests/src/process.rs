@@ -6,12 +6,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process that is killed when dropped, so a failing test leaves nothing behind.
+/// It leads its own process group, and the whole group is killed: tauri-driver starts
+/// WebKitWebDriver, which starts the app and WebKit's helpers, and none may outlive it.
 pub struct ChildGuard {
     child: Option<Child>,
 }
 
 impl ChildGuard {
     pub fn spawn(mut cmd: Command, what: &str) -> ChildGuard {
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd
             .stdin(Stdio::null())
             .spawn()
@@ -26,6 +30,11 @@ impl ChildGuard {
     /// SIGKILL: the process gets no chance to tidy up, as in a power cut.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            #[cfg(unix)]
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -12,7 +12,9 @@ use yizhan_sync::replica::ReplicaReader;
 pub type State = BTreeMap<(EntityKind, String), SnapshotRow>;
 
 pub fn state_of(rows: impl IntoIterator<Item = SnapshotRow>) -> State {
-    rows.into_iter().map(|row| ((row.entity, row.key.clone()), row)).collect()
+    rows.into_iter()
+        .map(|row| ((row.entity, row.key.clone()), row))
+        .collect()
 }
 
 /// The rows a replica holds, and its cursor (`None` before its first snapshot).
@@ -20,7 +22,9 @@ pub fn replica_state(path: &Path) -> (Option<u64>, State) {
     let reader = ReplicaReader::open(path).expect("open the replica for reading");
     let cursor = reader.meta().expect("replica meta").cursor;
     let mut rows = Vec::new();
-    reader.for_each_row(|row| rows.push(row)).expect("read the replica's rows");
+    reader
+        .for_each_row(|row| rows.push(row))
+        .expect("read the replica's rows");
     (cursor, state_of(rows))
 }
 
@@ -59,8 +63,12 @@ pub fn assert_same_state(actual: &State, expected: &State, context: &str) {
     }
     let missing: Vec<_> = expected.keys().filter(|k| !actual.contains_key(*k)).take(5).collect();
     let extra: Vec<_> = actual.keys().filter(|k| !expected.contains_key(*k)).take(5).collect();
-    let differing: Vec<_> =
-        actual.iter().filter(|(k, row)| expected.get(*k).is_some_and(|e| e != *row)).map(|(k, _)| k).take(5).collect();
+    let differing: Vec<_> = actual
+        .iter()
+        .filter(|(k, row)| expected.get(*k).is_some_and(|e| e != *row))
+        .map(|(k, _)| k)
+        .take(5)
+        .collect();
     panic!(
         "{context}: the replica holds {} rows, {} expected; missing {missing:?}, extra {extra:?}, differing {differing:?}",
         actual.len(),
@@ -75,7 +83,10 @@ pub fn assert_consistent(path: &Path, log: &[Change], context: &str) -> Option<u
     match cursor {
         None => assert!(rows.is_empty(), "{context}: no cursor, yet {} rows", rows.len()),
         Some(cursor) => {
-            assert!(rows.values().all(|r| r.seq <= cursor), "{context}: a row is newer than the cursor {cursor}");
+            assert!(
+                rows.values().all(|r| r.seq <= cursor),
+                "{context}: a row is newer than the cursor {cursor}"
+            );
             assert_same_state(&rows, &state_at(log, cursor), &format!("{context} (cursor {cursor})"));
         }
     }

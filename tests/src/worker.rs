@@ -52,7 +52,10 @@ impl Worker {
             }
             if start.elapsed() > within {
                 self.kill();
-                panic!("the worker did not finish within {within:?}; stderr: {}", self.stderr_text());
+                panic!(
+                    "the worker did not finish within {within:?}; stderr: {}",
+                    self.stderr_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -75,7 +78,9 @@ impl Worker {
     pub fn statuses(&self) -> Vec<SyncStatus> {
         let text = std::fs::read_to_string(&self.stdout).unwrap_or_default();
         // The last line may be half written when the process is still running or was killed.
-        text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+        text.lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
     }
 
     pub fn stderr_text(&self) -> String {

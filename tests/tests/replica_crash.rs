@@ -70,10 +70,20 @@ async fn killed_mid_snapshot_the_replica_stays_empty_then_loads_whole() {
     let hub = TestHub::start(20_000).await;
     let counter = Counter::new();
 
-    assert!(counter.kill_when_wal_grows(&hub, &["--once"], 4 * MIB), "the snapshot loaded before the kill");
-    assert!(uncommitted_wal_frames(&counter.db) > 0, "the kill must land inside the snapshot's transaction");
+    assert!(
+        counter.kill_when_wal_grows(&hub, &["--once"], 4 * MIB),
+        "the snapshot loaded before the kill"
+    );
+    assert!(
+        uncommitted_wal_frames(&counter.db) > 0,
+        "the kill must land inside the snapshot's transaction"
+    );
     let log = hub.all_changes().await;
-    assert_eq!(assert_consistent(&counter.db, &log, "killed mid-snapshot"), None, "no cursor without a whole snapshot");
+    assert_eq!(
+        assert_consistent(&counter.db, &log, "killed mid-snapshot"),
+        None,
+        "no cursor without a whole snapshot"
+    );
 
     counter.catch_up(&hub);
     assert_matches_hub(&counter.db, &hub, "after the restart").await;
@@ -85,9 +95,15 @@ async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
     let counter = Counter::new();
     counter.catch_up(&hub);
     let (_, state) = replica_state(&counter.db);
-    let codes: Vec<String> = state.values().map(|r| r.project_code.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let codes: Vec<String> = state
+        .values()
+        .map(|r| r.project_code.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for round in 0..20 {
-        hub.ingest("payments", hub.new_payments(&codes, 2_000, round * 10_000)).await;
+        hub.ingest("payments", hub.new_payments(&codes, 2_000, round * 10_000))
+            .await;
     }
     let log = hub.all_changes().await;
     let head = log.last().expect("a change log").seq;
@@ -102,8 +118,14 @@ async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
         let context = format!("after kill {attempt}");
         cursors.push(assert_consistent(&counter.db, &log, &context).expect("a cursor"));
     }
-    assert!(torn > 0, "no kill landed inside a batch's transaction (cursors after each kill: {cursors:?})");
-    assert!(cursors.windows(2).all(|w| w[0] <= w[1]), "the cursor never goes back: {cursors:?}");
+    assert!(
+        torn > 0,
+        "no kill landed inside a batch's transaction (cursors after each kill: {cursors:?})"
+    );
+    assert!(
+        cursors.windows(2).all(|w| w[0] <= w[1]),
+        "the cursor never goes back: {cursors:?}"
+    );
 
     counter.catch_up(&hub);
     assert_eq!(replica_state(&counter.db).0, Some(head));

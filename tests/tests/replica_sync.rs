@@ -43,7 +43,10 @@ impl Counter {
     }
 
     async fn catch_up(&self, hub: &TestHub) -> u64 {
-        self.client(hub, options()).catch_up(&CancellationToken::new()).await.expect("catch up with the hub")
+        self.client(hub, options())
+            .catch_up(&CancellationToken::new())
+            .await
+            .expect("catch up with the hub")
     }
 
     fn reader(&self) -> ReplicaReader {
@@ -51,7 +54,13 @@ impl Counter {
     }
 
     fn project_codes(&self, n: u32) -> Vec<String> {
-        let page = self.reader().list_projects(&ProjectQuery { limit: n, ..ProjectQuery::default() }).unwrap();
+        let page = self
+            .reader()
+            .list_projects(&ProjectQuery {
+                limit: n,
+                ..ProjectQuery::default()
+            })
+            .unwrap();
         page.rows.into_iter().map(|r| r.project_code).collect()
     }
 
@@ -78,14 +87,24 @@ impl Running {
         let changes = client.subscribe();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(client.run(shutdown.clone()));
-        Running { shutdown, task, status, changes }
+        Running {
+            shutdown,
+            task,
+            status,
+            changes,
+        }
     }
 
     async fn wait_status(&mut self, what: &str, ready: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
-        let waited = tokio::time::timeout(WITHIN, self.status.wait_for(ready)).await.map(|s| s.map(|s| s.clone()));
+        let waited = tokio::time::timeout(WITHIN, self.status.wait_for(ready))
+            .await
+            .map(|s| s.map(|s| s.clone()));
         match waited {
             Ok(status) => status.expect("the client is running"),
-            Err(_) => panic!("timed out waiting for the client to be {what}; last status {:?}", *self.status.borrow()),
+            Err(_) => panic!(
+                "timed out waiting for the client to be {what}; last status {:?}",
+                *self.status.borrow()
+            ),
         }
     }
 
@@ -98,12 +117,17 @@ impl Running {
                 }
             }
         };
-        tokio::time::timeout(WITHIN, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+        tokio::time::timeout(WITHIN, wait)
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
     }
 
     async fn stop(self) {
         self.shutdown.cancel();
-        tokio::time::timeout(WITHIN, self.task).await.expect("the client stops when asked").expect("client task");
+        tokio::time::timeout(WITHIN, self.task)
+            .await
+            .expect("the client stops when asked")
+            .expect("client task");
     }
 }
 
@@ -117,13 +141,29 @@ async fn a_replica_bootstrapped_from_a_seeded_hub_holds_exactly_its_snapshot() {
 
     assert_eq!(cursor, hub.head().await);
     counter.assert_matches(&hub, "after bootstrap").await;
-    let page = counter.reader().list_projects(&ProjectQuery { limit: 10, ..ProjectQuery::default() }).unwrap();
+    let page = counter
+        .reader()
+        .list_projects(&ProjectQuery {
+            limit: 10,
+            ..ProjectQuery::default()
+        })
+        .unwrap();
     assert_eq!((page.total, page.counts.all), (300, 300), "one view per demo project");
-    assert!(page.counts.cleared > 0 && page.counts.due + page.counts.partly_paid > 0, "{:?}", page.counts);
+    assert!(
+        page.counts.cleared > 0 && page.counts.due + page.counts.partly_paid > 0,
+        "{:?}",
+        page.counts
+    );
 
     let status = status.borrow().clone();
     assert_eq!(
-        (status.state, status.cursor, status.hub_head, status.lag_changes, status.lag_seconds),
+        (
+            status.state,
+            status.cursor,
+            status.hub_head,
+            status.lag_changes,
+            status.lag_seconds
+        ),
         (SyncState::Online, cursor, Some(cursor), Some(0), Some(0))
     );
     assert!(status.last_success.is_some() && status.last_error.is_none() && status.bootstrap.is_none());
@@ -141,10 +181,21 @@ async fn a_payment_ingested_at_the_hub_reaches_the_running_replica() {
     let report = hub.ingest("payments", payments.clone()).await;
     assert_eq!(report.changed, 1);
 
-    let changed = running.wait_changed("the payment's batch", |c| c.project_codes.contains(&code)).await;
-    assert_eq!(changed, yizhan_sync::status::ReplicaChanged { cursor: report.head, project_codes: vec![code.clone()] });
+    let changed = running
+        .wait_changed("the payment's batch", |c| c.project_codes.contains(&code))
+        .await;
+    assert_eq!(
+        changed,
+        yizhan_sync::status::ReplicaChanged {
+            cursor: report.head,
+            project_codes: vec![code.clone()]
+        }
+    );
     let detail = counter.reader().get_project(&code).unwrap().expect("the project");
-    assert_eq!(detail.timeline[0].key, payments[0].payment_id, "the timeline starts with the new payment");
+    assert_eq!(
+        detail.timeline[0].key, payments[0].payment_id,
+        "the timeline starts with the new payment"
+    );
     assert!(detail.payments.iter().any(|p| p.payment_id == payments[0].payment_id));
     let status = running.wait_status("caught up", |s| s.cursor == report.head).await;
     assert_eq!((status.state, status.lag_changes), (SyncState::Online, Some(0)));
@@ -159,16 +210,26 @@ async fn a_client_stopped_mid_stream_resumes_from_its_cursor() {
     let base = counter.catch_up(&hub).await;
     let codes = counter.project_codes(50);
     for round in 0..6 {
-        hub.ingest("payments", hub.new_payments(&codes, 500, round * 1_000)).await;
+        hub.ingest("payments", hub.new_payments(&codes, 500, round * 1_000))
+            .await;
     }
     let head = hub.head().await;
 
-    let mut running = Running::start(counter.client(&hub, ClientOptions { batch_limit: 100, ..options() }));
+    let mut running = Running::start(counter.client(
+        &hub,
+        ClientOptions {
+            batch_limit: 100,
+            ..options()
+        },
+    ));
     running.wait_changed("a first batch", |_| true).await;
     running.stop().await;
     let log = hub.all_changes().await;
     let cursor = assert_consistent(&counter.path, &log, "stopped mid-stream").expect("a cursor");
-    assert!(base < cursor && cursor < head, "stopped mid-stream: {base} < {cursor} < {head}");
+    assert!(
+        base < cursor && cursor < head,
+        "stopped mid-stream: {base} < {cursor} < {head}"
+    );
 
     assert_eq!(counter.catch_up(&hub).await, head);
     counter.assert_matches(&hub, "resumed").await;
@@ -183,12 +244,22 @@ async fn after_a_hub_restart_the_client_reconnects_and_catches_up() {
 
     hub.stop().await;
     let offline = running.wait_status("offline", |s| s.state == SyncState::Offline).await;
-    assert!(offline.last_error.as_deref().is_some_and(|e| e.contains("无法连接数据中心")), "{offline:?}");
+    assert!(
+        offline
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("无法连接数据中心")),
+        "{offline:?}"
+    );
 
     hub.restart().await;
     let codes = counter.project_codes(5);
     let report = hub.ingest("payments", hub.new_payments(&codes, 10, 0)).await;
-    let status = running.wait_status("back in step", |s| s.state == SyncState::Online && s.cursor == report.head).await;
+    let status = running
+        .wait_status("back in step", |s| {
+            s.state == SyncState::Online && s.cursor == report.head
+        })
+        .await;
     assert!(status.last_error.is_none());
     running.stop().await;
     counter.assert_matches(&hub, "after the hub restarted").await;
@@ -209,7 +280,11 @@ async fn an_ingest_sent_twice_changes_nothing_the_second_time() {
     let second = hub.ingest("payments", payments).await;
     assert_eq!((second.changed, second.unchanged, second.head), (0, 20, first.head));
     assert_eq!(counter.catch_up(&hub).await, first.head);
-    assert_eq!(replica_state(&counter.path), before, "the repeat must leave cursor and rows as they were");
+    assert_eq!(
+        replica_state(&counter.path),
+        before,
+        "the repeat must leave cursor and rows as they were"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,10 +293,19 @@ async fn a_replica_of_a_rebuilt_hub_loads_the_new_snapshot() {
     let counter = Counter::new();
     let old_cursor = counter.catch_up(&hub).await;
     hub.rebuild(10).await;
-    assert!(hub.head().await < old_cursor, "the rebuilt hub's log is shorter than what the counter applied");
+    assert!(
+        hub.head().await < old_cursor,
+        "the rebuilt hub's log is shorter than what the counter applied"
+    );
 
     assert_eq!(counter.catch_up(&hub).await, hub.head().await);
     counter.assert_matches(&hub, "after the rebuild").await;
-    let page = counter.reader().list_projects(&ProjectQuery { limit: 50, ..ProjectQuery::default() }).unwrap();
+    let page = counter
+        .reader()
+        .list_projects(&ProjectQuery {
+            limit: 50,
+            ..ProjectQuery::default()
+        })
+        .unwrap();
     assert_eq!(page.total, 10, "only the rebuilt hub's projects remain");
 }

@@ -61,6 +61,12 @@ export interface PlanningApproval {
   civil_defence_area: number
 }
 
+/**
+ * One fee the project owes. A fee can be owed before anyone has assessed it (the approval
+ * has a civil-defence area but 人防 has not sent its notice yet): then `assessed_on` and
+ * `due_on` are null, `basis` is empty and every amount is 0. Those zeros mean "unknown",
+ * not "nothing to pay"; `isAssessed` is the test to use.
+ */
 export interface Fee {
   fee_kind: FeeKind
   assessed_fen: number
@@ -69,10 +75,14 @@ export interface Fee {
   net_fen: number
   paid_fen: number
   outstanding_fen: number
-  assessed_on: string
-  due_on: string
+  assessed_on: string | null
+  due_on: string | null
   basis: string
   overdue: boolean
+}
+
+export function isAssessed(fee: Fee): boolean {
+  return fee.assessed_on !== null
 }
 
 export interface Payment {

@@ -43,11 +43,16 @@ function civilDate(year: string, month: string, day: string, locale: Locale): st
     : `${year}-${month}-${day}`
 }
 
+/** Shown where a value does not exist yet (not assessed, no date), never a made-up 0. */
+export const NO_VALUE = '—'
+
 /**
  * A calendar date from the backend (`YYYY-MM-DD`, already a civil date in China):
  * formatted as written, never through Date, which would shift it by the viewer's zone.
+ * Null (no date yet, e.g. a fee awaiting assessment) shows as a dash.
  */
-export function formatDate(isoDate: string, locale: Locale): string {
+export function formatDate(isoDate: string | null, locale: Locale): string {
+  if (isoDate === null) return NO_VALUE
   if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate)) return isoDate
   return civilDate(isoDate.slice(0, 4), isoDate.slice(5, 7), isoDate.slice(8, 10), locale)
 }
@@ -87,4 +92,24 @@ export function formatDateTime(rfc3339: string, locale: Locale): string {
 export function sharePercent(part: number, whole: number): number {
   if (whole <= 0) return part > 0 ? 100 : 0
   return Math.min(100, Math.max(0, (part / whole) * 100))
+}
+
+/**
+ * Paid share of the amount owed, as the number in 「已缴 {pct}%」: two decimals below 1%
+ * (a first instalment on a large fee is often a fraction of a percent), whole percent
+ * above. Always rounded down, so "100" means paid in full and a real payment is never
+ * overstated; a payment too small for two decimals shows as "<0.01", never as "0.00".
+ * Exact integer arithmetic: fen amounts can be large enough for float division to land
+ * on the wrong side of a boundary.
+ */
+export function formatPaidShare(paidFen: number, owedFen: number): string {
+  assertSafeInteger(paidFen, 'paid fen')
+  assertSafeInteger(owedFen, 'owed fen')
+  if (paidFen <= 0) return '0'
+  if (paidFen >= owedFen) return '100'
+  // Hundredths of a percent (basis points), rounded down; below 10000 here.
+  const bp = Number((BigInt(paidFen) * 10000n) / BigInt(owedFen))
+  if (bp >= 100) return String(Math.floor(bp / 100))
+  if (bp === 0) return '<0.01'
+  return `0.${String(bp).padStart(2, '0')}`
 }

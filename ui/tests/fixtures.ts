@@ -1,4 +1,4 @@
-import type { ProjectDetail, SyncStatus } from '../src/api'
+import type { Fee, FeeKind, ProjectDetail, SyncStatus } from '../src/api'
 
 export const CODE = '2019-320105-47-01-123456'
 
@@ -82,5 +82,40 @@ export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     last_error: null,
     bootstrap: null,
     ...overrides,
+  }
+}
+
+/** An assessed fee owing `netFen` with `paidFen` received; overrides for the odd field. */
+export function owedFee(netFen: number, paidFen: number, overrides: Partial<Fee> = {}): Fee {
+  return {
+    fee_kind: 'infra',
+    assessed_fen: netFen,
+    exemption_fen: 0,
+    exemption_basis: null,
+    net_fen: netFen,
+    paid_fen: paidFen,
+    outstanding_fen: Math.max(0, netFen - paidFen),
+    assessed_on: '2026-03-10',
+    due_on: '2026-04-09',
+    basis: '宁价费〔2019〕第12号（演示费率）',
+    overdue: false,
+    ...overrides,
+  }
+}
+
+/** A fee the project owes but nobody has assessed yet, exactly as get_project sends it. */
+export function unassessedFee(feeKind: FeeKind): Fee {
+  return {
+    fee_kind: feeKind,
+    assessed_fen: 0,
+    exemption_fen: 0,
+    exemption_basis: null,
+    net_fen: 0,
+    paid_fen: 0,
+    outstanding_fen: 0,
+    assessed_on: null,
+    due_on: null,
+    basis: '',
+    overdue: false,
   }
 }

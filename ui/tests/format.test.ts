@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { formatArea, formatCount, formatDate, formatDateTime, formatFen, sharePercent } from '../src/format'
+import {
+  formatArea,
+  formatCount,
+  formatDate,
+  formatDateTime,
+  formatFen,
+  formatPaidShare,
+  sharePercent,
+} from '../src/format'
 
 describe('formatFen', () => {
   it.each([
@@ -48,6 +56,11 @@ describe('dates', () => {
     expect(formatDate('2026-01-05', 'en')).toBe('2026-01-05')
   })
 
+  it('shows a missing date (fee not yet assessed) as a dash', () => {
+    expect(formatDate(null, 'zh-CN')).toBe('—')
+    expect(formatDate(null, 'en')).toBe('—')
+  })
+
   it('shows instants in Asia/Shanghai across the UTC midnight boundary', () => {
     // 16:00 UTC is midnight in Shanghai (UTC+8): the date flips there, not at UTC midnight.
     expect(formatDateTime('2026-11-23T15:59:59Z', 'zh-CN')).toBe('2026年11月23日 23:59:59')
@@ -67,5 +80,28 @@ describe('sharePercent', () => {
     expect(sharePercent(300, 200)).toBe(100)
     expect(sharePercent(0, 0)).toBe(0)
     expect(sharePercent(5, 0)).toBe(100)
+  })
+})
+
+describe('formatPaidShare', () => {
+  it.each([
+    [0, 100, '0'],
+    [1, 2_501_947_300, '<0.01'],
+    [1_234_500, 2_501_947_300, '0.04'],
+    [5, 1000, '0.50'],
+    [99, 10000, '0.99'],
+    [1, 100, '1'],
+    [1999, 2000, '99'],
+    [99_999_99, 100_000_00, '99'],
+    [100, 100, '100'],
+    [300, 200, '100'],
+  ])('%i of %i fen → %s', (paid, owed, text) => {
+    expect(formatPaidShare(paid, owed)).toBe(text)
+  })
+
+  it('is exact where float division would round up to the next step', () => {
+    // 57 / 100 in floats is 0.56999…; integer arithmetic gives exactly 57.
+    expect(formatPaidShare(57, 100)).toBe('57')
+    expect(formatPaidShare(Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER)).toBe('99')
   })
 })

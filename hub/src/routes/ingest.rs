@@ -20,7 +20,10 @@ use crate::ingest::IngestRecord;
 /// this, the client is not worth the bandwidth.
 const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 
-pub async fn ingest<R: IngestRecord>(State(hub): State<Hub>, body: Body) -> Result<Json<IngestReport>, HubError> {
+pub async fn ingest<R: IngestRecord>(
+    State(hub): State<Hub>,
+    body: Body,
+) -> Result<Json<IngestReport>, HubError> {
     let body = read_body(body).await?;
     let records = read_batch::<R>(&body)?;
     Ok(Json(hub.ingest_parsed("ingest", records).await?))
@@ -40,7 +43,9 @@ async fn read_body(body: Body) -> Result<Bytes, HubError> {
         }
     }
     if received > BODY_LIMIT_BYTES {
-        return Err(HubError::BodyTooLarge { limit_mib: BODY_LIMIT_BYTES / (1024 * 1024) });
+        return Err(HubError::BodyTooLarge {
+            limit_mib: BODY_LIMIT_BYTES / (1024 * 1024),
+        });
     }
     Ok(body.freeze())
 }
@@ -48,27 +53,46 @@ async fn read_body(body: Body) -> Result<Bytes, HubError> {
 /// Each record is read on its own, so a type error in one record does not hide the
 /// problems of the others.
 fn read_batch<R: IngestRecord>(body: &[u8]) -> Result<Vec<Result<R, Vec<FieldError>>>, HubError> {
-    let batch: IngestBatch<Box<RawValue>> =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|e| {
-            let (path, inner) = (e.path().clone(), e.into_inner());
-            if inner.is_data() {
-                let (field, problem) = describe(&path, &inner);
-                HubError::InvalidBody(format!("{field}：{problem}"))
-            } else {
-                HubError::MalformedJson(format!("第 {} 行第 {} 列：{}", inner.line(), inner.column(), message(&inner)))
-            }
-        })?;
-    Ok(batch.records.iter().enumerate().map(|(index, raw)| read_record::<R>(index, raw)).collect())
+    let batch: IngestBatch<Box<RawValue>> = serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_slice(body),
+    )
+    .map_err(|e| {
+        let (path, inner) = (e.path().clone(), e.into_inner());
+        if inner.is_data() {
+            let (field, problem) = describe(&path, &inner);
+            HubError::InvalidBody(format!("{field}：{problem}"))
+        } else {
+            HubError::MalformedJson(format!(
+                "第 {} 行第 {} 列：{}",
+                inner.line(),
+                inner.column(),
+                message(&inner)
+            ))
+        }
+    })?;
+    Ok(batch
+        .records
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| read_record::<R>(index, raw))
+        .collect())
 }
 
 fn read_record<R: IngestRecord>(index: usize, raw: &RawValue) -> Result<R, Vec<FieldError>> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(|e| {
-        let (field, problem) = describe(e.path(), e.inner());
-        let source_id = serde_json::from_str::<serde_json::Value>(raw.get())
-            .ok()
-            .and_then(|v| v.get(R::ID_FIELD)?.as_str().map(str::to_owned));
-        vec![FieldError { record: index, source_id, field, problem }]
-    })
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(
+        |e| {
+            let (field, problem) = describe(e.path(), e.inner());
+            let source_id = serde_json::from_str::<serde_json::Value>(raw.get())
+                .ok()
+                .and_then(|v| v.get(R::ID_FIELD)?.as_str().map(str::to_owned));
+            vec![FieldError {
+                record: index,
+                source_id,
+                field,
+                problem,
+            }]
+        },
+    )
 }
 
 /// serde's message without the " at line L column C" it appends: inside one record the
@@ -96,7 +120,11 @@ fn describe(path: &serde_path_to_error::Path, e: &serde_json::Error) -> (String,
         }
     }
     let text = message(e);
-    let named = |rest: &str| rest.strip_prefix('`').and_then(|r| r.split_once('`')).map(|(name, _)| name.to_owned());
+    let named = |rest: &str| {
+        rest.strip_prefix('`')
+            .and_then(|r| r.split_once('`'))
+            .map(|(name, _)| name.to_owned())
+    };
     let mut field_of = |name: Option<String>| {
         if let Some(name) = name
             && field.last() != Some(&name)
@@ -120,10 +148,15 @@ fn describe(path: &serde_path_to_error::Path, e: &serde_json::Error) -> (String,
         "应为字符串".to_owned()
     } else if text.starts_with("invalid type:") && text.contains("expected a sequence") {
         "应为数组".to_owned()
-    } else if text.starts_with("invalid type:") && (text.contains("expected struct") || text.contains("expected a map")) {
+    } else if text.starts_with("invalid type:")
+        && (text.contains("expected struct") || text.contains("expected a map"))
+    {
         "应为对象".to_owned()
     } else if let Some(rest) = text.strip_prefix("unknown variant ") {
-        let allowed = rest.split_once("expected ").map_or("", |(_, a)| a).replace('`', "");
+        let allowed = rest
+            .split_once("expected ")
+            .map_or("", |(_, a)| a)
+            .replace('`', "");
         format!("取值不在允许范围内，应为 {allowed}")
     } else if text.contains("YYYY-MM-DD") {
         "日期格式应为 YYYY-MM-DD（如 2026-11-24）".to_owned()
@@ -132,7 +165,11 @@ fn describe(path: &serde_path_to_error::Path, e: &serde_json::Error) -> (String,
     } else {
         format!("取值无效（{text}）")
     };
-    let field = if field.is_empty() { "(记录本身)".to_owned() } else { field.join(".") };
+    let field = if field.is_empty() {
+        "(记录本身)".to_owned()
+    } else {
+        field.join(".")
+    };
     (field, problem)
 }
 
@@ -156,21 +193,39 @@ mod tests {
 
     #[test]
     fn a_type_error_names_the_record_its_source_id_and_the_field() {
-        let body = format!(r#"{{"records":[{PAYMENT}}}, {}}}]}}"#, PAYMENT.replace("\"amount_fen\":100", "\"amount_fen\":12.5"));
+        let body = format!(
+            r#"{{"records":[{PAYMENT}}}, {}}}]}}"#,
+            PAYMENT.replace("\"amount_fen\":100", "\"amount_fen\":12.5")
+        );
         let found = errors::<PaymentRecord>(&body);
         assert_eq!(found.len(), 1, "{found:?}");
         let (record, source_id, field, problem) = &found[0];
-        assert_eq!((*record, source_id.as_deref(), field.as_str()), (1, Some("P1"), "amount_fen"));
+        assert_eq!(
+            (*record, source_id.as_deref(), field.as_str()),
+            (1, Some("P1"), "amount_fen")
+        );
         assert!(problem.contains("整数"), "{problem}");
     }
 
     #[test]
     fn missing_unknown_enum_date_and_time_fields_are_named() {
         let cases = [
-            (PAYMENT.replace("\"channel\":\"建设银行\",", ""), "channel", "缺少"),
+            (
+                PAYMENT.replace("\"channel\":\"建设银行\",", ""),
+                "channel",
+                "缺少",
+            ),
             (format!("{PAYMENT},\"extra\":1"), "extra", "不认识"),
-            (PAYMENT.replace("\"infra\"", "\"water\""), "fee_kind", "civil_defence"),
-            (PAYMENT.replace("2026-01-02T03:04:05Z", "yesterday"), "received_at", "RFC 3339"),
+            (
+                PAYMENT.replace("\"infra\"", "\"water\""),
+                "fee_kind",
+                "civil_defence",
+            ),
+            (
+                PAYMENT.replace("2026-01-02T03:04:05Z", "yesterday"),
+                "received_at",
+                "RFC 3339",
+            ),
             (PAYMENT.replace("\"P1\"", "7"), "payment_id", "字符串"),
         ];
         for (record, field, problem) in cases {
@@ -191,7 +246,11 @@ mod tests {
         assert_eq!(found[0].2, "infra_exemption.amount_fen", "{found:?}");
         let bad_date = body.replace("2025-01-02", "2025/01/02");
         let found = errors::<PlanningRecord>(&bad_date);
-        assert_eq!((found[0].2.as_str(), found[0].3.contains("YYYY-MM-DD")), ("approved_on", true), "{found:?}");
+        assert_eq!(
+            (found[0].2.as_str(), found[0].3.contains("YYYY-MM-DD")),
+            ("approved_on", true),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -203,6 +262,9 @@ mod tests {
         assert_eq!(shape.code(), "invalid_body", "{shape}");
         assert!(shape.to_string().contains("rows"), "{shape}");
         let not_array = read_batch::<PaymentRecord>(br#"{"records": 5}"#).unwrap_err();
-        assert!(not_array.to_string().contains("records：应为数组"), "{not_array}");
+        assert!(
+            not_array.to_string().contains("records：应为数组"),
+            "{not_array}"
+        );
     }
 }

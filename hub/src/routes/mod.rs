@@ -10,7 +10,9 @@ use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
-use yizhan_sync::protocol::{CivilDefenceNotice, PaymentRecord, PlanningRecord, TaxClearanceRecord};
+use yizhan_sync::protocol::{
+    CivilDefenceNotice, PaymentRecord, PlanningRecord, TaxClearanceRecord,
+};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -22,12 +24,16 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/changes", get(sync::changes))
         .route("/v1/snapshot", get(sync::snapshot))
         .route("/v1/projects/{code}", get(sync::project));
-    let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<TaxClearanceRecord>(
+    let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
+        TaxClearanceRecord,
+    >(
         with_ingest::<PlanningRecord>(router),
     )));
     router
         .fallback(|uri: Uri| async move { HubError::NoSuchEndpoint(uri.path().to_owned()) })
-        .method_not_allowed_fallback(|method: Method| async move { HubError::MethodNotAllowed(method.to_string()) })
+        .method_not_allowed_fallback(|method: Method| async move {
+            HubError::MethodNotAllowed(method.to_string())
+        })
         // Fastest: a snapshot of millions of rows is CPU-bound on gzip at higher levels,
         // and level 1 already shrinks this JSON several times over.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
@@ -36,5 +42,8 @@ pub fn router(hub: Hub) -> Router {
 }
 
 fn with_ingest<R: IngestRecord>(router: Router<Hub>) -> Router<Hub> {
-    router.route(&format!("/v1/ingest/{}", R::SOURCE), post(ingest::ingest::<R>))
+    router.route(
+        &format!("/v1/ingest/{}", R::SOURCE),
+        post(ingest::ingest::<R>),
+    )
 }

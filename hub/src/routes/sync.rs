@@ -10,9 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use yizhan_sync::protocol::{ChangeBatch, Health, SnapshotRow};
+use yizhan_sync::protocol::{Health, SnapshotRow};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -44,8 +44,13 @@ pub struct ChangesQuery {
 pub async fn changes(
     State(hub): State<Hub>,
     query: Result<Query<ChangesQuery>, QueryRejection>,
-) -> Result<Json<ChangeBatch>, HubError> {
-    let Query(q) = query.map_err(|e| HubError::BadQuery(format!("after、limit、wait 应为非负整数（{}）", e.body_text())))?;
+) -> Result<Response, HubError> {
+    let Query(q) = query.map_err(|e| {
+        HubError::BadQuery(format!(
+            "after、limit、wait 应为非负整数（{}）",
+            e.body_text()
+        ))
+    })?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     // Subscribed before reading, so a commit between the read and the wait still wakes us.
@@ -56,7 +61,10 @@ pub async fn changes(
         // client wrong.
         let head = hub.store().head().await?;
         if q.after > head {
-            return Err(HubError::CursorAhead { after: q.after, head });
+            return Err(HubError::CursorAhead {
+                after: q.after,
+                head,
+            });
         }
     } else if q.after == known_head && !wait.is_zero() {
         let mut closing = hub.closing();
@@ -70,14 +78,43 @@ pub async fn changes(
     // A reader may see a commit a moment before the watch does: never report a head
     // behind what this very batch contains.
     let head = (*head.borrow()).max(upto);
-    Ok(Json(ChangeBatch { after: q.after, upto, head, changes }))
+    // A `ChangeBatch`, written by hand so that payloads go out as the canonical bytes
+    // stored (see `LoggedChange::write_json`).
+    let mut body = serde_json::to_vec(&BatchHead {
+        after: q.after,
+        upto,
+        head,
+    })
+    .expect("numbers serialise");
+    body.pop();
+    body.extend_from_slice(b",\"changes\":[");
+    for (i, change) in changes.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        change.write_json(&mut body);
+    }
+    body.extend_from_slice(b"]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The fields of `ChangeBatch` before `changes`.
+#[derive(Serialize)]
+struct BatchHead {
+    after: u64,
+    upto: u64,
+    head: u64,
 }
 
 /// NDJSON: the `SnapshotHeader` line, then one `SnapshotRow` line per current row, as
 /// the store produces them; gzip is applied by the compression layer when accepted.
 pub async fn snapshot(State(hub): State<Hub>) -> Result<Response, HubError> {
     let snapshot = hub.store().snapshot().await?;
-    tracing::info!(as_of = snapshot.header.as_of, rows = snapshot.header.rows, "快照开始发送");
+    tracing::info!(
+        as_of = snapshot.header.as_of,
+        rows = snapshot.header.rows,
+        "快照开始发送"
+    );
     let mut header = serde_json::to_vec(&snapshot.header).expect("the header serialises");
     header.push(b'\n');
     let rows = snapshot.rows.map(|chunk| {
@@ -90,14 +127,25 @@ pub async fn snapshot(State(hub): State<Hub>) -> Result<Response, HubError> {
         })
     });
     let body = futures_util::stream::once(async { Ok(Bytes::from(header)) }).chain(rows);
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(body)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// Every current row of one project, for operators and the app's end-to-end checks.
-pub async fn project(State(hub): State<Hub>, Path(code): Path<String>) -> Result<Json<Vec<SnapshotRow>>, HubError> {
+pub async fn project(
+    State(hub): State<Hub>,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<SnapshotRow>>, HubError> {
     let rows = hub.store().project_rows(&code).await?;
     if rows.is_empty() {
         return Err(HubError::UnknownProject(code));
     }
-    Ok(Json(rows.iter().map(StateRow::to_snapshot_row).collect::<Result<_, _>>()?))
+    Ok(Json(
+        rows.iter()
+            .map(StateRow::to_snapshot_row)
+            .collect::<Result<_, _>>()?,
+    ))
 }

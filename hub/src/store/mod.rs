@@ -15,7 +15,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{Change, SnapshotHeader, SnapshotRow};
+use yizhan_sync::protocol::{Change, Op, SnapshotHeader, SnapshotRow};
 
 pub use sqlite::SqliteStore;
 
@@ -39,9 +39,20 @@ pub struct RowWrite {
 impl RowWrite {
     /// Canonical JSON is serde_json's rendering of the entity struct: fields in
     /// declaration order, no whitespace, so equal entities give equal bytes.
-    pub fn upsert<T: Serialize>(entity: EntityKind, key: String, project_code: &str, value: &T) -> RowWrite {
-        let payload = serde_json::to_string(value).expect("entities serialise to JSON: plain structs, string keys");
-        RowWrite { entity, key, project_code: project_code.to_owned(), payload }
+    pub fn upsert<T: Serialize>(
+        entity: EntityKind,
+        key: String,
+        project_code: &str,
+        value: &T,
+    ) -> RowWrite {
+        let payload = serde_json::to_string(value)
+            .expect("entities serialise to JSON: plain structs, string keys");
+        RowWrite {
+            entity,
+            key,
+            project_code: project_code.to_owned(),
+            payload,
+        }
     }
 }
 
@@ -87,14 +98,17 @@ impl StateRow {
             version: self.version,
             seq: self.seq,
             committed_at: self.committed_at,
-            payload: serde_json::from_str(&self.payload)
-                .map_err(|e| StoreError::Corrupt(format!("{} {} 的内容不是 JSON：{e}", self.entity.as_str(), self.key)))?,
+            payload: serde_json::from_str(&self.payload).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "{} {} 的内容不是 JSON：{e}",
+                    self.entity.as_str(),
+                    self.key
+                ))
+            })?,
         })
     }
 
-    /// Appends the row as one NDJSON `SnapshotRow` line. The stored payload is already
-    /// canonical JSON, so it is spliced in as text: parsing and re-serialising millions of
-    /// payloads would dominate the cost of a snapshot.
+    /// Appends the row as one NDJSON `SnapshotRow` line.
     pub fn write_ndjson(&self, out: &mut Vec<u8>) {
         #[derive(Serialize)]
         struct Head<'a> {
@@ -114,12 +128,86 @@ impl StateRow {
             seq: self.seq,
             committed_at: self.committed_at,
         };
-        serde_json::to_writer(&mut *out, &head).expect("writing JSON into a Vec cannot fail");
-        out.pop(); // the closing brace: the payload field goes before it
-        out.extend_from_slice(b",\"payload\":");
-        out.extend_from_slice(self.payload.as_bytes());
-        out.extend_from_slice(b"}\n");
+        write_with_payload(&head, Some(&self.payload), out);
+        out.push(b'\n');
     }
+}
+
+/// One entry of the change log as stored, its payload still the canonical JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub seq: u64,
+    pub entity: EntityKind,
+    pub key: String,
+    pub project_code: String,
+    pub version: u64,
+    pub op: Op,
+    /// Canonical JSON of the entity; `None` for a delete.
+    pub payload: Option<String>,
+    pub origin: String,
+    pub committed_at: OffsetDateTime,
+}
+
+impl LoggedChange {
+    pub fn to_change(&self) -> Result<Change, StoreError> {
+        let payload = self
+            .payload
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("变更 {} 的内容不是 JSON：{e}", self.seq)))?;
+        Ok(Change {
+            seq: self.seq,
+            entity: self.entity,
+            key: self.key.clone(),
+            project_code: self.project_code.clone(),
+            version: self.version,
+            op: self.op,
+            payload,
+            origin: self.origin.clone(),
+            committed_at: self.committed_at,
+        })
+    }
+
+    /// Appends the change as one JSON `Change` object.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            seq: u64,
+            entity: EntityKind,
+            key: &'a str,
+            project_code: &'a str,
+            version: u64,
+            op: Op,
+            origin: &'a str,
+            #[serde(with = "time::serde::rfc3339")]
+            committed_at: OffsetDateTime,
+        }
+        let head = Head {
+            seq: self.seq,
+            entity: self.entity,
+            key: &self.key,
+            project_code: &self.project_code,
+            version: self.version,
+            op: self.op,
+            origin: &self.origin,
+            committed_at: self.committed_at,
+        };
+        write_with_payload(&head, self.payload.as_deref(), out);
+    }
+}
+
+/// Writes `head` as a JSON object with a last field `payload` spliced in as text. Stored
+/// payloads are canonical JSON already: splicing sends every client the same bytes the
+/// hub compared and stored (a `serde_json::Value` would reorder the fields), and spares
+/// parsing and re-serialising millions of payloads per snapshot.
+fn write_with_payload<T: Serialize>(head: &T, payload: Option<&str>, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, head).expect("writing JSON into a Vec cannot fail");
+    debug_assert_eq!(out.last(), Some(&b'}'));
+    out.pop();
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(payload.unwrap_or("null").as_bytes());
+    out.push(b'}');
 }
 
 /// The state as of one seq: the header, then the rows in chunks. The rows are produced
@@ -144,7 +232,11 @@ pub trait Store: Send + Sync + 'static {
     async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError>;
 
     /// At most `limit` changes with `seq > after`, in seq order.
-    async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedChange>, StoreError>;
 
     /// The whole state as of the head at the time of the call, read in one consistent
     /// read transaction.
@@ -159,7 +251,10 @@ pub trait Store: Send + Sync + 'static {
     async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError>;
 
     async fn project_exists(&self, project_code: &str) -> Result<bool, StoreError> {
-        Ok(!self.known_projects(vec![project_code.to_owned()]).await?.is_empty())
+        Ok(!self
+            .known_projects(vec![project_code.to_owned()])
+            .await?
+            .is_empty())
     }
 }
 
@@ -184,6 +279,44 @@ mod tests {
         assert_eq!(out.last(), Some(&b'\n'));
         let parsed: SnapshotRow = serde_json::from_slice(&out).unwrap();
         assert_eq!(parsed, row.to_snapshot_row().unwrap());
-        assert_eq!(parsed.payload, serde_json::json!({"a": [1, 2], "b": "到账"}));
+        assert_eq!(
+            parsed.payload,
+            serde_json::json!({"a": [1, 2], "b": "到账"})
+        );
+    }
+
+    #[test]
+    fn change_json_parses_as_the_protocol_change_with_the_payload_bytes_kept() {
+        let change = LoggedChange {
+            seq: 7,
+            entity: EntityKind::TaxClearance,
+            key: "WS1".into(),
+            project_code: "2025-320115-47-01-000001".into(),
+            version: 2,
+            op: Op::Upsert,
+            payload: Some(r#"{"z":1,"a":"完税"}"#.into()),
+            origin: "ingest:tax".into(),
+            committed_at: datetime!(2026-11-24 01:02:03 UTC),
+        };
+        let mut out = Vec::new();
+        change.write_json(&mut out);
+        let parsed: Change = serde_json::from_slice(&out).unwrap();
+        assert_eq!(parsed, change.to_change().unwrap());
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with(r#","payload":{"z":1,"a":"完税"}}"#),
+            "{text}"
+        );
+        let deleted = LoggedChange {
+            op: Op::Delete,
+            payload: None,
+            ..change
+        };
+        let mut out = Vec::new();
+        deleted.write_json(&mut out);
+        assert_eq!(
+            serde_json::from_slice::<Change>(&out).unwrap().payload,
+            None
+        );
     }
 }

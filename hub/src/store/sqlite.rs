@@ -13,13 +13,15 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{Change, Op, SnapshotHeader};
+use yizhan_sync::protocol::{Op, SnapshotHeader};
 
-use super::{RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome};
+use super::{LoggedChange, RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome};
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("20261124000000_init", include_str!("../../migrations/20261124000000_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "20261124000000_init",
+    include_str!("../../migrations/20261124000000_init.sql"),
+)];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
 const WRITER_CACHE_SIZE: i64 = -256 * 1024;
@@ -32,6 +34,12 @@ const SNAPSHOT_CHUNKS_IN_FLIGHT: usize = 4;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> StoreError {
         StoreError::Backend(Box::new(e))
     }
 }
@@ -68,7 +76,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 writer: Mutex::new(conn),
-                readers: ReadPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) },
+                readers: ReadPool {
+                    path: path.to_owned(),
+                    idle: Mutex::new(Vec::new()),
+                },
                 head: head_tx,
             }),
         })
@@ -99,11 +110,17 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     )?;
     for (version, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let applied: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        let applied: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [version],
+            |r| r.get(0),
+        )?;
         if !applied {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, now_text()])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, now_text()],
+            )?;
             tracing::info!(version, "数据库迁移已应用");
         }
         tx.commit()?;
@@ -112,11 +129,15 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 fn now_text() -> String {
-    OffsetDateTime::now_utc().format(&Rfc3339).expect("the current UTC time formats as RFC 3339")
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .expect("the current UTC time formats as RFC 3339")
 }
 
 fn read_head(conn: &Connection) -> Result<u64, StoreError> {
-    let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+    let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
     to_u64(head)
 }
 
@@ -133,7 +154,8 @@ fn parse_entity(text: &str) -> Result<EntityKind, StoreError> {
 }
 
 fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
 }
 
 const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_at, payload";
@@ -143,7 +165,15 @@ const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_
 type RawStateRow = (String, String, String, i64, i64, String, String);
 
 fn raw_state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawStateRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
 
 fn state_row(raw: RawStateRow) -> Result<StateRow, StoreError> {
@@ -166,7 +196,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ReadPool {
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let idle = lock(&self.idle).pop();
         let mut conn = match idle {
             Some(conn) => conn,
@@ -215,11 +248,30 @@ impl Inner {
                 let entity = row.entity.as_str();
                 let seq = to_i64(next + 1);
                 let version: Option<i64> = upsert
-                    .query_row(params![entity, row.key, row.project_code, seq, committed_at, row.payload], |r| r.get(0))
+                    .query_row(
+                        params![
+                            entity,
+                            row.key,
+                            row.project_code,
+                            seq,
+                            committed_at,
+                            row.payload
+                        ],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 match version {
                     Some(version) => {
-                        log.execute(params![seq, entity, row.key, row.project_code, version, row.payload, origin, committed_at])?;
+                        log.execute(params![
+                            seq,
+                            entity,
+                            row.key,
+                            row.project_code,
+                            version,
+                            row.payload,
+                            origin,
+                            committed_at
+                        ])?;
                         next += 1;
                         seqs.push(Some(next));
                     }
@@ -229,56 +281,39 @@ impl Inner {
         }
         tx.commit()?;
         // Still under the writer lock, so watchers see heads in commit order.
-        self.head.send_if_modified(|h| std::mem::replace(h, next) != next);
+        self.head
+            .send_if_modified(|h| std::mem::replace(h, next) != next);
         Ok(WriteOutcome { head: next, seqs })
     }
 
-    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
         self.readers.with(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, entity, key, project_code, version, op, payload, origin, committed_at
                  FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let raw = stmt
-                .query_map(params![to_i64(after), limit], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            raw.into_iter()
-                .map(|(seq, entity, key, project_code, version, op, payload, origin, committed_at)| {
-                    let op = match op.as_str() {
-                        "upsert" => Op::Upsert,
-                        "delete" => Op::Delete,
-                        other => return Err(StoreError::Corrupt(format!("未知的变更类型 {other:?}"))),
-                    };
-                    let payload = payload
-                        .map(|p| serde_json::from_str(&p))
-                        .transpose()
-                        .map_err(|e| StoreError::Corrupt(format!("变更 {seq} 的内容不是 JSON：{e}")))?;
-                    Ok(Change {
-                        seq: to_u64(seq)?,
-                        entity: parse_entity(&entity)?,
-                        key,
-                        project_code,
-                        version: to_u64(version)?,
-                        op,
-                        payload,
-                        origin,
-                        committed_at: parse_time(&committed_at)?,
-                    })
-                })
-                .collect()
+            let mut rows = stmt.query(params![to_i64(after), limit])?;
+            let mut changes = Vec::new();
+            while let Some(r) = rows.next()? {
+                let op = match r.get_ref(5)?.as_str()? {
+                    "upsert" => Op::Upsert,
+                    "delete" => Op::Delete,
+                    other => return Err(StoreError::Corrupt(format!("未知的变更类型 {other:?}"))),
+                };
+                changes.push(LoggedChange {
+                    seq: to_u64(r.get(0)?)?,
+                    entity: parse_entity(r.get_ref(1)?.as_str()?)?,
+                    key: r.get(2)?,
+                    project_code: r.get(3)?,
+                    version: to_u64(r.get(4)?)?,
+                    op,
+                    payload: r.get(6)?,
+                    origin: r.get(7)?,
+                    committed_at: parse_time(r.get_ref(8)?.as_str()?)?,
+                });
+            }
+            Ok(changes)
         })
     }
 
@@ -295,8 +330,14 @@ impl Inner {
             let tx = conn.transaction()?;
             let as_of = read_head(&tx)?;
             let rows: i64 = tx.query_row("SELECT COUNT(*) FROM state", [], |r| r.get(0))?;
-            let header = SnapshotHeader { as_of, rows: to_u64(rows)? };
-            if header_tx.take().is_some_and(|h| h.send(Ok(header)).is_err()) {
+            let header = SnapshotHeader {
+                as_of,
+                rows: to_u64(rows)?,
+            };
+            if header_tx
+                .take()
+                .is_some_and(|h| h.send(Ok(header)).is_err())
+            {
                 return Ok(());
             }
             let mut stmt = tx.prepare(&format!("SELECT {STATE_COLUMNS} FROM state"))?;
@@ -332,7 +373,8 @@ impl Inner {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn head(&self) -> Result<u64, StoreError> {
-        self.blocking(|inner| inner.readers.with(|conn| read_head(conn))).await
+        self.blocking(|inner| inner.readers.with(|conn| read_head(conn)))
+            .await
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
@@ -341,11 +383,17 @@ impl Store for SqliteStore {
 
     async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError> {
         let origin = origin.to_owned();
-        self.blocking(move |inner| inner.write(&origin, &rows)).await
+        self.blocking(move |inner| inner.write(&origin, &rows))
+            .await
     }
 
-    async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
-        self.blocking(move |inner| inner.changes_after(after, limit)).await
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
+        self.blocking(move |inner| inner.changes_after(after, limit))
+            .await
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
@@ -359,18 +407,23 @@ impl Store for SqliteStore {
         // poll_fn over the receiver keeps answering `None` once done: the compression
         // layer polls a finished body again, which an `unfold` stream panics on.
         let rows = futures_util::stream::poll_fn(move |cx| rows_rx.poll_recv(cx));
-        Ok(Snapshot { header, rows: rows.boxed() })
+        Ok(Snapshot {
+            header,
+            rows: rows.boxed(),
+        })
     }
 
     async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError> {
         let key = key.to_owned();
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
-                conn.prepare_cached(&format!("SELECT {STATE_COLUMNS} FROM state WHERE entity = ?1 AND key = ?2"))?
-                    .query_row(params![entity.as_str(), key], raw_state_row)
-                    .optional()?
-                    .map(state_row)
-                    .transpose()
+                conn.prepare_cached(&format!(
+                    "SELECT {STATE_COLUMNS} FROM state WHERE entity = ?1 AND key = ?2"
+                ))?
+                .query_row(params![entity.as_str(), key], raw_state_row)
+                .optional()?
+                .map(state_row)
+                .transpose()
             })
         })
         .await
@@ -394,7 +447,9 @@ impl Store for SqliteStore {
     async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError> {
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
-                let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM state WHERE entity = 'project' AND key = ?1)")?;
+                let mut stmt = conn.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM state WHERE entity = 'project' AND key = ?1)",
+                )?;
                 let mut known = HashSet::new();
                 for code in codes {
                     if stmt.query_row([&code], |r| r.get::<_, bool>(0))? {
@@ -428,15 +483,23 @@ mod tests {
     }
 
     fn count(store: &SqliteStore, table: &str) -> i64 {
-        lock(&store.inner.writer).query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        lock(&store.inner.writer)
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
     }
 
     #[tokio::test]
     async fn state_and_log_are_written_together_with_strictly_increasing_seq() {
         let (_dir, store) = open();
-        let first = store.write("test", vec![row("a", "1"), row("b", "2")]).await.unwrap();
+        let first = store
+            .write("test", vec![row("a", "1"), row("b", "2")])
+            .await
+            .unwrap();
         assert_eq!(first.seqs, vec![Some(1), Some(2)]);
-        let second = store.write("test", vec![row("a", "10"), row("c", "3"), row("a", "11")]).await.unwrap();
+        let second = store
+            .write("test", vec![row("a", "10"), row("c", "3"), row("a", "11")])
+            .await
+            .unwrap();
         assert_eq!(second.seqs, vec![Some(3), Some(4), Some(5)]);
         assert_eq!(second.head, 5);
         assert_eq!(count(&store, "changes"), 5);
@@ -458,8 +521,19 @@ mod tests {
         let again = store.write("test", vec![row("a", "1")]).await.unwrap();
         assert_eq!((again.head, again.changed(), again.unchanged()), (1, 0, 1));
         assert_eq!(count(&store, "changes"), 1);
-        assert_eq!(store.get(EntityKind::Payment, "a").await.unwrap().unwrap().version, 1);
-        assert!(!head.has_changed().unwrap(), "a write that changed nothing must not wake long-polls");
+        assert_eq!(
+            store
+                .get(EntityKind::Payment, "a")
+                .await
+                .unwrap()
+                .unwrap()
+                .version,
+            1
+        );
+        assert!(
+            !head.has_changed().unwrap(),
+            "a write that changed nothing must not wake long-polls"
+        );
     }
 
     #[tokio::test]
@@ -470,13 +544,23 @@ mod tests {
             let writer = lock(&store.inner.writer);
             writer.execute_batch("CREATE TRIGGER fail_c BEFORE INSERT ON state WHEN NEW.key = 'c' BEGIN SELECT RAISE(ABORT, 'boom'); END").unwrap();
         }
-        assert!(store.write("test", vec![row("b", "2"), row("c", "3")]).await.is_err());
+        assert!(
+            store
+                .write("test", vec![row("b", "2"), row("c", "3")])
+                .await
+                .is_err()
+        );
         assert_eq!(count(&store, "changes"), 1);
         assert_eq!(count(&store, "state"), 1);
         assert_eq!(store.head().await.unwrap(), 1);
         // The failed write's seqs were not used up: the next seq is 2.
-        lock(&store.inner.writer).execute_batch("DROP TRIGGER fail_c").unwrap();
-        assert_eq!(store.write("test", vec![row("b", "2")]).await.unwrap().seqs, vec![Some(2)]);
+        lock(&store.inner.writer)
+            .execute_batch("DROP TRIGGER fail_c")
+            .unwrap();
+        assert_eq!(
+            store.write("test", vec![row("b", "2")]).await.unwrap().seqs,
+            vec![Some(2)]
+        );
     }
 
     #[tokio::test]
@@ -484,32 +568,65 @@ mod tests {
         let (_dir, store) = open();
         store.write("test", vec![row("a", "1")]).await.unwrap();
         let writer = lock(&store.inner.writer);
-        let update = writer.execute("UPDATE changes SET payload = '2' WHERE seq = 1", []).unwrap_err();
+        let update = writer
+            .execute("UPDATE changes SET payload = '2' WHERE seq = 1", [])
+            .unwrap_err();
         assert!(update.to_string().contains("append-only"), "{update}");
         let delete = writer.execute("DELETE FROM changes", []).unwrap_err();
         assert!(delete.to_string().contains("append-only"), "{delete}");
-        let payload: String = writer.query_row("SELECT payload FROM changes WHERE seq = 1", [], |r| r.get(0)).unwrap();
+        let payload: String = writer
+            .query_row("SELECT payload FROM changes WHERE seq = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
         assert_eq!(payload, "1");
     }
 
     #[tokio::test]
     async fn projects_are_known_by_their_project_row_only() {
         let (_dir, store) = open();
-        let project = RowWrite { entity: EntityKind::Project, key: "C1".into(), project_code: "C1".into(), payload: "{}".into() };
-        store.write("test", vec![project, row("p", "1")]).await.unwrap();
+        let project = RowWrite {
+            entity: EntityKind::Project,
+            key: "C1".into(),
+            project_code: "C1".into(),
+            payload: "{}".into(),
+        };
+        store
+            .write("test", vec![project, row("p", "1")])
+            .await
+            .unwrap();
         assert!(store.project_exists("C1").await.unwrap());
         // A payment's project code alone does not make a project known.
-        assert!(!store.project_exists("2025-320115-47-01-000001").await.unwrap());
-        let known = store.known_projects(vec!["C1".into(), "C2".into()]).await.unwrap();
+        assert!(
+            !store
+                .project_exists("2025-320115-47-01-000001")
+                .await
+                .unwrap()
+        );
+        let known = store
+            .known_projects(vec!["C1".into(), "C2".into()])
+            .await
+            .unwrap();
         assert_eq!(known, HashSet::from(["C1".to_owned()]));
-        assert_eq!(store.project_rows("2025-320115-47-01-000001").await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .project_rows("2025-320115-47-01-000001")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[tokio::test]
     async fn migrations_are_recorded_and_not_reapplied() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hub.sqlite3");
-        SqliteStore::open(&path).unwrap().write("test", vec![row("a", "1")]).await.unwrap();
+        SqliteStore::open(&path)
+            .unwrap()
+            .write("test", vec![row("a", "1")])
+            .await
+            .unwrap();
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.head().await.unwrap(), 1);
         assert_eq!(count(&store, "schema_migrations"), MIGRATIONS.len() as i64);
@@ -518,11 +635,16 @@ mod tests {
     #[tokio::test]
     async fn snapshot_is_the_state_as_of_its_header_even_when_writes_follow() {
         let (_dir, store) = open();
-        let rows: Vec<RowWrite> = (0..(SNAPSHOT_CHUNK * 2 + 7)).map(|i| row(&format!("k{i}"), &i.to_string())).collect();
+        let rows: Vec<RowWrite> = (0..(SNAPSHOT_CHUNK * 2 + 7))
+            .map(|i| row(&format!("k{i}"), &i.to_string()))
+            .collect();
         store.write("test", rows).await.unwrap();
         let snapshot = store.snapshot().await.unwrap();
         // Written after the snapshot began: must not appear in it.
-        store.write("test", vec![row("k0", "changed"), row("late", "1")]).await.unwrap();
+        store
+            .write("test", vec![row("k0", "changed"), row("late", "1")])
+            .await
+            .unwrap();
         assert_eq!(snapshot.header.as_of, SNAPSHOT_CHUNK as u64 * 2 + 7);
         let chunks: Vec<_> = snapshot.rows.collect().await;
         let rows: Vec<StateRow> = chunks.into_iter().flat_map(|c| c.unwrap()).collect();

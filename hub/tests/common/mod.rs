@@ -32,7 +32,14 @@ impl TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));
-        TestHub { hub, url, client: reqwest::Client::new(), db: db.to_owned(), server, _dir: None }
+        TestHub {
+            hub,
+            url,
+            client: reqwest::Client::new(),
+            db: db.to_owned(),
+            server,
+            _dir: None,
+        }
     }
 
     /// Stops serving and drops the hub; the temporary directory (if any) goes with it.
@@ -42,7 +49,11 @@ impl TestHub {
     }
 
     pub async fn post(&self, source: &str, records: Value) -> (u16, Value) {
-        self.post_raw(source, serde_json::to_vec(&json!({ "records": records })).unwrap()).await
+        self.post_raw(
+            source,
+            serde_json::to_vec(&json!({ "records": records })).unwrap(),
+        )
+        .await
     }
 
     pub async fn post_raw(&self, source: &str, body: Vec<u8>) -> (u16, Value) {
@@ -56,12 +67,18 @@ impl TestHub {
             .unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text}"));
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text}"));
         (status, body)
     }
 
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self.client.get(format!("{}{path_and_query}", self.url)).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path_and_query}", self.url))
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
@@ -75,7 +92,9 @@ impl TestHub {
         let mut changes = Vec::new();
         let mut after = 0;
         loop {
-            let (status, batch) = self.get(&format!("/v1/changes?after={after}&limit=500")).await;
+            let (status, batch) = self
+                .get(&format!("/v1/changes?after={after}&limit=500"))
+                .await;
             assert_eq!(status, 200, "{batch}");
             let page = batch["changes"].as_array().unwrap().clone();
             if page.is_empty() {

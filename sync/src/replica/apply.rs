@@ -22,7 +22,11 @@ impl Replica {
         for change in &batch.changes {
             apply_change(&tx, change, snapshot_as_of, &mut touched)?;
         }
-        view::refresh(&tx, touched.iter().map(String::as_str), meta.view_date.unwrap_or_else(today))?;
+        view::refresh(
+            &tx,
+            touched.iter().map(String::as_str),
+            meta.view_date.unwrap_or_else(today),
+        )?;
         tx.execute("UPDATE meta SET cursor = ?1", [batch.upto])?;
         tx.commit()?;
         Ok(touched.into_iter().collect())
@@ -31,10 +35,16 @@ impl Replica {
 
 fn check_order(cursor: u64, batch: &ChangeBatch) -> Result<(), ReplicaError> {
     if batch.after != cursor {
-        return Err(ReplicaError::OutOfOrder { cursor, after: batch.after });
+        return Err(ReplicaError::OutOfOrder {
+            cursor,
+            after: batch.after,
+        });
     }
     if batch.upto < batch.after {
-        return Err(ReplicaError::BadBatch(format!("区间终点 {} 小于起点 {}", batch.upto, batch.after)));
+        return Err(ReplicaError::BadBatch(format!(
+            "区间终点 {} 小于起点 {}",
+            batch.upto, batch.after
+        )));
     }
     let mut previous = batch.after;
     for change in &batch.changes {
@@ -103,7 +113,9 @@ fn apply_change(
                     format_time(change.committed_at),
                     payload.to_string(),
                 ])?,
-            None => tx.prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?.execute(params![entity, change.key])?,
+            None => tx
+                .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
+                .execute(params![entity, change.key])?,
         };
         touched.extend(stored.map(|(_, code)| code));
     }

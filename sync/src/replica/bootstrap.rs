@@ -53,36 +53,44 @@ impl Replica {
         mut reader: impl BufRead,
         mut progress: impl FnMut(BootstrapProgress),
     ) -> Result<BootstrapReport, ReplicaError> {
-        let t0 = std::time::Instant::now();
-        self.conn.pragma_update(None, "cache_size", std::env::var("CACHE").map(|c| c.parse::<i64>().unwrap()).unwrap_or(-2000))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch("DELETE FROM project_view; DELETE FROM history; DELETE FROM rows;")?;
         let mut line = Vec::with_capacity(4096);
         reader.read_until(b'\n', &mut line)?;
         let header: SnapshotHeader =
             serde_json::from_slice(&line).map_err(|source| ReplicaError::Snapshot { line: 1, source })?;
-        progress(BootstrapProgress { received: 0, total: header.rows });
+        progress(BootstrapProgress {
+            received: 0,
+            total: header.rows,
+        });
 
         let received = schema::without_indexes(&tx, "rows", || {
             load_rows(&tx, &mut reader, &mut line, header.rows, &mut progress)
         })?;
         if received != header.rows {
-            return Err(ReplicaError::SnapshotIncomplete { expected: header.rows, received });
+            return Err(ReplicaError::SnapshotIncomplete {
+                expected: header.rows,
+                received,
+            });
         }
-        eprintln!("SCRATCH indexes {:?}", t0.elapsed());
         let projects = view::rebuild_all(&tx, today())?;
-        eprintln!("SCRATCH views {:?}", t0.elapsed());
         tx.execute(
             "UPDATE meta SET cursor = ?1, snapshot_as_of = ?1, hub_url = ?2, bootstrapped_at = ?3",
             params![header.as_of, hub_url, format_time(OffsetDateTime::now_utc())],
         )?;
         tx.commit()?;
-        eprintln!("SCRATCH commit {:?}", t0.elapsed());
-        progress(BootstrapProgress { received, total: header.rows });
+        progress(BootstrapProgress {
+            received,
+            total: header.rows,
+        });
         // The whole snapshot went through the WAL; fold it into the main file now rather
         // than leave a WAL as large as the database until the next automatic checkpoint.
         self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-        Ok(BootstrapReport { as_of: header.as_of, rows: received, projects })
+        Ok(BootstrapReport {
+            as_of: header.as_of,
+            rows: received,
+            projects,
+        })
     }
 }
 
@@ -106,8 +114,10 @@ fn load_rows(
         if line.trim_ascii().is_empty() {
             continue;
         }
-        let row: RowLine<'_> = serde_json::from_slice(line)
-            .map_err(|source| ReplicaError::Snapshot { line: received + 2, source })?;
+        let row: RowLine<'_> = serde_json::from_slice(line).map_err(|source| ReplicaError::Snapshot {
+            line: received + 2,
+            source,
+        })?;
         insert.execute(params![
             row.entity.as_str(),
             row.key,

@@ -26,8 +26,8 @@ use crate::protocol::SnapshotRow;
 
 pub use bootstrap::BootstrapReport;
 pub use query::{
-    Approval, DetailProject, Fee, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow, StatusCounts,
-    TaxClearanceLine, TimelineEntry,
+    Approval, DetailProject, Fee, MAX_PAGE, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
+    StatusCounts, TaxClearanceLine, TimelineEntry,
 };
 
 /// The sync client's side of the replica: the only connection that writes.
@@ -63,7 +63,9 @@ pub enum ReplicaError {
     NotCreated,
     #[error("本地副本尚未从数据中心取得全量数据，请等待首次同步完成。")]
     NotBootstrapped,
-    #[error("同步批次顺序不符：本地已同步到第 {cursor} 号变更，批次却从第 {after} 号之后开始；本批未应用，将重新请求。")]
+    #[error(
+        "同步批次顺序不符：本地已同步到第 {cursor} 号变更，批次却从第 {after} 号之后开始；本批未应用，将重新请求。"
+    )]
     OutOfOrder { cursor: u64, after: u64 },
     #[error("同步批次内容有误：{0}；本批未应用，将重新请求。")]
     BadBatch(String),
@@ -113,7 +115,9 @@ impl Replica {
         if meta.cursor.is_none() || meta.view_date == Some(today) {
             return Ok(false);
         }
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         view::rebuild_all(&tx, today)?;
         tx.commit()?;
         Ok(true)
@@ -153,8 +157,11 @@ impl ReplicaReader {
         while let Some(row) = rows.next()? {
             let entity = entity_at(row, 0)?;
             let key: String = row.get(1)?;
-            let payload = serde_json::from_str(text(row, 6)?)
-                .map_err(|source| ReplicaError::Payload { entity: entity.as_str(), key: key.clone(), source })?;
+            let payload = serde_json::from_str(text(row, 6)?).map_err(|source| ReplicaError::Payload {
+                entity: entity.as_str(),
+                key: key.clone(),
+                source,
+            })?;
             f(SnapshotRow {
                 entity,
                 key,
@@ -178,14 +185,21 @@ fn configure(conn: &Connection) -> Result<(), ReplicaError> {
 }
 
 fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
-    let meta = conn.query_row("SELECT cursor, snapshot_as_of, hub_url, view_date FROM meta", [], |row| {
-        Ok(ReplicaMeta {
-            cursor: row.get(0)?,
-            snapshot_as_of: row.get(1)?,
-            hub_url: row.get(2)?,
-            view_date: row.get::<_, Option<String>>(3)?.map(|d| parse_date(&d, 3)).transpose()?,
-        })
-    })?;
+    let meta = conn.query_row(
+        "SELECT cursor, snapshot_as_of, hub_url, view_date FROM meta",
+        [],
+        |row| {
+            Ok(ReplicaMeta {
+                cursor: row.get(0)?,
+                snapshot_as_of: row.get(1)?,
+                hub_url: row.get(2)?,
+                view_date: row
+                    .get::<_, Option<String>>(3)?
+                    .map(|d| parse_date(&d, 3))
+                    .transpose()?,
+            })
+        },
+    )?;
     Ok(meta)
 }
 
@@ -195,7 +209,8 @@ pub(crate) fn today() -> Date {
 }
 
 pub(crate) fn format_time(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).expect("an OffsetDateTime within years 0..=9999 formats as RFC 3339")
+    t.format(&Rfc3339)
+        .expect("an OffsetDateTime within years 0..=9999 formats as RFC 3339")
 }
 
 pub(crate) fn format_date(d: Date) -> String {
@@ -214,6 +229,10 @@ fn parse_date(text: &str, idx: usize) -> rusqlite::Result<Date> {
 
 pub(crate) fn text<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<&'r str> {
     Ok(row.get_ref(idx)?.as_str()?)
+}
+
+pub(crate) fn bytes<'r>(row: &'r Row<'_>, idx: usize) -> rusqlite::Result<&'r [u8]> {
+    Ok(row.get_ref(idx)?.as_bytes()?)
 }
 
 pub(crate) fn entity_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<EntityKind> {

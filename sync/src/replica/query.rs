@@ -175,9 +175,12 @@ impl Filter {
     fn base(query: &ProjectQuery) -> Filter {
         let mut filter = Filter::default();
         if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // A code or USCC typed or scanned whole is found through an index; anything
+            // else is a substring of one of the four, found by reading every project.
             if yizhan_core::code::check_project_code(search).is_ok() {
-                // A scanned code: the primary key finds it without reading the table.
                 filter.and("project_code = ?", [Value::Text(search.to_owned())]);
+            } else if looks_like_uscc(search) {
+                filter.and("uscc = ?", [Value::Text(search.to_ascii_uppercase())]);
             } else {
                 let pattern = Value::Text(format!("%{}%", escape_like(search)));
                 filter.and(
@@ -192,6 +195,11 @@ impl Filter {
         }
         filter
     }
+}
+
+/// 18 letters and digits: a whole USCC, even a legacy one that fails its check character.
+fn looks_like_uscc(text: &str) -> bool {
+    text.len() == 18 && text.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn escape_like(text: &str) -> String {
@@ -266,7 +274,8 @@ impl ReplicaReader {
         let today = meta.view_date.unwrap_or_else(super::today);
         let standing = records.standing(today);
         let project = records.project.as_ref();
-        let field = |f: fn(&yizhan_core::entity::Project) -> &str| project.map_or_else(String::new, |p| f(p).to_owned());
+        let field =
+            |f: fn(&yizhan_core::entity::Project) -> &str| project.map_or_else(String::new, |p| f(p).to_owned());
         let district_code = field(|p| &p.district_code);
 
         let mut approvals: Vec<Approval> = records
@@ -344,8 +353,13 @@ impl ReplicaReader {
     }
 }
 
+/// How many projects match `filter` for each (status, overdue) pair. Without a search the
+/// rows come in group order from an index; with one, only the matches are grouped.
 fn status_groups(conn: &Connection, filter: &Filter) -> Result<Vec<(FeeStatus, bool, u64)>, ReplicaError> {
-    let sql = format!("SELECT status, overdue, count(*) FROM project_view{} GROUP BY status, overdue", filter.sql);
+    let sql = format!(
+        "SELECT status, overdue, count(*) FROM project_view{} GROUP BY status, overdue",
+        filter.sql
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let groups = stmt
         .query_map(params_from_iter(&filter.values), |row| {
@@ -382,7 +396,11 @@ fn timeline(conn: &Connection, project_code: &str, snapshot_as_of: u64) -> Resul
                 committed_at: get_time(row, 1)?,
                 entity: entity_at(row, 2)?,
                 key: row.get(3)?,
-                op: if text(row, 4)? == "delete" { Op::Delete } else { Op::Upsert },
+                op: if text(row, 4)? == "delete" {
+                    Op::Delete
+                } else {
+                    Op::Upsert
+                },
             })
         })?
         .collect::<Result<_, _>>()?;

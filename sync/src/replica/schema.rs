@@ -13,13 +13,18 @@ pub(crate) struct Migration {
 
 macro_rules! migration {
     ($version:literal) => {
-        Migration { version: $version, sql: include_str!(concat!("migrations/", $version, ".sql")) }
+        Migration {
+            version: $version,
+            sql: include_str!(concat!("migrations/", $version, ".sql")),
+        }
     };
 }
 
 /// Append only, in version order: a released migration is never edited.
-pub(crate) const MIGRATIONS: &[Migration] =
-    &[migration!("20261124_0900_rows_and_history"), migration!("20261124_0930_project_view")];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    migration!("20261124_0900_rows_and_history"),
+    migration!("20261124_0930_project_view"),
+];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, ReplicaError> {
@@ -32,7 +37,10 @@ pub(crate) fn migrate_to(conn: &mut Connection, count: usize) -> Result<usize, R
         "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
     let applied = applied_versions(conn)?;
-    if let Some(unknown) = applied.iter().find(|v| !MIGRATIONS.iter().any(|m| m.version == v.as_str())) {
+    if let Some(unknown) = applied
+        .iter()
+        .find(|v| !MIGRATIONS.iter().any(|m| m.version == v.as_str()))
+    {
         return Err(ReplicaError::SchemaTooNew(unknown.clone()));
     }
     let mut ran = 0;

@@ -35,9 +35,15 @@ impl Fixture {
         let dir = TempDir::new().unwrap();
         let path = dir.path().join("replica.sqlite3");
         let mut replica = Replica::open(&path).unwrap();
-        replica.bootstrap("http://hub", Cursor::new(snapshot(0, &[])), |_| {}).unwrap();
+        replica
+            .bootstrap("http://hub", Cursor::new(snapshot(0, &[])), |_| {})
+            .unwrap();
         replica.roll_day(TODAY).unwrap();
-        Fixture { _dir: dir, path, replica }
+        Fixture {
+            _dir: dir,
+            path,
+            replica,
+        }
     }
 
     fn reader(&self) -> ReplicaReader {
@@ -61,11 +67,18 @@ impl Fixture {
     }
 
     fn history_len(&self) -> u64 {
-        self.replica.conn.query_row("SELECT count(*) FROM history", [], |r| r.get(0)).unwrap()
+        self.replica
+            .conn
+            .query_row("SELECT count(*) FROM history", [], |r| r.get(0))
+            .unwrap()
     }
 
     fn row(&self, code: &str) -> Option<ProjectRow> {
-        let query = ProjectQuery { search: Some(code.into()), limit: 10, ..ProjectQuery::default() };
+        let query = ProjectQuery {
+            search: Some(code.into()),
+            limit: 10,
+            ..ProjectQuery::default()
+        };
         self.reader().list_projects(&query).unwrap().rows.into_iter().next()
     }
 }
@@ -118,11 +131,20 @@ fn batch(after: u64, changes: Vec<ChangeSpec>) -> ChangeBatch {
             committed_at: AT + time::Duration::seconds(seq as i64),
         })
         .collect();
-    ChangeBatch { after, upto, head: upto, changes }
+    ChangeBatch {
+        after,
+        upto,
+        head: upto,
+        changes,
+    }
 }
 
 fn snapshot(as_of: u64, rows: &[SnapshotRow]) -> Vec<u8> {
-    let mut text = serde_json::to_string(&SnapshotHeader { as_of, rows: rows.len() as u64 }).unwrap();
+    let mut text = serde_json::to_string(&SnapshotHeader {
+        as_of,
+        rows: rows.len() as u64,
+    })
+    .unwrap();
     for row in rows {
         text.push('\n');
         text.push_str(&serde_json::to_string(row).unwrap());
@@ -163,9 +185,17 @@ fn assessment(code: &str, amount_fen: i64, exemption: Option<i64>) -> ChangeSpec
         basis: "演示〔2024〕1号".into(),
         assessed_on: date!(2026 - 03 - 01),
         due_on: DUE,
-        exemption: exemption.map(|amount_fen| Exemption { amount_fen, basis: "2019年第76号公告".into() }),
+        exemption: exemption.map(|amount_fen| Exemption {
+            amount_fen,
+            basis: "2019年第76号公告".into(),
+        }),
     };
-    spec(EntityKind::FeeAssessment, &FeeAssessment::key_for(code, FeeKind::Infra), code, payload)
+    spec(
+        EntityKind::FeeAssessment,
+        &FeeAssessment::key_for(code, FeeKind::Infra),
+        code,
+        payload,
+    )
 }
 
 fn payment(code: &str, id: &str, amount_fen: i64, received_at: OffsetDateTime) -> ChangeSpec {
@@ -206,7 +236,10 @@ fn migrations_are_in_order_and_each_runs_once() {
     let mut sorted = versions.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(versions, sorted, "migrations must be listed in version order, without repeats");
+    assert_eq!(
+        versions, sorted,
+        "migrations must be listed in version order, without repeats"
+    );
 
     let dir = TempDir::new().unwrap();
     let mut conn = rusqlite::Connection::open(dir.path().join("r.sqlite3")).unwrap();
@@ -222,7 +255,11 @@ fn a_file_at_an_older_schema_migrates_and_gets_its_project_views() {
     {
         let mut conn = rusqlite::Connection::open(&path).unwrap();
         schema::migrate_to(&mut conn, 1).unwrap();
-        conn.execute("UPDATE meta SET cursor = 3, snapshot_as_of = 3, hub_url = 'http://hub'", []).unwrap();
+        conn.execute(
+            "UPDATE meta SET cursor = 3, snapshot_as_of = 3, hub_url = 'http://hub'",
+            [],
+        )
+        .unwrap();
         for (seq, change) in (1..).zip(assessed_project_a()) {
             conn.execute(
                 "INSERT INTO rows VALUES (?1, ?2, ?3, 1, ?4, '2026-03-01T09:00:00Z', ?5)",
@@ -238,12 +275,28 @@ fn a_file_at_an_older_schema_migrates_and_gets_its_project_views() {
         }
     }
     let replica = Replica::open(&path).unwrap();
-    assert_eq!(schema::applied_versions(&replica.conn).unwrap().len(), schema::MIGRATIONS.len());
+    assert_eq!(
+        schema::applied_versions(&replica.conn).unwrap().len(),
+        schema::MIGRATIONS.len()
+    );
     let meta = replica.meta().unwrap();
     assert_eq!((meta.cursor, meta.view_date), (Some(3), Some(super::today())));
-    let page = ReplicaReader::open(&path).unwrap().list_projects(&ProjectQuery { limit: 10, ..Default::default() }).unwrap();
-    assert_eq!(page.rows.len(), 1, "the migration's new view must be built from the rows already held");
-    assert_eq!((page.rows[0].status, page.rows[0].outstanding_fen), (FeeStatus::Due, 100_000));
+    let page = ReplicaReader::open(&path)
+        .unwrap()
+        .list_projects(&ProjectQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        page.rows.len(),
+        1,
+        "the migration's new view must be built from the rows already held"
+    );
+    assert_eq!(
+        (page.rows[0].status, page.rows[0].outstanding_fen),
+        (FeeStatus::Due, 100_000)
+    );
 }
 
 #[test]
@@ -253,7 +306,10 @@ fn a_file_from_a_newer_program_is_refused() {
     drop(Replica::open(&path).unwrap());
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute("INSERT INTO schema_migrations VALUES ('29991231_0000_future', '2999-12-31T00:00:00Z')", [])
+        .execute(
+            "INSERT INTO schema_migrations VALUES ('29991231_0000_future', '2999-12-31T00:00:00Z')",
+            [],
+        )
         .unwrap();
     assert!(matches!(Replica::open(&path), Err(ReplicaError::SchemaTooNew(v)) if v == "29991231_0000_future"));
 }
@@ -261,14 +317,20 @@ fn a_file_from_a_newer_program_is_refused() {
 #[test]
 fn a_reader_needs_a_replica_the_writer_created() {
     let dir = TempDir::new().unwrap();
-    assert!(matches!(ReplicaReader::open(dir.path().join("missing.sqlite3")), Err(ReplicaError::NotCreated)));
+    assert!(matches!(
+        ReplicaReader::open(dir.path().join("missing.sqlite3")),
+        Err(ReplicaError::NotCreated)
+    ));
 }
 
 #[test]
 fn a_replica_never_bootstrapped_refuses_batches() {
     let dir = TempDir::new().unwrap();
     let mut replica = Replica::open(dir.path().join("r.sqlite3")).unwrap();
-    assert!(matches!(replica.apply(&batch(0, assessed_project_a())), Err(ReplicaError::NotBootstrapped)));
+    assert!(matches!(
+        replica.apply(&batch(0, assessed_project_a())),
+        Err(ReplicaError::NotBootstrapped)
+    ));
 }
 
 #[test]
@@ -279,10 +341,16 @@ fn apply_writes_rows_history_views_and_cursor() {
     assert_eq!(f.cursor(), 3);
     let rows = f.rows();
     assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|r| r.project_code == CODE_A && r.version == 1 && (1..=3).contains(&r.seq)));
+    assert!(
+        rows.iter()
+            .all(|r| r.project_code == CODE_A && r.version == 1 && (1..=3).contains(&r.seq))
+    );
     assert_eq!(f.history_len(), 3);
     let row = f.row(CODE_A).unwrap();
-    assert_eq!((row.status, row.assessed_fen, row.outstanding_fen), (FeeStatus::Due, 100_000, 100_000));
+    assert_eq!(
+        (row.status, row.assessed_fen, row.outstanding_fen),
+        (FeeStatus::Due, 100_000, 100_000)
+    );
     assert_eq!(row.district_name, "建邺区");
 
     // A batch with nothing new (the long-poll timed out) still answers, changing nothing.
@@ -296,15 +364,26 @@ fn a_change_that_fails_mid_batch_leaves_cursor_rows_and_views_as_they_were() {
     f.apply(assessed_project_a()).unwrap();
     let before = (f.cursor(), f.rows(), f.history_len(), f.row(CODE_A));
 
-    let broken = spec(EntityKind::Project, CODE_B, CODE_B, serde_json::json!({ "project_code": CODE_B }));
+    let broken = spec(
+        EntityKind::Project,
+        CODE_B,
+        CODE_B,
+        serde_json::json!({ "project_code": CODE_B }),
+    );
     let result = f.apply(vec![payment(CODE_A, "P1", 40_000, AT), broken, clearance(CODE_A, "T1")]);
-    assert!(matches!(result, Err(ReplicaError::Payload { entity: "project", .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ReplicaError::Payload { entity: "project", .. })),
+        "{result:?}"
+    );
     assert_eq!((f.cursor(), f.rows(), f.history_len(), f.row(CODE_A)), before);
 
     let without_payload = payment(CODE_A, "P2", 1, AT).deleted();
     let mut upsert_without_payload = batch(f.cursor(), vec![payment(CODE_A, "P1", 40_000, AT), without_payload]);
     upsert_without_payload.changes[1].op = Op::Upsert;
-    assert!(matches!(f.replica.apply(&upsert_without_payload), Err(ReplicaError::BadBatch(_))));
+    assert!(matches!(
+        f.replica.apply(&upsert_without_payload),
+        Err(ReplicaError::BadBatch(_))
+    ));
     assert_eq!((f.cursor(), f.rows(), f.history_len(), f.row(CODE_A)), before);
 }
 
@@ -315,9 +394,15 @@ fn batches_out_of_order_are_refused_without_a_trace() {
     let before = (f.cursor(), f.rows(), f.history_len());
 
     let ahead = batch(5, vec![payment(CODE_A, "P1", 1, AT)]);
-    assert!(matches!(f.replica.apply(&ahead), Err(ReplicaError::OutOfOrder { cursor: 3, after: 5 })));
+    assert!(matches!(
+        f.replica.apply(&ahead),
+        Err(ReplicaError::OutOfOrder { cursor: 3, after: 5 })
+    ));
     let repeated = batch(0, assessed_project_a());
-    assert!(matches!(f.replica.apply(&repeated), Err(ReplicaError::OutOfOrder { cursor: 3, after: 0 })));
+    assert!(matches!(
+        f.replica.apply(&repeated),
+        Err(ReplicaError::OutOfOrder { cursor: 3, after: 0 })
+    ));
 
     let mut shuffled = batch(3, vec![payment(CODE_A, "P1", 1, AT), payment(CODE_A, "P2", 1, AT)]);
     shuffled.changes.swap(0, 1);
@@ -332,8 +417,10 @@ fn batches_out_of_order_are_refused_without_a_trace() {
 #[test]
 fn an_older_version_never_overwrites_a_newer_one() {
     let mut f = Fixture::new();
-    f.apply(vec![project(CODE_A, "新名称", "建设单位", USCC_A, "320105").v(2)]).unwrap();
-    f.apply(vec![project(CODE_A, "旧名称", "建设单位", USCC_A, "320105").v(1)]).unwrap();
+    f.apply(vec![project(CODE_A, "新名称", "建设单位", USCC_A, "320105").v(2)])
+        .unwrap();
+    f.apply(vec![project(CODE_A, "旧名称", "建设单位", USCC_A, "320105").v(1)])
+        .unwrap();
     assert_eq!(f.row(CODE_A).unwrap().name, "新名称");
     assert_eq!(f.cursor(), 2, "a stale change is still consumed");
     assert_eq!(f.history_len(), 2);
@@ -350,13 +437,17 @@ fn an_older_version_never_overwrites_a_newer_one() {
 fn each_batch_recomputes_the_views_of_the_projects_it_touched() {
     let mut f = Fixture::new();
     f.apply(assessed_project_a()).unwrap();
-    f.apply(vec![project(CODE_B, "仙林学校", "栖霞教育投资公司", USCC_B, "320113")]).unwrap();
+    f.apply(vec![project(CODE_B, "仙林学校", "栖霞教育投资公司", USCC_B, "320113")])
+        .unwrap();
     assert_eq!(f.row(CODE_B).unwrap().status, FeeStatus::AwaitingAssessment);
 
     let touched = f.apply(vec![payment(CODE_A, "P1", 40_000, AT)]).unwrap();
     assert_eq!(touched, vec![CODE_A.to_owned()]);
     let row = f.row(CODE_A).unwrap();
-    assert_eq!((row.status, row.paid_fen, row.outstanding_fen), (FeeStatus::PartlyPaid, 40_000, 60_000));
+    assert_eq!(
+        (row.status, row.paid_fen, row.outstanding_fen),
+        (FeeStatus::PartlyPaid, 40_000, 60_000)
+    );
 
     f.apply(vec![payment(CODE_A, "P2", 60_000, AT)]).unwrap();
     assert_eq!(f.row(CODE_A).unwrap().status, FeeStatus::AwaitingTaxClearance);
@@ -374,7 +465,8 @@ fn each_batch_recomputes_the_views_of_the_projects_it_touched() {
 fn a_row_moved_to_another_project_refreshes_both() {
     let mut f = Fixture::new();
     f.apply(assessed_project_a()).unwrap();
-    f.apply(vec![project(CODE_B, "仙林学校", "栖霞教育投资公司", USCC_B, "320113")]).unwrap();
+    f.apply(vec![project(CODE_B, "仙林学校", "栖霞教育投资公司", USCC_B, "320113")])
+        .unwrap();
     f.apply(vec![payment(CODE_A, "P1", 40_000, AT)]).unwrap();
     let touched = f.apply(vec![payment(CODE_B, "P1", 40_000, AT).v(2)]).unwrap();
     assert_eq!(touched, vec![CODE_A.to_owned(), CODE_B.to_owned()]);
@@ -391,7 +483,13 @@ fn three_projects() -> Fixture {
         approval(CODE_B, "建字第320113202600002号", date!(2026 - 01 - 06)),
         assessment(CODE_B, 500_000, Some(100_000)),
         payment(CODE_B, "PB1", 100_000, AT),
-        project(CODE_C, "玄武湖_改造 100%", "南京河西建设有限公司", "91320102MA1XXXXX1X", "320102"),
+        project(
+            CODE_C,
+            "玄武湖_改造 100%",
+            "南京河西建设有限公司",
+            "91320102MA1XXXXX1X",
+            "320102",
+        ),
         approval(CODE_C, "建字第320102202600003号", date!(2026 - 01 - 07)),
         assessment(CODE_C, 10_000, None),
         payment(CODE_C, "PC1", 10_000, AT),
@@ -410,18 +508,36 @@ fn the_list_searches_filters_counts_and_pages() {
     let f = three_projects();
     let reader = f.reader();
     let list = |query: ProjectQuery| reader.list_projects(&ProjectQuery { limit: 50, ..query }).unwrap();
-    let search = |text: &str| codes(&list(ProjectQuery { search: Some(text.into()), ..Default::default() })).join(",");
+    let search = |text: &str| {
+        codes(&list(ProjectQuery {
+            search: Some(text.into()),
+            ..Default::default()
+        }))
+        .join(",")
+    };
 
     let all = list(ProjectQuery::default());
     assert_eq!(codes(&all), vec![CODE_A, CODE_B, CODE_C]);
     assert_eq!(all.total, 3);
     assert_eq!(
         all.counts,
-        StatusCounts { awaiting_assessment: 0, due: 1, partly_paid: 1, awaiting_tax_clearance: 0, cleared: 1, overdue: 0, all: 3 }
+        StatusCounts {
+            awaiting_assessment: 0,
+            due: 1,
+            partly_paid: 1,
+            awaiting_tax_clearance: 0,
+            cleared: 1,
+            overdue: 0,
+            all: 3
+        }
     );
 
     assert_eq!(search(CODE_B), CODE_B, "a scanned code");
-    assert_eq!(search(" 2021-320102 "), CODE_C, "part of a code, with the spaces a paste brings");
+    assert_eq!(
+        search(" 2021-320102 "),
+        CODE_C,
+        "part of a code, with the spaces a paste brings"
+    );
     assert_eq!(search("仙林"), CODE_B, "part of the name");
     assert_eq!(search("河西建设"), format!("{CODE_A},{CODE_C}"), "part of the builder");
     assert_eq!(search(USCC_B), CODE_B, "a USCC");
@@ -430,14 +546,34 @@ fn the_list_searches_filters_counts_and_pages() {
     assert_eq!(search("100%%"), "", "LIKE wildcards are literal");
     assert_eq!(search("不存在"), "");
 
-    let page = list(ProjectQuery { search: Some("河西".into()), status: Some(FeeStatus::Cleared), ..Default::default() });
+    let page = list(ProjectQuery {
+        search: Some("河西".into()),
+        status: Some(FeeStatus::Cleared),
+        ..Default::default()
+    });
     assert_eq!((codes(&page), page.total), (vec![CODE_C], 1));
-    assert_eq!((page.counts.all, page.counts.due, page.counts.cleared), (2, 1, 1), "counts ignore the status filter");
+    assert_eq!(
+        (page.counts.all, page.counts.due, page.counts.cleared),
+        (2, 1, 1),
+        "counts ignore the status filter"
+    );
 
-    let page = list(ProjectQuery { district: Some("320113".into()), ..Default::default() });
-    assert_eq!((codes(&page), page.counts.all, page.rows[0].district_name.as_str()), (vec![CODE_B], 1, "栖霞区"));
+    let page = list(ProjectQuery {
+        district: Some("320113".into()),
+        ..Default::default()
+    });
+    assert_eq!(
+        (codes(&page), page.counts.all, page.rows[0].district_name.as_str()),
+        (vec![CODE_B], 1, "栖霞区")
+    );
 
-    let second = reader.list_projects(&ProjectQuery { offset: 1, limit: 1, ..Default::default() }).unwrap();
+    let second = reader
+        .list_projects(&ProjectQuery {
+            offset: 1,
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!((codes(&second), second.total), (vec![CODE_B], 3));
 }
 
@@ -446,7 +582,15 @@ fn the_list_puts_overdue_first_and_filters_on_it() {
     let mut f = three_projects();
     f.replica.roll_day(DUE.next_day().unwrap()).unwrap();
     let reader = f.reader();
-    let list = |overdue| reader.list_projects(&ProjectQuery { overdue, limit: 50, ..Default::default() }).unwrap();
+    let list = |overdue| {
+        reader
+            .list_projects(&ProjectQuery {
+                overdue,
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap()
+    };
 
     let all = list(None);
     assert_eq!(codes(&all), vec![CODE_A, CODE_B, CODE_C]);
@@ -500,11 +644,21 @@ fn the_detail_has_everything_masked_and_newest_first() {
     assert_eq!(detail.fees.len(), 1);
     let fee = &detail.fees[0];
     assert_eq!(
-        (fee.fee_kind, fee.assessed_fen, fee.exemption_fen, fee.net_fen, fee.paid_fen, fee.outstanding_fen),
+        (
+            fee.fee_kind,
+            fee.assessed_fen,
+            fee.exemption_fen,
+            fee.net_fen,
+            fee.paid_fen,
+            fee.outstanding_fen
+        ),
         (FeeKind::Infra, 500_000, 100_000, 400_000, 200_000, 200_000)
     );
     assert_eq!(fee.exemption_basis.as_deref(), Some("2019年第76号公告"));
-    assert_eq!((fee.assessed_on, fee.due_on, fee.overdue), (Some(date!(2026 - 03 - 01)), Some(DUE), true));
+    assert_eq!(
+        (fee.assessed_on, fee.due_on, fee.overdue),
+        (Some(date!(2026 - 03 - 01)), Some(DUE), true)
+    );
     assert_eq!(fee.basis, "演示〔2024〕1号");
 
     let payments: Vec<_> = detail.payments.iter().map(|p| p.payment_id.as_str()).collect();
@@ -552,13 +706,25 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     let mut replica = Replica::open(&path).unwrap();
     let rows = snapshot_rows();
     let mut heard = Vec::new();
-    let report = replica.bootstrap("http://hub", Cursor::new(snapshot(105, &rows)), |p| heard.push(p)).unwrap();
+    let report = replica
+        .bootstrap("http://hub", Cursor::new(snapshot(105, &rows)), |p| heard.push(p))
+        .unwrap();
 
-    assert_eq!(report, BootstrapReport { as_of: 105, rows: 5, projects: 2 });
+    assert_eq!(
+        report,
+        BootstrapReport {
+            as_of: 105,
+            rows: 5,
+            projects: 2
+        }
+    );
     assert_eq!(heard.first(), Some(&BootstrapProgress { received: 0, total: 5 }));
     assert_eq!(heard.last(), Some(&BootstrapProgress { received: 5, total: 5 }));
     let meta = replica.meta().unwrap();
-    assert_eq!((meta.cursor, meta.snapshot_as_of, meta.hub_url.as_deref()), (Some(105), Some(105), Some("http://hub")));
+    assert_eq!(
+        (meta.cursor, meta.snapshot_as_of, meta.hub_url.as_deref()),
+        (Some(105), Some(105), Some("http://hub"))
+    );
 
     let reader = ReplicaReader::open(&path).unwrap();
     let mut loaded = Vec::new();
@@ -570,17 +736,45 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     let a = reader.get_project(CODE_A).unwrap().unwrap();
     assert_eq!((a.status, a.fees[0].paid_fen), (FeeStatus::PartlyPaid, 30_000));
     assert_eq!(a.timeline.len(), 4, "the snapshot's rows start the timeline");
-    let page = reader.list_projects(&ProjectQuery { limit: 10, ..Default::default() }).unwrap();
+    let page = reader
+        .list_projects(&ProjectQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(page.total, 2);
 
     // The next batches continue from the snapshot; the snapshot's entry of a row that
     // changes stays on the timeline.
-    replica.apply(&batch(105, vec![payment(CODE_A, "P1", 40_000, AT).v(2)])).unwrap();
-    replica.apply(&batch(106, vec![approval(CODE_A, "建字第320105202600001号", TODAY).deleted()])).unwrap();
+    replica
+        .apply(&batch(105, vec![payment(CODE_A, "P1", 40_000, AT).v(2)]))
+        .unwrap();
+    replica
+        .apply(&batch(
+            106,
+            vec![approval(CODE_A, "建字第320105202600001号", TODAY).deleted()],
+        ))
+        .unwrap();
     assert_eq!(replica.meta().unwrap().cursor, Some(107));
-    let timeline: Vec<(u64, Op)> =
-        reader.get_project(CODE_A).unwrap().unwrap().timeline.iter().map(|t| (t.seq, t.op)).collect();
-    assert_eq!(timeline, [(107, Op::Delete), (106, Op::Upsert), (104, Op::Upsert), (103, Op::Upsert), (102, Op::Upsert), (101, Op::Upsert)]);
+    let timeline: Vec<(u64, Op)> = reader
+        .get_project(CODE_A)
+        .unwrap()
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|t| (t.seq, t.op))
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            (107, Op::Delete),
+            (106, Op::Upsert),
+            (104, Op::Upsert),
+            (103, Op::Upsert),
+            (102, Op::Upsert),
+            (101, Op::Upsert)
+        ]
+    );
 }
 
 #[test]
@@ -595,17 +789,47 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
     let cut = full[..cut_at].to_vec();
 
     let result = replica.bootstrap("http://hub", Cursor::new(cut.clone()), |_| {});
-    assert!(matches!(result, Err(ReplicaError::SnapshotIncomplete { expected: 5, received: 4 })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(ReplicaError::SnapshotIncomplete {
+                expected: 5,
+                received: 4
+            })
+        ),
+        "{result:?}"
+    );
     assert_eq!(replica.meta().unwrap().cursor, None);
     let count = |replica: &Replica, table: &str| -> u64 {
-        replica.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        replica
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
     };
-    assert_eq!((count(&replica, "rows"), count(&replica, "history"), count(&replica, "project_view")), (0, 0, 0));
+    assert_eq!(
+        (
+            count(&replica, "rows"),
+            count(&replica, "history"),
+            count(&replica, "project_view")
+        ),
+        (0, 0, 0)
+    );
 
     let mut garbled = full.clone();
     garbled.splice(cut_at..cut_at, b"{not json}\n".iter().copied());
     let result = replica.bootstrap("http://hub", Cursor::new(garbled), |_| {});
-    assert!(matches!(result, Err(ReplicaError::Snapshot { line: 6, .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ReplicaError::Snapshot { line: 6, .. })),
+        "{result:?}"
+    );
+
+    let repeated = snapshot(105, &[rows.clone(), rows[..1].to_vec()].concat());
+    let result = replica.bootstrap("http://hub", Cursor::new(repeated), |_| {});
+    assert!(
+        matches!(result, Err(ReplicaError::Sqlite(_))),
+        "a key twice in a snapshot: {result:?}"
+    );
+    assert_eq!(replica.meta().unwrap().cursor, None);
 
     // A good snapshot loads; a later cut one leaves it standing, indexes included.
     replica.bootstrap("http://hub", Cursor::new(full), |_| {}).unwrap();
@@ -614,7 +838,11 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
     assert_eq!(count(&replica, "rows"), 5);
     let indexes: u64 = replica
         .conn
-        .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('rows_key', 'rows_project')", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('rows_key', 'rows_project')",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(indexes, 2);
 }
@@ -623,11 +851,19 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
 fn a_new_snapshot_replaces_everything() {
     let mut f = three_projects();
     let rows = snapshot_rows();
-    f.replica.bootstrap("http://other-hub", Cursor::new(snapshot(500, &rows[4..])), |_| {}).unwrap();
+    f.replica
+        .bootstrap("http://other-hub", Cursor::new(snapshot(500, &rows[4..])), |_| {})
+        .unwrap();
     assert_eq!(f.rows().len(), 1);
     assert_eq!(f.history_len(), 0, "the old replica's history goes with it");
     assert_eq!(f.reader().get_project(CODE_B).unwrap().unwrap().timeline.len(), 1);
-    let page = f.reader().list_projects(&ProjectQuery { limit: 10, ..Default::default() }).unwrap();
+    let page = f
+        .reader()
+        .list_projects(&ProjectQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(codes(&page), vec![CODE_B]);
     assert_eq!(f.replica.meta().unwrap().hub_url.as_deref(), Some("http://other-hub"));
 }

@@ -7,7 +7,7 @@ use time::Date;
 use yizhan_core::entity::{EntityKind, FeeAssessment, Payment, PlanningApproval, Project, TaxClearance};
 use yizhan_core::status::{FeeStatus, ProjectFacts, Standing, standing};
 
-use super::{ReplicaError, entity_at, format_date, schema, text};
+use super::{ReplicaError, bytes, entity_at, format_date, schema, text};
 
 /// Everything the replica holds about one project, parsed.
 #[derive(Debug, Default)]
@@ -49,7 +49,9 @@ impl ProjectRecords {
 
     /// The clearance that counts when the tax office sent more than one: the latest.
     pub fn tax_clearance(&self) -> Option<&TaxClearance> {
-        self.tax_clearances.iter().max_by(|a, b| (a.issued_on, &a.clearance_no).cmp(&(b.issued_on, &b.clearance_no)))
+        self.tax_clearances
+            .iter()
+            .max_by(|a, b| (a.issued_on, &a.clearance_no).cmp(&(b.issued_on, &b.clearance_no)))
     }
 
     pub fn standing(&self, today: Date) -> Standing {
@@ -70,7 +72,7 @@ impl ProjectRecords {
         let mut rows = stmt.query([project_code])?;
         let mut records = ProjectRecords::default();
         while let Some(row) = rows.next()? {
-            records.add(entity_at(row, 0)?, text(row, 1)?, row.get_ref(2)?.as_bytes()?)?;
+            records.add(entity_at(row, 0)?, text(row, 1)?, bytes(row, 2)?)?;
         }
         Ok(records)
     }
@@ -96,14 +98,19 @@ pub(crate) const STATUSES: [FeeStatus; 5] = [
 
 pub(crate) fn parse_status(text: &str, idx: usize) -> rusqlite::Result<FeeStatus> {
     STATUSES.into_iter().find(|s| status_str(*s) == text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unknown status {text:?}").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown status {text:?}").into(),
+        )
     })
 }
 
 /// Writes (or, when the replica holds nothing of it any more, removes) a project's view.
 fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, today: Date) -> Result<(), ReplicaError> {
     if records.is_empty() {
-        conn.prepare_cached("DELETE FROM project_view WHERE project_code = ?1")?.execute([project_code])?;
+        conn.prepare_cached("DELETE FROM project_view WHERE project_code = ?1")?
+            .execute([project_code])?;
         return Ok(());
     }
     let standing = records.standing(today);
@@ -153,9 +160,7 @@ pub(crate) fn rebuild_all(conn: &Connection, today: Date) -> Result<u64, Replica
 }
 
 fn write_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
-    let sql = if std::env::var("SORTER").is_ok() { "SELECT project_code, entity, key, payload FROM rows NOT INDEXED ORDER BY project_code" } else { "SELECT project_code, entity, key, payload FROM rows ORDER BY project_code" };
-    let t0 = std::time::Instant::now();
-    let mut stmt = conn.prepare(sql)?;
+    let mut stmt = conn.prepare("SELECT project_code, entity, key, payload FROM rows ORDER BY project_code")?;
     let mut rows = stmt.query([])?;
     let mut current = String::new();
     let mut records = ProjectRecords::default();
@@ -170,12 +175,11 @@ fn write_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
             records = ProjectRecords::default();
             code.clone_into(&mut current);
         }
-        records.add(entity_at(row, 1)?, text(row, 2)?, row.get_ref(3)?.as_bytes().map_err(rusqlite::Error::from)?)?;
+        records.add(entity_at(row, 1)?, text(row, 2)?, bytes(row, 3)?)?;
     }
     if !records.is_empty() {
         write(conn, &current, &records, today)?;
         written += 1;
     }
-    eprintln!("SCRATCH views written {:?}", t0.elapsed());
     Ok(written)
 }

@@ -65,7 +65,12 @@ const en: Messages = {
     basis: 'Basis / document no.',
     progress: 'Payment progress',
     fullyExempt: 'Fully exempt',
+    nothingOwed: 'Nothing owed',
     paidShare: '{pct}% paid',
+    notAssessedWhy: {
+      infra: 'Not yet assessed',
+      civil_defence: 'No assessment received yet (civil-defence levy notice)',
+    },
     payments: 'Payments received',
     noPayments: 'No payment received yet',
     receivedAt: 'Received at',

@@ -65,7 +65,12 @@ const zhCN = {
     basis: '依据 / 文号',
     progress: '缴费进度',
     fullyExempt: '全额减免',
+    nothingOwed: '无应缴金额',
     paidShare: '已缴 {pct}%',
+    notAssessedWhy: {
+      infra: '尚未核定',
+      civil_defence: '尚未收到核定（人防征收联系单）',
+    },
     payments: '到账记录',
     noPayments: '尚无到账',
     receivedAt: '到账时间',

@@ -12,8 +12,12 @@ CREATE TABLE project_view (
     paid_fen        INTEGER NOT NULL,
     outstanding_fen INTEGER NOT NULL
 );
--- The list's order (overdue first, then by code) and the scanner's exact USCC look-up.
+-- The list's order (overdue first, then by code); the status counts without a search,
+-- over all projects or one district, read from an index instead of the table; a USCC typed
+-- or scanned whole is looked up.
 CREATE INDEX project_view_order ON project_view (overdue DESC, project_code);
+CREATE INDEX project_view_status ON project_view (status, overdue);
+CREATE INDEX project_view_district ON project_view (district_code, status, overdue);
 CREATE INDEX project_view_uscc ON project_view (uscc);
 
 -- The civil date the views were computed for ("overdue" depends on it). NULL makes the

@@ -1,0 +1,732 @@
+//! The sync benchmark: how fast a counter's replica loads, hears of and applies the hub's
+//! changes. Results and the commands that produced them are in docs/perf.md.
+//!
+//! ```text
+//! cargo bench -p yizhan-tests --bench sync                       # every scenario, 100,000 projects
+//! cargo bench -p yizhan-tests --bench sync -- bootstrap          # one scenario (substring match)
+//! YIZHAN_BENCH_PROJECTS=1000000 cargo bench -p yizhan-tests --bench sync -- bootstrap
+//! cargo bench -p yizhan-tests --bench sync -- --markdown target/bench-sync/report.md
+//! ```
+//!
+//! Scenarios: `bootstrap` (a fresh replica over HTTP, as a separate process: wall time,
+//! rows/s, peak RSS; then where the time goes), `ingest-latency` (a payment posted to the
+//! hub until a running client has applied it), `apply` (`Replica::apply` on batches of
+//! 5,000 payments and assessments). `seed` only seeds the cached hub.
+//!
+//! Without `--bench` (as under `cargo test --benches`) it only checks itself: every
+//! scenario once on 2,000 projects.
+//!
+//! Settings (environment): `YIZHAN_BENCH_PROJECTS` (100000), `YIZHAN_BENCH_SEED` (42),
+//! `YIZHAN_BENCH_RUNS` (3; bootstrap of 500,000 projects or more: 1), `YIZHAN_BENCH_EVENTS`
+//! (1000), `YIZHAN_BENCH_CHANGES` (50000), `YIZHAN_BENCH_BATCH` (5000),
+//! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown), `YIZHAN_BENCH_MARKDOWN`
+//! (a file for the results as a markdown table, as `--markdown PATH`),
+//! `YIZHAN_BENCH_DIR` (cache and scratch; default `target/bench-sync`).
+//!
+//! The seeded hub is cached in `target/bench-sync/hubs/`, keyed by project count and seed
+//! (a million projects take about 7 minutes to seed here).
+
+use std::ffi::OsStr;
+use std::io::{BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use time::format_description::well_known::Rfc3339;
+use yizhan_core::entity::FeeKind;
+use yizhan_hub::demo::Generator;
+use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
+use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, Op};
+use yizhan_sync::replica::Replica;
+use yizhan_tests::bench::{
+    Report, Rng, ServedHub, cached_hub, copy_db, file_size, load_average, measure_process, median, mib, ms,
+    own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
+};
+use yizhan_tests::hub::DEMO_TODAY;
+
+const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-replica-worker");
+const SCENARIOS: [&str; 3] = ["bootstrap", "ingest-latency", "apply"];
+
+/// A million projects in ten seconds.
+const BOOTSTRAP_PROJECTS_PER_SECOND: f64 = 100_000.0;
+const BOOTSTRAP_PEAK_RSS_MIB: f64 = 300.0;
+const LATENCY_P99_MS: f64 = 50.0;
+const APPLY_CHANGES_PER_SECOND: f64 = 150_000.0;
+/// Events posted before the measured ones: connections opened, caches warm.
+const LATENCY_WARMUP: usize = 20;
+
+struct Config {
+    projects: usize,
+    seed: u64,
+    runs: Option<usize>,
+    events: usize,
+    changes: usize,
+    batch: usize,
+    breakdown: bool,
+    markdown: Option<PathBuf>,
+    filters: Vec<String>,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(text) => text
+            .replace(['_', ','], "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+fn config() -> Config {
+    let mut filters = Vec::new();
+    let mut markdown = std::env::var_os("YIZHAN_BENCH_MARKDOWN").map(PathBuf::from);
+    let mut measuring = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--bench" {
+            measuring = true;
+        } else if arg == "--markdown" {
+            markdown = Some(PathBuf::from(args.next().expect("--markdown needs a file")));
+        } else if let Some(path) = arg.strip_prefix("--markdown=") {
+            markdown = Some(PathBuf::from(path));
+        } else if !arg.starts_with('-') {
+            filters.push(arg);
+        }
+        // Anything else is ignored.
+    }
+    // `cargo bench` passes `--bench`. Without it (`cargo test --benches`, or the binary
+    // run by hand) every scenario runs once on a small hub: a check that the benchmark
+    // works, not a measurement.
+    let small = |measured, smoke| if measuring { measured } else { smoke };
+    if !measuring {
+        println!("smoke mode: small sizes, one run (pass --bench, as `cargo bench` does, to measure)");
+    }
+    Config {
+        projects: env_or("YIZHAN_BENCH_PROJECTS", small(100_000, 2_000)),
+        seed: env_or("YIZHAN_BENCH_SEED", 42),
+        runs: std::env::var("YIZHAN_BENCH_RUNS")
+            .ok()
+            .map(|_| env_or("YIZHAN_BENCH_RUNS", 3))
+            .or((!measuring).then_some(1)),
+        events: env_or("YIZHAN_BENCH_EVENTS", small(1_000, 50)),
+        changes: env_or("YIZHAN_BENCH_CHANGES", small(50_000, 10_000)),
+        batch: env_or("YIZHAN_BENCH_BATCH", 5_000),
+        breakdown: env_or("YIZHAN_BENCH_BREAKDOWN", 1) != 0,
+        markdown,
+        filters,
+    }
+}
+
+fn main() {
+    let config = config();
+    let selected: Vec<&str> = SCENARIOS
+        .into_iter()
+        .filter(|s| config.filters.is_empty() || config.filters.iter().any(|f| s.contains(f.as_str())))
+        .collect();
+    let seed_only = config.filters.iter().any(|f| f == "seed");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let load_before = load_average();
+    println!(
+        "yizhan sync benchmark: {} projects, seed {}, {} CPUs, load average {load_before}",
+        thousands(config.projects as f64),
+        config.seed,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    let mut report = Report::default();
+    runtime.block_on(async {
+        if seed_only {
+            let path = cached_hub(config.projects, config.seed).await;
+            println!("cached hub: {}", path.display());
+            return;
+        }
+        for scenario in &selected {
+            println!("\n== {scenario} (load average {})", load_average());
+            match *scenario {
+                "bootstrap" => bootstrap(&config, &mut report).await,
+                "ingest-latency" => ingest_latency(&config, &mut report).await,
+                "apply" => apply(&config, &mut report).await,
+                _ => unreachable!("a known scenario"),
+            }
+        }
+    });
+    if seed_only {
+        return;
+    }
+    let load_after = load_average();
+    println!("\nload average at the end: {load_after}");
+    if let Some(path) = &config.markdown {
+        let heading = format!(
+            "Projects: {}; seed {}; {} CPUs; load average {load_before} at the start, {load_after} at the end.",
+            thousands(config.projects as f64),
+            config.seed,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        writeln!(file, "{}", report.markdown(&heading)).expect("write the markdown report");
+        println!("markdown table appended to {}", path.display());
+    }
+}
+
+/// Scenario 1: a fresh replica, in its own process as on a counter, loads the snapshot of
+/// a hub served in this process over loopback HTTP (gzip), then catches up and exits.
+async fn bootstrap(config: &Config, report: &mut Report) {
+    let hub_db = cached_hub(config.projects, config.seed).await;
+    let hub = ServedHub::start(&hub_db).await;
+    let head = hub.head().await;
+    let runs = config
+        .runs
+        .unwrap_or(if config.projects >= 500_000 { 1 } else { 3 });
+    let (mut walls, mut peaks, mut replica_cpus, mut hub_cpus) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut rows = 0;
+    for run in 1..=runs {
+        let dir = scratch_dir();
+        let db = dir.path().join("replica.sqlite3");
+        let args = [
+            OsStr::new("--db"),
+            db.as_os_str(),
+            OsStr::new("--hub"),
+            OsStr::new(&hub.url),
+            OsStr::new("--once"),
+        ];
+        let cpu_before = own_cpu();
+        let child = {
+            let dir = dir.path().to_owned();
+            let args: Vec<_> = args.iter().map(|a| a.to_os_string()).collect();
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+                measure_process(Path::new(WORKER), &args, &dir)
+            })
+            .await
+            .expect("measure the replica process")
+        };
+        let hub_cpu = own_cpu() - cpu_before;
+        assert!(child.success, "the replica failed: {}", child.stderr);
+        let lines = statuses(&child.stdout);
+        rows = lines
+            .iter()
+            .filter_map(|s| s.bootstrap)
+            .map(|b| b.total)
+            .max()
+            .expect("the replica reported its bootstrap");
+        let cursor = lines.last().map_or(0, |s| s.cursor);
+        assert_eq!(cursor, head, "the replica ends at the hub's head");
+        let wall = child.wall.as_secs_f64();
+        let cpu = child.cpu.map_or("?".to_owned(), |(u, s)| format!("{:.1} s", u + s));
+        println!(
+            "  run {run}: {wall:.2} s, {} rows/s, {} projects/s; replica peak RSS {:.0} MiB, CPU {cpu}; \
+             hub (this process) CPU {:.1} s; replica file {:.0} MiB",
+            thousands(rows as f64 / wall),
+            thousands(config.projects as f64 / wall),
+            mib(child.peak_rss_kib),
+            hub_cpu.as_secs_f64(),
+            file_size(&db) as f64 / 1048576.0,
+        );
+        walls.push(wall);
+        peaks.push(child.peak_rss_kib);
+        replica_cpus.extend(child.cpu.map(|(u, s)| u + s));
+        hub_cpus.push(hub_cpu.as_secs_f64());
+    }
+    let wall = median(&walls);
+    let peak = mib(*peaks.iter().max().expect("a run"));
+    let scenario = format!("bootstrap, {} projects", thousands(config.projects as f64));
+    let runs_note = if runs == 1 {
+        "single run".to_owned()
+    } else {
+        format!("median of {runs} runs")
+    };
+    let goal = config.projects as f64 / BOOTSTRAP_PROJECTS_PER_SECOND;
+    println!("  ({} rows; {runs_note})", thousands(rows as f64));
+    report.add(
+        &scenario,
+        "wall time, fresh replica over HTTP",
+        format!("{wall:.1} s"),
+        Some((&format!("≤ {goal:.prec$} s", prec = usize::from(goal < 10.0)), wall <= goal)),
+        format!("{runs_note}; {} rows", thousands(rows as f64)),
+    );
+    report.add(
+        &scenario,
+        "rows/s",
+        thousands(rows as f64 / wall),
+        None,
+        String::new(),
+    );
+    report.add(
+        &scenario,
+        "projects/s",
+        thousands(config.projects as f64 / wall),
+        Some(("≥ 100,000", config.projects as f64 / wall >= BOOTSTRAP_PROJECTS_PER_SECOND)),
+        String::new(),
+    );
+    report.add(
+        &scenario,
+        "peak RSS of the replica process",
+        format!("{peak:.0} MiB"),
+        Some(("≤ 300 MB", peak <= BOOTSTRAP_PEAK_RSS_MIB)),
+        if runs == 1 { "" } else { "largest of the runs" },
+    );
+    if !replica_cpus.is_empty() {
+        report.add(
+            &scenario,
+            "CPU: replica process / hub",
+            format!("{:.1} s / {:.1} s", median(&replica_cpus), median(&hub_cpus)),
+            None,
+            "user+sys; the hub serves from the benchmark's process",
+        );
+    }
+    if config.breakdown {
+        bootstrap_breakdown(&hub, rows, &scenario, report).await;
+    }
+    hub.stop().await;
+}
+
+/// Where a bootstrap's time goes: the hub's side alone (snapshot read, gzip, loopback,
+/// gunzip, to a file), then the replica's side alone from that file, split by its
+/// progress reports into loading rows, indexes + views + commit, and the WAL checkpoint.
+async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report: &mut Report) {
+    let dir = scratch_dir();
+    let snapshot = dir.path().join("snapshot.ndjson");
+    let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+    let start = Instant::now();
+    let mut bytes = 0u64;
+    {
+        let response = http
+            .get(format!("{}/v1/snapshot", hub.url))
+            .send()
+            .await
+            .expect("snapshot request");
+        assert!(response.status().is_success(), "snapshot: HTTP {}", response.status());
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&snapshot).expect("snapshot file"));
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.expect("snapshot body");
+            bytes += chunk.len() as u64;
+            file.write_all(&chunk).expect("write the snapshot");
+        }
+        file.flush().expect("write the snapshot");
+    }
+    let download = start.elapsed().as_secs_f64();
+    println!(
+        "  breakdown: snapshot alone (hub reads, gzips; client gunzips): {download:.1} s, {} rows/s, {:.0} MiB of NDJSON",
+        thousands(rows as f64 / download),
+        bytes as f64 / 1048576.0
+    );
+
+    let db = dir.path().join("replica.sqlite3");
+    let url = hub.url.clone();
+    let (total, marks) = tokio::task::spawn_blocking(move || {
+        let mut replica = Replica::open(&db).expect("open a fresh replica");
+        let reader = BufReader::with_capacity(1 << 16, std::fs::File::open(&snapshot).expect("the snapshot file"));
+        let start = Instant::now();
+        let mut marks = Vec::new();
+        replica
+            .bootstrap(&url, reader, |p| marks.push((start.elapsed(), p.received)))
+            .expect("bootstrap from the file");
+        (start.elapsed(), marks)
+    })
+    .await
+    .expect("bootstrap from the file");
+    // Progress comes every 10,000 rows and once more after the commit: the one before the
+    // last marks the rows loaded (to within 10,000 rows).
+    let committed = marks.last().map_or(total, |m| m.0);
+    let loaded = marks.len().checked_sub(2).map_or(Duration::ZERO, |i| marks[i].0);
+    let (total_s, loaded_s) = (total.as_secs_f64(), loaded.as_secs_f64());
+    let finish_s = (committed - loaded).as_secs_f64();
+    let checkpoint_s = (total - committed).as_secs_f64();
+    println!(
+        "  breakdown: replica alone from the file: {total_s:.1} s = rows parsed and inserted {loaded_s:.1} s \
+         ({} rows/s) + indexes, views, commit {finish_s:.1} s + WAL checkpoint {checkpoint_s:.1} s",
+        thousands(rows as f64 / loaded_s.max(1e-9)),
+    );
+    report.add(
+        scenario,
+        "breakdown: snapshot alone (hub + gzip + loopback)",
+        format!("{download:.1} s"),
+        None,
+        format!("{} rows/s; nothing stored", thousands(rows as f64 / download)),
+    );
+    report.add(
+        scenario,
+        "breakdown: replica alone, from a file",
+        format!("{total_s:.1} s"),
+        None,
+        format!(
+            "rows {loaded_s:.1} s ({} rows/s) + indexes, views, commit {finish_s:.1} s + checkpoint {checkpoint_s:.1} s",
+            thousands(rows as f64 / loaded_s.max(1e-9))
+        ),
+    );
+}
+
+/// Scenario 2: a client runs (long-poll) against the hub; payments are posted one at a
+/// time through HTTP ingest, each timed from just before its POST until the client says
+/// it has applied that seq.
+async fn ingest_latency(config: &Config, report: &mut Report) {
+    let cached = cached_hub(config.projects, config.seed).await;
+    let dir = scratch_dir();
+    let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
+    let hub = ServedHub::start(&hub_db).await;
+    let replica_path = dir.path().join("replica.sqlite3");
+    let client = SyncClient::new(
+        Replica::open(&replica_path).expect("open the replica"),
+        &hub.url,
+        ClientOptions::default(),
+    )
+    .expect("sync client");
+    let shutdown = CancellationToken::new();
+    let start = Instant::now();
+    client.catch_up(&shutdown).await.expect("bootstrap the replica");
+    println!("  replica bootstrapped in {:.1} s", start.elapsed().as_secs_f64());
+    let codes = tokio::task::block_in_place(|| project_codes(&replica_path));
+    let mut status = client.status();
+    let running = tokio::spawn(client.run(shutdown.clone()));
+
+    let http = reqwest::Client::new();
+    let ingest_url = format!("{}/v1/ingest/payments", hub.url);
+    let mut rng = Rng::new(config.seed ^ 0x5eed_1a7e);
+    let runs = config.runs.unwrap_or(3);
+    let (mut p50s, mut p99s, mut maxes, mut post_p50s, mut post_p99s) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs as u64 {
+        let mut generator = Generator::new(config.seed + 100 + run, hub.hub.rules().clone(), DEMO_TODAY)
+            .with_serials(900_000, 50_000_000 + run * 1_000_000);
+        let (mut visible, mut answered) = (Vec::new(), Vec::new());
+        for i in 0..LATENCY_WARMUP + config.events {
+            let code = &codes[rng.below(codes.len() as u64) as usize];
+            let amount = 100 + rng.below(1_000_000) as i64;
+            let payment = generator.payment(code, FeeKind::Infra, amount, DEMO_TODAY);
+            let start = Instant::now();
+            let response = http
+                .post(&ingest_url)
+                .json(&IngestBatch { records: vec![payment] })
+                .send()
+                .await
+                .expect("ingest request");
+            let status_code = response.status();
+            let body = response.text().await.expect("ingest answer");
+            assert!(status_code.is_success(), "ingest: HTTP {status_code}: {body}");
+            let ingested: IngestReport = serde_json::from_str(&body).expect("an ingest report");
+            let posted = start.elapsed();
+            tokio::time::timeout(
+                Duration::from_secs(30),
+                async { status.wait_for(|s| s.cursor >= ingested.head).await.map(|_| ()) },
+            )
+            .await
+            .expect("the change reached the replica within 30 s")
+            .expect("the client is running");
+            let seen = start.elapsed();
+            if i >= LATENCY_WARMUP {
+                visible.push(seen);
+                answered.push(posted);
+            }
+        }
+        visible.sort();
+        answered.sort();
+        let (p50, p99, max) = (
+            ms(percentile(&visible, 50.0)),
+            ms(percentile(&visible, 99.0)),
+            ms(*visible.last().expect("samples")),
+        );
+        let (post_p50, post_p99) = (ms(percentile(&answered, 50.0)), ms(percentile(&answered, 99.0)));
+        println!(
+            "  run {}: {} events: visible p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; \
+             POST answered p50 {post_p50:.1} ms, p99 {post_p99:.1} ms",
+            run + 1,
+            visible.len()
+        );
+        p50s.push(p50);
+        p99s.push(p99);
+        maxes.push(max);
+        post_p50s.push(post_p50);
+        post_p99s.push(post_p99);
+    }
+    shutdown.cancel();
+    running.await.expect("the client stops");
+    hub.stop().await;
+
+    let scenario = format!(
+        "ingest → visible, {} projects",
+        thousands(config.projects as f64)
+    );
+    let note = format!("median of {runs} runs of {} events", config.events);
+    let p99 = median(&p99s);
+    report.add(&scenario, "p50", format!("{:.1} ms", median(&p50s)), None, note.clone());
+    report.add(
+        &scenario,
+        "p99",
+        format!("{p99:.1} ms"),
+        Some(("≤ 50 ms", p99 <= LATENCY_P99_MS)),
+        note.clone(),
+    );
+    report.add(
+        &scenario,
+        "max",
+        format!("{:.1} ms", maxes.iter().copied().fold(0.0, f64::max)),
+        None,
+        format!("worst of {runs} runs"),
+    );
+    report.add(
+        &scenario,
+        "of which: POST answered (hub commit), p50 / p99",
+        format!("{:.1} / {:.1} ms", median(&post_p50s), median(&post_p99s)),
+        None,
+        note,
+    );
+}
+
+/// Scenario 3: `Replica::apply` on batches of realistic changes after a bootstrap:
+/// payments (7 in 10) and 人防 assessments (3 in 10), each for a different project.
+async fn apply(config: &Config, report: &mut Report) {
+    let cached = cached_hub(config.projects, config.seed).await;
+    let dir = scratch_dir();
+    let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
+    let hub = ServedHub::start(&hub_db).await;
+    let base = dir.path().join("base.sqlite3");
+    {
+        let client = SyncClient::new(Replica::open(&base).expect("open the replica"), &hub.url, ClientOptions::default())
+            .expect("sync client");
+        client
+            .catch_up(&CancellationToken::new())
+            .await
+            .expect("bootstrap the replica");
+    }
+    let codes = tokio::task::block_in_place(|| project_codes(&base));
+    let base_cursor = hub.head().await;
+
+    // The changes, written at the hub through its ingest path, then fetched as the client
+    // would, so that only the replica is timed.
+    let mut generator = Generator::new(config.seed + 7, hub.hub.rules().clone(), DEMO_TODAY)
+        .with_serials(900_000, 70_000_000);
+    let mut rng = Rng::new(config.seed ^ 0xa9917);
+    let mut order: Vec<usize> = (0..codes.len()).collect();
+    rng.shuffle(&mut order);
+    let mut made = 0;
+    while made < config.changes {
+        let n = 1_000.min(config.changes - made);
+        let (mut payments, mut notices) = (Vec::new(), Vec::new());
+        for i in made..made + n {
+            let code = &codes[order[i % order.len()]];
+            let day = DEMO_TODAY - time::Duration::days(rng.below(30) as i64);
+            if rng.below(10) < 3 {
+                let area = 10_000 + rng.below(5_000_000) as i64;
+                notices.push(generator.notice(code, area, day));
+            } else {
+                let kind = if rng.below(4) == 0 {
+                    FeeKind::CivilDefence
+                } else {
+                    FeeKind::Infra
+                };
+                payments.push(generator.payment(code, kind, 100 + rng.below(5_000_000) as i64, day));
+            }
+        }
+        hub.hub.ingest("bench", payments).await.expect("ingest payments");
+        hub.hub.ingest("bench", notices).await.expect("ingest notices");
+        made += n;
+    }
+    let head = hub.head().await;
+    let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+    let mut batches = Vec::new();
+    let mut after = base_cursor;
+    while after < head {
+        let url = format!("{}/v1/changes?after={after}&limit={}&wait=0", hub.url, config.batch);
+        let batch: ChangeBatch = http
+            .get(&url)
+            .send()
+            .await
+            .expect("changes request")
+            .json()
+            .await
+            .expect("a change batch");
+        after = batch.upto;
+        batches.push(batch);
+    }
+    hub.stop().await;
+    let changes: usize = batches.iter().map(|b| b.changes.len()).sum();
+    let projects_per_batch = median(
+        &batches
+            .iter()
+            .map(|b| {
+                b.changes
+                    .iter()
+                    .map(|c| c.project_code.as_str())
+                    .collect::<std::collections::HashSet<_>>()
+                    .len() as f64
+            })
+            .collect::<Vec<_>>(),
+    );
+    println!(
+        "  {} changes in {} batches of up to {}, ~{} projects touched per batch",
+        thousands(changes as f64),
+        batches.len(),
+        thousands(config.batch as f64),
+        thousands(projects_per_batch)
+    );
+
+    let runs = config.runs.unwrap_or(3);
+    let (mut rates, mut batch_ms, mut rows_rates) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "run.sqlite3"));
+        let batches_ref = &batches;
+        let times = tokio::task::block_in_place(|| {
+            let mut replica = Replica::open(&db).expect("open the replica copy");
+            batches_ref
+                .iter()
+                .map(|batch| {
+                    let start = Instant::now();
+                    replica.apply(batch).expect("apply a batch");
+                    start.elapsed()
+                })
+                .collect::<Vec<_>>()
+        });
+        remove_db(&db);
+        // The same row writes as `Replica::apply` without the project views, on a fresh
+        // copy: what the rows cost, so the rest is the views'.
+        let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "rows.sqlite3"));
+        let rows_only = tokio::task::block_in_place(|| rows_only(&db, &batches));
+        remove_db(&db);
+        let total: Duration = times.iter().sum();
+        let mut sorted = times.clone();
+        sorted.sort();
+        let rate = changes as f64 / total.as_secs_f64();
+        let rows_rate = changes as f64 / rows_only.as_secs_f64();
+        println!(
+            "  run {run}: {} changes/s ({:.0} ms per batch of {}, median); rows alone {} changes/s = {:.0} % of the time",
+            thousands(rate),
+            ms(percentile(&sorted, 50.0)),
+            thousands(config.batch as f64),
+            thousands(rows_rate),
+            100.0 * rows_only.as_secs_f64() / total.as_secs_f64(),
+        );
+        rates.push(rate);
+        batch_ms.push(ms(percentile(&sorted, 50.0)));
+        rows_rates.push(rows_rate);
+    }
+    let scenario = format!("apply, {} projects", thousands(config.projects as f64));
+    let note = format!(
+        "median of {runs} runs of {} changes; ~{} projects per batch",
+        thousands(changes as f64),
+        thousands(projects_per_batch)
+    );
+    let rate = median(&rates);
+    let rows_rate = median(&rows_rates);
+    report.add(
+        &scenario,
+        "changes/s, Replica::apply",
+        thousands(rate),
+        Some(("≥ 150,000/s", rate >= APPLY_CHANGES_PER_SECOND)),
+        note.clone(),
+    );
+    report.add(
+        &scenario,
+        &format!("ms per batch of {}", thousands(config.batch as f64)),
+        format!("{:.0} ms", median(&batch_ms)),
+        None,
+        String::new(),
+    );
+    report.add(
+        &scenario,
+        "split: row writes alone (no views), changes/s",
+        thousands(rows_rate),
+        None,
+        format!(
+            "rows ≈ {:.0} % of apply, project views ≈ {:.0} %",
+            100.0 * rate / rows_rate,
+            100.0 - 100.0 * rate / rows_rate
+        ),
+    );
+}
+
+fn remove_db(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(with_suffix(db, suffix));
+    }
+}
+
+/// The row writes `Replica::apply` makes (sync/src/replica/apply.rs, as of this
+/// benchmark): per change a lookup, the history entry of a row still as the snapshot
+/// brought it, the upsert or delete, and the change's own history entry; one transaction
+/// per batch with the cursor. No project views. Returns the time for all batches.
+fn rows_only(db: &Path, batches: &[ChangeBatch]) -> Duration {
+    let mut conn = rusqlite::Connection::open(db).expect("open the replica copy");
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
+    let mut total = Duration::ZERO;
+    for batch in batches {
+        let start = Instant::now();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        let snapshot_as_of: u64 = tx
+            .query_row("SELECT snapshot_as_of FROM meta", [], |r| r.get(0))
+            .expect("meta");
+        for change in &batch.changes {
+            let entity = change.entity.as_str();
+            let committed_at = change.committed_at.format(&Rfc3339).expect("RFC 3339");
+            let stored: Option<(u64, String)> = tx
+                .prepare_cached("SELECT version, project_code FROM rows WHERE entity = ?1 AND key = ?2")
+                .expect("prepare")
+                .query_row(params![entity, change.key], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .expect("lookup");
+            let applies = match (change.op, &stored) {
+                (Op::Upsert, None) => true,
+                (Op::Delete, None) => false,
+                (Op::Upsert, Some((version, _))) => change.version > *version,
+                (Op::Delete, Some((version, _))) => change.version >= *version,
+            };
+            if applies {
+                tx.prepare_cached(
+                    "INSERT INTO history (seq, committed_at, entity, key, project_code, op) \
+                     SELECT seq, committed_at, entity, key, project_code, 'upsert' FROM rows \
+                     WHERE entity = ?1 AND key = ?2 AND seq <= ?3",
+                )
+                .expect("prepare")
+                .execute(params![entity, change.key, snapshot_as_of])
+                .expect("history of the snapshot row");
+                match &change.payload {
+                    Some(payload) => tx
+                        .prepare_cached(
+                            "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )
+                        .expect("prepare")
+                        .execute(params![
+                            entity,
+                            change.key,
+                            change.project_code,
+                            change.version,
+                            change.seq,
+                            committed_at,
+                            payload.to_string(),
+                        ])
+                        .expect("upsert"),
+                    None => tx
+                        .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")
+                        .expect("prepare")
+                        .execute(params![entity, change.key])
+                        .expect("delete"),
+                };
+            }
+            let op = match change.op {
+                Op::Upsert => "upsert",
+                Op::Delete => "delete",
+            };
+            tx.prepare_cached(
+                "INSERT INTO history (seq, committed_at, entity, key, project_code, op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .expect("prepare")
+            .execute(params![change.seq, committed_at, entity, change.key, change.project_code, op])
+            .expect("history");
+        }
+        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto]).expect("cursor");
+        tx.commit().expect("commit");
+        total += start.elapsed();
+    }
+    total
+}

@@ -1,0 +1,403 @@
+//! Helpers for the `sync` benchmark (tests/benches/sync.rs): a seeded hub cached on disk
+//! between runs, a hub served in process, the replica as a measured child process, and
+//! the few statistics the report needs.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use yizhan_hub::{Hub, HubConfig};
+use yizhan_sync::replica::ReplicaReader;
+use yizhan_sync::status::SyncStatus;
+
+use crate::hub::DEMO_TODAY;
+
+/// Where the benchmark keeps its seeded hubs and scratch files: `target/bench-sync/`
+/// (beside the profile directory the bench runs from), or `YIZHAN_BENCH_DIR`.
+pub fn bench_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("YIZHAN_BENCH_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/<profile>/deps/<bench executable>
+    let exe = std::env::current_exe().expect("bench executable path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("the bench runs from target/<profile>/deps");
+    target.join("bench-sync")
+}
+
+/// A scratch directory under [`bench_dir`] (on disk, as a counter's replica is), removed
+/// when dropped.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let dir = bench_dir().join("scratch");
+    std::fs::create_dir_all(&dir).expect("create the bench scratch directory");
+    tempfile::TempDir::new_in(dir).expect("a scratch directory")
+}
+
+/// The file of a hub seeded with `projects` demo projects from `seed`, as of
+/// [`DEMO_TODAY`]. Seeds it on first use (about 7 minutes for a million projects on the
+/// 2-core machine) and reuses it afterwards. Delete `target/bench-sync/hubs/` after
+/// changing the demo generator or the hub's schema.
+pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
+    let dir = bench_dir().join("hubs");
+    std::fs::create_dir_all(&dir).expect("create the hub cache directory");
+    let name = format!("hub-{projects}p-seed{seed}-{DEMO_TODAY}.sqlite3");
+    let path = dir.join(&name);
+    if path.exists() {
+        return path;
+    }
+    // Seeded under another name and renamed when complete: an interrupted seed is never
+    // mistaken for a cached hub.
+    let partial = dir.join(format!("{name}.partial"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(with_suffix(&partial, suffix));
+    }
+    eprintln!(
+        "seeding a hub with {projects} projects (seed {seed}) into {} — once; about 7 min per million here",
+        path.display()
+    );
+    let start = Instant::now();
+    let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(&partial))).expect("open the hub to seed");
+    let summary = yizhan_hub::demo::seed_on(&hub, projects, seed, DEMO_TODAY)
+        .await
+        .expect("seed demo projects");
+    // Closing the last connection checkpoints the WAL into the file.
+    drop(hub);
+    eprintln!(
+        "seeded {} projects, head {}, in {:.0} s",
+        summary.projects,
+        summary.head,
+        start.elapsed().as_secs_f64()
+    );
+    for suffix in ["-wal", "-shm"] {
+        let from = with_suffix(&partial, suffix);
+        if from.exists() {
+            std::fs::rename(&from, with_suffix(&path, suffix)).expect("keep the seeded hub's WAL");
+        }
+    }
+    std::fs::rename(&partial, &path).expect("keep the seeded hub");
+    path
+}
+
+/// A copy of an SQLite file (and its WAL, if any) in `dir`, for a scenario that writes.
+pub fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    std::fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    let wal = with_suffix(from, "-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, with_suffix(&to, "-wal")).expect("copy the WAL");
+    }
+    to
+}
+
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+pub fn file_size(path: &Path) -> u64 {
+    ["", "-wal"]
+        .iter()
+        .map(|s| std::fs::metadata(with_suffix(path, s)).map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// A hub over an existing database file, serving on a free loopback port in this process.
+pub struct ServedHub {
+    pub url: String,
+    pub hub: Hub,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl ServedHub {
+    pub async fn start(db: &Path) -> ServedHub {
+        let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db))).expect("open the hub's store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+            let _ = stopped.await;
+        }));
+        ServedHub { url, hub, stop, server }
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.hub.store().head().await.expect("hub head")
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.expect("hub task").expect("hub served");
+    }
+}
+
+/// What one run of a child process cost.
+#[derive(Debug, Clone)]
+pub struct ProcessRun {
+    pub wall: Duration,
+    /// Peak resident set (`ru_maxrss` through `/usr/bin/time`, else `VmHWM` polled).
+    pub peak_rss_kib: u64,
+    /// User and system CPU seconds, when `/usr/bin/time` is there to tell.
+    pub cpu: Option<(f64, f64)>,
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Runs `bin args…` to its end with stdout and stderr in files under `dir`, measuring its
+/// wall time and peak RSS. Blocking.
+pub fn measure_process(bin: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> ProcessRun {
+    let stdout_path = dir.join("child.out");
+    let stderr_path = dir.join("child.err");
+    let time_path = dir.join("child.time");
+    let gnu_time = Path::new(GNU_TIME).exists();
+    let mut cmd = if gnu_time {
+        let mut cmd = Command::new(GNU_TIME);
+        cmd.args(["-f", "%M %U %S", "-o"]).arg(&time_path).arg(bin);
+        cmd
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("child stdout file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("child stderr file"));
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let mut polled_kib = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        if !gnu_time {
+            polled_kib = polled_kib.max(vm_hwm_kib(child.id()).unwrap_or(0));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let wall = start.elapsed();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let (peak_rss_kib, cpu) = if gnu_time {
+        let text = std::fs::read_to_string(&time_path).unwrap_or_default();
+        // The last line: earlier ones say how the command ended when it failed.
+        let fields: Vec<&str> = text.lines().last().unwrap_or("").split_whitespace().collect();
+        let rss = fields.first().and_then(|f| f.parse().ok()).unwrap_or(0);
+        let user = fields.get(1).and_then(|f| f.parse().ok());
+        let sys = fields.get(2).and_then(|f| f.parse().ok());
+        (rss, user.zip(sys))
+    } else {
+        (polled_kib, None)
+    };
+    ProcessRun {
+        wall,
+        peak_rss_kib,
+        cpu,
+        success: status.success(),
+        stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
+        stderr,
+    }
+}
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The `SyncStatus` lines a `yizhan-replica` process printed.
+pub fn statuses(stdout: &str) -> Vec<SyncStatus> {
+    stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// CPU time (user + system) this process has used so far, all threads: what the
+/// in-process hub costs while a child replica loads from it.
+pub fn own_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th
+    // fields, in clock ticks (100 per second on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
+/// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` says them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Every project code a replica holds.
+pub fn project_codes(replica: &Path) -> Vec<String> {
+    let reader = ReplicaReader::open(replica).expect("open the replica for reading");
+    let mut codes = Vec::new();
+    reader
+        .for_each_row(|row| {
+            if row.entity == yizhan_core::entity::EntityKind::Project {
+                codes.push(row.key);
+            }
+        })
+        .expect("read the replica's rows");
+    codes
+}
+
+/// A small deterministic generator (SplitMix64): enough to pick projects and amounts.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0), bias negligible for the sizes used here.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted samples, `p` in 0..=100.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    assert!(!sorted.is_empty(), "no samples");
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The median of a few numbers (the lower middle one for an even count).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[(sorted.len() - 1) / 2]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// A number with thousands separators, for rates and counts.
+pub fn thousands(n: f64) -> String {
+    let whole = n.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if whole < 0 { format!("-{out}") } else { out }
+}
+
+/// One line of the report: a measured figure, and its target when it has one.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub scenario: String,
+    pub metric: String,
+    pub value: String,
+    pub target: String,
+    /// `Some(true)` met, `Some(false)` missed, `None` no target.
+    pub met: Option<bool>,
+    pub note: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn add(
+        &mut self,
+        scenario: &str,
+        metric: &str,
+        value: String,
+        target: Option<(&str, bool)>,
+        note: impl Into<String>,
+    ) {
+        let finding = Finding {
+            scenario: scenario.to_owned(),
+            metric: metric.to_owned(),
+            value,
+            target: target.map_or_else(|| "—".to_owned(), |(t, _)| t.to_owned()),
+            met: target.map(|(_, met)| met),
+            note: note.into(),
+        };
+        println!(
+            "  {:<44} {:>16}   target {:<14} {}{}",
+            finding.metric,
+            finding.value,
+            finding.target,
+            verdict(finding.met),
+            if finding.note.is_empty() {
+                String::new()
+            } else {
+                format!("   ({})", finding.note)
+            }
+        );
+        self.findings.push(finding);
+    }
+
+    pub fn markdown(&self, heading: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{heading}\n");
+        let _ = writeln!(out, "| scenario | metric | result | target | verdict | notes |");
+        let _ = writeln!(out, "|---|---|---:|---|---|---|");
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                f.scenario,
+                f.metric,
+                f.value,
+                f.target,
+                verdict(f.met),
+                f.note
+            );
+        }
+        out
+    }
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "",
+    }
+}
