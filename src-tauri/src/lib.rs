@@ -11,10 +11,10 @@ use tauri::Manager;
 pub use counter::Counter;
 pub use settings::Settings;
 
-/// Registers the commands; kept apart from `run` so the IPC wiring is testable with the
-/// mock runtime.
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![
+/// Registers the commands on `base`; kept apart from `run` so the IPC wiring is testable
+/// with the mock runtime.
+pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> {
+    base.invoke_handler(tauri::generate_handler![
         commands::list_projects,
         commands::get_project,
         commands::sync_status,
@@ -28,7 +28,7 @@ pub fn run() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,yizhan=debug".into()),
         )
         .init();
-    builder::<tauri::Wry>()
+    builder(tauri::Builder::default())
         .setup(|app| {
             let settings = Settings::from_env(app.path().app_data_dir()?);
             let counter = Counter::start(&settings, app.handle().clone())?;

@@ -1,0 +1,58 @@
+//! The shell's wiring through Tauri's real IPC layer (mock runtime, no window): each
+//! command the UI invokes reaches the replica and answers in the shape ui/src/api.ts reads.
+
+use serde_json::{Value, json};
+use tauri::Manager;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::{InvokeRequest, WebviewWindow, WebviewWindowBuilder};
+use yizhan_app::{Counter, Settings};
+
+fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
+    let data = tempfile::tempdir().unwrap();
+    // Port 9 (discard) on loopback: nothing listens, as when the hub is down.
+    let settings = Settings { hub_url: "http://127.0.0.1:9".into(), data_dir: data.path().join("counter") };
+    let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
+    let counter = Counter::start(&settings, app.handle().clone()).unwrap();
+    app.manage(counter);
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    assert!(settings.replica_path().exists(), "the replica file is created at start");
+
+    let districts = invoke(&webview, "districts", json!({})).unwrap();
+    assert_eq!(districts.as_array().unwrap().len(), 11);
+    assert_eq!(districts[0], json!({ "code": "320102", "name": "玄武区" }));
+
+    let page = invoke(&webview, "list_projects", json!({ "query": { "offset": 0, "limit": 50, "search": "南京" } })).unwrap();
+    assert_eq!(page["total"], 0);
+    assert_eq!(page["counts"]["all"], 0);
+    assert_eq!(page["rows"], json!([]));
+
+    let missing = invoke(&webview, "get_project", json!({ "projectCode": " 2019-320105-47-01-123456 " })).unwrap_err();
+    let message = missing.as_str().unwrap();
+    assert!(message.contains("2019-320105-47-01-123456") && message.contains("没有"), "{message}");
+
+    let bad_query = invoke(&webview, "list_projects", json!({ "query": { "offset": -1, "limit": 50 } }));
+    assert!(bad_query.is_err(), "a negative offset is refused at the IPC boundary");
+
+    let status = invoke(&webview, "sync_status", json!({})).unwrap();
+    assert_eq!(status["hub_url"], "http://127.0.0.1:9");
+    assert_eq!(status["cursor"], 0);
+}
