@@ -19,7 +19,7 @@
 //! Settings (environment): `YIZHAN_BENCH_PROJECTS` (100000), `YIZHAN_BENCH_SEED` (42),
 //! `YIZHAN_BENCH_RUNS` (3; bootstrap of 500,000 projects or more: 1), `YIZHAN_BENCH_EVENTS`
 //! (1000), `YIZHAN_BENCH_CHANGES` (50000), `YIZHAN_BENCH_BATCH` (5000),
-//! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown), `YIZHAN_BENCH_MARKDOWN`
+//! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown and the apply split), `YIZHAN_BENCH_MARKDOWN`
 //! (a file for the results as a markdown table, as `--markdown PATH`),
 //! `YIZHAN_BENCH_DIR` (cache and scratch; default `target/bench-sync`).
 //!
@@ -40,8 +40,8 @@ use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
 use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, Op};
 use yizhan_sync::replica::Replica;
 use yizhan_tests::bench::{
-    Report, Rng, ServedHub, cached_hub, copy_db, file_size, load_average, measure_process, median, mib, ms,
-    own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
+    Report, Rng, ServedHub, cached_hub, copy_db, file_size, load_average, measure_process, median,
+    mib, ms, own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
 };
 use yizhan_tests::hub::DEMO_TODAY;
 
@@ -53,6 +53,8 @@ const BOOTSTRAP_PROJECTS_PER_SECOND: f64 = 100_000.0;
 const BOOTSTRAP_PEAK_RSS_MIB: f64 = 300.0;
 const LATENCY_P99_MS: f64 = 50.0;
 const APPLY_CHANGES_PER_SECOND: f64 = 150_000.0;
+/// The page cache of the what-if in the apply split: the hub's writer uses 256 MiB.
+const WHAT_IF_CACHE_KIB: i64 = 256 * 1024;
 /// Events posted before the measured ones: connections opened, caches warm.
 const LATENCY_WARMUP: usize = 20;
 
@@ -100,7 +102,9 @@ fn config() -> Config {
     // works, not a measurement.
     let small = |measured, smoke| if measuring { measured } else { smoke };
     if !measuring {
-        println!("smoke mode: small sizes, one run (pass --bench, as `cargo bench` does, to measure)");
+        println!(
+            "smoke mode: small sizes, one run (pass --bench, as `cargo bench` does, to measure)"
+        );
     }
     Config {
         projects: env_or("YIZHAN_BENCH_PROJECTS", small(100_000, 2_000)),
@@ -122,7 +126,9 @@ fn main() {
     let config = config();
     let selected: Vec<&str> = SCENARIOS
         .into_iter()
-        .filter(|s| config.filters.is_empty() || config.filters.iter().any(|f| s.contains(f.as_str())))
+        .filter(|s| {
+            config.filters.is_empty() || config.filters.iter().any(|f| s.contains(f.as_str()))
+        })
         .collect();
     let seed_only = config.filters.iter().any(|f| f == "seed");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -185,7 +191,8 @@ async fn bootstrap(config: &Config, report: &mut Report) {
     let runs = config
         .runs
         .unwrap_or(if config.projects >= 500_000 { 1 } else { 3 });
-    let (mut walls, mut peaks, mut replica_cpus, mut hub_cpus) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut walls, mut peaks, mut replica_cpus, mut hub_cpus) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut rows = 0;
     for run in 1..=runs {
         let dir = scratch_dir();
@@ -220,7 +227,9 @@ async fn bootstrap(config: &Config, report: &mut Report) {
         let cursor = lines.last().map_or(0, |s| s.cursor);
         assert_eq!(cursor, head, "the replica ends at the hub's head");
         let wall = child.wall.as_secs_f64();
-        let cpu = child.cpu.map_or("?".to_owned(), |(u, s)| format!("{:.1} s", u + s));
+        let cpu = child
+            .cpu
+            .map_or("?".to_owned(), |(u, s)| format!("{:.1} s", u + s));
         println!(
             "  run {run}: {wall:.2} s, {} rows/s, {} projects/s; replica peak RSS {:.0} MiB, CPU {cpu}; \
              hub (this process) CPU {:.1} s; replica file {:.0} MiB",
@@ -249,7 +258,10 @@ async fn bootstrap(config: &Config, report: &mut Report) {
         &scenario,
         "wall time, fresh replica over HTTP",
         format!("{wall:.1} s"),
-        Some((&format!("≤ {goal:.prec$} s", prec = usize::from(goal < 10.0)), wall <= goal)),
+        Some((
+            &format!("≤ {goal:.prec$} s", prec = usize::from(goal < 10.0)),
+            wall <= goal,
+        )),
         format!("{runs_note}; {} rows", thousands(rows as f64)),
     );
     report.add(
@@ -263,7 +275,10 @@ async fn bootstrap(config: &Config, report: &mut Report) {
         &scenario,
         "projects/s",
         thousands(config.projects as f64 / wall),
-        Some(("≥ 100,000", config.projects as f64 / wall >= BOOTSTRAP_PROJECTS_PER_SECOND)),
+        Some((
+            "≥ 100,000",
+            config.projects as f64 / wall >= BOOTSTRAP_PROJECTS_PER_SECOND,
+        )),
         String::new(),
     );
     report.add(
@@ -277,7 +292,11 @@ async fn bootstrap(config: &Config, report: &mut Report) {
         report.add(
             &scenario,
             "CPU: replica process / hub",
-            format!("{:.1} s / {:.1} s", median(&replica_cpus), median(&hub_cpus)),
+            format!(
+                "{:.1} s / {:.1} s",
+                median(&replica_cpus),
+                median(&hub_cpus)
+            ),
             None,
             "user+sys; the hub serves from the benchmark's process",
         );
@@ -294,7 +313,10 @@ async fn bootstrap(config: &Config, report: &mut Report) {
 async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report: &mut Report) {
     let dir = scratch_dir();
     let snapshot = dir.path().join("snapshot.ndjson");
-    let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+    let http = reqwest::Client::builder()
+        .gzip(true)
+        .build()
+        .expect("HTTP client");
     let start = Instant::now();
     let mut bytes = 0u64;
     {
@@ -303,8 +325,15 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
             .send()
             .await
             .expect("snapshot request");
-        assert!(response.status().is_success(), "snapshot: HTTP {}", response.status());
-        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&snapshot).expect("snapshot file"));
+        assert!(
+            response.status().is_success(),
+            "snapshot: HTTP {}",
+            response.status()
+        );
+        let mut file = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(&snapshot).expect("snapshot file"),
+        );
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.expect("snapshot body");
@@ -324,7 +353,10 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
     let url = hub.url.clone();
     let (total, marks) = tokio::task::spawn_blocking(move || {
         let mut replica = Replica::open(&db).expect("open a fresh replica");
-        let reader = BufReader::with_capacity(1 << 16, std::fs::File::open(&snapshot).expect("the snapshot file"));
+        let reader = BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(&snapshot).expect("the snapshot file"),
+        );
         let start = Instant::now();
         let mut marks = Vec::new();
         replica
@@ -337,7 +369,10 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
     // Progress comes every 10,000 rows and once more after the commit: the one before the
     // last marks the rows loaded (to within 10,000 rows).
     let committed = marks.last().map_or(total, |m| m.0);
-    let loaded = marks.len().checked_sub(2).map_or(Duration::ZERO, |i| marks[i].0);
+    let loaded = marks
+        .len()
+        .checked_sub(2)
+        .map_or(Duration::ZERO, |i| marks[i].0);
     let (total_s, loaded_s) = (total.as_secs_f64(), loaded.as_secs_f64());
     let finish_s = (committed - loaded).as_secs_f64();
     let checkpoint_s = (total - committed).as_secs_f64();
@@ -351,7 +386,10 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
         "breakdown: snapshot alone (hub + gzip + loopback)",
         format!("{download:.1} s"),
         None,
-        format!("{} rows/s; nothing stored", thousands(rows as f64 / download)),
+        format!(
+            "{} rows/s; nothing stored",
+            thousands(rows as f64 / download)
+        ),
     );
     report.add(
         scenario,
@@ -382,8 +420,14 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
     .expect("sync client");
     let shutdown = CancellationToken::new();
     let start = Instant::now();
-    client.catch_up(&shutdown).await.expect("bootstrap the replica");
-    println!("  replica bootstrapped in {:.1} s", start.elapsed().as_secs_f64());
+    client
+        .catch_up(&shutdown)
+        .await
+        .expect("bootstrap the replica");
+    println!(
+        "  replica bootstrapped in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     let codes = tokio::task::block_in_place(|| project_codes(&replica_path));
     let mut status = client.status();
     let running = tokio::spawn(client.run(shutdown.clone()));
@@ -395,8 +439,9 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
     let (mut p50s, mut p99s, mut maxes, mut post_p50s, mut post_p99s) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs as u64 {
-        let mut generator = Generator::new(config.seed + 100 + run, hub.hub.rules().clone(), DEMO_TODAY)
-            .with_serials(900_000, 50_000_000 + run * 1_000_000);
+        let mut generator =
+            Generator::new(config.seed + 100 + run, hub.hub.rules().clone(), DEMO_TODAY)
+                .with_serials(900_000, 50_000_000 + run * 1_000_000);
         let (mut visible, mut answered) = (Vec::new(), Vec::new());
         for i in 0..LATENCY_WARMUP + config.events {
             let code = &codes[rng.below(codes.len() as u64) as usize];
@@ -405,19 +450,26 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
             let start = Instant::now();
             let response = http
                 .post(&ingest_url)
-                .json(&IngestBatch { records: vec![payment] })
+                .json(&IngestBatch {
+                    records: vec![payment],
+                })
                 .send()
                 .await
                 .expect("ingest request");
             let status_code = response.status();
             let body = response.text().await.expect("ingest answer");
-            assert!(status_code.is_success(), "ingest: HTTP {status_code}: {body}");
+            assert!(
+                status_code.is_success(),
+                "ingest: HTTP {status_code}: {body}"
+            );
             let ingested: IngestReport = serde_json::from_str(&body).expect("an ingest report");
             let posted = start.elapsed();
-            tokio::time::timeout(
-                Duration::from_secs(30),
-                async { status.wait_for(|s| s.cursor >= ingested.head).await.map(|_| ()) },
-            )
+            tokio::time::timeout(Duration::from_secs(30), async {
+                status
+                    .wait_for(|s| s.cursor >= ingested.head)
+                    .await
+                    .map(|_| ())
+            })
             .await
             .expect("the change reached the replica within 30 s")
             .expect("the client is running");
@@ -427,6 +479,11 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
                 answered.push(posted);
             }
         }
+        let (worst_at, _) = visible
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, d)| **d)
+            .expect("samples");
         visible.sort();
         answered.sort();
         let (p50, p99, max) = (
@@ -434,12 +491,16 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
             ms(percentile(&visible, 99.0)),
             ms(*visible.last().expect("samples")),
         );
-        let (post_p50, post_p99) = (ms(percentile(&answered, 50.0)), ms(percentile(&answered, 99.0)));
+        let (post_p50, post_p99) = (
+            ms(percentile(&answered, 50.0)),
+            ms(percentile(&answered, 99.0)),
+        );
         println!(
-            "  run {}: {} events: visible p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; \
+            "  run {}: {} events: visible p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms (event {}); \
              POST answered p50 {post_p50:.1} ms, p99 {post_p99:.1} ms",
             run + 1,
-            visible.len()
+            visible.len(),
+            worst_at + 1,
         );
         p50s.push(p50);
         p99s.push(p99);
@@ -457,7 +518,13 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
     );
     let note = format!("median of {runs} runs of {} events", config.events);
     let p99 = median(&p99s);
-    report.add(&scenario, "p50", format!("{:.1} ms", median(&p50s)), None, note.clone());
+    report.add(
+        &scenario,
+        "p50",
+        format!("{:.1} ms", median(&p50s)),
+        None,
+        note.clone(),
+    );
     report.add(
         &scenario,
         "p99",
@@ -490,8 +557,12 @@ async fn apply(config: &Config, report: &mut Report) {
     let hub = ServedHub::start(&hub_db).await;
     let base = dir.path().join("base.sqlite3");
     {
-        let client = SyncClient::new(Replica::open(&base).expect("open the replica"), &hub.url, ClientOptions::default())
-            .expect("sync client");
+        let client = SyncClient::new(
+            Replica::open(&base).expect("open the replica"),
+            &hub.url,
+            ClientOptions::default(),
+        )
+        .expect("sync client");
         client
             .catch_up(&CancellationToken::new())
             .await
@@ -523,19 +594,36 @@ async fn apply(config: &Config, report: &mut Report) {
                 } else {
                     FeeKind::Infra
                 };
-                payments.push(generator.payment(code, kind, 100 + rng.below(5_000_000) as i64, day));
+                payments.push(generator.payment(
+                    code,
+                    kind,
+                    100 + rng.below(5_000_000) as i64,
+                    day,
+                ));
             }
         }
-        hub.hub.ingest("bench", payments).await.expect("ingest payments");
-        hub.hub.ingest("bench", notices).await.expect("ingest notices");
+        hub.hub
+            .ingest("bench", payments)
+            .await
+            .expect("ingest payments");
+        hub.hub
+            .ingest("bench", notices)
+            .await
+            .expect("ingest notices");
         made += n;
     }
     let head = hub.head().await;
-    let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+    let http = reqwest::Client::builder()
+        .gzip(true)
+        .build()
+        .expect("HTTP client");
     let mut batches = Vec::new();
     let mut after = base_cursor;
     while after < head {
-        let url = format!("{}/v1/changes?after={after}&limit={}&wait=0", hub.url, config.batch);
+        let url = format!(
+            "{}/v1/changes?after={after}&limit={}&wait=0",
+            hub.url, config.batch
+        );
         let batch: ChangeBatch = http
             .get(&url)
             .send()
@@ -570,43 +658,67 @@ async fn apply(config: &Config, report: &mut Report) {
     );
 
     let runs = config.runs.unwrap_or(3);
-    let (mut rates, mut batch_ms, mut rows_rates) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rates, mut batch_ms, mut rows_rates, mut cached_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut wal_sizes = Vec::new();
     for run in 1..=runs {
         let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "run.sqlite3"));
         let batches_ref = &batches;
-        let times = tokio::task::block_in_place(|| {
+        let (times, wal) = tokio::task::block_in_place(|| {
             let mut replica = Replica::open(&db).expect("open the replica copy");
-            batches_ref
+            let times = batches_ref
                 .iter()
                 .map(|batch| {
                     let start = Instant::now();
                     replica.apply(batch).expect("apply a batch");
                     start.elapsed()
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            // Checkpoints reuse the WAL from its start without shrinking it: its size is
+            // what the largest batch wrote, one frame per page it dirtied.
+            (
+                times,
+                std::fs::metadata(with_suffix(&db, "-wal")).map_or(0, |m| m.len()),
+            )
         });
-        remove_db(&db);
-        // The same row writes as `Replica::apply` without the project views, on a fresh
-        // copy: what the rows cost, so the rest is the views'.
-        let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "rows.sqlite3"));
-        let rows_only = tokio::task::block_in_place(|| rows_only(&db, &batches));
         remove_db(&db);
         let total: Duration = times.iter().sum();
         let mut sorted = times.clone();
         sorted.sort();
         let rate = changes as f64 / total.as_secs_f64();
-        let rows_rate = changes as f64 / rows_only.as_secs_f64();
-        println!(
-            "  run {run}: {} changes/s ({:.0} ms per batch of {}, median); rows alone {} changes/s = {:.0} % of the time",
+        print!(
+            "  run {run}: {} changes/s ({:.0} ms per batch of {}, median; WAL {:.0} MiB ≈ {} pages written by a batch)",
             thousands(rate),
             ms(percentile(&sorted, 50.0)),
             thousands(config.batch as f64),
-            thousands(rows_rate),
-            100.0 * rows_only.as_secs_f64() / total.as_secs_f64(),
+            wal as f64 / 1048576.0,
+            thousands(wal as f64 / 4120.0),
         );
+        wal_sizes.push(wal as f64);
         rates.push(rate);
         batch_ms.push(ms(percentile(&sorted, 50.0)));
-        rows_rates.push(rows_rate);
+        if config.breakdown {
+            // The same row writes as `Replica::apply` without the project views, on fresh
+            // copies: with the replica's page cache (SQLite's default), then with a large
+            // one. What the rows cost, so the rest is the views'; and what caching would buy.
+            let rows_rate = |cache_kib: Option<i64>| {
+                let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "rows.sqlite3"));
+                let took = tokio::task::block_in_place(|| rows_only(&db, &batches, cache_kib));
+                remove_db(&db);
+                changes as f64 / took.as_secs_f64()
+            };
+            let (rows, cached) = (rows_rate(None), rows_rate(Some(WHAT_IF_CACHE_KIB)));
+            print!(
+                "; rows alone {} changes/s = {:.0} % of the time; with a {} MiB page cache {} changes/s",
+                thousands(rows),
+                100.0 * rate / rows,
+                WHAT_IF_CACHE_KIB / 1024,
+                thousands(cached),
+            );
+            rows_rates.push(rows);
+            cached_rates.push(cached);
+        }
+        println!();
     }
     let scenario = format!("apply, {} projects", thousands(config.projects as f64));
     let note = format!(
@@ -615,7 +727,6 @@ async fn apply(config: &Config, report: &mut Report) {
         thousands(projects_per_batch)
     );
     let rate = median(&rates);
-    let rows_rate = median(&rows_rates);
     report.add(
         &scenario,
         "changes/s, Replica::apply",
@@ -628,8 +739,16 @@ async fn apply(config: &Config, report: &mut Report) {
         &format!("ms per batch of {}", thousands(config.batch as f64)),
         format!("{:.0} ms", median(&batch_ms)),
         None,
-        String::new(),
+        format!(
+            "a batch writes ≈ {} pages to the WAL ({:.0} MiB)",
+            thousands(median(&wal_sizes) / 4120.0),
+            median(&wal_sizes) / 1048576.0
+        ),
     );
+    if rows_rates.is_empty() {
+        return;
+    }
+    let rows_rate = median(&rows_rates);
     report.add(
         &scenario,
         "split: row writes alone (no views), changes/s",
@@ -640,6 +759,16 @@ async fn apply(config: &Config, report: &mut Report) {
             100.0 * rate / rows_rate,
             100.0 - 100.0 * rate / rows_rate
         ),
+    );
+    report.add(
+        &scenario,
+        &format!(
+            "what-if: row writes alone, {} MiB page cache",
+            WHAT_IF_CACHE_KIB / 1024
+        ),
+        thousands(median(&cached_rates)),
+        None,
+        "the replica uses SQLite's default 2 MiB cache",
     );
 }
 
@@ -652,10 +781,17 @@ fn remove_db(db: &Path) {
 /// The row writes `Replica::apply` makes (sync/src/replica/apply.rs, as of this
 /// benchmark): per change a lookup, the history entry of a row still as the snapshot
 /// brought it, the upsert or delete, and the change's own history entry; one transaction
-/// per batch with the cursor. No project views. Returns the time for all batches.
-fn rows_only(db: &Path, batches: &[ChangeBatch]) -> Duration {
+/// per batch with the cursor. No project views. `cache_kib`: a page cache other than
+/// SQLite's default. Returns the time for all batches.
+fn rows_only(db: &Path, batches: &[ChangeBatch], cache_kib: Option<i64>) -> Duration {
     let mut conn = rusqlite::Connection::open(db).expect("open the replica copy");
-    conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .expect("pragma");
+    if let Some(kib) = cache_kib {
+        // SQLite reads a negative size as KiB.
+        conn.pragma_update(None, "cache_size", -kib)
+            .expect("pragma");
+    }
     let mut total = Duration::ZERO;
     for batch in batches {
         let start = Instant::now();
@@ -669,9 +805,13 @@ fn rows_only(db: &Path, batches: &[ChangeBatch]) -> Duration {
             let entity = change.entity.as_str();
             let committed_at = change.committed_at.format(&Rfc3339).expect("RFC 3339");
             let stored: Option<(u64, String)> = tx
-                .prepare_cached("SELECT version, project_code FROM rows WHERE entity = ?1 AND key = ?2")
+                .prepare_cached(
+                    "SELECT version, project_code FROM rows WHERE entity = ?1 AND key = ?2",
+                )
                 .expect("prepare")
-                .query_row(params![entity, change.key], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_row(params![entity, change.key], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()
                 .expect("lookup");
             let applies = match (change.op, &stored) {
@@ -724,7 +864,8 @@ fn rows_only(db: &Path, batches: &[ChangeBatch]) -> Duration {
             .execute(params![change.seq, committed_at, entity, change.key, change.project_code, op])
             .expect("history");
         }
-        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto]).expect("cursor");
+        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto])
+            .expect("cursor");
         tx.commit().expect("commit");
         total += start.elapsed();
     }

@@ -61,7 +61,8 @@ pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
         path.display()
     );
     let start = Instant::now();
-    let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(&partial))).expect("open the hub to seed");
+    let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(&partial)))
+        .expect("open the hub to seed");
     let summary = yizhan_hub::demo::seed_on(&hub, projects, seed, DEMO_TODAY)
         .await
         .expect("seed demo projects");
@@ -84,12 +85,20 @@ pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
 }
 
 /// A copy of an SQLite file (and its WAL, if any) in `dir`, for a scenario that writes.
+/// Synced to disk: otherwise SQLite's first checkpoint, which syncs the file, would pay
+/// for writing out the whole copy in the middle of a measurement.
 pub fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
     let to = dir.join(name);
-    std::fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    let copy = |from: &Path, to: &Path| {
+        std::fs::copy(from, to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+        std::fs::File::open(to)
+            .and_then(|f| f.sync_all())
+            .unwrap_or_else(|e| panic!("sync {}: {e}", to.display()));
+    };
+    copy(from, &to);
     let wal = with_suffix(from, "-wal");
     if wal.exists() {
-        std::fs::copy(&wal, with_suffix(&to, "-wal")).expect("copy the WAL");
+        copy(&wal, &with_suffix(&to, "-wal"));
     }
     to
 }
@@ -117,7 +126,8 @@ pub struct ServedHub {
 
 impl ServedHub {
     pub async fn start(db: &Path) -> ServedHub {
-        let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db))).expect("open the hub's store");
+        let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db)))
+            .expect("open the hub's store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -126,7 +136,12 @@ impl ServedHub {
         let server = tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
             let _ = stopped.await;
         }));
-        ServedHub { url, hub, stop, server }
+        ServedHub {
+            url,
+            hub,
+            stop,
+            server,
+        }
     }
 
     pub async fn head(&self) -> u64 {
@@ -191,7 +206,12 @@ pub fn measure_process(bin: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Pro
     let (peak_rss_kib, cpu) = if gnu_time {
         let text = std::fs::read_to_string(&time_path).unwrap_or_default();
         // The last line: earlier ones say how the command ended when it failed.
-        let fields: Vec<&str> = text.lines().last().unwrap_or("").split_whitespace().collect();
+        let fields: Vec<&str> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         let rss = fields.first().and_then(|f| f.parse().ok()).unwrap_or(0);
         let user = fields.get(1).and_then(|f| f.parse().ok());
         let sys = fields.get(2).and_then(|f| f.parse().ok());
@@ -217,7 +237,10 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 /// The `SyncStatus` lines a `yizhan-replica` process printed.
 pub fn statuses(stdout: &str) -> Vec<SyncStatus> {
-    stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// CPU time (user + system) this process has used so far, all threads: what the
@@ -316,7 +339,7 @@ pub fn thousands(n: f64) -> String {
     let digits = whole.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -376,7 +399,10 @@ impl Report {
     pub fn markdown(&self, heading: &str) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{heading}\n");
-        let _ = writeln!(out, "| scenario | metric | result | target | verdict | notes |");
+        let _ = writeln!(
+            out,
+            "| scenario | metric | result | target | verdict | notes |"
+        );
         let _ = writeln!(out, "|---|---|---:|---|---|---|");
         for f in &self.findings {
             let _ = writeln!(
