@@ -11,7 +11,8 @@
 //! Scenarios: `bootstrap` (a fresh replica over HTTP, as a separate process: wall time,
 //! rows/s, peak RSS; then where the time goes), `ingest-latency` (a payment posted to the
 //! hub until a running client has applied it), `apply` (`Replica::apply` on batches of
-//! 5,000 payments and assessments). `seed` only seeds the cached hub.
+//! 5,000 payments and assessments), `queries` (the list and detail queries of the app on
+//! a bootstrapped replica). `seed` only seeds the cached hub.
 //!
 //! Without `--bench` (as under `cargo test --benches`) it only checks itself: every
 //! scenario once on 2,000 projects.
@@ -19,6 +20,7 @@
 //! Settings (environment): `YIZHAN_BENCH_PROJECTS` (100000), `YIZHAN_BENCH_SEED` (42),
 //! `YIZHAN_BENCH_RUNS` (3; bootstrap of 500,000 projects or more: 1), `YIZHAN_BENCH_EVENTS`
 //! (1000), `YIZHAN_BENCH_CHANGES` (50000), `YIZHAN_BENCH_BATCH` (5000),
+//! `YIZHAN_BENCH_SPREAD` (apply: send the changes to only this many projects; default all),
 //! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown and the apply split), `YIZHAN_BENCH_MARKDOWN`
 //! (a file for the results as a markdown table, as `--markdown PATH`),
 //! `YIZHAN_BENCH_DIR` (cache and scratch; default `target/bench-sync`).
@@ -35,10 +37,11 @@ use futures_util::StreamExt;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::format_description::well_known::Rfc3339;
 use yizhan_core::entity::FeeKind;
+use yizhan_core::status::FeeStatus;
 use yizhan_hub::demo::Generator;
 use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
 use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, Op};
-use yizhan_sync::replica::Replica;
+use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 use yizhan_tests::bench::{
     Report, Rng, ServedHub, cached_hub, copy_db, file_size, load_average, measure_process, median,
     mib, ms, own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
@@ -46,7 +49,7 @@ use yizhan_tests::bench::{
 use yizhan_tests::hub::DEMO_TODAY;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-replica-worker");
-const SCENARIOS: [&str; 3] = ["bootstrap", "ingest-latency", "apply"];
+const SCENARIOS: [&str; 4] = ["bootstrap", "ingest-latency", "apply", "queries"];
 
 /// A million projects in ten seconds.
 const BOOTSTRAP_PROJECTS_PER_SECOND: f64 = 100_000.0;
@@ -65,6 +68,8 @@ struct Config {
     events: usize,
     changes: usize,
     batch: usize,
+    /// The apply scenario's changes go to this many projects (0: all of them).
+    spread: usize,
     breakdown: bool,
     markdown: Option<PathBuf>,
     filters: Vec<String>,
@@ -116,6 +121,7 @@ fn config() -> Config {
         events: env_or("YIZHAN_BENCH_EVENTS", small(1_000, 50)),
         changes: env_or("YIZHAN_BENCH_CHANGES", small(50_000, 10_000)),
         batch: env_or("YIZHAN_BENCH_BATCH", 5_000),
+        spread: env_or("YIZHAN_BENCH_SPREAD", 0),
         breakdown: env_or("YIZHAN_BENCH_BREAKDOWN", 1) != 0,
         markdown,
         filters,
@@ -156,6 +162,7 @@ fn main() {
                 "bootstrap" => bootstrap(&config, &mut report).await,
                 "ingest-latency" => ingest_latency(&config, &mut report).await,
                 "apply" => apply(&config, &mut report).await,
+                "queries" => queries(&config, &mut report).await,
                 _ => unreachable!("a known scenario"),
             }
         }
@@ -578,6 +585,9 @@ async fn apply(config: &Config, report: &mut Report) {
     let mut rng = Rng::new(config.seed ^ 0xa9917);
     let mut order: Vec<usize> = (0..codes.len()).collect();
     rng.shuffle(&mut order);
+    if config.spread > 0 {
+        order.truncate(config.spread);
+    }
     let mut made = 0;
     while made < config.changes {
         let n = 1_000.min(config.changes - made);
@@ -720,7 +730,15 @@ async fn apply(config: &Config, report: &mut Report) {
         }
         println!();
     }
-    let scenario = format!("apply, {} projects", thousands(config.projects as f64));
+    let scenario = if config.spread > 0 {
+        format!(
+            "apply, {} projects, changes on {} of them",
+            thousands(config.projects as f64),
+            thousands(config.spread as f64)
+        )
+    } else {
+        format!("apply, {} projects", thousands(config.projects as f64))
+    };
     let note = format!(
         "median of {runs} runs of {} changes; ~{} projects per batch",
         thousands(changes as f64),
@@ -870,4 +888,120 @@ fn rows_only(db: &Path, batches: &[ChangeBatch], cache_kib: Option<i64>) -> Dura
         total += start.elapsed();
     }
     total
+}
+
+/// The app's list and detail queries on a replica bootstrapped from the hub: median of 7
+/// runs each, after one to warm the cache.
+async fn queries(config: &Config, report: &mut Report) {
+    let hub_db = cached_hub(config.projects, config.seed).await;
+    let hub = ServedHub::start(&hub_db).await;
+    let dir = scratch_dir();
+    let path = dir.path().join("replica.sqlite3");
+    {
+        let client = SyncClient::new(
+            Replica::open(&path).expect("open the replica"),
+            &hub.url,
+            ClientOptions::default(),
+        )
+        .expect("sync client");
+        client
+            .catch_up(&CancellationToken::new())
+            .await
+            .expect("bootstrap the replica");
+    }
+    hub.stop().await;
+    let scenario = format!("queries, {} projects", thousands(config.projects as f64));
+    let timings = tokio::task::block_in_place(|| {
+        let reader = ReplicaReader::open(&path).expect("open a reader");
+        let page = |query: ProjectQuery| ProjectQuery { limit: 50, ..query };
+        let first = reader
+            .list_projects(&page(ProjectQuery::default()))
+            .expect("first page");
+        let sample = first.rows[first.rows.len() / 2].clone();
+        let fragment: String = sample.name.chars().skip(2).take(2).collect();
+        let queries = [
+            (
+                "list: first page + counts".to_owned(),
+                page(ProjectQuery::default()),
+            ),
+            (
+                "search: whole project code".to_owned(),
+                page(ProjectQuery {
+                    search: Some(sample.project_code.clone()),
+                    ..ProjectQuery::default()
+                }),
+            ),
+            (
+                "search: part of a code".to_owned(),
+                page(ProjectQuery {
+                    search: Some(sample.project_code[5..16].to_owned()),
+                    ..ProjectQuery::default()
+                }),
+            ),
+            (
+                "search: USCC".to_owned(),
+                page(ProjectQuery {
+                    search: Some(sample.uscc.clone()),
+                    ..ProjectQuery::default()
+                }),
+            ),
+            (
+                format!("search: part of a name ({fragment})"),
+                page(ProjectQuery {
+                    search: Some(fragment.clone()),
+                    ..ProjectQuery::default()
+                }),
+            ),
+            (
+                "filter: status + district".to_owned(),
+                page(ProjectQuery {
+                    status: Some(FeeStatus::PartlyPaid),
+                    district: Some("320115".into()),
+                    ..ProjectQuery::default()
+                }),
+            ),
+            (
+                "filter: overdue, page 100".to_owned(),
+                page(ProjectQuery {
+                    overdue: Some(true),
+                    offset: 5_000,
+                    ..ProjectQuery::default()
+                }),
+            ),
+        ];
+        let mut timings = Vec::new();
+        for (what, query) in &queries {
+            let matching = reader.list_projects(query).expect("query").total;
+            let took = median_time(7, || reader.list_projects(query).expect("query"));
+            timings.push((what.clone(), took, Some(matching)));
+        }
+        let took = median_time(7, || {
+            reader.get_project(&sample.project_code).expect("detail")
+        });
+        timings.push(("detail of one project".to_owned(), took, None));
+        timings
+    });
+    for (what, took, matching) in timings {
+        report.add(
+            &scenario,
+            &what,
+            format!("{:.2} ms", ms(took)),
+            None,
+            matching.map_or_else(String::new, |m| {
+                format!("{} matching; median of 7", thousands(m as f64))
+            }),
+        );
+    }
+}
+
+fn median_time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut samples: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(f());
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples[samples.len() / 2]
 }
