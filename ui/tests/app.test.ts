@@ -131,6 +131,28 @@ describe('App', () => {
     expect(infra.get('[data-testid=fee-outstanding]').attributes('data-fen')).toBe('0')
   })
 
+  it('refetches the list when the first snapshot load finishes, event or no event', async () => {
+    let loaded = false
+    tauri.handle('sync_status', () => syncStatus({ state: 'bootstrapping', bootstrap: { received: 0, total: 9_724 } }))
+    tauri.handle('list_projects', (args) => {
+      const q = args?.query as ProjectQuery
+      const rows = loaded ? ROWS.slice(0, 50) : []
+      const counts = { awaiting_assessment: 0, due: rows.length, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 0, overdue: 0, all: rows.length }
+      return { total: rows.length, counts, rows: rows.slice(q.offset, q.offset + q.limit) }
+    })
+    const app = await mountApp()
+    expect(app.findAll('[data-testid=project-row]')).toHaveLength(0)
+
+    // Only the state change arrives (its replica-changed went missing).
+    loaded = true
+    tauri.emit('sync-status', syncStatus({ state: 'online' }))
+    await tauri.settle()
+    await nextTick()
+
+    expect(app.get('[data-testid=list-total]').text()).toBe('50')
+    expect(app.findAll('[data-testid=project-row]').length).toBeGreaterThan(5)
+  })
+
   it('shows the offline banner only while offline', async () => {
     const app = await mountApp()
     tauri.emit('sync-status', syncStatus({ state: 'offline' }))

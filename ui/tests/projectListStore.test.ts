@@ -137,6 +137,25 @@ describe('project list store', () => {
     expect(store.rowAt(1)?.project_code).toBe(code(2))
   })
 
+  it('refetches on attach what the view fetched before the listener was in place', async () => {
+    // The view asks for its first rows while it is set up, before the app attaches; the
+    // first snapshot load finishes in between, and its replica-changed reaches nobody.
+    const rows: ProjectRow[] = []
+    serve(rows)
+    const store = createProjectListStore()
+    store.setVisibleRange(0, 10)
+    await tauri.settle()
+    expect(store.loaded).toBe(true)
+    expect(store.total).toBe(0)
+
+    rows.push(row(1), row(2))
+    await store.attach()
+    await tauri.settle()
+
+    expect(store.total).toBe(2)
+    expect(store.rowAt(0)?.project_code).toBe(code(1))
+  })
+
   it('never lets an answer fetched before a change overwrite one fetched after it', async () => {
     const stale = tauri.deferred<ProjectPage>()
     let answer: (() => unknown) | null = () => stale.promise

@@ -252,8 +252,11 @@ export function createProjectListStore() {
     try {
       return await onReplicaChanged(refresh)
     } finally {
-      // Even without live updates the clerk can still read the list.
-      pump()
+      // The view asks for its first rows as soon as it is set up, before this listener
+      // exists: a change committed in between (the first snapshot load, typically) sent
+      // its event to nobody. Whatever was fetched before now is stale. Even without live
+      // updates the clerk can still read the list.
+      refresh()
     }
   }
 
@@ -279,6 +282,7 @@ export function createProjectListStore() {
     setDistrict,
     clearStatusFilters,
     loadDistricts,
+    refresh,
     attach,
   })
 }
