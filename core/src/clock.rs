@@ -13,6 +13,19 @@ pub fn shanghai_date(now: OffsetDateTime) -> Date {
     now.to_offset(SHANGHAI).date()
 }
 
+/// `2026年11月24日 10:30`: an instant as a clerk reads it, in Asia/Shanghai.
+pub fn shanghai_minute(at: OffsetDateTime) -> String {
+    let local = at.to_offset(SHANGHAI);
+    format!(
+        "{}年{}月{}日 {:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +45,10 @@ mod tests {
             shanghai_date(datetime!(2026-04-01 00:30 +08:00)),
             date!(2026 - 04 - 01)
         );
+    }
+
+    #[test]
+    fn instants_read_in_shanghai_to_the_minute() {
+        assert_eq!(shanghai_minute(datetime!(2026-03-31 16:05:59 UTC)), "2026年4月1日 00:05");
     }
 }

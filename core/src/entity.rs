@@ -22,15 +22,22 @@ pub enum EntityKind {
     FeeAssessment,
     Payment,
     TaxClearance,
+    /// Written by the window itself through clerk commands (`crate::command`).
+    FinalCheck,
+    FollowUpNote,
+    Tracking,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 5] = [
+    pub const ALL: [EntityKind; 8] = [
         EntityKind::Project,
         EntityKind::PlanningApproval,
         EntityKind::FeeAssessment,
         EntityKind::Payment,
         EntityKind::TaxClearance,
+        EntityKind::FinalCheck,
+        EntityKind::FollowUpNote,
+        EntityKind::Tracking,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +47,9 @@ impl EntityKind {
             EntityKind::FeeAssessment => "fee_assessment",
             EntityKind::Payment => "payment",
             EntityKind::TaxClearance => "tax_clearance",
+            EntityKind::FinalCheck => "final_check",
+            EntityKind::FollowUpNote => "follow_up_note",
+            EntityKind::Tracking => "tracking",
         }
     }
 
@@ -167,6 +177,48 @@ pub struct TaxClearance {
     pub tax_office: String,
     #[serde(with = "crate::serde_date")]
     pub issued_on: Date,
+}
+
+/// 复核: the window's final check of a cleared project before its file is closed.
+/// Key: the project code (a project is checked once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalCheck {
+    pub project_code: String,
+    pub checked_by: String,
+    pub device_id: String,
+    /// When the clerk checked it, by the counter's clock.
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    pub remark: String,
+    /// The clerk command that made it.
+    pub command_id: String,
+}
+
+/// 跟进备注: a clerk's follow-up note on a project. Key: the id of the command that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpNote {
+    pub note_id: String,
+    pub project_code: String,
+    pub text: String,
+    pub written_by: String,
+    pub device_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub written_at: OffsetDateTime,
+}
+
+/// 项目跟踪: whether the window follows a project closely. Key: the project code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracking {
+    pub project_code: String,
+    pub tracked: bool,
+    pub set_by: String,
+    pub device_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub set_at: OffsetDateTime,
+    pub command_id: String,
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 pub mod clock;
 pub mod code;
+pub mod command;
 pub mod district;
 pub mod entity;
 pub mod mask;
 pub mod money;
+pub mod records;
 pub mod serde_date;
 pub mod status;
 pub mod tariff;

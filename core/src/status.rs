@@ -22,6 +22,18 @@ pub enum FeeStatus {
     Cleared,
 }
 
+impl FeeStatus {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            FeeStatus::AwaitingAssessment => "待核定",
+            FeeStatus::Due => "待缴",
+            FeeStatus::PartlyPaid => "部分到账",
+            FeeStatus::AwaitingTaxClearance => "待完税",
+            FeeStatus::Cleared => "已完费",
+        }
+    }
+}
+
 /// Everything known about one project.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectFacts<'a> {

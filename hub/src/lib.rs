@@ -5,6 +5,7 @@
 pub mod config;
 pub mod demo;
 mod error;
+mod commands;
 mod hub;
 pub mod ingest;
 mod routes;

@@ -241,6 +241,8 @@ impl Model {
                 let clearance: TaxClearance = read(payload)?;
                 self.tracked(&clearance.project_code).cleared = true;
             }
+            // The window's own records: the simulator plays the departments only.
+            EntityKind::FinalCheck | EntityKind::FollowUpNote | EntityKind::Tracking => {}
         }
         Ok(())
     }

@@ -7,32 +7,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::TestHub;
 use futures_util::StreamExt;
-use serde::Deserialize;
 use time::Date;
 use time::macros::date;
 use yizhan_core::code::check_project_code;
 use yizhan_core::district::district_name;
-use yizhan_core::entity::{
-    EntityKind, FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance,
-};
-use yizhan_core::status::{FeeStatus, ProjectFacts, standing};
+use yizhan_core::entity::{EntityKind, FeeKind};
+use yizhan_core::records::ProjectRecords;
+use yizhan_core::status::FeeStatus;
 use yizhan_core::uscc::check_uscc;
 use yizhan_hub::Hub;
 
 const TODAY: Date = date!(2026 - 11 - 24);
-
-#[derive(Default)]
-struct Facts {
-    project: Option<Project>,
-    approvals: Vec<PlanningApproval>,
-    assessments: Vec<FeeAssessment>,
-    payments: Vec<Payment>,
-    clearance: Option<TaxClearance>,
-}
-
-fn read<T: for<'de> Deserialize<'de>>(payload: &str) -> T {
-    serde_json::from_str(payload).unwrap()
-}
 
 /// (entity, key) → payload of every current row, via the store's snapshot.
 async fn state(hub: &Hub) -> BTreeMap<(EntityKind, String), String> {
@@ -56,20 +41,14 @@ async fn demo_data_has_every_status_overdue_exemptions_and_valid_identifiers() {
         .unwrap();
     assert_eq!(summary.projects, 2_000);
 
-    let mut projects: HashMap<String, Facts> = HashMap::new();
-    for ((entity, _), payload) in state(&hub.hub).await {
+    let mut projects: HashMap<String, ProjectRecords> = HashMap::new();
+    for ((entity, key), payload) in state(&hub.hub).await {
         let code = serde_json::from_str::<serde_json::Value>(&payload).unwrap()["project_code"]
             .as_str()
             .unwrap()
             .to_owned();
         let facts = projects.entry(code).or_default();
-        match entity {
-            EntityKind::Project => facts.project = Some(read(&payload)),
-            EntityKind::PlanningApproval => facts.approvals.push(read(&payload)),
-            EntityKind::FeeAssessment => facts.assessments.push(read(&payload)),
-            EntityKind::Payment => facts.payments.push(read(&payload)),
-            EntityKind::TaxClearance => facts.clearance = Some(read(&payload)),
-        }
+        facts.add(entity, &key, payload.as_bytes()).unwrap();
     }
     assert_eq!(projects.len(), 2_000);
 
@@ -112,15 +91,7 @@ async fn demo_data_has_every_status_overdue_exemptions_and_valid_identifiers() {
             assert!(p.amount_fen > 0);
             assert!(p.received_at.date() < TODAY);
         }
-        let standing = standing(
-            ProjectFacts {
-                approvals: &facts.approvals,
-                assessments: &facts.assessments,
-                payments: &facts.payments,
-                tax_clearance: facts.clearance.as_ref(),
-            },
-            TODAY,
-        );
+        let standing = facts.standing(TODAY);
         assert!(
             standing.paid_fen <= standing.assessed_fen,
             "{code} is overpaid"

@@ -2,8 +2,9 @@
 //! reach the clerk as they are, so they are the replica's Chinese messages.
 
 use tauri::State;
+use yizhan_core::command::ClerkAction;
 use yizhan_core::district::NANJING_DISTRICTS;
-use yizhan_sync::replica::{ProjectDetail, ProjectPage, ProjectQuery};
+use yizhan_sync::replica::{OutboxEntry, ProjectDetail, ProjectPage, ProjectQuery};
 use yizhan_sync::status::SyncStatus;
 
 use crate::Counter;
@@ -24,6 +25,46 @@ pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<
 #[tauri::command]
 pub fn sync_status(counter: State<'_, Counter>) -> SyncStatus {
     counter.status()
+}
+
+/// 复核 of a cleared project.
+#[tauri::command]
+pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::FinalCheck { project_code: project_code.trim().to_owned(), remark }).await
+}
+
+/// 跟进备注.
+#[tauri::command]
+pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::FollowUpNote { project_code: project_code.trim().to_owned(), text }).await
+}
+
+/// 项目跟踪 on or off.
+#[tauri::command]
+pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::Tracking { project_code: project_code.trim().to_owned(), tracked }).await
+}
+
+async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, String> {
+    let (outbox, clerk) = counter.outbox();
+    outbox.issue(action, clerk).await.map_err(|e| e.to_string())
+}
+
+/// 待处理冲突, newest first.
+#[tauri::command(async)]
+pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, String> {
+    counter.read(|r| r.conflicts())
+}
+
+#[tauri::command]
+pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), String> {
+    counter.outbox().0.discard(&command_id).await.map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, String> {
+    let (outbox, clerk) = counter.outbox();
+    outbox.redo(&command_id, clerk).await.map_err(|e| e.to_string())
 }
 
 #[derive(serde::Serialize)]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{ClientOptions, SyncClient};
+use yizhan_sync::client::{ClientOptions, Outbox, SyncClient};
 use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
@@ -18,6 +18,8 @@ pub const EVENT_REPLICA_CHANGED: &str = "replica-changed";
 pub struct Counter {
     reader: Mutex<ReplicaReader>,
     status: watch::Receiver<SyncStatus>,
+    outbox: Outbox,
+    clerk: String,
     shutdown: CancellationToken,
 }
 
@@ -31,6 +33,7 @@ impl Counter {
         let reader = ReplicaReader::open(&path)?;
         let client = SyncClient::new(replica, &settings.hub_url, ClientOptions::default())?;
         let shutdown = CancellationToken::new();
+        let outbox = client.outbox();
 
         let mut status = client.status();
         let status_now = client.status();
@@ -55,12 +58,23 @@ impl Counter {
         });
         tauri::async_runtime::spawn(client.run(shutdown.clone()));
 
-        Ok(Counter { reader: Mutex::new(reader), status: status_now, shutdown })
+        Ok(Counter {
+            reader: Mutex::new(reader),
+            status: status_now,
+            outbox,
+            clerk: settings.clerk.clone(),
+            shutdown,
+        })
     }
 
     pub fn read<T>(&self, query: impl FnOnce(&ReplicaReader) -> Result<T, ReplicaError>) -> Result<T, String> {
         let reader = self.reader.lock().map_err(|_| "本地副本读取通道异常，请重启程序。".to_owned())?;
         query(&reader).map_err(|e| e.to_string())
+    }
+
+    /// Where clerk commands go, and who issues them at this counter.
+    pub fn outbox(&self) -> (&Outbox, &str) {
+        (&self.outbox, &self.clerk)
     }
 
     pub fn status(&self) -> SyncStatus {

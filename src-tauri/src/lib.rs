@@ -19,6 +19,12 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
         commands::get_project,
         commands::sync_status,
         commands::districts,
+        commands::record_final_check,
+        commands::add_follow_up_note,
+        commands::set_tracking,
+        commands::list_conflicts,
+        commands::discard_conflict,
+        commands::redo_conflict,
     ])
 }
 

@@ -28,7 +28,11 @@ fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Resul
 fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     let data = tempfile::tempdir().unwrap();
     // Port 9 (discard) on loopback: nothing listens, as when the hub is down.
-    let settings = Settings { hub_url: "http://127.0.0.1:9".into(), data_dir: data.path().join("counter") };
+    let settings = Settings {
+        hub_url: "http://127.0.0.1:9".into(),
+        data_dir: data.path().join("counter"),
+        clerk: "窗口03-王芳".into(),
+    };
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
     let counter = Counter::start(&settings, app.handle().clone()).unwrap();
     app.manage(counter);
@@ -55,4 +59,15 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     let status = invoke(&webview, "sync_status", json!({})).unwrap();
     assert_eq!(status["hub_url"], "http://127.0.0.1:9");
     assert_eq!(status["cursor"], 0);
+    assert_eq!(status["outbox"], json!({ "pending": 0, "conflicts": 0 }));
+
+    // Before the first snapshot there is nothing to check a command against: refused, not queued.
+    let early = invoke(&webview, "record_final_check", json!({ "projectCode": "2019-320105-47-01-123456", "remark": "" }))
+        .unwrap_err();
+    assert!(early.as_str().unwrap().contains("尚未从数据中心取得全量数据"), "{early}");
+    let note = invoke(&webview, "add_follow_up_note", json!({ "projectCode": "2019-320105-47-01-123456" }));
+    assert!(note.is_err(), "a note without its text is refused at the IPC boundary");
+    assert_eq!(invoke(&webview, "list_conflicts", json!({})).unwrap(), json!([]));
+    let gone = invoke(&webview, "discard_conflict", json!({ "commandId": "no-such-command" })).unwrap_err();
+    assert!(gone.as_str().unwrap().contains("no-such-command"), "{gone}");
 }

@@ -44,9 +44,15 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 /// What stops [`SyncClient::run`]; re-exported so the shell needs no tokio-util of its own.
 pub use tokio_util::sync::CancellationToken;
 
+use tokio::sync::Notify;
+
 use crate::protocol::{ApiError, ChangeBatch};
 use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
 use crate::status::{BootstrapProgress, ReplicaChanged, SyncState, SyncStatus};
+
+mod upload;
+
+pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
 
 /// `ApiError` codes with which the hub says "your cursor means nothing here: take a
 /// snapshot" (the hub was rebuilt, or the rows came from another hub).
@@ -109,8 +115,10 @@ pub struct SyncClient {
     http: reqwest::Client,
     replica: Arc<Mutex<Replica>>,
     options: ClientOptions,
-    status: watch::Sender<SyncStatus>,
+    status: Arc<watch::Sender<SyncStatus>>,
     changed: broadcast::Sender<ReplicaChanged>,
+    /// Rung when a command is queued or the hub comes back: the uploader looks again.
+    wake_upload: Arc<Notify>,
 }
 
 impl SyncClient {
@@ -129,15 +137,18 @@ impl SyncClient {
                 url: hub_url.clone(),
                 source,
             })?;
-        let (status, _) = watch::channel(SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url)));
+        let mut initial = SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url));
+        initial.outbox = replica.outbox_counts()?;
+        let (status, _) = watch::channel(initial);
         let (changed, _) = broadcast::channel(256);
         Ok(SyncClient {
             hub_url,
             http,
             replica: Arc::new(Mutex::new(replica)),
             options,
-            status,
+            status: Arc::new(status),
             changed,
+            wake_upload: Arc::new(Notify::new()),
         })
     }
 
@@ -151,15 +162,28 @@ impl SyncClient {
         self.changed.subscribe()
     }
 
-    /// Keeps the replica in step until `shutdown` is cancelled. Never gives up: failures
-    /// are reported through the status and retried.
+    /// Keeps the replica in step and delivers the outbox until `shutdown` is cancelled.
+    /// Never gives up: failures are reported through the status and retried.
     pub async fn run(self, shutdown: CancellationToken) {
+        tokio::join!(self.pull_loop(&shutdown), self.upload_loop(&shutdown));
+    }
+
+    async fn pull_loop(&self, shutdown: &CancellationToken) {
         let mut delays = backoff(&self.options);
+        let mut failing = false;
         while !shutdown.is_cancelled() {
-            match self.step(self.options.wait, &shutdown).await {
-                Ok(_) => delays = backoff(&self.options),
+            match self.step(self.options.wait, shutdown).await {
+                Ok(_) => {
+                    // The hub is back: what waited in the outbox need not wait for the
+                    // uploader's own backoff.
+                    if std::mem::take(&mut failing) {
+                        self.wake_upload.notify_one();
+                    }
+                    delays = backoff(&self.options);
+                }
                 Err(_) if shutdown.is_cancelled() => break,
                 Err(error) => {
+                    failing = true;
                     let delay = delays.next().unwrap_or(self.options.max_backoff);
                     tracing::warn!(%error, delay_ms = delay.as_millis() as u64, "sync failed; retrying");
                     self.status.send_modify(|s| {
@@ -330,26 +354,37 @@ impl SyncClient {
         })
     }
 
-    /// Runs `f` on the replica off the async threads: SQLite calls block.
     async fn with_replica<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Replica) -> Result<T, ReplicaError> + Send + 'static,
     ) -> Result<T, SyncError> {
-        let replica = Arc::clone(&self.replica);
-        tokio::task::spawn_blocking(move || {
-            // A panic mid-write rolled its transaction back: the replica is still whole.
-            let mut replica = replica.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut replica)
-        })
-        .await
-        .map_err(|e| SyncError::Internal(e.to_string()))?
-        .map_err(SyncError::from)
+        with_replica(&self.replica, f).await
     }
 
     fn notify(&self, cursor: u64, project_codes: Vec<String>) {
-        // No subscriber is fine: the app may not be listening yet.
-        let _ = self.changed.send(ReplicaChanged { cursor, project_codes });
+        notify(&self.changed, cursor, project_codes);
     }
+}
+
+/// Runs `f` on the replica off the async threads: SQLite calls block.
+async fn with_replica<T: Send + 'static>(
+    replica: &Arc<Mutex<Replica>>,
+    f: impl FnOnce(&mut Replica) -> Result<T, ReplicaError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let replica = Arc::clone(replica);
+    tokio::task::spawn_blocking(move || {
+        // A panic mid-write rolled its transaction back: the replica is still whole.
+        let mut replica = replica.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut replica)
+    })
+    .await
+    .map_err(|e| SyncError::Internal(e.to_string()))?
+    .map_err(SyncError::from)
+}
+
+fn notify(changed: &broadcast::Sender<ReplicaChanged>, cursor: u64, project_codes: Vec<String>) {
+    // No subscriber is fine: the app may not be listening yet.
+    let _ = changed.send(ReplicaChanged { cursor, project_codes });
 }
 
 /// Retry delays after consecutive failures, from `min_backoff` up to `max_backoff`.

@@ -163,3 +163,54 @@ pub struct FieldError {
     pub field: String,
     pub problem: String,
 }
+
+/// One clerk command as a counter sends it (`POST /v1/commands`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandEnvelope {
+    /// A UUID made by the counter: the hub runs a command once per id, so re-sending after
+    /// a lost answer changes nothing and gets the first answer again.
+    pub command_id: String,
+    pub device_id: String,
+    pub clerk: String,
+    /// When the clerk issued it, by the counter's clock.
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// The replica's cursor when the clerk issued it: the state the clerk was looking at.
+    pub base_seq: u64,
+    pub action: yizhan_core::command::ClerkAction,
+}
+
+/// Body of `POST /v1/commands`: commands in the order the counter issued them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandBatch<T = CommandEnvelope> {
+    pub commands: Vec<T>,
+}
+
+/// Answer of `POST /v1/commands`: one result per command, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandResults {
+    pub results: Vec<CommandResult>,
+    pub head: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandResult {
+    pub command_id: String,
+    #[serde(flatten)]
+    pub outcome: CommandOutcome,
+    /// The hub had already run this command: this is its first answer again.
+    #[serde(default)]
+    pub repeated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// Applied. `seq` is the change it appended; `None` when the row already said so
+    /// (tracking set to the value it had).
+    Accepted { seq: Option<u64> },
+    /// Not applied, with a stable code and a reason for the clerk.
+    Rejected { code: String, reason: String },
+}

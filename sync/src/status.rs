@@ -42,6 +42,16 @@ pub struct SyncStatus {
     /// Why the last attempt failed, in Chinese, ready to show.
     pub last_error: Option<String>,
     pub bootstrap: Option<BootstrapProgress>,
+    /// Clerk commands not yet delivered, and those the hub refused.
+    pub outbox: OutboxCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxCounts {
+    /// 待上传
+    pub pending: u64,
+    /// 待处理冲突
+    pub conflicts: u64,
 }
 
 impl SyncStatus {
@@ -56,6 +66,7 @@ impl SyncStatus {
             last_success: None,
             last_error: None,
             bootstrap: None,
+            outbox: OutboxCounts::default(),
         }
     }
 }
@@ -98,6 +109,7 @@ mod tests {
                 "last_success": "2026-11-24T01:02:03Z",
                 "last_error": null,
                 "bootstrap": { "received": 10, "total": 20 },
+                "outbox": { "pending": 0, "conflicts": 0 },
             })
         );
         let states =

@@ -1,8 +1,10 @@
 //! Shared helpers for the cross-process suites in tests/tests.
 
 pub mod bench;
+pub mod counter;
 pub mod hub;
 mod process;
+pub mod proxy;
 pub mod replica;
 pub mod worker;
 

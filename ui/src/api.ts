@@ -106,6 +106,9 @@ export type TimelineEntity =
   | 'fee_assessment'
   | 'payment'
   | 'tax_clearance'
+  | 'final_check'
+  | 'follow_up_note'
+  | 'tracking'
 
 export interface TimelineEntry {
   seq: number
@@ -131,7 +134,64 @@ export interface ProjectDetail {
   fees: Fee[]
   payments: Payment[]
   tax_clearance: TaxClearance | null
+  /** 复核, once done (or issued at this counter and on its way: `pending`). */
+  final_check: FinalCheck | null
+  /** 跟进备注, newest first. */
+  notes: FollowUpNote[]
+  /** 项目跟踪. */
+  tracked: boolean
+  /** The tracking flag shown was set at this counter and is not yet confirmed (待上传). */
+  tracking_pending: boolean
   timeline: TimelineEntry[]
+}
+
+/**
+ * Rows the window writes itself through clerk commands. `pending: true` is 待上传: issued
+ * at this counter, not yet confirmed by the data centre.
+ */
+export interface FinalCheck {
+  checked_by: string
+  checked_at: string
+  remark: string
+  pending: boolean
+}
+
+export interface FollowUpNote {
+  note_id: string
+  text: string
+  written_by: string
+  written_at: string
+  pending: boolean
+}
+
+/** Longest follow-up note, in characters (the backend refuses longer ones). */
+export const MAX_NOTE_CHARS = 500
+/** Longest 复核 remark, in characters. */
+export const MAX_REMARK_CHARS = 200
+
+/** What a clerk did at the window: the command's content. */
+export type ClerkAction =
+  | { kind: 'final_check'; project_code: string; remark: string }
+  | { kind: 'follow_up_note'; project_code: string; text: string }
+  | { kind: 'tracking'; project_code: string; tracked: boolean }
+
+/** pending 待上传 · rejected 待处理冲突 · discarded: let go (or redone under a new id). */
+export type OutboxState = 'pending' | 'accepted' | 'rejected' | 'discarded'
+
+/** A clerk command in this counter's outbox. */
+export interface OutboxEntry {
+  command_id: string
+  project_code: string
+  action: ClerkAction
+  clerk: string
+  /** RFC 3339 UTC, by the counter's clock. */
+  issued_at: string
+  state: OutboxState
+  attempts: number
+  last_error: string | null
+  reject_code: string | null
+  /** Why the data centre refused it, in Chinese, ready to show. */
+  reject_reason: string | null
 }
 
 export type SyncState = 'online' | 'offline' | 'syncing' | 'bootstrapping'
@@ -146,6 +206,8 @@ export interface SyncStatus {
   last_success: string | null
   last_error: string | null
   bootstrap: { received: number; total: number } | null
+  /** Clerk commands not yet delivered (待上传) and those the hub refused (待处理冲突). */
+  outbox: { pending: number; conflicts: number }
 }
 
 export interface District {
@@ -185,6 +247,36 @@ export function syncStatus(): Promise<SyncStatus> {
 
 export function districts(): Promise<District[]> {
   return invoke<District[]>('districts')
+}
+
+/** 复核 of a project whose status is `cleared`. */
+export function recordFinalCheck(projectCode: string, remark: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('record_final_check', { projectCode, remark })
+}
+
+/** 跟进备注, 1–500 characters. */
+export function addFollowUpNote(projectCode: string, text: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('add_follow_up_note', { projectCode, text })
+}
+
+/** 项目跟踪 on or off. */
+export function setTracking(projectCode: string, tracked: boolean): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('set_tracking', { projectCode, tracked })
+}
+
+/** 待处理冲突: commands the hub refused, newest first. */
+export function listConflicts(): Promise<OutboxEntry[]> {
+  return invoke<OutboxEntry[]>('list_conflicts')
+}
+
+/** 放弃: lets a refused command go. */
+export async function discardConflict(commandId: string): Promise<void> {
+  await invoke<null>('discard_conflict', { commandId })
+}
+
+/** 重做: issues a refused command again under a new id; may itself be refused. */
+export function redoConflict(commandId: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('redo_conflict', { commandId })
 }
 
 export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<UnlistenFn> {

@@ -6,7 +6,7 @@ import { nextTick } from 'vue'
 import App from '../src/App.vue'
 import { createAppI18n } from '../src/i18n'
 import type { ProjectQuery, ProjectRow } from '../src/api'
-import { CODE, projectDetail, syncStatus } from './fixtures'
+import { CODE, outboxEntry, projectDetail, syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -171,5 +171,95 @@ describe('App', () => {
     expect(app.get('[data-testid=sync-state]').text()).toContain('Online')
     expect(localStorage.getItem('yizhan.locale')).toBe('en')
     expect(document.documentElement.lang).toBe('en')
+  })
+
+  it('shows a clerk command at once: the detail is read again right after it', async () => {
+    let tracked = false
+    tauri.handle('get_project', () => ({
+      ...projectDetail(CODE),
+      tracked,
+      tracking_pending: tracked,
+      timeline: tracked
+        ? [{ seq: 13, committed_at: '2026-11-24T02:30:00Z', entity: 'tracking', key: CODE, op: 'upsert' }]
+        : [],
+    }))
+    tauri.handle('set_tracking', (args) => {
+      tracked = args?.tracked as boolean
+      return outboxEntry('cmd-1', { kind: 'tracking', project_code: CODE, tracked }, { state: 'pending', reject_reason: null })
+    })
+    const app = await mountApp()
+    await type(app, CODE)
+    await press(app.get('[data-testid=search]').element, 'Enter')
+    expect(app.get('[data-testid=counter-actions]').text()).toContain('窗口办理')
+
+    await app.get('[data-testid=tracking-toggle]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: true }])
+    expect(tauri.callsOf('get_project')).toHaveLength(2)
+    const toggle = app.get('[data-testid=tracking-toggle]')
+    expect(toggle.attributes('data-tracked')).toBe('true')
+    expect(toggle.attributes('data-pending')).toBe('true')
+    expect(app.get('[data-testid=detail]').text()).toContain('项目跟踪 更新')
+  })
+
+  it('opens the conflicts from the status bar, closes them with Esc and opens a project from them', async () => {
+    tauri.handle('sync_status', () => syncStatus({ outbox: { pending: 2, conflicts: 1 } }))
+    tauri.handle('list_conflicts', () => [outboxEntry('cmd-9', { kind: 'final_check', project_code: CODE, remark: '' })])
+    const app = await mountApp()
+    expect(app.get('[data-testid=outbox-pending]').text()).toContain('待上传 2')
+    expect(app.find('[data-testid=conflicts-panel]').exists()).toBe(false)
+
+    await app.get('[data-testid=conflicts-open]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    const panel = app.get('[data-testid=conflicts-panel]')
+    expect(panel.get('[data-testid=conflict-row]').attributes('data-command-id')).toBe('cmd-9')
+    expect(panel.text()).toContain('尚未完费，不能复核')
+
+    // The arrow keys belong to the dialog, not to the list behind it.
+    await press(document.body, 'ArrowDown')
+    expect(app.get('[aria-selected=true]').attributes('data-code')).toBe('2019-320105-47-01-000000')
+
+    await press(document.body, 'Escape')
+    expect(app.find('[data-testid=conflicts-panel]').exists()).toBe(false)
+
+    // A new conflict count while it is open reloads the list.
+    await app.get('[data-testid=conflicts-open]').trigger('click')
+    await tauri.settle()
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
+    tauri.emit('sync-status', syncStatus({ outbox: { pending: 2, conflicts: 2 } }))
+    await tauri.settle()
+    await nextTick()
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(3)
+
+    await app.get('[data-testid=conflict-project]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.find('[data-testid=conflicts-panel]').exists()).toBe(false)
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
+
+    // Esc with the panel open closes the panel only; the next one leaves the project.
+    await app.get('[data-testid=conflicts-open]').trigger('click')
+    await tauri.settle()
+    await press(document.body, 'Escape')
+    expect(app.find('[data-testid=conflicts-panel]').exists()).toBe(false)
+    expect(app.find('[data-testid=detail]').exists()).toBe(true)
+    await press(document.body, 'Escape')
+    expect(app.find('[data-testid=detail]').exists()).toBe(false)
+  })
+
+  it('shows the counter actions in English after the toggle', async () => {
+    const app = await mountApp()
+    await type(app, CODE)
+    await press(app.get('[data-testid=search]').element, 'Enter')
+    await app.get('[data-testid=lang-toggle]').trigger('click')
+    const actions = app.get('[data-testid=counter-actions]')
+    expect(actions.text()).toContain('Counter actions')
+    expect(actions.get('[data-testid=final-check-button]').text()).toContain('Final check')
+    expect(actions.get('[data-testid=tracking-toggle]').text()).toContain('Tracking: off')
+    expect(actions.get('[data-testid=note-submit]').text()).toBe('Add note')
+    expect(actions.text()).not.toContain('窗口办理')
   })
 })

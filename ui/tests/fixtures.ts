@@ -1,4 +1,4 @@
-import type { Fee, FeeKind, ProjectDetail, SyncStatus } from '../src/api'
+import type { ClerkAction, Fee, FeeKind, OutboxEntry, ProjectDetail, SyncStatus } from '../src/api'
 
 export const CODE = '2019-320105-47-01-123456'
 
@@ -63,6 +63,10 @@ export function projectDetail(code = CODE, paidFen = 40_000_00): ProjectDetail {
       },
     ],
     tax_clearance: null,
+    final_check: null,
+    notes: [],
+    tracked: false,
+    tracking_pending: false,
     timeline: [
       { seq: 10, committed_at: '2026-03-10T01:00:00Z', entity: 'fee_assessment', key: `${code}/infra`, op: 'upsert' },
       { seq: 12, committed_at: '2026-03-15T02:03:05Z', entity: 'payment', key: 'PAY-0001', op: 'upsert' },
@@ -81,6 +85,7 @@ export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     last_success: '2026-11-24T01:30:05Z',
     last_error: null,
     bootstrap: null,
+    outbox: { pending: 0, conflicts: 0 },
     ...overrides,
   }
 }
@@ -117,5 +122,34 @@ export function unassessedFee(feeKind: FeeKind): Fee {
     due_on: null,
     basis: '',
     overdue: false,
+  }
+}
+
+/** A project whose fees are all paid and whose tax clearance has arrived: 已完费. */
+export function clearedProject(code = CODE): ProjectDetail {
+  const detail = projectDetail(code, 100_000_00)
+  return {
+    ...detail,
+    status: 'cleared',
+    overdue: false,
+    fees: detail.fees.map((fee) => ({ ...fee, overdue: false })),
+    tax_clearance: { clearance_no: 'WS-2026-000123', tax_office: '国家税务总局南京市建邺区税务局', issued_on: '2026-04-01' },
+  }
+}
+
+/** A clerk command as the outbox holds it; rejected by the hub unless overridden. */
+export function outboxEntry(commandId: string, action: ClerkAction, overrides: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    command_id: commandId,
+    project_code: action.project_code,
+    action,
+    clerk: '窗口03-王芳',
+    issued_at: '2026-11-24T02:30:00Z',
+    state: 'rejected',
+    attempts: 1,
+    last_error: null,
+    reject_code: 'not_cleared',
+    reject_reason: '项目当前为「部分到账」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。',
+    ...overrides,
   }
 }

@@ -87,4 +87,20 @@ describe('project detail store', () => {
     expect(store.error).toBe('本机副本暂时不可读')
     expect(store.detail?.project.project_code).toBe(CODE)
   })
+
+  it('reads the open project again on refresh, quietly, and nothing when closed', async () => {
+    let paid = 0
+    tauri.handle('get_project', () => projectDetail(CODE, paid))
+    const store = createProjectDetailStore()
+    await store.refresh()
+    expect(tauri.callsOf('get_project')).toHaveLength(0)
+
+    await store.open(CODE)
+    paid = 60_000_00
+    const refreshing = store.refresh()
+    expect(store.loading).toBe(false)
+    await refreshing
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }, { projectCode: CODE }])
+    expect(store.detail?.fees[0]?.paid_fen).toBe(60_000_00)
+  })
 })

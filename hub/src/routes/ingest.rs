@@ -29,7 +29,7 @@ pub async fn ingest<R: IngestRecord>(
     Ok(Json(hub.ingest_parsed("ingest", records).await?))
 }
 
-async fn read_body(body: Body) -> Result<Bytes, HubError> {
+pub(super) async fn read_body(body: Body) -> Result<Bytes, HubError> {
     let mut chunks = body.into_data_stream();
     let mut body = BytesMut::new();
     let mut received = 0;
@@ -53,29 +53,36 @@ async fn read_body(body: Body) -> Result<Bytes, HubError> {
 /// Each record is read on its own, so a type error in one record does not hide the
 /// problems of the others.
 fn read_batch<R: IngestRecord>(body: &[u8]) -> Result<Vec<Result<R, Vec<FieldError>>>, HubError> {
-    let batch: IngestBatch<Box<RawValue>> = serde_path_to_error::deserialize(
-        &mut serde_json::Deserializer::from_slice(body),
-    )
-    .map_err(|e| {
-        let (path, inner) = (e.path().clone(), e.into_inner());
-        if inner.is_data() {
-            let (field, problem) = describe(&path, &inner);
-            HubError::InvalidBody(format!("{field}：{problem}"))
-        } else {
-            HubError::MalformedJson(format!(
-                "第 {} 行第 {} 列：{}",
-                inner.line(),
-                inner.column(),
-                message(&inner)
-            ))
-        }
-    })?;
-    Ok(batch
-        .records
+    let records = read_list(body, |batch: IngestBatch<Box<RawValue>>| batch.records)?;
+    Ok(records
         .iter()
         .enumerate()
         .map(|(index, raw)| read_record::<R>(index, raw))
         .collect())
+}
+
+/// Reads the body's envelope `B` with its list left as raw JSON, one entry per item, for
+/// the caller to read each on its own.
+pub(super) fn read_list<B: serde::de::DeserializeOwned>(
+    body: &[u8],
+    list: impl FnOnce(B) -> Vec<Box<RawValue>>,
+) -> Result<Vec<Box<RawValue>>, HubError> {
+    let envelope: B = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+        .map_err(|e| {
+            let (path, inner) = (e.path().clone(), e.into_inner());
+            if inner.is_data() {
+                let (field, problem) = describe(&path, &inner);
+                HubError::InvalidBody(format!("{field}：{problem}"))
+            } else {
+                HubError::MalformedJson(format!(
+                    "第 {} 行第 {} 列：{}",
+                    inner.line(),
+                    inner.column(),
+                    message(&inner)
+                ))
+            }
+        })?;
+    Ok(list(envelope))
 }
 
 fn read_record<R: IngestRecord>(index: usize, raw: &RawValue) -> Result<R, Vec<FieldError>> {
@@ -106,7 +113,7 @@ fn message(e: &serde_json::Error) -> String {
 /// The field a serde error is about, and the problem in Chinese. serde's messages are
 /// stable English phrases; the ones a connector is likely to hit get a translation, the
 /// rest are passed through after a Chinese lead.
-fn describe(path: &serde_path_to_error::Path, e: &serde_json::Error) -> (String, String) {
+pub(super) fn describe(path: &serde_path_to_error::Path, e: &serde_json::Error) -> (String, String) {
     let mut field: Vec<String> = Vec::new();
     for segment in path.iter() {
         match segment {

@@ -2,6 +2,7 @@
 //! connectors, and our `ApiError` JSON for everything that goes wrong, including what
 //! axum would otherwise answer in plain text.
 
+mod commands;
 mod ingest;
 mod sync;
 
@@ -23,7 +24,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/health", get(sync::health))
         .route("/v1/changes", get(sync::changes))
         .route("/v1/snapshot", get(sync::snapshot))
-        .route("/v1/projects/{code}", get(sync::project));
+        .route("/v1/projects/{code}", get(sync::project))
+        .route("/v1/commands", post(commands::commands));
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
     >(

@@ -14,8 +14,11 @@ use futures_util::stream::BoxStream;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use yizhan_core::command::Rejection;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{Change, Op, SnapshotHeader, SnapshotRow};
+use yizhan_sync::protocol::{
+    Change, CommandEnvelope, CommandResult, Op, SnapshotHeader, SnapshotRow,
+};
 
 pub use sqlite::SqliteStore;
 
@@ -218,6 +221,13 @@ pub struct Snapshot {
     pub rows: BoxStream<'static, Result<Vec<StateRow>, StoreError>>,
 }
 
+/// How a clerk command is decided: from its project's current rows (read inside the
+/// command's write transaction, so nothing changes between the decision and its effect)
+/// to the rows it writes, or the reason it is refused.
+pub type Decider = Box<
+    dyn FnOnce(&[StateRow]) -> Result<Result<Vec<RowWrite>, Rejection>, StoreError> + Send,
+>;
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The newest committed seq; 0 for an empty log.
@@ -230,6 +240,15 @@ pub trait Store: Send + Sync + 'static {
     /// Upserts `rows` in order, in one transaction with their change-log entries, tagged
     /// with `origin`. A later row may overwrite an earlier row of the same call.
     async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError>;
+
+    /// Runs a clerk command exactly once per `command_id`: decides it, writes its effect
+    /// and records the outcome in one transaction. A command already run gets its first
+    /// outcome again, marked `repeated`; another command under a used id is refused.
+    async fn run_command(
+        &self,
+        envelope: CommandEnvelope,
+        decide: Decider,
+    ) -> Result<CommandResult, StoreError>;
 
     /// At most `limit` changes with `seq > after`, in seq order.
     async fn changes_after(

@@ -15,13 +15,23 @@ use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{Op, SnapshotHeader};
 
-use super::{LoggedChange, RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome};
+use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
+
+use super::{
+    Decider, LoggedChange, RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome,
+};
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261124000000_init",
-    include_str!("../../migrations/20261124000000_init.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261124000000_init",
+        include_str!("../../migrations/20261124000000_init.sql"),
+    ),
+    (
+        "20261125000000_commands",
+        include_str!("../../migrations/20261125000000_commands.sql"),
+    ),
+];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
 const WRITER_CACHE_SIZE: i64 = -256 * 1024;
@@ -189,6 +199,64 @@ fn state_row(raw: RawStateRow) -> Result<StateRow, StoreError> {
     })
 }
 
+/// Upserts `rows` in order with their change-log entries inside the caller's transaction.
+/// Returns the head after them and, for each row, the seq it was logged under or `None`
+/// when it was identical to the stored row.
+fn write_rows(
+    tx: &rusqlite::Transaction<'_>,
+    origin: &str,
+    rows: &[RowWrite],
+) -> Result<(u64, Vec<Option<u64>>), StoreError> {
+    let committed_at = now_text();
+    let mut seqs = Vec::with_capacity(rows.len());
+    // Read inside the write transaction rather than kept in memory, so the log stays
+    // dense even if something else (a repair tool) appended to this file.
+    let mut next = read_head(tx)?;
+    // One statement decides and writes: an identical payload matches the WHERE of the
+    // conflict clause, so nothing is updated and no version comes back.
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload)
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
+         ON CONFLICT (entity, key) DO UPDATE SET project_code = excluded.project_code,
+           version = state.version + 1, seq = excluded.seq,
+           committed_at = excluded.committed_at, payload = excluded.payload
+         WHERE state.payload IS NOT excluded.payload
+         RETURNING version",
+    )?;
+    let mut log = tx.prepare_cached(
+        "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)",
+    )?;
+    for row in rows {
+        let entity = row.entity.as_str();
+        let seq = to_i64(next + 1);
+        let version: Option<i64> = upsert
+            .query_row(
+                params![entity, row.key, row.project_code, seq, committed_at, row.payload],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version {
+            Some(version) => {
+                log.execute(params![
+                    seq,
+                    entity,
+                    row.key,
+                    row.project_code,
+                    version,
+                    row.payload,
+                    origin,
+                    committed_at
+                ])?;
+                next += 1;
+                seqs.push(Some(next));
+            }
+            None => seqs.push(None),
+        }
+    }
+    Ok((next, seqs))
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the writer happens inside a transaction, which rolls back on
     // drop: the connection is still usable.
@@ -222,68 +290,122 @@ impl ReadPool {
 impl Inner {
     fn write(&self, origin: &str, rows: &[RowWrite]) -> Result<WriteOutcome, StoreError> {
         let mut conn = lock(&self.writer);
-        let committed_at = now_text();
-        let mut seqs = Vec::with_capacity(rows.len());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Read inside the write transaction rather than kept in memory, so the log stays
-        // dense even if something else (a repair tool) appended to this file.
-        let mut next = read_head(&tx)?;
-        {
-            // One statement decides and writes: an identical payload matches the WHERE
-            // of the conflict clause, so nothing is updated and no version comes back.
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
-                 ON CONFLICT (entity, key) DO UPDATE SET project_code = excluded.project_code,
-                   version = state.version + 1, seq = excluded.seq,
-                   committed_at = excluded.committed_at, payload = excluded.payload
-                 WHERE state.payload IS NOT excluded.payload
-                 RETURNING version",
-            )?;
-            let mut log = tx.prepare_cached(
-                "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)",
-            )?;
-            for row in rows {
-                let entity = row.entity.as_str();
-                let seq = to_i64(next + 1);
-                let version: Option<i64> = upsert
-                    .query_row(
-                        params![
-                            entity,
-                            row.key,
-                            row.project_code,
-                            seq,
-                            committed_at,
-                            row.payload
-                        ],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                match version {
-                    Some(version) => {
-                        log.execute(params![
-                            seq,
-                            entity,
-                            row.key,
-                            row.project_code,
-                            version,
-                            row.payload,
-                            origin,
-                            committed_at
-                        ])?;
-                        next += 1;
-                        seqs.push(Some(next));
-                    }
-                    None => seqs.push(None),
-                }
-            }
-        }
+        let (head, seqs) = write_rows(&tx, origin, rows)?;
         tx.commit()?;
-        // Still under the writer lock, so watchers see heads in commit order.
+        self.published(head);
+        Ok(WriteOutcome { head, seqs })
+    }
+
+    /// Called after a commit, still under the writer lock, so watchers see heads in
+    /// commit order.
+    fn published(&self, head: u64) {
         self.head
-            .send_if_modified(|h| std::mem::replace(h, next) != next);
-        Ok(WriteOutcome { head: next, seqs })
+            .send_if_modified(|h| std::mem::replace(h, head) != head);
+    }
+
+    fn run_command(
+        &self,
+        envelope: &CommandEnvelope,
+        decide: Decider,
+    ) -> Result<CommandResult, StoreError> {
+        let body = serde_json::to_string(envelope)
+            .expect("a command envelope serialises to JSON: plain structs, string keys");
+        let result = |outcome, repeated| CommandResult {
+            command_id: envelope.command_id.clone(),
+            outcome,
+            repeated,
+        };
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        type Stored = (String, String, Option<i64>, Option<String>, Option<String>);
+        let stored: Option<Stored> = tx
+            .prepare_cached(
+                "SELECT body, outcome, seq, code, reason FROM commands WHERE command_id = ?1",
+            )?
+            .query_row([&envelope.command_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        if let Some((stored_body, outcome, seq, code, reason)) = stored {
+            if stored_body != body {
+                return Ok(result(
+                    CommandOutcome::Rejected {
+                        code: "command_id_reused".into(),
+                        reason: format!(
+                            "指令编号 {} 已用于另一条指令，本条未执行。请重新操作一次。",
+                            envelope.command_id
+                        ),
+                    },
+                    false,
+                ));
+            }
+            let outcome = match outcome.as_str() {
+                "accepted" => CommandOutcome::Accepted {
+                    seq: seq.map(to_u64).transpose()?,
+                },
+                _ => CommandOutcome::Rejected {
+                    code: code.unwrap_or_default(),
+                    reason: reason.unwrap_or_default(),
+                },
+            };
+            return Ok(result(outcome, true));
+        }
+        let project_code = envelope.action.project_code();
+        let rows: Vec<StateRow> = tx
+            .prepare_cached(&format!(
+                "SELECT {STATE_COLUMNS} FROM state WHERE project_code = ?1 ORDER BY entity, key"
+            ))?
+            .query_map([project_code], raw_state_row)?
+            .map(|raw| state_row(raw?))
+            .collect::<Result<_, _>>()?;
+        let (head, outcome) = match decide(&rows)? {
+            Ok(writes) => {
+                let origin = format!("command:{}", envelope.device_id);
+                let (head, seqs) = write_rows(&tx, &origin, &writes)?;
+                let seq = seqs.into_iter().flatten().last();
+                (head, CommandOutcome::Accepted { seq })
+            }
+            Err(rejection) => (
+                read_head(&tx)?,
+                CommandOutcome::Rejected {
+                    code: rejection.code,
+                    reason: rejection.reason,
+                },
+            ),
+        };
+        let (kind, seq, code, reason) = match &outcome {
+            CommandOutcome::Accepted { seq } => ("accepted", seq.map(to_i64), None, None),
+            CommandOutcome::Rejected { code, reason } => {
+                ("rejected", None, Some(code), Some(reason))
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO commands (command_id, device_id, clerk, project_code, kind, issued_at, received_at,
+               base_seq, body, outcome, seq, code, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
+            envelope.command_id,
+            envelope.device_id,
+            envelope.clerk,
+            project_code,
+            envelope.action.kind(),
+            envelope
+                .issued_at
+                .format(&Rfc3339)
+                .map_err(|e| StoreError::Corrupt(format!("指令时间无法记录：{e}")))?,
+            now_text(),
+            to_i64(envelope.base_seq),
+            body,
+            kind,
+            seq,
+            code,
+            reason,
+        ])?;
+        tx.commit()?;
+        self.published(head);
+        Ok(result(outcome, false))
     }
 
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
@@ -384,6 +506,15 @@ impl Store for SqliteStore {
     async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError> {
         let origin = origin.to_owned();
         self.blocking(move |inner| inner.write(&origin, &rows))
+            .await
+    }
+
+    async fn run_command(
+        &self,
+        envelope: CommandEnvelope,
+        decide: Decider,
+    ) -> Result<CommandResult, StoreError> {
+        self.blocking(move |inner| inner.run_command(&envelope, decide))
             .await
     }
 

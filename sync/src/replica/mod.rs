@@ -7,6 +7,7 @@
 
 mod apply;
 mod bootstrap;
+mod outbox;
 mod query;
 mod schema;
 mod view;
@@ -25,8 +26,9 @@ use yizhan_core::serde_date::DATE_FORMAT;
 use crate::protocol::SnapshotRow;
 
 pub use bootstrap::BootstrapReport;
+pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
-    Approval, DetailProject, Fee, MAX_PAGE, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
+    Approval, DetailProject, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
     StatusCounts, TaxClearanceLine, TimelineEntry,
 };
 
@@ -84,8 +86,23 @@ pub enum ReplicaError {
     },
     #[error("全量数据不完整：应有 {expected} 行，收到 {received} 行。将重新下载。")]
     SnapshotIncomplete { expected: u64, received: u64 },
+    /// The command breaks a rule; nothing was queued. The reason is for the clerk.
+    #[error("{}", .0.reason)]
+    Refused(yizhan_core::command::Rejection),
+    #[error("待处理冲突中没有指令 {0}（可能已被处理），请刷新列表。")]
+    NoSuchConflict(String),
     #[error("读取全量数据失败：{0}。将重新下载。")]
     Io(#[from] std::io::Error),
+}
+
+impl From<yizhan_core::records::RecordError> for ReplicaError {
+    fn from(e: yizhan_core::records::RecordError) -> ReplicaError {
+        ReplicaError::Payload {
+            entity: e.entity,
+            key: e.key,
+            source: e.source,
+        }
+    }
 }
 
 impl Replica {

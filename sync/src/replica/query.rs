@@ -10,7 +10,8 @@ use yizhan_core::entity::{EntityKind, FeeKind};
 use yizhan_core::money::Fen;
 use yizhan_core::status::FeeStatus;
 
-use super::view::{ProjectRecords, parse_status, status_str};
+use super::outbox::overlay;
+use super::view::{load_records, parse_status, status_str};
 use super::{ReplicaError, ReplicaReader, entity_at, get_time, opt_date, text};
 use crate::protocol::Op;
 
@@ -83,8 +84,37 @@ pub struct ProjectDetail {
     /// Newest first.
     pub payments: Vec<PaymentLine>,
     pub tax_clearance: Option<TaxClearanceLine>,
+    /// 复核, when done (or issued here and on its way).
+    pub final_check: Option<FinalCheckLine>,
+    /// 跟进备注, newest first.
+    pub notes: Vec<NoteLine>,
+    /// 项目跟踪.
+    pub tracked: bool,
+    /// The tracking flag shown was set here and is on its way to the hub.
+    pub tracking_pending: bool,
     /// Newest first.
     pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FinalCheckLine {
+    pub checked_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    pub remark: String,
+    /// 待上传: issued at this counter, not yet confirmed by the hub.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteLine {
+    pub note_id: String,
+    pub text: String,
+    pub written_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub written_at: OffsetDateTime,
+    /// 待上传
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -266,11 +296,25 @@ impl ReplicaReader {
     /// Everything about one project, as of the date the views stand at; `None` when the
     /// replica holds nothing under that code.
     pub fn get_project(&self, project_code: &str) -> Result<Option<ProjectDetail>, ReplicaError> {
-        let records = ProjectRecords::load(&self.conn, project_code)?;
+        let mut records = load_records(&self.conn, project_code)?;
         if records.is_empty() {
             return Ok(None);
         }
         let meta = self.meta()?;
+        let pending = overlay(&self.conn, &mut records, project_code, meta.cursor.unwrap_or(0))?;
+        let is_pending = |command_id: &str| pending.iter().any(|p| p == command_id);
+        let mut notes: Vec<NoteLine> = records
+            .notes
+            .iter()
+            .map(|n| NoteLine {
+                note_id: n.note_id.clone(),
+                text: n.text.clone(),
+                written_by: n.written_by.clone(),
+                written_at: n.written_at,
+                pending: is_pending(&n.note_id),
+            })
+            .collect();
+        notes.sort_by(|a, b| (b.written_at, &b.note_id).cmp(&(a.written_at, &a.note_id)));
         let today = meta.view_date.unwrap_or_else(super::today);
         let standing = records.standing(today);
         let project = records.project.as_ref();
@@ -348,6 +392,15 @@ impl ReplicaReader {
                 tax_office: t.tax_office.clone(),
                 issued_on: t.issued_on,
             }),
+            final_check: records.final_check.as_ref().map(|c| FinalCheckLine {
+                checked_by: c.checked_by.clone(),
+                checked_at: c.checked_at,
+                remark: c.remark.clone(),
+                pending: is_pending(&c.command_id),
+            }),
+            notes,
+            tracked: records.is_tracked(),
+            tracking_pending: records.tracking.as_ref().is_some_and(|t| is_pending(&t.command_id)),
             timeline: timeline(&self.conn, project_code, meta.snapshot_as_of.unwrap_or(0))?,
         }))
     }

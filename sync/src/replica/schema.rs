@@ -24,6 +24,7 @@ macro_rules! migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261124_0900_rows_and_history"),
     migration!("20261124_0930_project_view"),
+    migration!("20261125_0900_outbox"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.

@@ -867,3 +867,183 @@ fn a_new_snapshot_replaces_everything() {
     assert_eq!(codes(&page), vec![CODE_B]);
     assert_eq!(f.replica.meta().unwrap().hub_url.as_deref(), Some("http://other-hub"));
 }
+
+mod outbox {
+    use yizhan_core::command::ClerkAction;
+    use yizhan_core::entity::FollowUpNote;
+
+    use super::*;
+    use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
+
+    const CLERK: &str = "窗口03-王芳";
+
+    fn note(text: &str) -> ClerkAction {
+        ClerkAction::FollowUpNote {
+            project_code: CODE_A.into(),
+            text: text.into(),
+        }
+    }
+
+    fn tracking(tracked: bool) -> ClerkAction {
+        ClerkAction::Tracking {
+            project_code: CODE_A.into(),
+            tracked,
+        }
+    }
+
+    fn final_check() -> ClerkAction {
+        ClerkAction::FinalCheck {
+            project_code: CODE_A.into(),
+            remark: "资料齐全".into(),
+        }
+    }
+
+    fn accepted(id: &str, seq: u64) -> CommandResult {
+        CommandResult {
+            command_id: id.into(),
+            outcome: CommandOutcome::Accepted { seq: Some(seq) },
+            repeated: false,
+        }
+    }
+
+    fn rejected(id: &str, reason: &str) -> CommandResult {
+        CommandResult {
+            command_id: id.into(),
+            outcome: CommandOutcome::Rejected {
+                code: "not_cleared".into(),
+                reason: reason.into(),
+            },
+            repeated: false,
+        }
+    }
+
+    fn counts(f: &Fixture) -> (u64, u64) {
+        let c = f.reader().outbox_counts().unwrap();
+        (c.pending, c.conflicts)
+    }
+
+    fn project_a() -> Fixture {
+        let mut f = Fixture::new();
+        f.apply(assessed_project_a()).unwrap();
+        f
+    }
+
+    #[test]
+    fn a_command_the_rules_refuse_is_not_queued_and_the_clerk_hears_why() {
+        let mut f = project_a();
+        let refused = f.replica.issue(final_check(), CLERK, AT).unwrap_err();
+        assert!(matches!(&refused, ReplicaError::Refused(r) if r.code == "not_cleared"), "{refused:?}");
+        assert!(refused.to_string().contains("「待缴」"), "{refused}");
+        let unknown = ClerkAction::FollowUpNote {
+            project_code: CODE_C.into(),
+            text: "x".into(),
+        };
+        assert!(matches!(f.replica.issue(unknown, CLERK, AT), Err(ReplicaError::Refused(r)) if r.code == "unknown_project"));
+        assert_eq!(counts(&f), (0, 0));
+        assert!(f.replica.outgoing(10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn queued_commands_show_at_once_as_pending_and_go_out_in_order() {
+        let mut f = project_a();
+        let first = f.replica.issue(note(" 已电话催缴 "), CLERK, AT).unwrap();
+        let second = f.replica.issue(tracking(true), CLERK, AT).unwrap();
+        assert_eq!(first.state, OutboxState::Pending);
+        assert_eq!(counts(&f), (2, 0));
+
+        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        assert_eq!(detail.notes.len(), 1);
+        assert_eq!((detail.notes[0].text.as_str(), detail.notes[0].pending), ("已电话催缴", true));
+        assert_eq!(detail.notes[0].written_by, CLERK);
+        assert!(detail.tracked && detail.tracking_pending);
+
+        let outgoing = f.replica.outgoing(10).unwrap();
+        let ids: Vec<&str> = outgoing.iter().map(|o| o.command_id.as_str()).collect();
+        assert_eq!(ids, [first.command_id.as_str(), second.command_id.as_str()]);
+        let envelope: CommandEnvelope = serde_json::from_str(&outgoing[0].envelope).unwrap();
+        assert_eq!(envelope.base_seq, f.cursor());
+        assert_eq!(envelope.clerk, CLERK);
+        assert!(envelope.device_id.starts_with("counter-"));
+        let again: CommandEnvelope = serde_json::from_str(&f.replica.outgoing(1).unwrap()[0].envelope).unwrap();
+        assert_eq!(again.device_id, envelope.device_id, "one device id per counter");
+        assert_eq!(f.replica.outgoing(1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_hubs_row_replaces_the_pending_one_without_showing_it_twice() {
+        let mut f = project_a();
+        let issued = f.replica.issue(note("已电话催缴"), CLERK, AT).unwrap();
+        let seq = f.cursor() + 1;
+        assert_eq!(f.replica.record_answers(&[accepted(&issued.command_id, seq)], AT).unwrap(), [CODE_A]);
+        assert_eq!(counts(&f), (0, 0));
+        // Accepted, but the feed has not brought the row yet: still shown, still marked.
+        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        assert_eq!(detail.notes.iter().map(|n| n.pending).collect::<Vec<_>>(), [true]);
+
+        let row = FollowUpNote {
+            note_id: issued.command_id.clone(),
+            project_code: CODE_A.into(),
+            text: "已电话催缴".into(),
+            written_by: CLERK.into(),
+            device_id: "counter-x".into(),
+            written_at: AT,
+        };
+        f.apply(vec![spec(EntityKind::FollowUpNote, &issued.command_id, CODE_A, row)]).unwrap();
+        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        assert_eq!(detail.notes.iter().map(|n| n.pending).collect::<Vec<_>>(), [false]);
+    }
+
+    #[test]
+    fn rejections_become_conflicts_the_clerk_can_discard_or_redo() {
+        let mut f = project_a();
+        let a = f.replica.issue(tracking(true), CLERK, AT).unwrap();
+        let b = f.replica.issue(note("补交材料"), CLERK, AT).unwrap();
+        let settled = f
+            .replica
+            .record_answers(&[rejected(&a.command_id, "项目已注销"), rejected(&b.command_id, "备注重复")], AT)
+            .unwrap();
+        assert_eq!(settled, [CODE_A]);
+        assert_eq!(counts(&f), (0, 2));
+        // A repeated answer settles nothing more.
+        assert!(f.replica.record_answers(&[accepted(&a.command_id, 99)], AT).unwrap().is_empty());
+
+        let conflicts = f.reader().conflicts().unwrap();
+        assert_eq!(conflicts.iter().map(|c| c.command_id.as_str()).collect::<Vec<_>>(), [&b.command_id, &a.command_id]);
+        assert_eq!(conflicts[1].reject_reason.as_deref(), Some("项目已注销"));
+        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        assert!(!detail.tracked && detail.notes.is_empty(), "a rejected command shows no effect");
+
+        assert_eq!(f.replica.discard(&b.command_id).unwrap(), CODE_A);
+        let redone = f.replica.redo(&a.command_id, "窗口05-李强", AT).unwrap();
+        assert_ne!(redone.command_id, a.command_id, "the hub answers an old id with its old answer");
+        assert_eq!((redone.state, redone.clerk.as_str()), (OutboxState::Pending, "窗口05-李强"));
+        assert_eq!(counts(&f), (1, 0));
+        assert!(matches!(f.replica.discard(&a.command_id), Err(ReplicaError::NoSuchConflict(_))));
+        assert!(matches!(f.replica.redo(&b.command_id, CLERK, AT), Err(ReplicaError::NoSuchConflict(_))));
+    }
+
+    #[test]
+    fn a_command_the_hub_keeps_failing_on_is_set_aside_after_the_limit() {
+        let mut f = project_a();
+        let stuck = f.replica.issue(note("一"), CLERK, AT).unwrap();
+        let next = f.replica.issue(note("二"), CLERK, AT).unwrap();
+        for _ in 0..2 {
+            assert_eq!(f.replica.record_failure(&stuck.command_id, "HTTP 500", 3, AT).unwrap(), None);
+        }
+        assert_eq!(f.replica.record_failure(&stuck.command_id, "HTTP 500", 3, AT).unwrap().as_deref(), Some(CODE_A));
+        let conflict = &f.reader().conflicts().unwrap()[0];
+        assert_eq!((conflict.reject_code.as_deref(), conflict.attempts), (Some(HUB_ERROR), 3));
+        assert!(conflict.reject_reason.as_deref().unwrap().contains("HTTP 500"));
+        assert_eq!(f.replica.outgoing(10).unwrap()[0].command_id, next.command_id, "the rest go on");
+    }
+
+    #[test]
+    fn the_outbox_outlives_a_new_snapshot() {
+        let mut f = project_a();
+        let issued = f.replica.issue(note("离线时记录"), CLERK, AT).unwrap();
+        let rows = f.rows();
+        f.replica.bootstrap("http://hub", Cursor::new(snapshot(900, &rows)), |_| {}).unwrap();
+        assert_eq!(f.replica.outgoing(10).unwrap()[0].command_id, issued.command_id);
+        assert_eq!(f.reader().get_project(CODE_A).unwrap().unwrap().notes.len(), 1);
+    }
+}

@@ -2,80 +2,22 @@
 //! replicated rows by `yizhan_core::status::standing` and kept in step by every write.
 
 use rusqlite::{Connection, params};
-use serde::de::DeserializeOwned;
 use time::Date;
-use yizhan_core::entity::{EntityKind, FeeAssessment, Payment, PlanningApproval, Project, TaxClearance};
-use yizhan_core::status::{FeeStatus, ProjectFacts, Standing, standing};
+use yizhan_core::entity::Project;
+use yizhan_core::records::ProjectRecords;
+use yizhan_core::status::FeeStatus;
 
 use super::{ReplicaError, bytes, entity_at, format_date, schema, text};
 
-/// Everything the replica holds about one project, parsed.
-#[derive(Debug, Default)]
-pub(crate) struct ProjectRecords {
-    pub project: Option<Project>,
-    pub approvals: Vec<PlanningApproval>,
-    pub assessments: Vec<FeeAssessment>,
-    pub payments: Vec<Payment>,
-    pub tax_clearances: Vec<TaxClearance>,
-}
-
-impl ProjectRecords {
-    pub fn is_empty(&self) -> bool {
-        self.project.is_none()
-            && self.approvals.is_empty()
-            && self.assessments.is_empty()
-            && self.payments.is_empty()
-            && self.tax_clearances.is_empty()
+/// One project's rows, parsed; empty when the replica holds none.
+pub(crate) fn load_records(conn: &Connection, project_code: &str) -> Result<ProjectRecords, ReplicaError> {
+    let mut stmt = conn.prepare_cached("SELECT entity, key, payload FROM rows WHERE project_code = ?1")?;
+    let mut rows = stmt.query([project_code])?;
+    let mut records = ProjectRecords::default();
+    while let Some(row) = rows.next()? {
+        records.add(entity_at(row, 0)?, text(row, 1)?, bytes(row, 2)?)?;
     }
-
-    /// `payload` is the JSON as stored; serde checks its UTF-8 while parsing.
-    pub fn add(&mut self, entity: EntityKind, key: &str, payload: &[u8]) -> Result<(), ReplicaError> {
-        fn parse<T: DeserializeOwned>(entity: EntityKind, key: &str, payload: &[u8]) -> Result<T, ReplicaError> {
-            serde_json::from_slice(payload).map_err(|source| ReplicaError::Payload {
-                entity: entity.as_str(),
-                key: key.to_owned(),
-                source,
-            })
-        }
-        match entity {
-            EntityKind::Project => self.project = Some(parse(entity, key, payload)?),
-            EntityKind::PlanningApproval => self.approvals.push(parse(entity, key, payload)?),
-            EntityKind::FeeAssessment => self.assessments.push(parse(entity, key, payload)?),
-            EntityKind::Payment => self.payments.push(parse(entity, key, payload)?),
-            EntityKind::TaxClearance => self.tax_clearances.push(parse(entity, key, payload)?),
-        }
-        Ok(())
-    }
-
-    /// The clearance that counts when the tax office sent more than one: the latest.
-    pub fn tax_clearance(&self) -> Option<&TaxClearance> {
-        self.tax_clearances
-            .iter()
-            .max_by(|a, b| (a.issued_on, &a.clearance_no).cmp(&(b.issued_on, &b.clearance_no)))
-    }
-
-    pub fn standing(&self, today: Date) -> Standing {
-        standing(
-            ProjectFacts {
-                approvals: &self.approvals,
-                assessments: &self.assessments,
-                payments: &self.payments,
-                tax_clearance: self.tax_clearance(),
-            },
-            today,
-        )
-    }
-
-    /// Loads one project's rows; empty when the replica holds none.
-    pub fn load(conn: &Connection, project_code: &str) -> Result<ProjectRecords, ReplicaError> {
-        let mut stmt = conn.prepare_cached("SELECT entity, key, payload FROM rows WHERE project_code = ?1")?;
-        let mut rows = stmt.query([project_code])?;
-        let mut records = ProjectRecords::default();
-        while let Some(row) = rows.next()? {
-            records.add(entity_at(row, 0)?, text(row, 1)?, bytes(row, 2)?)?;
-        }
-        Ok(records)
-    }
+    Ok(records)
 }
 
 pub(crate) fn status_str(status: FeeStatus) -> &'static str {
@@ -144,7 +86,7 @@ pub(crate) fn refresh<'a>(
     today: Date,
 ) -> Result<(), ReplicaError> {
     for code in project_codes {
-        let records = ProjectRecords::load(conn, code)?;
+        let records = load_records(conn, code)?;
         write(conn, code, &records, today)?;
     }
     Ok(())

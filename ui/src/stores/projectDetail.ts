@@ -45,6 +45,15 @@ export function createProjectDetailStore() {
     loading.value = false
   }
 
+  /**
+   * Reads the open project again without the loading state, e.g. right after a clerk
+   * command: its `replica-changed` event follows, but the clerk should see the effect now.
+   */
+  function refresh(): Promise<void> {
+    const open = code.value
+    return open === null ? Promise.resolve() : load(open, true)
+  }
+
   function replicaChanged(change: ReplicaChanged): void {
     const open = code.value
     if (open === null) return
@@ -57,7 +66,7 @@ export function createProjectDetailStore() {
     return onReplicaChanged(replicaChanged)
   }
 
-  return reactive({ code, detail, loading, error, open, close, attach })
+  return reactive({ code, detail, loading, error, open, close, refresh, attach })
 }
 
 export type ProjectDetailStore = ReturnType<typeof createProjectDetailStore>

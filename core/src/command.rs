@@ -1,0 +1,415 @@
+//! Clerk commands: what a clerk does at the window, and the rules that decide whether it
+//! stands. The counter checks a command against its replica before queueing it (so the
+//! clerk hears at once what is certainly wrong); the hub decides again against its own
+//! state when the command arrives, which is the decision that counts.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::entity::{EntityKind, FinalCheck, FollowUpNote, Tracking};
+use crate::records::ProjectRecords;
+use crate::status::FeeStatus;
+
+/// Longest follow-up note, in characters: a note is a few sentences, not a document.
+pub const MAX_NOTE_CHARS: usize = 500;
+/// Longest remark on a final check, in characters.
+pub const MAX_REMARK_CHARS: usize = 200;
+/// Longest clerk or device id, in characters.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// What the clerk did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClerkAction {
+    /// 复核 of a cleared project.
+    FinalCheck {
+        project_code: String,
+        #[serde(default)]
+        remark: String,
+    },
+    /// 跟进备注.
+    FollowUpNote { project_code: String, text: String },
+    /// 项目跟踪 on or off.
+    Tracking { project_code: String, tracked: bool },
+}
+
+impl ClerkAction {
+    pub fn project_code(&self) -> &str {
+        match self {
+            ClerkAction::FinalCheck { project_code, .. }
+            | ClerkAction::FollowUpNote { project_code, .. }
+            | ClerkAction::Tracking { project_code, .. } => project_code,
+        }
+    }
+
+    /// The wire name of the kind, as in the JSON's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClerkAction::FinalCheck { .. } => "final_check",
+            ClerkAction::FollowUpNote { .. } => "follow_up_note",
+            ClerkAction::Tracking { .. } => "tracking",
+        }
+    }
+}
+
+/// Who issued a command, from where and when (by the counter's clock), under which id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued<'a> {
+    pub command_id: &'a str,
+    pub clerk: &'a str,
+    pub device_id: &'a str,
+    pub at: OffsetDateTime,
+}
+
+/// Why a command does not stand: a stable code for programs and a reason for the clerk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{reason}")]
+pub struct Rejection {
+    pub code: String,
+    pub reason: String,
+}
+
+impl Rejection {
+    fn new(code: &str, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            code: code.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The row a command writes when it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    FinalCheck(FinalCheck),
+    FollowUpNote(FollowUpNote),
+    Tracking(Tracking),
+}
+
+impl Effect {
+    pub fn entity(&self) -> EntityKind {
+        match self {
+            Effect::FinalCheck(_) => EntityKind::FinalCheck,
+            Effect::FollowUpNote(_) => EntityKind::FollowUpNote,
+            Effect::Tracking(_) => EntityKind::Tracking,
+        }
+    }
+
+    /// The row's key: one final check and one tracking flag per project, notes by command.
+    pub fn key(&self) -> &str {
+        match self {
+            Effect::FinalCheck(c) => &c.project_code,
+            Effect::FollowUpNote(n) => &n.note_id,
+            Effect::Tracking(t) => &t.project_code,
+        }
+    }
+
+    /// The row's canonical JSON.
+    pub fn payload(&self) -> String {
+        let json = match self {
+            Effect::FinalCheck(c) => serde_json::to_string(c),
+            Effect::FollowUpNote(n) => serde_json::to_string(n),
+            Effect::Tracking(t) => serde_json::to_string(t),
+        };
+        json.expect("entities serialise to JSON: plain structs, string keys")
+    }
+}
+
+/// Decides `action` against what is known of its project on `today`.
+///
+/// The rules (docs/api.md, "Clerk commands"):
+/// - every command names a project the records hold, and a clerk and device id of at most
+///   [`MAX_ID_CHARS`] characters;
+/// - 复核 only of a project whose fees are 已完费 (all paid or exempt and the tax
+///   clearance received), once per project; a second check by the same command is the
+///   same check, by another command it is refused;
+/// - a note is 1..=[`MAX_NOTE_CHARS`] characters of text, no control characters but line
+///   breaks;
+/// - tracking sets the flag to the value given, so a repeat or a race of two counters
+///   ends at the value of the later command.
+pub fn decide(
+    action: &ClerkAction,
+    issued: &Issued<'_>,
+    records: &ProjectRecords,
+    today: Date,
+) -> Result<Effect, Rejection> {
+    check_id("command_id", issued.command_id)?;
+    check_id("clerk", issued.clerk)?;
+    check_id("device_id", issued.device_id)?;
+    let project_code = action.project_code();
+    if records.project.is_none() {
+        return Err(Rejection::new(
+            "unknown_project",
+            format!("数据中心没有项目 {project_code}，请核对项目编号。"),
+        ));
+    }
+    match action {
+        ClerkAction::FinalCheck { remark, .. } => {
+            let remark = remark.trim();
+            check_text("remark", "复核意见", remark, 0, MAX_REMARK_CHARS)?;
+            if let Some(done) = &records.final_check {
+                if done.command_id != issued.command_id {
+                    return Err(Rejection::new(
+                        "already_checked",
+                        format!(
+                            "该项目已由 {} 复核（{}），无需重复复核。",
+                            done.checked_by,
+                            crate::clock::shanghai_minute(done.checked_at)
+                        ),
+                    ));
+                }
+            }
+            let status = records.standing(today).status;
+            if status != FeeStatus::Cleared {
+                return Err(Rejection::new(
+                    "not_cleared",
+                    format!(
+                        "项目当前为「{}」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。",
+                        status.name_zh()
+                    ),
+                ));
+            }
+            Ok(Effect::FinalCheck(FinalCheck {
+                project_code: project_code.to_owned(),
+                checked_by: issued.clerk.to_owned(),
+                device_id: issued.device_id.to_owned(),
+                checked_at: issued.at,
+                remark: remark.to_owned(),
+                command_id: issued.command_id.to_owned(),
+            }))
+        }
+        ClerkAction::FollowUpNote { text, .. } => {
+            let text = text.trim();
+            check_text("text", "跟进备注", text, 1, MAX_NOTE_CHARS)?;
+            Ok(Effect::FollowUpNote(FollowUpNote {
+                note_id: issued.command_id.to_owned(),
+                project_code: project_code.to_owned(),
+                text: text.to_owned(),
+                written_by: issued.clerk.to_owned(),
+                device_id: issued.device_id.to_owned(),
+                written_at: issued.at,
+            }))
+        }
+        ClerkAction::Tracking { tracked, .. } => Ok(Effect::Tracking(Tracking {
+            project_code: project_code.to_owned(),
+            tracked: *tracked,
+            set_by: issued.clerk.to_owned(),
+            device_id: issued.device_id.to_owned(),
+            set_at: issued.at,
+            command_id: issued.command_id.to_owned(),
+        })),
+    }
+}
+
+fn check_id(field: &str, value: &str) -> Result<(), Rejection> {
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_ID_CHARS || value.chars().any(char::is_control) {
+        return Err(Rejection::new(
+            "invalid_command",
+            format!("指令的 {field} 应为 1–{MAX_ID_CHARS} 个字符且不含控制字符，收到 {chars} 个字符。"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_text(field: &str, name: &str, text: &str, min: usize, max: usize) -> Result<(), Rejection> {
+    let chars = text.chars().count();
+    if chars < min {
+        return Err(Rejection::new("invalid_command", format!("{name}（{field}）不能为空。")));
+    }
+    if chars > max {
+        return Err(Rejection::new(
+            "invalid_command",
+            format!("{name}（{field}）最多 {max} 个字，现有 {chars} 个字，请精简后再提交。"),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Rejection::new(
+            "invalid_command",
+            format!("{name}（{field}）含有不可见的控制字符，请重新输入。"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::{FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance};
+    use time::macros::{date, datetime};
+
+    const CODE: &str = "2019-320105-47-01-123456";
+    const TODAY: Date = date!(2026 - 11 - 24);
+
+    fn issued(command_id: &str) -> Issued<'_> {
+        Issued {
+            command_id,
+            clerk: "窗口03-王芳",
+            device_id: "counter-03",
+            at: datetime!(2026-11-24 02:30 UTC),
+        }
+    }
+
+    /// A project with an infrastructure fee of ¥10,000.00, `paid` of it received, and a tax
+    /// clearance when `cleared_tax`.
+    fn project(paid: i64, cleared_tax: bool) -> ProjectRecords {
+        let mut r = ProjectRecords {
+            project: Some(Project {
+                project_code: CODE.into(),
+                name: "演示花园一期".into(),
+                builder: "南京演示置业有限公司".into(),
+                uscc: "91320105MA1W8XQ25K".into(),
+                district_code: "320105".into(),
+                contact_phone: None,
+            }),
+            approvals: vec![PlanningApproval {
+                planning_permit_no: "建字第320105202600001号".into(),
+                project_code: CODE.into(),
+                approved_on: date!(2026 - 03 - 01),
+                residential_area: 100_00,
+                non_residential_area: 0,
+                civil_defence_area: 0,
+            }],
+            assessments: vec![FeeAssessment {
+                project_code: CODE.into(),
+                fee_kind: FeeKind::Infra,
+                amount_fen: 1_000_000,
+                basis: "演示".into(),
+                assessed_on: date!(2026 - 03 - 01),
+                due_on: date!(2026 - 12 - 31),
+                exemption: None,
+            }],
+            ..ProjectRecords::default()
+        };
+        if paid > 0 {
+            r.payments.push(Payment {
+                payment_id: "PAY-1".into(),
+                project_code: CODE.into(),
+                fee_kind: FeeKind::Infra,
+                amount_fen: paid,
+                channel: "非税支付平台".into(),
+                reference: "R1".into(),
+                received_at: datetime!(2026-11-01 01:00 UTC),
+            });
+        }
+        if cleared_tax {
+            r.tax_clearances.push(TaxClearance {
+                clearance_no: "WS-1".into(),
+                project_code: CODE.into(),
+                tax_office: "演示税务所".into(),
+                issued_on: date!(2026 - 11 - 02),
+            });
+        }
+        r
+    }
+
+    fn final_check(remark: &str) -> ClerkAction {
+        ClerkAction::FinalCheck {
+            project_code: CODE.into(),
+            remark: remark.into(),
+        }
+    }
+
+    fn note(text: &str) -> ClerkAction {
+        ClerkAction::FollowUpNote {
+            project_code: CODE.into(),
+            text: text.into(),
+        }
+    }
+
+    fn code_of(result: Result<Effect, Rejection>) -> String {
+        match result {
+            Ok(effect) => format!("ok:{}", effect.entity().as_str()),
+            Err(r) => r.code,
+        }
+    }
+
+    #[test]
+    fn final_check_stands_only_on_a_cleared_project() {
+        let cases = [
+            (0, false, "not_cleared"),
+            (400_000, false, "not_cleared"),
+            (1_000_000, false, "not_cleared"),
+            (400_000, true, "not_cleared"),
+            (1_000_000, true, "ok:final_check"),
+        ];
+        for (paid, tax, expected) in cases {
+            let got = code_of(decide(&final_check(""), &issued("c1"), &project(paid, tax), TODAY));
+            assert_eq!(got, expected, "paid {paid}, tax clearance {tax}");
+        }
+        let refused = decide(&final_check(""), &issued("c1"), &project(400_000, true), TODAY).unwrap_err();
+        assert!(refused.reason.contains("「部分到账」"), "{}", refused.reason);
+    }
+
+    #[test]
+    fn a_project_is_checked_once_but_the_same_command_is_the_same_check() {
+        let mut records = project(1_000_000, true);
+        let Effect::FinalCheck(done) = decide(&final_check(" 资料齐全 "), &issued("c1"), &records, TODAY).unwrap()
+        else {
+            panic!("a final check")
+        };
+        assert_eq!(done.remark, "资料齐全");
+        assert_eq!(done.checked_by, "窗口03-王芳");
+        records.final_check = Some(done.clone());
+        assert_eq!(
+            decide(&final_check(" 资料齐全 "), &issued("c1"), &records, TODAY).unwrap(),
+            Effect::FinalCheck(done)
+        );
+        let again = decide(&final_check(""), &issued("c2"), &records, TODAY).unwrap_err();
+        assert_eq!(again.code, "already_checked");
+        assert!(again.reason.contains("窗口03-王芳") && again.reason.contains("2026年11月24日 10:30"), "{}", again.reason);
+    }
+
+    #[test]
+    fn every_command_needs_a_known_project_and_a_named_clerk() {
+        let unknown = ProjectRecords::default();
+        for action in [final_check(""), note("请补交材料"), ClerkAction::Tracking { project_code: CODE.into(), tracked: true }] {
+            assert_eq!(code_of(decide(&action, &issued("c1"), &unknown, TODAY)), "unknown_project");
+        }
+        let records = project(0, false);
+        let nobody = Issued { clerk: "", ..issued("c1") };
+        let refused = decide(&note("x"), &nobody, &records, TODAY).unwrap_err();
+        assert!(refused.reason.contains("clerk"), "{}", refused.reason);
+        let long_device = "设".repeat(MAX_ID_CHARS + 1);
+        let refused = decide(&note("x"), &Issued { device_id: &long_device, ..issued("c1") }, &records, TODAY).unwrap_err();
+        assert!(refused.reason.contains("device_id"), "{}", refused.reason);
+    }
+
+    #[test]
+    fn notes_are_trimmed_bounded_and_free_of_control_characters() {
+        let records = project(0, false);
+        let decide_note = |text: &str| decide(&note(text), &issued("n1"), &records, TODAY);
+        let Effect::FollowUpNote(n) = decide_note("  已电话催缴，\n对方承诺月底前缴清。 ").unwrap() else {
+            panic!("a note")
+        };
+        assert_eq!(n.text, "已电话催缴，\n对方承诺月底前缴清。");
+        assert_eq!(n.note_id, "n1");
+        assert!(decide_note(&"字".repeat(MAX_NOTE_CHARS)).is_ok());
+        let too_long = decide_note(&"字".repeat(MAX_NOTE_CHARS + 1)).unwrap_err();
+        assert!(too_long.reason.contains("最多 500 个字") && too_long.reason.contains("501"), "{}", too_long.reason);
+        assert!(decide_note("   ").unwrap_err().reason.contains("不能为空"));
+        assert!(decide_note("催缴\u{7}").unwrap_err().reason.contains("控制字符"));
+        assert!(decide_note("催缴\u{202e}").is_ok(), "format characters are text, not control characters");
+    }
+
+    #[test]
+    fn tracking_sets_the_given_value() {
+        let records = project(0, false);
+        for tracked in [true, false] {
+            let action = ClerkAction::Tracking { project_code: CODE.into(), tracked };
+            let Effect::Tracking(t) = decide(&action, &issued("t1"), &records, TODAY).unwrap() else {
+                panic!("tracking")
+            };
+            assert_eq!(t.tracked, tracked);
+        }
+    }
+
+    #[test]
+    fn actions_travel_as_tagged_json() {
+        let json = serde_json::to_value(final_check("ok")).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "final_check", "project_code": CODE, "remark": "ok"}));
+        let back: ClerkAction = serde_json::from_value(serde_json::json!({"kind": "tracking", "project_code": CODE, "tracked": false})).unwrap();
+        assert_eq!(back.kind(), "tracking");
+        assert!(serde_json::from_value::<ClerkAction>(serde_json::json!({"kind": "delete_project", "project_code": CODE})).is_err());
+    }
+}

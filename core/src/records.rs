@@ -1,0 +1,115 @@
+//! Everything held about one project, parsed from its rows: what the fee status, the
+//! detail screen and the clerk-command rules are computed from, at the hub and at the
+//! counter alike.
+
+use serde::de::DeserializeOwned;
+use time::Date;
+
+use crate::entity::{
+    EntityKind, FeeAssessment, FinalCheck, FollowUpNote, Payment, PlanningApproval, Project, TaxClearance, Tracking,
+};
+use crate::status::{ProjectFacts, Standing, standing};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProjectRecords {
+    pub project: Option<Project>,
+    pub approvals: Vec<PlanningApproval>,
+    pub assessments: Vec<FeeAssessment>,
+    pub payments: Vec<Payment>,
+    pub tax_clearances: Vec<TaxClearance>,
+    pub final_check: Option<FinalCheck>,
+    pub notes: Vec<FollowUpNote>,
+    pub tracking: Option<Tracking>,
+}
+
+/// A stored row that is not the JSON of its entity.
+#[derive(Debug, thiserror::Error)]
+#[error("{entity} 记录 {key} 无法解析：{source}")]
+pub struct RecordError {
+    pub entity: &'static str,
+    pub key: String,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+impl ProjectRecords {
+    pub fn is_empty(&self) -> bool {
+        self.project.is_none()
+            && self.approvals.is_empty()
+            && self.assessments.is_empty()
+            && self.payments.is_empty()
+            && self.tax_clearances.is_empty()
+            && self.final_check.is_none()
+            && self.notes.is_empty()
+            && self.tracking.is_none()
+    }
+
+    /// Adds one row; `payload` is its JSON as stored.
+    pub fn add(&mut self, entity: EntityKind, key: &str, payload: &[u8]) -> Result<(), RecordError> {
+        fn parse<T: DeserializeOwned>(entity: EntityKind, key: &str, payload: &[u8]) -> Result<T, RecordError> {
+            serde_json::from_slice(payload).map_err(|source| RecordError {
+                entity: entity.as_str(),
+                key: key.to_owned(),
+                source,
+            })
+        }
+        match entity {
+            EntityKind::Project => self.project = Some(parse(entity, key, payload)?),
+            EntityKind::PlanningApproval => self.approvals.push(parse(entity, key, payload)?),
+            EntityKind::FeeAssessment => self.assessments.push(parse(entity, key, payload)?),
+            EntityKind::Payment => self.payments.push(parse(entity, key, payload)?),
+            EntityKind::TaxClearance => self.tax_clearances.push(parse(entity, key, payload)?),
+            EntityKind::FinalCheck => self.final_check = Some(parse(entity, key, payload)?),
+            EntityKind::FollowUpNote => self.notes.push(parse(entity, key, payload)?),
+            EntityKind::Tracking => self.tracking = Some(parse(entity, key, payload)?),
+        }
+        Ok(())
+    }
+
+    /// The clearance that counts when the tax office sent more than one: the latest.
+    pub fn tax_clearance(&self) -> Option<&TaxClearance> {
+        self.tax_clearances
+            .iter()
+            .max_by(|a, b| (a.issued_on, &a.clearance_no).cmp(&(b.issued_on, &b.clearance_no)))
+    }
+
+    pub fn standing(&self, today: Date) -> Standing {
+        standing(
+            ProjectFacts {
+                approvals: &self.approvals,
+                assessments: &self.assessments,
+                payments: &self.payments,
+                tax_clearance: self.tax_clearance(),
+            },
+            today,
+        )
+    }
+
+    pub fn is_tracked(&self) -> bool {
+        self.tracking.as_ref().is_some_and(|t| t.tracked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_land_in_their_place_and_bad_json_names_the_row() {
+        let mut records = ProjectRecords::default();
+        assert!(records.is_empty());
+        records
+            .add(
+                EntityKind::Tracking,
+                "2019-320105-47-01-123456",
+                br#"{"project_code":"2019-320105-47-01-123456","tracked":true,"set_by":"clerk-1","device_id":"D1","set_at":"2026-11-24T01:00:00Z","command_id":"c1"}"#,
+            )
+            .unwrap();
+        assert!(records.is_tracked());
+        assert!(!records.is_empty());
+        let err = records.add(EntityKind::FollowUpNote, "n1", br#"{"note_id":1}"#).unwrap_err();
+        assert_eq!(err.entity, "follow_up_note");
+        assert!(err.to_string().starts_with("follow_up_note 记录 n1 无法解析"), "{err}");
+        assert!(records.notes.is_empty(), "a row that fails to parse adds nothing");
+    }
+}

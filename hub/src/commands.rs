@@ -1,0 +1,52 @@
+//! Clerk commands at the hub: each decided by the domain rules (`yizhan_core::command`)
+//! against the hub's own rows, inside the transaction that writes its effect, and run
+//! once per command id.
+
+use time::OffsetDateTime;
+use yizhan_core::clock::shanghai_date;
+use yizhan_core::command::{Issued, decide};
+use yizhan_core::records::ProjectRecords;
+use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
+
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::store::{Decider, RowWrite, StoreError};
+
+impl Hub {
+    pub async fn run_command(&self, envelope: CommandEnvelope) -> Result<CommandResult, HubError> {
+        let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()));
+        let result = self.store().run_command(envelope, decider).await?;
+        tracing::info!(
+            command_id = result.command_id,
+            outcome = ?result.outcome,
+            repeated = result.repeated,
+            "指令已处理"
+        );
+        Ok(result)
+    }
+}
+
+fn decider(envelope: CommandEnvelope, today: time::Date) -> Decider {
+    Box::new(move |rows| {
+        let mut records = ProjectRecords::default();
+        for row in rows {
+            records
+                .add(row.entity, &row.key, row.payload.as_bytes())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        let issued = Issued {
+            command_id: &envelope.command_id,
+            clerk: &envelope.clerk,
+            device_id: &envelope.device_id,
+            at: envelope.issued_at,
+        };
+        Ok(decide(&envelope.action, &issued, &records, today).map(|effect| {
+            vec![RowWrite {
+                entity: effect.entity(),
+                key: effect.key().to_owned(),
+                project_code: envelope.action.project_code().to_owned(),
+                payload: effect.payload(),
+            }]
+        }))
+    })
+}

@@ -1,0 +1,84 @@
+//! `POST /v1/commands`: the counters' outboxes arrive here, each command read and run on
+//! its own so that one bad command is answered as rejected without holding up the rest.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use serde_json::value::RawValue;
+use yizhan_sync::protocol::{
+    CommandBatch, CommandEnvelope, CommandOutcome, CommandResult, CommandResults, FieldError,
+};
+
+use super::ingest::{describe, read_body, read_list};
+use crate::error::HubError;
+use crate::hub::Hub;
+
+/// Most commands per request: a counter back from days offline sends its outbox in
+/// several requests, each answered within a few seconds.
+pub const MAX_COMMANDS_PER_REQUEST: usize = 1_000;
+
+pub async fn commands(
+    State(hub): State<Hub>,
+    body: Body,
+) -> Result<Json<CommandResults>, HubError> {
+    let body = read_body(body).await?;
+    let raw = read_list(&body, |batch: CommandBatch<Box<RawValue>>| batch.commands)?;
+    if raw.len() > MAX_COMMANDS_PER_REQUEST {
+        return Err(HubError::InvalidBody(format!(
+            "commands：一次最多 {MAX_COMMANDS_PER_REQUEST} 条指令，收到 {} 条",
+            raw.len()
+        )));
+    }
+    let read: Vec<Result<CommandEnvelope, (String, String)>> =
+        raw.iter().map(|raw| read_command(raw)).collect();
+    // A command without a readable id cannot be answered on its own: the counter could
+    // not tell which of its commands the answer is for.
+    let unidentified: Vec<FieldError> = raw
+        .iter()
+        .zip(&read)
+        .enumerate()
+        .filter(|(_, (raw, read))| read.is_err() && command_id(raw).is_none())
+        .map(|(record, (_, read))| {
+            let (field, problem) = read.as_ref().err().cloned().unwrap_or_default();
+            FieldError {
+                record,
+                source_id: None,
+                field: if field == "command_id" { field } else { "command_id".into() },
+                problem: if problem.is_empty() { "缺少必填字段".into() } else { problem },
+            }
+        })
+        .collect();
+    if !unidentified.is_empty() {
+        return Err(HubError::InvalidRecords(unidentified));
+    }
+    let mut results = Vec::with_capacity(read.len());
+    for (raw, read) in raw.iter().zip(read) {
+        results.push(match read {
+            Ok(envelope) => hub.run_command(envelope).await?,
+            Err((field, problem)) => CommandResult {
+                command_id: command_id(raw).unwrap_or_default(),
+                outcome: CommandOutcome::Rejected {
+                    code: "invalid_command".into(),
+                    reason: format!("指令格式错误，{field}：{problem}。请更新本程序后重新操作。"),
+                },
+                repeated: false,
+            },
+        });
+    }
+    let head = hub.store().head().await?;
+    Ok(Json(CommandResults { results, head }))
+}
+
+fn read_command(raw: &RawValue) -> Result<CommandEnvelope, (String, String)> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+        .map_err(|e| describe(e.path(), e.inner()))
+}
+
+fn command_id(raw: &RawValue) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+    value
+        .get("command_id")?
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}

@@ -1,0 +1,213 @@
+//! Delivering the outbox: clerk commands go to the hub in the order issued, in batches,
+//! whenever it can be reached. The hub runs each command once per id, so a batch whose
+//! answer was lost is simply sent again.
+//!
+//! One bad command must not hold up the rest. A command the hub refuses comes back as a
+//! rejection and becomes a conflict for the clerk. A batch the hub fails on (an error of
+//! its own, not the network) is retried one command at a time, so the failure is pinned on
+//! one command; that command turns into a conflict after [`GIVE_UP_AFTER`] failures and the
+//! commands behind it go on. An unreachable hub counts against nothing: a counter may be
+//! offline for days.
+
+use std::future::pending;
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+use tokio::sync::{Notify, broadcast, watch};
+use yizhan_core::command::ClerkAction;
+
+use super::{CancellationToken, SyncClient, SyncError, backoff, cancellable, notify, with_replica};
+use crate::protocol::CommandResults;
+use crate::replica::{OutboxEntry, Replica};
+use crate::status::{ReplicaChanged, SyncStatus};
+
+/// Commands per request: a counter back from days offline drains 1,000 in five requests.
+pub const UPLOAD_BATCH: usize = 200;
+/// Failures of the hub's own on one command before the counter sets it aside.
+pub const GIVE_UP_AFTER: u32 = 5;
+
+/// The app's handle on the outbox: issuing a command queues it and wakes the uploader.
+#[derive(Clone)]
+pub struct Outbox {
+    replica: Arc<Mutex<Replica>>,
+    status: Arc<watch::Sender<SyncStatus>>,
+    changed: broadcast::Sender<ReplicaChanged>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Checks and queues a command by `clerk`. A command the rules refuse fails with
+    /// `ReplicaError::Refused`, whose message is for the clerk.
+    pub async fn issue(&self, action: ClerkAction, clerk: &str) -> Result<OutboxEntry, SyncError> {
+        let clerk = clerk.to_owned();
+        let entry = with_replica(&self.replica, move |r| r.issue(action, &clerk, OffsetDateTime::now_utc())).await?;
+        self.issued(&entry.project_code).await?;
+        Ok(entry)
+    }
+
+    /// Issues a rejected command again, under a new id.
+    pub async fn redo(&self, command_id: &str, clerk: &str) -> Result<OutboxEntry, SyncError> {
+        let (id, clerk) = (command_id.to_owned(), clerk.to_owned());
+        let entry = with_replica(&self.replica, move |r| r.redo(&id, &clerk, OffsetDateTime::now_utc())).await?;
+        self.issued(&entry.project_code).await?;
+        Ok(entry)
+    }
+
+    /// Lets a rejected command go.
+    pub async fn discard(&self, command_id: &str) -> Result<(), SyncError> {
+        let id = command_id.to_owned();
+        let project = with_replica(&self.replica, move |r| r.discard(&id)).await?;
+        self.changed_projects(vec![project]).await
+    }
+
+    async fn issued(&self, project_code: &str) -> Result<(), SyncError> {
+        self.wake.notify_one();
+        self.changed_projects(vec![project_code.to_owned()]).await
+    }
+
+    /// Brings the status bar's counts up to date and tells the screens of `projects`.
+    async fn changed_projects(&self, projects: Vec<String>) -> Result<(), SyncError> {
+        let counts = with_replica(&self.replica, |r| r.outbox_counts()).await?;
+        self.status.send_modify(|s| s.outbox = counts);
+        if !projects.is_empty() {
+            notify(&self.changed, self.status.borrow().cursor, projects);
+        }
+        Ok(())
+    }
+}
+
+enum Delivery {
+    /// Nothing waits in the outbox.
+    Idle,
+    /// A batch went through and was answered.
+    Delivered,
+}
+
+enum Failure {
+    /// Not delivered now (the hub unreachable, the replica busy): the same batch later.
+    Retry(SyncError),
+    /// The hub answered with an error of its own (or an answer that is not one).
+    Hub { command_ids: Vec<String>, error: SyncError },
+    Cancelled,
+}
+
+impl SyncClient {
+    /// The handle the app issues clerk commands through.
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            replica: Arc::clone(&self.replica),
+            status: Arc::clone(&self.status),
+            changed: self.changed.clone(),
+            wake: Arc::clone(&self.wake_upload),
+        }
+    }
+
+    pub(super) async fn upload_loop(&self, shutdown: &CancellationToken) {
+        let mut delays = backoff(&self.options);
+        let mut one_at_a_time = false;
+        loop {
+            let batch = if one_at_a_time { 1 } else { UPLOAD_BATCH };
+            let retry_in = match self.deliver(batch, shutdown).await {
+                Ok(Delivery::Idle) => None,
+                Ok(Delivery::Delivered) => {
+                    one_at_a_time = false;
+                    delays = backoff(&self.options);
+                    continue;
+                }
+                Err(Failure::Cancelled) => return,
+                Err(Failure::Retry(error)) => {
+                    tracing::info!(%error, "outbox waits: hub unreachable");
+                    Some(delays.next().unwrap_or(self.options.max_backoff))
+                }
+                Err(Failure::Hub { command_ids, error }) => {
+                    tracing::warn!(%error, commands = command_ids.len(), "hub failed on an outbox batch");
+                    if let [command_id] = command_ids.as_slice() {
+                        if let Err(error) = self.count_failure(command_id, &error).await {
+                            tracing::error!(%error, "could not record an outbox failure");
+                        }
+                    }
+                    // Pin the failure on one command: send them singly until one goes through.
+                    one_at_a_time = true;
+                    Some(delays.next().unwrap_or(self.options.max_backoff))
+                }
+            };
+            tokio::select! {
+                _ = self.wake_upload.notified() => {}
+                _ = async {
+                    match retry_in {
+                        Some(delay) => tokio::time::sleep(delay).await,
+                        None => pending().await,
+                    }
+                } => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Sends the oldest `limit` pending commands and records the answers.
+    async fn deliver(&self, limit: usize, shutdown: &CancellationToken) -> Result<Delivery, Failure> {
+        let outgoing = self
+            .with_replica(move |r| r.outgoing(limit))
+            .await
+            .map_err(Failure::Retry)?;
+        if outgoing.is_empty() {
+            return Ok(Delivery::Idle);
+        }
+        let command_ids: Vec<String> = outgoing.iter().map(|o| o.command_id.clone()).collect();
+        // The envelopes go as stored, byte for byte the same on every retry.
+        let mut body = String::from("{\"commands\":[");
+        for (i, command) in outgoing.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&command.envelope);
+        }
+        body.push_str("]}");
+        let url = format!("{}/v1/commands", self.hub_url);
+        let request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        let answer = cancellable(shutdown, async {
+            let response = self.send(request).await?;
+            response
+                .json::<CommandResults>()
+                .await
+                .map_err(|source| SyncError::Network { url: url.clone(), source })
+        })
+        .await;
+        let results = match answer {
+            Ok(results) => results,
+            Err(SyncError::Cancelled) => return Err(Failure::Cancelled),
+            Err(error @ SyncError::Network { .. }) if !is_unreadable_answer(&error) => {
+                return Err(Failure::Retry(error));
+            }
+            Err(error) => return Err(Failure::Hub { command_ids, error }),
+        };
+        let settled = self
+            .with_replica(move |r| r.record_answers(&results.results, OffsetDateTime::now_utc()))
+            .await
+            .map_err(Failure::Retry)?;
+        self.outbox().changed_projects(settled).await.map_err(Failure::Retry)?;
+        Ok(Delivery::Delivered)
+    }
+
+    async fn count_failure(&self, command_id: &str, error: &SyncError) -> Result<(), SyncError> {
+        let (id, error) = (command_id.to_owned(), error.to_string());
+        let gave_up = self
+            .with_replica(move |r| r.record_failure(&id, &error, GIVE_UP_AFTER, OffsetDateTime::now_utc()))
+            .await?;
+        if let Some(project) = gave_up {
+            tracing::warn!(command_id, project, "outbox command set aside after repeated hub failures");
+            self.outbox().changed_projects(vec![project]).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A response that arrived but could not be read as our answer: the hub (or something in
+/// front of it) is at fault, not the network.
+fn is_unreadable_answer(error: &SyncError) -> bool {
+    matches!(error, SyncError::Network { source, .. } if source.is_decode())
+}

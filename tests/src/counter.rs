@@ -1,0 +1,139 @@
+//! A counter as the suites run it: a replica file in a temporary directory and its sync
+//! client, caught up once or running in the background as the app runs it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use yizhan_sync::client::{ClientOptions, SyncClient};
+use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
+use yizhan_sync::status::{ReplicaChanged, SyncStatus};
+
+use crate::hub::TestHub;
+use crate::replica::{assert_same_state, replica_state, state_of};
+
+/// How long any awaited event may take before the test fails.
+pub const WITHIN: Duration = Duration::from_secs(60);
+
+pub fn options() -> ClientOptions {
+    ClientOptions {
+        wait: Duration::from_secs(5),
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+        ..ClientOptions::default()
+    }
+}
+
+pub struct Counter {
+    _dir: TempDir,
+    pub path: PathBuf,
+}
+
+impl Counter {
+    pub fn new() -> Counter {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("replica.sqlite3");
+        Counter { _dir: dir, path }
+    }
+
+    pub fn client(&self, hub: &TestHub, options: ClientOptions) -> SyncClient {
+        self.client_at(&hub.url, options)
+    }
+
+    /// A client that reaches the hub through `url` (a proxy in front of it, say).
+    pub fn client_at(&self, url: &str, options: ClientOptions) -> SyncClient {
+        SyncClient::new(Replica::open(&self.path).unwrap(), url, options).unwrap()
+    }
+
+    pub async fn catch_up(&self, hub: &TestHub) -> u64 {
+        self.client(hub, options())
+            .catch_up(&CancellationToken::new())
+            .await
+            .expect("catch up with the hub")
+    }
+
+    pub fn reader(&self) -> ReplicaReader {
+        ReplicaReader::open(&self.path).unwrap()
+    }
+
+    pub fn project_codes(&self, n: u32) -> Vec<String> {
+        let page = self
+            .reader()
+            .list_projects(&ProjectQuery {
+                limit: n,
+                ..ProjectQuery::default()
+            })
+            .unwrap();
+        page.rows.into_iter().map(|r| r.project_code).collect()
+    }
+
+    /// Asserts the replica holds exactly what the hub's snapshot holds now.
+    pub async fn assert_matches(&self, hub: &TestHub, context: &str) {
+        let (header, rows) = hub.snapshot().await;
+        let (cursor, state) = replica_state(&self.path);
+        assert_eq!(cursor, Some(header.as_of), "{context}: cursor");
+        assert_same_state(&state, &state_of(rows), context);
+    }
+}
+
+/// A client running in the background, as the app runs it.
+pub struct Running {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+    pub status: watch::Receiver<SyncStatus>,
+    pub changes: broadcast::Receiver<ReplicaChanged>,
+}
+
+impl Running {
+    pub fn start(client: SyncClient) -> Running {
+        let status = client.status();
+        let changes = client.subscribe();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(client.run(shutdown.clone()));
+        Running {
+            shutdown,
+            task,
+            status,
+            changes,
+        }
+    }
+
+    pub async fn wait_status(&mut self, what: &str, ready: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
+        let waited = tokio::time::timeout(WITHIN, self.status.wait_for(ready))
+            .await
+            .map(|s| s.map(|s| s.clone()));
+        match waited {
+            Ok(status) => status.expect("the client is running"),
+            Err(_) => panic!(
+                "timed out waiting for the client to be {what}; last status {:?}",
+                *self.status.borrow()
+            ),
+        }
+    }
+
+    pub async fn wait_changed(&mut self, what: &str, mut ready: impl FnMut(&ReplicaChanged) -> bool) -> ReplicaChanged {
+        let wait = async {
+            loop {
+                let changed = self.changes.recv().await.expect("replica changes stream");
+                if ready(&changed) {
+                    return changed;
+                }
+            }
+        };
+        tokio::time::timeout(WITHIN, wait)
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(WITHIN, self.task)
+            .await
+            .expect("the client stops when asked")
+            .expect("client task");
+    }
+}
+

@@ -1,0 +1,185 @@
+//! Clerk commands from counters to a real hub over HTTP, through a proxy the suite
+//! controls: a long outage with a thousand queued commands while departments and other
+//! counters go on, and commands the hub refuses or fails on amid the rest.
+
+use std::collections::HashMap;
+
+use yizhan_core::command::ClerkAction;
+use yizhan_core::entity::EntityKind;
+use yizhan_core::status::FeeStatus;
+use yizhan_sync::client::{GIVE_UP_AFTER, Outbox};
+use yizhan_sync::protocol::{Change, PaymentRecord};
+use yizhan_sync::replica::{HUB_ERROR, ProjectQuery};
+use yizhan_sync::status::SyncState;
+use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::hub::TestHub;
+use yizhan_tests::proxy::Proxy;
+
+const CLERK: &str = "窗口02-陈静";
+
+fn note(project_code: &str, text: String) -> ClerkAction {
+    ClerkAction::FollowUpNote {
+        project_code: project_code.into(),
+        text,
+    }
+}
+
+/// A cleared project of the replica, and a correction of one of its payments that takes
+/// it out of 已完费 at the hub (a reversed part of a payment).
+fn cleared_project_and_its_reversal(counter: &Counter) -> (String, PaymentRecord) {
+    let reader = counter.reader();
+    let page = reader
+        .list_projects(&ProjectQuery {
+            status: Some(FeeStatus::Cleared),
+            limit: 100,
+            ..ProjectQuery::default()
+        })
+        .unwrap();
+    // Not every cleared project paid: an exempt fee is cleared with no money.
+    let (code, paid) = page
+        .rows
+        .iter()
+        .find_map(|row| {
+            let detail = reader.get_project(&row.project_code).unwrap().unwrap();
+            let paid = detail.payments.into_iter().find(|p| p.amount_fen > 100)?;
+            Some((row.project_code.clone(), paid))
+        })
+        .expect("demo data has cleared projects that paid");
+    let reversal = PaymentRecord {
+        payment_id: paid.payment_id.clone(),
+        project_code: code.clone(),
+        fee_kind: paid.fee_kind,
+        amount_fen: paid.amount_fen - 100,
+        channel: paid.channel.clone(),
+        reference: paid.reference.clone(),
+        received_at: paid.received_at,
+    };
+    (code, reversal)
+}
+
+async fn issue(outbox: &Outbox, action: ClerkAction) -> String {
+    outbox.issue(action, CLERK).await.expect("the counter queues the command").command_id
+}
+
+/// How many times the hub's log carries each key of `entity`.
+fn logged(changes: &[Change], entity: EntityKind) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for change in changes.iter().filter(|c| c.entity == entity) {
+        *counts.entry(change.key.clone()).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_offline_with_a_thousand_queued_commands_delivers_them_all_on_reconnect() {
+    let hub = TestHub::start(300).await;
+    let proxy = Proxy::start(&hub.url).await;
+    let counter = Counter::new();
+    let client = counter.client_at(&proxy.url, options());
+    client.catch_up(&Default::default()).await.expect("first snapshot through the proxy");
+    let outbox = client.outbox();
+    let codes = counter.project_codes(200);
+    let (cleared, reversal) = cleared_project_and_its_reversal(&counter);
+
+    proxy.cut();
+    let mut running = Running::start(client);
+    running.wait_status("offline", |s| s.state == SyncState::Offline).await;
+
+    // The window keeps working: a final check and 999 notes and tracking flags.
+    let check = issue(&outbox, ClerkAction::FinalCheck { project_code: cleared.clone(), remark: String::new() }).await;
+    let mut notes = Vec::new();
+    for i in 1..1000 {
+        let code = &codes[i % codes.len()];
+        if i % 10 == 0 {
+            issue(&outbox, ClerkAction::Tracking { project_code: code.clone(), tracked: i % 20 == 0 }).await;
+        } else {
+            notes.push(issue(&outbox, note(code, format!("离线第{i}条：已电话联系建设单位"))).await);
+        }
+    }
+    let queued = running.wait_status("1,000 commands queued", |s| s.outbox.pending == 1000).await;
+    assert_eq!(queued.state, SyncState::Offline);
+    assert_eq!(counter.reader().get_project(&codes[1]).unwrap().unwrap().notes[0].pending, true);
+
+    // Meanwhile the departments and another counter go on at the hub.
+    hub.ingest("payments", hub.new_payments(&codes, 40, 1)).await;
+    hub.ingest("payments", vec![reversal]).await;
+    let other = Counter::new();
+    let other_client = other.client(&hub, options());
+    other_client.catch_up(&Default::default()).await.unwrap();
+    let other_outbox = other_client.outbox();
+    let mut other_running = Running::start(other_client);
+    let mut other_notes = Vec::new();
+    for i in 0..20 {
+        other_notes.push(
+            other_outbox
+                .issue(note(&codes[i], format!("二号窗口第{i}条")), "窗口05-李强")
+                .await
+                .unwrap()
+                .command_id,
+        );
+    }
+    other_running.wait_status("the other counter's outbox drained", |s| s.outbox.pending == 0).await;
+
+    proxy.restore();
+    let drained = running.wait_status("the outbox drained", |s| s.outbox.pending == 0).await;
+    assert_eq!(drained.outbox.conflicts, 1, "{drained:?}");
+    let conflicts = counter.reader().conflicts().unwrap();
+    assert_eq!(conflicts[0].command_id, check);
+    let reason = conflicts[0].reject_reason.as_deref().unwrap();
+    assert!(reason.contains("「部分到账」"), "the clerk is told why: {reason}");
+
+    let head = hub.head().await;
+    running.wait_status("caught up", |s| s.cursor >= head && s.state == SyncState::Online).await;
+    other_running.wait_status("caught up", |s| s.cursor >= head).await;
+    running.stop().await;
+    other_running.stop().await;
+
+    let changes = hub.all_changes().await;
+    let notes_at_hub = logged(&changes, EntityKind::FollowUpNote);
+    for id in notes.iter().chain(&other_notes) {
+        assert_eq!(notes_at_hub.get(id), Some(&1), "note {id} applied exactly once");
+    }
+    assert_eq!(notes_at_hub.len(), notes.len() + other_notes.len());
+    assert!(logged(&changes, EntityKind::FinalCheck).is_empty());
+    counter.assert_matches(&hub, "the counter back from its outage").await;
+    other.assert_matches(&hub, "the other counter").await;
+    let shown = counter.reader().get_project(&codes[1]).unwrap().unwrap();
+    assert!(shown.notes.iter().all(|n| !n.pending), "confirmed notes are no longer marked 待上传");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
+    let hub = TestHub::start(60).await;
+    let proxy = Proxy::start(&hub.url).await;
+    let counter = Counter::new();
+    let client = counter.client_at(&proxy.url, options());
+    client.catch_up(&Default::default()).await.unwrap();
+    let outbox = client.outbox();
+    let codes = counter.project_codes(5);
+    let (cleared, reversal) = cleared_project_and_its_reversal(&counter);
+    hub.ingest("payments", vec![reversal]).await;
+    proxy.fail_requests_with("POISON-7f3a");
+
+    // Queued before the uploader runs, so they travel together in one batch.
+    let first = issue(&outbox, note(&codes[0], "第一条".into())).await;
+    let poisoned = issue(&outbox, note(&codes[1], "POISON-7f3a".into())).await;
+    let refused = issue(&outbox, ClerkAction::FinalCheck { project_code: cleared, remark: String::new() }).await;
+    let last = issue(&outbox, note(&codes[2], "最后一条".into())).await;
+
+    let mut running = Running::start(client);
+    let drained = running.wait_status("the outbox drained", |s| s.outbox.pending == 0).await;
+    assert_eq!(drained.outbox.conflicts, 2, "{:?}", counter.reader().conflicts().unwrap());
+    running.stop().await;
+
+    let conflicts: HashMap<String, _> =
+        counter.reader().conflicts().unwrap().into_iter().map(|c| (c.command_id.clone(), c)).collect();
+    let failed = &conflicts[&poisoned];
+    assert_eq!((failed.reject_code.as_deref(), failed.attempts), (Some(HUB_ERROR), GIVE_UP_AFTER));
+    assert!(failed.reject_reason.as_deref().unwrap().contains("HTTP 500"), "{failed:?}");
+    assert_eq!(conflicts[&refused].reject_code.as_deref(), Some("not_cleared"));
+
+    let notes = logged(&hub.all_changes().await, EntityKind::FollowUpNote);
+    assert_eq!(notes.get(&first), Some(&1));
+    assert_eq!(notes.get(&last), Some(&1));
+    assert_eq!(notes.len(), 2, "the poisoned command never reached the hub");
+}

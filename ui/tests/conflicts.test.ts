@@ -1,0 +1,167 @@
+// 待处理冲突: the list of refused commands and what 放弃 and 重做 do with it.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { mount, type VueWrapper } from '@vue/test-utils'
+import { nextTick } from 'vue'
+import ConflictsPanel from '../src/components/ConflictsPanel.vue'
+import { createAppI18n } from '../src/i18n'
+import { createConflictsStore } from '../src/stores/conflicts'
+import type { OutboxEntry } from '../src/api'
+import type { Locale } from '../src/format'
+import { CODE, outboxEntry } from './fixtures'
+import * as tauri from './fakeTauri'
+
+vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
+
+const OTHER = '2020-320102-70-02-000777'
+const LONG_NOTE = '建设单位来电称资金已到位，将于下周一前缴清城市基础设施配套费余款，并补交完税反馈单原件，请窗口届时核对后办结。'
+
+let conflicts: OutboxEntry[] = []
+let wrapper: VueWrapper | null = null
+
+function fixtures(): OutboxEntry[] {
+  return [
+    outboxEntry('cmd-3', { kind: 'final_check', project_code: CODE, remark: '' }),
+    outboxEntry(
+      'cmd-2',
+      { kind: 'follow_up_note', project_code: OTHER, text: LONG_NOTE },
+      { reject_code: 'unknown_project', reject_reason: `数据中心没有项目 ${OTHER}，请核对项目编号。`, clerk: '窗口01-李强' },
+    ),
+    outboxEntry(
+      'cmd-1',
+      { kind: 'tracking', project_code: CODE, tracked: true },
+      { reject_code: 'hub_error', reject_reason: null, last_error: '数据中心多次返回错误，已停止重试。' },
+    ),
+  ]
+}
+
+async function flush(): Promise<void> {
+  await tauri.settle()
+  await nextTick()
+}
+
+async function mountPanel(count = 3, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
+  const store = createConflictsStore()
+  wrapper = mount(ConflictsPanel, {
+    props: { store, count },
+    global: { plugins: [createAppI18n(locale)] },
+    attachTo: document.body,
+  })
+  await flush()
+  return wrapper
+}
+
+describe('ConflictsPanel', () => {
+  beforeEach(() => {
+    tauri.reset()
+    conflicts = fixtures()
+    tauri.handle('list_conflicts', () => conflicts)
+    tauri.handle('discard_conflict', (args) => {
+      conflicts = conflicts.filter((c) => c.command_id !== args?.commandId)
+      return null
+    })
+    tauri.handle('redo_conflict', (args) => {
+      const old = conflicts.find((c) => c.command_id === args?.commandId)
+      if (!old) return Promise.reject('没有这条待处理冲突。')
+      conflicts = conflicts.filter((c) => c !== old)
+      return { ...old, command_id: 'cmd-redo', state: 'pending', reject_code: null, reject_reason: null }
+    })
+  })
+  afterEach(() => {
+    wrapper?.unmount()
+    wrapper = null
+  })
+
+  it('lists each refused command with what it was, who and when, and the reason', async () => {
+    const panel = await mountPanel()
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(1)
+    const rows = panel.findAll('[data-testid=conflict-row]')
+    expect(rows.map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-2', 'cmd-1'])
+
+    expect(rows[0]?.get('[data-testid=conflict-project]').text()).toBe(CODE)
+    expect(rows[0]?.get('[data-testid=conflict-action]').text()).toBe('复核')
+    expect(rows[0]?.text()).toContain('窗口03-王芳')
+    expect(rows[0]?.text()).toContain('2026年11月24日 10:30:00')
+    expect(rows[0]?.get('[data-testid=conflict-reason]').text()).toContain(
+      '项目当前为「部分到账」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。',
+    )
+
+    expect(rows[1]?.get('[data-testid=conflict-action]').text()).toBe(`跟进备注：${[...LONG_NOTE].slice(0, 40).join('')}…`)
+    expect(rows[1]?.text()).toContain('窗口01-李强')
+    expect(rows[1]?.get('[data-testid=conflict-reason]').text()).toContain(`数据中心没有项目 ${OTHER}，请核对项目编号。`)
+
+    expect(rows[2]?.get('[data-testid=conflict-action]').text()).toBe('项目跟踪：开')
+    // No reason from the hub: the counter's own last error says why it gave up.
+    expect(rows[2]?.get('[data-testid=conflict-reason]').text()).toContain('数据中心多次返回错误，已停止重试。')
+  })
+
+  it('discards one and reloads the list', async () => {
+    const panel = await mountPanel()
+    await panel.get('[data-testid=conflict-row][data-command-id=cmd-2] [data-testid=conflict-discard]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('discard_conflict')).toEqual([{ commandId: 'cmd-2' }])
+    expect(tauri.callsOf('redo_conflict')).toHaveLength(0)
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
+    expect(panel.findAll('[data-testid=conflict-row]').map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-1'])
+  })
+
+  it('redoes one and reloads the list', async () => {
+    const panel = await mountPanel()
+    await panel.get('[data-testid=conflict-row][data-command-id=cmd-1] [data-testid=conflict-redo]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('redo_conflict')).toEqual([{ commandId: 'cmd-1' }])
+    expect(tauri.callsOf('discard_conflict')).toHaveLength(0)
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
+    expect(panel.findAll('[data-testid=conflict-row]').map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-2'])
+  })
+
+  it('shows a refused redo in its row and keeps the row', async () => {
+    const refusal = '项目当前为「待完税」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。'
+    tauri.handle('redo_conflict', () => Promise.reject(refusal))
+    const panel = await mountPanel()
+    await panel.get('[data-testid=conflict-row][data-command-id=cmd-3] [data-testid=conflict-redo]').trigger('click')
+    await flush()
+    const row = panel.get('[data-testid=conflict-row][data-command-id=cmd-3]')
+    expect(row.get('[data-testid=command-error]').text()).toBe(`⚠ ${refusal}`)
+    expect(panel.findAll('[data-testid=command-error]')).toHaveLength(1)
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
+
+    // Once the row is gone (discarded here), its message goes with it.
+    await row.get('[data-testid=conflict-discard]').trigger('click')
+    await flush()
+    expect(panel.find('[data-testid=command-error]').exists()).toBe(false)
+  })
+
+  it('reloads when the conflict count changes', async () => {
+    const panel = await mountPanel(3)
+    conflicts = conflicts.slice(0, 1)
+    await panel.setProps({ count: 1 })
+    await flush()
+    expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
+    expect(panel.findAll('[data-testid=conflict-row]')).toHaveLength(1)
+
+    conflicts = []
+    await panel.setProps({ count: 0 })
+    await flush()
+    expect(panel.find('[data-testid=conflict-row]').exists()).toBe(false)
+    expect(panel.get('[data-testid=conflicts-empty]').text()).toContain('没有待处理的冲突')
+  })
+
+  it('asks to open the project when its code is clicked, and to close', async () => {
+    const panel = await mountPanel()
+    await panel.get('[data-testid=conflict-row][data-command-id=cmd-2] [data-testid=conflict-project]').trigger('click')
+    expect(panel.emitted('open')).toEqual([[OTHER]])
+    await panel.get('[data-testid=conflicts-close]').trigger('click')
+    expect(panel.emitted('close')).toHaveLength(1)
+  })
+
+  it('says it in English', async () => {
+    const panel = await mountPanel(3, 'en')
+    expect(panel.text()).toContain('Conflicts to resolve')
+    const rows = panel.findAll('[data-testid=conflict-row]')
+    expect(rows[0]?.get('[data-testid=conflict-action]').text()).toBe('Final check')
+    expect(rows[2]?.get('[data-testid=conflict-action]').text()).toBe('Tracking: on')
+    expect(rows[0]?.get('[data-testid=conflict-discard]').text()).toBe('Discard')
+    expect(rows[0]?.get('[data-testid=conflict-redo]').text()).toBe('Redo')
+  })
+})
