@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::watch;
+use yizhan_sync::integrity::HubSigner;
 use yizhan_sync::protocol::{FieldError, IngestReport};
 
 use crate::config::HubConfig;
@@ -16,6 +17,7 @@ use crate::store::{SqliteStore, Store, StoreError};
 pub struct Hub {
     store: Arc<dyn Store>,
     rules: Arc<Rules>,
+    signer: Arc<HubSigner>,
     closing: Arc<watch::Sender<bool>>,
 }
 
@@ -24,19 +26,22 @@ impl Hub {
     /// Blocking (a file open and the migrations): call it before serving.
     pub fn open(config: HubConfig) -> Result<Hub, StoreError> {
         let store = SqliteStore::open(&config.db)?;
+        let signer = store.signer()?;
         Ok(Hub::with_store(
             Arc::new(store),
             Rules {
                 tariff: config.tariff,
                 due_days: config.due_days,
             },
+            signer,
         ))
     }
 
-    pub fn with_store(store: Arc<dyn Store>, rules: Rules) -> Hub {
+    pub fn with_store(store: Arc<dyn Store>, rules: Rules, signer: HubSigner) -> Hub {
         Hub {
             store,
             rules: Arc::new(rules),
+            signer: Arc::new(signer),
             closing: Arc::new(watch::channel(false).0),
         }
     }
@@ -47,6 +52,11 @@ impl Hub {
 
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    /// Seals batches and snapshots; its public key is what counters check them with.
+    pub fn signer(&self) -> &HubSigner {
+        &self.signer
     }
 
     /// Validates and writes a batch, all or nothing, with origin `{channel}:{R::SOURCE}`

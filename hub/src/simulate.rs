@@ -178,7 +178,7 @@ impl Model {
         };
         while let Some(line) = lines.next().await {
             let row: SnapshotRow = serde_json::from_slice(&line?).context("快照行无法解析")?;
-            model.apply(row.entity, row.version, &row.payload)?;
+            model.apply(row.entity, row.version, &row.payload.to_string())?;
         }
         Ok(model)
     }
@@ -193,7 +193,7 @@ impl Model {
                 .await?;
             for change in &batch.changes {
                 if let Some(payload) = &change.payload {
-                    self.apply(change.entity, change.version, payload)?;
+                    self.apply(change.entity, change.version, payload.get())?;
                 }
             }
             self.cursor = batch.upto;
@@ -207,11 +207,10 @@ impl Model {
         &mut self,
         entity: EntityKind,
         version: u64,
-        payload: &serde_json::Value,
+        payload: &str,
     ) -> anyhow::Result<()> {
-        // Deserialising from `&Value` lets entities borrow their date strings.
-        fn read<T: for<'de> Deserialize<'de>>(payload: &serde_json::Value) -> anyhow::Result<T> {
-            T::deserialize(payload).context("数据中心发来的记录无法解析")
+        fn read<T: for<'de> Deserialize<'de>>(payload: &str) -> anyhow::Result<T> {
+            serde_json::from_str(payload).context("数据中心发来的记录无法解析")
         }
         match entity {
             EntityKind::Project => {

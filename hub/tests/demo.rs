@@ -29,7 +29,7 @@ async fn state(hub: &Hub) -> BTreeMap<(EntityKind, String), String> {
             rows.insert((row.entity, row.key), row.payload);
         }
     }
-    assert_eq!(rows.len() as u64, snapshot.header.rows);
+    assert_eq!(rows.len() as u64, snapshot.position.rows);
     rows
 }
 

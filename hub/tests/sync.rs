@@ -197,10 +197,14 @@ async fn a_long_poll_with_nothing_new_answers_empty_when_the_wait_passes() {
         waited >= Duration::from_secs(1) && waited < Duration::from_secs(3),
         "waited {waited:?}"
     );
+    let mut batch = batch;
+    let seal = batch.as_object_mut().unwrap().remove("seal").unwrap();
     assert_eq!(
         batch,
         json!({"after": 3, "upto": 3, "head": 3, "changes": []})
     );
+    assert_eq!(seal["count"], 0);
+    assert_eq!(seal["prev_chain"], seal["chain"], "an empty batch ends where it starts");
     // An identical re-send commits nothing, so it must not wake anyone either.
     let client = hub.client.clone();
     let url = format!("{}/v1/changes?after=3&wait=2", hub.url);

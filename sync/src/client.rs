@@ -32,6 +32,7 @@
 //! ```
 
 use std::io::{self, BufReader};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -48,7 +49,8 @@ use tokio::sync::Notify;
 
 use crate::protocol::{ApiError, ChangeBatch};
 use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
-use crate::status::{BootstrapProgress, ReplicaChanged, SyncState, SyncStatus};
+use crate::integrity::HubKey;
+use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
 mod upload;
 
@@ -68,6 +70,9 @@ pub struct ClientOptions {
     pub min_backoff: Duration,
     /// Longest retry delay, jitter included.
     pub max_backoff: Duration,
+    /// The hub's public key as installed on this counter. Set, a snapshot sealed with
+    /// any other key is refused; unset, the key of the first snapshot is trusted.
+    pub hub_key: Option<HubKey>,
 }
 
 impl Default for ClientOptions {
@@ -77,6 +82,7 @@ impl Default for ClientOptions {
             wait: Duration::from_secs(25),
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            hub_key: None,
         }
     }
 }
@@ -119,6 +125,9 @@ pub struct SyncClient {
     changed: broadcast::Sender<ReplicaChanged>,
     /// Rung when a command is queued or the hub comes back: the uploader looks again.
     wake_upload: Arc<Notify>,
+    /// Set when what the hub sent failed its integrity check: the next step repairs the
+    /// replica from a fresh snapshot instead of pulling on.
+    repair: AtomicBool,
 }
 
 impl SyncClient {
@@ -149,6 +158,7 @@ impl SyncClient {
             status: Arc::new(status),
             changed,
             wake_upload: Arc::new(Notify::new()),
+            repair: AtomicBool::new(false),
         })
     }
 
@@ -222,16 +232,38 @@ impl SyncClient {
         if rolled {
             self.notify(meta.cursor.unwrap_or(0), Vec::new());
         }
+        if self.repair.load(Ordering::SeqCst) {
+            return self.bootstrap(shutdown).await;
+        }
         match cursor_for(&meta, &self.hub_url) {
             Some(cursor) => match self.pull(cursor, wait, shutdown).await {
                 Err(error) if error.needs_snapshot() => {
                     tracing::warn!(%error, cursor, "the hub does not know our cursor: loading its snapshot");
                     self.bootstrap(shutdown).await
                 }
+                Err(SyncError::Replica(error)) if error.is_integrity() => {
+                    self.raise_integrity_alert(&error);
+                    Err(SyncError::Replica(error))
+                }
                 result => result,
             },
             None => self.bootstrap(shutdown).await,
         }
+    }
+
+    /// Red: applying stopped at the last verified batch. The replica is repaired from a
+    /// fresh snapshot at the next step (its outbox kept); the alert stays on record.
+    fn raise_integrity_alert(&self, error: &ReplicaError) {
+        tracing::error!(%error, "integrity check failed: applying stopped, repairing from a snapshot");
+        self.repair.store(true, Ordering::SeqCst);
+        self.status.send_modify(|s| {
+            s.integrity = IntegrityStatus {
+                alert: true,
+                reason: Some(error.to_string()),
+                detected_at: Some(OffsetDateTime::now_utc()),
+                repaired_at: None,
+            };
+        });
     }
 
     async fn pull(&self, cursor: u64, wait: Duration, shutdown: &CancellationToken) -> Result<Step, SyncError> {
@@ -302,13 +334,22 @@ impl SyncClient {
         let reader = BufReader::with_capacity(1 << 16, SyncIoBridge::new(StreamReader::new(body)));
         let status = self.status.clone();
         let hub_url = self.hub_url.clone();
+        let pinned = self.options.hub_key.clone();
         let report = self
             .with_replica(move |replica| {
-                replica.bootstrap(&hub_url, reader, |progress| {
+                replica.bootstrap(&hub_url, pinned.as_ref(), reader, |progress| {
                     status.send_modify(|s| s.bootstrap = Some(progress))
                 })
             })
-            .await?;
+            .await;
+        let report = match report {
+            Err(SyncError::Replica(error)) if error.is_integrity() => {
+                self.raise_integrity_alert(&error);
+                return Err(SyncError::Replica(error));
+            }
+            report => report?,
+        };
+        let repaired = self.repair.swap(false, Ordering::SeqCst);
         tracing::info!(
             as_of = report.as_of,
             rows = report.rows,
@@ -327,6 +368,10 @@ impl SyncClient {
             s.last_success = Some(OffsetDateTime::now_utc());
             s.last_error = None;
             s.bootstrap = None;
+            if repaired {
+                s.integrity.alert = false;
+                s.integrity.repaired_at = Some(OffsetDateTime::now_utc());
+            }
         });
         Ok(Step::Bootstrapped)
     }

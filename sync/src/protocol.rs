@@ -3,12 +3,15 @@
 //! change of the contract (documented in docs/api.md).
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
+
+use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
 use yizhan_core::entity::{AreaCm2, EntityKind, Exemption};
 use yizhan_core::money::Fen;
 
 /// One committed change from the hub's append-only change log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     /// Strictly increasing across the hub's whole log.
     pub seq: u64,
@@ -19,12 +22,37 @@ pub struct Change {
     /// Per-row version, starting at 1 and bumped by every upsert of that row.
     pub version: u64,
     pub op: Op,
-    /// The entity as JSON (`yizhan_core::entity::*`); `None` for a delete.
-    pub payload: Option<serde_json::Value>,
+    /// The entity as JSON (`yizhan_core::entity::*`), exactly the bytes the hub stored:
+    /// what the chain hashes and the replica keeps. `None` for a delete.
+    pub payload: Option<Box<RawValue>>,
     /// Which connector or client produced it, e.g. `ingest:payments`.
     pub origin: String,
     #[serde(with = "time::serde::rfc3339")]
     pub committed_at: OffsetDateTime,
+}
+
+impl Change {
+    /// The change as the integrity chain hashes it.
+    pub fn frame(&self) -> ChangeFrame<'_> {
+        ChangeFrame {
+            seq: self.seq,
+            entity: self.entity.as_str(),
+            key: &self.key,
+            project_code: &self.project_code,
+            version: self.version,
+            op: self.op.as_str(),
+            payload: self.payload.as_deref().map(RawValue::get),
+            origin: &self.origin,
+            committed_at_nanos: self.committed_at.unix_timestamp_nanos(),
+        }
+    }
+}
+
+/// Equal when every field is, the payloads byte for byte.
+impl PartialEq for Change {
+    fn eq(&self, other: &Change) -> bool {
+        self.frame() == other.frame()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +60,15 @@ pub struct Change {
 pub enum Op {
     Upsert,
     Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Upsert => "upsert",
+            Op::Delete => "delete",
+        }
+    }
 }
 
 /// Answer of `GET /v1/changes?after=&limit=&wait=`.
@@ -44,6 +81,8 @@ pub struct ChangeBatch {
     pub upto: u64,
     /// The hub's newest seq at the time of the answer, for lag.
     pub head: u64,
+    /// Proof that the batch continues the counter's chain, whole and unaltered.
+    pub seal: BatchSeal,
     pub changes: Vec<Change>,
 }
 
@@ -53,6 +92,7 @@ pub struct SnapshotHeader {
     pub as_of: u64,
     /// Number of `SnapshotRow` lines that follow.
     pub rows: u64,
+    pub seal: SnapshotSeal,
 }
 
 /// Every following line of the snapshot stream: one current row.

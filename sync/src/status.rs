@@ -44,6 +44,21 @@ pub struct SyncStatus {
     pub bootstrap: Option<BootstrapProgress>,
     /// Clerk commands not yet delivered, and those the hub refused.
     pub outbox: OutboxCounts,
+    pub integrity: IntegrityStatus,
+}
+
+/// The red data-integrity alert: what the hub sent did not check out, so applying stopped
+/// and the replica is being repaired. Kept on record after the repair.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityStatus {
+    /// Applying is stopped until the repair is done.
+    pub alert: bool,
+    /// What failed, in Chinese.
+    pub reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub detected_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub repaired_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +82,7 @@ impl SyncStatus {
             last_error: None,
             bootstrap: None,
             outbox: OutboxCounts::default(),
+            integrity: IntegrityStatus::default(),
         }
     }
 }
@@ -110,6 +126,7 @@ mod tests {
                 "last_error": null,
                 "bootstrap": { "received": 10, "total": 20 },
                 "outbox": { "pending": 0, "conflicts": 0 },
+                "integrity": { "alert": false, "reason": null, "detected_at": null, "repaired_at": null },
             })
         );
         let states =

@@ -367,7 +367,7 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
         let start = Instant::now();
         let mut marks = Vec::new();
         replica
-            .bootstrap(&url, reader, |p| marks.push((start.elapsed(), p.received)))
+            .bootstrap(&url, None, reader, |p| marks.push((start.elapsed(), p.received)))
             .expect("bootstrap from the file");
         (start.elapsed(), marks)
     })

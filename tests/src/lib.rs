@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod counter;
+pub mod front;
 pub mod hub;
 mod process;
 pub mod proxy;

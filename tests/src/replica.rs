@@ -44,7 +44,7 @@ pub fn state_at(changes: &[Change], cursor: u64) -> State {
                         version: change.version,
                         seq: change.seq,
                         committed_at: change.committed_at,
-                        payload: payload.clone(),
+                        payload: serde_json::from_str(payload.get()).expect("the hub sends JSON payloads"),
                     },
                 );
             }

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use yizhan_sync::protocol::{Health, SnapshotRow};
+use yizhan_sync::integrity::BatchSeal;
+use yizhan_sync::protocol::{Health, SnapshotHeader, SnapshotRow};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -75,6 +76,11 @@ pub async fn changes(
     }
     let changes = hub.store().changes_after(q.after, limit).await?;
     let upto = changes.last().map_or(q.after, |c| c.seq);
+    let prev_chain = hub.store().chain_at(q.after).await?;
+    let chain = changes.last().map_or(prev_chain, |c| c.chain);
+    let seal = hub
+        .signer()
+        .seal_batch(q.after, upto, changes.len() as u64, prev_chain, chain);
     // A reader may see a commit a moment before the watch does: never report a head
     // behind what this very batch contains.
     let head = (*head.borrow()).max(upto);
@@ -84,6 +90,7 @@ pub async fn changes(
         after: q.after,
         upto,
         head,
+        seal,
     })
     .expect("numbers serialise");
     body.pop();
@@ -104,18 +111,23 @@ struct BatchHead {
     after: u64,
     upto: u64,
     head: u64,
+    seal: BatchSeal,
 }
 
 /// NDJSON: the `SnapshotHeader` line, then one `SnapshotRow` line per current row, as
 /// the store produces them; gzip is applied by the compression layer when accepted.
 pub async fn snapshot(State(hub): State<Hub>) -> Result<Response, HubError> {
     let snapshot = hub.store().snapshot().await?;
-    tracing::info!(
-        as_of = snapshot.header.as_of,
-        rows = snapshot.header.rows,
-        "快照开始发送"
-    );
-    let mut header = serde_json::to_vec(&snapshot.header).expect("the header serialises");
+    let position = snapshot.position;
+    tracing::info!(as_of = position.as_of, rows = position.rows, "快照开始发送");
+    let header = SnapshotHeader {
+        as_of: position.as_of,
+        rows: position.rows,
+        seal: hub
+            .signer()
+            .seal_snapshot(position.as_of, position.rows, position.chain),
+    };
+    let mut header = serde_json::to_vec(&header).expect("the header serialises");
     header.push(b'\n');
     let rows = snapshot.rows.map(|chunk| {
         chunk.map(|rows| {

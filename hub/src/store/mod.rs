@@ -16,9 +16,8 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use yizhan_core::command::Rejection;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{
-    Change, CommandEnvelope, CommandResult, Op, SnapshotHeader, SnapshotRow,
-};
+use yizhan_sync::integrity::{ChainHash, ChangeFrame};
+use yizhan_sync::protocol::{Change, CommandEnvelope, CommandResult, Op, SnapshotRow};
 
 pub use sqlite::SqliteStore;
 
@@ -149,14 +148,30 @@ pub struct LoggedChange {
     pub payload: Option<String>,
     pub origin: String,
     pub committed_at: OffsetDateTime,
+    /// The chain value after this change.
+    pub chain: ChainHash,
 }
 
 impl LoggedChange {
+    pub fn frame(&self) -> ChangeFrame<'_> {
+        ChangeFrame {
+            seq: self.seq,
+            entity: self.entity.as_str(),
+            key: &self.key,
+            project_code: &self.project_code,
+            version: self.version,
+            op: self.op.as_str(),
+            payload: self.payload.as_deref(),
+            origin: &self.origin,
+            committed_at_nanos: self.committed_at.unix_timestamp_nanos(),
+        }
+    }
+
     pub fn to_change(&self) -> Result<Change, StoreError> {
         let payload = self
             .payload
             .as_deref()
-            .map(serde_json::from_str)
+            .map(|text| serde_json::value::RawValue::from_string(text.to_owned()))
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("变更 {} 的内容不是 JSON：{e}", self.seq)))?;
         Ok(Change {
@@ -213,11 +228,19 @@ fn write_with_payload<T: Serialize>(head: &T, payload: Option<&str>, out: &mut V
     out.push(b'}');
 }
 
-/// The state as of one seq: the header, then the rows in chunks. The rows are produced
-/// while the consumer reads, through a bounded channel, so memory stays flat whatever
-/// the size of the state; dropping the stream stops the producer.
+/// Where a snapshot stands: its seq, its row count and the chain value at that seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPosition {
+    pub as_of: u64,
+    pub rows: u64,
+    pub chain: ChainHash,
+}
+
+/// The state as of one seq: where it stands, then the rows in chunks. The rows are
+/// produced while the consumer reads, through a bounded channel, so memory stays flat
+/// whatever the size of the state; dropping the stream stops the producer.
 pub struct Snapshot {
-    pub header: SnapshotHeader,
+    pub position: SnapshotPosition,
     pub rows: BoxStream<'static, Result<Vec<StateRow>, StoreError>>,
 }
 
@@ -249,6 +272,9 @@ pub trait Store: Send + Sync + 'static {
         envelope: CommandEnvelope,
         decide: Decider,
     ) -> Result<CommandResult, StoreError>;
+
+    /// The chain value of the change at `seq` ([`ChainHash::ZERO`] at 0).
+    async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError>;
 
     /// At most `limit` changes with `seq > after`, in seq order.
     async fn changes_after(
@@ -316,6 +342,7 @@ mod tests {
             payload: Some(r#"{"z":1,"a":"完税"}"#.into()),
             origin: "ingest:tax".into(),
             committed_at: datetime!(2026-11-24 01:02:03 UTC),
+            chain: ChainHash::ZERO,
         };
         let mut out = Vec::new();
         change.write_json(&mut out);
@@ -333,9 +360,9 @@ mod tests {
         };
         let mut out = Vec::new();
         deleted.write_json(&mut out);
-        assert_eq!(
-            serde_json::from_slice::<Change>(&out).unwrap().payload,
-            None
-        );
+        assert!(serde_json::from_slice::<Change>(&out)
+            .unwrap()
+            .payload
+            .is_none());
     }
 }

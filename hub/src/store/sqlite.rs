@@ -13,12 +13,14 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{Op, SnapshotHeader};
+use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner};
+use yizhan_sync::protocol::Op;
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
 use super::{
-    Decider, LoggedChange, RowWrite, Snapshot, StateRow, Store, StoreError, WriteOutcome,
+    Decider, LoggedChange, RowWrite, Snapshot, SnapshotPosition, StateRow, Store, StoreError,
+    WriteOutcome,
 };
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
@@ -30,6 +32,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261125000000_commands",
         include_str!("../../migrations/20261125000000_commands.sql"),
+    ),
+    (
+        "20261125010000_integrity",
+        include_str!("../../migrations/20261125010000_integrity.sql"),
     ),
 ];
 
@@ -81,6 +87,7 @@ impl SqliteStore {
         // cache a large state is re-read from the OS for nearly every row.
         conn.pragma_update(None, "cache_size", WRITER_CACHE_SIZE)?;
         migrate(&mut conn)?;
+        chain_unchained(&mut conn)?;
         let head = read_head(&conn)?;
         let (head_tx, _) = watch::channel(head);
         Ok(SqliteStore {
@@ -93,6 +100,23 @@ impl SqliteStore {
                 head: head_tx,
             }),
         })
+    }
+
+    /// The key that seals what this hub sends, made and stored with the data on first
+    /// use: counters check every batch against the key of their snapshot. Blocking.
+    pub fn signer(&self) -> Result<HubSigner, StoreError> {
+        let conn = lock(&self.inner.writer);
+        conn.execute(
+            "INSERT INTO hub_secrets (name, value) VALUES ('sm2_signing_key', ?1) ON CONFLICT (name) DO NOTHING",
+            [HubSigner::generate().secret_bytes()],
+        )?;
+        let secret: Vec<u8> = conn.query_row(
+            "SELECT value FROM hub_secrets WHERE name = 'sm2_signing_key'",
+            [],
+            |r| r.get(0),
+        )?;
+        HubSigner::from_secret_bytes(&secret)
+            .map_err(|e| StoreError::Corrupt(format!("数据中心签名密钥无法读取：{e}")))
     }
 
     async fn blocking<T: Send + 'static>(
@@ -139,9 +163,90 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 fn now_text() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .expect("the current UTC time formats as RFC 3339")
+    time_text(OffsetDateTime::now_utc())
+}
+
+fn time_text(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
+
+/// Chains the changes a hub logged before it kept the chain, in one transaction. The log
+/// refuses updates, so its guard is lifted for exactly this and put back.
+fn chain_unchained(conn: &mut Connection) -> Result<(), StoreError> {
+    let unchained: i64 = conn.query_row(
+        "SELECT count(*) FROM changes WHERE chain IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    if unchained == 0 {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let guard: String = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'changes_refuse_update'",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute_batch("DROP TRIGGER changes_refuse_update")?;
+    {
+        let mut read = tx.prepare(&format!("SELECT {CHANGE_COLUMNS} FROM changes ORDER BY seq"))?;
+        let mut write = tx.prepare("UPDATE changes SET chain = ?2 WHERE seq = ?1")?;
+        let mut rows = read.query([])?;
+        let mut chain = ChainHash::ZERO;
+        while let Some(r) = rows.next()? {
+            let change = logged_change(r)?;
+            chain = chain.link(&change.frame());
+            write.execute(params![to_i64(change.seq), chain.0.as_slice()])?;
+        }
+    }
+    tx.execute_batch(&guard)?;
+    tx.commit()?;
+    tracing::info!(changes = unchained, "变更日志哈希链已补齐");
+    Ok(())
+}
+
+const CHANGE_COLUMNS: &str =
+    "seq, entity, key, project_code, version, op, payload, origin, committed_at, chain";
+
+/// Reads a change selected with `CHANGE_COLUMNS`; a change not yet chained reads as
+/// chained to zero (only `chain_unchained` sees those).
+fn logged_change(r: &rusqlite::Row<'_>) -> Result<LoggedChange, StoreError> {
+    let op = match r.get_ref(5)?.as_str()? {
+        "upsert" => Op::Upsert,
+        "delete" => Op::Delete,
+        other => return Err(StoreError::Corrupt(format!("未知的变更类型 {other:?}"))),
+    };
+    let chain = match r.get_ref(9)?.as_blob_or_null()? {
+        Some(bytes) => ChainHash::from_slice(bytes)
+            .ok_or_else(|| StoreError::Corrupt("哈希链值长度不是 32 字节".into()))?,
+        None => ChainHash::ZERO,
+    };
+    Ok(LoggedChange {
+        seq: to_u64(r.get(0)?)?,
+        entity: parse_entity(r.get_ref(1)?.as_str()?)?,
+        key: r.get(2)?,
+        project_code: r.get(3)?,
+        version: to_u64(r.get(4)?)?,
+        op,
+        payload: r.get(6)?,
+        origin: r.get(7)?,
+        committed_at: parse_time(r.get_ref(8)?.as_str()?)?,
+        chain,
+    })
+}
+
+fn read_chain(conn: &Connection, seq: u64) -> Result<ChainHash, StoreError> {
+    if seq == 0 {
+        return Ok(ChainHash::ZERO);
+    }
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT chain FROM changes WHERE seq = ?1")?
+        .query_row([to_i64(seq)], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let bytes = bytes.ok_or_else(|| StoreError::Corrupt(format!("第 {seq} 号变更没有哈希链值")))?;
+    ChainHash::from_slice(&bytes).ok_or_else(|| StoreError::Corrupt("哈希链值长度不是 32 字节".into()))
 }
 
 fn read_head(conn: &Connection) -> Result<u64, StoreError> {
@@ -207,11 +312,13 @@ fn write_rows(
     origin: &str,
     rows: &[RowWrite],
 ) -> Result<(u64, Vec<Option<u64>>), StoreError> {
-    let committed_at = now_text();
+    let committed = OffsetDateTime::now_utc();
+    let committed_at = time_text(committed);
     let mut seqs = Vec::with_capacity(rows.len());
     // Read inside the write transaction rather than kept in memory, so the log stays
     // dense even if something else (a repair tool) appended to this file.
     let mut next = read_head(tx)?;
+    let mut chain = read_chain(tx, next)?;
     // One statement decides and writes: an identical payload matches the WHERE of the
     // conflict clause, so nothing is updated and no version comes back.
     let mut upsert = tx.prepare_cached(
@@ -224,8 +331,8 @@ fn write_rows(
          RETURNING version",
     )?;
     let mut log = tx.prepare_cached(
-        "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8)",
+        "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at, chain)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8, ?9)",
     )?;
     for row in rows {
         let entity = row.entity.as_str();
@@ -238,6 +345,17 @@ fn write_rows(
             .optional()?;
         match version {
             Some(version) => {
+                chain = chain.link(&ChangeFrame {
+                    seq: next + 1,
+                    entity,
+                    key: &row.key,
+                    project_code: &row.project_code,
+                    version: to_u64(version)?,
+                    op: Op::Upsert.as_str(),
+                    payload: Some(&row.payload),
+                    origin,
+                    committed_at_nanos: committed.unix_timestamp_nanos(),
+                });
                 log.execute(params![
                     seq,
                     entity,
@@ -246,7 +364,8 @@ fn write_rows(
                     version,
                     row.payload,
                     origin,
-                    committed_at
+                    committed_at,
+                    chain.0.as_slice()
                 ])?;
                 next += 1;
                 seqs.push(Some(next));
@@ -410,30 +529,14 @@ impl Inner {
 
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
         self.readers.with(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT seq, entity, key, project_code, version, op, payload, origin, committed_at
-                 FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let mut rows = stmt.query(params![to_i64(after), limit])?;
             let mut changes = Vec::new();
             while let Some(r) = rows.next()? {
-                let op = match r.get_ref(5)?.as_str()? {
-                    "upsert" => Op::Upsert,
-                    "delete" => Op::Delete,
-                    other => return Err(StoreError::Corrupt(format!("未知的变更类型 {other:?}"))),
-                };
-                changes.push(LoggedChange {
-                    seq: to_u64(r.get(0)?)?,
-                    entity: parse_entity(r.get_ref(1)?.as_str()?)?,
-                    key: r.get(2)?,
-                    project_code: r.get(3)?,
-                    version: to_u64(r.get(4)?)?,
-                    op,
-                    payload: r.get(6)?,
-                    origin: r.get(7)?,
-                    committed_at: parse_time(r.get_ref(8)?.as_str()?)?,
-                });
+                changes.push(logged_change(r)?);
             }
             Ok(changes)
         })
@@ -444,7 +547,7 @@ impl Inner {
     /// writes go on.
     fn stream_snapshot(
         &self,
-        header_tx: oneshot::Sender<Result<SnapshotHeader, StoreError>>,
+        header_tx: oneshot::Sender<Result<SnapshotPosition, StoreError>>,
         rows_tx: mpsc::Sender<Result<Vec<StateRow>, StoreError>>,
     ) {
         let mut header_tx = Some(header_tx);
@@ -452,9 +555,10 @@ impl Inner {
             let tx = conn.transaction()?;
             let as_of = read_head(&tx)?;
             let rows: i64 = tx.query_row("SELECT COUNT(*) FROM state", [], |r| r.get(0))?;
-            let header = SnapshotHeader {
+            let header = SnapshotPosition {
                 as_of,
                 rows: to_u64(rows)?,
+                chain: read_chain(&tx, as_of)?,
             };
             if header_tx
                 .take()
@@ -527,6 +631,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {
+        self.blocking(move |inner| inner.readers.with(|conn| read_chain(conn, seq)))
+            .await
+    }
+
+
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let (header_tx, header_rx) = oneshot::channel();
         let (rows_tx, mut rows_rx) = mpsc::channel(SNAPSHOT_CHUNKS_IN_FLIGHT);
@@ -539,7 +649,7 @@ impl Store for SqliteStore {
         // layer polls a finished body again, which an `unfold` stream panics on.
         let rows = futures_util::stream::poll_fn(move |cx| rows_rx.poll_recv(cx));
         Ok(Snapshot {
-            header,
+            position: header,
             rows: rows.boxed(),
         })
     }
@@ -617,6 +727,37 @@ mod tests {
         lock(&store.inner.writer)
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_change_is_chained_to_the_one_before_and_an_old_log_is_chained_at_open() {
+        let (dir, store) = open();
+        store.write("test", vec![row("a", "1"), row("b", "2")]).await.unwrap();
+        store.write("test", vec![row("a", "3")]).await.unwrap();
+        let log = store.changes_after(0, 100).await.unwrap();
+        let mut chain = ChainHash::ZERO;
+        for change in &log {
+            chain = chain.link(&change.frame());
+            assert_eq!(change.chain, chain, "seq {}", change.seq);
+            assert_eq!(store.chain_at(change.seq).await.unwrap(), chain);
+        }
+        assert_eq!(store.chain_at(0).await.unwrap(), ChainHash::ZERO);
+
+        // A log from before the chain: no values, and the guard against updates in place.
+        drop(store);
+        let path = dir.path().join("hub.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER changes_refuse_update; UPDATE changes SET chain = NULL;
+             CREATE TRIGGER changes_refuse_update BEFORE UPDATE ON changes
+             BEGIN SELECT RAISE(ABORT, 'changes is append-only: UPDATE refused'); END;",
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.changes_after(0, 100).await.unwrap(), log);
+        let refused = lock(&store.inner.writer).execute("UPDATE changes SET origin = 'x'", []);
+        assert!(refused.is_err(), "the log is append-only again");
     }
 
     #[tokio::test]
@@ -776,10 +917,10 @@ mod tests {
             .write("test", vec![row("k0", "changed"), row("late", "1")])
             .await
             .unwrap();
-        assert_eq!(snapshot.header.as_of, SNAPSHOT_CHUNK as u64 * 2 + 7);
+        assert_eq!(snapshot.position.as_of, SNAPSHOT_CHUNK as u64 * 2 + 7);
         let chunks: Vec<_> = snapshot.rows.collect().await;
         let rows: Vec<StateRow> = chunks.into_iter().flat_map(|c| c.unwrap()).collect();
-        assert_eq!(rows.len() as u64, snapshot.header.rows);
+        assert_eq!(rows.len() as u64, snapshot.position.rows);
         assert!(rows.iter().all(|r| r.key != "late"));
         assert_eq!(rows.iter().find(|r| r.key == "k0").unwrap().payload, "0");
     }

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Replica, ReplicaError, format_time, read_meta, today, view};
+use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, today, view};
+use crate::integrity::ChainHash;
 use crate::protocol::{Change, ChangeBatch, Op};
 
 impl Replica {
@@ -17,6 +18,7 @@ impl Replica {
         let meta = read_meta(&tx)?;
         let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
         check_order(cursor, batch)?;
+        let chain = check_seal(&meta, batch)?;
         let snapshot_as_of = meta.snapshot_as_of.unwrap_or(cursor);
         let mut touched = BTreeSet::new();
         for change in &batch.changes {
@@ -27,10 +29,46 @@ impl Replica {
             touched.iter().map(String::as_str),
             meta.view_date.unwrap_or_else(today),
         )?;
-        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto])?;
+        tx.execute("UPDATE meta SET cursor = ?1, chain = ?2", params![batch.upto, chain.to_hex()])?;
         tx.commit()?;
         Ok(touched.into_iter().collect())
     }
+}
+
+/// The batch must be sealed by the hub's key, continue from the chain value the replica
+/// holds, and its changes must hash to the value it ends at. Returns that value.
+fn check_seal(meta: &ReplicaMeta, batch: &ChangeBatch) -> Result<ChainHash, ReplicaError> {
+    let (Some(key), Some(held)) = (&meta.hub_key, meta.chain) else {
+        return Err(ReplicaError::Integrity(
+            "本地副本没有数据中心公钥或哈希链起点（由旧版本建立）".into(),
+        ));
+    };
+    let seal = &batch.seal;
+    key.verify_batch(batch.after, batch.upto, seal)
+        .map_err(|e| ReplicaError::Integrity(format!("批次 ({}, {}] 的{e}", batch.after, batch.upto)))?;
+    if seal.prev_chain != held {
+        return Err(ReplicaError::Integrity(format!(
+            "批次 ({}, {}] 不接续本地哈希链：有批次缺失、重复或顺序错乱",
+            batch.after, batch.upto
+        )));
+    }
+    if seal.count != batch.changes.len() as u64 {
+        return Err(ReplicaError::Integrity(format!(
+            "批次 ({}, {}] 应有 {} 条变更，收到 {} 条",
+            batch.after,
+            batch.upto,
+            seal.count,
+            batch.changes.len()
+        )));
+    }
+    let chain = batch.changes.iter().fold(held, |chain, change| chain.link(&change.frame()));
+    if chain != seal.chain {
+        return Err(ReplicaError::Integrity(format!(
+            "批次 ({}, {}] 的变更内容与数据中心签发的哈希链不符：有变更被改动或缺失",
+            batch.after, batch.upto
+        )));
+    }
+    Ok(chain)
 }
 
 fn check_order(cursor: u64, batch: &ChangeBatch) -> Result<(), ReplicaError> {
@@ -111,7 +149,7 @@ fn apply_change(
                     change.version,
                     change.seq,
                     format_time(change.committed_at),
-                    payload.to_string(),
+                    payload.get(),
                 ])?,
             None => tx
                 .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
@@ -128,15 +166,8 @@ fn apply_change(
         entity,
         change.key,
         change.project_code,
-        op_str(change.op),
+        change.op.as_str(),
     ])?;
     touched.insert(change.project_code.clone());
     Ok(())
-}
-
-pub(crate) fn op_str(op: Op) -> &'static str {
-    match op {
-        Op::Upsert => "upsert",
-        Op::Delete => "delete",
-    }
 }

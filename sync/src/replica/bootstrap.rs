@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
 use super::{Replica, ReplicaError, format_time, schema, today, view};
+use crate::integrity::HubKey;
 use crate::protocol::SnapshotHeader;
 use crate::status::BootstrapProgress;
 
@@ -47,9 +48,14 @@ impl Replica {
     /// Replaces everything the replica holds with the snapshot in `reader` (NDJSON,
     /// decompressed: a `SnapshotHeader` line, then `SnapshotRow` lines) taken from
     /// `hub_url`, builds every project view, and sets the cursor to the snapshot's `as_of`.
+    ///
+    /// The snapshot's seal must verify with the key it names, and that key must be
+    /// `pinned` when the counter was installed with one; the replica then checks every
+    /// later batch against that key, from the chain value the seal gives.
     pub fn bootstrap(
         &mut self,
         hub_url: &str,
+        pinned: Option<&HubKey>,
         mut reader: impl BufRead,
         mut progress: impl FnMut(BootstrapProgress),
     ) -> Result<BootstrapReport, ReplicaError> {
@@ -59,6 +65,15 @@ impl Replica {
         reader.read_until(b'\n', &mut line)?;
         let header: SnapshotHeader =
             serde_json::from_slice(&line).map_err(|source| ReplicaError::Snapshot { line: 1, source })?;
+        let seal = &header.seal;
+        if pinned.is_some_and(|key| *key != seal.hub_key) {
+            return Err(ReplicaError::Integrity(
+                "全量数据的签名密钥不是本机配置的数据中心公钥：可能连到了错误的数据中心".into(),
+            ));
+        }
+        seal.hub_key
+            .verify_snapshot(header.as_of, header.rows, seal)
+            .map_err(|e| ReplicaError::Integrity(format!("全量数据头{e}")))?;
         progress(BootstrapProgress {
             received: 0,
             total: header.rows,
@@ -75,8 +90,14 @@ impl Replica {
         }
         let projects = view::rebuild_all(&tx, today())?;
         tx.execute(
-            "UPDATE meta SET cursor = ?1, snapshot_as_of = ?1, hub_url = ?2, bootstrapped_at = ?3",
-            params![header.as_of, hub_url, format_time(OffsetDateTime::now_utc())],
+            "UPDATE meta SET cursor = ?1, snapshot_as_of = ?1, hub_url = ?2, bootstrapped_at = ?3, chain = ?4, hub_key = ?5",
+            params![
+                header.as_of,
+                hub_url,
+                format_time(OffsetDateTime::now_utc()),
+                seal.chain.to_hex(),
+                seal.hub_key.to_hex()
+            ],
         )?;
         tx.commit()?;
         progress(BootstrapProgress {

@@ -23,6 +23,7 @@ use time::{Date, OffsetDateTime};
 use yizhan_core::entity::EntityKind;
 use yizhan_core::serde_date::DATE_FORMAT;
 
+use crate::integrity::{ChainHash, HubKey};
 use crate::protocol::SnapshotRow;
 
 pub use bootstrap::BootstrapReport;
@@ -53,6 +54,10 @@ pub struct ReplicaMeta {
     /// The Asia/Shanghai date the project views were computed for.
     #[serde(with = "opt_date")]
     pub view_date: Option<Date>,
+    /// The hub's chain value at the cursor: the next batch must continue from it.
+    pub chain: Option<ChainHash>,
+    /// The key the hub's batches must be sealed with.
+    pub hub_key: Option<HubKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +76,9 @@ pub enum ReplicaError {
     OutOfOrder { cursor: u64, after: u64 },
     #[error("同步批次内容有误：{0}；本批未应用，将重新请求。")]
     BadBatch(String),
+    /// A batch or snapshot failed its integrity check: nothing of it was applied.
+    #[error("数据完整性校验失败：{0}。本批未应用，将从数据中心重新核对。")]
+    Integrity(String),
     #[error("数据中心发来的 {entity} 记录 {key} 无法解析：{source}。请联系技术人员。")]
     Payload {
         entity: &'static str,
@@ -93,6 +101,17 @@ pub enum ReplicaError {
     NoSuchConflict(String),
     #[error("读取全量数据失败：{0}。将重新下载。")]
     Io(#[from] std::io::Error),
+}
+
+impl ReplicaError {
+    /// What the hub sent does not continue the replica whole and unaltered: a missing,
+    /// repeated, reordered or altered batch, or a bad seal.
+    pub fn is_integrity(&self) -> bool {
+        matches!(
+            self,
+            ReplicaError::Integrity(_) | ReplicaError::OutOfOrder { .. } | ReplicaError::BadBatch(_)
+        )
+    }
 }
 
 impl From<yizhan_core::records::RecordError> for ReplicaError {
@@ -203,9 +222,12 @@ fn configure(conn: &Connection) -> Result<(), ReplicaError> {
 
 fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
     let meta = conn.query_row(
-        "SELECT cursor, snapshot_as_of, hub_url, view_date FROM meta",
+        "SELECT cursor, snapshot_as_of, hub_url, view_date, chain, hub_key FROM meta",
         [],
         |row| {
+            let unreadable = |idx: usize, what: &str| {
+                rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("meta.{what} unreadable").into())
+            };
             Ok(ReplicaMeta {
                 cursor: row.get(0)?,
                 snapshot_as_of: row.get(1)?,
@@ -213,6 +235,14 @@ fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
                 view_date: row
                     .get::<_, Option<String>>(3)?
                     .map(|d| parse_date(&d, 3))
+                    .transpose()?,
+                chain: row
+                    .get::<_, Option<String>>(4)?
+                    .map(|c| ChainHash::from_hex(&c).ok_or_else(|| unreadable(4, "chain")))
+                    .transpose()?,
+                hub_key: row
+                    .get::<_, Option<String>>(5)?
+                    .map(|k| HubKey::from_hex(&k).map_err(|_| unreadable(5, "hub_key")))
                     .transpose()?,
             })
         },

@@ -25,6 +25,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261124_0900_rows_and_history"),
     migration!("20261124_0930_project_view"),
     migration!("20261125_0900_outbox"),
+    migration!("20261125_1000_integrity"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.

@@ -10,6 +10,7 @@ use yizhan_core::entity::{
 use yizhan_core::status::FeeStatus;
 
 use super::*;
+use crate::integrity::{ChainHash, HubSigner};
 use crate::protocol::{Change, ChangeBatch, Op, SnapshotHeader, SnapshotRow};
 use crate::status::BootstrapProgress;
 
@@ -36,7 +37,7 @@ impl Fixture {
         let path = dir.path().join("replica.sqlite3");
         let mut replica = Replica::open(&path).unwrap();
         replica
-            .bootstrap("http://hub", Cursor::new(snapshot(0, &[])), |_| {})
+            .bootstrap("http://hub", None, Cursor::new(snapshot(0, &[])), |_| {})
             .unwrap();
         replica.roll_day(TODAY).unwrap();
         Fixture {
@@ -56,7 +57,7 @@ impl Fixture {
 
     /// Applies `changes` as the next batch, numbering them from the cursor.
     fn apply(&mut self, changes: Vec<ChangeSpec>) -> Result<Vec<String>, ReplicaError> {
-        let batch = batch(self.cursor(), changes);
+        let batch = sealed_for(&self.replica, batch(self.cursor(), changes));
         self.replica.apply(&batch)
     }
 
@@ -126,23 +127,41 @@ fn batch(after: u64, changes: Vec<ChangeSpec>) -> ChangeBatch {
             key: c.key,
             project_code: c.project_code,
             version: c.version,
-            payload: c.payload,
+            payload: c.payload.map(|p| serde_json::value::to_raw_value(&p).unwrap()),
             origin: "test".into(),
             committed_at: AT + time::Duration::seconds(seq as i64),
         })
         .collect();
-    ChangeBatch {
+    seal(ChangeBatch {
         after,
         upto,
         head: upto,
+        seal: SIGNER.seal_batch(after, upto, 0, ChainHash::ZERO, ChainHash::ZERO),
         changes,
-    }
+    }, ChainHash::ZERO)
+}
+
+/// The test hub's key: every snapshot and batch here is sealed with it.
+static SIGNER: std::sync::LazyLock<HubSigner> = std::sync::LazyLock::new(HubSigner::generate);
+
+/// Seals `batch` as the hub would, continuing the chain from `prev`.
+fn seal(mut batch: ChangeBatch, prev: ChainHash) -> ChangeBatch {
+    let chain = batch.changes.iter().fold(prev, |c, change| c.link(&change.frame()));
+    batch.seal = SIGNER.seal_batch(batch.after, batch.upto, batch.changes.len() as u64, prev, chain);
+    batch
+}
+
+/// `batch` sealed to continue what `replica` holds.
+fn sealed_for(replica: &Replica, batch: ChangeBatch) -> ChangeBatch {
+    let prev = replica.meta().unwrap().chain.unwrap();
+    seal(batch, prev)
 }
 
 fn snapshot(as_of: u64, rows: &[SnapshotRow]) -> Vec<u8> {
     let mut text = serde_json::to_string(&SnapshotHeader {
         as_of,
         rows: rows.len() as u64,
+        seal: SIGNER.seal_snapshot(as_of, rows.len() as u64, ChainHash::ZERO),
     })
     .unwrap();
     for row in rows {
@@ -380,6 +399,7 @@ fn a_change_that_fails_mid_batch_leaves_cursor_rows_and_views_as_they_were() {
     let without_payload = payment(CODE_A, "P2", 1, AT).deleted();
     let mut upsert_without_payload = batch(f.cursor(), vec![payment(CODE_A, "P1", 40_000, AT), without_payload]);
     upsert_without_payload.changes[1].op = Op::Upsert;
+    let upsert_without_payload = sealed_for(&f.replica, upsert_without_payload);
     assert!(matches!(
         f.replica.apply(&upsert_without_payload),
         Err(ReplicaError::BadBatch(_))
@@ -694,7 +714,7 @@ fn snapshot_rows() -> Vec<SnapshotRow> {
             version: c.version,
             seq: c.seq,
             committed_at: c.committed_at,
-            payload: c.payload.unwrap(),
+            payload: serde_json::from_str(c.payload.unwrap().get()).unwrap(),
         })
         .collect()
 }
@@ -707,7 +727,7 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     let rows = snapshot_rows();
     let mut heard = Vec::new();
     let report = replica
-        .bootstrap("http://hub", Cursor::new(snapshot(105, &rows)), |p| heard.push(p))
+        .bootstrap("http://hub", None, Cursor::new(snapshot(105, &rows)), |p| heard.push(p))
         .unwrap();
 
     assert_eq!(
@@ -749,12 +769,8 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     replica
         .apply(&batch(105, vec![payment(CODE_A, "P1", 40_000, AT).v(2)]))
         .unwrap();
-    replica
-        .apply(&batch(
-            106,
-            vec![approval(CODE_A, "建字第320105202600001号", TODAY).deleted()],
-        ))
-        .unwrap();
+    let next = batch(106, vec![approval(CODE_A, "建字第320105202600001号", TODAY).deleted()]);
+    replica.apply(&sealed_for(&replica, next)).unwrap();
     assert_eq!(replica.meta().unwrap().cursor, Some(107));
     let timeline: Vec<(u64, Op)> = reader
         .get_project(CODE_A)
@@ -788,7 +804,7 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
     let cut_at = full.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(4).unwrap().0 + 1;
     let cut = full[..cut_at].to_vec();
 
-    let result = replica.bootstrap("http://hub", Cursor::new(cut.clone()), |_| {});
+    let result = replica.bootstrap("http://hub", None, Cursor::new(cut.clone()), |_| {});
     assert!(
         matches!(
             result,
@@ -817,14 +833,14 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
 
     let mut garbled = full.clone();
     garbled.splice(cut_at..cut_at, b"{not json}\n".iter().copied());
-    let result = replica.bootstrap("http://hub", Cursor::new(garbled), |_| {});
+    let result = replica.bootstrap("http://hub", None, Cursor::new(garbled), |_| {});
     assert!(
         matches!(result, Err(ReplicaError::Snapshot { line: 6, .. })),
         "{result:?}"
     );
 
     let repeated = snapshot(105, &[rows.clone(), rows[..1].to_vec()].concat());
-    let result = replica.bootstrap("http://hub", Cursor::new(repeated), |_| {});
+    let result = replica.bootstrap("http://hub", None, Cursor::new(repeated), |_| {});
     assert!(
         matches!(result, Err(ReplicaError::Sqlite(_))),
         "a key twice in a snapshot: {result:?}"
@@ -832,8 +848,8 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
     assert_eq!(replica.meta().unwrap().cursor, None);
 
     // A good snapshot loads; a later cut one leaves it standing, indexes included.
-    replica.bootstrap("http://hub", Cursor::new(full), |_| {}).unwrap();
-    assert!(replica.bootstrap("http://hub", Cursor::new(cut), |_| {}).is_err());
+    replica.bootstrap("http://hub", None, Cursor::new(full), |_| {}).unwrap();
+    assert!(replica.bootstrap("http://hub", None, Cursor::new(cut), |_| {}).is_err());
     assert_eq!(replica.meta().unwrap().cursor, Some(105));
     assert_eq!(count(&replica, "rows"), 5);
     let indexes: u64 = replica
@@ -852,7 +868,7 @@ fn a_new_snapshot_replaces_everything() {
     let mut f = three_projects();
     let rows = snapshot_rows();
     f.replica
-        .bootstrap("http://other-hub", Cursor::new(snapshot(500, &rows[4..])), |_| {})
+        .bootstrap("http://other-hub", None, Cursor::new(snapshot(500, &rows[4..])), |_| {})
         .unwrap();
     assert_eq!(f.rows().len(), 1);
     assert_eq!(f.history_len(), 0, "the old replica's history goes with it");
@@ -1042,8 +1058,105 @@ mod outbox {
         let mut f = project_a();
         let issued = f.replica.issue(note("离线时记录"), CLERK, AT).unwrap();
         let rows = f.rows();
-        f.replica.bootstrap("http://hub", Cursor::new(snapshot(900, &rows)), |_| {}).unwrap();
+        f.replica.bootstrap("http://hub", None, Cursor::new(snapshot(900, &rows)), |_| {}).unwrap();
         assert_eq!(f.replica.outgoing(10).unwrap()[0].command_id, issued.command_id);
         assert_eq!(f.reader().get_project(CODE_A).unwrap().unwrap().notes.len(), 1);
+    }
+}
+
+mod integrity {
+    use super::*;
+
+    /// Project A applied as one sealed batch, and the replica's state right after.
+    fn applied() -> (Fixture, u64) {
+        let mut f = Fixture::new();
+        f.apply(assessed_project_a()).unwrap();
+        let cursor = f.cursor();
+        (f, cursor)
+    }
+
+    fn refused(f: &mut Fixture, batch: &ChangeBatch, what: &str) {
+        let before = (f.cursor(), f.rows(), f.history_len(), f.replica.meta().unwrap().chain);
+        let error = f.replica.apply(batch).expect_err(what);
+        assert!(error.is_integrity(), "{what}: {error:?}");
+        assert_eq!((f.cursor(), f.rows(), f.history_len(), f.replica.meta().unwrap().chain), before, "{what}: nothing applied");
+    }
+
+    #[test]
+    fn an_altered_dropped_or_forged_change_is_refused_before_anything_is_applied() {
+        let (mut f, cursor) = applied();
+        let good = sealed_for(&f.replica, batch(cursor, vec![payment(CODE_A, "P1", 40_000, AT), clearance(CODE_A, "T1")]));
+
+        let mut altered = good.clone();
+        altered.changes[0].payload = Some(serde_json::value::to_raw_value(&serde_json::json!({"amount_fen": 1})).unwrap());
+        refused(&mut f, &altered, "an altered payload");
+
+        let mut dropped = good.clone();
+        dropped.changes.remove(1);
+        dropped.seal.count = 1;
+        refused(&mut f, &dropped, "a dropped change, count adjusted");
+
+        let mut moved = good.clone();
+        moved.changes[0].key = "P9".into();
+        refused(&mut f, &moved, "a change moved to another key");
+
+        let mut forged = good.clone();
+        forged.seal = HubSigner::generate().seal_batch(good.after, good.upto, 2, good.seal.prev_chain, good.seal.chain);
+        refused(&mut f, &forged, "a batch sealed with another key");
+
+        f.replica.apply(&good).expect("the untouched batch applies");
+        assert_eq!(f.cursor(), cursor + 2);
+    }
+
+    #[test]
+    fn a_missing_repeated_or_reordered_batch_does_not_continue_the_chain() {
+        let (mut f, cursor) = applied();
+        let first = sealed_for(&f.replica, batch(cursor, vec![payment(CODE_A, "P1", 40_000, AT)]));
+        let first_end = first.seal.chain;
+        let second = seal(batch(cursor + 1, vec![payment(CODE_A, "P2", 10_000, AT)]), first_end);
+        let third = seal(batch(cursor + 2, vec![clearance(CODE_A, "T1")]), second.seal.chain);
+
+        refused(&mut f, &second, "the second batch before the first (the first missing)");
+        f.replica.apply(&first).unwrap();
+        refused(&mut f, &first, "the first batch again");
+        refused(&mut f, &third, "the third batch before the second");
+
+        // A batch that starts at the cursor but was cut for another chain position.
+        let spliced = seal(batch(cursor + 1, vec![payment(CODE_A, "P2", 10_000, AT)]), ChainHash::ZERO);
+        refused(&mut f, &spliced, "a batch from another place in the chain");
+
+        f.replica.apply(&second).unwrap();
+        f.replica.apply(&third).unwrap();
+        assert_eq!(f.replica.meta().unwrap().chain, Some(third.seal.chain));
+    }
+
+    #[test]
+    fn a_snapshot_must_be_sealed_by_the_key_it_names_and_the_installed_one() {
+        let dir = TempDir::new().unwrap();
+        let mut replica = Replica::open(dir.path().join("replica.sqlite3")).unwrap();
+        let rows = snapshot_rows();
+        let mut tampered = snapshot(105, &rows);
+        let forged_rows = serde_json::to_vec(&SnapshotHeader {
+            as_of: 105,
+            rows: rows.len() as u64 + 1,
+            seal: SIGNER.seal_snapshot(105, rows.len() as u64, ChainHash::ZERO),
+        })
+        .unwrap();
+        let header_end = tampered.iter().position(|b| *b == b'\n').unwrap();
+        tampered.splice(..header_end, forged_rows);
+        let error = replica.bootstrap("http://hub", None, Cursor::new(tampered), |_| {}).unwrap_err();
+        assert!(matches!(error, ReplicaError::Integrity(_)), "{error:?}");
+
+        let stranger = HubSigner::generate().public_key();
+        let error = replica
+            .bootstrap("http://hub", Some(&stranger), Cursor::new(snapshot(105, &rows)), |_| {})
+            .unwrap_err();
+        assert!(error.to_string().contains("不是本机配置的数据中心公钥"), "{error}");
+        assert_eq!(replica.meta().unwrap().cursor, None, "nothing loaded");
+
+        replica
+            .bootstrap("http://hub", Some(&SIGNER.public_key()), Cursor::new(snapshot(105, &rows)), |_| {})
+            .unwrap();
+        assert_eq!(replica.meta().unwrap().hub_key, Some(SIGNER.public_key()));
     }
 }

@@ -1,0 +1,51 @@
+//! What the hub sends is checked before it is applied: a batch altered on the way stops
+//! the counter at its last verified state, raises the red integrity alert, and the
+//! counter repairs itself from a fresh snapshot, its outbox intact.
+
+use yizhan_core::command::ClerkAction;
+use yizhan_sync::status::SyncState;
+use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::front::TamperingFront;
+use yizhan_tests::hub::TestHub;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
+    let hub = TestHub::start(80).await;
+    let front = TamperingFront::start(&hub.url).await;
+    let counter = Counter::new();
+    let client = counter.client_at(&front.url, options());
+    client.catch_up(&Default::default()).await.expect("first snapshot through the front");
+    let codes = counter.project_codes(3);
+    let before = counter.reader().get_project(&codes[0]).unwrap().unwrap();
+    let outbox = client.outbox();
+    let mut running = Running::start(client);
+    running.wait_status("online", |s| s.state == SyncState::Online).await;
+
+    front.alter_next_amount();
+    hub.ingest("payments", hub.new_payments(&codes[..1], 1, 3)).await;
+    let alert = running.wait_status("the integrity alert", |s| s.integrity.alert).await;
+    let reason = alert.integrity.reason.clone().unwrap();
+    assert!(reason.contains("哈希链不符"), "{reason}");
+    assert!(alert.integrity.detected_at.is_some());
+
+    // Until the repair, nothing of the altered batch is on screen; the clerk can still work.
+    let during = counter.reader().get_project(&codes[0]).unwrap().unwrap();
+    assert_eq!(during.payments, before.payments);
+    outbox
+        .issue(ClerkAction::FollowUpNote { project_code: codes[1].clone(), text: "告警期间记录".into() }, "窗口01")
+        .await
+        .expect("commands are still taken");
+
+    let repaired = running
+        .wait_status("the repair", |s| !s.integrity.alert && s.integrity.repaired_at.is_some())
+        .await;
+    assert_eq!(repaired.integrity.reason, alert.integrity.reason, "the alert stays on record");
+    let head = hub.head().await;
+    running.wait_status("caught up", |s| s.cursor >= head && s.outbox.pending == 0).await;
+    running.stop().await;
+    counter.assert_matches(&hub, "after the repair").await;
+    let after = counter.reader().get_project(&codes[0]).unwrap().unwrap();
+    assert_eq!(after.payments.len(), before.payments.len() + 1, "the real payment arrived");
+    let noted = counter.reader().get_project(&codes[1]).unwrap().unwrap();
+    assert_eq!(noted.notes.len(), 1, "the outbox survived the repair and was delivered");
+}
