@@ -52,8 +52,10 @@ use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
 use crate::integrity::HubKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
+mod reconcile;
 mod upload;
 
+pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
 
 /// `ApiError` codes with which the hub says "your cursor means nothing here: take a
@@ -70,6 +72,9 @@ pub struct ClientOptions {
     pub min_backoff: Duration,
     /// Longest retry delay, jitter included.
     pub max_backoff: Duration,
+    /// How often a connected counter reconciles its replica with the hub (it also does
+    /// after every reconnection).
+    pub reconcile_every: Duration,
     /// The hub's public key as installed on this counter. Set, a snapshot sealed with
     /// any other key is refused; unset, the key of the first snapshot is trusted.
     pub hub_key: Option<HubKey>,
@@ -82,6 +87,7 @@ impl Default for ClientOptions {
             wait: Duration::from_secs(25),
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            reconcile_every: Duration::from_secs(6 * 3600),
             hub_key: None,
         }
     }
@@ -181,15 +187,29 @@ impl SyncClient {
     async fn pull_loop(&self, shutdown: &CancellationToken) {
         let mut delays = backoff(&self.options);
         let mut failing = false;
+        // Reconcile once caught up after every (re)connection, and on a schedule.
+        let mut reconcile_due = true;
+        let mut last_reconciled = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
             match self.step(self.options.wait, shutdown).await {
-                Ok(_) => {
+                Ok(step) => {
                     // The hub is back: what waited in the outbox need not wait for the
                     // uploader's own backoff.
                     if std::mem::take(&mut failing) {
                         self.wake_upload.notify_one();
+                        reconcile_due = true;
                     }
                     delays = backoff(&self.options);
+                    let caught_up = matches!(step, Step::Applied { cursor, head } if cursor >= head);
+                    if caught_up && (reconcile_due || last_reconciled.elapsed() >= self.options.reconcile_every) {
+                        match self.reconcile(shutdown).await {
+                            Ok(_) => {
+                                reconcile_due = false;
+                                last_reconciled = tokio::time::Instant::now();
+                            }
+                            Err(error) => tracing::warn!(%error, "reconciliation failed; it runs again later"),
+                        }
+                    }
                 }
                 Err(_) if shutdown.is_cancelled() => break,
                 Err(error) => {

@@ -113,6 +113,29 @@ impl ChangeFrame<'_> {
     }
 }
 
+/// One row's contribution to a range checksum (reconciliation): SM3 over its identity,
+/// version and exact payload, folded to two 32-bit halves. Summed over a range, with the
+/// count, they tell two copies of the range apart without shipping it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowDigest {
+    pub hi: i64,
+    pub lo: i64,
+}
+
+impl RowDigest {
+    pub fn of(entity: &str, key: &str, project_code: &str, version: u64, payload: &str) -> RowDigest {
+        let mut hasher = Sm3::new();
+        for field in [entity.as_bytes(), key.as_bytes(), project_code.as_bytes(), payload.as_bytes()] {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field);
+        }
+        hasher.update(version.to_be_bytes());
+        let hash: [u8; 32] = hasher.finalize().into();
+        let half = |at: usize| i64::from(u32::from_be_bytes(hash[at..at + 4].try_into().expect("4 bytes")));
+        RowDigest { hi: half(0), lo: half(4) }
+    }
+}
+
 /// The hub's public key, SEC1-encoded, hex on the wire.
 #[derive(Clone)]
 pub struct HubKey(VerifyingKey);

@@ -254,3 +254,70 @@ pub enum CommandOutcome {
     /// Not applied, with a stable code and a reason for the clerk.
     Rejected { code: String, reason: String },
 }
+
+/// Keys of one entity in `(after, upto]`, in byte order; an absent bound is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRange {
+    pub entity: yizhan_core::entity::EntityKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto: Option<String>,
+}
+
+impl KeyRange {
+    pub fn whole(entity: yizhan_core::entity::EntityKind) -> KeyRange {
+        KeyRange { entity, after: None, upto: None }
+    }
+}
+
+/// The checksum of a key range: its row count and the sums of its rows'
+/// `integrity::RowDigest` halves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeSum {
+    pub count: u64,
+    pub hi: i64,
+    pub lo: i64,
+}
+
+/// `POST /v1/reconcile/sums`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSumsRequest {
+    pub ranges: Vec<KeyRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeSums {
+    /// One per range asked, in order.
+    pub sums: Vec<RangeSum>,
+    pub head: u64,
+}
+
+/// `POST /v1/reconcile/rows`: the rows of a range, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeRowsRequest {
+    pub range: KeyRange,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RangeRows {
+    /// In key order. When there may be more, ask again with `after` = the last key.
+    pub rows: Vec<RangeRow>,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RangeRow {
+    pub key: String,
+    pub project_code: String,
+    pub version: u64,
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub committed_at: OffsetDateTime,
+    /// Exactly the bytes the hub stores.
+    pub payload: Box<RawValue>,
+}

@@ -45,6 +45,37 @@ pub struct SyncStatus {
     /// Clerk commands not yet delivered, and those the hub refused.
     pub outbox: OutboxCounts,
     pub integrity: IntegrityStatus,
+    /// The last reconciliation with the hub; `None` before the first.
+    pub reconcile: Option<ReconcileReport>,
+}
+
+/// What the last reconciliation compared and repaired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Rows the hub holds, all compared by checksum.
+    pub rows_compared: u64,
+    /// Rows written or removed to match the hub.
+    pub rows_repaired: u64,
+    /// Key ranges whose checksums were compared.
+    pub ranges_compared: u64,
+    /// JSON sent to and received from the hub.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl Default for ReconcileReport {
+    fn default() -> ReconcileReport {
+        ReconcileReport {
+            at: OffsetDateTime::UNIX_EPOCH,
+            rows_compared: 0,
+            rows_repaired: 0,
+            ranges_compared: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+        }
+    }
 }
 
 /// The red data-integrity alert: what the hub sent did not check out, so applying stopped
@@ -83,6 +114,7 @@ impl SyncStatus {
             bootstrap: None,
             outbox: OutboxCounts::default(),
             integrity: IntegrityStatus::default(),
+            reconcile: None,
         }
     }
 }
@@ -127,6 +159,7 @@ mod tests {
                 "bootstrap": { "received": 10, "total": 20 },
                 "outbox": { "pending": 0, "conflicts": 0 },
                 "integrity": { "alert": false, "reason": null, "detected_at": null, "repaired_at": null },
+                "reconcile": null,
             })
         );
         let states =

@@ -49,3 +49,48 @@ async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
     let noted = counter.reader().get_project(&codes[1]).unwrap().unwrap();
     assert_eq!(noted.notes.len(), 1, "the outbox survived the repair and was delivered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_altered_behind_the_apps_back_are_found_and_repaired_by_reconciliation() {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let client = counter.client(&hub, options());
+    client.catch_up(&Default::default()).await.unwrap();
+
+    let clean = client.reconcile(&Default::default()).await.unwrap();
+    assert_eq!(clean.rows_repaired, 0);
+    let (_, rows) = hub.snapshot().await;
+    assert_eq!(clean.rows_compared, rows.len() as u64);
+
+    // Someone edits the replica file with a SQLite tool: an amount changed, a payment
+    // removed, a row invented.
+    let db = rusqlite::Connection::open(&counter.path).unwrap();
+    let altered = db
+        .execute(
+            "UPDATE rows SET payload = replace(payload, '\"amount_fen\":', '\"amount_fen\":9') \
+             WHERE rowid IN (SELECT rowid FROM rows WHERE entity = 'payment' ORDER BY key LIMIT 3)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(altered, 3);
+    db.execute("DELETE FROM rows WHERE rowid = (SELECT rowid FROM rows WHERE entity = 'payment' ORDER BY key DESC LIMIT 1)", [])
+        .unwrap();
+    db.execute(
+        "INSERT INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
+         SELECT entity, key || '-x', project_code, version, seq, committed_at, payload FROM rows \
+         WHERE entity = 'tax_clearance' LIMIT 1",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let repaired = client.reconcile(&Default::default()).await.unwrap();
+    assert_eq!(repaired.rows_repaired, 5, "{repaired:?}");
+    assert_eq!(client.status().borrow().reconcile.as_ref(), Some(&repaired));
+    counter.assert_matches(&hub, "after reconciliation").await;
+    let shipped = repaired.bytes_received + repaired.bytes_sent;
+    let whole: usize = rows.iter().map(|r| serde_json::to_vec(r).unwrap().len()).sum();
+    assert!(shipped * 10 < whole as u64, "reconciliation exchanged {shipped} bytes for a {whole}-byte state");
+    eprintln!("reconciled {} rows, repaired 5, {} ranges, {shipped} bytes", repaired.rows_compared, repaired.ranges_compared);
+    assert_eq!(client.reconcile(&Default::default()).await.unwrap().rows_repaired, 0, "nothing left to repair");
+}

@@ -208,6 +208,23 @@ export interface SyncStatus {
   bootstrap: { received: number; total: number } | null
   /** Clerk commands not yet delivered (待上传) and those the hub refused (待处理冲突). */
   outbox: { pending: number; conflicts: number }
+  integrity: IntegrityStatus
+}
+
+/**
+ * The red data-integrity alert. `alert`: what the data centre sent failed its integrity
+ * check (SM3 hash chain / SM2 signature), applying stopped and the replica is being
+ * repaired from a fresh snapshot; the data on screen is the last that passed the check.
+ * Kept on record after the repair (`repaired_at`, alert back to false).
+ */
+export interface IntegrityStatus {
+  alert: boolean
+  /** What failed, in Chinese, ready to show. */
+  reason: string | null
+  /** RFC 3339 UTC. */
+  detected_at: string | null
+  /** RFC 3339 UTC, set when the repair finished. */
+  repaired_at: string | null
 }
 
 export interface District {

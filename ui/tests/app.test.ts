@@ -84,6 +84,7 @@ describe('App', () => {
     expect(app.get('[data-testid=list-total]').text()).toBe('100000')
     expect(app.get('[data-testid=sync-state]').attributes('data-state')).toBe('online')
     expect(app.find('[data-testid=offline-banner]').exists()).toBe(false)
+    expect(app.find('[data-testid=integrity-banner]').exists()).toBe(false)
   })
 
   it('opens a scanned project code on Enter and returns to the list on Esc', async () => {
@@ -163,6 +164,64 @@ describe('App', () => {
     tauri.emit('sync-status', syncStatus({ state: 'syncing' }))
     await nextTick()
     expect(app.find('[data-testid=offline-banner]').exists()).toBe(false)
+  })
+
+  it('shows the red integrity alert above the offline banner, and the data stays usable', async () => {
+    const reason =
+      '数据完整性校验失败：批次 (106, 107] 的变更内容与数据中心签发的哈希链不符：有变更被改动或缺失。本批未应用，将从数据中心重新核对。'
+    const app = await mountApp()
+    tauri.emit('sync-status', syncStatus({ integrity: { alert: false, reason: null, detected_at: null, repaired_at: null } }))
+    await nextTick()
+    expect(app.find('[data-testid=integrity-banner]').exists()).toBe(false)
+
+    const alert = { alert: true, reason, detected_at: '2026-11-25T01:02:03Z', repaired_at: null }
+    tauri.emit('sync-status', syncStatus({ state: 'offline', integrity: alert }))
+    await nextTick()
+    const banner = app.get('[data-testid=integrity-banner]')
+    expect(banner.attributes('role')).toBe('alert')
+    expect(banner.get('[data-testid=integrity-headline]').text()).toBe(
+      '数据完整性告警：已停止应用数据中心的更新，正在从数据中心重新核对',
+    )
+    expect(banner.get('[data-testid=integrity-reason]').text()).toBe(reason)
+    expect(banner.get('[data-testid=integrity-detected]').text()).toBe('发现时间 2026年11月25日 09:02:03')
+    expect(banner.text()).toContain('屏幕上的数据为最后一次核验通过的数据')
+    expect(app.get('[data-testid=integrity-state]').attributes('data-alert')).toBe('true')
+
+    // Both banners: the integrity one first, and it does not look like the offline one.
+    const offline = app.get('[data-testid=offline-banner]')
+    expect(banner.element.compareDocumentPosition(offline.element) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+    expect(banner.classes()).not.toContain('offline-banner')
+
+    // The replica stays readable: the list and a project still open.
+    expect(app.findAll('[data-testid=project-row]').length).toBeGreaterThan(5)
+    await type(app, CODE)
+    await press(app.get('[data-testid=search]').element, 'Enter')
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
+
+    const repairedAt = new Date(Date.now() - 60_000).toISOString()
+    tauri.emit('sync-status', syncStatus({ integrity: { ...alert, alert: false, repaired_at: repairedAt } }))
+    await nextTick()
+    expect(app.find('[data-testid=integrity-banner]').exists()).toBe(false)
+    expect(app.get('[data-testid=integrity-state]').attributes('data-alert')).toBe('false')
+    expect(app.get('[data-testid=integrity-repaired]').text()).toContain('修复')
+  })
+
+  it('shows the integrity alert in English after the toggle', async () => {
+    const reason = '数据完整性校验失败：数据中心签名无效。'
+    tauri.handle('sync_status', () =>
+      syncStatus({ integrity: { alert: true, reason, detected_at: '2026-11-25T01:02:03Z', repaired_at: null } }),
+    )
+    const app = await mountApp()
+    expect(app.get('[data-testid=integrity-headline]').text()).toContain('数据完整性告警')
+    await app.get('[data-testid=lang-toggle]').trigger('click')
+    const banner = app.get('[data-testid=integrity-banner]')
+    expect(banner.get('[data-testid=integrity-headline]').text()).toBe(
+      'Data integrity alert: updates from the data centre are stopped while the data is re-checked against the data centre',
+    )
+    expect(banner.get('[data-testid=integrity-reason]').text()).toBe(reason)
+    expect(banner.get('[data-testid=integrity-detected]').text()).toBe('Detected 2026-11-25 09:02:03')
+    expect(banner.text()).not.toContain('数据完整性告警')
+    expect(app.get('[data-testid=integrity-state]').text()).toContain('Integrity alert')
   })
 
   it('switches to English and remembers it', async () => {

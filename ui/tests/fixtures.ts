@@ -86,6 +86,7 @@ export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     last_error: null,
     bootstrap: null,
     outbox: { pending: 0, conflicts: 0 },
+    integrity: { alert: false, reason: null, detected_at: null, repaired_at: null },
     ...overrides,
   }
 }

@@ -1,11 +1,13 @@
-// The status bar's outbox counts: 待上传 and the 待处理冲突 button, only when there are any.
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+// The status bar's outbox counts: 待上传 and the 待处理冲突 button, only when there are any;
+// the red integrity indicator and, for a day after a repair, 已于 … 修复.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
 import StatusBar from '../src/components/StatusBar.vue'
 import { createAppI18n } from '../src/i18n'
 import { createSyncStatusStore } from '../src/stores/syncStatus'
 import type { Locale } from '../src/format'
+import type { SyncStatus } from '../src/api'
 import { syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
@@ -13,7 +15,11 @@ vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTaur
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 async function mountBar(outbox: { pending: number; conflicts: number }, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
-  tauri.handle('sync_status', () => syncStatus({ outbox }))
+  return mountWith(syncStatus({ outbox }), locale)
+}
+
+async function mountWith(status: SyncStatus, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
+  tauri.handle('sync_status', () => status)
   const store = createSyncStatusStore()
   await store.attach()
   return mount(StatusBar, { props: { store }, global: { plugins: [createAppI18n(locale)] } })
@@ -52,5 +58,78 @@ describe('StatusBar, outbox', () => {
     const bar = await mountBar({ pending: 1_234, conflicts: 5 }, 'en')
     expect(bar.get('[data-testid=outbox-pending]').text()).toContain('To upload 1,234')
     expect(bar.get('[data-testid=conflicts-open]').text()).toContain('Conflicts 5')
+  })
+})
+
+const HOUR_MS = 60 * 60 * 1000
+const REASON =
+  '数据完整性校验失败：批次 (106, 107] 的变更内容与数据中心签发的哈希链不符：有变更被改动或缺失。本批未应用，将从数据中心重新核对。'
+
+function integrity(overrides: Partial<SyncStatus['integrity']>): Pick<SyncStatus, 'integrity'> {
+  return { integrity: { alert: false, reason: null, detected_at: null, repaired_at: null, ...overrides } }
+}
+
+describe('StatusBar, integrity', () => {
+  beforeEach(() => {
+    tauri.reset()
+    vi.useFakeTimers()
+    vi.setSystemTime(new Date('2026-11-25T03:00:00Z'))
+  })
+  afterEach(() => vi.useRealTimers())
+
+  it('keeps the indicator hidden and says nothing while all is well', async () => {
+    const bar = await mountWith(syncStatus())
+    const state = bar.get('[data-testid=integrity-state]')
+    expect(state.attributes('data-alert')).toBe('false')
+    expect(state.attributes('style')).toContain('display: none')
+    expect(bar.find('[data-testid=integrity-repaired]').exists()).toBe(false)
+  })
+
+  it('shows the red indicator while the alert is on, not the note of an earlier repair', async () => {
+    const bar = await mountWith(syncStatus())
+    tauri.emit(
+      'sync-status',
+      syncStatus(integrity({ alert: true, reason: REASON, detected_at: '2026-11-25T02:59:00Z', repaired_at: '2026-11-25T01:00:00Z' })),
+    )
+    await nextTick()
+    const state = bar.get('[data-testid=integrity-state]')
+    expect(state.attributes('data-alert')).toBe('true')
+    expect(state.attributes('style') ?? '').not.toContain('display: none')
+    expect(state.text()).toContain('完整性告警')
+    expect(bar.find('[data-testid=integrity-repaired]').exists()).toBe(false)
+  })
+
+  it('says when it was repaired, for 24 hours after the repair', async () => {
+    const bar = await mountWith(syncStatus(integrity({ alert: true, reason: REASON, detected_at: '2026-11-25T00:40:00Z' })))
+    expect(bar.get('[data-testid=integrity-state]').attributes('data-alert')).toBe('true')
+
+    tauri.emit('sync-status', syncStatus(integrity({ reason: REASON, detected_at: '2026-11-25T00:40:00Z', repaired_at: '2026-11-25T01:00:00Z' })))
+    await nextTick()
+    const state = bar.get('[data-testid=integrity-state]')
+    expect(state.attributes('data-alert')).toBe('false')
+    expect(state.attributes('style')).toContain('display: none')
+    expect(bar.get('[data-testid=integrity-repaired]').text()).toBe('✓ 已于 2026年11月25日 09:00:00 修复')
+
+    // Repaired at 01:00 UTC, now 03:00: the note goes at 01:00 the next day.
+    await vi.advanceTimersByTimeAsync(22 * HOUR_MS - 1)
+    expect(bar.find('[data-testid=integrity-repaired]').exists()).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(bar.find('[data-testid=integrity-repaired]').exists()).toBe(false)
+  })
+
+  it('says nothing of a repair two days old', async () => {
+    const bar = await mountWith(syncStatus())
+    tauri.emit('sync-status', syncStatus(integrity({ reason: REASON, repaired_at: '2026-11-23T03:00:00Z' })))
+    await nextTick()
+    expect(bar.get('[data-testid=integrity-state]').attributes('data-alert')).toBe('false')
+    expect(bar.find('[data-testid=integrity-repaired]').exists()).toBe(false)
+  })
+
+  it('says it in English', async () => {
+    const bar = await mountWith(syncStatus(integrity({ alert: true, reason: REASON })), 'en')
+    expect(bar.get('[data-testid=integrity-state]').text()).toContain('Integrity alert')
+    tauri.emit('sync-status', syncStatus(integrity({ repaired_at: '2026-11-25T01:00:00Z' })))
+    await nextTick()
+    expect(bar.get('[data-testid=integrity-repaired]').text()).toBe('✓ Repaired 2026-11-25 09:00:00')
   })
 })

@@ -4,6 +4,7 @@
 
 mod commands;
 mod ingest;
+mod reconcile;
 mod sync;
 
 use axum::Router;
@@ -25,7 +26,9 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/changes", get(sync::changes))
         .route("/v1/snapshot", get(sync::snapshot))
         .route("/v1/projects/{code}", get(sync::project))
-        .route("/v1/commands", post(commands::commands));
+        .route("/v1/commands", post(commands::commands))
+        .route("/v1/reconcile/sums", post(reconcile::sums))
+        .route("/v1/reconcile/rows", post(reconcile::rows));
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
     >(

@@ -17,7 +17,9 @@ use tokio::sync::watch;
 use yizhan_core::command::Rejection;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
-use yizhan_sync::protocol::{Change, CommandEnvelope, CommandResult, Op, SnapshotRow};
+use yizhan_sync::protocol::{
+    Change, CommandEnvelope, CommandResult, KeyRange, Op, RangeSum, SnapshotRow,
+};
 
 pub use sqlite::SqliteStore;
 
@@ -272,6 +274,12 @@ pub trait Store: Send + Sync + 'static {
         envelope: CommandEnvelope,
         decide: Decider,
     ) -> Result<CommandResult, StoreError>;
+
+    /// The checksum of each range (row count and digest sums), for reconciliation.
+    async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError>;
+
+    /// At most `limit` rows of `range`, in key order.
+    async fn range_rows(&self, range: KeyRange, limit: usize) -> Result<Vec<StateRow>, StoreError>;
 
     /// The chain value of the change at `seq` ([`ChainHash::ZERO`] at 0).
     async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError>;

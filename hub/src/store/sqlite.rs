@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner};
-use yizhan_sync::protocol::Op;
+use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner, RowDigest};
+use yizhan_sync::protocol::{KeyRange, Op, RangeSum};
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
@@ -36,6 +36,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261125010000_integrity",
         include_str!("../../migrations/20261125010000_integrity.sql"),
+    ),
+    (
+        "20261125020000_row_digests",
+        include_str!("../../migrations/20261125020000_row_digests.sql"),
     ),
 ];
 
@@ -88,6 +92,7 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", WRITER_CACHE_SIZE)?;
         migrate(&mut conn)?;
         chain_unchained(&mut conn)?;
+        digest_undigested(&mut conn)?;
         let head = read_head(&conn)?;
         let (head_tx, _) = watch::channel(head);
         Ok(SqliteStore {
@@ -206,6 +211,37 @@ fn chain_unchained(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Fills the digests of rows written before the hub kept them, in one transaction.
+fn digest_undigested(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut filled = 0;
+    {
+        let mut read = tx.prepare(
+            "SELECT entity, key, project_code, version, payload FROM state WHERE digest_hi IS NULL",
+        )?;
+        let mut write =
+            tx.prepare("UPDATE state SET digest_hi = ?3, digest_lo = ?4 WHERE entity = ?1 AND key = ?2")?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (entity, key): (String, String) = (r.get(0)?, r.get(1)?);
+            let digest = RowDigest::of(
+                &entity,
+                &key,
+                r.get_ref(2)?.as_str()?,
+                to_u64(r.get(3)?)?,
+                r.get_ref(4)?.as_str()?,
+            );
+            write.execute(params![entity, key, digest.hi, digest.lo])?;
+            filled += 1;
+        }
+    }
+    tx.commit()?;
+    if filled > 0 {
+        tracing::info!(rows = filled, "行摘要已补齐");
+    }
+    Ok(())
+}
+
 const CHANGE_COLUMNS: &str =
     "seq, entity, key, project_code, version, op, payload, origin, committed_at, chain";
 
@@ -273,6 +309,10 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
 }
 
+/// A key range over `state`, bound as ?1 entity, ?2 after, ?3 upto: the same ranges the
+/// counters compute over their `rows`.
+const RANGE_FILTER: &str = "entity = ?1 AND (?2 IS NULL OR key > ?2) AND (?3 IS NULL OR key <= ?3)";
+
 const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_at, payload";
 
 /// Reads a row selected with `STATE_COLUMNS`. Text is decoded later (`StateRow::try_from`)
@@ -330,6 +370,10 @@ fn write_rows(
          WHERE state.payload IS NOT excluded.payload
          RETURNING version",
     )?;
+    // The digest covers the version, which the upsert decides: set once it has.
+    let mut digest = tx.prepare_cached(
+        "UPDATE state SET digest_hi = ?3, digest_lo = ?4 WHERE entity = ?1 AND key = ?2",
+    )?;
     let mut log = tx.prepare_cached(
         "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at, chain)
          VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8, ?9)",
@@ -345,6 +389,14 @@ fn write_rows(
             .optional()?;
         match version {
             Some(version) => {
+                let row_digest = RowDigest::of(
+                    entity,
+                    &row.key,
+                    &row.project_code,
+                    to_u64(version)?,
+                    &row.payload,
+                );
+                digest.execute(params![entity, row.key, row_digest.hi, row_digest.lo])?;
                 chain = chain.link(&ChangeFrame {
                     seq: next + 1,
                     entity,
@@ -629,6 +681,54 @@ impl Store for SqliteStore {
     ) -> Result<Vec<LoggedChange>, StoreError> {
         self.blocking(move |inner| inner.changes_after(after, limit))
             .await
+    }
+
+    async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0)
+                     FROM state WHERE {RANGE_FILTER}"
+                ))?;
+                ranges
+                    .iter()
+                    .map(|range| {
+                        let (count, hi, lo): (i64, i64, i64) = stmt.query_row(
+                            params![range.entity.as_str(), range.after, range.upto],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )?;
+                        Ok(RangeSum {
+                            count: to_u64(count)?,
+                            hi,
+                            lo,
+                        })
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn range_rows(&self, range: KeyRange, limit: usize) -> Result<Vec<StateRow>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {STATE_COLUMNS} FROM state WHERE {RANGE_FILTER} ORDER BY key LIMIT ?4"
+                ))?
+                .query_map(
+                    params![
+                        range.entity.as_str(),
+                        range.after,
+                        range.upto,
+                        i64::try_from(limit).unwrap_or(i64::MAX)
+                    ],
+                    raw_state_row,
+                )?
+                .map(|raw| state_row(raw?))
+                .collect()
+            })
+        })
+        .await
     }
 
     async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, today, view};
-use crate::integrity::ChainHash;
+use crate::integrity::{ChainHash, RowDigest};
 use crate::protocol::{Change, ChangeBatch, Op};
 
 impl Replica {
@@ -70,6 +70,10 @@ fn check_seal(meta: &ReplicaMeta, batch: &ChangeBatch) -> Result<ChainHash, Repl
     }
     Ok(chain)
 }
+
+/// Writes one row as the hub holds it, with its digest.
+pub(crate) const UPSERT_ROW: &str = "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, \
+     payload, digest_hi, digest_lo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 fn check_order(cursor: u64, batch: &ChangeBatch) -> Result<(), ReplicaError> {
     if batch.after != cursor {
@@ -137,12 +141,9 @@ fn apply_change(
         )?
         .execute(params![entity, change.key, snapshot_as_of])?;
         match payload {
-            Some(payload) => tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
+            Some(payload) => {
+                let digest = RowDigest::of(entity, &change.key, &change.project_code, change.version, payload.get());
+                tx.prepare_cached(UPSERT_ROW)?.execute(params![
                     entity,
                     change.key,
                     change.project_code,
@@ -150,7 +151,10 @@ fn apply_change(
                     change.seq,
                     format_time(change.committed_at),
                     payload.get(),
-                ])?,
+                    digest.hi,
+                    digest.lo,
+                ])?
+            }
             None => tx
                 .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
                 .execute(params![entity, change.key])?,

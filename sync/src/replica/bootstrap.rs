@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
 use super::{Replica, ReplicaError, format_time, schema, today, view};
-use crate::integrity::HubKey;
+use crate::integrity::{HubKey, RowDigest};
 use crate::protocol::SnapshotHeader;
 use crate::status::BootstrapProgress;
 
@@ -123,8 +123,8 @@ fn load_rows(
     progress: &mut impl FnMut(BootstrapProgress),
 ) -> Result<u64, ReplicaError> {
     let mut insert = tx.prepare(
-        "INSERT INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO rows (entity, key, project_code, version, seq, committed_at, payload, digest_hi, digest_lo) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     let mut received = 0;
     loop {
@@ -139,6 +139,7 @@ fn load_rows(
             line: received + 2,
             source,
         })?;
+        let digest = RowDigest::of(row.entity.as_str(), &row.key, &row.project_code, row.version, row.payload.get());
         insert.execute(params![
             row.entity.as_str(),
             row.key,
@@ -147,6 +148,8 @@ fn load_rows(
             row.seq,
             format_time(row.committed_at),
             row.payload.get(),
+            digest.hi,
+            digest.lo,
         ])?;
         received += 1;
         if received % PROGRESS_EVERY == 0 {

@@ -9,6 +9,7 @@ mod apply;
 mod bootstrap;
 mod outbox;
 mod query;
+mod reconcile;
 mod schema;
 mod view;
 
@@ -27,6 +28,7 @@ use crate::integrity::{ChainHash, HubKey};
 use crate::protocol::SnapshotRow;
 
 pub use bootstrap::BootstrapReport;
+pub use reconcile::{RANGE_FILTER, RangeRepair};
 pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
     Approval, DetailProject, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
@@ -132,6 +134,7 @@ impl Replica {
         configure(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut conn)?;
+        reconcile::digest_undigested(&mut conn)?;
         let mut replica = Replica { conn };
         let meta = replica.meta()?;
         if meta.cursor.is_some() && meta.view_date.is_none() {

@@ -160,6 +160,16 @@ const en: Messages = {
     outboxPendingTitle: 'Actions done at this counter that have not reached the data centre yet',
     conflictsOpen: 'Conflicts {n}',
   },
+  integrity: {
+    headline: 'Data integrity alert: updates from the data centre are stopped while the data is re-checked against the data centre',
+    noReason: 'No details given',
+    detectedAt: 'Detected {time}',
+    stillReadable: 'The data on screen is the last data that passed verification and can still be consulted.',
+    state: 'Integrity alert',
+    stateTitle: 'Data from the data centre failed its integrity check: updates are stopped while it is re-checked',
+    repaired: 'Repaired {time}',
+    repairedTitle: 'The data integrity alert is over: the local replica was re-checked against the data centre',
+  },
 }
 
 export default en

@@ -160,6 +160,16 @@ const zhCN = {
     outboxPendingTitle: '已在本窗口办理、尚未上传到数据中心的操作',
     conflictsOpen: '待处理冲突 {n}',
   },
+  integrity: {
+    headline: '数据完整性告警：已停止应用数据中心的更新，正在从数据中心重新核对',
+    noReason: '未说明具体原因',
+    detectedAt: '发现时间 {time}',
+    stillReadable: '屏幕上的数据为最后一次核验通过的数据，仍可照常查阅。',
+    state: '完整性告警',
+    stateTitle: '数据中心发来的数据未通过完整性校验，已停止应用更新，正在重新核对',
+    repaired: '已于 {time} 修复',
+    repairedTitle: '数据完整性告警已解除：本机副本已从数据中心重新核对',
+  },
 }
 
 export type Messages = typeof zhCN

@@ -1,0 +1,140 @@
+//! The replica's side of reconciliation (anti-entropy): checksums of key ranges, split
+//! points to bisect them, and the repair of one range from the hub's rows. The walk itself
+//! is the client's (`client::reconcile`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::apply::UPSERT_ROW;
+use super::{Replica, ReplicaError, format_time, read_meta, text, today, view};
+use crate::integrity::RowDigest;
+use crate::protocol::{KeyRange, RangeRow, RangeSum};
+
+/// The WHERE clause of a range over `rows`, bound as ?1 entity, ?2 after, ?3 upto.
+pub const RANGE_FILTER: &str = "entity = ?1 AND (?2 IS NULL OR key > ?2) AND (?3 IS NULL OR key <= ?3)";
+
+/// What repairing a range did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RangeRepair {
+    /// Rows written or removed to match the hub.
+    pub repaired: u64,
+    pub projects: Vec<String>,
+}
+
+impl Replica {
+    pub fn range_sums(&self, ranges: &[KeyRange]) -> Result<Vec<RangeSum>, ReplicaError> {
+        range_sums(&self.conn, ranges)
+    }
+
+    /// Up to `parts - 1` keys that cut the range into parts of about equal row counts.
+    pub fn split_keys(&self, range: &KeyRange, parts: u64) -> Result<Vec<String>, ReplicaError> {
+        let count = range_sums(&self.conn, std::slice::from_ref(range))?[0].count;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT key FROM rows WHERE {RANGE_FILTER} ORDER BY key LIMIT 1 OFFSET ?4"))?;
+        let mut keys = Vec::new();
+        for part in 1..parts {
+            let offset = count * part / parts;
+            if offset == 0 {
+                continue;
+            }
+            let key: String =
+                stmt.query_row(params![range.entity.as_str(), range.after, range.upto, offset - 1], |r| r.get(0))?;
+            if keys.last() != Some(&key) {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Makes the range hold exactly `hub_rows` (all of the hub's rows in it): writes the
+    /// rows that are missing or differ, removes the ones the hub does not have, and
+    /// recomputes the views of the projects touched, in one transaction.
+    pub fn repair_range(&mut self, range: &KeyRange, hub_rows: &[RangeRow]) -> Result<RangeRepair, ReplicaError> {
+        let entity = range.entity.as_str();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let meta = read_meta(&tx)?;
+        // A row without a digest was changed behind the writer's back: it differs.
+        let mut local: HashMap<String, (Option<RowDigest>, String)> = HashMap::new();
+        {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT key, digest_hi, digest_lo, project_code FROM rows WHERE {RANGE_FILTER}"
+            ))?;
+            let mut rows = stmt.query(params![entity, range.after, range.upto])?;
+            while let Some(row) = rows.next()? {
+                let digest = match (row.get(1)?, row.get(2)?) {
+                    (Some(hi), Some(lo)) => Some(RowDigest { hi, lo }),
+                    _ => None,
+                };
+                local.insert(row.get(0)?, (digest, row.get(3)?));
+            }
+        }
+        let mut repair = RangeRepair::default();
+        let mut projects = BTreeSet::new();
+        for row in hub_rows {
+            let digest = RowDigest::of(entity, &row.key, &row.project_code, row.version, row.payload.get());
+            if let Some((held, code)) = local.remove(&row.key) {
+                if held == Some(digest) {
+                    continue;
+                }
+                projects.insert(code);
+            }
+            tx.prepare_cached(UPSERT_ROW)?.execute(params![
+                entity,
+                row.key,
+                row.project_code,
+                row.version,
+                row.seq,
+                format_time(row.committed_at),
+                row.payload.get(),
+                digest.hi,
+                digest.lo,
+            ])?;
+            projects.insert(row.project_code.clone());
+            repair.repaired += 1;
+        }
+        for (key, (_, code)) in local {
+            tx.prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
+                .execute(params![entity, key])?;
+            projects.insert(code);
+            repair.repaired += 1;
+        }
+        view::refresh(&tx, projects.iter().map(String::as_str), meta.view_date.unwrap_or_else(today))?;
+        tx.commit()?;
+        repair.projects = projects.into_iter().collect();
+        Ok(repair)
+    }
+}
+
+pub(crate) fn range_sums(conn: &Connection, ranges: &[KeyRange]) -> Result<Vec<RangeSum>, ReplicaError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0) FROM rows WHERE {RANGE_FILTER}"
+    ))?;
+    ranges
+        .iter()
+        .map(|range| {
+            Ok(stmt.query_row(params![range.entity.as_str(), range.after, range.upto], |r| {
+                Ok(RangeSum { count: r.get(0)?, hi: r.get(1)?, lo: r.get(2)? })
+            })?)
+        })
+        .collect()
+}
+
+/// Fills the digests of rows loaded before the replica kept them.
+pub(crate) fn digest_undigested(conn: &mut Connection) -> Result<(), ReplicaError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut read =
+            tx.prepare("SELECT entity, key, project_code, version, payload FROM rows WHERE digest_hi IS NULL")?;
+        let mut write = tx.prepare("UPDATE rows SET digest_hi = ?3, digest_lo = ?4 WHERE entity = ?1 AND key = ?2")?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (entity, key): (String, String) = (r.get(0)?, r.get(1)?);
+            let digest = RowDigest::of(&entity, &key, text(r, 2)?, r.get(3)?, text(r, 4)?);
+            write.execute(params![entity, key, digest.hi, digest.lo])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
