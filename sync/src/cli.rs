@@ -13,7 +13,7 @@ use crate::client::{ClientOptions, SyncClient};
 use crate::replica::Replica;
 
 const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数]
-  --once    取得全量数据（如需要）并追到数据中心的最新变更后退出
+  --once    取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令后退出
   --limit   每批最多取多少条变更（默认 5000）";
 
 #[derive(Debug)]
@@ -112,7 +112,16 @@ async fn run(args: Args) -> ExitCode {
     });
 
     let code = if args.once {
-        let result = client.catch_up(&shutdown).await;
+        // Caught up again after delivering: the hub's answers to the commands come back
+        // through the feed.
+        let result = async {
+            client.catch_up(&shutdown).await?;
+            if client.drain_outbox(&shutdown).await? > 0 {
+                client.catch_up(&shutdown).await?;
+            }
+            Ok::<_, crate::client::SyncError>(())
+        }
+        .await;
         drop(client);
         match result {
             Ok(_) => ExitCode::SUCCESS,

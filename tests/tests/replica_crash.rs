@@ -131,3 +131,84 @@ async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
     assert_eq!(replica_state(&counter.db).0, Some(head));
     assert_matches_hub(&counter.db, &hub, "after the last restart").await;
 }
+
+/// Notes on the first projects of the replica, queued in its outbox as the app queues them.
+fn queue_notes(db: &Path, count: usize) -> Vec<String> {
+    let codes = yizhan_tests::bench::project_codes(db);
+    let mut replica = yizhan_sync::replica::Replica::open(db).unwrap();
+    (0..count)
+        .map(|i| {
+            let action = yizhan_core::command::ClerkAction::FollowUpNote {
+                project_code: codes[i % codes.len()].clone(),
+                text: format!("断电测试第{i}条"),
+            };
+            replica.issue(action, "窗口04-周", time::OffsetDateTime::now_utc()).unwrap().command_id
+        })
+        .collect()
+}
+
+/// Every queued note is at the hub exactly once and the outbox is empty.
+async fn assert_delivered_once(db: &Path, hub: &TestHub, notes: &[String]) {
+    let mut at_hub = std::collections::HashMap::<String, usize>::new();
+    for change in hub.all_changes().await.iter().filter(|c| c.entity == yizhan_core::entity::EntityKind::FollowUpNote) {
+        *at_hub.entry(change.key.clone()).or_default() += 1;
+    }
+    for id in notes {
+        assert_eq!(at_hub.get(id), Some(&1), "note {id} at the hub exactly once");
+    }
+    assert_eq!(at_hub.len(), notes.len());
+    let counts = yizhan_sync::replica::ReplicaReader::open(db).unwrap().outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.conflicts), (0, 0));
+}
+
+async fn notes_at_hub(hub: &TestHub) -> usize {
+    hub.all_changes().await.iter().filter(|c| c.entity == yizhan_core::entity::EntityKind::FollowUpNote).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_upload_no_command_is_lost_or_applied_twice() {
+    let hub = TestHub::start(200).await;
+    let counter = Counter::new();
+    counter.catch_up(&hub);
+    let notes = queue_notes(&counter.db, 3_000);
+
+    let mut worker = counter.worker(&hub, &[]);
+    let delivered = loop {
+        let delivered = notes_at_hub(&hub).await;
+        if delivered > 0 || worker.exited().is_some() {
+            break delivered;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    tokio::task::block_in_place(|| worker.kill());
+    assert!(delivered < notes.len(), "the kill came after the whole outbox was delivered");
+    let pending = yizhan_sync::replica::ReplicaReader::open(&counter.db).unwrap().outbox_counts().unwrap().pending;
+    assert!(pending > 0, "killed mid-upload: some commands still queued");
+
+    counter.catch_up(&hub);
+    assert_delivered_once(&counter.db, &hub, &notes).await;
+    assert_matches_hub(&counter.db, &hub, "after the restart").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_apply_with_a_full_outbox_no_command_is_lost_or_applied_twice() {
+    let hub = TestHub::start(1_000).await;
+    let counter = Counter::new();
+    counter.catch_up(&hub);
+    let notes = queue_notes(&counter.db, 500);
+    let codes = yizhan_tests::bench::project_codes(&counter.db);
+    for round in 0..10 {
+        hub.ingest("payments", hub.new_payments(&codes, 2_000, round * 10_000)).await;
+    }
+    let mut killed = 0;
+    for attempt in 1..=4 {
+        if !counter.kill_when_wal_grows(&hub, &["--once", "--limit", "10000"], attempt * MIB / 2) {
+            break;
+        }
+        killed += 1;
+    }
+    assert!(killed > 0, "the worker finished before any kill");
+    counter.catch_up(&hub);
+    assert_delivered_once(&counter.db, &hub, &notes).await;
+    assert_matches_hub(&counter.db, &hub, "after the last restart").await;
+}

@@ -102,6 +102,20 @@ impl SyncClient {
         }
     }
 
+    /// Delivers the whole outbox now; fails at the first delivery that does not go
+    /// through (the commands stay queued). Returns how many requests it took.
+    pub async fn drain_outbox(&self, shutdown: &CancellationToken) -> Result<u64, SyncError> {
+        let mut requests = 0;
+        loop {
+            match self.deliver(UPLOAD_BATCH, shutdown).await {
+                Ok(Delivery::Idle) => return Ok(requests),
+                Ok(Delivery::Delivered) => requests += 1,
+                Err(Failure::Cancelled) => return Err(SyncError::Cancelled),
+                Err(Failure::Retry(error) | Failure::Hub { error, .. }) => return Err(error),
+            }
+        }
+    }
+
     pub(super) async fn upload_loop(&self, shutdown: &CancellationToken) {
         let mut delays = backoff(&self.options);
         let mut one_at_a_time = false;
