@@ -27,8 +27,19 @@ pub enum HubError {
     NoSuchEndpoint(String),
     #[error("该接口不支持 {0} 方法")]
     MethodNotAllowed(String),
+    #[error("客户端游标 {after} 早于数据中心已压缩的日志（保留自第 {horizon} 号之后）")]
+    CursorCompacted { after: u64, horizon: u64 },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for HubError {
+    fn from(e: StoreError) -> HubError {
+        match e {
+            StoreError::BelowHorizon { after, horizon } => HubError::CursorCompacted { after, horizon },
+            e => HubError::Store(e),
+        }
+    }
 }
 
 fn count_records(errors: &[FieldError]) -> usize {
@@ -47,6 +58,7 @@ impl HubError {
             HubError::InvalidRecords(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::CursorAhead { .. } => StatusCode::CONFLICT,
+            HubError::CursorCompacted { .. } => StatusCode::GONE,
             HubError::UnknownProject(_) | HubError::NoSuchEndpoint(_) => StatusCode::NOT_FOUND,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +73,7 @@ impl HubError {
             HubError::BodyTooLarge { .. } => "body_too_large",
             HubError::BadQuery(_) => "bad_query",
             HubError::CursorAhead { .. } => "cursor_ahead",
+            HubError::CursorCompacted { .. } => "cursor_compacted",
             HubError::UnknownProject(_) => "unknown_project",
             HubError::NoSuchEndpoint(_) => "not_found",
             HubError::MethodNotAllowed(_) => "method_not_allowed",
@@ -82,6 +95,7 @@ impl HubError {
             HubError::CursorAhead { .. } => {
                 "该客户端的数据不是来自本数据中心或数据中心已重建：请重新获取快照（/v1/snapshot）。"
             }
+            HubError::CursorCompacted { .. } => "请重新获取快照（/v1/snapshot），再从快照的序号继续。",
             HubError::UnknownProject(_) => "请检查项目代码，或等待该项目的规划审批数据到达。",
             HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => {
                 "请对照接口文档检查地址和方法。"

@@ -47,6 +47,17 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Remove the change log up to a seq (counters behind it load a snapshot), then exit.
+    Compact {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Keep only changes after this seq; default: keep the last `--keep` changes.
+        #[arg(long)]
+        through: Option<u64>,
+        /// With no --through: how many of the newest changes to keep.
+        #[arg(long, default_value_t = 1_000_000)]
+        keep: u64,
+    },
     /// Post realistic department events to a running hub.
     Simulate {
         /// Base URL of the hub.
@@ -149,6 +160,19 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let hub = store.open()?;
             seed_demo(&hub, projects, seed).await?;
+        }
+        Command::Compact {
+            store,
+            through,
+            keep,
+        } => {
+            let hub = store.open()?;
+            let head = hub.store().head().await?;
+            let horizon = hub
+                .store()
+                .compact(through.unwrap_or(head.saturating_sub(keep)))
+                .await?;
+            tracing::info!(head, horizon, "日志压缩完成：早于水位的窗口将重新获取快照");
         }
         Command::Simulate {
             hub,

@@ -58,9 +58,10 @@ mod upload;
 pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
 
-/// `ApiError` codes with which the hub says "your cursor means nothing here: take a
-/// snapshot" (the hub was rebuilt, or the rows came from another hub).
-const SNAPSHOT_REQUIRED: &[&str] = &["cursor_ahead"];
+/// `ApiError` codes with which the hub says "take a snapshot": the cursor means nothing
+/// here (the hub was rebuilt, or the rows came from another hub), or the changes after it
+/// were compacted away.
+const SNAPSHOT_REQUIRED: &[&str] = &["cursor_ahead", "cursor_compacted"];
 
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -519,6 +520,7 @@ mod tests {
             message: String::new(),
         };
         assert!(hub(409, "cursor_ahead").needs_snapshot());
+        assert!(hub(410, "cursor_compacted").needs_snapshot());
         assert!(!hub(400, "bad_query").needs_snapshot());
         assert!(!hub(500, "internal").needs_snapshot());
         assert!(!SyncError::Cancelled.needs_snapshot());

@@ -121,6 +121,18 @@ impl TestHub {
             .expect("hub head")
     }
 
+    /// Compacts the hub's log through `through`; returns the horizon.
+    pub async fn compact(&self, through: u64) -> u64 {
+        self.running
+            .as_ref()
+            .expect("the hub is running")
+            .hub
+            .store()
+            .compact(through)
+            .await
+            .expect("compact the log")
+    }
+
     /// `/v1/snapshot`, whole: fine for the sizes these tests use.
     pub async fn snapshot(&self) -> (SnapshotHeader, Vec<SnapshotRow>) {
         let body = self
@@ -142,9 +154,14 @@ impl TestHub {
 
     /// The whole change log, through `/v1/changes`.
     pub async fn all_changes(&self) -> Vec<Change> {
+        self.changes_since(0).await
+    }
+
+    /// The change log after `since`, through `/v1/changes`.
+    pub async fn changes_since(&self, since: u64) -> Vec<Change> {
         let mut changes = Vec::new();
         loop {
-            let after = changes.last().map_or(0, |c: &Change| c.seq);
+            let after = changes.last().map_or(since, |c: &Change| c.seq);
             let url = format!("{}/v1/changes?after={after}&limit=10000&wait=0", self.url);
             let batch: ChangeBatch = self.get_ok(&url).await.json().await.expect("change batch");
             if batch.changes.is_empty() {

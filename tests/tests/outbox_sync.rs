@@ -183,3 +183,38 @@ async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
     assert_eq!(notes.get(&last), Some(&1));
     assert_eq!(notes.len(), 2, "the poisoned command never reached the hub");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_behind_the_compacted_log_reloads_the_snapshot_and_keeps_its_outbox() {
+    let hub = TestHub::start(100).await;
+    let proxy = Proxy::start(&hub.url).await;
+    let counter = Counter::new();
+    let client = counter.client_at(&proxy.url, options());
+    client.catch_up(&Default::default()).await.unwrap();
+    let codes = counter.project_codes(10);
+    let outbox = client.outbox();
+    proxy.cut();
+    let mut running = Running::start(client);
+    running.wait_status("offline", |s| s.state == SyncState::Offline).await;
+    let queued = issue(&outbox, note(&codes[0], "压缩期间记录".into())).await;
+
+    // While the counter is away the data centre moves on and compacts its log.
+    hub.ingest("payments", hub.new_payments(&codes, 30, 11)).await;
+    let horizon = hub.head().await;
+    assert_eq!(hub.compact(horizon).await, horizon);
+    let head = horizon;
+
+    proxy.restore();
+    let back = running.wait_status("back and drained", |s| s.cursor >= head && s.outbox.pending == 0).await;
+    assert_eq!(back.outbox.conflicts, 0);
+    let head = hub.head().await;
+    running.wait_status("caught up", |s| s.cursor >= head).await;
+    running.stop().await;
+    counter.assert_matches(&hub, "after reloading past the horizon").await;
+    let reloaded = counter.reader().meta().unwrap().snapshot_as_of.unwrap();
+    assert!(reloaded >= horizon, "a new snapshot was loaded (as of {reloaded}, horizon {horizon})");
+    let notes = logged(&hub.changes_since(horizon).await, EntityKind::FollowUpNote);
+    assert_eq!(notes.get(&queued), Some(&1), "the note queued before the reload was delivered once");
+    let compacted = reqwest::get(format!("{}/v1/changes?after=0", hub.url)).await.unwrap();
+    assert_eq!(compacted.status().as_u16(), 410, "a cursor behind the horizon is told so");
+}

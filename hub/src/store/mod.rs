@@ -29,6 +29,9 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("数据库中的数据无法读取：{0}")]
     Corrupt(String),
+    /// The changes after `after` are partly compacted away.
+    #[error("第 {after} 号之后的变更已被压缩（保留自第 {horizon} 号之后）")]
+    BelowHorizon { after: u64, horizon: u64 },
 }
 
 /// One row to upsert: `payload` is the canonical JSON of the entity (`RowWrite::upsert`).
@@ -284,7 +287,13 @@ pub trait Store: Send + Sync + 'static {
     /// The chain value of the change at `seq` ([`ChainHash::ZERO`] at 0).
     async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError>;
 
-    /// At most `limit` changes with `seq > after`, in seq order.
+    /// Removes the log up to and including `through` (at most the head), keeping its chain
+    /// value as the horizon; returns the horizon. The state is untouched: new counters load
+    /// it as a snapshot, and a counter behind the horizon is told to.
+    async fn compact(&self, through: u64) -> Result<u64, StoreError>;
+
+    /// At most `limit` changes with `seq > after`, in seq order; `BelowHorizon` when some
+    /// of them were compacted away.
     async fn changes_after(
         &self,
         after: u64,

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261125020000_row_digests",
         include_str!("../../migrations/20261125020000_row_digests.sql"),
     ),
+    (
+        "20261125030000_log_horizon",
+        include_str!("../../migrations/20261125030000_log_horizon.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -276,6 +280,16 @@ fn read_chain(conn: &Connection, seq: u64) -> Result<ChainHash, StoreError> {
     if seq == 0 {
         return Ok(ChainHash::ZERO);
     }
+    let horizon: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT through, chain FROM log_horizon")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((through, chain)) = horizon
+        && to_u64(through)? == seq
+    {
+        return ChainHash::from_slice(&chain)
+            .ok_or_else(|| StoreError::Corrupt("压缩水位的哈希链值长度不是 32 字节".into()));
+    }
     let bytes: Option<Vec<u8>> = conn
         .prepare_cached("SELECT chain FROM changes WHERE seq = ?1")?
         .query_row([to_i64(seq)], |r| r.get(0))
@@ -286,10 +300,21 @@ fn read_chain(conn: &Connection, seq: u64) -> Result<ChainHash, StoreError> {
 }
 
 fn read_head(conn: &Connection) -> Result<u64, StoreError> {
-    let head: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-        r.get(0)
-    })?;
+    // A log compacted to its last change is empty: the horizon is then the head.
+    let head: i64 = conn.query_row(
+        "SELECT max(COALESCE((SELECT MAX(seq) FROM changes), 0), COALESCE((SELECT through FROM log_horizon), 0))",
+        [],
+        |r| r.get(0),
+    )?;
     to_u64(head)
+}
+
+/// The highest seq compacted away, 0 when none.
+fn read_horizon(conn: &Connection) -> Result<u64, StoreError> {
+    let through: Option<i64> = conn
+        .query_row("SELECT through FROM log_horizon", [], |r| r.get(0))
+        .optional()?;
+    to_u64(through.unwrap_or(0))
 }
 
 fn to_u64(n: i64) -> Result<u64, StoreError> {
@@ -579,8 +604,40 @@ impl Inner {
         Ok(result(outcome, false))
     }
 
+    fn compact(&self, through: u64) -> Result<u64, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = read_head(&tx)?;
+        let current = read_horizon(&tx)?;
+        let through = through.min(head);
+        if through <= current {
+            return Ok(current);
+        }
+        let chain = read_chain(&tx, through)?;
+        let guard: String = tx.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'changes_refuse_delete'",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch("DROP TRIGGER changes_refuse_delete")?;
+        let removed = tx.execute("DELETE FROM changes WHERE seq <= ?1", [to_i64(through)])?;
+        tx.execute_batch(&guard)?;
+        tx.execute(
+            "INSERT INTO log_horizon (id, through, chain) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET through = excluded.through, chain = excluded.chain",
+            params![to_i64(through), chain.0.as_slice()],
+        )?;
+        tx.commit()?;
+        tracing::info!(through, removed, "变更日志已压缩");
+        Ok(through)
+    }
+
     fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
         self.readers.with(|conn| {
+            let horizon = read_horizon(conn)?;
+            if after < horizon {
+                return Err(StoreError::BelowHorizon { after, horizon });
+            }
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2"
             ))?;
@@ -731,6 +788,10 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn compact(&self, through: u64) -> Result<u64, StoreError> {
+        self.blocking(move |inner| inner.compact(through)).await
+    }
+
     async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {
         self.blocking(move |inner| inner.readers.with(|conn| read_chain(conn, seq)))
             .await
@@ -858,6 +919,34 @@ mod tests {
         assert_eq!(store.changes_after(0, 100).await.unwrap(), log);
         let refused = lock(&store.inner.writer).execute("UPDATE changes SET origin = 'x'", []);
         assert!(refused.is_err(), "the log is append-only again");
+    }
+
+    #[tokio::test]
+    async fn compaction_removes_the_log_below_the_horizon_and_the_chain_continues() {
+        let (_dir, store) = open();
+        for i in 0..5 {
+            store.write("test", vec![row(&format!("k{i}"), &i.to_string())]).await.unwrap();
+        }
+        let chain_at_3 = store.chain_at(3).await.unwrap();
+        assert_eq!(store.compact(3).await.unwrap(), 3);
+        assert_eq!(store.compact(2).await.unwrap(), 3, "the horizon never goes back");
+        assert!(matches!(
+            store.changes_after(2, 10).await,
+            Err(StoreError::BelowHorizon { after: 2, horizon: 3 })
+        ));
+        let rest = store.changes_after(3, 10).await.unwrap();
+        assert_eq!(rest.iter().map(|c| c.seq).collect::<Vec<_>>(), [4, 5]);
+        assert_eq!(store.chain_at(3).await.unwrap(), chain_at_3);
+        assert_eq!(rest[0].chain, chain_at_3.link(&rest[0].frame()));
+
+        assert_eq!(store.compact(99).await.unwrap(), 5, "at most the head");
+        assert_eq!(store.head().await.unwrap(), 5, "an empty log keeps its head");
+        assert!(store.changes_after(5, 10).await.unwrap().is_empty());
+        let written = store.write("test", vec![row("k9", "9")]).await.unwrap();
+        assert_eq!(written.seqs, [Some(6)]);
+        let next = &store.changes_after(5, 10).await.unwrap()[0];
+        assert_eq!(next.chain, store.chain_at(5).await.unwrap().link(&next.frame()));
+        assert_eq!(count(&store, "state"), 6, "the state is untouched");
     }
 
     #[tokio::test]
