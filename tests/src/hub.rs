@@ -185,18 +185,7 @@ impl TestHub {
 
     /// `count` new payments spread over `project_codes`, with ids no demo record uses.
     pub fn new_payments(&self, project_codes: &[String], count: usize, serial: u64) -> Vec<PaymentRecord> {
-        let rules = self.running.as_ref().expect("the hub is running").hub.rules().clone();
-        let mut generator = Generator::new(7, rules, DEMO_TODAY).with_serials(900_000, 9_000_000 + serial);
-        (0..count)
-            .map(|i| {
-                generator.payment(
-                    &project_codes[i % project_codes.len()],
-                    FeeKind::Infra,
-                    100 + i as i64,
-                    DEMO_TODAY,
-                )
-            })
-            .collect()
+        new_payments(&self.running.as_ref().expect("the hub is running").hub, project_codes, count, serial)
     }
 
     async fn get_ok(&self, url: &str) -> reqwest::Response {
@@ -216,4 +205,13 @@ async fn ok_json<T: DeserializeOwned>(response: reqwest::Response) -> T {
     let body = response.text().await.expect("response body");
     assert!(status.is_success(), "HTTP {status}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("unexpected answer {body}: {e}"))
+}
+
+/// `count` new payments spread over `project_codes` for `hub`, with ids no demo record uses
+/// (`serial` keeps successive calls apart).
+pub fn new_payments(hub: &Hub, project_codes: &[String], count: usize, serial: u64) -> Vec<PaymentRecord> {
+    let mut generator = Generator::new(7, hub.rules().clone(), DEMO_TODAY).with_serials(900_000, 9_000_000 + serial);
+    (0..count)
+        .map(|i| generator.payment(&project_codes[i % project_codes.len()], FeeKind::Infra, 100 + i as i64, DEMO_TODAY))
+        .collect()
 }

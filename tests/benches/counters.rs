@@ -1,0 +1,233 @@
+//! The counters' benchmark: many counters on one hub, clerk commands delivered after an
+//! outage, and reconciliation of a large replica. Results and commands in docs/perf.md.
+//!
+//! ```text
+//! cargo bench -p yizhan-tests --bench counters                  # every scenario
+//! cargo bench -p yizhan-tests --bench counters -- fleet         # one (substring match)
+//! ```
+//!
+//! Scenarios: `fleet-latency` (one payment ingested at the hub until every one of
+//! `YIZHAN_BENCH_REPLICAS` (200) running counters has verified and applied it; over
+//! `YIZHAN_BENCH_EVENTS` (50) events), `outbox-drain` (`YIZHAN_BENCH_COMMANDS` (10,000)
+//! commands queued offline, delivered and acknowledged), `reconcile` (a replica of
+//! `YIZHAN_BENCH_RECONCILE_PROJECTS` (200,000 projects, about a million rows) with 10 rows
+//! altered behind its back, compared with the hub and repaired; bytes exchanged reported).
+//! The fleet and outbox scenarios use a hub of `YIZHAN_BENCH_PROJECTS` (10,000) projects.
+//!
+//! Without `--bench` (as under `cargo test --benches`) every scenario runs once on small
+//! sizes: a check that the benchmark works, not a measurement.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+use yizhan_core::command::ClerkAction;
+use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
+use yizhan_sync::replica::{Replica, ReplicaReader};
+use yizhan_tests::bench::{
+    Report, ServedHub, cached_hub, copy_db, load_average, ms, percentile, project_codes, scratch_dir, thousands,
+};
+use yizhan_tests::hub::{DEMO_TODAY, new_payments};
+
+const SCENARIOS: [&str; 3] = ["fleet-latency", "outbox-drain", "reconcile"];
+const FLEET_P99_MS: f64 = 100.0;
+const DRAIN_SECONDS: f64 = 10.0;
+const RECONCILE_SECONDS: f64 = 5.0;
+const ALTERED_ROWS: usize = 10;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().map_or(default, |v| {
+        v.replace(['_', ','], "").parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+    })
+}
+
+struct Config {
+    measuring: bool,
+    filters: Vec<String>,
+}
+
+impl Config {
+    fn size(&self, measured: usize, smoke: usize) -> usize {
+        if self.measuring { measured } else { smoke }
+    }
+
+    fn wants(&self, scenario: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| scenario.contains(f.as_str()))
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = Config {
+        measuring: args.iter().any(|a| a == "--bench"),
+        filters: args.iter().filter(|a| !a.starts_with('-')).cloned().collect(),
+    };
+    if !config.measuring {
+        println!("smoke mode: small sizes (pass --bench, as `cargo bench` does, to measure)");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut report = Report::default();
+    for scenario in SCENARIOS.into_iter().filter(|s| config.wants(s)) {
+        println!("\n== {scenario} (load average {}, demo data as of {DEMO_TODAY})", load_average());
+        runtime.block_on(async {
+            match scenario {
+                "fleet-latency" => fleet_latency(&config, &mut report).await,
+                "outbox-drain" => outbox_drain(&config, &mut report).await,
+                _ => reconcile(&config, &mut report).await,
+            }
+        });
+    }
+    if let Ok(path) = std::env::var("YIZHAN_BENCH_MARKDOWN") {
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(&report.markdown("### Counters"));
+        std::fs::write(&path, text).expect("write the markdown report");
+    }
+}
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+        // Reconciliation is its own scenario.
+        reconcile_every: Duration::from_secs(24 * 3600),
+        ..ClientOptions::default()
+    }
+}
+
+/// A replica of the hub at `url`, caught up, in `dir`.
+async fn bootstrapped(dir: &Path, url: &str) -> std::path::PathBuf {
+    let path = dir.join("template.sqlite3");
+    let client = SyncClient::new(Replica::open(&path).unwrap(), url, options()).unwrap();
+    client.catch_up(&CancellationToken::new()).await.expect("bootstrap the template replica");
+    drop(client);
+    path
+}
+
+async fn fleet_latency(config: &Config, report: &mut Report) {
+    let projects = config.size(env_or("YIZHAN_BENCH_PROJECTS", 10_000), 500);
+    let replicas = config.size(env_or("YIZHAN_BENCH_REPLICAS", 200), 5);
+    let events = config.size(env_or("YIZHAN_BENCH_EVENTS", 50), 3);
+    let scratch = scratch_dir();
+    let hub = ServedHub::start(&cached_hub(projects, 42).await).await;
+    let template = bootstrapped(scratch.path(), &hub.url).await;
+    let codes = project_codes(&template);
+
+    let shutdown = CancellationToken::new();
+    let mut heard: Vec<broadcast::Receiver<yizhan_sync::status::ReplicaChanged>> = Vec::new();
+    for i in 0..replicas {
+        let path = copy_db(&template, scratch.path(), &format!("counter-{i}.sqlite3"));
+        let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+        heard.push(client.subscribe());
+        tokio::spawn(client.run(shutdown.clone()));
+    }
+    // Every counter is holding a long-poll before the first event.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let mut latencies = Vec::new();
+    let mut slowest = Vec::new();
+    for event in 0..events {
+        let payment = new_payments(&hub.hub, &codes[event % codes.len()..][..1], 1, 800_000 + event as u64);
+        let posted = Instant::now();
+        let seq = hub.hub.ingest("bench", payment).await.expect("ingest").head;
+        let mut per_event = Vec::new();
+        for receiver in &mut heard {
+            loop {
+                let changed = receiver.recv().await.expect("the counter runs");
+                if changed.cursor >= seq {
+                    per_event.push(posted.elapsed());
+                    break;
+                }
+            }
+        }
+        slowest.push(*per_event.iter().max().unwrap());
+        latencies.extend(per_event);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    latencies.sort();
+    slowest.sort();
+    let p99 = ms(percentile(&latencies, 0.99));
+    report.add(
+        "fleet-latency",
+        &format!("ingest → applied in each of {replicas} counters, p99"),
+        format!("{p99:.1} ms"),
+        Some(("≤ 100 ms", p99 <= FLEET_P99_MS)),
+        format!(
+            "p50 {:.1} ms, max {:.1} ms over {} counter-events; all {replicas} done: median {:.1} ms",
+            ms(percentile(&latencies, 0.5)),
+            ms(*latencies.last().unwrap()),
+            latencies.len(),
+            ms(percentile(&slowest, 0.5)),
+        ),
+    );
+    hub.stop().await;
+}
+
+async fn outbox_drain(config: &Config, report: &mut Report) {
+    let projects = config.size(env_or("YIZHAN_BENCH_PROJECTS", 10_000), 500);
+    let commands = config.size(env_or("YIZHAN_BENCH_COMMANDS", 10_000), 300);
+    let scratch = scratch_dir();
+    let hub = ServedHub::start(&cached_hub(projects, 42).await).await;
+    let path = bootstrapped(scratch.path(), &hub.url).await;
+    let codes = project_codes(&path);
+    {
+        let mut replica = Replica::open(&path).unwrap();
+        for i in 0..commands {
+            let action = ClerkAction::FollowUpNote { project_code: codes[i % codes.len()].clone(), text: format!("离线第{i}条") };
+            replica.issue(action, "窗口01", time::OffsetDateTime::now_utc()).expect("queue a command");
+        }
+    }
+    let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+    let started = Instant::now();
+    let requests = client.drain_outbox(&CancellationToken::new()).await.expect("drain the outbox");
+    let took = started.elapsed();
+    let left = ReplicaReader::open(&path).unwrap().outbox_counts().unwrap();
+    assert_eq!((left.pending, left.conflicts), (0, 0));
+    let rate = commands as f64 / took.as_secs_f64();
+    report.add(
+        "outbox-drain",
+        &format!("{} queued commands uploaded and acknowledged", thousands(commands as f64)),
+        format!("{:.2} s", took.as_secs_f64()),
+        Some(("≤ 10 s", took.as_secs_f64() <= DRAIN_SECONDS)),
+        format!("{} commands/s, {requests} requests", thousands(rate)),
+    );
+    hub.stop().await;
+}
+
+async fn reconcile(config: &Config, report: &mut Report) {
+    let projects = config.size(env_or("YIZHAN_BENCH_RECONCILE_PROJECTS", 200_000), 500);
+    let scratch = scratch_dir();
+    let hub = ServedHub::start(&cached_hub(projects, 42).await).await;
+    let path = bootstrapped(scratch.path(), &hub.url).await;
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let altered = db
+            .execute(
+                &format!(
+                    "UPDATE rows SET payload = replace(payload, '\"amount_fen\":', '\"amount_fen\":7') \
+                     WHERE rowid IN (SELECT rowid FROM rows WHERE entity = 'payment' ORDER BY random() LIMIT {ALTERED_ROWS})"
+                ),
+                [],
+            )
+            .unwrap();
+        assert_eq!(altered, ALTERED_ROWS);
+    }
+    let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+    let started = Instant::now();
+    let result = client.reconcile(&CancellationToken::new()).await.expect("reconcile");
+    let took = started.elapsed();
+    assert_eq!(result.rows_repaired, ALTERED_ROWS as u64, "{result:?}");
+    report.add(
+        "reconcile",
+        &format!("{} rows compared, {ALTERED_ROWS} altered", thousands(result.rows_compared as f64)),
+        format!("{:.2} s", took.as_secs_f64()),
+        Some(("≤ 5 s", took.as_secs_f64() <= RECONCILE_SECONDS)),
+        format!(
+            "{} ranges compared; {} bytes sent, {} received",
+            thousands(result.ranges_compared as f64),
+            thousands(result.bytes_sent as f64),
+            thousands(result.bytes_received as f64)
+        ),
+    );
+    hub.stop().await;
+}
