@@ -377,3 +377,35 @@ async fn changes_and_snapshot_send_the_payload_bytes_the_hub_stored() {
         .find(|r| r.key == CODE);
     assert_eq!(row.unwrap().payload.get(), stored);
 }
+
+#[tokio::test]
+async fn counters_report_their_standing_and_the_status_lists_them() {
+    let hub = TestHub::start().await;
+    let report = |device: &str| {
+        json!({"device_id": device, "cursor": 7, "outbox": {"pending": 2, "conflicts": 1},
+               "integrity_alert": false, "reconcile": null})
+    };
+    let post = |body: Value| {
+        let client = hub.client.clone();
+        let url = format!("{}/v1/counters/report", hub.url);
+        async move {
+            let response = client.post(url).json(&body).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(post(report("counter-01")).await.0, 200);
+    assert_eq!(post(report("counter-01")).await.0, 200, "a later report replaces the earlier");
+    let (status, body) = post(report("")).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("device_id"), "{body}");
+    let mut unknown = report("counter-02");
+    unknown["extra"] = json!(1);
+    assert_eq!(post(unknown).await.0, 400);
+
+    let (status, body) = hub.get("/v1/status").await;
+    assert_eq!(status, 200);
+    let counters = body["counters"].as_array().unwrap();
+    assert_eq!(counters.len(), 1, "{body}");
+    assert_eq!(counters[0]["report"]["outbox"]["conflicts"], 1);
+    assert_eq!((body["head"].as_u64(), body["horizon"].as_u64()), (Some(0), Some(0)));
+}

@@ -321,3 +321,68 @@ pub struct RangeRow {
     /// Exactly the bytes the hub stores.
     pub payload: Box<RawValue>,
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxCounts {
+    /// 待上传
+    pub pending: u64,
+    /// 待处理冲突
+    pub conflicts: u64,
+}
+
+/// What the last reconciliation compared and repaired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Rows the hub holds, all compared by checksum.
+    pub rows_compared: u64,
+    /// Rows written or removed to match the hub.
+    pub rows_repaired: u64,
+    /// Key ranges whose checksums were compared.
+    pub ranges_compared: u64,
+    /// JSON sent to and received from the hub.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl Default for ReconcileReport {
+    fn default() -> ReconcileReport {
+        ReconcileReport {
+            at: OffsetDateTime::UNIX_EPOCH,
+            rows_compared: 0,
+            rows_repaired: 0,
+            ranges_compared: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+        }
+    }
+}
+
+/// `POST /v1/counters/report`: how a counter stands, for the data centre's operators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterReport {
+    pub device_id: String,
+    pub cursor: u64,
+    pub outbox: OutboxCounts,
+    /// The red integrity alert is up.
+    pub integrity_alert: bool,
+    pub reconcile: Option<ReconcileReport>,
+}
+
+/// `GET /v1/status`: the hub's log and every counter's last report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubStatus {
+    pub head: u64,
+    /// The log is compacted through this seq (0: nothing compacted).
+    pub horizon: u64,
+    pub counters: Vec<CounterStanding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterStanding {
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
+    pub report: CounterReport,
+}

@@ -3,6 +3,8 @@
 //! `ReplicaChanged` (ui/src/api.ts).
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::protocol::{OutboxCounts, ReconcileReport};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,34 +51,6 @@ pub struct SyncStatus {
     pub reconcile: Option<ReconcileReport>,
 }
 
-/// What the last reconciliation compared and repaired.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReconcileReport {
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// Rows the hub holds, all compared by checksum.
-    pub rows_compared: u64,
-    /// Rows written or removed to match the hub.
-    pub rows_repaired: u64,
-    /// Key ranges whose checksums were compared.
-    pub ranges_compared: u64,
-    /// JSON sent to and received from the hub.
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-}
-
-impl Default for ReconcileReport {
-    fn default() -> ReconcileReport {
-        ReconcileReport {
-            at: OffsetDateTime::UNIX_EPOCH,
-            rows_compared: 0,
-            rows_repaired: 0,
-            ranges_compared: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-        }
-    }
-}
 
 /// The red data-integrity alert: what the hub sent did not check out, so applying stopped
 /// and the replica is being repaired. Kept on record after the repair.
@@ -92,13 +66,6 @@ pub struct IntegrityStatus {
     pub repaired_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxCounts {
-    /// 待上传
-    pub pending: u64,
-    /// 待处理冲突
-    pub conflicts: u64,
-}
 
 impl SyncStatus {
     pub fn new(hub_url: &str, cursor: Option<u64>) -> SyncStatus {

@@ -28,7 +28,9 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/projects/{code}", get(sync::project))
         .route("/v1/commands", post(commands::commands))
         .route("/v1/reconcile/sums", post(reconcile::sums))
-        .route("/v1/reconcile/rows", post(reconcile::rows));
+        .route("/v1/reconcile/rows", post(reconcile::rows))
+        .route("/v1/counters/report", post(sync::counter_report))
+        .route("/v1/status", get(sync::status));
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
     >(

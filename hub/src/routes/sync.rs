@@ -13,7 +13,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yizhan_sync::integrity::BatchSeal;
-use yizhan_sync::protocol::{Health, SnapshotHeader, SnapshotRow};
+use yizhan_sync::protocol::{
+    CounterReport, CounterStanding, Health, HubStatus, SnapshotHeader, SnapshotRow,
+};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -160,4 +162,41 @@ pub async fn project(
             .map(StateRow::to_snapshot_row)
             .collect::<Result<_, _>>()?,
     ))
+}
+
+/// `POST /v1/counters/report`: a counter's standing, kept for the operators.
+pub async fn counter_report(
+    State(hub): State<Hub>,
+    report: Result<Json<CounterReport>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, HubError> {
+    let Json(report) = report.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    let id_chars = report.device_id.chars().count();
+    if id_chars == 0 || id_chars > 64 || report.device_id.chars().any(char::is_control) {
+        return Err(HubError::InvalidBody(format!(
+            "device_id：应为 1–64 个字符且不含控制字符，收到 {id_chars} 个字符"
+        )));
+    }
+    let json = serde_json::to_string(&report).expect("a counter report serialises");
+    hub.store().record_counter(&report.device_id, json).await?;
+    Ok(Json(serde_json::json!({ "recorded": true })))
+}
+
+/// `GET /v1/status`: the log's head and horizon, and every counter's last report.
+pub async fn status(State(hub): State<Hub>) -> Result<Json<HubStatus>, HubError> {
+    let counters = hub
+        .store()
+        .counters()
+        .await?
+        .into_iter()
+        .map(|(reported_at, json)| {
+            let report = serde_json::from_str(&json)
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("窗口报告无法读取：{e}")))?;
+            Ok(CounterStanding { reported_at, report })
+        })
+        .collect::<Result<_, HubError>>()?;
+    Ok(Json(HubStatus {
+        head: hub.store().head().await?,
+        horizon: hub.store().horizon().await?,
+        counters,
+    }))
 }

@@ -292,6 +292,15 @@ pub trait Store: Send + Sync + 'static {
     /// it as a snapshot, and a counter behind the horizon is told to.
     async fn compact(&self, through: u64) -> Result<u64, StoreError>;
 
+    /// The highest seq compacted away (0 when none).
+    async fn horizon(&self) -> Result<u64, StoreError>;
+
+    /// Keeps `report` (a counter's `CounterReport`, JSON) as that counter's latest.
+    async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError>;
+
+    /// Every counter's latest report with when it came, by device id.
+    async fn counters(&self) -> Result<Vec<(OffsetDateTime, String)>, StoreError>;
+
     /// At most `limit` changes with `seq > after`, in seq order; `BelowHorizon` when some
     /// of them were compacted away.
     async fn changes_after(

@@ -45,6 +45,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261125030000_log_horizon",
         include_str!("../../migrations/20261125030000_log_horizon.sql"),
     ),
+    (
+        "20261125040000_counter_reports",
+        include_str!("../../migrations/20261125040000_counter_reports.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -790,6 +794,41 @@ impl Store for SqliteStore {
 
     async fn compact(&self, through: u64) -> Result<u64, StoreError> {
         self.blocking(move |inner| inner.compact(through)).await
+    }
+
+    async fn horizon(&self) -> Result<u64, StoreError> {
+        self.blocking(|inner| inner.readers.with(|conn| read_horizon(conn)))
+            .await
+    }
+
+    async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError> {
+        let device_id = device_id.to_owned();
+        self.blocking(move |inner| {
+            lock(&inner.writer).execute(
+                "INSERT INTO counter_reports (device_id, reported_at, report) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id) DO UPDATE SET reported_at = excluded.reported_at, report = excluded.report",
+                params![device_id, now_text(), report],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn counters(&self) -> Result<Vec<(OffsetDateTime, String)>, StoreError> {
+        self.blocking(|inner| {
+            inner.readers.with(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT reported_at, report FROM counter_reports ORDER BY device_id",
+                )?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                rows.into_iter()
+                    .map(|(at, report)| Ok((parse_time(&at)?, report)))
+                    .collect()
+            })
+        })
+        .await
     }
 
     async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {

@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
 use super::{CancellationToken, SyncClient, SyncError, cancellable};
-use crate::protocol::{KeyRange, RangeRow, RangeRows, RangeRowsRequest, RangeSums, RangeSumsRequest};
+use crate::protocol::{
+    CounterReport, KeyRange, RangeRow, RangeRows, RangeRowsRequest, RangeSums, RangeSumsRequest,
+};
 use crate::status::ReconcileReport;
 
 /// Parts a differing range is cut into at each level.
@@ -82,7 +84,28 @@ impl SyncClient {
         }
         let done = report.clone();
         self.status.send_modify(|s| s.reconcile = Some(done));
+        if let Err(error) = self.report_to_hub(shutdown).await {
+            tracing::info!(%error, "could not report to the hub; it hears at the next reconciliation");
+        }
         Ok(report)
+    }
+
+    /// Tells the hub how this counter stands (`GET /v1/status` shows it to operators).
+    pub async fn report_to_hub(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
+        let device_id = self.with_replica(|r| Ok(r.meta()?.device_id)).await?.unwrap_or_default();
+        let report = {
+            let status = self.status.borrow();
+            CounterReport {
+                device_id,
+                cursor: status.cursor,
+                outbox: status.outbox,
+                integrity_alert: status.integrity.alert,
+                reconcile: status.reconcile.clone(),
+            }
+        };
+        let mut ignored = ReconcileReport::default();
+        let _: serde_json::Value = self.post("/v1/counters/report", &report, &mut ignored, shutdown).await?;
+        Ok(())
     }
 
     /// Every row the hub holds in `range`, page by page.

@@ -60,6 +60,8 @@ pub struct ReplicaMeta {
     pub chain: Option<ChainHash>,
     /// The key the hub's batches must be sealed with.
     pub hub_key: Option<HubKey>,
+    /// Who this counter is to the hub: made when the file is first opened.
+    pub device_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,7 @@ impl Replica {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut conn)?;
         reconcile::digest_undigested(&mut conn)?;
+        outbox::device_id(&conn)?;
         let mut replica = Replica { conn };
         let meta = replica.meta()?;
         if meta.cursor.is_some() && meta.view_date.is_none() {
@@ -225,7 +228,7 @@ fn configure(conn: &Connection) -> Result<(), ReplicaError> {
 
 fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
     let meta = conn.query_row(
-        "SELECT cursor, snapshot_as_of, hub_url, view_date, chain, hub_key FROM meta",
+        "SELECT cursor, snapshot_as_of, hub_url, view_date, chain, hub_key, device_id FROM meta",
         [],
         |row| {
             let unreadable = |idx: usize, what: &str| {
@@ -247,6 +250,7 @@ fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
                     .get::<_, Option<String>>(5)?
                     .map(|k| HubKey::from_hex(&k).map_err(|_| unreadable(5, "hub_key")))
                     .transpose()?,
+                device_id: row.get(6)?,
             })
         },
     )?;

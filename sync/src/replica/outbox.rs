@@ -350,7 +350,7 @@ pub(crate) fn overlay(
     Ok(applied)
 }
 
-fn device_id(conn: &Connection) -> Result<String, ReplicaError> {
+pub(crate) fn device_id(conn: &Connection) -> Result<String, ReplicaError> {
     let id: Option<String> = conn.query_row("SELECT device_id FROM meta", [], |row| row.get(0))?;
     match id {
         Some(id) => Ok(id),
