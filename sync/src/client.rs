@@ -39,6 +39,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::{RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use tokio_util::io::{StreamReader, SyncIoBridge};
@@ -420,6 +421,28 @@ impl SyncClient {
         })
     }
 
+    /// POSTs `body` (JSON) to `path` and reads the answer as `T`. An answer that is not a
+    /// `T` is the hub's fault (`SyncError::Hub`), not the network's.
+    async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        shutdown: &CancellationToken,
+    ) -> Result<T, SyncError> {
+        let url = format!("{}{path}", self.hub_url);
+        let request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        let answer = cancellable(shutdown, async {
+            let response = self.send(request).await?;
+            response.bytes().await.map_err(|source| SyncError::Network { url: url.clone(), source })
+        })
+        .await?;
+        serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
+    }
+
     async fn with_replica<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Replica) -> Result<T, ReplicaError> + Send + 'static,
@@ -451,6 +474,15 @@ async fn with_replica<T: Send + 'static>(
 fn notify(changed: &broadcast::Sender<ReplicaChanged>, cursor: u64, project_codes: Vec<String>) {
     // No subscriber is fine: the app may not be listening yet.
     let _ = changed.send(ReplicaChanged { cursor, project_codes });
+}
+
+/// An answer from the hub that is not what the protocol says it is.
+fn unreadable(path: &str, error: &serde_json::Error) -> SyncError {
+    SyncError::Hub {
+        status: 200,
+        code: "unreadable_answer".into(),
+        message: format!("{path} 的应答无法读取：{error}"),
+    }
 }
 
 /// Retry delays after consecutive failures, from `min_backoff` up to `max_backoff`.

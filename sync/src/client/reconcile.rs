@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
-use super::{CancellationToken, SyncClient, SyncError, cancellable};
+use super::{CancellationToken, SyncClient, SyncError, unreadable};
 use crate::protocol::{
     CounterReport, KeyRange, RangeRow, RangeRows, RangeRowsRequest, RangeSums, RangeSumsRequest,
 };
@@ -137,21 +137,10 @@ impl SyncClient {
         report: &mut ReconcileReport,
         shutdown: &CancellationToken,
     ) -> Result<T, SyncError> {
-        let url = format!("{}{path}", self.hub_url);
         let body = serde_json::to_vec(body).expect("requests serialise to JSON");
         report.bytes_sent += body.len() as u64;
-        let request = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        let answer = cancellable(shutdown, async {
-            let response = self.send(request).await?;
-            response.bytes().await.map_err(|source| SyncError::Network { url: url.clone(), source })
-        })
-        .await?;
-        report.bytes_received += answer.len() as u64;
-        serde_json::from_slice(&answer)
-            .map_err(|e| SyncError::Hub { status: 200, code: "unreadable_answer".into(), message: e.to_string() })
+        let answer: Box<serde_json::value::RawValue> = self.post_json(path, body, shutdown).await?;
+        report.bytes_received += answer.get().len() as u64;
+        serde_json::from_str(answer.get()).map_err(|e| unreadable(path, &e))
     }
 }

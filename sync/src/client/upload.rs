@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast, watch};
 use yizhan_core::command::ClerkAction;
 
-use super::{CancellationToken, SyncClient, SyncError, backoff, cancellable, notify, with_replica};
+use super::{CancellationToken, SyncClient, SyncError, backoff, notify, with_replica};
 use crate::protocol::CommandResults;
 use crate::replica::{OutboxEntry, Replica};
 use crate::status::{ReplicaChanged, SyncStatus};
@@ -177,26 +177,11 @@ impl SyncClient {
             body.push_str(&command.envelope);
         }
         body.push_str("]}");
-        let url = format!("{}/v1/commands", self.hub_url);
-        let request = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        let answer = cancellable(shutdown, async {
-            let response = self.send(request).await?;
-            response
-                .json::<CommandResults>()
-                .await
-                .map_err(|source| SyncError::Network { url: url.clone(), source })
-        })
-        .await;
-        let results = match answer {
+        let results: CommandResults = match self.post_json("/v1/commands", body.into_bytes(), shutdown).await {
             Ok(results) => results,
             Err(SyncError::Cancelled) => return Err(Failure::Cancelled),
-            Err(error @ SyncError::Network { .. }) if !is_unreadable_answer(&error) => {
-                return Err(Failure::Retry(error));
-            }
+            Err(error @ SyncError::Network { .. }) => return Err(Failure::Retry(error)),
+            // The hub answered with an error of its own, or with something that is not an answer.
             Err(error) => return Err(Failure::Hub { command_ids, error }),
         };
         let settled = self
@@ -218,10 +203,4 @@ impl SyncClient {
         }
         Ok(())
     }
-}
-
-/// A response that arrived but could not be read as our answer: the hub (or something in
-/// front of it) is at fault, not the network.
-fn is_unreadable_answer(error: &SyncError) -> bool {
-    matches!(error, SyncError::Network { source, .. } if source.is_decode())
 }

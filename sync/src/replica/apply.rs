@@ -71,9 +71,39 @@ fn check_seal(meta: &ReplicaMeta, batch: &ChangeBatch) -> Result<ChainHash, Repl
     Ok(chain)
 }
 
-/// Writes one row as the hub holds it, with its digest.
+/// Writes one row as the hub holds it, with its digest (parameters as `RowFields::write`).
 pub(crate) const UPSERT_ROW: &str = "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, \
      payload, digest_hi, digest_lo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// One row as the hub holds it.
+pub(crate) struct RowFields<'a> {
+    pub entity: &'a str,
+    pub key: &'a str,
+    pub project_code: &'a str,
+    pub version: u64,
+    pub seq: u64,
+    pub committed_at: time::OffsetDateTime,
+    pub payload: &'a str,
+}
+
+impl RowFields<'_> {
+    /// Runs `statement` (an insert into `rows` in `UPSERT_ROW`'s column order) for this
+    /// row and its digest.
+    pub fn write(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<usize> {
+        let digest = RowDigest::of(self.entity, self.key, self.project_code, self.version, self.payload);
+        statement.execute(params![
+            self.entity,
+            self.key,
+            self.project_code,
+            self.version,
+            self.seq,
+            format_time(self.committed_at),
+            self.payload,
+            digest.hi,
+            digest.lo,
+        ])
+    }
+}
 
 fn check_order(cursor: u64, batch: &ChangeBatch) -> Result<(), ReplicaError> {
     if batch.after != cursor {
@@ -141,20 +171,16 @@ fn apply_change(
         )?
         .execute(params![entity, change.key, snapshot_as_of])?;
         match payload {
-            Some(payload) => {
-                let digest = RowDigest::of(entity, &change.key, &change.project_code, change.version, payload.get());
-                tx.prepare_cached(UPSERT_ROW)?.execute(params![
-                    entity,
-                    change.key,
-                    change.project_code,
-                    change.version,
-                    change.seq,
-                    format_time(change.committed_at),
-                    payload.get(),
-                    digest.hi,
-                    digest.lo,
-                ])?
+            Some(payload) => RowFields {
+                entity,
+                key: &change.key,
+                project_code: &change.project_code,
+                version: change.version,
+                seq: change.seq,
+                committed_at: change.committed_at,
+                payload: payload.get(),
             }
+            .write(&mut *tx.prepare_cached(UPSERT_ROW)?)?,
             None => tx
                 .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
                 .execute(params![entity, change.key])?,

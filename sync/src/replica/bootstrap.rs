@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
 use super::{Replica, ReplicaError, format_time, schema, today, view};
-use crate::integrity::{HubKey, RowDigest};
+use super::apply::RowFields;
+use crate::integrity::HubKey;
 use crate::protocol::SnapshotHeader;
 use crate::status::BootstrapProgress;
 
@@ -139,18 +140,16 @@ fn load_rows(
             line: received + 2,
             source,
         })?;
-        let digest = RowDigest::of(row.entity.as_str(), &row.key, &row.project_code, row.version, row.payload.get());
-        insert.execute(params![
-            row.entity.as_str(),
-            row.key,
-            row.project_code,
-            row.version,
-            row.seq,
-            format_time(row.committed_at),
-            row.payload.get(),
-            digest.hi,
-            digest.lo,
-        ])?;
+        RowFields {
+            entity: row.entity.as_str(),
+            key: &row.key,
+            project_code: &row.project_code,
+            version: row.version,
+            seq: row.seq,
+            committed_at: row.committed_at,
+            payload: row.payload.get(),
+        }
+        .write(&mut insert)?;
         received += 1;
         if received % PROGRESS_EVERY == 0 {
             progress(BootstrapProgress { received, total });

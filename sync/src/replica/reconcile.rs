@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::apply::UPSERT_ROW;
-use super::{Replica, ReplicaError, format_time, read_meta, text, today, view};
+use super::apply::{RowFields, UPSERT_ROW};
+use super::{Replica, ReplicaError, read_meta, text, today, view};
 use crate::integrity::RowDigest;
 use crate::protocol::{KeyRange, RangeRow, RangeSum};
 
@@ -80,17 +80,16 @@ impl Replica {
                 }
                 projects.insert(code);
             }
-            tx.prepare_cached(UPSERT_ROW)?.execute(params![
+            RowFields {
                 entity,
-                row.key,
-                row.project_code,
-                row.version,
-                row.seq,
-                format_time(row.committed_at),
-                row.payload.get(),
-                digest.hi,
-                digest.lo,
-            ])?;
+                key: &row.key,
+                project_code: &row.project_code,
+                version: row.version,
+                seq: row.seq,
+                committed_at: row.committed_at,
+                payload: row.payload.get(),
+            }
+            .write(&mut *tx.prepare_cached(UPSERT_ROW)?)?;
             projects.insert(row.project_code.clone());
             repair.repaired += 1;
         }
