@@ -43,8 +43,9 @@ use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
 use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, Op};
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 use yizhan_tests::bench::{
-    Report, Rng, ServedHub, cached_hub, copy_db, file_size, load_average, measure_process, median,
-    mib, ms, own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
+    BenchArgs, Report, Rng, ServedHub, announce, bench_runtime, bootstrap_replica, cached_hub,
+    copy_db, env_or, file_size, finish_report, load_average, measure_process, median, mib, ms,
+    own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
 };
 use yizhan_tests::hub::DEMO_TODAY;
 
@@ -75,56 +76,23 @@ struct Config {
     filters: Vec<String>,
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(text) => text
-            .replace(['_', ','], "")
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
-        Err(_) => default,
-    }
-}
-
 fn config() -> Config {
-    let mut filters = Vec::new();
-    let mut markdown = std::env::var_os("YIZHAN_BENCH_MARKDOWN").map(PathBuf::from);
-    let mut measuring = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--bench" {
-            measuring = true;
-        } else if arg == "--markdown" {
-            markdown = Some(PathBuf::from(args.next().expect("--markdown needs a file")));
-        } else if let Some(path) = arg.strip_prefix("--markdown=") {
-            markdown = Some(PathBuf::from(path));
-        } else if !arg.starts_with('-') {
-            filters.push(arg);
-        }
-        // Anything else is ignored.
-    }
-    // `cargo bench` passes `--bench`. Without it (`cargo test --benches`, or the binary
-    // run by hand) every scenario runs once on a small hub: a check that the benchmark
-    // works, not a measurement.
-    let small = |measured, smoke| if measuring { measured } else { smoke };
-    if !measuring {
-        println!(
-            "smoke mode: small sizes, one run (pass --bench, as `cargo bench` does, to measure)"
-        );
-    }
+    let args = BenchArgs::parse();
+    let small = |measured, smoke| args.size(measured, smoke);
     Config {
         projects: env_or("YIZHAN_BENCH_PROJECTS", small(100_000, 2_000)),
         seed: env_or("YIZHAN_BENCH_SEED", 42),
         runs: std::env::var("YIZHAN_BENCH_RUNS")
             .ok()
             .map(|_| env_or("YIZHAN_BENCH_RUNS", 3))
-            .or((!measuring).then_some(1)),
+            .or((!args.measuring).then_some(1)),
         events: env_or("YIZHAN_BENCH_EVENTS", small(1_000, 50)),
         changes: env_or("YIZHAN_BENCH_CHANGES", small(50_000, 10_000)),
         batch: env_or("YIZHAN_BENCH_BATCH", 5_000),
         spread: env_or("YIZHAN_BENCH_SPREAD", 0),
         breakdown: env_or("YIZHAN_BENCH_BREAKDOWN", 1) != 0,
-        markdown,
-        filters,
+        markdown: args.markdown,
+        filters: args.filters,
     }
 }
 
@@ -137,18 +105,13 @@ fn main() {
         })
         .collect();
     let seed_only = config.filters.iter().any(|f| f == "seed");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let load_before = load_average();
-    println!(
-        "yizhan sync benchmark: {} projects, seed {}, {} CPUs, load average {load_before}",
+    let runtime = bench_runtime();
+    let what = format!(
+        "{} projects, seed {}",
         thousands(config.projects as f64),
-        config.seed,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        config.seed
     );
+    let load_before = announce("sync", &what);
     let mut report = Report::default();
     runtime.block_on(async {
         if seed_only {
@@ -170,23 +133,7 @@ fn main() {
     if seed_only {
         return;
     }
-    let load_after = load_average();
-    println!("\nload average at the end: {load_after}");
-    if let Some(path) = &config.markdown {
-        let heading = format!(
-            "Projects: {}; seed {}; {} CPUs; load average {load_before} at the start, {load_after} at the end.",
-            thousands(config.projects as f64),
-            config.seed,
-            std::thread::available_parallelism().map_or(0, |n| n.get()),
-        );
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        writeln!(file, "{}", report.markdown(&heading)).expect("write the markdown report");
-        println!("markdown table appended to {}", path.display());
-    }
+    finish_report(&report, config.markdown.as_deref(), &what, &load_before);
 }
 
 /// Scenario 1: a fresh replica, in its own process as on a counter, loads the snapshot of
@@ -367,7 +314,9 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
         let start = Instant::now();
         let mut marks = Vec::new();
         replica
-            .bootstrap(&url, None, reader, |p| marks.push((start.elapsed(), p.received)))
+            .bootstrap(&url, None, reader, |p| {
+                marks.push((start.elapsed(), p.received))
+            })
             .expect("bootstrap from the file");
         (start.elapsed(), marks)
     })
@@ -563,18 +512,7 @@ async fn apply(config: &Config, report: &mut Report) {
     let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
     let hub = ServedHub::start(&hub_db).await;
     let base = dir.path().join("base.sqlite3");
-    {
-        let client = SyncClient::new(
-            Replica::open(&base).expect("open the replica"),
-            &hub.url,
-            ClientOptions::default(),
-        )
-        .expect("sync client");
-        client
-            .catch_up(&CancellationToken::new())
-            .await
-            .expect("bootstrap the replica");
-    }
+    bootstrap_replica(&base, &hub.url).await;
     let codes = tokio::task::block_in_place(|| project_codes(&base));
     let base_cursor = hub.head().await;
 
@@ -897,18 +835,7 @@ async fn queries(config: &Config, report: &mut Report) {
     let hub = ServedHub::start(&hub_db).await;
     let dir = scratch_dir();
     let path = dir.path().join("replica.sqlite3");
-    {
-        let client = SyncClient::new(
-            Replica::open(&path).expect("open the replica"),
-            &hub.url,
-            ClientOptions::default(),
-        )
-        .expect("sync client");
-        client
-            .catch_up(&CancellationToken::new())
-            .await
-            .expect("bootstrap the replica");
-    }
+    bootstrap_replica(&path, &hub.url).await;
     hub.stop().await;
     let scenario = format!("queries, {} projects", thousands(config.projects as f64));
     let timings = tokio::task::block_in_place(|| {

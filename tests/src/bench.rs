@@ -1,6 +1,7 @@
-//! Helpers for the `sync` benchmark (tests/benches/sync.rs): a seeded hub cached on disk
-//! between runs, a hub served in process, the replica as a measured child process, and
-//! the few statistics the report needs.
+//! Helpers for the benchmarks (tests/benches/sync.rs, tests/benches/app.rs): their command
+//! line and settings, a seeded hub cached on disk between runs, a hub served in process, a
+//! replica bootstrapped from it, the replica as a measured child process, and the few
+//! statistics the report needs.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,12 +11,109 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use yizhan_hub::{Hub, HubConfig};
-use yizhan_sync::replica::ReplicaReader;
+use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
+use yizhan_sync::replica::{Replica, ReplicaReader};
 use yizhan_sync::status::SyncStatus;
 
 use crate::hub::DEMO_TODAY;
 
-/// Where the benchmark keeps its seeded hubs and scratch files: `target/bench-sync/`
+/// A benchmark's command line. `cargo bench` passes `--bench`; without it (`cargo test
+/// --benches`, or the binary run by hand) a benchmark runs in smoke mode: small sizes,
+/// once, to check that it works, not to measure.
+#[derive(Debug, Default)]
+pub struct BenchArgs {
+    pub measuring: bool,
+    /// `--markdown PATH` (or `YIZHAN_BENCH_MARKDOWN`): append the results there as a table.
+    pub markdown: Option<PathBuf>,
+    /// The other words: which scenarios to run (substring match).
+    pub filters: Vec<String>,
+}
+
+impl BenchArgs {
+    pub fn parse() -> BenchArgs {
+        let mut parsed = BenchArgs {
+            markdown: std::env::var_os("YIZHAN_BENCH_MARKDOWN").map(PathBuf::from),
+            ..BenchArgs::default()
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            if arg == "--bench" {
+                parsed.measuring = true;
+            } else if arg == "--markdown" {
+                parsed.markdown =
+                    Some(PathBuf::from(args.next().expect("--markdown needs a file")));
+            } else if let Some(path) = arg.strip_prefix("--markdown=") {
+                parsed.markdown = Some(PathBuf::from(path));
+            } else if !arg.starts_with('-') {
+                parsed.filters.push(arg);
+            }
+            // Anything else is ignored.
+        }
+        if !parsed.measuring {
+            println!(
+                "smoke mode: small sizes, one run (pass --bench, as `cargo bench` does, to measure)"
+            );
+        }
+        parsed
+    }
+
+    /// `measured` when measuring, else `smoke`.
+    pub fn size<T>(&self, measured: T, smoke: T) -> T {
+        if self.measuring { measured } else { smoke }
+    }
+}
+
+/// A numeric setting from the environment (`_` and `,` allowed as digit separators).
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(text) => text
+            .replace(['_', ','], "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+        Err(_) => default,
+    }
+}
+
+/// How many CPUs this process may use.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
+}
+
+/// The benchmarks' tokio runtime: two workers, as the machine has two cores.
+pub fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Prints what a benchmark is about to run (`what`), on how many CPUs and at what load;
+/// returns that load average for [`finish_report`].
+pub fn announce(bench: &str, what: &str) -> String {
+    let load = load_average();
+    println!(
+        "yizhan {bench} benchmark: {what}; {} CPUs, load average {load}",
+        cpus()
+    );
+    load
+}
+
+/// Prints the load average at the end of a benchmark and, when `markdown` names a file,
+/// appends the report there under a heading: `what` ran, on how many CPUs, at what load.
+pub fn finish_report(report: &Report, markdown: Option<&Path>, what: &str, load_before: &str) {
+    let load_after = load_average();
+    println!("\nload average at the end: {load_after}");
+    if let Some(path) = markdown {
+        let heading = format!(
+            "{what}; {} CPUs; load average {load_before} at the start, {load_after} at the end.",
+            cpus()
+        );
+        report.append_markdown(path, &heading);
+    }
+}
+
+/// Where the benchmarks keep their seeded hubs and scratch files: `target/bench-sync/`
 /// (beside the profile directory the bench runs from), or `YIZHAN_BENCH_DIR`.
 pub fn bench_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("YIZHAN_BENCH_DIR") {
@@ -82,6 +180,23 @@ pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
     }
     std::fs::rename(&partial, &path).expect("keep the seeded hub");
     path
+}
+
+/// A replica at `path` bootstrapped from the hub at `hub_url` and caught up with it, as a
+/// counter's is after its first start. Returns how long that took.
+pub async fn bootstrap_replica(path: &Path, hub_url: &str) -> Duration {
+    let start = Instant::now();
+    let client = SyncClient::new(
+        Replica::open(path).expect("open the replica"),
+        hub_url,
+        ClientOptions::default(),
+    )
+    .expect("sync client");
+    client
+        .catch_up(&CancellationToken::new())
+        .await
+        .expect("bootstrap the replica");
+    start.elapsed()
 }
 
 /// A copy of an SQLite file (and its WAL, if any) in `dir`, for a scenario that writes.
@@ -394,6 +509,21 @@ impl Report {
             }
         );
         self.findings.push(finding);
+    }
+
+    /// Appends [`Report::markdown`] to the file at `path`.
+    pub fn append_markdown(&self, path: &Path, heading: &str) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::io::Write::write_all(
+            &mut file,
+            format!("{}\n", self.markdown(heading)).as_bytes(),
+        )
+        .expect("write the markdown report");
+        println!("markdown table appended to {}", path.display());
     }
 
     pub fn markdown(&self, heading: &str) -> String {

@@ -6,72 +6,15 @@
 #![cfg(feature = "app-e2e")]
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use fantoccini::Locator;
 use yizhan_core::entity::{FeeAssessment, FeeKind, Payment};
 use yizhan_sync::protocol::{IngestBatch, SnapshotRow};
-use yizhan_tests::{ChildGuard, artifacts_dir, free_port, hub_process, target_bin, wait_until};
+use yizhan_tests::hub_process;
+use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, list_total, screenshot, wait_for};
 
 const DEMO_PROJECTS: usize = 2_000;
-
-struct Driver {
-    _process: ChildGuard,
-    port: u16,
-}
-
-fn start_tauri_driver(hub_url: &str, data_dir: &Path) -> Driver {
-    let port = free_port();
-    let native_port = free_port();
-    let mut cmd = std::process::Command::new("tauri-driver");
-    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-        .env("YIZHAN_HUB_URL", hub_url)
-        .env("YIZHAN_DATA_DIR", data_dir)
-        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
-    let process = ChildGuard::spawn(cmd, "tauri-driver (cargo install tauri-driver; scripts/deps.sh --test)");
-    wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    Driver { _process: process, port }
-}
-
-async fn open_app(driver: &Driver) -> Client {
-    let app = target_bin("yizhan");
-    assert!(app.exists(), "the app binary {} is missing: build it with `cargo build -p yizhan --features yizhan/custom-protocol`", app.display());
-    let caps = json!({
-        "browserName": "wry",
-        "tauri:options": { "application": app },
-    });
-    let serde_json::Value::Object(caps) = caps else { unreachable!() };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("WebDriver session with the app")
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.expect("screenshot");
-    let path = artifacts_dir("e2e").join(name);
-    std::fs::write(&path, png).expect("write screenshot");
-    eprintln!("screenshot: {}", path.display());
-}
-
-async fn wait_for(client: &Client, css: &str, within: Duration) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(within)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear within {within:?}: {e}"))
-}
-
-async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
-    let el = client.find(Locator::Css(css)).await.ok()?;
-    el.attr(name).await.ok().flatten()
-}
 
 /// A project whose infrastructure fee still has money outstanding, from the hub's snapshot.
 async fn project_with_outstanding_infra(hub_url: &str) -> (String, i64) {
@@ -122,16 +65,15 @@ async fn clerk_walk() {
     let hub_url = hub.url.clone();
     let (code, outstanding) = project_with_outstanding_infra(&hub_url).await;
 
-    let driver = start_tauri_driver(&hub_url, &work.path().join("counter"));
-    let client = open_app(&driver).await;
+    let driver = Driver::start(&hub_url, &work.path().join("counter"), None);
+    let client = driver.open_app(&app_binary()).await;
 
     // The list fills from the replica once the bootstrap is done.
-    wait_for(&client, "[data-testid=project-row]", Duration::from_secs(60)).await;
-    let total_text = client.find(Locator::Css("[data-testid=list-total]")).await.unwrap().text().await.unwrap();
-    let total: usize = total_text.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
-    assert!(total >= DEMO_PROJECTS, "list total {total_text:?} shows fewer than the {DEMO_PROJECTS} seeded projects");
+    wait_for(&client, PROJECT_ROW, Duration::from_secs(60)).await;
+    let total = list_total(&client).await;
+    assert!(total >= DEMO_PROJECTS, "the list total {total} is fewer than the {DEMO_PROJECTS} seeded projects");
     wait_for(&client, "[data-testid=sync-state][data-state=online]", Duration::from_secs(20)).await;
-    screenshot(&client, "01-list.png").await;
+    screenshot(&client, "e2e", "01-list.png").await;
 
     // A scanner types the code and Enter: the project opens.
     let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();
@@ -140,7 +82,7 @@ async fn clerk_walk() {
     wait_for(&client, &detail_css, Duration::from_secs(5)).await;
     let paid_css = "[data-testid=fee-row][data-kind=infra] [data-testid=fee-paid]";
     let paid_before: i64 = attr(&client, paid_css, "data-fen").await.expect("infra paid shown").parse().unwrap();
-    screenshot(&client, "02-detail.png").await;
+    screenshot(&client, "e2e", "02-detail.png").await;
 
     // A payment arrives at the hub; the open detail shows it with no user action.
     let amount = outstanding.min(1_234_500);
@@ -172,14 +114,14 @@ async fn clerk_walk() {
     eprintln!("payment visible in the open detail after {seen:?}");
     assert!(seen <= Duration::from_secs(2), "payment took {seen:?} to appear (target ≤ 2 s)");
     wait_for(&client, &format!("[data-testid=payment-row][data-payment-id='{payment_id}']"), Duration::from_secs(2)).await;
-    screenshot(&client, "03-payment-live.png").await;
+    screenshot(&client, "e2e", "03-payment-live.png").await;
 
     // The hub goes away: the app says so and the data stays readable.
     hub.kill();
     wait_for(&client, "[data-testid=sync-state][data-state=offline]", Duration::from_secs(15)).await;
     wait_for(&client, "[data-testid=offline-banner]", Duration::from_secs(2)).await;
     assert_eq!(attr(&client, paid_css, "data-fen").await.as_deref(), Some(expected.as_str()));
-    screenshot(&client, "04-offline-detail.png").await;
+    screenshot(&client, "e2e", "04-offline-detail.png").await;
     // Dropping the client ends the session; the guards then kill tauri-driver's process
     // group (WebKitWebDriver, the app and WebKit's helpers).
     drop(client);

@@ -1,0 +1,151 @@
+//! The built desktop app under WebDriver (feature `app-e2e`): tauri-driver started with the
+//! app's settings in its environment, a W3C session that launches the app, and the few
+//! waits and reads the end-to-end suite and the app benchmark share. Needs a display
+//! (xvfb-run) and a session bus (dbus-run-session) around the test or bench.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::{ChildGuard, artifacts_dir, free_port, target_bin, wait_until};
+
+/// The first row of the project list: the list is populated once it is there.
+pub const PROJECT_ROW: &str = "[data-testid=project-row]";
+
+/// tauri-driver (and, below it, WebKitWebDriver, the app and WebKit's helper processes),
+/// killed as a process group when dropped.
+pub struct Driver {
+    process: ChildGuard,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts tauri-driver on a free port. The app it launches inherits `YIZHAN_HUB_URL`
+    /// and `YIZHAN_DATA_DIR` from it. Its output (and so the app's log) goes to `log` when
+    /// given, else to this process's own.
+    pub fn start(hub_url: &str, data_dir: &Path, log: Option<&Path>) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("YIZHAN_HUB_URL", hub_url)
+        .env("YIZHAN_DATA_DIR", data_dir)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+        if let Some(log) = log {
+            let file = std::fs::File::create(log)
+                .unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+            let copy = file.try_clone().expect("duplicate the log file handle");
+            cmd.stdout(Stdio::from(file)).stderr(Stdio::from(copy));
+        }
+        let process = ChildGuard::spawn(
+            cmd,
+            "tauri-driver (cargo install tauri-driver; scripts/deps.sh --test)",
+        );
+        wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Driver { process, port }
+    }
+
+    /// tauri-driver's process id: the app runs below it (tauri-driver → WebKitWebDriver → app).
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// A new WebDriver session, which launches `app`. Returns once WebKitWebDriver has
+    /// connected to it.
+    pub async fn open_app(&self, app: &Path) -> Client {
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session with the app")
+    }
+}
+
+/// The built app (`yizhan`) beside the running test or bench, in the same profile
+/// directory, failing with the command that builds it when it is missing.
+pub fn app_binary() -> PathBuf {
+    let app = target_bin("yizhan");
+    if !app.exists() {
+        let release = app
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "release");
+        panic!(
+            "the app binary {} is missing: build it with `cargo build{} -p yizhan --features yizhan/custom-protocol` \
+             (after `npm run build` in ui/, which it embeds)",
+            app.display(),
+            if release { " --release" } else { "" }
+        );
+    }
+    app
+}
+
+/// A PNG of the window in `artifacts/<kind>/<name>`.
+pub async fn screenshot(client: &Client, kind: &str, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = artifacts_dir(kind).join(name);
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// The element at `css`, polled for every `every` until `within`, failing the caller with
+/// the selector otherwise.
+pub async fn wait_for_every(
+    client: &Client,
+    css: &str,
+    within: Duration,
+    every: Duration,
+) -> Element {
+    client
+        .wait()
+        .at_most(within)
+        .every(every)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear within {within:?}: {e}"))
+}
+
+/// [`wait_for_every`] at fantoccini's default polling period (250 ms).
+pub async fn wait_for(client: &Client, css: &str, within: Duration) -> Element {
+    wait_for_every(client, css, within, Duration::from_millis(250)).await
+}
+
+/// The attribute `name` of the first element at `css`, if both are there.
+pub async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    let el = client.find(Locator::Css(css)).await.ok()?;
+    el.attr(name).await.ok().flatten()
+}
+
+/// The number the list shows as its total (`[data-testid=list-total]`).
+pub async fn list_total(client: &Client) -> usize {
+    let text = client
+        .find(Locator::Css("[data-testid=list-total]"))
+        .await
+        .expect("the list total")
+        .text()
+        .await
+        .expect("the list total's text");
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("list total {text:?} is not a number"))
+}
