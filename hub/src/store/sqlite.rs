@@ -49,6 +49,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261125040000_counter_reports",
         include_str!("../../migrations/20261125040000_counter_reports.sql"),
     ),
+    (
+        "20261125050000_digest_index",
+        include_str!("../../migrations/20261125050000_digest_index.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -337,10 +341,6 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
 }
-
-/// A key range over `state`, bound as ?1 entity, ?2 after, ?3 upto: the same ranges the
-/// counters compute over their `rows`.
-const RANGE_FILTER: &str = "entity = ?1 AND (?2 IS NULL OR key > ?2) AND (?3 IS NULL OR key <= ?3)";
 
 const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_at, payload";
 
@@ -747,13 +747,14 @@ impl Store for SqliteStore {
     async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError> {
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
-                let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0)
-                     FROM state WHERE {RANGE_FILTER}"
-                ))?;
                 ranges
                     .iter()
                     .map(|range| {
+                        let mut stmt = conn.prepare_cached(&format!(
+                            "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0)
+                             FROM state WHERE {}",
+                            range.sql_filter()
+                        ))?;
                         let (count, hi, lo): (i64, i64, i64) = stmt.query_row(
                             params![range.entity.as_str(), range.after, range.upto],
                             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -774,7 +775,8 @@ impl Store for SqliteStore {
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
                 conn.prepare_cached(&format!(
-                    "SELECT {STATE_COLUMNS} FROM state WHERE {RANGE_FILTER} ORDER BY key LIMIT ?4"
+                    "SELECT {STATE_COLUMNS} FROM state WHERE {} ORDER BY key LIMIT ?4",
+                    range.sql_filter()
                 ))?
                 .query_map(
                     params![

@@ -28,7 +28,7 @@ use crate::integrity::{ChainHash, HubKey};
 use crate::protocol::SnapshotRow;
 
 pub use bootstrap::BootstrapReport;
-pub use reconcile::{RANGE_FILTER, RangeRepair};
+pub use reconcile::RangeRepair;
 pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
     Approval, DetailProject, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,

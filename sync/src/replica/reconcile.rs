@@ -11,9 +11,6 @@ use super::{Replica, ReplicaError, read_meta, text, today, view};
 use crate::integrity::RowDigest;
 use crate::protocol::{KeyRange, RangeRow, RangeSum};
 
-/// The WHERE clause of a range over `rows`, bound as ?1 entity, ?2 after, ?3 upto.
-pub const RANGE_FILTER: &str = "entity = ?1 AND (?2 IS NULL OR key > ?2) AND (?3 IS NULL OR key <= ?3)";
-
 /// What repairing a range did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RangeRepair {
@@ -27,24 +24,20 @@ impl Replica {
         range_sums(&self.conn, ranges)
     }
 
-    /// Up to `parts - 1` keys that cut the range into parts of about equal row counts.
+    /// Up to `parts - 1` keys that cut the range into parts of about equal row counts, in
+    /// one pass over the range's keys.
     pub fn split_keys(&self, range: &KeyRange, parts: u64) -> Result<Vec<String>, ReplicaError> {
         let count = range_sums(&self.conn, std::slice::from_ref(range))?[0].count;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT key FROM rows WHERE {RANGE_FILTER} ORDER BY key LIMIT 1 OFFSET ?4"))?;
-        let mut keys = Vec::new();
-        for part in 1..parts {
-            let offset = count * part / parts;
-            if offset == 0 {
-                continue;
-            }
-            let key: String =
-                stmt.query_row(params![range.entity.as_str(), range.after, range.upto, offset - 1], |r| r.get(0))?;
-            if keys.last() != Some(&key) {
-                keys.push(key);
-            }
-        }
+        let step = (count / parts.max(1)).max(1);
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT key FROM (SELECT key, row_number() OVER (ORDER BY key) AS n FROM rows WHERE {}) \
+             WHERE n % ?4 = 0 AND n < ?5",
+            range.sql_filter()
+        ))?;
+        let keys = stmt
+            .query_map(params![range.entity.as_str(), range.after, range.upto, step, count], |r| r.get(0))?
+            .take(parts.saturating_sub(1) as usize)
+            .collect::<Result<_, _>>()?;
         Ok(keys)
     }
 
@@ -59,7 +52,8 @@ impl Replica {
         let mut local: HashMap<String, (Option<RowDigest>, String)> = HashMap::new();
         {
             let mut stmt = tx.prepare(&format!(
-                "SELECT key, digest_hi, digest_lo, project_code FROM rows WHERE {RANGE_FILTER}"
+                "SELECT key, digest_hi, digest_lo, project_code FROM rows WHERE {}",
+                range.sql_filter()
             ))?;
             let mut rows = stmt.query(params![entity, range.after, range.upto])?;
             while let Some(row) = rows.next()? {
@@ -107,12 +101,13 @@ impl Replica {
 }
 
 pub(crate) fn range_sums(conn: &Connection, ranges: &[KeyRange]) -> Result<Vec<RangeSum>, ReplicaError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0) FROM rows WHERE {RANGE_FILTER}"
-    ))?;
     ranges
         .iter()
         .map(|range| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0) FROM rows WHERE {}",
+                range.sql_filter()
+            ))?;
             Ok(stmt.query_row(params![range.entity.as_str(), range.after, range.upto], |r| {
                 Ok(RangeSum { count: r.get(0)?, hi: r.get(1)?, lo: r.get(2)? })
             })?)
