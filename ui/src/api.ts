@@ -209,6 +209,8 @@ export interface SyncStatus {
   /** Clerk commands not yet delivered (待上传) and those the hub refused (待处理冲突). */
   outbox: { pending: number; conflicts: number }
   integrity: IntegrityStatus
+  /** The last reconciliation with the data centre; null before the first. */
+  reconcile: ReconcileReport | null
 }
 
 /**
@@ -225,6 +227,23 @@ export interface IntegrityStatus {
   detected_at: string | null
   /** RFC 3339 UTC, set when the repair finished. */
   repaired_at: string | null
+}
+
+/**
+ * What the last reconciliation did: the counter compares its replica with the data centre
+ * by key-range checksums and rewrites the rows that differ. It runs after every reconnect
+ * and every 6 hours.
+ */
+export interface ReconcileReport {
+  /** RFC 3339 UTC: when it finished. */
+  at: string
+  /** Rows compared by checksum: the whole replica. */
+  rows_compared: number
+  /** Rows written or removed to match the data centre. */
+  rows_repaired: number
+  ranges_compared: number
+  bytes_sent: number
+  bytes_received: number
 }
 
 export interface District {

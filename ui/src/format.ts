@@ -85,6 +85,51 @@ export function formatDateTime(rfc3339: string, locale: Locale): string {
   return `${date} ${p.hour}:${p.minute}:${p.second}`
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * RFC 3339 instant → `09:30` in Asia/Shanghai when it falls on the same Shanghai day as
+ * `now` (ms since the epoch), else with its date too: `2026年11月24日 09:30`. For compact
+ * places such as the status bar; `formatDateTime` is the full form.
+ */
+export function formatShortDateTime(rfc3339: string, locale: Locale, now: number): string {
+  const instant = new Date(rfc3339)
+  if (Number.isNaN(instant.getTime())) return rfc3339
+  const p = partsInShanghai(instant)
+  const time = `${p.hour}:${p.minute}`
+  const today = partsInShanghai(new Date(now))
+  if (p.year === today.year && p.month === today.month && p.day === today.day) return time
+  return `${civilDate(p.year ?? '', p.month ?? '', p.day ?? '', locale)} ${time}`
+}
+
+/** Milliseconds from `now` (ms since the epoch) to the next midnight in Asia/Shanghai: 1 ms to 24 h. */
+export function msToShanghaiMidnight(now: number): number {
+  const instant = new Date(now)
+  const p = partsInShanghai(instant)
+  const sinceMidnight =
+    ((Number(p.hour) * 60 + Number(p.minute)) * 60 + Number(p.second)) * 1000 + instant.getUTCMilliseconds()
+  return DAY_MS - sinceMidnight
+}
+
+const BYTE_UNITS = ['KB', 'MB', 'GB'] as const
+
+/**
+ * Bytes sent or received, for people (1 KB = 1024 B): 512 → `512 B`, 2048 → `2.0 KB`,
+ * 5452595 → `5.2 MB`. One decimal: a size to get a feel for, not a figure to check.
+ */
+export function formatBytes(bytes: number): string {
+  assertSafeInteger(bytes, 'bytes')
+  if (bytes < 1024) return `${bytes} B`
+  let unit = 0
+  let value = bytes / 1024
+  // Move up once the rounded figure would read 1024.0 (1048575 B is 1.0 MB, not 1024.0 KB).
+  while (unit < BYTE_UNITS.length - 1 && Number(value.toFixed(1)) >= 1024) {
+    value /= 1024
+    unit += 1
+  }
+  return `${groupThousands(value.toFixed(1))} ${BYTE_UNITS[unit]}`
+}
+
 /**
  * Share of `part` in `whole` as a CSS percentage for progress bars: a picture, not a
  * figure anyone reads, so float precision is irrelevant here. Clamped to 0–100.

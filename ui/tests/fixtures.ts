@@ -87,6 +87,7 @@ export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     bootstrap: null,
     outbox: { pending: 0, conflicts: 0 },
     integrity: { alert: false, reason: null, detected_at: null, repaired_at: null },
+    reconcile: null,
     ...overrides,
   }
 }

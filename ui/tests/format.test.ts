@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import {
   formatArea,
+  formatBytes,
   formatCount,
   formatDate,
   formatDateTime,
   formatFen,
   formatPaidShare,
+  formatShortDateTime,
+  msToShanghaiMidnight,
   sharePercent,
 } from '../src/format'
 
@@ -71,6 +74,43 @@ describe('dates', () => {
 
   it('honours an offset in the RFC 3339 text', () => {
     expect(formatDateTime('2026-11-24T09:30:05+08:00', 'zh-CN')).toBe('2026年11月24日 09:30:05')
+  })
+})
+
+describe('short date-times', () => {
+  // 00:30 on 24 November in Shanghai, still the 23rd in UTC.
+  const now = Date.parse('2026-11-23T16:30:00Z')
+
+  it('gives only the time for an instant on the same Shanghai day', () => {
+    expect(formatShortDateTime('2026-11-23T16:00:00Z', 'zh-CN', now)).toBe('00:00')
+    expect(formatShortDateTime('2026-11-24T15:59:59Z', 'en', now)).toBe('23:59')
+  })
+
+  it('adds the date on any other day, even the same UTC day', () => {
+    expect(formatShortDateTime('2026-11-23T15:59:59Z', 'zh-CN', now)).toBe('2026年11月23日 23:59')
+    expect(formatShortDateTime('2026-11-23T15:59:59Z', 'en', now)).toBe('2026-11-23 23:59')
+    expect(formatShortDateTime('2025-11-24T01:00:00Z', 'zh-CN', now)).toBe('2025年11月24日 09:00')
+  })
+
+  it('counts down to the next midnight in Shanghai, never to zero', () => {
+    expect(msToShanghaiMidnight(now)).toBe(23.5 * 60 * 60 * 1000)
+    expect(msToShanghaiMidnight(Date.parse('2026-11-24T15:59:59.999Z'))).toBe(1)
+    expect(msToShanghaiMidnight(Date.parse('2026-11-24T16:00:00Z'))).toBe(24 * 60 * 60 * 1000)
+  })
+})
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KB'],
+    [2048, '2.0 KB'],
+    [1_048_575, '1.0 MB'],
+    [5_452_595, '5.2 MB'],
+    [3 * 1024 ** 3, '3.0 GB'],
+    [1_234 * 1024 ** 3, '1,234.0 GB'],
+  ])('%i bytes → %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text)
   })
 })
 

@@ -1,5 +1,6 @@
 // The status bar's outbox counts: 待上传 and the 待处理冲突 button, only when there are any;
-// the red integrity indicator and, for a day after a repair, 已于 … 修复.
+// the red integrity indicator and, for a day after a repair, 已于 … 修复; the last
+// reconciliation with the data centre (核对 …).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
@@ -131,5 +132,88 @@ describe('StatusBar, integrity', () => {
     tauri.emit('sync-status', syncStatus(integrity({ repaired_at: '2026-11-25T01:00:00Z' })))
     await nextTick()
     expect(bar.get('[data-testid=integrity-repaired]').text()).toBe('✓ Repaired 2026-11-25 09:00:00')
+  })
+})
+
+function reconcile(overrides: Partial<NonNullable<SyncStatus['reconcile']>> = {}): Pick<SyncStatus, 'reconcile'> {
+  return {
+    reconcile: {
+      at: '2026-11-25T01:30:00Z',
+      rows_compared: 978_123,
+      rows_repaired: 0,
+      ranges_compared: 1_911,
+      bytes_sent: 2_048,
+      bytes_received: 5_452_595,
+      ...overrides,
+    },
+  }
+}
+
+describe('StatusBar, reconciliation', () => {
+  beforeEach(() => {
+    tauri.reset()
+    vi.useFakeTimers()
+    // 11:00 on 25 November in Shanghai.
+    vi.setSystemTime(new Date('2026-11-25T03:00:00Z'))
+  })
+  afterEach(() => vi.useRealTimers())
+
+  it('says nothing before the first reconciliation', async () => {
+    const bar = await mountWith(syncStatus())
+    expect(bar.find('[data-testid=sync-state]').exists()).toBe(true)
+    expect(bar.find('[data-testid=reconcile-state]').exists()).toBe(false)
+
+    tauri.emit('sync-status', syncStatus(reconcile()))
+    await nextTick()
+    expect(bar.find('[data-testid=reconcile-state]').exists()).toBe(true)
+  })
+
+  it("shows today's time and the rows compared when nothing was repaired", async () => {
+    const bar = await mountWith(syncStatus(reconcile()))
+    const item = bar.get('[data-testid=reconcile-state]')
+    expect(item.text()).toBe('核对 09:30：978,123 行一致')
+    expect(item.attributes('data-repaired')).toBe('0')
+    expect(item.classes()).not.toContain('reconcile-state--repaired')
+  })
+
+  it('shows the rows repaired in the warning colour, with the date when not today', async () => {
+    const bar = await mountWith(syncStatus(reconcile({ at: '2026-11-24T10:05:00Z', rows_repaired: 1_234 })))
+    const item = bar.get('[data-testid=reconcile-state]')
+    expect(item.text()).toBe('核对 2026年11月24日 18:05：已修复 1,234 行')
+    expect(item.attributes('data-repaired')).toBe('1234')
+    expect(item.classes()).toContain('reconcile-state--repaired')
+  })
+
+  it('puts the full details in the tooltip, bytes in KB and MB', async () => {
+    const bar = await mountWith(syncStatus(reconcile({ rows_repaired: 5 })))
+    const title = bar.get('[data-testid=reconcile-state]').attributes('title') ?? ''
+    expect(title).toContain('2026年11月25日 09:30:00')
+    expect(title).toContain('比对 978,123 行（1,911 个区间）')
+    expect(title).toContain('修复 5 行')
+    expect(title).toContain('发送 2.0 KB · 接收 5.2 MB')
+  })
+
+  it("adds the date to today's reconciliation at midnight in Shanghai", async () => {
+    const bar = await mountWith(syncStatus(reconcile()))
+    expect(bar.get('[data-testid=reconcile-state]').text()).toBe('核对 09:30：978,123 行一致')
+
+    // Midnight in Shanghai is 16:00 UTC, 13 hours on.
+    await vi.advanceTimersByTimeAsync(13 * HOUR_MS - 1)
+    expect(bar.get('[data-testid=reconcile-state]').text()).toBe('核对 09:30：978,123 行一致')
+    await vi.advanceTimersByTimeAsync(1)
+    expect(bar.get('[data-testid=reconcile-state]').text()).toBe('核对 2026年11月25日 09:30：978,123 行一致')
+  })
+
+  it('says it in English', async () => {
+    const bar = await mountWith(syncStatus(reconcile()), 'en')
+    expect(bar.get('[data-testid=reconcile-state]').text()).toBe('Checked 09:30: 978,123 rows match')
+
+    tauri.emit('sync-status', syncStatus(reconcile({ at: '2026-11-24T10:05:00Z', rows_repaired: 1_234 })))
+    await nextTick()
+    const item = bar.get('[data-testid=reconcile-state]')
+    expect(item.text()).toBe('Checked 2026-11-24 18:05: 1,234 row(s) repaired')
+    const title = item.attributes('title') ?? ''
+    expect(title).toContain('Compared 978,123 rows (1,911 ranges)')
+    expect(title).toContain('Sent 2.0 KB · received 5.2 MB')
   })
 })

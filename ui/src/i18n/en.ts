@@ -170,6 +170,16 @@ const en: Messages = {
     repaired: 'Repaired {time}',
     repairedTitle: 'The data integrity alert is over: the local replica was re-checked against the data centre',
   },
+  reconcile: {
+    consistent: 'Checked {time}: {rows} rows match',
+    repaired: 'Checked {time}: {repaired} row(s) repaired',
+    title:
+      'Last reconciliation with the data centre: {time}\n' +
+      'The local replica is compared range by range by checksum; rows that differ are corrected to match the data centre. Runs after every reconnect and every 6 hours.\n' +
+      'Compared {rows} rows ({ranges} ranges)\n' +
+      'Repaired {repaired} row(s)\n' +
+      'Sent {sent} · received {received}',
+  },
 }
 
 export default en

@@ -170,6 +170,16 @@ const zhCN = {
     repaired: '已于 {time} 修复',
     repairedTitle: '数据完整性告警已解除：本机副本已从数据中心重新核对',
   },
+  reconcile: {
+    consistent: '核对 {time}：{rows} 行一致',
+    repaired: '核对 {time}：已修复 {repaired} 行',
+    title:
+      '最近一次与数据中心核对：{time}\n' +
+      '本机副本按区间校验和逐段比对，与数据中心不一致的行按数据中心改正。每次重新连接后及每 6 小时核对一次。\n' +
+      '比对 {rows} 行（{ranges} 个区间）\n' +
+      '修复 {repaired} 行\n' +
+      '发送 {sent} · 接收 {received}',
+  },
 }
 
 export type Messages = typeof zhCN
