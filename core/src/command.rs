@@ -147,17 +147,17 @@ pub fn decide(
         ClerkAction::FinalCheck { remark, .. } => {
             let remark = remark.trim();
             check_text("remark", "复核意见", remark, 0, MAX_REMARK_CHARS)?;
-            if let Some(done) = &records.final_check {
-                if done.command_id != issued.command_id {
-                    return Err(Rejection::new(
-                        "already_checked",
-                        format!(
-                            "该项目已由 {} 复核（{}），无需重复复核。",
-                            done.checked_by,
-                            crate::clock::shanghai_minute(done.checked_at)
-                        ),
-                    ));
-                }
+            if let Some(done) = &records.final_check
+                && done.command_id != issued.command_id
+            {
+                return Err(Rejection::new(
+                    "already_checked",
+                    format!(
+                        "该项目已由 {} 复核（{}），无需重复复核。",
+                        done.checked_by,
+                        crate::clock::shanghai_minute(done.checked_at)
+                    ),
+                ));
             }
             let status = records.standing(today).status;
             if status != FeeStatus::Cleared {
@@ -266,7 +266,7 @@ mod tests {
                 planning_permit_no: "建字第320105202600001号".into(),
                 project_code: CODE.into(),
                 approved_on: date!(2026 - 03 - 01),
-                residential_area: 100_00,
+                residential_area: 10_000,
                 non_residential_area: 0,
                 civil_defence_area: 0,
             }],

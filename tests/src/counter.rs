@@ -32,6 +32,12 @@ pub struct Counter {
     pub path: PathBuf,
 }
 
+impl Default for Counter {
+    fn default() -> Counter {
+        Counter::new()
+    }
+}
+
 impl Counter {
     pub fn new() -> Counter {
         let dir = TempDir::new().unwrap();

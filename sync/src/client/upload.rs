@@ -135,10 +135,10 @@ impl SyncClient {
                 }
                 Err(Failure::Hub { command_ids, error }) => {
                     tracing::warn!(%error, commands = command_ids.len(), "hub failed on an outbox batch");
-                    if let [command_id] = command_ids.as_slice() {
-                        if let Err(error) = self.count_failure(command_id, &error).await {
-                            tracing::error!(%error, "could not record an outbox failure");
-                        }
+                    if let [command_id] = command_ids.as_slice()
+                        && let Err(error) = self.count_failure(command_id, &error).await
+                    {
+                        tracing::error!(%error, "could not record an outbox failure");
                     }
                     // Pin the failure on one command: send them singly until one goes through.
                     one_at_a_time = true;
