@@ -275,7 +275,7 @@ async fn a_restarted_hub_keeps_its_head_its_rows_and_its_seq_order() {
     hub.post("payments", json!([payment("P1", CODE, 100)]))
         .await;
     let (head, log) = (hub.head().await, hub.log().await);
-    let (_, rows) = snapshot(&hub).await;
+    let (header, rows) = snapshot(&hub).await;
     hub.stop().await;
 
     let hub = TestHub::start_at(&db).await;
@@ -283,6 +283,7 @@ async fn a_restarted_hub_keeps_its_head_its_rows_and_its_seq_order() {
     assert_eq!(status, 200);
     let health: Health = serde_json::from_value(health).unwrap();
     assert_eq!((health.status.as_str(), health.head), ("ok", head));
+    assert_eq!(health.hub_key, header.seal.hub_key, "the same signing key after a restart, published for pinning");
     assert_eq!(hub.log().await, log);
     assert_eq!(snapshot(&hub).await.1, rows);
     let (_, report) = hub

@@ -7,6 +7,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use yizhan_sync::client::{ClientOptions, Outbox, SyncClient};
+use yizhan_sync::integrity::HubKey;
 use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
@@ -31,7 +32,13 @@ impl Counter {
         let path = settings.replica_path();
         let replica = Replica::open(&path)?;
         let reader = ReplicaReader::open(&path)?;
-        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions::default())?;
+        let hub_key = settings
+            .hub_key
+            .as_deref()
+            .map(HubKey::from_hex)
+            .transpose()
+            .map_err(|e| format!("YIZHAN_HUB_KEY：{e}，请按数据中心 /v1/health 给出的 hub_key 重新配置"))?;
+        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
 

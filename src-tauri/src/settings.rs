@@ -13,6 +13,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The clerk at this counter, recorded on every command.
     pub clerk: String,
+    /// The hub's public key (hex, from its `/v1/health`), pinned by the installer: a hub
+    /// with another key is refused. Unset, the key of the first snapshot is trusted.
+    pub hub_key: Option<String>,
 }
 
 impl Settings {
@@ -25,6 +28,12 @@ impl Settings {
             std::env::var("YIZHAN_CLERK").ok(),
             app_data_dir,
         )
+        .with_hub_key(std::env::var("YIZHAN_HUB_KEY").ok())
+    }
+
+    fn with_hub_key(mut self, hub_key: Option<String>) -> Settings {
+        self.hub_key = hub_key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+        self
     }
 
     fn from_vars(hub_url: Option<String>, data_dir: Option<PathBuf>, clerk: Option<String>, app_data_dir: PathBuf) -> Settings {
@@ -36,7 +45,7 @@ impl Settings {
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| DEFAULT_CLERK.to_owned());
-        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), clerk }
+        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), clerk, hub_key: None }
     }
 
     pub fn replica_path(&self) -> PathBuf {
@@ -64,5 +73,7 @@ mod tests {
         assert_eq!(s.hub_url, DEFAULT_HUB_URL);
         assert_eq!(s.clerk, DEFAULT_CLERK);
         assert_eq!(s.replica_path(), PathBuf::from("/home/a/yizhan/replica.sqlite3"));
+        assert_eq!(s.clone().with_hub_key(Some("  ".into())).hub_key, None);
+        assert_eq!(s.with_hub_key(Some(" 04ab ".into())).hub_key.as_deref(), Some("04ab"));
     }
 }

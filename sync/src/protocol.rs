@@ -117,6 +117,9 @@ pub struct Health {
     #[serde(with = "time::serde::rfc3339")]
     pub now: OffsetDateTime,
     pub version: String,
+    /// The key that seals this hub's batches and snapshots: what an installer pins on
+    /// each counter (`YIZHAN_HUB_KEY`).
+    pub hub_key: crate::integrity::HubKey,
 }
 
 /// `POST /v1/ingest/planning`: a planning approval with its project. The hub upserts the

@@ -31,6 +31,7 @@ pub async fn health(State(hub): State<Hub>) -> Result<Json<Health>, HubError> {
         head: hub.store().head().await?,
         now: OffsetDateTime::now_utc(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        hub_key: hub.signer().public_key(),
     }))
 }
 
