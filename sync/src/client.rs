@@ -429,18 +429,29 @@ impl SyncClient {
         body: Vec<u8>,
         shutdown: &CancellationToken,
     ) -> Result<T, SyncError> {
+        let answer = self.post_bytes(path, body, shutdown).await?;
+        serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
+    }
+
+    /// POSTs `body` (JSON) to `path`; the answer's bytes.
+    async fn post_bytes(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        shutdown: &CancellationToken,
+    ) -> Result<Vec<u8>, SyncError> {
         let url = format!("{}{path}", self.hub_url);
         let request = self
             .http
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
-        let answer = cancellable(shutdown, async {
+        cancellable(shutdown, async {
             let response = self.send(request).await?;
-            response.bytes().await.map_err(|source| SyncError::Network { url: url.clone(), source })
+            let answer = response.bytes().await;
+            answer.map(Vec::from).map_err(|source| SyncError::Network { url: url.clone(), source })
         })
-        .await?;
-        serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
+        .await
     }
 
     async fn with_replica<T: Send + 'static>(

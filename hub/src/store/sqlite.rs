@@ -53,6 +53,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261125050000_digest_index",
         include_str!("../../migrations/20261125050000_digest_index.sql"),
     ),
+    (
+        "20261125060000_unfilled_indexes",
+        include_str!("../../migrations/20261125060000_unfilled_indexes.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).

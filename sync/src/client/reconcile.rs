@@ -139,8 +139,8 @@ impl SyncClient {
     ) -> Result<T, SyncError> {
         let body = serde_json::to_vec(body).expect("requests serialise to JSON");
         report.bytes_sent += body.len() as u64;
-        let answer: Box<serde_json::value::RawValue> = self.post_json(path, body, shutdown).await?;
-        report.bytes_received += answer.get().len() as u64;
-        serde_json::from_str(answer.get()).map_err(|e| unreadable(path, &e))
+        let answer = self.post_bytes(path, body, shutdown).await?;
+        report.bytes_received += answer.len() as u64;
+        serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
     }
 }

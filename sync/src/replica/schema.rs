@@ -28,6 +28,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261125_1000_integrity"),
     migration!("20261125_1100_row_digests"),
     migration!("20261125_1200_digest_index"),
+    migration!("20261125_1300_undigested_index"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.
