@@ -1,6 +1,8 @@
 //! The window works on Beijing time: due dates, "today" and every date shown are civil
 //! dates in Asia/Shanghai (UTC+8 all year, no daylight saving), while instants are UTC.
 
+use std::sync::Arc;
+
 use time::{Date, OffsetDateTime, UtcOffset};
 
 pub const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -11,6 +13,43 @@ pub const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 /// The civil date in Asia/Shanghai at the instant `now`.
 pub fn shanghai_date(now: OffsetDateTime) -> Date {
     now.to_offset(SHANGHAI).date()
+}
+
+/// Where "now" comes from: the system clock in the product. A suite gives a counter a
+/// clock it moves by hand, to live through days in seconds: an outage across midnights,
+/// deadlines passing while nothing else happens.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
+    }
+
+    /// Today in Asia/Shanghai.
+    pub fn today(&self) -> Date {
+        shanghai_date(self.now())
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 /// `2026年11月24日 10:30`: an instant as a clerk reads it, in Asia/Shanghai.
@@ -45,6 +84,14 @@ mod tests {
             shanghai_date(datetime!(2026-04-01 00:30 +08:00)),
             date!(2026 - 04 - 01)
         );
+    }
+
+    #[test]
+    fn a_clock_tells_the_shanghai_date_of_its_instant() {
+        let clock = Clock::from_fn(|| datetime!(2026-03-31 16:00:00 UTC));
+        assert_eq!(clock.today(), date!(2026 - 04 - 01));
+        let system = Clock::system().now();
+        assert!((system - OffsetDateTime::now_utc()).abs() < time::Duration::seconds(5));
     }
 
     #[test]

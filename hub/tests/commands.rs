@@ -216,7 +216,7 @@ proptest! {
             // Notes add a row each; tracking commands alternate the flag, so a repeat that
             // ran again would show as an extra change.
             let command = |i: usize| -> CommandEnvelope {
-                let action = if i % 2 == 0 {
+                let action = if i.is_multiple_of(2) {
                     ClerkAction::FollowUpNote { project_code: CODE.into(), text: format!("第{i}条") }
                 } else {
                     ClerkAction::Tracking { project_code: CODE.into(), tracked: i % 4 == 1 }

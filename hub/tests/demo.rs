@@ -21,7 +21,7 @@ const TODAY: Date = date!(2026 - 11 - 24);
 
 /// (entity, key) → payload of every current row, via the store's snapshot.
 async fn state(hub: &Hub) -> BTreeMap<(EntityKind, String), String> {
-    let snapshot = hub.store().snapshot().await.unwrap();
+    let snapshot = hub.store().snapshot(None).await.unwrap();
     let mut rows = BTreeMap::new();
     let mut chunks = snapshot.rows;
     while let Some(chunk) = chunks.next().await {

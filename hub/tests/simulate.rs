@@ -46,7 +46,7 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
 
     let mut net: HashMap<(String, FeeKind), i64> = HashMap::new();
     let mut paid: HashMap<(String, FeeKind), i64> = HashMap::new();
-    let mut rows = hub.hub.store().snapshot().await.unwrap().rows;
+    let mut rows = hub.hub.store().snapshot(None).await.unwrap().rows;
     while let Some(chunk) = rows.next().await {
         for row in chunk.unwrap() {
             match row.entity {

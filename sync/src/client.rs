@@ -40,7 +40,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
+use yizhan_core::clock::Clock;
 use tokio::sync::{broadcast, watch};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 /// What stops [`SyncClient::run`]; re-exported so the shell needs no tokio-util of its own.
@@ -49,7 +49,7 @@ pub use tokio_util::sync::CancellationToken;
 use tokio::sync::Notify;
 
 use crate::protocol::{ApiError, ChangeBatch};
-use crate::replica::{Replica, ReplicaError, ReplicaMeta, today};
+use crate::replica::{Replica, ReplicaError, ReplicaMeta};
 use crate::integrity::HubKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
@@ -128,6 +128,8 @@ pub struct SyncClient {
     hub_url: String,
     http: reqwest::Client,
     replica: Arc<Mutex<Replica>>,
+    /// The replica's: status times and lags are read on the clock its dates are.
+    clock: Clock,
     options: ClientOptions,
     status: Arc<watch::Sender<SyncStatus>>,
     changed: broadcast::Sender<ReplicaChanged>,
@@ -161,6 +163,7 @@ impl SyncClient {
         Ok(SyncClient {
             hub_url,
             http,
+            clock: replica.clock().clone(),
             replica: Arc::new(Mutex::new(replica)),
             options,
             status: Arc::new(status),
@@ -247,7 +250,7 @@ impl SyncClient {
     async fn step(&self, wait: Duration, shutdown: &CancellationToken) -> Result<Step, SyncError> {
         let (rolled, meta) = self
             .with_replica(|replica| {
-                let rolled = replica.roll_day(today())?;
+                let rolled = replica.roll_day(replica.clock().today())?;
                 Ok((rolled, replica.meta()?))
             })
             .await?;
@@ -282,7 +285,7 @@ impl SyncClient {
             s.integrity = IntegrityStatus {
                 alert: true,
                 reason: Some(error.to_string()),
-                detected_at: Some(OffsetDateTime::now_utc()),
+                detected_at: Some(self.clock.now()),
                 repaired_at: None,
             };
         });
@@ -314,7 +317,7 @@ impl SyncClient {
         if !batch.changes.is_empty() {
             self.notify(upto, codes);
         }
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let caught_up = upto >= head;
         self.status.send_modify(|s| {
             s.state = if caught_up {
@@ -345,10 +348,28 @@ impl SyncClient {
             s.bootstrap = Some(BootstrapProgress { received: 0, total: 0 });
         });
         let url = format!("{}/v1/snapshot", self.hub_url);
-        let response = cancellable(shutdown, self.send(self.http.get(&url))).await?;
-        tracing::info!(%url, "loading snapshot");
-        // Cancelling ends the body early; the replica then finds the snapshot incomplete
-        // and rolls the whole load back.
+        let hub_url = self.hub_url.clone();
+        let resume = self
+            .with_replica(move |replica| replica.snapshot_resume_point(&hub_url))
+            .await?;
+        let mut request = self.http.get(&url);
+        if let Some(after) = &resume {
+            request = request.query(&[("after_entity", after.entity.as_str()), ("after_key", after.key.as_str())]);
+        }
+        let response = match cancellable(shutdown, self.send(request)).await {
+            Err(SyncError::Hub { status: 400..=499, .. }) if resume.is_some() => {
+                // The hub cannot serve the rest (it may have been replaced by an older
+                // release): the next attempt loads the snapshot whole.
+                self.with_replica(|replica| replica.abandon_snapshot_load()).await?;
+                return Err(SyncError::Replica(ReplicaError::SnapshotMismatch(
+                    "数据中心无法从中断处续传".into(),
+                )));
+            }
+            response => response?,
+        };
+        tracing::info!(%url, resume = ?resume, "loading snapshot");
+        // Cancelling ends the body early; the replica keeps the rows read whole and the
+        // next attempt asks for the rest.
         let body = response
             .bytes_stream()
             .map_err(io::Error::other)
@@ -387,12 +408,12 @@ impl SyncClient {
             s.hub_head = Some(report.as_of);
             s.lag_changes = Some(0);
             s.lag_seconds = Some(0);
-            s.last_success = Some(OffsetDateTime::now_utc());
+            s.last_success = Some(self.clock.now());
             s.last_error = None;
             s.bootstrap = None;
             if repaired {
                 s.integrity.alert = false;
-                s.integrity.repaired_at = Some(OffsetDateTime::now_utc());
+                s.integrity.repaired_at = Some(self.clock.now());
             }
         });
         Ok(Step::Bootstrapped)

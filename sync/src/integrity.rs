@@ -16,12 +16,15 @@
 //!   global one). The counter's check does not change: it folds what it receives from the
 //!   value it holds, and compares with a signed end value.
 //! - **The snapshot** header is sealed likewise: its `as_of`, row count and the chain value
-//!   at `as_of`, from which the counter's chain continues.
+//!   at `as_of`, from which the counter's chain continues. The rest of an interrupted
+//!   snapshot is sealed with the row it follows, so one part cannot pass for another.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::dsa::{Signature, SigningKey, VerifyingKey};
 use sm3::{Digest, Sm3};
+
+use crate::protocol::RowPosition;
 
 /// The SM2 distinguishing identifier the hub signs under.
 const DIST_ID: &str = "yizhan-hub";
@@ -172,8 +175,14 @@ impl HubKey {
         self.verify(&batch_message(after, upto, seal), &seal.signature)
     }
 
-    pub fn verify_snapshot(&self, as_of: u64, rows: u64, seal: &SnapshotSeal) -> Result<(), IntegrityError> {
-        self.verify(&snapshot_message(as_of, rows, &seal.chain), &seal.signature)
+    pub fn verify_snapshot(
+        &self,
+        as_of: u64,
+        rows: u64,
+        after: Option<&RowPosition>,
+        seal: &SnapshotSeal,
+    ) -> Result<(), IntegrityError> {
+        self.verify(&snapshot_message(as_of, rows, after, &seal.chain), &seal.signature)
     }
 }
 
@@ -242,11 +251,17 @@ impl HubSigner {
         seal
     }
 
-    pub fn seal_snapshot(&self, as_of: u64, rows: u64, chain: ChainHash) -> SnapshotSeal {
+    pub fn seal_snapshot(
+        &self,
+        as_of: u64,
+        rows: u64,
+        after: Option<&RowPosition>,
+        chain: ChainHash,
+    ) -> SnapshotSeal {
         SnapshotSeal {
             chain,
             hub_key: self.public_key(),
-            signature: self.sign(&snapshot_message(as_of, rows, &chain)),
+            signature: self.sign(&snapshot_message(as_of, rows, after, &chain)),
         }
     }
 }
@@ -285,11 +300,17 @@ fn batch_message(after: u64, upto: u64, seal: &BatchSeal) -> Vec<u8> {
     message
 }
 
-fn snapshot_message(as_of: u64, rows: u64, chain: &ChainHash) -> Vec<u8> {
+fn snapshot_message(as_of: u64, rows: u64, after: Option<&RowPosition>, chain: &ChainHash) -> Vec<u8> {
     let mut message = b"yizhan-snapshot-v1".to_vec();
     message.extend_from_slice(&as_of.to_be_bytes());
     message.extend_from_slice(&rows.to_be_bytes());
     message.extend_from_slice(&chain.0);
+    if let Some(after) = after {
+        for part in [after.entity.as_str(), after.key.as_str()] {
+            message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            message.extend_from_slice(part.as_bytes());
+        }
+    }
     message
 }
 
@@ -304,6 +325,7 @@ pub enum IntegrityError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use yizhan_core::entity::EntityKind;
 
     fn frame(seq: u64, payload: Option<&str>) -> ChangeFrame<'_> {
         ChangeFrame {
@@ -351,9 +373,15 @@ mod tests {
         let restored = HubSigner::from_secret_bytes(&signer.secret_bytes()).unwrap();
         assert_eq!(restored.public_key(), signer.public_key());
 
-        let snapshot = signer.seal_snapshot(9, 3, chain);
-        key.verify_snapshot(9, 3, &snapshot).unwrap();
-        assert!(key.verify_snapshot(9, 4, &snapshot).is_err());
+        let snapshot = signer.seal_snapshot(9, 3, None, chain);
+        key.verify_snapshot(9, 3, None, &snapshot).unwrap();
+        assert!(key.verify_snapshot(9, 4, None, &snapshot).is_err());
+        let after = RowPosition { entity: EntityKind::Payment, key: "P-1".into() };
+        let rest = signer.seal_snapshot(9, 3, Some(&after), chain);
+        key.verify_snapshot(9, 3, Some(&after), &rest).unwrap();
+        assert!(key.verify_snapshot(9, 3, None, &rest).is_err(), "a part does not pass for a whole snapshot");
+        let elsewhere = RowPosition { entity: EntityKind::Payment, key: "P-2".into() };
+        assert!(key.verify_snapshot(9, 3, Some(&elsewhere), &rest).is_err());
         let json = serde_json::to_string(&snapshot).unwrap();
         assert_eq!(serde_json::from_str::<SnapshotSeal>(&json).unwrap(), snapshot);
     }

@@ -86,13 +86,27 @@ pub struct ChangeBatch {
     pub changes: Vec<Change>,
 }
 
-/// First line of the `GET /v1/snapshot` stream (NDJSON, gzip): the state as of `as_of`.
+/// First line of the `GET /v1/snapshot` stream (NDJSON, gzip): the state as of `as_of`,
+/// its rows in (entity, key) order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotHeader {
     pub as_of: u64,
     /// Number of `SnapshotRow` lines that follow.
     pub rows: u64,
+    /// Set on the rest of a snapshot asked for with `?after_entity=&after_key=`: only
+    /// rows after this one follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<RowPosition>,
     pub seal: SnapshotSeal,
+}
+
+/// A row's place in the snapshot's (entity, key) order: where an interrupted snapshot
+/// load resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowPosition {
+    pub entity: EntityKind,
+    pub key: String,
 }
 
 /// Every following line of the snapshot stream: one current row.

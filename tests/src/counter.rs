@@ -2,12 +2,15 @@
 //! client, caught up once or running in the background as the app runs it.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tempfile::TempDir;
+use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use yizhan_core::clock::Clock;
 use yizhan_sync::client::{ClientOptions, SyncClient};
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
@@ -24,6 +27,29 @@ pub fn options() -> ClientOptions {
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
         ..ClientOptions::default()
+    }
+}
+
+/// A clock the suite sets and moves: days of a counter's life pass in moments.
+#[derive(Clone)]
+pub struct SimulatedClock(Arc<Mutex<OffsetDateTime>>);
+
+impl SimulatedClock {
+    pub fn starting_at(now: OffsetDateTime) -> SimulatedClock {
+        SimulatedClock(Arc::new(Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: OffsetDateTime) {
+        *self.0.lock().unwrap() = now;
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+
+    pub fn clock(&self) -> Clock {
+        let now = Arc::clone(&self.0);
+        Clock::from_fn(move || *now.lock().unwrap())
     }
 }
 
@@ -51,7 +77,12 @@ impl Counter {
 
     /// A client that reaches the hub through `url` (a proxy in front of it, say).
     pub fn client_at(&self, url: &str, options: ClientOptions) -> SyncClient {
-        SyncClient::new(Replica::open(&self.path).unwrap(), url, options).unwrap()
+        self.client_on(url, options, Clock::system())
+    }
+
+    /// [`Counter::client_at`] living by `clock`.
+    pub fn client_on(&self, url: &str, options: ClientOptions, clock: Clock) -> SyncClient {
+        SyncClient::new(Replica::open_with_clock(&self.path, clock).unwrap(), url, options).unwrap()
     }
 
     pub async fn catch_up(&self, hub: &TestHub) -> u64 {

@@ -3,7 +3,8 @@
 //! play a hub that fails on one particular command (answering HTTP 500 to any request
 //! that carries a marker, which never reaches the hub); and it can be a bad network on a
 //! seeded, reproducible schedule ([`Faults`]): connections dropped, delayed, cut in the
-//! middle of an answer, and requests delivered twice.
+//! middle of an answer, and requests delivered twice. It keeps the request line of every
+//! request it relayed, so a suite can tell what the client asked for.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -28,6 +29,9 @@ struct Shared {
     connections: Mutex<Vec<JoinHandle<()>>>,
     faults: Mutex<Option<(Faults, u64)>>,
     met: Mutex<FaultsMet>,
+    /// Cuts planned for the next answers: bytes each may pass.
+    planned_cuts: Mutex<Vec<usize>>,
+    requests: Mutex<Vec<String>>,
 }
 
 /// How many requests met each fault so far.
@@ -109,6 +113,16 @@ impl Proxy {
 
     pub fn faults_met(&self) -> FaultsMet {
         *self.shared.met.lock().unwrap()
+    }
+
+    /// The next `count` answers are cut after `bytes` bytes each.
+    pub fn cut_next_answers(&self, count: usize, bytes: usize) {
+        *self.shared.planned_cuts.lock().unwrap() = vec![bytes; count];
+    }
+
+    /// The request line of every request relayed so far (`GET /v1/changes?after=3 HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.requests.lock().unwrap().clone()
     }
 
     /// From now on, a request carrying `marker` gets HTTP 500 and never reaches the hub.
@@ -226,6 +240,12 @@ async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
             let keep = window.len().saturating_sub(marker.len());
             window.drain(..keep);
         }
+        if let Some(line) = request_line(&buf[..n]) {
+            shared.requests.lock().unwrap().push(line);
+            if let Some(after) = shared.planned_cuts.lock().unwrap().pop() {
+                cut.store(after as i64, Ordering::SeqCst);
+            }
+        }
         // Faults are drawn per request (a request arrives in one read here), so a kept-alive
         // connection meets them as often as new ones do.
         let Some(fate) = shared.draw() else {
@@ -257,4 +277,14 @@ async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
     }
     let _ = server_write.shutdown().await;
     let _ = back.await;
+}
+
+/// `GET /path HTTP/1.1` when `chunk` starts a request.
+fn request_line(chunk: &[u8]) -> Option<String> {
+    let end = chunk.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&chunk[..end]).ok()?;
+    ["GET ", "POST ", "PUT ", "DELETE "]
+        .iter()
+        .any(|method| line.starts_with(method))
+        .then(|| line.to_owned())
 }

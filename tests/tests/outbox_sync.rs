@@ -1,8 +1,14 @@
 //! Clerk commands from counters to a real hub over HTTP, through a proxy the suite
-//! controls: a long outage with a thousand queued commands while departments and other
-//! counters go on, and commands the hub refuses or fails on amid the rest.
+//! controls: an outage of three days (on a clock the suite moves) with a thousand queued
+//! commands while departments and other counters go on, and commands the hub refuses or
+//! fails on amid the rest.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use time::{Date, OffsetDateTime};
+use yizhan_core::clock::{SHANGHAI, shanghai_date};
+use yizhan_core::entity::FollowUpNote;
 
 use yizhan_core::command::ClerkAction;
 use yizhan_core::entity::EntityKind;
@@ -11,7 +17,7 @@ use yizhan_sync::client::{GIVE_UP_AFTER, Outbox};
 use yizhan_sync::protocol::{Change, PaymentRecord};
 use yizhan_sync::replica::{HUB_ERROR, ProjectQuery};
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::Proxy;
 
@@ -70,35 +76,88 @@ fn logged(changes: &[Change], entity: EntityKind) -> HashMap<String, usize> {
     counts
 }
 
+/// The project with an unpaid fee falling due soonest, and that date.
+fn project_falling_due(counter: &Counter) -> (String, Date) {
+    let reader = counter.reader();
+    let page = reader.list_projects(&ProjectQuery { limit: 300, ..ProjectQuery::default() }).unwrap();
+    page.rows
+        .iter()
+        .filter(|row| row.outstanding_fen > 0)
+        .filter_map(|row| {
+            let detail = reader.get_project(&row.project_code).unwrap().unwrap();
+            let due = detail.fees.iter().filter(|f| f.outstanding_fen > 0).filter_map(|f| f.due_on).min()?;
+            Some((row.project_code.clone(), due))
+        })
+        .min_by_key(|(_, due)| *due)
+        .expect("demo data has unpaid fees with due dates")
+}
+
+/// 09:00 in Shanghai on `day`.
+fn morning(day: Date) -> OffsetDateTime {
+    day.with_hms(9, 0, 0).unwrap().assume_offset(SHANGHAI)
+}
+
+/// Waits for the counter's views to stand at `day`: its clock is read as it retries the
+/// hub, and the day rolls over offline as online.
+async fn views_stand_at(counter: &Counter, day: Date) {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while counter.reader().meta().unwrap().view_date != Some(day) {
+        assert!(tokio::time::Instant::now() < deadline, "the views never rolled over to {day}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_counter_offline_with_a_thousand_queued_commands_delivers_them_all_on_reconnect() {
+async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delivers_them_all_on_reconnect() {
     let hub = TestHub::start(300).await;
     let proxy = Proxy::start(&hub.url).await;
     let counter = Counter::new();
-    let client = counter.client_at(&proxy.url, options());
+    let clock = SimulatedClock::starting_at(OffsetDateTime::now_utc());
+    let client = counter.client_on(&proxy.url, options(), clock.clock());
     client.catch_up(&Default::default()).await.expect("first snapshot through the proxy");
     let outbox = client.outbox();
     let codes = counter.project_codes(200);
     let (cleared, reversal) = cleared_project_and_its_reversal(&counter);
+    // The outage starts the morning before a fee falls due and lasts into the third day.
+    let (falling_due, due_on) = project_falling_due(&counter);
+    let days = [due_on.previous_day().unwrap(), due_on, due_on.next_day().unwrap()];
+    clock.set(morning(days[0]));
 
     proxy.cut();
     let mut running = Running::start(client);
     running.wait_status("offline", |s| s.state == SyncState::Offline).await;
 
-    // The window keeps working: a final check and 999 notes and tracking flags.
+    // The window keeps working through the three days: a final check and 999 notes and
+    // tracking flags, a third of them each day.
     let check = issue(&outbox, ClerkAction::FinalCheck { project_code: cleared.clone(), remark: String::new() }).await;
     let mut notes = Vec::new();
     for i in 1..1000 {
+        let day = i * 3 / 1000;
+        if i > 1 && (i - 1) * 3 / 1000 != day {
+            clock.set(morning(days[day]));
+            views_stand_at(&counter, days[day]).await;
+        }
         let code = &codes[i % codes.len()];
         if i % 10 == 0 {
             issue(&outbox, ClerkAction::Tracking { project_code: code.clone(), tracked: i % 20 == 0 }).await;
         } else {
-            notes.push(issue(&outbox, note(code, format!("离线第{i}条：已电话联系建设单位"))).await);
+            notes.push(issue(&outbox, note(code, format!("离线第{}天第{i}条：已电话联系建设单位", day + 1))).await);
+        }
+        if i == 600 {
+            let on_due_day = counter.reader().get_project(&falling_due).unwrap().unwrap();
+            assert!(!on_due_day.overdue, "due today is not yet overdue");
         }
     }
     let queued = running.wait_status("1,000 commands queued", |s| s.outbox.pending == 1000).await;
     assert_eq!(queued.state, SyncState::Offline);
     assert!(counter.reader().get_project(&codes[1]).unwrap().unwrap().notes[0].pending);
+    let overdue = counter.reader().get_project(&falling_due).unwrap().unwrap();
+    assert!(overdue.overdue, "the day after its due date the fee is overdue, with the hub out of reach");
+    let listed = counter
+        .reader()
+        .list_projects(&ProjectQuery { overdue: Some(true), limit: 500, ..ProjectQuery::default() })
+        .unwrap();
+    assert!(listed.rows.iter().any(|r| r.project_code == falling_due), "and listed as overdue");
 
     // Meanwhile the departments and another counter go on at the hub.
     hub.ingest("payments", hub.new_payments(&codes, 40, 1)).await;
@@ -109,10 +168,10 @@ async fn a_counter_offline_with_a_thousand_queued_commands_delivers_them_all_on_
     let other_outbox = other_client.outbox();
     let mut other_running = Running::start(other_client);
     let mut other_notes = Vec::new();
-    for i in 0..20 {
+    for (i, code) in codes.iter().take(20).enumerate() {
         other_notes.push(
             other_outbox
-                .issue(note(&codes[i], format!("二号窗口第{i}条")), "窗口05-李强")
+                .issue(note(code, format!("二号窗口第{i}条")), "窗口05-李强")
                 .await
                 .unwrap()
                 .command_id,
@@ -141,6 +200,16 @@ async fn a_counter_offline_with_a_thousand_queued_commands_delivers_them_all_on_
     }
     assert_eq!(notes_at_hub.len(), notes.len() + other_notes.len());
     assert!(logged(&changes, EntityKind::FinalCheck).is_empty());
+    // Each note keeps the time the clerk wrote it, on whichever day of the outage that was.
+    let written_on: BTreeSet<Date> = changes
+        .iter()
+        .filter(|c| c.entity == EntityKind::FollowUpNote && notes.contains(&c.key))
+        .map(|c| {
+            let note: FollowUpNote = serde_json::from_str(c.payload.as_ref().unwrap().get()).unwrap();
+            shanghai_date(note.written_at)
+        })
+        .collect();
+    assert_eq!(written_on, BTreeSet::from(days));
     counter.assert_matches(&hub, "the counter back from its outage").await;
     other.assert_matches(&hub, "the other counter").await;
     let shown = counter.reader().get_project(&codes[1]).unwrap().unwrap();

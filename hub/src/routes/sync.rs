@@ -13,8 +13,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yizhan_sync::integrity::BatchSeal;
+use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{
-    CounterReport, CounterStanding, Health, HubStatus, SnapshotHeader, SnapshotRow,
+    CounterReport, CounterStanding, Health, HubStatus, RowPosition, SnapshotHeader, SnapshotRow,
 };
 
 use crate::error::HubError;
@@ -117,18 +118,45 @@ struct BatchHead {
     seal: BatchSeal,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SnapshotQuery {
+    after_entity: Option<EntityKind>,
+    after_key: Option<String>,
+}
+
 /// NDJSON: the `SnapshotHeader` line, then one `SnapshotRow` line per current row, as
 /// the store produces them; gzip is applied by the compression layer when accepted.
-pub async fn snapshot(State(hub): State<Hub>) -> Result<Response, HubError> {
-    let snapshot = hub.store().snapshot().await?;
+/// With `after_entity` and `after_key`, only the rows after that one: a counter cut off
+/// mid-load asks for the rest instead of starting over.
+pub async fn snapshot(
+    State(hub): State<Hub>,
+    query: Result<Query<SnapshotQuery>, QueryRejection>,
+) -> Result<Response, HubError> {
+    let Query(q) = query.map_err(|e| {
+        HubError::BadQuery(format!("after_entity 应为实体名（{}）", e.body_text()))
+    })?;
+    let after = match (q.after_entity, q.after_key) {
+        (Some(entity), Some(key)) => Some(RowPosition { entity, key }),
+        (None, None) => None,
+        _ => {
+            return Err(HubError::BadQuery(
+                "after_entity 与 after_key 须同时给出或同时省略".into(),
+            ));
+        }
+    };
+    let snapshot = hub.store().snapshot(after.clone()).await?;
     let position = snapshot.position;
-    tracing::info!(as_of = position.as_of, rows = position.rows, "快照开始发送");
+    tracing::info!(as_of = position.as_of, rows = position.rows, resumed = after.is_some(), "快照开始发送");
     let header = SnapshotHeader {
         as_of: position.as_of,
         rows: position.rows,
-        seal: hub
-            .signer()
-            .seal_snapshot(position.as_of, position.rows, position.chain),
+        seal: hub.signer().seal_snapshot(
+            position.as_of,
+            position.rows,
+            after.as_ref(),
+            position.chain,
+        ),
+        after,
     };
     let mut header = serde_json::to_vec(&header).expect("the header serialises");
     header.push(b'\n');

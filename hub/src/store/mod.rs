@@ -18,7 +18,7 @@ use yizhan_core::command::Rejection;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
-    Change, CommandEnvelope, CommandResult, KeyRange, Op, RangeSum, SnapshotRow,
+    Change, CommandEnvelope, CommandResult, KeyRange, Op, RangeSum, RowPosition, SnapshotRow,
 };
 
 pub use sqlite::SqliteStore;
@@ -309,9 +309,10 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<LoggedChange>, StoreError>;
 
-    /// The whole state as of the head at the time of the call, read in one consistent
-    /// read transaction.
-    async fn snapshot(&self) -> Result<Snapshot, StoreError>;
+    /// The state as of the head at the time of the call, read in one consistent read
+    /// transaction, in (entity, key) order: the whole of it, or the rows `after` one (the
+    /// rest of a snapshot a counter was cut off from).
+    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError>;
 
     async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError>;
 

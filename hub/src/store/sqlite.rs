@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner, RowDigest};
-use yizhan_sync::protocol::{KeyRange, Op, RangeSum};
+use yizhan_sync::protocol::{KeyRange, Op, RangeSum, RowPosition};
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
@@ -664,14 +664,24 @@ impl Inner {
     /// writes go on.
     fn stream_snapshot(
         &self,
+        after: Option<RowPosition>,
         header_tx: oneshot::Sender<Result<SnapshotPosition, StoreError>>,
         rows_tx: mpsc::Sender<Result<Vec<StateRow>, StoreError>>,
     ) {
         let mut header_tx = Some(header_tx);
+        // Row values compare as (entity, key) does, through the primary key's index.
+        let (filter, bounds) = match &after {
+            Some(row) => ("WHERE (entity, key) > (?1, ?2)", vec![row.entity.as_str(), row.key.as_str()]),
+            None => ("", Vec::new()),
+        };
         let result = self.readers.with(|conn| {
             let tx = conn.transaction()?;
             let as_of = read_head(&tx)?;
-            let rows: i64 = tx.query_row("SELECT COUNT(*) FROM state", [], |r| r.get(0))?;
+            let rows: i64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM state {filter}"),
+                rusqlite::params_from_iter(&bounds),
+                |r| r.get(0),
+            )?;
             let header = SnapshotPosition {
                 as_of,
                 rows: to_u64(rows)?,
@@ -683,8 +693,10 @@ impl Inner {
             {
                 return Ok(());
             }
-            let mut stmt = tx.prepare(&format!("SELECT {STATE_COLUMNS} FROM state"))?;
-            let mut raw_rows = stmt.query([])?;
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {STATE_COLUMNS} FROM state {filter} ORDER BY entity, key"
+            ))?;
+            let mut raw_rows = stmt.query(rusqlite::params_from_iter(&bounds))?;
             let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK);
             while let Some(r) = raw_rows.next()? {
                 chunk.push(state_row(raw_state_row(r)?)?);
@@ -843,11 +855,11 @@ impl Store for SqliteStore {
     }
 
 
-    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError> {
         let (header_tx, header_rx) = oneshot::channel();
         let (rows_tx, mut rows_rx) = mpsc::channel(SNAPSHOT_CHUNKS_IN_FLIGHT);
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.stream_snapshot(header_tx, rows_tx));
+        tokio::task::spawn_blocking(move || inner.stream_snapshot(after, header_tx, rows_tx));
         let header = header_rx
             .await
             .map_err(|_| StoreError::Corrupt("快照读取任务意外结束".into()))??;
@@ -1145,7 +1157,7 @@ mod tests {
             .map(|i| row(&format!("k{i}"), &i.to_string()))
             .collect();
         store.write("test", rows).await.unwrap();
-        let snapshot = store.snapshot().await.unwrap();
+        let snapshot = store.snapshot(None).await.unwrap();
         // Written after the snapshot began: must not appear in it.
         store
             .write("test", vec![row("k0", "changed"), row("late", "1")])
@@ -1157,5 +1169,26 @@ mod tests {
         assert_eq!(rows.len() as u64, snapshot.position.rows);
         assert!(rows.iter().all(|r| r.key != "late"));
         assert_eq!(rows.iter().find(|r| r.key == "k0").unwrap().payload, "0");
+    }
+
+    #[tokio::test]
+    async fn the_rest_of_a_snapshot_holds_the_rows_after_a_position_in_key_order() {
+        let (_dir, store) = open();
+        store
+            .write("test", ["b", "d", "a", "c", "e"].map(|k| row(k, k)).into())
+            .await
+            .unwrap();
+        let keys = |snapshot: Snapshot| async move {
+            let rows: Vec<StateRow> = snapshot.rows.collect::<Vec<_>>().await.into_iter().flat_map(|c| c.unwrap()).collect();
+            rows.into_iter().map(|r| r.key).collect::<Vec<_>>()
+        };
+        assert_eq!(keys(store.snapshot(None).await.unwrap()).await, ["a", "b", "c", "d", "e"]);
+        let after = RowPosition { entity: EntityKind::Payment, key: "b".into() };
+        let rest = store.snapshot(Some(after)).await.unwrap();
+        assert_eq!((rest.position.as_of, rest.position.rows), (5, 3));
+        assert_eq!(keys(rest).await, ["c", "d", "e"]);
+        // Every row of an entity that sorts before `payment` is behind the position.
+        let after = RowPosition { entity: EntityKind::Payment, key: "e".into() };
+        assert_eq!(store.snapshot(Some(after)).await.unwrap().position.rows, 0);
     }
 }

@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
 
 use super::{CancellationToken, SyncClient, SyncError, unreadable};
@@ -32,7 +31,7 @@ impl SyncClient {
     /// them up to date).
     pub async fn reconcile(&self, shutdown: &CancellationToken) -> Result<ReconcileReport, SyncError> {
         let mut report = ReconcileReport {
-            at: OffsetDateTime::now_utc(),
+            at: self.clock.now(),
             ..ReconcileReport::default()
         };
         let mut touched = BTreeSet::new();

@@ -12,7 +12,6 @@
 use std::future::pending;
 use std::sync::{Arc, Mutex};
 
-use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast, watch};
 use yizhan_core::command::ClerkAction;
 
@@ -40,7 +39,7 @@ impl Outbox {
     /// `ReplicaError::Refused`, whose message is for the clerk.
     pub async fn issue(&self, action: ClerkAction, clerk: &str) -> Result<OutboxEntry, SyncError> {
         let clerk = clerk.to_owned();
-        let entry = with_replica(&self.replica, move |r| r.issue(action, &clerk, OffsetDateTime::now_utc())).await?;
+        let entry = with_replica(&self.replica, move |r| r.issue(action, &clerk, r.clock().now())).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
@@ -48,7 +47,7 @@ impl Outbox {
     /// Issues a rejected command again, under a new id.
     pub async fn redo(&self, command_id: &str, clerk: &str) -> Result<OutboxEntry, SyncError> {
         let (id, clerk) = (command_id.to_owned(), clerk.to_owned());
-        let entry = with_replica(&self.replica, move |r| r.redo(&id, &clerk, OffsetDateTime::now_utc())).await?;
+        let entry = with_replica(&self.replica, move |r| r.redo(&id, &clerk, r.clock().now())).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
@@ -185,7 +184,7 @@ impl SyncClient {
             Err(error) => return Err(Failure::Hub { command_ids, error }),
         };
         let settled = self
-            .with_replica(move |r| r.record_answers(&results.results, OffsetDateTime::now_utc()))
+            .with_replica(move |r| r.record_answers(&results.results, r.clock().now()))
             .await
             .map_err(Failure::Retry)?;
         self.outbox().changed_projects(settled).await.map_err(Failure::Retry)?;
@@ -195,7 +194,7 @@ impl SyncClient {
     async fn count_failure(&self, command_id: &str, error: &SyncError) -> Result<(), SyncError> {
         let (id, error) = (command_id.to_owned(), error.to_string());
         let gave_up = self
-            .with_replica(move |r| r.record_failure(&id, &error, GIVE_UP_AFTER, OffsetDateTime::now_utc()))
+            .with_replica(move |r| r.record_failure(&id, &error, GIVE_UP_AFTER, r.clock().now()))
             .await?;
         if let Some(project) = gave_up {
             tracing::warn!(command_id, project, "outbox command set aside after repeated hub failures");

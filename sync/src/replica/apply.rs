@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, today, view};
+use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, view};
 use crate::integrity::{ChainHash, RowDigest};
 use crate::protocol::{Change, ChangeBatch, Op};
 
@@ -27,7 +27,7 @@ impl Replica {
         view::refresh(
             &tx,
             touched.iter().map(String::as_str),
-            meta.view_date.unwrap_or_else(today),
+            meta.view_date.unwrap_or_else(|| self.clock.today()),
         )?;
         tx.execute("UPDATE meta SET cursor = ?1, chain = ?2", params![batch.upto, chain.to_hex()])?;
         tx.commit()?;

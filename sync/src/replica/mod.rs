@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
+use yizhan_core::clock::Clock;
 use yizhan_core::entity::EntityKind;
 use yizhan_core::serde_date::DATE_FORMAT;
 
@@ -38,6 +39,7 @@ pub use query::{
 /// The sync client's side of the replica: the only connection that writes.
 pub struct Replica {
     conn: Connection,
+    clock: Clock,
 }
 
 /// A read-only connection for the app's queries.
@@ -90,20 +92,23 @@ pub enum ReplicaError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("全量数据第 {line} 行格式错误：{source}。将重新下载。")]
+    #[error("全量数据第 {line} 行格式错误：{source}。将从中断处继续下载。")]
     Snapshot {
         line: u64,
         #[source]
         source: serde_json::Error,
     },
-    #[error("全量数据不完整：应有 {expected} 行，收到 {received} 行。将重新下载。")]
+    #[error("全量数据传输中断：应有 {expected} 行，已收到 {received} 行。将从中断处继续下载。")]
     SnapshotIncomplete { expected: u64, received: u64 },
+    /// What arrived cannot continue the load under way; what was staged is dropped.
+    #[error("全量数据无法续传：{0}。将重新下载。")]
+    SnapshotMismatch(String),
     /// The command breaks a rule; nothing was queued. The reason is for the clerk.
     #[error("{}", .0.reason)]
     Refused(yizhan_core::command::Rejection),
     #[error("待处理冲突中没有指令 {0}（可能已被处理），请刷新列表。")]
     NoSuchConflict(String),
-    #[error("读取全量数据失败：{0}。将重新下载。")]
+    #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
 }
 
@@ -132,18 +137,27 @@ impl Replica {
     /// Opens (creating when missing) and migrates the replica file. A migration that changed
     /// the project views leaves them to be rebuilt here, which takes seconds on a big replica.
     pub fn open(path: impl AsRef<Path>) -> Result<Replica, ReplicaError> {
+        Replica::open_with_clock(path, Clock::system())
+    }
+
+    /// [`Replica::open`] with the clock that says what today is and stamps commands.
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<Replica, ReplicaError> {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut conn)?;
         reconcile::digest_undigested(&mut conn)?;
         outbox::device_id(&conn)?;
-        let mut replica = Replica { conn };
+        let mut replica = Replica { conn, clock };
         let meta = replica.meta()?;
         if meta.cursor.is_some() && meta.view_date.is_none() {
-            replica.roll_day(today())?;
+            replica.roll_day(replica.clock.today())?;
         }
         Ok(replica)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn meta(&self) -> Result<ReplicaMeta, ReplicaError> {
@@ -255,11 +269,6 @@ fn read_meta(conn: &Connection) -> Result<ReplicaMeta, ReplicaError> {
         },
     )?;
     Ok(meta)
-}
-
-/// Today in Asia/Shanghai: the date overdue is judged against.
-pub(crate) fn today() -> Date {
-    yizhan_core::clock::shanghai_date(OffsetDateTime::now_utc())
 }
 
 pub(crate) fn format_time(t: OffsetDateTime) -> String {

@@ -10,7 +10,7 @@ use yizhan_core::command::{ClerkAction, Effect, Issued, decide};
 use yizhan_core::records::ProjectRecords;
 
 use super::view::load_records;
-use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta, text, today};
+use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta, text};
 use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 use crate::status::OutboxCounts;
 
@@ -118,15 +118,16 @@ impl Replica {
             action,
         };
         let project_code = envelope.action.project_code().to_owned();
+        let today = meta.view_date.unwrap_or_else(|| self.clock.today());
         let mut records = load_records(&tx, &project_code)?;
-        overlay(&tx, &mut records, &project_code, cursor)?;
+        overlay(&tx, &mut records, &project_code, cursor, today)?;
         let issued = Issued {
             command_id: &envelope.command_id,
             clerk: &envelope.clerk,
             device_id: &envelope.device_id,
             at,
         };
-        decide(&envelope.action, &issued, &records, meta.view_date.unwrap_or_else(today))
+        decide(&envelope.action, &issued, &records, today)
             .map_err(ReplicaError::Refused)?;
         if let Some(old) = redo_of {
             let changed = tx.execute(
@@ -307,13 +308,14 @@ fn outbox_counts(conn: &Connection) -> Result<OutboxCounts, ReplicaError> {
 
 /// What the clerk sees of a project while its commands travel: the effect of every command
 /// issued here that the feed has not brought back yet (pending, or accepted with a seq the
-/// replica has not reached), applied over the replicated rows. Returns the ids of the
-/// commands it applied, which the screens mark 待上传.
+/// replica has not reached), applied over the replicated rows, judged as of `today`.
+/// Returns the ids of the commands it applied, which the screens mark 待上传.
 pub(crate) fn overlay(
     conn: &Connection,
     records: &mut ProjectRecords,
     project_code: &str,
     cursor: u64,
+    today: time::Date,
 ) -> Result<Vec<String>, ReplicaError> {
     let mut stmt = conn.prepare_cached(
         "SELECT envelope FROM outbox WHERE project_code = ?1 \
@@ -337,7 +339,7 @@ pub(crate) fn overlay(
         };
         // A command that no longer stands here (a payment reversed meanwhile) shows
         // nothing: the hub will most likely refuse it too, and say why.
-        let Ok(effect) = decide(&envelope.action, &issued, records, today()) else {
+        let Ok(effect) = decide(&envelope.action, &issued, records, today) else {
             continue;
         };
         match effect {

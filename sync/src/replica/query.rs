@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
+use yizhan_core::clock::Clock;
 use yizhan_core::district::district_name;
 use yizhan_core::entity::{EntityKind, FeeKind};
 use yizhan_core::money::Fen;
@@ -301,7 +302,9 @@ impl ReplicaReader {
             return Ok(None);
         }
         let meta = self.meta()?;
-        let pending = overlay(&self.conn, &mut records, project_code, meta.cursor.unwrap_or(0))?;
+        // The date the list was computed for, so the detail agrees with it.
+        let today = meta.view_date.unwrap_or_else(|| Clock::system().today());
+        let pending = overlay(&self.conn, &mut records, project_code, meta.cursor.unwrap_or(0), today)?;
         let is_pending = |command_id: &str| pending.iter().any(|p| p == command_id);
         let mut notes: Vec<NoteLine> = records
             .notes
@@ -315,7 +318,6 @@ impl ReplicaReader {
             })
             .collect();
         notes.sort_by(|a, b| (b.written_at, &b.note_id).cmp(&(a.written_at, &a.note_id)));
-        let today = meta.view_date.unwrap_or_else(super::today);
         let standing = records.standing(today);
         let project = records.project.as_ref();
         let field =

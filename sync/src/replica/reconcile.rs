@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::apply::{RowFields, UPSERT_ROW};
-use super::{Replica, ReplicaError, read_meta, text, today, view};
+use super::{Replica, ReplicaError, read_meta, text, view};
 use crate::integrity::RowDigest;
 use crate::protocol::{KeyRange, RangeRow, RangeSum};
 
@@ -93,7 +93,7 @@ impl Replica {
             projects.insert(code);
             repair.repaired += 1;
         }
-        view::refresh(&tx, projects.iter().map(String::as_str), meta.view_date.unwrap_or_else(today))?;
+        view::refresh(&tx, projects.iter().map(String::as_str), meta.view_date.unwrap_or_else(|| self.clock.today()))?;
         tx.commit()?;
         repair.projects = projects.into_iter().collect();
         Ok(repair)

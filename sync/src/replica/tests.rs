@@ -11,7 +11,7 @@ use yizhan_core::status::FeeStatus;
 
 use super::*;
 use crate::integrity::{ChainHash, HubSigner};
-use crate::protocol::{Change, ChangeBatch, Op, SnapshotHeader, SnapshotRow};
+use crate::protocol::{Change, ChangeBatch, Op, RowPosition, SnapshotHeader, SnapshotRow};
 use crate::status::BootstrapProgress;
 
 const TODAY: Date = date!(2026 - 03 - 20);
@@ -157,11 +157,20 @@ fn sealed_for(replica: &Replica, batch: ChangeBatch) -> ChangeBatch {
     seal(batch, prev)
 }
 
+/// A whole snapshot of `rows` as the hub sends it: in (entity, key) order.
 fn snapshot(as_of: u64, rows: &[SnapshotRow]) -> Vec<u8> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by(|a, b| (a.entity.as_str(), &a.key).cmp(&(b.entity.as_str(), &b.key)));
+    snapshot_part(as_of, &sorted, None)
+}
+
+/// The snapshot stream with `rows` as given, the rest of a snapshot when `after` is set.
+fn snapshot_part(as_of: u64, rows: &[SnapshotRow], after: Option<RowPosition>) -> Vec<u8> {
     let mut text = serde_json::to_string(&SnapshotHeader {
         as_of,
         rows: rows.len() as u64,
-        seal: SIGNER.seal_snapshot(as_of, rows.len() as u64, ChainHash::ZERO),
+        seal: SIGNER.seal_snapshot(as_of, rows.len() as u64, after.as_ref(), ChainHash::ZERO),
+        after,
     })
     .unwrap();
     for row in rows {
@@ -299,7 +308,7 @@ fn a_file_at_an_older_schema_migrates_and_gets_its_project_views() {
         schema::MIGRATIONS.len()
     );
     let meta = replica.meta().unwrap();
-    assert_eq!((meta.cursor, meta.view_date), (Some(3), Some(super::today())));
+    assert_eq!((meta.cursor, meta.view_date), (Some(3), Some(Clock::system().today())));
     let page = ReplicaReader::open(&path)
         .unwrap()
         .list_projects(&ProjectQuery {
@@ -704,19 +713,19 @@ fn snapshot_rows() -> Vec<SnapshotRow> {
     let mut changes = assessed_project_a();
     changes.push(payment(CODE_A, "P1", 30_000, AT));
     changes.push(project(CODE_B, "仙林学校", "栖霞教育投资公司", USCC_B, "320113"));
-    batch(100, changes)
-        .changes
-        .into_iter()
-        .map(|c| SnapshotRow {
-            entity: c.entity,
-            key: c.key,
-            project_code: c.project_code,
-            version: c.version,
-            seq: c.seq,
-            committed_at: c.committed_at,
-            payload: serde_json::from_str(c.payload.unwrap().get()).unwrap(),
-        })
-        .collect()
+    batch(100, changes).changes.into_iter().map(snapshot_row).collect()
+}
+
+fn snapshot_row(c: Change) -> SnapshotRow {
+    SnapshotRow {
+        entity: c.entity,
+        key: c.key,
+        project_code: c.project_code,
+        version: c.version,
+        seq: c.seq,
+        committed_at: c.committed_at,
+        payload: serde_json::from_str(c.payload.unwrap().get()).unwrap(),
+    }
 }
 
 #[test]
@@ -839,13 +848,16 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
         "{result:?}"
     );
 
-    let repeated = snapshot(105, &[rows.clone(), rows[..1].to_vec()].concat());
+    let mut sorted = rows.clone();
+    sorted.sort_by(|a, b| (a.entity.as_str(), &a.key).cmp(&(b.entity.as_str(), &b.key)));
+    let repeated = snapshot_part(105, &[sorted.clone(), sorted[4..].to_vec()].concat(), None);
     let result = replica.bootstrap("http://hub", None, Cursor::new(repeated), |_| {});
     assert!(
-        matches!(result, Err(ReplicaError::Sqlite(_))),
+        matches!(result, Err(ReplicaError::SnapshotMismatch(_))),
         "a key twice in a snapshot: {result:?}"
     );
     assert_eq!(replica.meta().unwrap().cursor, None);
+    assert_eq!(replica.snapshot_resume_point("http://hub").unwrap(), None, "nothing to go on from");
 
     // A good snapshot loads; a later cut one leaves it standing, indexes included.
     replica.bootstrap("http://hub", None, Cursor::new(full), |_| {}).unwrap();
@@ -861,6 +873,74 @@ fn a_cut_or_broken_snapshot_leaves_the_replica_as_it_was() {
         )
         .unwrap();
     assert_eq!(indexes, 2);
+}
+
+#[test]
+fn a_snapshot_cut_off_goes_on_from_the_last_row_kept() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("r.sqlite3");
+    let mut replica = Replica::open(&path).unwrap();
+    let mut rows = snapshot_rows();
+    rows.sort_by(|a, b| (a.entity.as_str(), &a.key).cmp(&(b.entity.as_str(), &b.key)));
+    assert_eq!(rows[1].key, "P1", "in key order the payment comes second");
+    let full = snapshot(105, &rows);
+    // The header, the first row and half of the second: the connection dropped.
+    let second_line = full.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 1;
+    let cut = full[..second_line + 20].to_vec();
+    let result = replica.bootstrap("http://hub", None, Cursor::new(cut), |_| {});
+    assert!(matches!(result, Err(ReplicaError::Snapshot { line: 3, .. })), "{result:?}");
+    assert_eq!(replica.meta().unwrap().cursor, None, "nothing shows before the whole snapshot is in");
+    let kept = RowPosition { entity: rows[0].entity, key: rows[0].key.clone() };
+    assert_eq!(replica.snapshot_resume_point("http://hub").unwrap(), Some(kept.clone()));
+    assert_eq!(replica.snapshot_resume_point("http://other-hub").unwrap(), None);
+
+    // The app is closed and opened again: the place is kept in the file.
+    drop(replica);
+    let mut replica = Replica::open(&path).unwrap();
+    assert_eq!(replica.snapshot_resume_point("http://hub").unwrap(), Some(kept.clone()));
+
+    // A part that does not go on from that row is refused, and the load starts over.
+    let stray = RowPosition { entity: rows[1].entity, key: rows[1].key.clone() };
+    let result = replica.bootstrap("http://hub", None, Cursor::new(snapshot_part(107, &rows[2..], Some(stray))), |_| {});
+    assert!(matches!(result, Err(ReplicaError::SnapshotMismatch(_))), "{result:?}");
+    assert_eq!(replica.snapshot_resume_point("http://hub").unwrap(), None);
+    let cut = full[..second_line + 20].to_vec();
+    assert!(replica.bootstrap("http://hub", None, Cursor::new(cut), |_| {}).is_err());
+
+    // The rest, as of the hub's newer head: the payment has since grown to 500 yuan.
+    let mut newer = snapshot_row(batch(106, vec![payment(CODE_A, "P1", 50_000, AT).v(3)]).changes.remove(0));
+    newer.seq = 107;
+    let rest = [vec![newer.clone()], rows[2..].to_vec()].concat();
+    let mut heard = Vec::new();
+    let report = replica
+        .bootstrap("http://hub", None, Cursor::new(snapshot_part(107, &rest, Some(kept))), |p| heard.push(p))
+        .unwrap();
+    assert_eq!(report, BootstrapReport { as_of: 105, rows: 5, projects: 2 });
+    assert_eq!(heard.first(), Some(&BootstrapProgress { received: 1, total: 5 }));
+    assert_eq!(heard.last(), Some(&BootstrapProgress { received: 5, total: 5 }));
+    assert_eq!(replica.snapshot_resume_point("http://hub").unwrap(), None);
+    let meta = replica.meta().unwrap();
+    assert_eq!((meta.cursor, meta.snapshot_as_of), (Some(105), Some(105)), "the log is replayed from the first part");
+    let reader = ReplicaReader::open(&path).unwrap();
+    let mut loaded = Vec::new();
+    reader.for_each_row(|row| loaded.push(row)).unwrap();
+    assert_eq!(loaded, [vec![rows[0].clone()], rest].concat());
+
+    // Replaying (105, 107]: the first part's rows move on; the payment, already newer, stays.
+    replica
+        .apply(&batch(105, vec![assessment(CODE_A, 120_000, None).v(2), payment(CODE_A, "P1", 40_000, AT).v(2)]))
+        .unwrap();
+    let a = reader.get_project(CODE_A).unwrap().unwrap();
+    assert_eq!((a.fees[0].assessed_fen, a.fees[0].paid_fen), (120_000, 50_000));
+    let indexes: u64 = replica
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'rows' AND name IN ('rows_key', 'rows_project', 'rows_digest_stale')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 3, "the indexes and the trigger of rows are back");
 }
 
 #[test]
@@ -1139,7 +1219,8 @@ mod integrity {
         let forged_rows = serde_json::to_vec(&SnapshotHeader {
             as_of: 105,
             rows: rows.len() as u64 + 1,
-            seal: SIGNER.seal_snapshot(105, rows.len() as u64, ChainHash::ZERO),
+            seal: SIGNER.seal_snapshot(105, rows.len() as u64, None, ChainHash::ZERO),
+            after: None,
         })
         .unwrap();
         let header_end = tampered.iter().position(|b| *b == b'\n').unwrap();
