@@ -3,6 +3,7 @@
 //! transaction; counters replicate that state through the snapshot and the change feed.
 
 pub mod config;
+pub mod connectors;
 pub mod demo;
 mod error;
 mod commands;
