@@ -29,6 +29,14 @@ pub trait IngestRecord: DeserializeOwned + Send + Sync + 'static {
     const ID_FIELD: &'static str;
     /// Whether the record refers to a project the hub must already hold.
     const REFERS_TO_PROJECT: bool;
+    /// The kind of row a record deleted at its source takes away: its own, never more (a
+    /// withdrawn planning approval leaves its project and assessment to the operators).
+    const WITHDRAWN: EntityKind;
+
+    /// The key of that row.
+    fn withdrawn_key(source_id: &str, _project_code: &str) -> String {
+        source_id.to_owned()
+    }
 
     fn source_id(&self) -> &str;
     fn project_code(&self) -> &str;
@@ -51,6 +59,7 @@ impl IngestRecord for PlanningRecord {
     const SOURCE: &'static str = "planning";
     const ID_FIELD: &'static str = "planning_permit_no";
     const REFERS_TO_PROJECT: bool = false;
+    const WITHDRAWN: EntityKind = EntityKind::PlanningApproval;
 
     fn source_id(&self) -> &str {
         &self.planning_permit_no
@@ -134,6 +143,12 @@ impl IngestRecord for PlanningRecord {
 }
 
 impl IngestRecord for CivilDefenceNotice {
+    const WITHDRAWN: EntityKind = EntityKind::FeeAssessment;
+
+    fn withdrawn_key(_: &str, project_code: &str) -> String {
+        FeeAssessment::key_for(project_code, FeeKind::CivilDefence)
+    }
+
     const SOURCE: &'static str = "civil-defence";
     const ID_FIELD: &'static str = "notice_no";
     const REFERS_TO_PROJECT: bool = true;
@@ -173,6 +188,7 @@ impl IngestRecord for CivilDefenceNotice {
 }
 
 impl IngestRecord for PaymentRecord {
+    const WITHDRAWN: EntityKind = EntityKind::Payment;
     const SOURCE: &'static str = "payments";
     const ID_FIELD: &'static str = "payment_id";
     const REFERS_TO_PROJECT: bool = true;
@@ -200,6 +216,7 @@ impl IngestRecord for PaymentRecord {
 }
 
 impl IngestRecord for TaxClearanceRecord {
+    const WITHDRAWN: EntityKind = EntityKind::TaxClearance;
     const SOURCE: &'static str = "tax";
     const ID_FIELD: &'static str = "clearance_no";
     const REFERS_TO_PROJECT: bool = true;

@@ -416,3 +416,69 @@ pub struct CounterStanding {
     pub reported_at: OffsetDateTime,
     pub report: CounterReport,
 }
+
+/// `GET /v1/connectors`: one department feed as the operators watch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorStatus {
+    pub name: String,
+    /// `postgres_cdc`, `legacy_file`, `push`, `debezium`.
+    pub kind: String,
+    /// Where the connector stands in its source (an LSN, a file's checksum, a last id).
+    pub position: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub heartbeat_at: Option<OffsetDateTime>,
+    /// Records received, taken (written or found unchanged) and quarantined, since the
+    /// connector first ran.
+    pub received: u64,
+    pub applied: u64,
+    pub quarantined: u64,
+    /// Commit time at the source of the newest record delivered.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub newest_source_at: Option<OffsetDateTime>,
+    /// Seconds from that commit time to now, while the source has newer changes to send;
+    /// computed when asked.
+    pub lag_seconds: Option<i64>,
+    /// What the source reports of its own backlog (a replication slot's unconfirmed WAL).
+    pub source_lag_bytes: Option<i64>,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_error_at: Option<OffsetDateTime>,
+}
+
+/// One record a connector could not take (`GET /v1/quarantine`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineEntry {
+    pub id: u64,
+    pub connector: String,
+    /// The record type: `planning`, `civil-defence`, `tax`, `payments`.
+    pub source: String,
+    pub source_id: Option<String>,
+    /// Where in the source: `第12行`, an LSN, a request.
+    pub location: String,
+    /// The record as received (JSON text).
+    pub record: String,
+    pub problems: Vec<FieldError>,
+    /// `open`, `reprocessed` or `dismissed`.
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+    pub closed_by: Option<String>,
+    pub close_note: Option<String>,
+}
+
+/// What a connector's delivery did (a file import, a push, a CDC transaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    pub received: usize,
+    /// Records that changed the hub's state (appended to the change log).
+    pub changed: usize,
+    /// Records identical to what the hub holds: nothing appended.
+    pub unchanged: usize,
+    /// Records the source deleted that the hub held, now removed.
+    pub withdrawn: usize,
+    /// Records that failed a check: listed in the quarantine, not written.
+    pub quarantined: usize,
+    pub head: u64,
+}

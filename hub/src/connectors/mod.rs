@@ -1,3 +1,177 @@
-//! Connectors: how department data reaches the hub when it does not arrive through the ingest endpoints.
+//! Connectors: how department data reaches the hub besides the ingest endpoints — change
+//! capture from a department's database, the legacy daily export, authenticated pushes.
+//! Whatever the route, a delivery goes through [`Hub::deliver`]: each record is checked on
+//! its own, the good ones are written and the bad ones quarantined with every problem, and
+//! the connector's position is committed in the same transaction. Redelivering what was
+//! delivered (at-least-once sources, restarts) writes nothing twice: unchanged records
+//! append nothing and a quarantined record is listed once.
 
 pub mod legacy_file;
+
+use std::collections::HashSet;
+
+use time::OffsetDateTime;
+use yizhan_sync::protocol::{DeliveryReport, FieldError};
+
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::ingest::IngestRecord;
+use crate::store::{Delivery, QuarantineItem};
+use crate::validate::Problems;
+
+/// How a connector reaches its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorKind {
+    PostgresCdc,
+    LegacyFile,
+    Push,
+    Debezium,
+}
+
+impl ConnectorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectorKind::PostgresCdc => "postgres_cdc",
+            ConnectorKind::LegacyFile => "legacy_file",
+            ConnectorKind::Push => "push",
+            ConnectorKind::Debezium => "debezium",
+        }
+    }
+
+    /// The change log's channel: the origin of a row is `{channel}:{source}`.
+    fn channel(self) -> &'static str {
+        match self {
+            ConnectorKind::PostgresCdc => "cdc",
+            ConnectorKind::LegacyFile => "import",
+            ConnectorKind::Push => "push",
+            ConnectorKind::Debezium => "debezium",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connector {
+    pub name: String,
+    pub kind: ConnectorKind,
+}
+
+impl Connector {
+    pub fn new(name: impl Into<String>, kind: ConnectorKind) -> Connector {
+        Connector { name: name.into(), kind }
+    }
+}
+
+/// One change a source reports.
+pub enum SourceChange<R> {
+    /// A record created or changed at the source, or what could be read of it.
+    Upsert {
+        /// Where in the source: `第12行`, an LSN, a request.
+        location: String,
+        /// The record as the source gave it, kept if it is quarantined.
+        raw: String,
+        record: Result<R, Vec<FieldError>>,
+    },
+    /// The source deleted the record with this id.
+    Withdraw { location: String, source_id: String, project_code: String },
+}
+
+impl Hub {
+    /// Takes a connector's changes: every readable record is checked on its own; those that
+    /// pass are written, those that fail are quarantined with their problems, and the
+    /// connector's `position` (where to resume) is committed with them.
+    pub async fn deliver<R: IngestRecord>(
+        &self,
+        connector: &Connector,
+        changes: Vec<SourceChange<R>>,
+        position: Option<String>,
+        newest_source_at: Option<OffsetDateTime>,
+    ) -> Result<DeliveryReport, HubError> {
+        let known = if R::REFERS_TO_PROJECT {
+            let codes: HashSet<String> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    SourceChange::Upsert { record: Ok(r), .. } => Some(r.project_code().to_owned()),
+                    _ => None,
+                })
+                .collect();
+            self.store().known_projects(codes.into_iter().collect()).await?
+        } else {
+            HashSet::new()
+        };
+        let received = changes.len();
+        let mut rows = Vec::new();
+        let mut rows_per_record = Vec::new();
+        let mut removals = Vec::new();
+        let mut quarantine = Vec::new();
+        for (index, change) in changes.into_iter().enumerate() {
+            match change {
+                SourceChange::Upsert { location, raw, record } => {
+                    let checked = record.and_then(|record| {
+                        let mut problems = Problems::default();
+                        if R::REFERS_TO_PROJECT && !known.contains(record.project_code()) {
+                            problems.add(
+                                "project_code",
+                                format!("数据中心没有项目 {}：该项目的规划审批尚未送达", record.project_code()),
+                            );
+                            return Err(problems.into_field_errors(index, Some(record.source_id())));
+                        }
+                        record
+                            .rows(self.rules())
+                            .map_err(|problems| problems.into_field_errors(index, Some(record.source_id())))
+                    });
+                    match checked {
+                        Ok(record_rows) => {
+                            rows_per_record.push(record_rows.len());
+                            rows.extend(record_rows);
+                        }
+                        Err(problems) => quarantine.push(QuarantineItem {
+                            source: R::SOURCE.to_owned(),
+                            source_id: problems.iter().find_map(|p| p.source_id.clone()),
+                            location,
+                            record: raw,
+                            problems,
+                        }),
+                    }
+                }
+                SourceChange::Withdraw { source_id, project_code, .. } => {
+                    removals.push((R::WITHDRAWN, R::withdrawn_key(&source_id, &project_code)));
+                }
+            }
+        }
+        let quarantined = quarantine.len();
+        let applied = received - quarantined;
+        let delivered = self
+            .store()
+            .deliver(Delivery {
+                connector: connector.name.clone(),
+                kind: connector.kind.as_str().to_owned(),
+                origin: format!("{}:{}", connector.kind.channel(), R::SOURCE),
+                rows,
+                removals,
+                quarantine,
+                received: received as u64,
+                applied: applied as u64,
+                position,
+                newest_source_at,
+            })
+            .await?;
+        let mut changed = 0;
+        let mut offset = 0;
+        let seqs = &delivered.written.seqs;
+        for n in rows_per_record {
+            changed += usize::from(seqs[offset..offset + n].iter().any(Option::is_some));
+            offset += n;
+        }
+        let withdrawn = delivered.removed.iter().flatten().count();
+        let report = DeliveryReport {
+            received,
+            changed,
+            unchanged: applied - changed - withdrawn,
+            withdrawn,
+            quarantined,
+            head: delivered.written.head,
+        };
+        tracing::info!(connector = %connector.name, ?report, "已接收");
+        Ok(report)
+    }
+}

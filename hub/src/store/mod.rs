@@ -6,7 +6,10 @@
 //! state and log are written in one transaction; `seq` is strictly increasing; an upsert
 //! whose payload is byte-identical to the current row writes nothing.
 
+mod connectors;
 mod sqlite;
+
+pub use connectors::{Delivered, Delivery, QuarantineItem};
 
 use std::collections::HashSet;
 
@@ -18,7 +21,8 @@ use yizhan_core::command::Rejection;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
-    Change, CommandEnvelope, CommandResult, KeyRange, Op, RangeSum, RowPosition, SnapshotRow,
+    Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum,
+    RowPosition, SnapshotRow,
 };
 
 pub use sqlite::SqliteStore;
@@ -294,6 +298,51 @@ pub trait Store: Send + Sync + 'static {
 
     /// The highest seq compacted away (0 when none).
     async fn horizon(&self) -> Result<u64, StoreError>;
+
+    /// Writes a connector's delivery in one transaction: rows, removals, quarantine
+    /// entries, its counters and position.
+    async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError>;
+
+    /// Marks a connector alive (registering it on first call), with its source's backlog.
+    async fn connector_heartbeat(
+        &self,
+        name: &str,
+        kind: &str,
+        source_lag_bytes: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    /// Keeps the connector's last error, for the operators.
+    async fn connector_failed(&self, name: &str, kind: &str, error: &str) -> Result<(), StoreError>;
+
+    /// Where the connector stood after its last delivery.
+    async fn connector_position(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Every connector, by name (`lag_seconds` left for the caller).
+    async fn connectors(&self) -> Result<Vec<ConnectorStatus>, StoreError>;
+
+    /// Quarantined records, newest first, filtered by state and connector.
+    async fn quarantine(
+        &self,
+        state: Option<String>,
+        connector: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<QuarantineEntry>, StoreError>;
+
+    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineEntry>, StoreError>;
+
+    /// Closes an open entry as `reprocessed` or `dismissed`; false when it was not open.
+    async fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError>;
+
+    /// The report of the import of the file with this checksum, if it was imported.
+    async fn imported_file(&self, checksum: &str) -> Result<Option<String>, StoreError>;
+
+    async fn record_import(
+        &self,
+        checksum: &str,
+        connector: &str,
+        file_name: &str,
+        report: String,
+    ) -> Result<(), StoreError>;
 
     /// Keeps `report` (a counter's `CounterReport`, JSON) as that counter's latest.
     async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError>;

@@ -14,14 +14,18 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner, RowDigest};
-use yizhan_sync::protocol::{KeyRange, Op, RangeSum, RowPosition};
+use yizhan_sync::protocol::{
+    ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition,
+};
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
 use super::{
-    Decider, LoggedChange, RowWrite, Snapshot, SnapshotPosition, StateRow, Store, StoreError,
-    WriteOutcome,
+    Decider, Delivered, Delivery, LoggedChange, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    Store, StoreError, WriteOutcome,
 };
+
+mod connectors;
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -56,6 +60,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261125060000_unfilled_indexes",
         include_str!("../../migrations/20261125060000_unfilled_indexes.sql"),
+    ),
+    (
+        "20261126000000_connectors",
+        include_str!("../../migrations/20261126000000_connectors.sql"),
     ),
 ];
 
@@ -816,6 +824,92 @@ impl Store for SqliteStore {
 
     async fn horizon(&self) -> Result<u64, StoreError> {
         self.blocking(|inner| inner.readers.with(|conn| read_horizon(conn)))
+            .await
+    }
+
+    async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError> {
+        self.blocking(move |inner| inner.deliver(&delivery)).await
+    }
+
+    async fn connector_heartbeat(
+        &self,
+        name: &str,
+        kind: &str,
+        source_lag_bytes: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let (name, kind) = (name.to_owned(), kind.to_owned());
+        self.blocking(move |inner| inner.connector_heartbeat(&name, &kind, source_lag_bytes))
+            .await
+    }
+
+    async fn connector_failed(&self, name: &str, kind: &str, error: &str) -> Result<(), StoreError> {
+        let (name, kind, error) = (name.to_owned(), kind.to_owned(), error.to_owned());
+        self.blocking(move |inner| inner.connector_failed(&name, &kind, &error))
+            .await
+    }
+
+    async fn connector_position(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                Ok(conn
+                    .prepare_cached("SELECT position FROM connectors WHERE name = ?1")?
+                    .query_row([name], |r| r.get(0))
+                    .optional()?
+                    .flatten())
+            })
+        })
+        .await
+    }
+
+    async fn connectors(&self) -> Result<Vec<ConnectorStatus>, StoreError> {
+        self.blocking(|inner| inner.readers.with(|conn| connectors::connectors(conn)))
+            .await
+    }
+
+    async fn quarantine(
+        &self,
+        state: Option<String>,
+        connector: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<QuarantineEntry>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                connectors::quarantine(conn, state.as_deref(), connector.as_deref(), limit)
+            })
+        })
+        .await
+    }
+
+    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineEntry>, StoreError> {
+        self.blocking(move |inner| inner.readers.with(|conn| connectors::quarantined(conn, id)))
+            .await
+    }
+
+    async fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError> {
+        let (state, by, note) = (state.to_owned(), by.to_owned(), note.to_owned());
+        self.blocking(move |inner| inner.close_quarantine(id, &state, &by, &note))
+            .await
+    }
+
+    async fn imported_file(&self, checksum: &str) -> Result<Option<String>, StoreError> {
+        let checksum = checksum.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| connectors::imported_file(conn, &checksum))
+        })
+        .await
+    }
+
+    async fn record_import(
+        &self,
+        checksum: &str,
+        connector: &str,
+        file_name: &str,
+        report: String,
+    ) -> Result<(), StoreError> {
+        let (checksum, connector, file_name) =
+            (checksum.to_owned(), connector.to_owned(), file_name.to_owned());
+        self.blocking(move |inner| inner.record_import(&checksum, &connector, &file_name, &report))
             .await
     }
 

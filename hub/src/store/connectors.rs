@@ -1,0 +1,46 @@
+//! What the connectors hand the store: a delivery (the rows its good records become, the
+//! rows its source withdrew, its bad records, and the position reached), written in ONE
+//! transaction, so the position never runs ahead of the log nor behind it.
+
+use time::OffsetDateTime;
+use yizhan_core::entity::EntityKind;
+use yizhan_sync::protocol::FieldError;
+
+use super::{RowWrite, WriteOutcome};
+
+pub struct Delivery {
+    pub connector: String,
+    pub kind: String,
+    /// The change log's origin for these rows, e.g. `cdc:planning`.
+    pub origin: String,
+    pub rows: Vec<RowWrite>,
+    /// Rows the source deleted; a key the hub does not hold is nothing to do.
+    pub removals: Vec<(EntityKind, String)>,
+    pub quarantine: Vec<QuarantineItem>,
+    /// Records received in this delivery, and how many of them were taken.
+    pub received: u64,
+    pub applied: u64,
+    /// Where the connector stands once this is written; `None` leaves it as it was.
+    pub position: Option<String>,
+    pub newest_source_at: Option<OffsetDateTime>,
+}
+
+/// A record that failed: kept as received, with where it came from and why.
+pub struct QuarantineItem {
+    pub source: String,
+    pub source_id: Option<String>,
+    pub location: String,
+    pub record: String,
+    pub problems: Vec<FieldError>,
+}
+
+/// What one delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// For the upserted rows, as `Store::write` reports them.
+    pub written: WriteOutcome,
+    /// For each removal, the seq of its delete, or `None` when the row was not there.
+    pub removed: Vec<Option<u64>>,
+    /// Quarantine entries added (a bad record delivered again is listed once).
+    pub quarantined: u64,
+}
