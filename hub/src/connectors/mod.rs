@@ -6,6 +6,7 @@
 //! delivered (at-least-once sources, restarts) writes nothing twice: unchanged records
 //! append nothing and a quarantined record is listed once.
 
+pub(crate) mod clean;
 pub mod legacy_file;
 
 use std::collections::HashSet;
