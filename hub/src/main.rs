@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 use yizhan_core::tariff::Tariff;
 use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
@@ -37,6 +39,8 @@ enum Command {
         demo: Option<usize>,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        #[command(flatten)]
+        connectors: ConnectorArgs,
     },
     /// Seed demo projects into a database, then exit.
     Demo {
@@ -74,6 +78,18 @@ enum Command {
         #[command(flatten)]
         rules: RulesArgs,
     },
+}
+
+/// The department feeds this hub runs beside its API; each flag starts one.
+#[derive(Args)]
+struct ConnectorArgs {}
+
+impl ConnectorArgs {
+    /// Starts each configured connector as a task that stops with `shutdown`.
+    fn start(&self, hub: &Hub, shutdown: &CancellationToken) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        let _ = (hub, shutdown);
+        Ok(Vec::new())
+    }
 }
 
 #[derive(Args)]
@@ -136,6 +152,7 @@ async fn main() -> anyhow::Result<()> {
             listen,
             demo,
             seed,
+            connectors,
         } => {
             let hub = store.open()?;
             if let Some(projects) = demo
@@ -147,11 +164,17 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("无法监听 {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, "数据中心已启动");
+            let shutdown = CancellationToken::new();
+            let tasks = connectors.start(&hub, &shutdown)?;
             yizhan_hub::serve_until(listener, hub, async {
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("正在停止");
             })
             .await?;
+            shutdown.cancel();
+            for task in tasks {
+                let _ = task.await;
+            }
         }
         Command::Demo {
             store,
