@@ -9,6 +9,8 @@ use yizhan_core::tariff::Tariff;
 pub const DEFAULT_DUE_DAYS: u32 = 30;
 /// Largest ingest body accepted; connectors split larger pushes into batches.
 pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+/// Largest legacy export file accepted: the reader's 200,000-row limit fits well inside.
+pub const IMPORT_LIMIT_BYTES: usize = 48 * 1024 * 1024;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
 
 #[derive(Debug, Clone)]

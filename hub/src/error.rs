@@ -29,6 +29,12 @@ pub enum HubError {
     MethodNotAllowed(String),
     #[error("客户端游标 {after} 早于数据中心已压缩的日志（保留自第 {horizon} 号之后）")]
     CursorCompacted { after: u64, horizon: u64 },
+    #[error("文件无法导入：{0}")]
+    UnreadableFile(String),
+    #[error("隔离区没有第 {0} 号记录")]
+    NoSuchQuarantine(u64),
+    #[error("隔离区第 {0} 号记录已处理过")]
+    QuarantineClosed(u64),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -59,7 +65,11 @@ impl HubError {
             HubError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::CursorAhead { .. } => StatusCode::CONFLICT,
             HubError::CursorCompacted { .. } => StatusCode::GONE,
-            HubError::UnknownProject(_) | HubError::NoSuchEndpoint(_) => StatusCode::NOT_FOUND,
+            HubError::UnknownProject(_) | HubError::NoSuchEndpoint(_) | HubError::NoSuchQuarantine(_) => {
+                StatusCode::NOT_FOUND
+            }
+            HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,6 +87,9 @@ impl HubError {
             HubError::UnknownProject(_) => "unknown_project",
             HubError::NoSuchEndpoint(_) => "not_found",
             HubError::MethodNotAllowed(_) => "method_not_allowed",
+            HubError::UnreadableFile(_) => "unreadable_file",
+            HubError::NoSuchQuarantine(_) => "no_such_quarantine",
+            HubError::QuarantineClosed(_) => "quarantine_closed",
             HubError::Store(_) => "internal",
         }
     }
@@ -100,6 +113,8 @@ impl HubError {
             HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => {
                 "请对照接口文档检查地址和方法。"
             }
+            HubError::UnreadableFile(_) => "文件中的数据均未导入：请按提示更正文件后重新导入。",
+            HubError::NoSuchQuarantine(_) | HubError::QuarantineClosed(_) => "请刷新隔离区列表。",
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {

@@ -82,13 +82,30 @@ enum Command {
 
 /// The department feeds this hub runs beside its API; each flag starts one.
 #[derive(Args)]
-struct ConnectorArgs {}
+struct ConnectorArgs {
+    /// Folder the planning department's daily export (CSV or XLSX) is dropped into: each
+    /// file is imported, then moved to 已导入/ or 无法导入/.
+    #[arg(long)]
+    import_dir: Option<PathBuf>,
+    /// Seconds between looks into --import-dir.
+    #[arg(long, default_value_t = 10)]
+    import_every: u64,
+}
 
 impl ConnectorArgs {
     /// Starts each configured connector as a task that stops with `shutdown`.
     fn start(&self, hub: &Hub, shutdown: &CancellationToken) -> anyhow::Result<Vec<JoinHandle<()>>> {
-        let _ = (hub, shutdown);
-        Ok(Vec::new())
+        let mut tasks = Vec::new();
+        if let Some(dir) = &self.import_dir {
+            anyhow::ensure!(dir.is_dir(), "--import-dir {} 不是文件夹", dir.display());
+            tasks.push(tokio::spawn(yizhan_hub::connectors::watched_folder::watch(
+                hub.clone(),
+                dir.clone(),
+                Duration::from_secs(self.import_every.max(1)),
+                shutdown.clone(),
+            )));
+        }
+        Ok(tasks)
     }
 }
 

@@ -481,4 +481,40 @@ pub struct DeliveryReport {
     /// Records that failed a check: listed in the quarantine, not written.
     pub quarantined: usize,
     pub head: u64,
+    /// Every problem of the quarantined records; `record` is the index of the change in
+    /// what was delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FieldError>,
+}
+
+/// What importing one legacy export file did (`POST /v1/imports/planning`, the watched
+/// folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub file_name: String,
+    /// SM3 of the file's bytes (hex): the same file handed in again is recognised by it.
+    pub checksum: String,
+    /// How the file was read, e.g. `CSV（GBK 编码）`.
+    pub kind: String,
+    /// Data rows in the file (blank rows left out).
+    pub rows: usize,
+    /// The file was imported before: nothing was done this time, this is that report.
+    pub already_imported: bool,
+    /// `problems` name each quarantined row by its number as Excel shows it (`record`)
+    /// and its column as the file heads it (`field`), or the record field the hub checked.
+    pub delivery: DeliveryReport,
+    /// Rows repeating an earlier row of the file word for word.
+    pub repeats: usize,
+    /// Column headers that match no field, shown so a misspelt optional column is noticed.
+    pub ignored_columns: Vec<String>,
+}
+
+/// One line of the `POST /v1/imports/planning` answer (NDJSON): progress while the rows
+/// are delivered, then the report or the error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportEvent {
+    Progress { done: usize, total: usize },
+    Report(ImportReport),
+    Error(ApiError),
 }

@@ -8,6 +8,9 @@
 
 pub(crate) mod clean;
 pub mod legacy_file;
+pub mod legacy_import;
+pub mod quarantine;
+pub mod watched_folder;
 
 use std::collections::HashSet;
 
@@ -17,7 +20,7 @@ use yizhan_sync::protocol::{DeliveryReport, FieldError};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
-use crate::store::{Delivery, QuarantineItem};
+use crate::store::{Delivery, QuarantineItem, RowWrite};
 use crate::validate::Problems;
 
 /// How a connector reaches its source.
@@ -37,6 +40,12 @@ impl ConnectorKind {
             ConnectorKind::Push => "push",
             ConnectorKind::Debezium => "debezium",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<ConnectorKind> {
+        [ConnectorKind::PostgresCdc, ConnectorKind::LegacyFile, ConnectorKind::Push, ConnectorKind::Debezium]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 
     /// The change log's channel: the origin of a row is `{channel}:{source}`.
@@ -77,6 +86,27 @@ pub enum SourceChange<R> {
 }
 
 impl Hub {
+    /// The rows `record` becomes, or every problem with it (`index` names it in the
+    /// answer); `known` holds the projects the hub has, when `R` refers to one.
+    pub(crate) fn check<R: IngestRecord>(
+        &self,
+        index: usize,
+        record: &R,
+        known: &HashSet<String>,
+    ) -> Result<Vec<RowWrite>, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        if R::REFERS_TO_PROJECT && !known.contains(record.project_code()) {
+            problems.add(
+                "project_code",
+                format!("数据中心没有项目 {}：该项目的规划审批尚未送达", record.project_code()),
+            );
+            return Err(problems.into_field_errors(index, Some(record.source_id())));
+        }
+        record
+            .rows(self.rules())
+            .map_err(|problems| problems.into_field_errors(index, Some(record.source_id())))
+    }
+
     /// Takes a connector's changes: every readable record is checked on its own; those that
     /// pass are written, those that fail are quarantined with their problems, and the
     /// connector's `position` (where to resume) is committed with them.
@@ -107,31 +137,24 @@ impl Hub {
         for (index, change) in changes.into_iter().enumerate() {
             match change {
                 SourceChange::Upsert { location, raw, record } => {
-                    let checked = record.and_then(|record| {
-                        let mut problems = Problems::default();
-                        if R::REFERS_TO_PROJECT && !known.contains(record.project_code()) {
-                            problems.add(
-                                "project_code",
-                                format!("数据中心没有项目 {}：该项目的规划审批尚未送达", record.project_code()),
-                            );
-                            return Err(problems.into_field_errors(index, Some(record.source_id())));
-                        }
-                        record
-                            .rows(self.rules())
-                            .map_err(|problems| problems.into_field_errors(index, Some(record.source_id())))
-                    });
+                    let checked = record.and_then(|record| self.check(index, &record, &known));
                     match checked {
                         Ok(record_rows) => {
                             rows_per_record.push(record_rows.len());
                             rows.extend(record_rows);
                         }
-                        Err(problems) => quarantine.push(QuarantineItem {
+                        Err(mut problems) => {
+                            for problem in &mut problems {
+                                problem.record = index;
+                            }
+                            quarantine.push(QuarantineItem {
                             source: R::SOURCE.to_owned(),
                             source_id: problems.iter().find_map(|p| p.source_id.clone()),
-                            location,
-                            record: raw,
-                            problems,
-                        }),
+                                location,
+                                record: raw,
+                                problems,
+                            });
+                        }
                     }
                 }
                 SourceChange::Withdraw { source_id, project_code, .. } => {
@@ -140,6 +163,7 @@ impl Hub {
             }
         }
         let quarantined = quarantine.len();
+        let problems: Vec<FieldError> = quarantine.iter().flat_map(|q| q.problems.iter().cloned()).collect();
         let applied = received - quarantined;
         let delivered = self
             .store()
@@ -171,6 +195,7 @@ impl Hub {
             withdrawn,
             quarantined,
             head: delivered.written.head,
+            problems,
         };
         tracing::info!(connector = %connector.name, ?report, "已接收");
         Ok(report)

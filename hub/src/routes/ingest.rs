@@ -30,21 +30,26 @@ pub async fn ingest<R: IngestRecord>(
 }
 
 pub(super) async fn read_body(body: Body) -> Result<Bytes, HubError> {
+    read_body_up_to(body, BODY_LIMIT_BYTES).await
+}
+
+/// The body, refused as too large beyond `limit` bytes.
+pub(super) async fn read_body_up_to(body: Body, limit: usize) -> Result<Bytes, HubError> {
     let mut chunks = body.into_data_stream();
     let mut body = BytesMut::new();
     let mut received = 0;
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| HubError::InvalidBody(format!("请求体读取中断：{e}")))?;
         received += chunk.len();
-        if received <= BODY_LIMIT_BYTES {
+        if received <= limit {
             body.extend_from_slice(&chunk);
         } else if received > DRAIN_LIMIT_BYTES {
             break;
         }
     }
-    if received > BODY_LIMIT_BYTES {
+    if received > limit {
         return Err(HubError::BodyTooLarge {
-            limit_mib: BODY_LIMIT_BYTES / (1024 * 1024),
+            limit_mib: limit / (1024 * 1024),
         });
     }
     Ok(body.freeze())
@@ -85,7 +90,7 @@ pub(super) fn read_list<B: serde::de::DeserializeOwned>(
     Ok(list(envelope))
 }
 
-fn read_record<R: IngestRecord>(index: usize, raw: &RawValue) -> Result<R, Vec<FieldError>> {
+pub(crate) fn read_record<R: IngestRecord>(index: usize, raw: &RawValue) -> Result<R, Vec<FieldError>> {
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(
         |e| {
             let (field, problem) = describe(e.path(), e.inner());

@@ -3,7 +3,8 @@
 //! axum would otherwise answer in plain text.
 
 mod commands;
-mod ingest;
+mod connectors;
+pub(crate) mod ingest;
 mod reconcile;
 mod sync;
 
@@ -30,7 +31,12 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/reconcile/sums", post(reconcile::sums))
         .route("/v1/reconcile/rows", post(reconcile::rows))
         .route("/v1/counters/report", post(sync::counter_report))
-        .route("/v1/status", get(sync::status));
+        .route("/v1/status", get(sync::status))
+        .route("/v1/connectors", get(connectors::connectors))
+        .route("/v1/quarantine", get(connectors::quarantine))
+        .route("/v1/quarantine/{id}/reprocess", post(connectors::reprocess))
+        .route("/v1/quarantine/{id}/dismiss", post(connectors::dismiss))
+        .route("/v1/imports/planning", post(connectors::import_planning));
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
     >(

@@ -1,0 +1,94 @@
+//! Working the quarantine: a record is re-checked — as an operator corrected it, or as it
+//! was, when what it lacked (its project, say) has arrived since — and written when it
+//! passes; or dismissed with a reason. Either way the entry stays listed, closed, with who
+//! closed it.
+
+use std::collections::HashSet;
+
+use serde_json::value::RawValue;
+use yizhan_sync::protocol::{
+    CivilDefenceNotice, DeliveryReport, PaymentRecord, PlanningRecord, QuarantineEntry, TaxClearanceRecord,
+};
+
+use super::{Connector, ConnectorKind, SourceChange};
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::ingest::IngestRecord;
+use crate::routes::ingest::read_record;
+
+/// Longest reason a dismissal may give.
+const REASON_CHARS: usize = 200;
+
+impl Hub {
+    /// Re-checks quarantined record `id`, replaced by `corrected` when given; writes it
+    /// and closes the entry as `reprocessed` when it passes. A record that still fails is
+    /// answered with its problems and the entry stays open.
+    pub async fn reprocess(&self, id: u64, corrected: Option<&RawValue>, by: &str) -> Result<DeliveryReport, HubError> {
+        let entry = self.open_entry(id).await?;
+        let text = corrected.map_or(entry.record.as_str(), RawValue::get).to_owned();
+        let raw: Box<RawValue> = RawValue::from_string(text)
+            .map_err(|e| HubError::MalformedJson(format!("隔离记录不是 JSON 对象，请提交更正后的完整记录：{e}")))?;
+        let report = match entry.source.as_str() {
+            PlanningRecord::SOURCE => self.reprocess_as::<PlanningRecord>(&entry, &raw).await?,
+            CivilDefenceNotice::SOURCE => self.reprocess_as::<CivilDefenceNotice>(&entry, &raw).await?,
+            TaxClearanceRecord::SOURCE => self.reprocess_as::<TaxClearanceRecord>(&entry, &raw).await?,
+            PaymentRecord::SOURCE => self.reprocess_as::<PaymentRecord>(&entry, &raw).await?,
+            other => return Err(HubError::InvalidBody(format!("隔离记录的类型 {other} 无法重新处理"))),
+        };
+        let note = if corrected.is_some() { "更正后重新处理" } else { "原样重新校验通过" };
+        if !self.store().close_quarantine(id, "reprocessed", by, note).await? {
+            return Err(HubError::QuarantineClosed(id));
+        }
+        Ok(report)
+    }
+
+    /// Closes quarantined record `id` without writing it; `reason` says why, for the audit.
+    pub async fn dismiss(&self, id: u64, by: &str, reason: &str) -> Result<(), HubError> {
+        let reason = reason.trim();
+        let chars = reason.chars().count();
+        if chars == 0 || chars > REASON_CHARS {
+            return Err(HubError::InvalidBody(format!(
+                "reason：请填写放弃处理的原因（1–{REASON_CHARS} 个字），收到 {chars} 个字"
+            )));
+        }
+        self.open_entry(id).await?;
+        if !self.store().close_quarantine(id, "dismissed", by, reason).await? {
+            return Err(HubError::QuarantineClosed(id));
+        }
+        Ok(())
+    }
+
+    async fn open_entry(&self, id: u64) -> Result<QuarantineEntry, HubError> {
+        let entry = self.store().quarantined(id).await?.ok_or(HubError::NoSuchQuarantine(id))?;
+        if entry.state != "open" {
+            return Err(HubError::QuarantineClosed(id));
+        }
+        Ok(entry)
+    }
+
+    async fn reprocess_as<R: IngestRecord>(&self, entry: &QuarantineEntry, raw: &RawValue) -> Result<DeliveryReport, HubError> {
+        let record: R = read_record(0, raw).map_err(HubError::InvalidRecords)?;
+        let known: HashSet<String> = if R::REFERS_TO_PROJECT {
+            self.store().known_projects(vec![record.project_code().to_owned()]).await?
+        } else {
+            HashSet::new()
+        };
+        // Checked before it is delivered, so a record that still fails is answered, not
+        // quarantined a second time.
+        self.check(0, &record, &known).map_err(HubError::InvalidRecords)?;
+        let kind = self
+            .store()
+            .connectors()
+            .await?
+            .into_iter()
+            .find(|c| c.name == entry.connector)
+            .and_then(|c| ConnectorKind::parse(&c.kind))
+            .unwrap_or(ConnectorKind::Push);
+        let change = SourceChange::Upsert {
+            location: entry.location.clone(),
+            raw: raw.get().to_owned(),
+            record: Ok(record),
+        };
+        self.deliver(&Connector::new(entry.connector.clone(), kind), vec![change], None, None).await
+    }
+}

@@ -1,0 +1,146 @@
+//! The operators' view of the department feeds: connector status, the quarantine and its
+//! handling, and the legacy export upload.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use futures_util::StreamExt;
+use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry};
+
+use super::ingest::read_body_up_to;
+use crate::config::IMPORT_LIMIT_BYTES;
+use crate::error::HubError;
+use crate::hub::Hub;
+
+/// Most entries one quarantine page lists.
+const QUARANTINE_PAGE: usize = 500;
+
+/// `GET /v1/connectors`: every feed, its lag computed now.
+pub async fn connectors(State(hub): State<Hub>) -> Result<Json<Vec<ConnectorStatus>>, HubError> {
+    let now = OffsetDateTime::now_utc();
+    let mut connectors = hub.store().connectors().await?;
+    for connector in &mut connectors {
+        connector.lag_seconds = connector.newest_source_at.map(|at| (now - at).whole_seconds().max(0));
+    }
+    Ok(Json(connectors))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuarantineQuery {
+    state: Option<String>,
+    connector: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/quarantine?state=open&connector=…&limit=…`, newest first.
+pub async fn quarantine(
+    State(hub): State<Hub>,
+    query: Result<Query<QuarantineQuery>, QueryRejection>,
+) -> Result<Json<Vec<QuarantineEntry>>, HubError> {
+    let Query(q) = query.map_err(|e| HubError::BadQuery(format!("limit 应为正整数（{}）", e.body_text())))?;
+    if let Some(state) = &q.state
+        && !["open", "reprocessed", "dismissed"].contains(&state.as_str())
+    {
+        return Err(HubError::BadQuery(format!("state 应为 open、reprocessed 或 dismissed，收到 {state:?}")));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, QUARANTINE_PAGE);
+    Ok(Json(hub.store().quarantine(q.state, q.connector, limit).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reprocess {
+    by: String,
+    /// The corrected record; absent: the record as it was, checked again.
+    #[serde(default)]
+    record: Option<Box<RawValue>>,
+}
+
+/// `POST /v1/quarantine/{id}/reprocess`.
+pub async fn reprocess(
+    State(hub): State<Hub>,
+    Path(id): Path<u64>,
+    body: Result<Json<Reprocess>, JsonRejection>,
+) -> Result<Json<DeliveryReport>, HubError> {
+    let Json(body) = body.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    let by = operator(&body.by)?;
+    Ok(Json(hub.reprocess(id, body.record.as_deref(), by).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dismiss {
+    by: String,
+    reason: String,
+}
+
+/// `POST /v1/quarantine/{id}/dismiss`.
+pub async fn dismiss(
+    State(hub): State<Hub>,
+    Path(id): Path<u64>,
+    body: Result<Json<Dismiss>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, HubError> {
+    let Json(body) = body.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    hub.dismiss(id, operator(&body.by)?, &body.reason).await?;
+    Ok(Json(serde_json::json!({ "dismissed": id })))
+}
+
+fn operator(by: &str) -> Result<&str, HubError> {
+    let by = by.trim();
+    let chars = by.chars().count();
+    if chars == 0 || chars > 64 || by.chars().any(char::is_control) {
+        return Err(HubError::InvalidBody(format!(
+            "by：应为处理人姓名或工号（1–64 个字符，不含控制字符），收到 {chars} 个字符"
+        )));
+    }
+    Ok(by)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    file_name: String,
+}
+
+/// `POST /v1/imports/planning?file_name=…` with the file's bytes as the body. Answers
+/// NDJSON `ImportEvent`s: progress while the rows are delivered, then the report (or the
+/// error), so an upload of a large export shows how far it has got.
+pub async fn import_planning(
+    State(hub): State<Hub>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    body: Body,
+) -> Result<Response, HubError> {
+    let Query(q) = query.map_err(|e| HubError::BadQuery(format!("file_name：请给出文件名（{}）", e.body_text())))?;
+    let file_name = q.file_name.trim().to_owned();
+    if file_name.is_empty() || file_name.chars().count() > 255 || file_name.chars().any(char::is_control) {
+        return Err(HubError::BadQuery("file_name：文件名应为 1–255 个字符且不含控制字符".into()));
+    }
+    let bytes = read_body_up_to(body, IMPORT_LIMIT_BYTES).await?;
+    let (events, mut receiver) = mpsc::channel::<ImportEvent>(64);
+    tokio::spawn(async move {
+        let progress = events.clone();
+        let outcome = hub
+            .import_planning_file(&file_name, &bytes, |done, total| {
+                // A full channel means the uploader reads slowly: skip a tick, never block.
+                let _ = progress.try_send(ImportEvent::Progress { done, total });
+            })
+            .await;
+        let last = match outcome {
+            Ok(report) => ImportEvent::Report(report),
+            Err(error) => ImportEvent::Error(error.to_api_error()),
+        };
+        let _ = events.send(last).await;
+    });
+    let lines = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx)).map(|event| {
+        let mut line = serde_json::to_vec(&event).expect("import events serialise");
+        line.push(b'\n');
+        Ok::<_, std::convert::Infallible>(Bytes::from(line))
+    });
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(lines)).into_response())
+}
