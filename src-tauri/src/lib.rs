@@ -2,6 +2,7 @@
 //! replica's queries to the UI as Tauri commands and the client's news as events. No SQL
 //! and no business rules live here (those are in `yizhan-sync` and `yizhan-core`).
 
+mod admin;
 mod commands;
 mod counter;
 mod settings;
@@ -25,6 +26,11 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
         commands::list_conflicts,
         commands::discard_conflict,
         commands::redo_conflict,
+        admin::list_connectors,
+        admin::list_quarantine,
+        admin::reprocess_quarantined,
+        admin::dismiss_quarantined,
+        admin::import_planning_file,
     ])
 }
 
@@ -39,6 +45,7 @@ pub fn run() {
             let settings = Settings::from_env(app.path().app_data_dir()?);
             let counter = Counter::start(&settings, app.handle().clone())?;
             app.manage(counter);
+            app.manage(admin::Admin::new(&settings.hub_url, &settings.clerk)?);
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -53,9 +53,11 @@ use crate::replica::{Replica, ReplicaError, ReplicaMeta};
 use crate::integrity::HubKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
+mod admin;
 mod reconcile;
 mod upload;
 
+pub use admin::HubAdmin;
 pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
 
@@ -426,20 +428,7 @@ impl SyncClient {
             source,
         };
         let response = request.send().await.map_err(network)?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let body = response.text().await.map_err(network)?;
-        let (code, message) = match serde_json::from_str::<ApiError>(&body) {
-            Ok(error) => (error.code, error.message),
-            Err(_) => (String::new(), body),
-        };
-        Err(SyncError::Hub {
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        hub_answer(response).await.map_err(|e| e.unwrap_or_else(network))
     }
 
     /// POSTs `body` (JSON) to `path` and reads the answer as `T`. An answer that is not a
@@ -506,6 +495,33 @@ async fn with_replica<T: Send + 'static>(
 fn notify(changed: &broadcast::Sender<ReplicaChanged>, cursor: u64, project_codes: Vec<String>) {
     // No subscriber is fine: the app may not be listening yet.
     let _ = changed.send(ReplicaChanged { cursor, project_codes });
+}
+
+/// A 2xx answer as it is; any other as [`SyncError::Hub`] with the hub's code and message
+/// and the field problems it lists, or as the network error that cut its body short.
+pub(crate) async fn hub_answer(response: Response) -> Result<Response, Result<SyncError, reqwest::Error>> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = match response.text().await {
+        Ok(body) => body,
+        Err(e) => return Err(Err(e)),
+    };
+    let (code, message) = match serde_json::from_str::<ApiError>(&body) {
+        Ok(error) => {
+            let problems: Vec<String> =
+                error.errors.iter().map(|e| format!("{}：{}", e.field, e.problem)).collect();
+            let message = if problems.is_empty() {
+                error.message
+            } else {
+                format!("{}（{}）", error.message, problems.join("；"))
+            };
+            (error.code, message)
+        }
+        Err(_) => (String::new(), body),
+    };
+    Err(Ok(SyncError::Hub { status: status.as_u16(), code, message }))
 }
 
 /// An answer from the hub that is not what the protocol says it is.

@@ -1,0 +1,83 @@
+//! The admin area's commands: the data centre's connectors and quarantine, and the upload
+//! of a planning export. They talk to the hub directly (an operator's work needs it
+//! online); errors are the hub's Chinese messages.
+
+use serde::Serialize;
+use tauri::ipc::{InvokeBody, Request};
+use tauri::{AppHandle, Emitter, Runtime, State};
+use yizhan_sync::client::HubAdmin;
+use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportReport, QuarantineEntry};
+
+pub const EVENT_IMPORT_PROGRESS: &str = "import-progress";
+/// The header that names the uploaded file, percent-encoded (header values are ASCII).
+const FILE_NAME_HEADER: &str = "x-file-name";
+
+/// The hub's operator endpoints, and who works them from this PC.
+pub struct Admin {
+    hub: HubAdmin,
+    operator: String,
+}
+
+impl Admin {
+    pub fn new(hub_url: &str, operator: &str) -> Result<Admin, String> {
+        Ok(Admin { hub: HubAdmin::new(hub_url).map_err(|e| e.to_string())?, operator: operator.to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ImportProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+#[tauri::command]
+pub async fn list_connectors(admin: State<'_, Admin>) -> Result<Vec<ConnectorStatus>, String> {
+    admin.hub.connectors().await.map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<String>) -> Result<Vec<QuarantineEntry>, String> {
+    admin.hub.quarantine(state.as_deref()).await.map_err(|e| e.to_string())
+}
+
+/// Re-checks a quarantined record, as `record` corrects it or as it was.
+#[tauri::command]
+pub async fn reprocess_quarantined(
+    admin: State<'_, Admin>,
+    id: u64,
+    record: Option<serde_json::Value>,
+) -> Result<DeliveryReport, String> {
+    admin.hub.reprocess(id, record, &admin.operator).await.map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: String) -> Result<(), String> {
+    admin.hub.dismiss(id, &admin.operator, &reason).await.map_err(|e| e.to_string())
+}
+
+/// The file's bytes as the raw body, its name in `x-file-name`; progress goes out as
+/// `import-progress` events.
+#[tauri::command]
+pub async fn import_planning_file<R: Runtime>(
+    app: AppHandle<R>,
+    admin: State<'_, Admin>,
+    request: Request<'_>,
+) -> Result<ImportReport, String> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err("请选择要导入的文件（CSV 或 XLSX）。".into());
+    };
+    let file_name = request
+        .headers()
+        .get(FILE_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        .filter(|name| !name.trim().is_empty())
+        .ok_or("缺少文件名，请重新选择文件。")?;
+    admin
+        .hub
+        .import_planning(&file_name, bytes.clone(), |done, total| {
+            let _ = app.emit(EVENT_IMPORT_PROGRESS, ImportProgress { done, total });
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

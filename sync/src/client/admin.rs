@@ -1,0 +1,114 @@
+//! The data centre's operator endpoints, as the app's admin area reads and works them:
+//! connector status, the quarantine, and the upload of a planning export with its progress.
+
+use futures_util::StreamExt;
+use reqwest::RequestBuilder;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::{SyncError, hub_answer, unreadable};
+use crate::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QuarantineEntry};
+
+pub struct HubAdmin {
+    hub_url: String,
+    http: reqwest::Client,
+}
+
+impl HubAdmin {
+    pub fn new(hub_url: &str) -> Result<HubAdmin, SyncError> {
+        let hub_url = hub_url.trim_end_matches('/').to_owned();
+        // No gzip: an import's progress lines must arrive as they are sent, not when a
+        // compressed block fills.
+        let http = reqwest::Client::builder()
+            .no_gzip()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
+        Ok(HubAdmin { hub_url, http })
+    }
+
+    pub async fn connectors(&self) -> Result<Vec<ConnectorStatus>, SyncError> {
+        self.json("/v1/connectors", self.http.get(self.url("/v1/connectors"))).await
+    }
+
+    /// Entries in `state` (`open`, `reprocessed`, `dismissed`; all when `None`), newest first.
+    pub async fn quarantine(&self, state: Option<&str>) -> Result<Vec<QuarantineEntry>, SyncError> {
+        let mut request = self.http.get(self.url("/v1/quarantine")).query(&[("limit", "500")]);
+        if let Some(state) = state {
+            request = request.query(&[("state", state)]);
+        }
+        self.json("/v1/quarantine", request).await
+    }
+
+    /// Re-checks entry `id`, as `record` corrects it or as it was.
+    pub async fn reprocess(
+        &self,
+        id: u64,
+        record: Option<serde_json::Value>,
+        by: &str,
+    ) -> Result<DeliveryReport, SyncError> {
+        let path = format!("/v1/quarantine/{id}/reprocess");
+        let mut body = json!({ "by": by });
+        if let Some(record) = record {
+            body["record"] = record;
+        }
+        self.json(&path, self.http.post(self.url(&path)).json(&body)).await
+    }
+
+    pub async fn dismiss(&self, id: u64, by: &str, reason: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/quarantine/{id}/dismiss");
+        let body = json!({ "by": by, "reason": reason });
+        self.json::<serde_json::Value>(&path, self.http.post(self.url(&path)).json(&body)).await?;
+        Ok(())
+    }
+
+    /// Uploads a planning export; `progress(done, total)` hears of the rows delivered.
+    pub async fn import_planning(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<ImportReport, SyncError> {
+        let path = "/v1/imports/planning";
+        let request = self.http.post(self.url(path)).query(&[("file_name", file_name)]).body(bytes);
+        let response = self.send(request).await?;
+        let mut body = response.bytes_stream();
+        let mut pending = Vec::new();
+        while let Some(chunk) = body.next().await {
+            pending.extend_from_slice(&chunk.map_err(|source| self.network(source))?);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                match serde_json::from_slice(&line).map_err(|e| unreadable(path, &e))? {
+                    ImportEvent::Progress { done, total } => progress(done, total),
+                    ImportEvent::Report(report) => return Ok(report),
+                    ImportEvent::Error(error) => {
+                        return Err(SyncError::Hub { status: 422, code: error.code, message: error.message });
+                    }
+                }
+            }
+        }
+        Err(SyncError::Hub {
+            status: 200,
+            code: "import_cut_off".into(),
+            message: "导入结果未能完整收到：连接中断。文件中已送达的行已写入，重新导入同一文件不会重复写入。".into(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.hub_url)
+    }
+
+    fn network(&self, source: reqwest::Error) -> SyncError {
+        SyncError::Network { url: self.hub_url.clone(), source }
+    }
+
+    async fn send(&self, request: RequestBuilder) -> Result<reqwest::Response, SyncError> {
+        let response = request.send().await.map_err(|source| self.network(source))?;
+        hub_answer(response).await.map_err(|e| e.unwrap_or_else(|source| self.network(source)))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, path: &str, request: RequestBuilder) -> Result<T, SyncError> {
+        let answer = self.send(request).await?.bytes().await.map_err(|source| self.network(source))?;
+        serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
+    }
+}
