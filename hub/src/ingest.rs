@@ -5,6 +5,8 @@
 use serde::de::DeserializeOwned;
 use time::Duration;
 use yizhan_core::entity::{EntityKind, FeeAssessment, FeeKind, PlanningApproval, Project};
+use yizhan_core::money::{Fen, format_yuan};
+use yizhan_core::records::ProjectRecords;
 use yizhan_core::tariff::Tariff;
 use yizhan_sync::protocol::{
     CivilDefenceNotice, FieldError, IngestReport, PaymentRecord, PlanningRecord, TaxClearanceRecord,
@@ -37,6 +39,13 @@ pub trait IngestRecord: DeserializeOwned + Send + Sync + 'static {
     fn withdrawn_key(source_id: &str, _project_code: &str) -> String {
         source_id.to_owned()
     }
+
+    /// Problems only the project as the hub holds it reveals, such as a payment beyond
+    /// what was assessed. `project` includes the records of the same delivery taken before.
+    fn cross_check(&self, _project: &ProjectRecords, _problems: &mut Problems) {}
+
+    /// Adds this record, taken, to what the rest of its delivery is checked against.
+    fn taken_into(&self, _project: &mut ProjectRecords) {}
 
     fn source_id(&self) -> &str;
     fn project_code(&self) -> &str;
@@ -189,6 +198,41 @@ impl IngestRecord for CivilDefenceNotice {
 
 impl IngestRecord for PaymentRecord {
     const WITHDRAWN: EntityKind = EntityKind::Payment;
+
+    /// Money for a fee never assessed, or beyond what is owed, is a mistake somewhere
+    /// upstream (wrong project, wrong fee, a payment booked twice): held for a person.
+    fn cross_check(&self, project: &ProjectRecords, problems: &mut Problems) {
+        let Some(assessment) = project.assessments.iter().find(|a| a.fee_kind == self.fee_kind) else {
+            problems.add(
+                "fee_kind",
+                format!("项目 {} 尚未核定{}，不能入账：请先送达核定（规划审批或人防征收联系单）", self.project_code, self.fee_kind.name_zh()),
+            );
+            return;
+        };
+        let paid_before: Fen = project
+            .payments
+            .iter()
+            .filter(|p| p.fee_kind == self.fee_kind && p.payment_id != self.payment_id)
+            .map(|p| p.amount_fen)
+            .sum();
+        let owed = assessment.net_fen();
+        if paid_before + self.amount_fen > owed {
+            problems.add(
+                "amount_fen",
+                format!(
+                    "累计到账 {} 将超过核定应缴 {}（已到账 {}）：请核对是否重复入账或项目、费种有误",
+                    format_yuan(paid_before + self.amount_fen),
+                    format_yuan(owed),
+                    format_yuan(paid_before)
+                ),
+            );
+        }
+    }
+
+    fn taken_into(&self, project: &mut ProjectRecords) {
+        project.payments.retain(|p| p.payment_id != self.payment_id);
+        project.payments.push(self.clone());
+    }
     const SOURCE: &'static str = "payments";
     const ID_FIELD: &'static str = "payment_id";
     const REFERS_TO_PROJECT: bool = true;

@@ -12,9 +12,10 @@ pub mod legacy_import;
 pub mod quarantine;
 pub mod watched_folder;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
+use yizhan_core::records::ProjectRecords;
 use yizhan_sync::protocol::{DeliveryReport, FieldError};
 
 use crate::error::HubError;
@@ -87,24 +88,50 @@ pub enum SourceChange<R> {
 
 impl Hub {
     /// The rows `record` becomes, or every problem with it (`index` names it in the
-    /// answer); `known` holds the projects the hub has, when `R` refers to one.
+    /// answer). `project` is the project as the hub holds it, when `R` refers to one.
     pub(crate) fn check<R: IngestRecord>(
         &self,
         index: usize,
         record: &R,
-        known: &HashSet<String>,
+        project: Option<&ProjectRecords>,
     ) -> Result<Vec<RowWrite>, Vec<FieldError>> {
-        let mut problems = Problems::default();
-        if R::REFERS_TO_PROJECT && !known.contains(record.project_code()) {
-            problems.add(
-                "project_code",
-                format!("数据中心没有项目 {}：该项目的规划审批尚未送达", record.project_code()),
-            );
-            return Err(problems.into_field_errors(index, Some(record.source_id())));
+        let field_errors = |problems: Problems| problems.into_field_errors(index, Some(record.source_id()));
+        if R::REFERS_TO_PROJECT {
+            let Some(project) = project.filter(|p| p.project.is_some()) else {
+                let mut problems = Problems::default();
+                problems.add(
+                    "project_code",
+                    format!("数据中心没有项目 {}：该项目的规划审批尚未送达", record.project_code()),
+                );
+                return Err(field_errors(problems));
+            };
+            let mut problems = Problems::default();
+            record.cross_check(project, &mut problems);
+            if !problems.is_empty() {
+                return Err(field_errors(problems));
+            }
         }
-        record
-            .rows(self.rules())
-            .map_err(|problems| problems.into_field_errors(index, Some(record.source_id())))
+        record.rows(self.rules()).map_err(field_errors)
+    }
+
+    /// The projects `codes` name, as the hub holds them (those it lacks are left out).
+    pub(crate) async fn projects(
+        &self,
+        codes: impl IntoIterator<Item = String>,
+    ) -> Result<HashMap<String, ProjectRecords>, HubError> {
+        let mut projects = HashMap::new();
+        for code in codes.into_iter().collect::<HashSet<_>>() {
+            let mut records = ProjectRecords::default();
+            for row in self.store().project_rows(&code).await? {
+                records
+                    .add(row.entity, &row.key, row.payload.as_bytes())
+                    .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+            }
+            if records.project.is_some() {
+                projects.insert(code, records);
+            }
+        }
+        Ok(projects)
     }
 
     /// Takes a connector's changes: every readable record is checked on its own; those that
@@ -117,17 +144,14 @@ impl Hub {
         position: Option<String>,
         newest_source_at: Option<OffsetDateTime>,
     ) -> Result<DeliveryReport, HubError> {
-        let known = if R::REFERS_TO_PROJECT {
-            let codes: HashSet<String> = changes
-                .iter()
-                .filter_map(|c| match c {
-                    SourceChange::Upsert { record: Ok(r), .. } => Some(r.project_code().to_owned()),
-                    _ => None,
-                })
-                .collect();
-            self.store().known_projects(codes.into_iter().collect()).await?
+        let mut projects = if R::REFERS_TO_PROJECT {
+            self.projects(changes.iter().filter_map(|c| match c {
+                SourceChange::Upsert { record: Ok(r), .. } => Some(r.project_code().to_owned()),
+                _ => None,
+            }))
+            .await?
         } else {
-            HashSet::new()
+            HashMap::new()
         };
         let received = changes.len();
         let mut rows = Vec::new();
@@ -137,7 +161,14 @@ impl Hub {
         for (index, change) in changes.into_iter().enumerate() {
             match change {
                 SourceChange::Upsert { location, raw, record } => {
-                    let checked = record.and_then(|record| self.check(index, &record, &known));
+                    let checked = record.and_then(|record| {
+                        let project = projects.get_mut(record.project_code());
+                        let rows = self.check(index, &record, project.as_deref())?;
+                        if let Some(project) = project {
+                            record.taken_into(project);
+                        }
+                        Ok(rows)
+                    });
                     match checked {
                         Ok(record_rows) => {
                             rows_per_record.push(record_rows.len());

@@ -3,8 +3,6 @@
 //! passes; or dismissed with a reason. Either way the entry stays listed, closed, with who
 //! closed it.
 
-use std::collections::HashSet;
-
 use serde_json::value::RawValue;
 use yizhan_sync::protocol::{
     CivilDefenceNotice, DeliveryReport, PaymentRecord, PlanningRecord, QuarantineEntry, TaxClearanceRecord,
@@ -68,14 +66,14 @@ impl Hub {
 
     async fn reprocess_as<R: IngestRecord>(&self, entry: &QuarantineEntry, raw: &RawValue) -> Result<DeliveryReport, HubError> {
         let record: R = read_record(0, raw).map_err(HubError::InvalidRecords)?;
-        let known: HashSet<String> = if R::REFERS_TO_PROJECT {
-            self.store().known_projects(vec![record.project_code().to_owned()]).await?
+        let projects = if R::REFERS_TO_PROJECT {
+            self.projects([record.project_code().to_owned()]).await?
         } else {
-            HashSet::new()
+            Default::default()
         };
         // Checked before it is delivered, so a record that still fails is answered, not
         // quarantined a second time.
-        self.check(0, &record, &known).map_err(HubError::InvalidRecords)?;
+        self.check(0, &record, projects.get(record.project_code())).map_err(HubError::InvalidRecords)?;
         let kind = self
             .store()
             .connectors()
