@@ -273,3 +273,36 @@ async fn an_import_cut_off_part_way_and_done_again_writes_every_row_once() {
     assert_eq!(per_approval.len(), 3_000);
     assert!(per_approval.values().all(|n| *n == 1), "no approval written twice");
 }
+
+#[tokio::test]
+async fn the_last_file_is_compared_with_what_the_hub_holds() {
+    let hub = TestHub::start().await;
+    let (status, nothing) = hub.post_path("/v1/connectors/planning-file/verify").await;
+    assert_eq!(status, 404, "{nothing}");
+    report(import(&hub, "规划审批.csv", gbk(&export())).await.1);
+    let (status, agreed) = hub.post_path("/v1/connectors/planning-file/verify").await;
+    assert_eq!(status, 200, "{agreed}");
+    assert_eq!((agreed["source_rows"].as_u64(), agreed["matching"].as_u64()), (Some(9), Some(9)), "3 records × project, approval, fee");
+
+    // An approval lost at the hub and a project changed since by another route.
+    let withdraw = SourceChange::<PlanningRecord>::Withdraw {
+        location: "测试".into(),
+        source_id: "建字第3201152026000002号".into(),
+        project_code: "2026-320115-70-01-000002".into(),
+    };
+    hub.hub.deliver(&Connector::new("planning-db", ConnectorKind::PostgresCdc), vec![withdraw], None, None).await.unwrap();
+    let mut renamed = common::planning("建字第3201152026000003号", "2026-320115-70-01-000003");
+    renamed["name"] = json!("江宁区秣陵街道保障性住房三期（更名）");
+    renamed["approved_on"] = json!("2026-11-23");
+    renamed["residential_area"] = json!(10_000);
+    renamed["non_residential_area"] = json!(20_000);
+    renamed["civil_defence_area"] = json!(0);
+    assert_eq!(hub.post("planning", json!([renamed])).await.0, 200);
+
+    let (_, found) = hub.post_path("/v1/connectors/planning-file/verify").await;
+    assert_eq!(found["missing"], json!(["planning_approval 建字第3201152026000002号"]));
+    assert!(found["differing"].as_array().unwrap().iter().any(|k| k == "project 2026-320115-70-01-000003"), "{found}");
+    let (_, connectors) = hub.get("/v1/connectors").await;
+    let file = connectors.as_array().unwrap().iter().find(|c| c["name"] == CONNECTOR).unwrap();
+    assert_eq!(file["verification"], found, "kept for the operators");
+}

@@ -443,6 +443,9 @@ pub struct ConnectorStatus {
     pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_error_at: Option<OffsetDateTime>,
+    /// The last comparison of the source with the hub, where the connector can make one.
+    #[serde(default)]
+    pub verification: Option<SourceComparison>,
 }
 
 /// One record a connector could not take (`GET /v1/quarantine`).
@@ -517,4 +520,28 @@ pub enum ImportEvent {
     Progress { done: usize, total: usize },
     Report(ImportReport),
     Error(ApiError),
+}
+
+/// A connector's source compared with what the hub holds (two-way verification): what the
+/// source has that the hub lacks or holds otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceComparison {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    /// What was compared, e.g. the file name of the last import.
+    pub source: String,
+    /// Rows the source's records make, and how many of them the hub holds identically.
+    pub source_rows: u64,
+    pub matching: u64,
+    /// `entity key` of each row the hub lacks (at most 100 listed).
+    pub missing: Vec<String>,
+    /// `entity key` of each row the hub holds with other content (at most 100 listed): a
+    /// later correction from another route, or data lost or altered at the hub.
+    pub differing: Vec<String>,
+}
+
+impl SourceComparison {
+    pub fn agrees(&self) -> bool {
+        self.matching == self.source_rows
+    }
 }

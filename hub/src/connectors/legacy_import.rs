@@ -78,7 +78,7 @@ impl Hub {
             ignored_columns: file.ignored_columns,
         };
         let json = serde_json::to_string(&report).expect("an import report serialises");
-        self.store().record_import(&checksum, CONNECTOR, file_name, json).await?;
+        self.store().record_import(&checksum, CONNECTOR, file_name, json, bytes.to_vec()).await?;
         tracing::info!(file_name, rows = total, changed = report.delivery.changed, quarantined = report.delivery.quarantined, "规划审批文件已导入");
         Ok(report)
     }

@@ -10,6 +10,7 @@ pub(crate) mod clean;
 pub mod legacy_file;
 pub mod legacy_import;
 pub mod quarantine;
+pub mod verify;
 pub mod watched_folder;
 
 use std::collections::{HashMap, HashSet};

@@ -4,7 +4,7 @@
 //! glance what is still to do.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -18,14 +18,24 @@ pub const FAILED: &str = "无法导入";
 
 /// A file changed this recently may still be being copied in.
 const SETTLE: Duration = Duration::from_secs(2);
+/// How often the last file is compared with the hub when nothing new comes in.
+const VERIFY_EVERY: Duration = Duration::from_secs(3600);
 
-/// Imports what appears in `dir` every `every`, until `shutdown`.
+/// Imports what appears in `dir` every `every`, and compares the last file imported with
+/// the hub after each import and hourly, until `shutdown`.
 pub async fn watch(hub: Hub, dir: PathBuf, every: Duration, shutdown: CancellationToken) {
     tracing::info!(dir = %dir.display(), "监视规划审批导出文件夹");
+    let mut verified: Option<Instant> = None;
     loop {
         match scan(&hub, &dir).await {
-            Ok(()) => {
+            Ok(imported) => {
                 let _ = hub.store().connector_heartbeat(CONNECTOR, ConnectorKind::LegacyFile.as_str(), None).await;
+                if imported > 0 || verified.is_none_or(|at| at.elapsed() >= VERIFY_EVERY) {
+                    if let Err(error) = hub.verify_last_import().await {
+                        tracing::error!(%error, "最近导入的文件无法与数据中心核对");
+                    }
+                    verified = Some(Instant::now());
+                }
             }
             Err(error) => {
                 tracing::error!(dir = %dir.display(), %error, "导出文件夹无法处理");
@@ -42,8 +52,8 @@ pub async fn watch(hub: Hub, dir: PathBuf, every: Duration, shutdown: Cancellati
     }
 }
 
-/// Imports every settled export in `dir`, oldest first.
-pub async fn scan(hub: &Hub, dir: &Path) -> Result<(), String> {
+/// Imports every settled export in `dir`, oldest first; returns how many it took in.
+pub async fn scan(hub: &Hub, dir: &Path) -> Result<usize, String> {
     let mut files = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| format!("无法读取文件夹 {}：{e}", dir.display()))?;
     let now = SystemTime::now();
@@ -60,19 +70,21 @@ pub async fn scan(hub: &Hub, dir: &Path) -> Result<(), String> {
         }
     }
     files.sort();
+    let mut imported = 0;
     for (_, path) in files {
-        import_one(hub, dir, &path).await?;
+        imported += usize::from(import_one(hub, dir, &path).await?);
     }
-    Ok(())
+    Ok(imported)
 }
 
-async fn import_one(hub: &Hub, dir: &Path, path: &Path) -> Result<(), String> {
+/// Whether the file was imported (rather than filed as unreadable).
+async fn import_one(hub: &Hub, dir: &Path, path: &Path) -> Result<bool, String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bytes = std::fs::read(path).map_err(|e| format!("无法读取 {name}：{e}"))?;
     match hub.import_planning_file(&name, &bytes, |_, _| {}).await {
         Ok(report) => {
             tracing::info!(file = %name, changed = report.delivery.changed, quarantined = report.delivery.quarantined, again = report.already_imported, "导出文件已处理");
-            move_into(path, &dir.join(DONE)).map(|_| ())
+            move_into(path, &dir.join(DONE)).map(|_| true)
         }
         // Not the file's fault: leave it where it is for the next scan.
         Err(HubError::Store(error)) => Err(format!("导入 {name} 时数据库出错：{error}")),
@@ -80,7 +92,8 @@ async fn import_one(hub: &Hub, dir: &Path, path: &Path) -> Result<(), String> {
             let failed = dir.join(FAILED);
             let moved = move_into(path, &failed)?;
             let note = failed.join(format!("{}.错误.txt", moved_name(&moved)));
-            std::fs::write(&note, format!("{error}\n")).map_err(|e| format!("无法写入 {}：{e}", note.display()))
+            std::fs::write(&note, format!("{error}\n")).map_err(|e| format!("无法写入 {}：{e}", note.display()))?;
+            Ok(false)
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use futures_util::StreamExt;
-use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry};
+use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry, SourceComparison};
 
 use super::ingest::read_body_up_to;
 use crate::config::IMPORT_LIMIT_BYTES;
@@ -30,6 +30,14 @@ pub async fn connectors(State(hub): State<Hub>) -> Result<Json<Vec<ConnectorStat
         connector.lag_seconds = connector.newest_source_at.map(|at| (now - at).whole_seconds().max(0));
     }
     Ok(Json(connectors))
+}
+
+/// `POST /v1/connectors/planning-file/verify`: the last export compared with the hub now.
+pub async fn verify_planning_file(State(hub): State<Hub>) -> Result<Json<SourceComparison>, HubError> {
+    hub.verify_last_import()
+        .await?
+        .map(Json)
+        .ok_or_else(|| HubError::NoSuchEndpoint("尚未导入过规划审批文件，无可核对".into()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/counters/report", post(sync::counter_report))
         .route("/v1/status", get(sync::status))
         .route("/v1/connectors", get(connectors::connectors))
+        .route("/v1/connectors/planning-file/verify", post(connectors::verify_planning_file))
         .route("/v1/quarantine", get(connectors::quarantine))
         .route("/v1/quarantine/{id}/reprocess", post(connectors::reprocess))
         .route("/v1/quarantine/{id}/dismiss", post(connectors::dismiss))

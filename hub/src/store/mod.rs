@@ -336,13 +336,22 @@ pub trait Store: Send + Sync + 'static {
     /// The report of the import of the file with this checksum, if it was imported.
     async fn imported_file(&self, checksum: &str) -> Result<Option<String>, StoreError>;
 
+    /// Keeps the import of a file, with its bytes as the connector's last file (the bytes
+    /// of its earlier files are dropped).
     async fn record_import(
         &self,
         checksum: &str,
         connector: &str,
         file_name: &str,
         report: String,
+        bytes: Vec<u8>,
     ) -> Result<(), StoreError>;
+
+    /// The connector's last imported file: its name and bytes.
+    async fn last_import(&self, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    /// Keeps the last comparison of the connector's source with the hub (JSON).
+    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError>;
 
     /// Keeps `report` (a counter's `CounterReport`, JSON) as that counter's latest.
     async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError>;

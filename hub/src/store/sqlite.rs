@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261126000000_connectors",
         include_str!("../../migrations/20261126000000_connectors.sql"),
     ),
+    (
+        "20261126010000_source_verification",
+        include_str!("../../migrations/20261126010000_source_verification.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -906,10 +910,23 @@ impl Store for SqliteStore {
         connector: &str,
         file_name: &str,
         report: String,
+        bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
         let (checksum, connector, file_name) =
             (checksum.to_owned(), connector.to_owned(), file_name.to_owned());
-        self.blocking(move |inner| inner.record_import(&checksum, &connector, &file_name, &report))
+        self.blocking(move |inner| inner.record_import(&checksum, &connector, &file_name, &report, &bytes))
+            .await
+    }
+
+    async fn last_import(&self, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let connector = connector.to_owned();
+        self.blocking(move |inner| inner.readers.with(|conn| connectors::last_import(conn, &connector)))
+            .await
+    }
+
+    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError> {
+        let (connector, kind) = (connector.to_owned(), kind.to_owned());
+        self.blocking(move |inner| inner.record_verification(&connector, &kind, &comparison))
             .await
     }
 

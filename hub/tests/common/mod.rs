@@ -72,6 +72,13 @@ impl TestHub {
         (status, body)
     }
 
+    /// POSTs nothing to `path`: an action that takes no body.
+    pub async fn post_path(&self, path: &str) -> (u16, Value) {
+        let response = self.client.post(format!("{}{path}", self.url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
         let response = self
             .client

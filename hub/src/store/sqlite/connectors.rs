@@ -77,12 +77,30 @@ impl Inner {
         Ok(closed == 1)
     }
 
-    pub(super) fn record_import(&self, checksum: &str, connector: &str, file_name: &str, report: &str) -> Result<(), StoreError> {
-        lock(&self.writer).execute(
-            "INSERT OR IGNORE INTO imported_files (checksum, connector, file_name, imported_at, report)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![checksum, connector, file_name, now_text(), report],
+    pub(super) fn record_import(
+        &self,
+        checksum: &str,
+        connector: &str,
+        file_name: &str,
+        report: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("UPDATE imported_files SET bytes = NULL WHERE connector = ?1", [connector])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO imported_files (checksum, connector, file_name, imported_at, report, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![checksum, connector, file_name, now_text(), report, bytes],
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn record_verification(&self, connector: &str, kind: &str, comparison: &str) -> Result<(), StoreError> {
+        let conn = lock(&self.writer);
+        register(&conn, connector, kind)?;
+        conn.execute("UPDATE connectors SET verification = ?2 WHERE name = ?1", params![connector, comparison])?;
         Ok(())
     }
 }
@@ -163,7 +181,7 @@ fn quarantine_item(conn: &Connection, connector: &str, item: &QuarantineItem) ->
 pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT name, kind, position, heartbeat_at, received, applied, quarantined, newest_source_at,
-                source_lag_bytes, last_error, last_error_at
+                source_lag_bytes, last_error, last_error_at, verification
          FROM connectors ORDER BY name",
     )?;
     let raw = stmt
@@ -175,11 +193,16 @@ pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, Stor
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, Option<i64>>(8)?,
                 (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?),
+                r.get::<_, Option<String>>(11)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     raw.into_iter()
-        .map(|((name, kind, position), heartbeat_at, (received, applied, quarantined), newest, lag, (error, error_at))| {
+        .map(|((name, kind, position), heartbeat_at, (received, applied, quarantined), newest, lag, (error, error_at), verification)| {
+            let verification = verification
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("连接器 {name} 的核对结果无法读取：{e}")))?;
             Ok(ConnectorStatus {
                 name,
                 kind,
@@ -193,6 +216,7 @@ pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, Stor
                 source_lag_bytes: lag,
                 last_error: error,
                 last_error_at: optional_time(error_at)?,
+                verification,
             })
         })
         .collect()
@@ -224,6 +248,16 @@ pub(super) fn quarantined(conn: &Connection, id: u64) -> Result<Option<Quarantin
         .query_row([to_i64(id)], raw_entry)
         .optional()?;
     raw.map(entry).transpose()
+}
+
+pub(super) fn last_import(conn: &Connection, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT file_name, bytes FROM imported_files WHERE connector = ?1 AND bytes IS NOT NULL
+             ORDER BY imported_at DESC LIMIT 1",
+        )?
+        .query_row([connector], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 pub(super) fn imported_file(conn: &Connection, checksum: &str) -> Result<Option<String>, StoreError> {
