@@ -435,8 +435,9 @@ pub struct ConnectorStatus {
     /// Commit time at the source of the newest record delivered.
     #[serde(with = "time::serde::rfc3339::option")]
     pub newest_source_at: Option<OffsetDateTime>,
-    /// Seconds from that commit time to now, while the source has newer changes to send;
-    /// computed when asked.
+    /// Seconds from that commit time to now, computed when asked; 0 when the source reports
+    /// nothing unsent (`source_lag_bytes` 0). For a pushed feed a quiet department makes it
+    /// grow: it says how long ago the newest record was committed, not that one is late.
     pub lag_seconds: Option<i64>,
     /// What the source reports of its own backlog (a replication slot's unconfirmed WAL).
     pub source_lag_bytes: Option<i64>,

@@ -322,3 +322,148 @@ export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<Unl
 export function onReplicaChanged(handler: (change: ReplicaChanged) => void): Promise<UnlistenFn> {
   return listen<ReplicaChanged>('replica-changed', (event) => handler(event.payload))
 }
+
+// 数据接入 (the admin area): the data centre's connectors, its quarantine and the upload of
+// a planning export. These commands go to the hub directly, so they fail while it is
+// unreachable; the errors are the hub's Chinese messages, ready to show.
+
+/** One department feed at the data centre, as the operators watch it. */
+export interface ConnectorStatus {
+  name: string
+  /** `postgres_cdc`, `legacy_file`, `push` or `debezium`; a newer hub may report others. */
+  kind: string
+  /** Where the connector stands in its source: an LSN, a file's checksum, a last id. */
+  position: string | null
+  /** RFC 3339 UTC. */
+  heartbeat_at: string | null
+  /** Since the connector first ran. `applied` = written or found unchanged. */
+  received: number
+  applied: number
+  quarantined: number
+  /** RFC 3339 UTC: commit time at the source of the newest record delivered. */
+  newest_source_at: string | null
+  /** Seconds behind the source, while it has newer changes to send. */
+  lag_seconds: number | null
+  /** The source's own backlog, e.g. a replication slot's unconfirmed WAL. */
+  source_lag_bytes: number | null
+  last_error: string | null
+  /** RFC 3339 UTC. */
+  last_error_at: string | null
+}
+
+/** One problem with one field of one record. */
+export interface FieldError {
+  /** In an import report: the row number as Excel shows it. Elsewhere: an index into the delivery. */
+  record: number
+  source_id?: string
+  /** A column header as the file heads it, or a record field name. */
+  field: string
+  /** In Chinese, ready to show. */
+  problem: string
+}
+
+export type QuarantineState = 'open' | 'reprocessed' | 'dismissed'
+
+/** The most entries list_quarantine returns (the newest). */
+export const QUARANTINE_LIMIT = 500
+
+/** A record a connector could not take. */
+export interface QuarantineEntry {
+  id: number
+  connector: string
+  /** `planning`, `civil-defence`, `tax` or `payments`. */
+  source: string
+  source_id: string | null
+  /** Where in the source: `第12行`, an LSN, a request. */
+  location: string
+  /** The record as received: JSON text, not guaranteed to parse. */
+  record: string
+  problems: FieldError[]
+  state: QuarantineState
+  /** RFC 3339 UTC. */
+  received_at: string
+  closed_at: string | null
+  closed_by: string | null
+  close_note: string | null
+}
+
+/** What one delivery did: a file import, a push, a reprocessed record. */
+export interface DeliveryReport {
+  received: number
+  /** Records that changed the hub's state. */
+  changed: number
+  /** Records identical to what the hub holds. */
+  unchanged: number
+  withdrawn: number
+  quarantined: number
+  head: number
+  problems?: FieldError[]
+}
+
+/** What importing one planning export did. */
+export interface ImportReport {
+  file_name: string
+  /** SM3 of the file's bytes (hex): the same file handed in again is recognised by it. */
+  checksum: string
+  /** How the file was read, e.g. `CSV（GBK 编码）`. */
+  kind: string
+  /** Data rows in the file. */
+  rows: number
+  /** Imported before: nothing was done this time, and this is that earlier report. */
+  already_imported: boolean
+  /** `unchanged` already counts the repeats. */
+  delivery: DeliveryReport
+  /** Rows repeating an earlier row of the file word for word. */
+  repeats: number
+  /** Column headers that match no field (a misspelt optional column shows here). */
+  ignored_columns: string[]
+}
+
+/** Rows delivered so far out of the rows in the file; the first is `{ done: 0, total }`. */
+export interface ImportProgress {
+  done: number
+  total: number
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type JsonObject = { [key: string]: JsonValue }
+
+/** Longest reason for 放弃, in characters (the hub counts after trimming). */
+export const MAX_DISMISS_REASON_CHARS = 200
+
+export function listConnectors(): Promise<ConnectorStatus[]> {
+  return invoke<ConnectorStatus[]>('list_connectors')
+}
+
+/** Entries in `state` (all when null), newest first, at most QUARANTINE_LIMIT. */
+export function listQuarantine(state: QuarantineState | null): Promise<QuarantineEntry[]> {
+  return invoke<QuarantineEntry[]>('list_quarantine', { state })
+}
+
+/**
+ * 重新校验 (`record` null: the record as it was, e.g. once its project has arrived) or
+ * 更正后处理 (`record`: the corrected record). A record that still fails is refused, not
+ * quarantined again.
+ */
+export function reprocessQuarantined(id: number, record: JsonObject | null): Promise<DeliveryReport> {
+  return invoke<DeliveryReport>('reprocess_quarantined', { id, record })
+}
+
+/** 放弃: closes the entry without writing it; the reason (1–200 characters) goes on record. */
+export async function dismissQuarantined(id: number, reason: string): Promise<void> {
+  await invoke<null>('dismiss_quarantined', { id, reason })
+}
+
+/**
+ * Uploads a planning export (CSV or XLSX) as the raw IPC body: no JSON encoding of a
+ * file that may run to megabytes. Header values are ASCII, so the name is percent-encoded.
+ */
+export function importPlanningFile(fileName: string, bytes: Uint8Array): Promise<ImportReport> {
+  return invoke<ImportReport>('import_planning_file', bytes, {
+    headers: { 'x-file-name': encodeURIComponent(fileName) },
+  })
+}
+
+export function onImportProgress(handler: (progress: ImportProgress) => void): Promise<UnlistenFn> {
+  return listen<ImportProgress>('import-progress', (event) => handler(event.payload))
+}

@@ -111,6 +111,50 @@ export function msToShanghaiMidnight(now: number): number {
   return DAY_MS - sinceMidnight
 }
 
+const TIME_UNITS = {
+  'zh-CN': { s: '秒', min: '分钟', h: '小时', d: '天' },
+  en: { s: 's', min: 'min', h: 'h', d: 'd' },
+} as const
+
+type TimeUnit = keyof (typeof TIME_UNITS)['en']
+
+function amount(n: number, unit: TimeUnit, locale: Locale): string {
+  return `${n} ${TIME_UNITS[locale][unit]}`
+}
+
+/**
+ * A stretch of time in words, to its two largest units and rounded down (a lag to act
+ * on, not a figure to check): 45 → `45 秒`, 3720 → `1 小时 2 分钟`, 90000 → `1 天 1 小时`.
+ */
+export function formatDuration(seconds: number, locale: Locale): string {
+  const s = Math.max(0, Math.floor(seconds))
+  const pair = (big: number, bigUnit: TimeUnit, small: number, smallUnit: TimeUnit): string =>
+    small > 0 ? `${amount(big, bigUnit, locale)} ${amount(small, smallUnit, locale)}` : amount(big, bigUnit, locale)
+  if (s < 60) return amount(s, 's', locale)
+  if (s < 3600) return amount(Math.floor(s / 60), 'min', locale)
+  if (s < 86400) return pair(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'min')
+  return pair(Math.floor(s / 86400), 'd', Math.floor((s % 86400) / 3600), 'h')
+}
+
+/**
+ * How long ago an RFC 3339 instant was, as of `now` (ms since the epoch), in its largest
+ * unit: `刚刚` under a minute, then `3 分钟前`, `2 小时前`, `5 天前`. An instant ahead of
+ * `now` (the hub's clock against this PC's) counts as just now.
+ */
+export function formatAgo(rfc3339: string, now: number, locale: Locale): string {
+  const at = Date.parse(rfc3339)
+  if (Number.isNaN(at)) return rfc3339
+  const s = Math.max(0, Math.floor((now - at) / 1000))
+  if (s < 60) return locale === 'zh-CN' ? '刚刚' : 'just now'
+  const text =
+    s < 3600
+      ? amount(Math.floor(s / 60), 'min', locale)
+      : s < 86400
+        ? amount(Math.floor(s / 3600), 'h', locale)
+        : amount(Math.floor(s / 86400), 'd', locale)
+  return locale === 'zh-CN' ? `${text}前` : `${text} ago`
+}
+
 const BYTE_UNITS = ['KB', 'MB', 'GB'] as const
 
 /**

@@ -6,7 +6,7 @@ import { nextTick } from 'vue'
 import App from '../src/App.vue'
 import { createAppI18n } from '../src/i18n'
 import type { ProjectQuery, ProjectRow } from '../src/api'
-import { CODE, outboxEntry, projectDetail, syncStatus } from './fixtures'
+import { CODE, connectorStatus, outboxEntry, projectDetail, quarantineEntry, syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -307,6 +307,59 @@ describe('App', () => {
     expect(app.find('[data-testid=detail]').exists()).toBe(true)
     await press(document.body, 'Escape')
     expect(app.find('[data-testid=detail]').exists()).toBe(false)
+  })
+
+  it('reaches 数据接入 from the navigation and comes back to the projects by F2', async () => {
+    tauri.handle('list_connectors', () => [connectorStatus()])
+    tauri.handle('list_quarantine', () => [quarantineEntry(3)])
+    const app = await mountApp()
+    const admin = app.get('[data-testid=nav-admin]')
+    expect(admin.element.tagName).toBe('BUTTON')
+    expect(admin.text()).toContain('数据接入')
+    expect(app.get('[data-testid=nav-projects]').attributes('aria-current')).toBe('page')
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
+
+    await admin.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(admin.attributes('aria-current')).toBe('page')
+    expect(app.get('[data-testid=admin-view]').find('[data-testid=connector]').exists()).toBe(true)
+    expect(tauri.callsOf('list_connectors')).toHaveLength(1)
+    expect(tauri.callsOf('list_quarantine')).toEqual([{ state: 'open' }])
+    expect(app.get('[data-testid=list-total]').isVisible()).toBe(false)
+
+    // The list's keys do nothing behind the admin view.
+    await press(document.body, 'ArrowDown')
+    await press(document.body, 'Enter')
+    expect(tauri.callsOf('get_project')).toHaveLength(0)
+
+    // Esc in one of its dialogs closes the dialog and stays in the admin view.
+    await app.get('[data-testid=quarantine-dismiss]').trigger('click')
+    await nextTick()
+    await press(app.get('[data-testid=dismiss-reason]').element, 'Escape')
+    expect(app.find('[data-testid=dismiss-dialog]').exists()).toBe(false)
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(true)
+
+    await press(document.body, 'F2')
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
+    expect(app.get('[data-testid=nav-projects]').attributes('aria-current')).toBe('page')
+    expect(document.activeElement).toBe(app.get('[data-testid=search]').element)
+    expect(app.get('[aria-selected=true]').attributes('data-code')).toBe('2019-320105-47-01-000000')
+  })
+
+  it('opens a code scanned into the search box while the admin view is shown', async () => {
+    tauri.handle('list_connectors', () => [])
+    tauri.handle('list_quarantine', () => [])
+    const app = await mountApp()
+    await app.get('[data-testid=nav-admin]').trigger('click')
+    await tauri.settle()
+    await type(app, CODE)
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
+    await app.get('[data-testid=nav-admin]').trigger('click')
+    await press(app.get('[data-testid=search]').element, 'Enter')
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
   })
 
   it('shows the counter actions in English after the toggle', async () => {

@@ -1,9 +1,15 @@
 // Stand-ins for `invoke` and `listen` from @tauri-apps/api, wired in with vi.mock by each
 // test file. Commands are answered by per-test handlers; events are fired with `emit`.
-type Handler = (args: Record<string, unknown> | undefined) => unknown
+type Args = Record<string, unknown>
+/** What a command sent besides named arguments: a raw body (file uploads) and headers. */
+export interface RawRequest {
+  body?: Uint8Array | ArrayBuffer | number[]
+  headers?: Record<string, string>
+}
+type Handler = (args: Args | undefined, raw: RawRequest) => unknown
 type Listener = (event: { event: string; id: number; payload: unknown }) => void
 
-export const calls: { cmd: string; args: Record<string, unknown> | undefined }[] = []
+export const calls: { cmd: string; args: Args | undefined; raw: RawRequest }[] = []
 const handlers = new Map<string, Handler>()
 const listeners = new Map<string, Set<Listener>>()
 
@@ -11,8 +17,12 @@ export function handle(cmd: string, handler: Handler): void {
   handlers.set(cmd, handler)
 }
 
-export function callsOf(cmd: string): (Record<string, unknown> | undefined)[] {
+export function callsOf(cmd: string): (Args | undefined)[] {
   return calls.filter((c) => c.cmd === cmd).map((c) => c.args)
+}
+
+export function rawCallsOf(cmd: string): RawRequest[] {
+  return calls.filter((c) => c.cmd === cmd).map((c) => c.raw)
 }
 
 export function reset(): void {
@@ -21,12 +31,24 @@ export function reset(): void {
   listeners.clear()
 }
 
-export async function invoke(cmd: string, args?: Record<string, unknown>): Promise<unknown> {
-  calls.push({ cmd, args })
+// The real invoke takes named arguments, or a raw body (Uint8Array, ArrayBuffer, number[])
+// with headers in the options.
+export async function invoke(
+  cmd: string,
+  args?: Args | Uint8Array | ArrayBuffer | number[],
+  options?: { headers?: HeadersInit },
+): Promise<unknown> {
+  const isRaw = args instanceof Uint8Array || args instanceof ArrayBuffer || Array.isArray(args)
+  const raw: RawRequest = {
+    body: isRaw ? args : undefined,
+    headers: options?.headers ? Object.fromEntries(new Headers(options.headers)) : undefined,
+  }
+  const named = isRaw ? undefined : args
+  calls.push({ cmd, args: named, raw })
   const handler = handlers.get(cmd)
   // The real bridge rejects with a string, so the fake does too.
   if (!handler) throw `no handler for ${cmd}`
-  return handler(args)
+  return handler(named, raw)
 }
 
 export async function listen(event: string, listener: Listener): Promise<() => void> {

@@ -1,4 +1,15 @@
-import type { ClerkAction, Fee, FeeKind, OutboxEntry, ProjectDetail, SyncStatus } from '../src/api'
+import type {
+  ClerkAction,
+  ConnectorStatus,
+  DeliveryReport,
+  Fee,
+  FeeKind,
+  ImportReport,
+  OutboxEntry,
+  ProjectDetail,
+  QuarantineEntry,
+  SyncStatus,
+} from '../src/api'
 
 export const CODE = '2019-320105-47-01-123456'
 
@@ -152,6 +163,77 @@ export function outboxEntry(commandId: string, action: ClerkAction, overrides: P
     last_error: null,
     reject_code: 'not_cleared',
     reject_reason: '项目当前为「部分到账」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。',
+    ...overrides,
+  }
+}
+
+/** A connector that beat at `heartbeat_at` with nothing wrong; overrides for the odd field. */
+export function connectorStatus(overrides: Partial<ConnectorStatus> = {}): ConnectorStatus {
+  return {
+    name: 'planning-cdc',
+    kind: 'postgres_cdc',
+    position: '0/1A2B3C4D',
+    heartbeat_at: '2026-11-24T01:59:30Z',
+    received: 1_234_567,
+    applied: 1_234_000,
+    quarantined: 567,
+    newest_source_at: '2026-11-24T01:57:00Z',
+    lag_seconds: 12,
+    source_lag_bytes: 4096,
+    last_error: null,
+    last_error_at: null,
+    ...overrides,
+  }
+}
+
+/** An open quarantined planning record, as list_quarantine sends it. */
+export function quarantineEntry(id: number, overrides: Partial<QuarantineEntry> = {}): QuarantineEntry {
+  return {
+    id,
+    connector: 'planning-file',
+    source: 'planning',
+    source_id: null,
+    location: `第${id + 1}行`,
+    record: JSON.stringify({
+      planning_permit_no: '建字第3201152026900003号',
+      project_code: '2026-320115-70-01-900003',
+      approved_on: '2026-02-30',
+      contact_phone: '13812345678',
+    }),
+    problems: [{ record: 0, field: '批准日期', problem: '日期 2026-02-30 不存在' }],
+    state: 'open',
+    received_at: '2026-11-24T01:00:00Z',
+    closed_at: null,
+    closed_by: null,
+    close_note: null,
+    ...overrides,
+  }
+}
+
+export function deliveryReport(overrides: Partial<DeliveryReport> = {}): DeliveryReport {
+  return { received: 1, changed: 1, unchanged: 0, withdrawn: 0, quarantined: 0, head: 1207, ...overrides }
+}
+
+/** A planning export of 1,204 rows: 2 quarantined, 3 repeats among the unchanged. */
+export function importReport(overrides: Partial<ImportReport> = {}): ImportReport {
+  return {
+    file_name: '规划审批20261124.csv',
+    checksum: '66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0',
+    kind: 'CSV（GBK 编码）',
+    rows: 1_204,
+    already_imported: false,
+    delivery: deliveryReport({
+      received: 1_204,
+      changed: 1_150,
+      unchanged: 52,
+      quarantined: 2,
+      problems: [
+        { record: 4, field: '批准日期', problem: '日期 2026-02-30 不存在' },
+        { record: 17, field: '统一社会信用代码', problem: '校验位不符' },
+      ],
+    }),
+    repeats: 3,
+    ignored_columns: [],
     ...overrides,
   }
 }

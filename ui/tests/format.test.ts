@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
+  formatAgo,
   formatArea,
   formatBytes,
   formatCount,
   formatDate,
   formatDateTime,
+  formatDuration,
   formatFen,
   formatPaidShare,
   formatShortDateTime,
@@ -143,5 +145,50 @@ describe('formatPaidShare', () => {
     // 57 / 100 in floats is 0.56999…; integer arithmetic gives exactly 57.
     expect(formatPaidShare(57, 100)).toBe('57')
     expect(formatPaidShare(Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER)).toBe('99')
+  })
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0 秒', '0 s'],
+    [45, '45 秒', '45 s'],
+    [59.9, '59 秒', '59 s'],
+    [60, '1 分钟', '1 min'],
+    [3599, '59 分钟', '59 min'],
+    [3600, '1 小时', '1 h'],
+    [3720, '1 小时 2 分钟', '1 h 2 min'],
+    [86400, '1 天', '1 d'],
+    [90000, '1 天 1 小时', '1 d 1 h'],
+    [-5, '0 秒', '0 s'],
+  ])('%s s → %s / %s', (seconds, zh, en) => {
+    expect(formatDuration(seconds, 'zh-CN')).toBe(zh)
+    expect(formatDuration(seconds, 'en')).toBe(en)
+  })
+})
+
+describe('formatAgo', () => {
+  const now = Date.parse('2026-11-24T02:00:00Z')
+
+  it.each([
+    ['2026-11-24T01:59:01Z', '刚刚', 'just now'],
+    ['2026-11-24T01:57:00Z', '3 分钟前', '3 min ago'],
+    ['2026-11-24T01:00:00Z', '1 小时前', '1 h ago'],
+    ['2026-11-23T02:00:00Z', '1 天前', '1 d ago'],
+    ['2026-11-19T01:00:00Z', '5 天前', '5 d ago'],
+  ])('%s → %s / %s', (at, zh, en) => {
+    expect(formatAgo(at, now, 'zh-CN')).toBe(zh)
+    expect(formatAgo(at, now, 'en')).toBe(en)
+  })
+
+  it('counts a time ahead of this PC (the hub clock runs fast) as just now', () => {
+    expect(formatAgo('2026-11-24T02:03:00Z', now, 'zh-CN')).toBe('刚刚')
+  })
+
+  it('reads fractional seconds as the backend writes them', () => {
+    expect(formatAgo('2026-11-24T01:57:00.123456789Z', now, 'zh-CN')).toBe('2 分钟前')
+  })
+
+  it('shows text that is not a time as it came', () => {
+    expect(formatAgo('not a time', now, 'zh-CN')).toBe('not a time')
   })
 })

@@ -27,7 +27,11 @@ pub async fn connectors(State(hub): State<Hub>) -> Result<Json<Vec<ConnectorStat
     let now = OffsetDateTime::now_utc();
     let mut connectors = hub.store().connectors().await?;
     for connector in &mut connectors {
-        connector.lag_seconds = connector.newest_source_at.map(|at| (now - at).whole_seconds().max(0));
+        // A source that says it has nothing unsent is not behind, however long it was quiet.
+        connector.lag_seconds = match connector.source_lag_bytes {
+            Some(0) => Some(0),
+            _ => connector.newest_source_at.map(|at| (now - at).whole_seconds().max(0)),
+        };
     }
     Ok(Json(connectors))
 }
