@@ -18,7 +18,7 @@ const HEADER: &str = "规划许可证号,项目编号,项目名称,建设单位,
 /// The USCC with its check character wrong: the file reads, the hub refuses it.
 const BAD_USCC: &str = "91350100M000100Y44";
 
-fn row(n: u32, uscc: &str, residential: &str) -> String {
+fn row_text(n: u32, uscc: &str, residential: &str) -> String {
     format!(
         "建字第320115202600{n:04}号,2026-320115-70-01-{n:06},江宁区秣陵街道保障性住房{n}期,南京钟山置业有限公司,{uscc},320115,13812341234,2026/11/2{d},{residential},200,0",
         d = n % 5
@@ -30,12 +30,12 @@ fn row(n: u32, uscc: &str, residential: &str) -> String {
 fn export() -> String {
     [
         HEADER.to_owned(),
-        row(1, USCC, "１，２３４．５０"),
-        row(2, USCC, "８８０"),
-        row(3, &format!(" {USCC} "), "100"),
-        row(4, BAD_USCC, "100"),
-        row(5, USCC, "-12.5"),
-        row(1, USCC, "１，２３４．５０"),
+        row_text(1, USCC, "１，２３４．５０"),
+        row_text(2, USCC, "８８０"),
+        row_text(3, &format!(" {USCC} "), "100"),
+        row_text(4, BAD_USCC, "100"),
+        row_text(5, USCC, "-12.5"),
+        row_text(1, USCC, "１，２３４．５０"),
     ]
     .join("\r\n")
 }
@@ -189,6 +189,25 @@ async fn quarantined_rows_are_reprocessed_when_corrected_or_dismissed_with_a_rea
     assert_eq!(answer["changed"], 1);
     assert!(hub.hub.store().get(EntityKind::PlanningApproval, "建字第3201152026000004号").await.unwrap().is_some());
 
+    // A file row is corrected cell by cell, as the file has it, and read again as a file is.
+    let entry = entries.iter().find(|q| q["id"] == negative_area).unwrap();
+    let mut row: Value = serde_json::from_str(entry["record"].as_str().unwrap()).unwrap();
+    assert_eq!(row["cells"]["项目名称"], "江宁区秣陵街道保障性住房5期", "every cell of the row is kept");
+    row["cells"]["住宅面积(㎡)"] = json!("一百");
+    let (status, answer) = post(format!("/v1/quarantine/{negative_area}/reprocess"), json!({"by": "数据中心-王敏", "record": row})).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["errors"][0]["field"], "住宅面积(㎡)");
+    row["cells"]["住宅面积(㎡)"] = json!("１２．５");
+    let (status, answer) = post(format!("/v1/quarantine/{negative_area}/reprocess"), json!({"by": "数据中心-王敏", "record": row})).await;
+    assert_eq!(status, 200, "{answer}");
+    let approval = hub.hub.store().get(EntityKind::PlanningApproval, "建字第3201152026000005号").await.unwrap().unwrap();
+    assert!(approval.payload.contains("\"residential_area\":1250"), "{}", approval.payload);
+
+    // Another day's file, with a row nobody can fix: dismissed with a reason.
+    let later = [HEADER.to_owned(), row_text(6, USCC, "-1")].join("\n");
+    report(import(&hub, "规划审批20261125.csv", later.into_bytes()).await.1);
+    let (_, open) = hub.get("/v1/quarantine?state=open").await;
+    let negative_area = open[0]["id"].as_u64().unwrap();
     let (status, answer) = post(format!("/v1/quarantine/{negative_area}/dismiss"), json!({"by": "数据中心-王敏", "reason": " "})).await;
     assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_body")), "a reason is required");
     let (status, _) = post(
@@ -241,7 +260,7 @@ async fn the_watched_folder_imports_what_is_dropped_in_and_files_it() {
 async fn an_import_cut_off_part_way_and_done_again_writes_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.sqlite3");
-    let lines: Vec<String> = (1..=3_000).map(|n| row(n, USCC, "100")).collect();
+    let lines: Vec<String> = (1..=3_000).map(|n| row_text(n, USCC, "100")).collect();
     let file = gbk(&[HEADER.to_owned()].into_iter().chain(lines).collect::<Vec<_>>().join("\n"));
 
     // The hub stops after delivering the first 1,000 rows of the file.

@@ -80,6 +80,9 @@ pub struct LegacyRow {
     /// 1-based, as Excel numbers the row.
     pub row: usize,
     pub outcome: Outcome,
+    /// For a rejected row, each known column's header and cell as written: what an
+    /// operator corrects, and [`read_cells`] reads again. Empty for other rows.
+    pub written: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -646,6 +649,32 @@ impl Header {
     }
 }
 
+/// Each known column's header and cell, as the file has them.
+fn written(header: &Header, cells: &[Cell]) -> Vec<(String, String)> {
+    Field::ALL
+        .into_iter()
+        .filter_map(|field| {
+            let column = header.column(field)?;
+            let shown = cells.get(column).map_or("", Cell::shown);
+            Some((header.name(field).to_owned(), shown.to_owned()))
+        })
+        .collect()
+}
+
+/// One row given as headers and cells (a rejected row as an operator corrected it), read
+/// as a one-row export would be: the same cleaning, conversions and problems.
+pub fn read_cells(cells: &[(String, String)]) -> Result<Outcome, FileError> {
+    let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, record: Vec<&str>| {
+        out.write_record(record).map_err(|e| FileError::Malformed(e.to_string()))
+    };
+    write(&mut out, cells.iter().map(|(header, _)| header.as_str()).collect())?;
+    write(&mut out, cells.iter().map(|(_, cell)| cell.as_str()).collect())?;
+    let bytes = out.into_inner().map_err(|e| FileError::Malformed(e.to_string()))?;
+    let file = read(&bytes)?;
+    file.rows.into_iter().next().map(|r| r.outcome).ok_or(FileError::Empty)
+}
+
 /// Rows in, outcomes out, in file order: finds the header, converts each row, and
 /// recognises repeated 规划许可证号.
 struct Table {
@@ -709,6 +738,7 @@ impl Table {
             self.rows.push(LegacyRow {
                 row,
                 outcome: Outcome::Rejected(vec![problem]),
+                written: written(header, &cells),
             });
             return Ok(());
         }
@@ -758,7 +788,11 @@ impl Table {
                 }
             }
         }
-        self.rows.push(LegacyRow { row, outcome });
+        let written = match outcome {
+            Outcome::Rejected(_) => written(header, &cells),
+            _ => Vec::new(),
+        };
+        self.rows.push(LegacyRow { row, outcome, written });
         Ok(())
     }
 
@@ -1139,10 +1173,12 @@ mod tests {
             LegacyRow {
                 row: 2,
                 outcome: Outcome::Record(good_record()),
+                written: Vec::new(),
             },
             LegacyRow {
                 row: 3,
                 outcome: Outcome::Record(second),
+                written: Vec::new(),
             },
         ];
         for file in [utf8, with_bom, from_gbk] {

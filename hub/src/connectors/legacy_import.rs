@@ -99,7 +99,7 @@ fn change(row: LegacyRow) -> Option<(usize, SourceChange<PlanningRecord>)> {
         Outcome::Repeat { .. } => None,
         Outcome::Rejected(problems) => {
             let cells: serde_json::Map<String, serde_json::Value> =
-                problems.iter().map(|p| (p.field.clone(), p.value.clone().into())).collect();
+                row.written.into_iter().map(|(header, cell)| (header, cell.into())).collect();
             let raw = serde_json::json!({ "row": row.row, "cells": cells }).to_string();
             let problems = problems
                 .into_iter()

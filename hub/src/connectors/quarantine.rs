@@ -3,11 +3,16 @@
 //! passes; or dismissed with a reason. Either way the entry stays listed, closed, with who
 //! closed it.
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use yizhan_sync::protocol::{
-    CivilDefenceNotice, DeliveryReport, PaymentRecord, PlanningRecord, QuarantineEntry, TaxClearanceRecord,
+    CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, PlanningRecord, QuarantineEntry,
+    TaxClearanceRecord,
 };
 
+use super::legacy_file::{self, Outcome};
 use super::{Connector, ConnectorKind, SourceChange};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -27,7 +32,13 @@ impl Hub {
         let raw: Box<RawValue> = RawValue::from_string(text)
             .map_err(|e| HubError::MalformedJson(format!("隔离记录不是 JSON 对象，请提交更正后的完整记录：{e}")))?;
         let report = match entry.source.as_str() {
-            PlanningRecord::SOURCE => self.reprocess_as::<PlanningRecord>(&entry, &raw).await?,
+            PlanningRecord::SOURCE => match file_row(&raw) {
+                Some((row, cells)) => {
+                    let record = record_from_cells(row, &cells)?;
+                    self.reprocess_record(&entry, record, &raw).await?
+                }
+                None => self.reprocess_as::<PlanningRecord>(&entry, &raw).await?,
+            },
             CivilDefenceNotice::SOURCE => self.reprocess_as::<CivilDefenceNotice>(&entry, &raw).await?,
             TaxClearanceRecord::SOURCE => self.reprocess_as::<TaxClearanceRecord>(&entry, &raw).await?,
             PaymentRecord::SOURCE => self.reprocess_as::<PaymentRecord>(&entry, &raw).await?,
@@ -66,6 +77,15 @@ impl Hub {
 
     async fn reprocess_as<R: IngestRecord>(&self, entry: &QuarantineEntry, raw: &RawValue) -> Result<DeliveryReport, HubError> {
         let record: R = read_record(0, raw).map_err(HubError::InvalidRecords)?;
+        self.reprocess_record(entry, record, raw).await
+    }
+
+    async fn reprocess_record<R: IngestRecord>(
+        &self,
+        entry: &QuarantineEntry,
+        record: R,
+        raw: &RawValue,
+    ) -> Result<DeliveryReport, HubError> {
         let projects = if R::REFERS_TO_PROJECT {
             self.projects([record.project_code().to_owned()]).await?
         } else {
@@ -88,5 +108,32 @@ impl Hub {
             record: Ok(record),
         };
         self.deliver(&Connector::new(entry.connector.clone(), kind), vec![change], None, None).await
+    }
+}
+
+/// A row of the legacy export as the quarantine keeps it (`{"row": N, "cells": {header:
+/// cell}}`), corrected or not: its number and cells.
+fn file_row(raw: &RawValue) -> Option<(usize, Vec<(String, String)>)> {
+    #[derive(Deserialize)]
+    struct FileRow {
+        row: usize,
+        cells: BTreeMap<String, String>,
+    }
+    let FileRow { row, cells } = serde_json::from_str(raw.get()).ok()?;
+    Some((row, cells.into_iter().collect()))
+}
+
+/// The row's cells read as the export reader reads a file: its problems, if any, name the
+/// columns as the file heads them.
+fn record_from_cells(row: usize, cells: &[(String, String)]) -> Result<PlanningRecord, HubError> {
+    match legacy_file::read_cells(cells).map_err(|e| HubError::UnreadableFile(e.to_string()))? {
+        Outcome::Record(record) => Ok(record),
+        Outcome::Rejected(problems) => Err(HubError::InvalidRecords(
+            problems
+                .into_iter()
+                .map(|p| FieldError { record: row, source_id: None, field: p.field, problem: p.problem })
+                .collect(),
+        )),
+        Outcome::Repeat { .. } => unreachable!("one row cannot repeat another"),
     }
 }
