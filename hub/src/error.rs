@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use yizhan_sync::protocol::{ApiError, FieldError};
 
+use crate::push::auth::AuthError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum HubError {
     NoSuchQuarantine(u64),
     #[error("隔离区第 {0} 号记录已处理过")]
     QuarantineClosed(u64),
+    /// A department's push that did not prove who sent it, or may not push that source.
+    #[error(transparent)]
+    PushAuth(#[from] AuthError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -71,6 +75,7 @@ impl HubError {
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HubError::PushAuth(e) => e.status(),
             HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +95,7 @@ impl HubError {
             HubError::UnreadableFile(_) => "unreadable_file",
             HubError::NoSuchQuarantine(_) => "no_such_quarantine",
             HubError::QuarantineClosed(_) => "quarantine_closed",
+            HubError::PushAuth(e) => e.code(),
             HubError::Store(_) => "internal",
         }
     }
@@ -115,6 +121,7 @@ impl HubError {
             }
             HubError::UnreadableFile(_) => "文件中的数据均未导入：请按提示更正文件后重新导入。",
             HubError::NoSuchQuarantine(_) | HubError::QuarantineClosed(_) => "请刷新隔离区列表。",
+            HubError::PushAuth(e) => e.advice(),
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {

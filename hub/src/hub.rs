@@ -11,6 +11,7 @@ use yizhan_sync::protocol::{FieldError, IngestReport};
 use crate::config::HubConfig;
 use crate::error::HubError;
 use crate::ingest::{self, IngestRecord, Rules};
+use crate::push::{Gate, PushKeys};
 use crate::store::{SqliteStore, Store, StoreError};
 
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct Hub {
     rules: Arc<Rules>,
     signer: Arc<HubSigner>,
     closing: Arc<watch::Sender<bool>>,
+    push: Arc<Gate>,
 }
 
 impl Hub {
@@ -43,7 +45,19 @@ impl Hub {
             rules: Arc::new(rules),
             signer: Arc::new(signer),
             closing: Arc::new(watch::channel(false).0),
+            push: Arc::default(),
         }
+    }
+
+    /// The departments' keys for the push endpoints; a hub without them refuses every
+    /// push as from an unknown key.
+    pub fn with_push_keys(mut self, keys: PushKeys) -> Hub {
+        self.push = Arc::new(Gate::new(keys));
+        self
+    }
+
+    pub(crate) fn push_gate(&self) -> &Gate {
+        &self.push
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -9,6 +9,7 @@ mod error;
 mod commands;
 mod hub;
 pub mod ingest;
+pub mod push;
 mod routes;
 pub mod simulate;
 pub mod store;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 use yizhan_core::tariff::Tariff;
 use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
+use yizhan_hub::connectors::planning_cdc;
 use yizhan_hub::ingest::Rules;
 use yizhan_hub::simulate::SimulateOptions;
 use yizhan_hub::{Hub, HubConfig};
@@ -90,9 +91,38 @@ struct ConnectorArgs {
     /// Seconds between looks into --import-dir.
     #[arg(long, default_value_t = 10)]
     import_every: u64,
+    /// The departments' push keys (TOML; docs/api.md, 部门推送接口): which department may
+    /// push which records to /v1/push/*. Without it every push is refused.
+    #[arg(long)]
+    push_keys: Option<PathBuf>,
+    /// The planning department's database, captured by logical replication: a URL
+    /// (postgres://user:password@host:5432/planning) or key=value conninfo. The role needs
+    /// REPLICATION and SELECT on planning_approval (docs/operations.md).
+    #[arg(long, env = "YIZHAN_PLANNING_CDC", hide_env_values = true)]
+    planning_cdc: Option<String>,
+    /// The replication slot the hub creates and reads in the planning database.
+    #[arg(long, default_value = planning_cdc::DEFAULT_SLOT)]
+    planning_cdc_slot: String,
+    /// The publication of planning_approval the department's DBA created.
+    #[arg(long, default_value = planning_cdc::DEFAULT_PUBLICATION)]
+    planning_cdc_publication: String,
+    /// MiB of WAL the slot may hold unconfirmed before the connector reports a failure.
+    #[arg(long, default_value_t = planning_cdc::DEFAULT_LAG_ALARM_BYTES / (1024 * 1024))]
+    planning_cdc_lag_alarm_mib: i64,
 }
 
 impl ConnectorArgs {
+    /// The hub with the departments' push keys, when a keys file is given: a file with
+    /// any problem stops the start, naming the line.
+    fn with_push_keys(&self, hub: Hub) -> anyhow::Result<Hub> {
+        let Some(path) = &self.push_keys else {
+            return Ok(hub);
+        };
+        let keys = yizhan_hub::push::PushKeys::load(path)?;
+        tracing::info!(keys = keys.len(), file = %path.display(), "已载入部门推送密钥");
+        Ok(hub.with_push_keys(keys))
+    }
+
     /// Starts each configured connector as a task that stops with `shutdown`.
     fn start(&self, hub: &Hub, shutdown: &CancellationToken) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let mut tasks = Vec::new();
@@ -104,6 +134,11 @@ impl ConnectorArgs {
                 Duration::from_secs(self.import_every.max(1)),
                 shutdown.clone(),
             )));
+        }
+        if let Some(source) = &self.planning_cdc {
+            let config = planning_cdc::CdcConfig::new(source, &self.planning_cdc_slot, &self.planning_cdc_publication)?
+                .with_lag_alarm_bytes(self.planning_cdc_lag_alarm_mib.saturating_mul(1024 * 1024));
+            tasks.push(tokio::spawn(planning_cdc::run(hub.clone(), config, shutdown.clone())));
         }
         Ok(tasks)
     }
@@ -171,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
             seed,
             connectors,
         } => {
-            let hub = store.open()?;
+            let hub = connectors.with_push_keys(store.open()?)?;
             if let Some(projects) = demo
                 && hub.store().head().await? == 0
             {

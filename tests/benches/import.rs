@@ -24,7 +24,7 @@ const HEADER: [&str; 13] = [
 
 /// Row `n` of an export as its cells; one row in a hundred carries an exemption.
 fn cells(n: usize) -> [String; 13] {
-    let exempt = n % 100 == 0;
+    let exempt = n.is_multiple_of(100);
     [
         format!("建字第320115202{:07}号", n),
         format!("2026-320115-70-01-{n:06}"),
@@ -36,7 +36,7 @@ fn cells(n: usize) -> [String; 13] {
         format!("2026-{:02}-{:02}", n % 12 + 1, n % 28 + 1),
         format!("{}.{:02}", 1_000 + n % 9_000, n % 100),
         "200".into(),
-        if n % 3 == 0 { "150.5".into() } else { "0".into() },
+        if n.is_multiple_of(3) { "150.5".into() } else { "0".into() },
         if exempt { "1000".into() } else { String::new() },
         if exempt { "2019年第76号公告".into() } else { String::new() },
     ]

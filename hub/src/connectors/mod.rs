@@ -7,8 +7,10 @@
 //! append nothing and a quarantined record is listed once.
 
 pub(crate) mod clean;
+pub(crate) mod debezium;
 pub mod legacy_file;
 pub mod legacy_import;
+pub mod planning_cdc;
 pub mod quarantine;
 pub mod verify;
 pub mod watched_folder;

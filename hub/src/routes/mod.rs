@@ -5,6 +5,7 @@
 mod commands;
 mod connectors;
 pub(crate) mod ingest;
+mod push;
 mod reconcile;
 mod sync;
 
@@ -37,7 +38,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/quarantine", get(connectors::quarantine))
         .route("/v1/quarantine/{id}/reprocess", post(connectors::reprocess))
         .route("/v1/quarantine/{id}/dismiss", post(connectors::dismiss))
-        .route("/v1/imports/planning", post(connectors::import_planning));
+        .route("/v1/imports/planning", post(connectors::import_planning))
+        .merge(push::routes());
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
     >(
