@@ -20,7 +20,7 @@ use super::{CONNECTOR, CdcConfig, CdcError, connector};
 use crate::connectors::{ConnectorKind, SourceChange};
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
-use crate::store::Delivery;
+use crate::store::{Delivery, StateRow};
 
 /// The hub's position while a snapshot is being delivered: not an LSN, so a restart sees
 /// that the snapshot is unfinished and redoes it.
@@ -245,27 +245,16 @@ async fn save_position(hub: &Hub, position: String) -> Result<(), CdcError> {
 
 /// Withdraws the approvals the hub holds whose permit numbers are not in `seen`.
 async fn withdraw_missing(hub: &Hub, seen: &HashSet<String>) -> Result<usize, CdcError> {
-    let mut missing = Vec::new();
-    let mut after = None;
-    loop {
-        let range = KeyRange {
-            entity: EntityKind::PlanningApproval,
-            after,
-            upto: None,
-        };
-        let page = hub.store().range_rows(range, SNAPSHOT_CHUNK).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.key.clone());
-        missing.extend(
-            page.into_iter()
-                .filter(|row| !seen.contains(&row.key))
-                .map(|row| SourceChange::<PlanningRecord>::Withdraw {
-                    location: RESNAPSHOT_LOCATION.into(),
-                    source_id: row.key,
-                    project_code: row.project_code,
-                }),
-        );
-    }
+    let missing: Vec<_> = held_approvals(hub)
+        .await?
+        .into_iter()
+        .filter(|row| !seen.contains(&row.key))
+        .map(|row| SourceChange::<PlanningRecord>::Withdraw {
+            location: RESNAPSHOT_LOCATION.into(),
+            source_id: row.key,
+            project_code: row.project_code,
+        })
+        .collect();
     let count = missing.len();
     let mut missing = missing.into_iter().peekable();
     while missing.peek().is_some() {
@@ -278,6 +267,19 @@ async fn withdraw_missing(hub: &Hub, seen: &HashSet<String>) -> Result<usize, Cd
         .await?;
     }
     Ok(count)
+}
+
+/// Every planning approval the hub holds, read in pages of its key order.
+pub(super) async fn held_approvals(hub: &Hub) -> Result<Vec<StateRow>, CdcError> {
+    let mut held = Vec::new();
+    let mut after = None;
+    loop {
+        let range = KeyRange { entity: EntityKind::PlanningApproval, after, upto: None };
+        let page = hub.store().range_rows(range, SNAPSHOT_CHUNK).await?;
+        let Some(last) = page.last() else { return Ok(held) };
+        after = Some(last.key.clone());
+        held.extend(page);
+    }
 }
 
 pub(super) fn snapshot_row(row: &SimpleQueryRow) -> SourceRow<'_> {

@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use sm3::{Digest, Sm3};
 use tokio_postgres::{IsolationLevel, SimpleQueryMessage};
 use yizhan_core::entity::{EntityKind, PlanningApproval};
-use yizhan_sync::protocol::KeyRange;
 
 use super::record;
 use super::source::{self, SourceError};
-use super::stream::snapshot_row;
+use super::stream::{held_approvals, snapshot_row};
 use super::{CdcConfig, CdcError};
 use crate::hub::Hub;
 use crate::store::RowWrite;
@@ -45,19 +44,8 @@ impl Verification {
 /// Reads both sides and compares them.
 pub async fn verify(hub: &Hub, config: &CdcConfig) -> Result<Verification, CdcError> {
     let source = source_approvals(config).await?;
-    let mut held = BTreeMap::new();
-    let mut after = None;
-    loop {
-        let range = KeyRange {
-            entity: EntityKind::PlanningApproval,
-            after,
-            upto: None,
-        };
-        let page = hub.store().range_rows(range, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.key.clone());
-        held.extend(page.into_iter().map(|row| (row.key, row.payload)));
-    }
+    let held: BTreeMap<String, String> =
+        held_approvals(hub).await?.into_iter().map(|row| (row.key, row.payload)).collect();
     let mut verification = Verification {
         source_rows: source.len(),
         hub_rows: held.len(),
