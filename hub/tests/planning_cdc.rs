@@ -500,6 +500,19 @@ async fn a_bad_row_is_quarantined_with_its_lsn_and_the_rows_after_it_flow() {
         assert_eq!(uscc.problems[0].field, "uscc");
         assert_eq!(quarantined.len(), 2);
 
+        // An operator corrects the quarantined row's columns at the hub: read again as the
+        // stream reads a row, still wrong it is refused naming the column, right it is in.
+        let mut row: serde_json::Value = serde_json::from_str(&uscc.record).unwrap();
+        row["builder_uscc"] = "91350100M000100Y4".into();
+        let corrected = serde_json::value::to_raw_value(&row).unwrap();
+        let refused = hub.hub.reprocess(uscc.id, Some(&corrected), "数据中心-王敏").await.unwrap_err();
+        assert!(format!("{refused:?}").contains("uscc"), "{refused:?}");
+        row["builder_uscc"] = USCC.into();
+        let corrected = serde_json::value::to_raw_value(&row).unwrap();
+        let report = hub.hub.reprocess(uscc.id, Some(&corrected), "数据中心-王敏").await.unwrap();
+        assert_eq!(report.changed, 1);
+        assert!(approvals(&hub.hub).await.contains_key("P-000004"));
+
         // Corrected at the source, the approval arrives.
         source
             .sql

@@ -13,6 +13,7 @@ use yizhan_sync::protocol::{
 };
 
 use super::legacy_file::{self, Outcome};
+use super::planning_cdc;
 use super::{Connector, ConnectorKind, SourceChange};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -32,13 +33,19 @@ impl Hub {
         let raw: Box<RawValue> = RawValue::from_string(text)
             .map_err(|e| HubError::MalformedJson(format!("隔离记录不是 JSON 对象，请提交更正后的完整记录：{e}")))?;
         let report = match entry.source.as_str() {
-            PlanningRecord::SOURCE => match file_row(&raw) {
-                Some((row, cells)) => {
-                    let record = record_from_cells(row, &cells)?;
-                    self.reprocess_record(&entry, record, &raw).await?
+            PlanningRecord::SOURCE => {
+                // A file row or a database row is read again as its route reads it.
+                let reread = match (entry.connector.as_str(), file_row(&raw)) {
+                    (_, Some((row, cells))) => Some(record_from_cells(row, &cells)),
+                    (planning_cdc::CONNECTOR, None) => planning_cdc::record_from_raw(raw.get())
+                        .map(|record| record.map_err(HubError::InvalidRecords)),
+                    _ => None,
+                };
+                match reread {
+                    Some(record) => self.reprocess_record(&entry, record?, &raw).await?,
+                    None => self.reprocess_as::<PlanningRecord>(&entry, &raw).await?,
                 }
-                None => self.reprocess_as::<PlanningRecord>(&entry, &raw).await?,
-            },
+            }
             CivilDefenceNotice::SOURCE => self.reprocess_as::<CivilDefenceNotice>(&entry, &raw).await?,
             TaxClearanceRecord::SOURCE => self.reprocess_as::<TaxClearanceRecord>(&entry, &raw).await?,
             PaymentRecord::SOURCE => self.reprocess_as::<PaymentRecord>(&entry, &raw).await?,

@@ -32,6 +32,8 @@
 //!   older backup restored): the snapshot is redone as for a lost slot.
 
 mod record;
+
+pub(crate) use record::record_from_raw;
 mod source;
 mod stream;
 mod verify;

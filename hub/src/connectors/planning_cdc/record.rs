@@ -123,6 +123,17 @@ pub fn withdraw(location: String, old: &SourceRow<'_>) -> SourceChange<PlanningR
 }
 
 /// The record the row holds, or every problem with it, each naming its column.
+/// A row as the quarantine keeps it ([`SourceRow::raw`]: column → text), perhaps corrected
+/// by an operator, read again as the stream reads it; `None` when `raw` is not such a row.
+pub fn record_from_raw(raw: &str) -> Option<Result<PlanningRecord, Vec<FieldError>>> {
+    let columns: std::collections::BTreeMap<String, Option<String>> = serde_json::from_str(raw).ok()?;
+    let mut row = SourceRow::default();
+    for (name, value) in &columns {
+        row.push(name, value.as_deref().map_or(Value::Null, Value::Text));
+    }
+    Some(record(&row))
+}
+
 pub fn record(row: &SourceRow<'_>) -> Result<PlanningRecord, Vec<FieldError>> {
     let mut reader = Reader {
         row,
@@ -313,6 +324,18 @@ mod tests {
             (EXEMPTION_BASIS, Value::Text("2019年第76号公告")),
             ("updated_at", Value::Text("2026-11-20 08:00:00+00")),
         ]
+    }
+
+    #[test]
+    fn a_quarantined_row_corrected_by_an_operator_is_read_as_the_stream_reads_it() {
+        let raw = row(good()).raw();
+        let as_kept = record_from_raw(&raw).expect("a row as the quarantine keeps it").unwrap();
+        assert_eq!(as_kept, record(&row(good())).unwrap());
+        let mut bad: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        bad[RESIDENTIAL] = "-1".into();
+        let problems = record_from_raw(&bad.to_string()).unwrap().unwrap_err();
+        assert_eq!(problems[0].field, RESIDENTIAL);
+        assert!(record_from_raw("[1, 2]").is_none(), "not a row");
     }
 
     fn row(columns: Vec<(&'static str, Value<'static>)>) -> SourceRow<'static> {
