@@ -573,6 +573,9 @@ async fn a_truncate_withdraws_nothing_and_is_reported() {
             ["P-000001", "P-000002", "P-000003"]
         );
         assert_ne!(verification.source_checksum, verification.hub_checksum);
+        let kept = status(&hub.hub).await.verification.expect("kept on the connector");
+        assert!(!kept.agrees());
+        assert_eq!(kept.differing[0], "planning_approval P-000001（规划库中已无）");
         running.stop().await;
     })
     .await;

@@ -542,7 +542,8 @@ pub struct SourceComparison {
 }
 
 impl SourceComparison {
+    /// Every source row held alike, and nothing the hub holds that the source no longer has.
     pub fn agrees(&self) -> bool {
-        self.matching == self.source_rows
+        self.matching == self.source_rows && self.missing.is_empty() && self.differing.is_empty()
     }
 }

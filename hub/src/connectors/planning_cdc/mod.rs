@@ -65,6 +65,8 @@ pub const SCHEMA_SQL: &str = include_str!("schema.sql");
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A session that ran this long worked: the next failure starts the backoff afresh.
 const STABLE: Duration = Duration::from_secs(60);
+/// How often the source table is compared with the hub (two-way verification).
+const VERIFY_EVERY: Duration = Duration::from_secs(3600);
 
 /// Where the connector reads and when it raises the alarm.
 #[derive(Debug, Clone)]
@@ -171,6 +173,8 @@ pub async fn run(hub: Hub, config: CdcConfig, shutdown: CancellationToken) {
             .build()
     };
     let mut delays = backoff();
+    let stop_verifying = shutdown.child_token();
+    let verifying = tokio::spawn(verify::verify_every(hub.clone(), config.clone(), VERIFY_EVERY, stop_verifying.clone()));
     while !shutdown.is_cancelled() {
         let started = Instant::now();
         match stream::session(&hub, &config, &shutdown).await {
@@ -197,5 +201,7 @@ pub async fn run(hub: Hub, config: CdcConfig, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => break,
         }
     }
+    stop_verifying.cancel();
+    let _ = verifying.await;
     tracing::info!("规划库变更捕获已停止");
 }

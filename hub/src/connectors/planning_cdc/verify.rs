@@ -6,16 +6,25 @@ use std::collections::BTreeMap;
 
 use sm3::{Digest, Sm3};
 use tokio_postgres::{IsolationLevel, SimpleQueryMessage};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
 use yizhan_core::entity::{EntityKind, PlanningApproval};
+use yizhan_sync::protocol::SourceComparison;
 
 use super::record;
 use super::source::{self, SourceError};
 use super::stream::{held_approvals, snapshot_row};
-use super::{CdcConfig, CdcError};
+use super::record::TABLE;
+use super::{CONNECTOR, CdcConfig, CdcError};
+use crate::connectors::ConnectorKind;
 use crate::hub::Hub;
 use crate::store::RowWrite;
 
 const PAGE: usize = 5_000;
+/// Keys listed per kind of difference; the counts tell the rest.
+const LISTED: usize = 100;
 
 /// Where the two sides differ, by permit number. Compare when the connector has caught
 /// up (its slot lag near 0): a change still on its way shows as a difference.
@@ -38,6 +47,46 @@ pub struct Verification {
 impl Verification {
     pub fn agrees(&self) -> bool {
         self.missing_at_hub.is_empty() && self.extra_at_hub.is_empty() && self.differing.is_empty()
+    }
+
+    /// As the operators see every connector's verification (`/v1/connectors`).
+    fn comparison(&self) -> SourceComparison {
+        let key = |permit: &String| format!("{} {permit}", EntityKind::PlanningApproval.as_str());
+        let listed = |keys: Vec<String>| keys.into_iter().take(LISTED).collect();
+        let differing = self
+            .differing
+            .iter()
+            .map(key)
+            .chain(self.extra_at_hub.iter().map(|p| format!("{}（规划库中已无）", key(p))));
+        SourceComparison {
+            checked_at: OffsetDateTime::now_utc(),
+            source: format!("规划库 {TABLE}"),
+            source_rows: self.source_rows as u64,
+            matching: (self.source_rows - self.missing_at_hub.len() - self.differing.len()) as u64,
+            missing: listed(self.missing_at_hub.iter().map(key).collect()),
+            differing: listed(differing.collect()),
+        }
+    }
+}
+
+/// Compares the source with the hub every `every` until `shutdown`, the result kept on the
+/// connector for the operators (and, later, the alerts).
+pub(super) async fn verify_every(hub: Hub, config: CdcConfig, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        match verify(&hub, &config).await {
+            Ok(verification) if !verification.agrees() => tracing::warn!(
+                missing = verification.missing_at_hub.len(),
+                extra = verification.extra_at_hub.len(),
+                differing = verification.differing.len(),
+                "规划库与数据中心不一致"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "规划库与数据中心无法核对"),
+        }
     }
 }
 
@@ -68,6 +117,10 @@ pub async fn verify(hub: &Hub, config: &CdcConfig) -> Result<Verification, CdcEr
             Some(_) => {}
         }
     }
+    let json = serde_json::to_string(&verification.comparison()).expect("a comparison serialises");
+    hub.store()
+        .record_verification(CONNECTOR, ConnectorKind::PostgresCdc.as_str(), json)
+        .await?;
     Ok(verification)
 }
 
