@@ -34,6 +34,8 @@ pub enum HubError {
     UnreadableFile(String),
     #[error("隔离区没有第 {0} 号记录")]
     NoSuchQuarantine(u64),
+    #[error("尚未导入过规划审批文件，无可核对")]
+    NothingImported,
     #[error("隔离区第 {0} 号记录已处理过")]
     QuarantineClosed(u64),
     /// A department's push that did not prove who sent it, or may not push that source.
@@ -69,9 +71,10 @@ impl HubError {
             HubError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::CursorAhead { .. } => StatusCode::CONFLICT,
             HubError::CursorCompacted { .. } => StatusCode::GONE,
-            HubError::UnknownProject(_) | HubError::NoSuchEndpoint(_) | HubError::NoSuchQuarantine(_) => {
-                StatusCode::NOT_FOUND
-            }
+            HubError::UnknownProject(_)
+            | HubError::NoSuchEndpoint(_)
+            | HubError::NoSuchQuarantine(_)
+            | HubError::NothingImported => StatusCode::NOT_FOUND,
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -94,6 +97,7 @@ impl HubError {
             HubError::MethodNotAllowed(_) => "method_not_allowed",
             HubError::UnreadableFile(_) => "unreadable_file",
             HubError::NoSuchQuarantine(_) => "no_such_quarantine",
+            HubError::NothingImported => "nothing_imported",
             HubError::QuarantineClosed(_) => "quarantine_closed",
             HubError::PushAuth(e) => e.code(),
             HubError::Store(_) => "internal",
@@ -121,6 +125,7 @@ impl HubError {
             }
             HubError::UnreadableFile(_) => "文件中的数据均未导入：请按提示更正文件后重新导入。",
             HubError::NoSuchQuarantine(_) | HubError::QuarantineClosed(_) => "请刷新隔离区列表。",
+            HubError::NothingImported => "请先导入规划审批文件（/v1/imports/planning 或导入文件夹）。",
             HubError::PushAuth(e) => e.advice(),
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };

@@ -41,7 +41,7 @@ pub async fn verify_planning_file(State(hub): State<Hub>) -> Result<Json<SourceC
     hub.verify_last_import()
         .await?
         .map(Json)
-        .ok_or_else(|| HubError::NoSuchEndpoint("尚未导入过规划审批文件，无可核对".into()))
+        .ok_or(HubError::NothingImported)
 }
 
 #[derive(Debug, Deserialize)]
