@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::alert::Alert;
+use crate::alert::handling::{AlertHandling, handle};
 use crate::entity::{EntityKind, FinalCheck, FollowUpNote, Tracking};
 use crate::records::ProjectRecords;
 use crate::status::FeeStatus;
@@ -31,6 +33,13 @@ pub enum ClerkAction {
     FollowUpNote { project_code: String, text: String },
     /// 项目跟踪 on or off.
     Tracking { project_code: String, tracked: bool },
+    /// An answer to an alert; `project_code` is the alert's (empty for a system alert).
+    HandleAlert {
+        alert_key: String,
+        #[serde(default)]
+        project_code: String,
+        handling: AlertHandling,
+    },
 }
 
 impl ClerkAction {
@@ -38,7 +47,8 @@ impl ClerkAction {
         match self {
             ClerkAction::FinalCheck { project_code, .. }
             | ClerkAction::FollowUpNote { project_code, .. }
-            | ClerkAction::Tracking { project_code, .. } => project_code,
+            | ClerkAction::Tracking { project_code, .. }
+            | ClerkAction::HandleAlert { project_code, .. } => project_code,
         }
     }
 
@@ -48,6 +58,7 @@ impl ClerkAction {
             ClerkAction::FinalCheck { .. } => "final_check",
             ClerkAction::FollowUpNote { .. } => "follow_up_note",
             ClerkAction::Tracking { .. } => "tracking",
+            ClerkAction::HandleAlert { .. } => "handle_alert",
         }
     }
 }
@@ -70,7 +81,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(code: &str, reason: impl Into<String>) -> Rejection {
+    pub(crate) fn new(code: &str, reason: impl Into<String>) -> Rejection {
         Rejection {
             code: code.to_owned(),
             reason: reason.into(),
@@ -84,6 +95,7 @@ pub enum Effect {
     FinalCheck(FinalCheck),
     FollowUpNote(FollowUpNote),
     Tracking(Tracking),
+    Alert(Box<Alert>),
 }
 
 impl Effect {
@@ -92,15 +104,17 @@ impl Effect {
             Effect::FinalCheck(_) => EntityKind::FinalCheck,
             Effect::FollowUpNote(_) => EntityKind::FollowUpNote,
             Effect::Tracking(_) => EntityKind::Tracking,
+            Effect::Alert(_) => EntityKind::Alert,
         }
     }
 
     /// The row's key: one final check and one tracking flag per project, notes by command.
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> String {
         match self {
-            Effect::FinalCheck(c) => &c.project_code,
-            Effect::FollowUpNote(n) => &n.note_id,
-            Effect::Tracking(t) => &t.project_code,
+            Effect::FinalCheck(c) => c.project_code.clone(),
+            Effect::FollowUpNote(n) => n.note_id.clone(),
+            Effect::Tracking(t) => t.project_code.clone(),
+            Effect::Alert(a) => a.key(),
         }
     }
 
@@ -110,6 +124,7 @@ impl Effect {
             Effect::FinalCheck(c) => serde_json::to_string(c),
             Effect::FollowUpNote(n) => serde_json::to_string(n),
             Effect::Tracking(t) => serde_json::to_string(t),
+            Effect::Alert(a) => serde_json::to_string(a.as_ref()),
         };
         json.expect("entities serialise to JSON: plain structs, string keys")
     }
@@ -137,14 +152,18 @@ pub fn decide(
     check_id("clerk", issued.clerk)?;
     check_id("device_id", issued.device_id)?;
     let project_code = action.project_code();
-    if records.project.is_none() {
-        return Err(Rejection::new(
-            "unknown_project",
-            format!("数据中心没有项目 {project_code}，请核对项目编号。"),
-        ));
-    }
+    let known_project = || {
+        if records.project.is_none() {
+            return Err(Rejection::new(
+                "unknown_project",
+                format!("数据中心没有项目 {project_code}，请核对项目编号。"),
+            ));
+        }
+        Ok(())
+    };
     match action {
         ClerkAction::FinalCheck { remark, .. } => {
+            known_project()?;
             let remark = remark.trim();
             check_text("remark", "复核意见", remark, 0, MAX_REMARK_CHARS)?;
             if let Some(done) = &records.final_check
@@ -179,6 +198,7 @@ pub fn decide(
             }))
         }
         ClerkAction::FollowUpNote { text, .. } => {
+            known_project()?;
             let text = text.trim();
             check_text("text", "跟进备注", text, 1, MAX_NOTE_CHARS)?;
             Ok(Effect::FollowUpNote(FollowUpNote {
@@ -190,7 +210,16 @@ pub fn decide(
                 written_at: issued.at,
             }))
         }
-        ClerkAction::Tracking { tracked, .. } => Ok(Effect::Tracking(Tracking {
+        ClerkAction::HandleAlert { alert_key, handling, .. } => {
+            let Some(alert) = records.alerts.iter().find(|a| a.key() == *alert_key) else {
+                return Err(Rejection::new(
+                    "unknown_alert",
+                    format!("数据中心没有预警 {alert_key}，可能已被清理，请刷新预警列表。"),
+                ));
+            };
+            handle(alert, handling, issued.clerk, issued.at).map(|answered| Effect::Alert(Box::new(answered)))
+        }
+        ClerkAction::Tracking { tracked, .. } => known_project().map(|()| Effect::Tracking(Tracking {
             project_code: project_code.to_owned(),
             tracked: *tracked,
             set_by: issued.clerk.to_owned(),
@@ -212,7 +241,7 @@ fn check_id(field: &str, value: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_text(field: &str, name: &str, text: &str, min: usize, max: usize) -> Result<(), Rejection> {
+pub(crate) fn check_text(field: &str, name: &str, text: &str, min: usize, max: usize) -> Result<(), Rejection> {
     let chars = text.chars().count();
     if chars < min {
         return Err(Rejection::new("invalid_command", format!("{name}（{field}）不能为空。")));

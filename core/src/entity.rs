@@ -26,10 +26,15 @@ pub enum EntityKind {
     FinalCheck,
     FollowUpNote,
     Tracking,
+    /// Raised by the hub's alert rules, answered by clerk commands (`crate::alert`).
+    Alert,
+    /// The alert rules in force at the hub, so the counters evaluate the same rules. One
+    /// row, key `active`, no project.
+    AlertRules,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 10] = [
         EntityKind::Project,
         EntityKind::PlanningApproval,
         EntityKind::FeeAssessment,
@@ -38,6 +43,8 @@ impl EntityKind {
         EntityKind::FinalCheck,
         EntityKind::FollowUpNote,
         EntityKind::Tracking,
+        EntityKind::Alert,
+        EntityKind::AlertRules,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +57,8 @@ impl EntityKind {
             EntityKind::FinalCheck => "final_check",
             EntityKind::FollowUpNote => "follow_up_note",
             EntityKind::Tracking => "tracking",
+            EntityKind::Alert => "alert",
+            EntityKind::AlertRules => "alert_rules",
         }
     }
 

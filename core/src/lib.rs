@@ -1,6 +1,7 @@
 //! yizhan-core: the domain of the one-stop construction-fee window, pure — no IO, no
 //! async, no SQL. Everything here is shared by the hub and the counter app.
 
+pub mod alert;
 pub mod clock;
 pub mod code;
 pub mod command;

@@ -3,6 +3,8 @@
 //! counter alike.
 
 use serde::de::DeserializeOwned;
+
+use crate::alert::Alert;
 use time::Date;
 
 use crate::entity::{
@@ -20,6 +22,8 @@ pub struct ProjectRecords {
     pub final_check: Option<FinalCheck>,
     pub notes: Vec<FollowUpNote>,
     pub tracking: Option<Tracking>,
+    /// The alerts raised on the project (or, under the empty project code, on the system).
+    pub alerts: Vec<Alert>,
 }
 
 /// A stored row that is not the JSON of its entity.
@@ -33,6 +37,8 @@ pub struct RecordError {
 }
 
 impl ProjectRecords {
+    /// Whether nothing is known of the project itself: alerts are about a project, not
+    /// facts of it, so a project with only alerts left is not listed.
     pub fn is_empty(&self) -> bool {
         self.project.is_none()
             && self.approvals.is_empty()
@@ -62,6 +68,8 @@ impl ProjectRecords {
             EntityKind::FinalCheck => self.final_check = Some(parse(entity, key, payload)?),
             EntityKind::FollowUpNote => self.notes.push(parse(entity, key, payload)?),
             EntityKind::Tracking => self.tracking = Some(parse(entity, key, payload)?),
+            EntityKind::Alert => self.alerts.push(parse(entity, key, payload)?),
+            EntityKind::AlertRules => {}
         }
         Ok(())
     }

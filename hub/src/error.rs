@@ -36,6 +36,9 @@ pub enum HubError {
     NoSuchQuarantine(u64),
     #[error("尚未导入过规划审批文件，无可核对")]
     NothingImported,
+    /// This hub was started without alert evaluation.
+    #[error("本数据中心未启用预警评估")]
+    AlertsOff,
     #[error("隔离区第 {0} 号记录已处理过")]
     QuarantineClosed(u64),
     /// A department's push that did not prove who sent it, or may not push that source.
@@ -74,7 +77,8 @@ impl HubError {
             HubError::UnknownProject(_)
             | HubError::NoSuchEndpoint(_)
             | HubError::NoSuchQuarantine(_)
-            | HubError::NothingImported => StatusCode::NOT_FOUND,
+            | HubError::NothingImported
+            | HubError::AlertsOff => StatusCode::NOT_FOUND,
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -98,6 +102,7 @@ impl HubError {
             HubError::UnreadableFile(_) => "unreadable_file",
             HubError::NoSuchQuarantine(_) => "no_such_quarantine",
             HubError::NothingImported => "nothing_imported",
+            HubError::AlertsOff => "alerts_off",
             HubError::QuarantineClosed(_) => "quarantine_closed",
             HubError::PushAuth(e) => e.code(),
             HubError::Store(_) => "internal",
@@ -126,6 +131,7 @@ impl HubError {
             HubError::UnreadableFile(_) => "文件中的数据均未导入：请按提示更正文件后重新导入。",
             HubError::NoSuchQuarantine(_) | HubError::QuarantineClosed(_) => "请刷新隔离区列表。",
             HubError::NothingImported => "请先导入规划审批文件（/v1/imports/planning 或导入文件夹）。",
+            HubError::AlertsOff => "本数据中心未启用预警评估。",
             HubError::PushAuth(e) => e.advice(),
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use yizhan_sync::integrity::HubSigner;
 use yizhan_sync::protocol::{FieldError, IngestReport};
 
+use crate::alerts::AlertDesk;
 use crate::config::HubConfig;
 use crate::error::HubError;
 use crate::ingest::{self, IngestRecord, Rules};
@@ -21,6 +22,8 @@ pub struct Hub {
     signer: Arc<HubSigner>,
     closing: Arc<watch::Sender<bool>>,
     push: Arc<Gate>,
+    /// Alert evaluation, when this hub runs it (`yizhan-hub serve` always does).
+    alerts: Option<Arc<AlertDesk>>,
 }
 
 impl Hub {
@@ -46,7 +49,18 @@ impl Hub {
             signer: Arc::new(signer),
             closing: Arc::new(watch::channel(false).0),
             push: Arc::default(),
+            alerts: None,
         }
+    }
+
+    /// Evaluates alerts with `desk`'s rules and clock while it serves.
+    pub fn with_alert_desk(mut self, desk: AlertDesk) -> Hub {
+        self.alerts = Some(Arc::new(desk));
+        self
+    }
+
+    pub fn alert_desk(&self) -> Option<&Arc<AlertDesk>> {
+        self.alerts.as_ref()
     }
 
     /// The departments' keys for the push endpoints; a hub without them refuses every
@@ -111,7 +125,11 @@ impl Hub {
             return Err(HubError::InvalidRecords(errors));
         }
         let origin = format!("{channel}:{}", R::SOURCE);
+        let touched: Vec<String> = prepared.rows.iter().map(|r| r.project_code.clone()).collect();
         let outcome = self.store.write(&origin, prepared.rows).await?;
+        if let Some(desk) = &self.alerts {
+            desk.touched(touched);
+        }
         let report = ingest::report(
             records.len(),
             &prepared.rows_per_record,

@@ -2,6 +2,7 @@
 //! are validated and written to the current state and the append-only change log in one
 //! transaction; counters replicate that state through the snapshot and the change feed.
 
+pub mod alerts;
 pub mod config;
 pub mod connectors;
 pub mod demo;
@@ -16,6 +17,7 @@ pub mod store;
 mod validate;
 
 use std::future::Future;
+use std::sync::Arc;
 
 pub use config::HubConfig;
 pub use error::HubError;
@@ -36,6 +38,9 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = hub.clone();
+    if let Some(desk) = hub.alert_desk() {
+        tokio::spawn(alerts::run(hub.clone(), Arc::clone(desk), hub.closing()));
+    }
     axum::serve(listener, router(hub))
         .with_graceful_shutdown(async move {
             shutdown.await;

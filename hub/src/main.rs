@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
+use yizhan_core::clock::Clock;
 use yizhan_core::tariff::Tariff;
+use yizhan_hub::alerts::{self, AlertDesk};
 use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
 use yizhan_hub::connectors::planning_cdc;
 use yizhan_hub::ingest::Rules;
@@ -42,6 +44,8 @@ enum Command {
         seed: u64,
         #[command(flatten)]
         connectors: ConnectorArgs,
+        #[command(flatten)]
+        alerts: AlertArgs,
     },
     /// Seed demo projects into a database, then exit.
     Demo {
@@ -79,6 +83,27 @@ enum Command {
         #[command(flatten)]
         rules: RulesArgs,
     },
+}
+
+#[derive(Args)]
+struct AlertArgs {
+    /// Folder of alert rules files (TOML, one per department; docs/operations.md, 预警规则):
+    /// each replaces the built-in file of the same name, others are added. Read again on
+    /// every tick; a file with a problem is refused and the rules in force stay.
+    #[arg(long)]
+    alert_rules: Option<PathBuf>,
+    /// Seconds between evaluations of deadlines, feeds and the quarantine.
+    #[arg(long, default_value_t = alerts::DEFAULT_TICK.as_secs())]
+    alert_tick: u64,
+}
+
+impl AlertArgs {
+    fn desk(&self) -> anyhow::Result<AlertDesk> {
+        if let Some(dir) = &self.alert_rules {
+            anyhow::ensure!(dir.is_dir(), "--alert-rules {} 不是文件夹", dir.display());
+        }
+        Ok(AlertDesk::new(self.alert_rules.clone(), Clock::system(), Duration::from_secs(self.alert_tick.max(1))))
+    }
 }
 
 /// The department feeds this hub runs beside its API; each flag starts one.
@@ -205,8 +230,9 @@ async fn main() -> anyhow::Result<()> {
             demo,
             seed,
             connectors,
+            alerts,
         } => {
-            let hub = connectors.with_push_keys(store.open()?)?;
+            let hub = connectors.with_push_keys(store.open()?)?.with_alert_desk(alerts.desk()?);
             if let Some(projects) = demo
                 && hub.store().head().await? == 0
             {

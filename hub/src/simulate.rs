@@ -241,7 +241,11 @@ impl Model {
                 self.tracked(&clearance.project_code).cleared = true;
             }
             // The window's own records: the simulator plays the departments only.
-            EntityKind::FinalCheck | EntityKind::FollowUpNote | EntityKind::Tracking => {}
+            EntityKind::FinalCheck
+            | EntityKind::FollowUpNote
+            | EntityKind::Tracking
+            | EntityKind::Alert
+            | EntityKind::AlertRules => {}
         }
         Ok(())
     }

@@ -45,7 +45,7 @@ pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tra
     issue(&counter, ClerkAction::Tracking { project_code: project_code.trim().to_owned(), tracked }).await
 }
 
-async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, String> {
+pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, String> {
     let (outbox, clerk) = counter.outbox();
     outbox.issue(action, clerk).await.map_err(|e| e.to_string())
 }

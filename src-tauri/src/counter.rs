@@ -12,6 +12,7 @@ use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use crate::Settings;
+use crate::alerts::RedAlertNotifier;
 
 pub const EVENT_SYNC_STATUS: &str = "sync-status";
 pub const EVENT_REPLICA_CHANGED: &str = "replica-changed";
@@ -52,6 +53,7 @@ impl Counter {
             }
         });
         let mut changes = client.subscribe();
+        let mut red_alerts = RedAlertNotifier::new(ReplicaReader::open(&path)?);
         tauri::async_runtime::spawn(async move {
             loop {
                 let changed = match changes.recv().await {
@@ -61,6 +63,7 @@ impl Counter {
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
                 let _ = app.emit(EVENT_REPLICA_CHANGED, changed);
+                red_alerts.check(&app);
             }
         });
         tauri::async_runtime::spawn(client.run(shutdown.clone()));

@@ -3,6 +3,7 @@
 //! and no business rules live here (those are in `yizhan-sync` and `yizhan-core`).
 
 mod admin;
+mod alerts;
 mod commands;
 mod counter;
 mod settings;
@@ -31,6 +32,9 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
         admin::reprocess_quarantined,
         admin::dismiss_quarantined,
         admin::import_planning_file,
+        alerts::list_alerts,
+        alerts::alert_trend,
+        alerts::handle_alert,
     ])
 }
 
@@ -41,6 +45,7 @@ pub fn run() {
         )
         .init();
     builder(tauri::Builder::default())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let settings = Settings::from_env(app.path().app_data_dir()?);
             let counter = Counter::start(&settings, app.handle().clone())?;

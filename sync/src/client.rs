@@ -49,7 +49,7 @@ pub use tokio_util::sync::CancellationToken;
 use tokio::sync::Notify;
 
 use crate::protocol::{ApiError, ChangeBatch};
-use crate::replica::{Replica, ReplicaError, ReplicaMeta};
+use crate::replica::{CounterLink, Replica, ReplicaError, ReplicaMeta};
 use crate::integrity::HubKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
@@ -140,6 +140,8 @@ pub struct SyncClient {
     /// Set when what the hub sent failed its integrity check: the next step repairs the
     /// replica from a fresh snapshot instead of pulling on.
     repair: AtomicBool,
+    /// When this client started: how long a counter that never reached the hub has waited.
+    started_at: time::OffsetDateTime,
 }
 
 impl SyncClient {
@@ -166,6 +168,7 @@ impl SyncClient {
             hub_url,
             http,
             clock: replica.clock().clone(),
+            started_at: replica.clock().now(),
             replica: Arc::new(Mutex::new(replica)),
             options,
             status: Arc::new(status),
@@ -250,14 +253,18 @@ impl SyncClient {
     }
 
     async fn step(&self, wait: Duration, shutdown: &CancellationToken) -> Result<Step, SyncError> {
-        let (rolled, meta) = self
-            .with_replica(|replica| {
+        let link = self.link();
+        let (rolled, alerted, meta) = self
+            .with_replica(move |replica| {
                 let rolled = replica.roll_day(replica.clock().today())?;
-                Ok((rolled, replica.meta()?))
+                let alerted = replica.tick_alerts(link)?;
+                Ok((rolled, alerted, replica.meta()?))
             })
             .await?;
         if rolled {
             self.notify(meta.cursor.unwrap_or(0), Vec::new());
+        } else if !alerted.is_empty() {
+            self.notify(meta.cursor.unwrap_or(0), alerted);
         }
         if self.repair.load(Ordering::SeqCst) {
             return self.bootstrap(shutdown).await;
@@ -275,6 +282,25 @@ impl SyncClient {
                 result => result,
             },
             None => self.bootstrap(shutdown).await,
+        }
+    }
+
+    /// How this counter stands with the hub, for its own alert rules.
+    fn link(&self) -> CounterLink {
+        let status = self.status.borrow();
+        CounterLink {
+            last_contact: status.last_success,
+            started_at: self.started_at,
+            log_problem: status
+                .integrity
+                .reason
+                .clone()
+                .filter(|_| status.integrity.alert && status.integrity.repaired_at.is_none()),
+            mismatch: status
+                .reconcile
+                .as_ref()
+                .filter(|r| r.rows_repaired > 0)
+                .map(|r| format!("对账发现 {} 条记录与数据中心不一致，已按数据中心修复", r.rows_repaired)),
         }
     }
 

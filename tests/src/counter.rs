@@ -96,6 +96,11 @@ impl Counter {
         ReplicaReader::open(&self.path).unwrap()
     }
 
+    /// A reader judging deadlines by `clock`, the one its client lives by.
+    pub fn reader_on(&self, clock: Clock) -> ReplicaReader {
+        ReplicaReader::open_with_clock(&self.path, clock).unwrap()
+    }
+
     pub fn project_codes(&self, n: u32) -> Vec<String> {
         let page = self
             .reader()

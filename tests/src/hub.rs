@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +12,9 @@ use tempfile::TempDir;
 use time::macros::date;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use yizhan_core::clock::Clock;
 use yizhan_core::entity::FeeKind;
+use yizhan_hub::alerts::AlertDesk;
 use yizhan_hub::demo::Generator;
 use yizhan_hub::{Hub, HubConfig};
 use yizhan_sync::protocol::{
@@ -27,6 +30,8 @@ pub struct TestHub {
     addr: SocketAddr,
     http: reqwest::Client,
     running: Option<Running>,
+    /// The clock alerts are judged by, when this hub evaluates them.
+    alerts: Option<Clock>,
 }
 
 struct Running {
@@ -38,6 +43,15 @@ struct Running {
 impl TestHub {
     /// A hub seeded with `projects` demo projects, serving.
     pub async fn start(projects: usize) -> TestHub {
+        TestHub::start_seeded(projects, None).await
+    }
+
+    /// [`TestHub::start`], evaluating alerts on `clock` every tenth of a second.
+    pub async fn start_with_alerts(projects: usize, clock: Clock) -> TestHub {
+        TestHub::start_seeded(projects, Some(clock)).await
+    }
+
+    async fn start_seeded(projects: usize, alerts: Option<Clock>) -> TestHub {
         let dir = TempDir::new().expect("temporary directory for the hub");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -50,6 +64,7 @@ impl TestHub {
             addr,
             http,
             running: None,
+            alerts,
         };
         let hub = test_hub.open();
         yizhan_hub::demo::seed_on(&hub, projects, 42, DEMO_TODAY)
@@ -64,7 +79,11 @@ impl TestHub {
     }
 
     fn open(&self) -> Hub {
-        Hub::open(HubConfig::new(self.db())).expect("open the hub's store")
+        let hub = Hub::open(HubConfig::new(self.db())).expect("open the hub's store");
+        match &self.alerts {
+            Some(clock) => hub.with_alert_desk(AlertDesk::new(None, clock.clone(), Duration::from_millis(100))),
+            None => hub,
+        }
     }
 
     fn serve(&mut self, hub: Hub, listener: tokio::net::TcpListener) {
@@ -150,6 +169,11 @@ impl TestHub {
             "the snapshot holds as many rows as its header says"
         );
         (header, rows)
+    }
+
+    /// `GET {path}` as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get_ok(&format!("{}{path}", self.url)).await.json().await.expect("JSON answer")
     }
 
     /// The whole change log, through `/v1/changes`.

@@ -90,7 +90,8 @@ impl HubProcess {
     }
 }
 
-pub fn hub_process(db: &Path, demo: usize) -> HubProcess {
+/// `extra` are further `serve` flags (a department feed, alert rules).
+pub fn hub_process(db: &Path, demo: usize, extra: &[String]) -> HubProcess {
     let port = free_port();
     let bin = target_bin("yizhan-hub");
     assert!(bin.exists(), "the hub binary {} is missing: build it with `cargo build -p yizhan-hub`", bin.display());
@@ -98,7 +99,8 @@ pub fn hub_process(db: &Path, demo: usize) -> HubProcess {
     cmd.arg("serve")
         .arg("--db")
         .arg(db)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--demo", &demo.to_string()]);
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--demo", &demo.to_string()])
+        .args(extra);
     let process = ChildGuard::spawn(cmd, "yizhan-hub");
     let url = format!("http://127.0.0.1:{port}");
     wait_until(Duration::from_secs(120), "the hub to answer /v1/health", || {

@@ -1,7 +1,8 @@
 //! The built desktop app end to end, as a clerk meets it: the real `yizhan` binary under a
 //! virtual display, driven through tauri-driver + WebKitWebDriver, against a real hub
-//! process seeded with demo data. Run by scripts/test.sh inside xvfb-run + dbus-run-session
-//! (feature `app-e2e`). Screenshots of each state land in artifacts/e2e/.
+//! process seeded with demo data, whose planning feed cannot reach its database. Run by
+//! scripts/test.sh inside xvfb-run + dbus-run-session (feature `app-e2e`). Screenshots of
+//! each state land in artifacts/e2e/.
 
 #![cfg(feature = "app-e2e")]
 
@@ -59,9 +60,31 @@ async fn clerk_sees_live_fees_and_keeps_reading_offline() {
         .expect("the end-to-end walk did not finish within 4 minutes");
 }
 
+/// The hub's flags: a planning feed pointed at a port nothing listens on (the department's
+/// database is down), alert rules that call a feed down at its first failure, and a tick
+/// of a second.
+fn feed_down(work: &std::path::Path) -> Vec<String> {
+    let rules = work.join("alert-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let data_centre = yizhan_core::alert::rules::BUILT_IN
+        .iter()
+        .find(|(file, _)| *file == "data-centre.toml")
+        .unwrap()
+        .1
+        .replace("input = \"connector_down\"\nminutes = 5", "input = \"connector_down\"\nminutes = 0");
+    assert!(data_centre.contains("minutes = 0"), "the connector-down rule is where this test expects it");
+    std::fs::write(rules.join("data-centre.toml"), data_centre).unwrap();
+    let unreachable = format!("postgres://postgres@127.0.0.1:{}/planning", yizhan_tests::free_port());
+    vec![
+        format!("--planning-cdc={unreachable}"),
+        format!("--alert-rules={}", rules.display()),
+        "--alert-tick=1".into(),
+    ]
+}
+
 async fn clerk_walk() {
     let work = tempfile::tempdir().unwrap();
-    let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS);
+    let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS, &feed_down(work.path()));
     let hub_url = hub.url.clone();
     let (code, outstanding) = project_with_outstanding_infra(&hub_url).await;
 
@@ -74,6 +97,23 @@ async fn clerk_walk() {
     assert!(total >= DEMO_PROJECTS, "the list total {total} is fewer than the {DEMO_PROJECTS} seeded projects");
     wait_for(&client, "[data-testid=sync-state][data-state=online]", Duration::from_secs(20)).await;
     screenshot(&client, "e2e", "01-list.png").await;
+
+    // The planning feed is down at the hub: every counter shows the red emergency banner
+    // with what to do.
+    let banner = "[data-testid=emergency-banner][data-level=red]";
+    wait_for(&client, banner, Duration::from_secs(30)).await;
+    let text = client.find(Locator::Css(banner)).await.unwrap().text().await.unwrap();
+    assert!(text.contains("planning-cdc") && text.contains("应急处置"), "the banner names the feed and the runbook: {text}");
+    screenshot(&client, "e2e", "01a-red-banner.png").await;
+
+    // Overdue projects are in 项目跟踪 on their own, each with its alert.
+    client.find(Locator::Css("[data-testid=filter-tracked]")).await.unwrap().click().await.unwrap();
+    wait_for(&client, "[data-testid=project-row][data-tracked=true]", Duration::from_secs(10)).await;
+    let untracked = client.find_all(Locator::Css("[data-testid=project-row][data-tracked=false]")).await.unwrap();
+    assert!(untracked.is_empty(), "the 项目跟踪 filter lists tracked projects only");
+    wait_for(&client, "[data-testid=project-row][data-tracked=true] [data-testid=project-alert-badge][data-level=orange], [data-testid=project-row][data-tracked=true] [data-testid=project-alert-badge][data-level=red]", Duration::from_secs(10)).await;
+    screenshot(&client, "e2e", "01b-tracked-overdue.png").await;
+    client.find(Locator::Css("[data-testid=filter-tracked]")).await.unwrap().click().await.unwrap();
 
     // A scanner types the code and Enter: the project opens.
     let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();

@@ -22,12 +22,17 @@ export interface ProjectQuery {
   search?: string
   status?: Status
   overdue?: boolean
+  /** 项目跟踪 only. */
+  tracked?: boolean
   district?: string
   offset: number
   limit: number
 }
 
-export type StatusCounts = Record<Status | 'overdue' | 'all', number>
+export type StatusCounts = Record<Status | 'overdue' | 'tracked' | 'all', number>
+
+/** Why a project is under 项目跟踪: a clerk put it there, or it went overdue (automatic). */
+export type TrackedReason = 'clerk' | 'overdue'
 
 export interface ProjectRow {
   project_code: string
@@ -41,6 +46,10 @@ export interface ProjectRow {
   assessed_fen: number
   paid_fen: number
   outstanding_fen: number
+  tracked: boolean
+  tracked_reason: TrackedReason | null
+  /** The most serious active alert on the project. */
+  alert_level: AlertLevel | null
 }
 
 export interface ProjectPage {
@@ -109,6 +118,7 @@ export type TimelineEntity =
   | 'final_check'
   | 'follow_up_note'
   | 'tracking'
+  | 'alert'
 
 export interface TimelineEntry {
   seq: number
@@ -140,8 +150,11 @@ export interface ProjectDetail {
   notes: FollowUpNote[]
   /** 项目跟踪. */
   tracked: boolean
+  tracked_reason: TrackedReason | null
   /** The tracking flag shown was set at this counter and is not yet confirmed (待上传). */
   tracking_pending: boolean
+  /** The project's alerts: active first, then resolved, newest first. */
+  alerts: AlertView[]
   timeline: TimelineEntry[]
 }
 
@@ -174,6 +187,7 @@ export type ClerkAction =
   | { kind: 'final_check'; project_code: string; remark: string }
   | { kind: 'follow_up_note'; project_code: string; text: string }
   | { kind: 'tracking'; project_code: string; tracked: boolean }
+  | { kind: 'handle_alert'; alert_key: string; project_code: string; handling: AlertHandling }
 
 /** pending 待上传 · rejected 待处理冲突 · discarded: let go (or redone under a new id). */
 export type OutboxState = 'pending' | 'accepted' | 'rejected' | 'discarded'
@@ -246,6 +260,137 @@ export interface ReconcileReport {
   bytes_received: number
 }
 
+// 预警 (DOMAIN.md "Alerts"). An alert is a replicated row like a payment: raised by the
+// data centre's rules (or, offline, by this counter's own evaluation of the same rules) and
+// answered through clerk commands.
+
+/** 黄 · 橙 · 红. */
+export type AlertLevel = 'yellow' | 'orange' | 'red'
+
+/** Most serious first: the order counts, filters and legends read in. */
+export const ALERT_LEVELS: readonly AlertLevel[] = ['red', 'orange', 'yellow']
+
+/** open: nobody has answered, the response deadline runs · acknowledged: someone took it, it no longer escalates. */
+export type AlertState = 'open' | 'acknowledged' | 'resolved'
+
+/** The response deadline: not yet due · answered in time · passed unanswered or answered late. */
+export type Sla = 'pending' | 'met' | 'missed'
+
+export const SLAS: readonly Sla[] = ['pending', 'met', 'missed']
+
+/** Who an alert is for. */
+export type OwnerRole = 'clerk' | 'supervisor' | 'technician'
+
+export const OWNER_ROLES: readonly OwnerRole[] = ['clerk', 'supervisor', 'technician']
+
+/** Who did something to an alert, and when (RFC 3339 UTC). */
+export interface AlertHandled {
+  by: string
+  at: string
+}
+
+export interface AlertView {
+  /** `${rule_id}:${subject}`. */
+  key: string
+  rule_id: string
+  /** project/…, connector/…, quarantine/…, counter/… */
+  subject: string
+  /** '' for a system alert. */
+  project_code: string
+  /** e.g. 收费窗口, 人防办, 数据中心. */
+  department: string
+  owner_role: OwnerRole
+  raised_level: AlertLevel
+  /** After escalation. */
+  level: AlertLevel
+  /** From the rule, in Chinese, ready to show. */
+  message: string
+  /** What to do, from the rule; '' when it says nothing. */
+  runbook: string
+  /** A validation alert about this quarantined record: 重新校验 applies. */
+  quarantine_id: number | null
+  /** RFC 3339 UTC. */
+  raised_at: string
+  /** RFC 3339 UTC: the response deadline. */
+  respond_by: string
+  state: AlertState
+  /** The first answer: it stands. */
+  responded: AlertHandled | null
+  assignee: string | null
+  notes: (AlertHandled & { text: string })[]
+  escalations: { at: string; from: AlertLevel; to: AlertLevel; cause: 'unanswered' | 'worsened' }[]
+  /** `by` null: resolved by the rules, the condition having cleared. */
+  resolution: { by: string | null; at: string; reason: string; condition_cleared: boolean } | null
+  sla: Sla
+  /** counter: raised by this counter's own evaluation while offline, not yet confirmed by the hub. */
+  origin: 'hub' | 'counter'
+  /** An answer from this counter is on its way to the hub (待上传). */
+  pending: boolean
+}
+
+export type AlertStateFilter = 'active' | 'resolved' | 'all'
+
+export interface AlertQuery {
+  /** Any of these; none: every level. */
+  levels?: AlertLevel[]
+  department?: string
+  owner_role?: OwnerRole
+  /** Default active (open or acknowledged). */
+  state?: AlertStateFilter
+  sla?: Sla
+  /** Raised at least this long ago. */
+  min_age_minutes?: number
+  project_code?: string
+  /** Only alerts about no project: what the emergency banner shows. */
+  system_only?: boolean
+  offset: number
+  /** At most MAX_ALERT_PAGE. */
+  limit: number
+}
+
+/** The most alerts one list_alerts call returns. */
+export const MAX_ALERT_PAGE = 500
+
+export interface AlertPage {
+  /** Alerts matching the query. */
+  total: number
+  /** Active alerts per level over the whole queue, ignoring the filters. */
+  counts: Record<AlertLevel, number>
+  /** Every department that has an alert, for the department filter. */
+  departments: string[]
+  /** Most serious first, then oldest first. */
+  alerts: AlertView[]
+}
+
+export type AlertHandling =
+  | { step: 'acknowledge' }
+  | { step: 'assign'; assignee: string }
+  | { step: 'note'; text: string }
+  | { step: 'resolve'; reason: string }
+
+export type AlertStep = AlertHandling['step']
+
+/** Longest 指派 name, in characters (the backend counts after trimming). */
+export const MAX_ASSIGNEE_CHARS = 64
+/** Longest 解除 reason, in characters. */
+export const MAX_RESOLVE_REASON_CHARS = 200
+
+export interface AlertTrendDay {
+  /** YYYY-MM-DD, Asia/Shanghai. */
+  date: string
+  /** Open at the end of that day. */
+  open: Record<AlertLevel, number>
+  raised: number
+  /** Response-time compliance for that day, as the backend counts it: answered in time, and missed. */
+  answered_in_time: number
+  missed: number
+}
+
+export interface AlertTrend {
+  /** Oldest first. */
+  days: AlertTrendDay[]
+}
+
 export interface District {
   code: string
   name: string
@@ -313,6 +458,24 @@ export async function discardConflict(commandId: string): Promise<void> {
 /** 重做: issues a refused command again under a new id; may itself be refused. */
 export function redoConflict(commandId: string): Promise<OutboxEntry> {
   return invoke<OutboxEntry>('redo_conflict', { commandId })
+}
+
+/** One page of the alert queue; `counts` and `departments` cover the whole queue, whatever the filters. */
+export function listAlerts(query: AlertQuery): Promise<AlertPage> {
+  return invoke<AlertPage>('list_alerts', { query })
+}
+
+/** The last `days` days, oldest first. */
+export function alertTrend(days: number): Promise<AlertTrend> {
+  return invoke<AlertTrend>('alert_trend', { days })
+}
+
+/**
+ * An answer to an alert, queued for the data centre like the other clerk commands: it
+ * shows at once with `pending` (待上传). `projectCode` is the alert's, '' for a system alert.
+ */
+export function handleAlert(alertKey: string, projectCode: string, handling: AlertHandling): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('handle_alert', { alertKey, projectCode, handling })
 }
 
 export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<UnlistenFn> {

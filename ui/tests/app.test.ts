@@ -5,8 +5,8 @@ import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
 import App from '../src/App.vue'
 import { createAppI18n } from '../src/i18n'
-import type { ProjectQuery, ProjectRow } from '../src/api'
-import { CODE, connectorStatus, outboxEntry, projectDetail, quarantineEntry, syncStatus } from './fixtures'
+import type { AlertQuery, ProjectQuery, ProjectRow } from '../src/api'
+import { CODE, alertView, connectorStatus, outboxEntry, projectDetail, quarantineEntry, syncStatus, systemAlert } from './fixtures'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -25,6 +25,9 @@ function row(n: number): ProjectRow {
     assessed_fen: 123_456_789,
     paid_fen: 0,
     outstanding_fen: 123_456_789,
+    tracked: false,
+    tracked_reason: null,
+    alert_level: null,
   }
 }
 
@@ -62,7 +65,7 @@ describe('App', () => {
       const all = ROWS.length
       return {
         total: all,
-        counts: { awaiting_assessment: 0, due: all / 2, partly_paid: 0, awaiting_tax_clearance: 0, cleared: all / 2, overdue: 0, all },
+        counts: { awaiting_assessment: 0, due: all / 2, partly_paid: 0, awaiting_tax_clearance: 0, cleared: all / 2, overdue: 0, tracked: 0, all },
         rows: ROWS.slice(q.offset, q.offset + q.limit),
       }
     })
@@ -138,7 +141,7 @@ describe('App', () => {
     tauri.handle('list_projects', (args) => {
       const q = args?.query as ProjectQuery
       const rows = loaded ? ROWS.slice(0, 50) : []
-      const counts = { awaiting_assessment: 0, due: rows.length, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 0, overdue: 0, all: rows.length }
+      const counts = { awaiting_assessment: 0, due: rows.length, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 0, overdue: 0, tracked: 0, all: rows.length }
       return { total: rows.length, counts, rows: rows.slice(q.offset, q.offset + q.limit) }
     })
     const app = await mountApp()
@@ -360,6 +363,116 @@ describe('App', () => {
     expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
     expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
     expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
+  })
+
+  it('marks tracked projects with why, and the most serious alert, in the list', async () => {
+    tauri.handle('list_projects', (args) => {
+      const q = args?.query as ProjectQuery
+      const rows = [
+        { ...row(0), tracked: true, tracked_reason: 'overdue' as const, alert_level: 'orange' as const },
+        { ...row(1), tracked: true, tracked_reason: 'clerk' as const },
+        row(2),
+      ]
+      const shown = q.tracked ? rows.filter((r) => r.tracked) : rows
+      const counts = { awaiting_assessment: 0, due: 2, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 1, overdue: 1, tracked: 2, all: 3 }
+      return { total: shown.length, counts, rows: shown.slice(q.offset, q.offset + q.limit) }
+    })
+    const app = await mountApp()
+    const rows = app.findAll('[data-testid=project-row]')
+    expect(rows.map((r) => r.attributes('data-tracked'))).toEqual(['true', 'true', 'false'])
+    expect(rows[0]?.get('[data-testid=tracking-mark]').text()).toContain('逾期自动跟踪')
+    expect(rows[1]?.get('[data-testid=tracking-mark]').text()).toContain('人工跟踪')
+    expect(rows[2]?.find('[data-testid=tracking-mark]').exists()).toBe(false)
+    const badge = rows[0]?.get('[data-testid=project-alert-badge]')
+    expect(badge?.attributes('data-level')).toBe('orange')
+    expect(badge?.text()).toContain('橙色预警')
+    expect(rows[1]?.find('[data-testid=project-alert-badge]').exists()).toBe(false)
+
+    const chip = app.get('[data-testid=filter-tracked]')
+    expect(chip.text()).toContain('2')
+    expect(chip.attributes('aria-pressed')).toBe('false')
+    await chip.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(tauri.callsOf('list_projects').at(-1)).toEqual({ query: { tracked: true, offset: 0, limit: 100 } })
+    expect(chip.attributes('aria-pressed')).toBe('true')
+    expect(app.get('[data-testid=list-total]').text()).toBe('2')
+  })
+
+  it('shows a project’s alerts and why it is tracked in its detail', async () => {
+    tauri.handle('get_project', () => ({
+      ...projectDetail(CODE),
+      tracked: true,
+      tracked_reason: 'overdue',
+      alerts: [alertView(), alertView({ rule_id: 'payment-due-soon', level: 'yellow', state: 'resolved' })],
+    }))
+    const app = await mountApp()
+    await type(app, CODE)
+    await press(app.get('[data-testid=search]').element, 'Enter')
+    const detail = app.get('[data-testid=detail]')
+    expect(detail.get('.head [data-testid=tracking-mark]').text()).toContain('逾期自动跟踪')
+    const alerts = detail.get('[data-testid=project-alerts]')
+    expect(alerts.findAll('[data-testid=alert-item]').map((a) => a.attributes('data-state'))).toEqual(['open', 'resolved'])
+    // Already in the project: its alerts do not lead anywhere else.
+    expect(alerts.find('[data-testid=alert-project]').exists()).toBe(false)
+  })
+
+  it('reaches 预警 from the navigation, opens a project from the queue, and F2 leads back to the search', async () => {
+    tauri.handle('list_alerts', (args) => {
+      const q = args?.query as AlertQuery
+      const alerts = q.system_only ? [] : [alertView()]
+      return { total: alerts.length, counts: { red: 0, orange: 1, yellow: 0 }, departments: ['收费窗口'], alerts }
+    })
+    tauri.handle('alert_trend', () => ({ days: [] }))
+    const app = await mountApp()
+    const nav = app.get('[data-testid=nav-alerts]')
+    expect(nav.element.tagName).toBe('BUTTON')
+    expect(nav.text()).toContain('预警')
+    await nav.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(nav.attributes('aria-current')).toBe('page')
+    expect(app.get('[data-testid=alert-count-orange]').text()).toContain('1')
+
+    // The list's keys do nothing behind the queue.
+    await press(document.body, 'ArrowDown')
+    await press(document.body, 'Enter')
+    expect(tauri.callsOf('get_project')).toHaveLength(0)
+
+    await app.get('[data-testid=alert-queue] [data-testid=alert-project]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.find('[data-testid=alerts-view]').exists()).toBe(false)
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
+
+    await nav.trigger('click')
+    await tauri.settle()
+    await press(document.body, 'F2')
+    expect(app.find('[data-testid=alerts-view]').exists()).toBe(false)
+    expect(document.activeElement).toBe(app.get('[data-testid=search]').element)
+  })
+
+  it('shows the emergency banner under the integrity alert, and opens the queue from it', async () => {
+    tauri.handle('sync_status', () =>
+      syncStatus({ integrity: { alert: true, reason: '签名无效', detected_at: '2026-11-25T01:02:03Z', repaired_at: null } }),
+    )
+    tauri.handle('list_alerts', (args) => {
+      const alerts = (args?.query as AlertQuery).system_only ? [systemAlert()] : []
+      return { total: alerts.length, counts: { red: 1, orange: 0, yellow: 0 }, departments: [], alerts }
+    })
+    tauri.handle('alert_trend', () => ({ days: [] }))
+    const app = await mountApp()
+    const integrity = app.get('[data-testid=integrity-banner]')
+    const emergency = app.get('[data-testid=emergency-banner]')
+    expect(emergency.attributes('data-level')).toBe('red')
+    expect(integrity.element.compareDocumentPosition(emergency.element) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+    expect(emergency.element.compareDocumentPosition(app.get('header').element) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+
+    await emergency.get('[data-testid=emergency-open-queue]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.get('[data-testid=nav-alerts]').attributes('aria-current')).toBe('page')
+    expect(app.find('[data-testid=alerts-view]').exists()).toBe(true)
   })
 
   it('shows the counter actions in English after the toggle', async () => {

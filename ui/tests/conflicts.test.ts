@@ -155,6 +155,30 @@ describe('ConflictsPanel', () => {
     expect(panel.emitted('close')).toHaveLength(1)
   })
 
+  it('describes a refused answer to an alert, and offers no project for a system alert', async () => {
+    const alertKey = `payment-overdue:project/${CODE}`
+    conflicts = [
+      outboxEntry('cmd-6', { kind: 'handle_alert', alert_key: alertKey, project_code: CODE, handling: { step: 'resolve', reason: LONG_NOTE } }),
+      outboxEntry('cmd-5', { kind: 'handle_alert', alert_key: alertKey, project_code: CODE, handling: { step: 'assign', assignee: '窗口03-王芳' } }),
+      outboxEntry(
+        'cmd-4',
+        { kind: 'handle_alert', alert_key: 'connector-down:connector/planning-cdc', project_code: '', handling: { step: 'acknowledge' } },
+        { reject_code: 'alert_resolved', reject_reason: '该预警已于 2026-11-24 10:30 解除，无需再处理。' },
+      ),
+    ]
+    const panel = await mountPanel(3)
+    const rows = panel.findAll('[data-testid=conflict-row]')
+    expect(rows.map((r) => r.get('[data-testid=conflict-action]').text())).toEqual([
+      `解除预警：${[...LONG_NOTE].slice(0, 40).join('')}…`,
+      '指派预警给 窗口03-王芳',
+      '确认预警',
+    ])
+    expect(rows[0]?.get('[data-testid=conflict-project]').text()).toBe(CODE)
+    expect(rows[2]?.find('[data-testid=conflict-project]').exists()).toBe(false)
+    expect(rows[2]?.get('[data-testid=conflict-system]').text()).toBe('系统预警')
+    expect(rows[2]?.get('[data-testid=conflict-reason]').text()).toContain('该预警已于 2026-11-24 10:30 解除')
+  })
+
   it('says it in English', async () => {
     const panel = await mountPanel(3, 'en')
     expect(panel.text()).toContain('Conflicts to resolve')

@@ -1,4 +1,6 @@
 import type {
+  AlertTrendDay,
+  AlertView,
   ClerkAction,
   ConnectorStatus,
   DeliveryReport,
@@ -77,7 +79,9 @@ export function projectDetail(code = CODE, paidFen = 40_000_00): ProjectDetail {
     final_check: null,
     notes: [],
     tracked: false,
+    tracked_reason: null,
     tracking_pending: false,
+    alerts: [],
     timeline: [
       { seq: 10, committed_at: '2026-03-10T01:00:00Z', entity: 'fee_assessment', key: `${code}/infra`, op: 'upsert' },
       { seq: 12, committed_at: '2026-03-15T02:03:05Z', entity: 'payment', key: 'PAY-0001', op: 'upsert' },
@@ -236,4 +240,58 @@ export function importReport(overrides: Partial<ImportReport> = {}): ImportRepor
     ignored_columns: [],
     ...overrides,
   }
+}
+
+/** An open orange overdue alert on CODE, within its deadline; overrides for the odd field. */
+export function alertView(overrides: Partial<AlertView> = {}): AlertView {
+  const rule_id = overrides.rule_id ?? 'payment-overdue'
+  const subject = overrides.subject ?? `project/${overrides.project_code ?? CODE}`
+  return {
+    key: `${rule_id}:${subject}`,
+    rule_id,
+    subject,
+    project_code: CODE,
+    department: '收费窗口',
+    owner_role: 'supervisor',
+    raised_level: 'orange',
+    level: 'orange',
+    message: '城市基础设施配套费逾期未缴：欠缴 ¥60,000.00，缴款期限 2026年4月9日',
+    runbook: '电话催缴建设单位，并在项目跟进备注中记录答复。',
+    quarantine_id: null,
+    raised_at: '2026-11-24T01:00:00Z',
+    respond_by: '2026-11-25T01:00:00Z',
+    state: 'open',
+    responded: null,
+    assignee: null,
+    notes: [],
+    escalations: [],
+    resolution: null,
+    sla: 'pending',
+    origin: 'hub',
+    pending: false,
+    ...overrides,
+  }
+}
+
+/** A red system alert: the data centre's planning feed is down. */
+export function systemAlert(overrides: Partial<AlertView> = {}): AlertView {
+  return alertView({
+    rule_id: 'connector-down',
+    subject: 'connector/planning-cdc',
+    project_code: '',
+    department: '数据中心',
+    owner_role: 'technician',
+    raised_level: 'red',
+    level: 'red',
+    message: '接入通道 planning-cdc 已中断 35 分钟',
+    runbook: '通知信息中心值班技术人员检查规划库复制槽；窗口改用备用导入文件办理。',
+    raised_at: '2026-11-24T02:00:00Z',
+    respond_by: '2026-11-24T02:15:00Z',
+    ...overrides,
+  })
+}
+
+/** One day of the alert trend. */
+export function trendDay(date: string, open: AlertTrendDay['open'], answeredInTime = 0, missed = 0): AlertTrendDay {
+  return { date, open, raised: open.red + open.orange + open.yellow, answered_in_time: answeredInTime, missed }
 }

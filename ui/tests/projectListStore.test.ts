@@ -23,12 +23,15 @@ function row(n: number, overrides: Partial<ProjectRow> = {}): ProjectRow {
     assessed_fen: 100_000,
     paid_fen: 0,
     outstanding_fen: 100_000,
+    tracked: false,
+    tracked_reason: null,
+    alert_level: null,
     ...overrides,
   }
 }
 
 function counts(all: number): StatusCounts {
-  return { awaiting_assessment: 0, due: all, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 0, overdue: 0, all }
+  return { awaiting_assessment: 0, due: all, partly_paid: 0, awaiting_tax_clearance: 0, cleared: 0, overdue: 0, tracked: 0, all }
 }
 
 /** A backend holding `rows`, answering list_projects by offset/limit like the real one. */
@@ -85,16 +88,23 @@ describe('project list store', () => {
     await store.attach()
     store.setStatus('partly_paid')
     store.setOverdue(true)
+    store.setTracked(true)
     store.setDistrict('320102')
     await tauri.settle()
 
     expect(listQueries().at(-1)).toEqual({
       status: 'partly_paid',
       overdue: true,
+      tracked: true,
       district: '320102',
       offset: 0,
       limit: PAGE_SIZE,
     })
+
+    // 全部 drops the status, overdue and tracking filters, not the district.
+    store.clearStatusFilters()
+    await tauri.settle()
+    expect(listQueries().at(-1)).toEqual({ district: '320102', offset: 0, limit: PAGE_SIZE })
   })
 
   it('refreshes the visible page and counts on replica-changed, keeping the selection', async () => {

@@ -161,6 +161,7 @@ impl Hub {
         let mut rows_per_record = Vec::new();
         let mut removals = Vec::new();
         let mut quarantine = Vec::new();
+        let mut withdrawn_from = Vec::new();
         for (index, change) in changes.into_iter().enumerate() {
             match change {
                 SourceChange::Upsert { location, raw, record } => {
@@ -193,12 +194,14 @@ impl Hub {
                 }
                 SourceChange::Withdraw { source_id, project_code, .. } => {
                     removals.push((R::WITHDRAWN, R::withdrawn_key(&source_id, &project_code)));
+                    withdrawn_from.push(project_code);
                 }
             }
         }
         let quarantined = quarantine.len();
         let problems: Vec<FieldError> = quarantine.iter().flat_map(|q| q.problems.iter().cloned()).collect();
         let applied = received - quarantined;
+        let touched: Vec<String> = rows.iter().map(|r| r.project_code.clone()).chain(withdrawn_from).collect();
         let delivered = self
             .store()
             .deliver(Delivery {
@@ -220,6 +223,12 @@ impl Hub {
         for n in rows_per_record {
             changed += usize::from(seqs[offset..offset + n].iter().any(Option::is_some));
             offset += n;
+        }
+        if let Some(desk) = self.alert_desk() {
+            desk.touched(touched);
+            if quarantined > 0 {
+                desk.recheck();
+            }
         }
         let withdrawn = delivered.removed.iter().flatten().count();
         let report = DeliveryReport {

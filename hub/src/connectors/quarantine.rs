@@ -55,6 +55,9 @@ impl Hub {
         if !self.store().close_quarantine(id, "reprocessed", by, note).await? {
             return Err(HubError::QuarantineClosed(id));
         }
+        if let Some(desk) = self.alert_desk() {
+            desk.recheck();
+        }
         Ok(report)
     }
 
@@ -70,6 +73,9 @@ impl Hub {
         self.open_entry(id).await?;
         if !self.store().close_quarantine(id, "dismissed", by, reason).await? {
             return Err(HubError::QuarantineClosed(id));
+        }
+        if let Some(desk) = self.alert_desk() {
+            desk.recheck();
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! connectors, and our `ApiError` JSON for everything that goes wrong, including what
 //! axum would otherwise answer in plain text.
 
+mod alerts;
 mod commands;
 mod connectors;
 pub(crate) mod ingest;
@@ -33,6 +34,9 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/reconcile/rows", post(reconcile::rows))
         .route("/v1/counters/report", post(sync::counter_report))
         .route("/v1/status", get(sync::status))
+        .route("/v1/alerts", get(alerts::alerts))
+        .route("/v1/alert-rules", get(alerts::rules))
+        .route("/metrics", get(alerts::metrics))
         .route("/v1/connectors", get(connectors::connectors))
         .route("/v1/connectors/planning-file/verify", post(connectors::verify_planning_file))
         .route("/v1/quarantine", get(connectors::quarantine))

@@ -260,6 +260,10 @@ pub type Decider = Box<
     dyn FnOnce(&[StateRow]) -> Result<Result<Vec<RowWrite>, Rejection>, StoreError> + Send,
 >;
 
+/// What the alert evaluation makes of one project's current rows (read inside the write
+/// transaction): the rows to write.
+pub type Updater = Box<dyn FnMut(&str, &[StateRow]) -> Result<Vec<RowWrite>, StoreError> + Send>;
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The newest committed seq; 0 for an empty log.
@@ -281,6 +285,21 @@ pub trait Store: Send + Sync + 'static {
         envelope: CommandEnvelope,
         decide: Decider,
     ) -> Result<CommandResult, StoreError>;
+
+    /// Reads the rows of each of `project_codes` and writes what `update` makes of them, all
+    /// in one transaction tagged `origin`: nothing written meanwhile (a clerk's answer to an
+    /// alert) is overwritten by a decision taken on older rows.
+    async fn update_projects(
+        &self,
+        origin: &str,
+        project_codes: Vec<String>,
+        update: Updater,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// The projects ("" for the system) of the active alerts a clock tick must look at: those
+    /// about something other than a project's fees (a feed, a quarantined record), and
+    /// those still unanswered at `now` (an RFC 3339 instant) past their deadline.
+    async fn alert_projects_to_tick(&self, now: String) -> Result<Vec<String>, StoreError>;
 
     /// The checksum of each range (row count and digest sums), for reconciliation.
     async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError>;

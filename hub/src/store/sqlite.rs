@@ -20,7 +20,7 @@ use yizhan_sync::protocol::{
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
-use super::{
+use super::{Updater, 
     Decider, Delivered, Delivery, LoggedChange, RowWrite, Snapshot, SnapshotPosition, StateRow,
     Store, StoreError, WriteOutcome,
 };
@@ -389,6 +389,16 @@ fn state_row(raw: RawStateRow) -> Result<StateRow, StoreError> {
     })
 }
 
+/// Every current row of one project, ordered by entity and key.
+fn project_state(conn: &Connection, project_code: &str) -> Result<Vec<StateRow>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {STATE_COLUMNS} FROM state WHERE project_code = ?1 ORDER BY entity, key"
+    ))?
+    .query_map([project_code], raw_state_row)?
+    .map(|raw| state_row(raw?))
+    .collect()
+}
+
 /// Upserts `rows` in order with their change-log entries inside the caller's transaction.
 /// Returns the head after them and, for each row, the seq it was logged under or `None`
 /// when it was identical to the stored row.
@@ -568,13 +578,7 @@ impl Inner {
             return Ok(result(outcome, true));
         }
         let project_code = envelope.action.project_code();
-        let rows: Vec<StateRow> = tx
-            .prepare_cached(&format!(
-                "SELECT {STATE_COLUMNS} FROM state WHERE project_code = ?1 ORDER BY entity, key"
-            ))?
-            .query_map([project_code], raw_state_row)?
-            .map(|raw| state_row(raw?))
-            .collect::<Result<_, _>>()?;
+        let rows = project_state(&tx, project_code)?;
         let (head, outcome) = match decide(&rows)? {
             Ok(writes) => {
                 let origin = format!("command:{}", envelope.device_id);
@@ -761,6 +765,46 @@ impl Store for SqliteStore {
     ) -> Result<CommandResult, StoreError> {
         self.blocking(move |inner| inner.run_command(&envelope, decide))
             .await
+    }
+
+    async fn alert_projects_to_tick(&self, now: String) -> Result<Vec<String>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT DISTINCT project_code FROM state WHERE entity = 'alert' \
+                         AND json_extract(payload, '$.state') <> 'resolved' \
+                         AND (json_extract(payload, '$.subject') NOT LIKE 'project/%' \
+                              OR (json_extract(payload, '$.state') = 'open' AND json_extract(payload, '$.respond_by') <= ?1))",
+                    )?
+                    .query_map([now], |row| row.get(0))?
+                    .collect::<Result<_, _>>()?)
+            })
+        })
+        .await
+    }
+
+    async fn update_projects(
+        &self,
+        origin: &str,
+        project_codes: Vec<String>,
+        mut update: Updater,
+    ) -> Result<WriteOutcome, StoreError> {
+        let origin = origin.to_owned();
+        self.blocking(move |inner| {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut writes = Vec::new();
+            for code in &project_codes {
+                let rows = project_state(&tx, code)?;
+                writes.extend(update(code, &rows)?);
+            }
+            let (head, seqs) = write_rows(&tx, &origin, &writes)?;
+            tx.commit()?;
+            inner.published(head);
+            Ok(WriteOutcome { head, seqs })
+        })
+        .await
     }
 
     async fn changes_after(
@@ -1001,17 +1045,8 @@ impl Store for SqliteStore {
 
     async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError> {
         let code = project_code.to_owned();
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                conn.prepare_cached(&format!(
-                    "SELECT {STATE_COLUMNS} FROM state WHERE project_code = ?1 ORDER BY entity, key"
-                ))?
-                .query_map([code], raw_state_row)?
-                .map(|raw| state_row(raw?))
-                .collect()
-            })
-        })
-        .await
+        self.blocking(move |inner| inner.readers.with(|conn| project_state(conn, &code)))
+            .await
     }
 
     async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError> {

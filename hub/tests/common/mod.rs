@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
+use yizhan_hub::alerts::AlertDesk;
 use yizhan_hub::{Hub, HubConfig};
 
 pub struct TestHub {
@@ -26,9 +27,21 @@ impl TestHub {
         hub
     }
 
+    /// A hub that evaluates alerts with `desk`.
+    pub async fn start_with_alerts(desk: AlertDesk) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hub.sqlite3");
+        let mut hub = TestHub::serve(Hub::open(HubConfig::new(&db)).unwrap().with_alert_desk(desk), &db).await;
+        hub._dir = Some(dir);
+        hub
+    }
+
     /// Serves the database at `db`, which outlives the hub (for restarts).
     pub async fn start_at(db: &Path) -> TestHub {
-        let hub = Hub::open(HubConfig::new(db)).unwrap();
+        TestHub::serve(Hub::open(HubConfig::new(db)).unwrap(), db).await
+    }
+
+    async fn serve(hub: Hub, db: &Path) -> TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use yizhan_core::entity::EntityKind;
+
+use super::alerts::{self, Evaluation};
 use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, view};
 use crate::integrity::{ChainHash, RowDigest};
 use crate::protocol::{Change, ChangeBatch, Op};
@@ -24,11 +27,11 @@ impl Replica {
         for change in &batch.changes {
             apply_change(&tx, change, snapshot_as_of, &mut touched)?;
         }
-        view::refresh(
-            &tx,
-            touched.iter().map(String::as_str),
-            meta.view_date.unwrap_or_else(|| self.clock.today()),
-        )?;
+        let eval = Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
+        view::refresh(&tx, touched.iter().map(String::as_str), &eval)?;
+        if batch.changes.iter().any(|c| c.entity == EntityKind::AlertRules) {
+            alerts::evaluate_all(&tx, &eval)?;
+        }
         tx.execute("UPDATE meta SET cursor = ?1, chain = ?2", params![batch.upto, chain.to_hex()])?;
         tx.commit()?;
         Ok(touched.into_iter().collect())

@@ -5,6 +5,7 @@
 //! in ONE transaction once the whole snapshot is in, so a crash or a cut never shows half
 //! a snapshot.
 
+use super::alerts::Evaluation;
 use std::borrow::Cow;
 use std::io::BufRead;
 
@@ -349,7 +350,7 @@ fn finish_load(conn: &mut Connection, load: &Load, clock: &Clock) -> Result<u64,
     for sql in &dependents {
         tx.execute_batch(sql)?;
     }
-    let projects = view::rebuild_all(&tx, clock.today())?;
+    let projects = view::rebuild_all(&tx, &Evaluation::new(&tx, clock.today(), clock.now())?)?;
     tx.execute(
         "UPDATE meta SET cursor = ?1, snapshot_as_of = ?1, hub_url = ?2, bootstrapped_at = ?3, chain = ?4, hub_key = ?5",
         params![

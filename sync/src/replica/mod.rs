@@ -5,6 +5,9 @@
 //! ([`Replica::bootstrap`]) and change batches ([`Replica::apply`]). [`ReplicaReader`] is a
 //! read-only connection for the app's queries; open as many as there are threads reading.
 
+mod alert_queue;
+mod alert_view;
+mod alerts;
 mod apply;
 mod bootstrap;
 mod outbox;
@@ -28,12 +31,14 @@ use yizhan_core::serde_date::DATE_FORMAT;
 use crate::integrity::{ChainHash, HubKey};
 use crate::protocol::SnapshotRow;
 
+pub use alert_queue::{AlertTrend, AlertTrendDay, MAX_TREND_DAYS};
+pub use alerts::CounterLink;
 pub use bootstrap::BootstrapReport;
 pub use reconcile::RangeRepair;
 pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
     Approval, DetailProject, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
-    StatusCounts, TaxClearanceLine, TimelineEntry,
+    StatusCounts, TrackedReason, TaxClearanceLine, TimelineEntry,
 };
 
 /// The sync client's side of the replica: the only connection that writes.
@@ -45,6 +50,8 @@ pub struct Replica {
 /// A read-only connection for the app's queries.
 pub struct ReplicaReader {
     conn: Connection,
+    /// What "now" is for deadlines shown (an alert's time left).
+    clock: Clock,
 }
 
 /// Where the replica stands with the hub.
@@ -174,15 +181,59 @@ impl Replica {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        view::rebuild_all(&tx, today)?;
+        view::rebuild_all(&tx, &alerts::Evaluation::new(&tx, today, self.clock.now())?)?;
         tx.commit()?;
         Ok(true)
+    }
+
+    /// Evaluates the deadline rules over every project now (what the day's turn and new
+    /// rules from the hub do); returns how many of this counter's alerts changed.
+    pub fn evaluate_alerts(&mut self) -> Result<u64, ReplicaError> {
+        let today = self.meta()?.view_date.unwrap_or_else(|| self.clock.today());
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let changed = alerts::evaluate_all(&tx, &alerts::Evaluation::new(&tx, today, self.clock.now())?)?;
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Evaluates the deadline rules on one project from its view, as every applied change
+    /// to it does.
+    pub fn evaluate_project_alerts(&mut self, project_code: &str) -> Result<(), ReplicaError> {
+        let today = self.meta()?.view_date.unwrap_or_else(|| self.clock.today());
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let eval = alerts::Evaluation::new(&tx, today, self.clock.now())?;
+        let dues = alerts::view_dues(&tx, project_code)?;
+        alerts::evaluate_project(&tx, &eval, project_code, &dues)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The counter's own alert rules on how it stands with the hub (`link`), and every
+    /// deadline of the alerts it raised itself: run on the sync client's every step, so
+    /// they fire while the hub is out of reach. Returns the projects whose alerts changed
+    /// ("" for the counter's own).
+    pub fn tick_alerts(&mut self, link: CounterLink) -> Result<Vec<String>, ReplicaError> {
+        let meta = self.meta()?;
+        if meta.cursor.is_none() {
+            return Ok(Vec::new());
+        }
+        let device = outbox::device_id(&self.conn)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let eval = alerts::Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
+        let changed = alerts::evaluate_counter(&tx, &eval, &device, &link.signal(&device))?;
+        tx.commit()?;
+        Ok(changed)
     }
 }
 
 impl ReplicaReader {
     /// Opens a read-only connection to a replica the writer has already created.
     pub fn open(path: impl AsRef<Path>) -> Result<ReplicaReader, ReplicaError> {
+        ReplicaReader::open_with_clock(path, Clock::system())
+    }
+
+    /// [`ReplicaReader::open`] judging deadlines by `clock`.
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<ReplicaReader, ReplicaError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::CannotOpen) => ReplicaError::NotCreated,
@@ -196,7 +247,7 @@ impl ReplicaReader {
         if applied.len() < schema::MIGRATIONS.len() {
             return Err(ReplicaError::NotCreated);
         }
-        Ok(ReplicaReader { conn })
+        Ok(ReplicaReader { conn, clock })
     }
 
     pub fn meta(&self) -> Result<ReplicaMeta, ReplicaError> {

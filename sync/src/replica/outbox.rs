@@ -3,12 +3,18 @@
 //! commands still on their way), then queues it; the effect shows at once as pending
 //! (see [`overlay`]) and is replaced by the hub's row when that arrives through the feed.
 
+use std::collections::HashSet;
+
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use time::OffsetDateTime;
+use yizhan_core::alert::Alert;
+use yizhan_core::alert::handling::handle;
+use yizhan_core::alert::queue::AlertOrigin;
 use yizhan_core::command::{ClerkAction, Effect, Issued, decide};
 use yizhan_core::records::ProjectRecords;
 
+use super::alert_view;
 use super::view::load_records;
 use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta, text};
 use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
@@ -120,6 +126,8 @@ impl Replica {
         let project_code = envelope.action.project_code().to_owned();
         let today = meta.view_date.unwrap_or_else(|| self.clock.today());
         let mut records = load_records(&tx, &project_code)?;
+        // The alerts as shown here: one this counter raised itself can be answered offline.
+        records.alerts = alert_view::of_project(&tx, &project_code)?.into_iter().map(|(alert, _)| alert).collect();
         overlay(&tx, &mut records, &project_code, cursor, today)?;
         let issued = Issued {
             command_id: &envelope.command_id,
@@ -346,10 +354,37 @@ pub(crate) fn overlay(
             Effect::FinalCheck(check) => records.final_check = Some(check),
             Effect::FollowUpNote(note) => records.notes.push(note),
             Effect::Tracking(tracking) => records.tracking = Some(tracking),
+            Effect::Alert(alert) => match records.alerts.iter_mut().find(|a| a.key() == alert.key()) {
+                Some(shown) => *shown = *alert,
+                None => records.alerts.push(*alert),
+            },
         }
         applied.push(envelope.command_id);
     }
     Ok(applied)
+}
+
+/// The answers to alerts issued at this counter that the feed has not brought back yet,
+/// applied to `alerts` in the order issued (as [`overlay`] does for a project). Returns the
+/// keys of the alerts they changed, which the screens mark 待上传.
+pub(crate) fn overlay_alerts(conn: &Connection, cursor: u64, alerts: &mut [(Alert, AlertOrigin)]) -> Result<HashSet<String>, ReplicaError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT envelope FROM outbox WHERE kind = 'handle_alert' \
+         AND (state = 'pending' OR (state = 'accepted' AND hub_seq > ?1)) ORDER BY position",
+    )?;
+    let envelopes: Vec<String> = stmt.query_map([cursor], |row| row.get(0))?.collect::<Result<_, _>>()?;
+    let mut pending = HashSet::new();
+    for text in envelopes {
+        let envelope: CommandEnvelope = serde_json::from_str(&text)
+            .map_err(|source| ReplicaError::Payload { entity: "outbox", key: "handle_alert".into(), source })?;
+        let ClerkAction::HandleAlert { alert_key, handling, .. } = &envelope.action else { continue };
+        let Some((alert, _)) = alerts.iter_mut().find(|(a, _)| a.key() == *alert_key) else { continue };
+        if let Ok(answered) = handle(alert, handling, &envelope.clerk, envelope.issued_at) {
+            *alert = answered;
+            pending.insert(alert_key.clone());
+        }
+    }
+    Ok(pending)
 }
 
 pub(crate) fn device_id(conn: &Connection) -> Result<String, ReplicaError> {

@@ -3,6 +3,8 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
+use yizhan_core::alert::AlertLevel;
+use yizhan_core::alert::queue::AlertView;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use yizhan_core::clock::Clock;
@@ -28,6 +30,9 @@ pub struct ProjectQuery {
     pub status: Option<FeeStatus>,
     #[serde(default)]
     pub overdue: Option<bool>,
+    /// Only the projects in 项目跟踪 (`Some(true)`).
+    #[serde(default)]
+    pub tracked: Option<bool>,
     /// A district code (GB/T 2260).
     #[serde(default)]
     pub district: Option<String>,
@@ -44,6 +49,8 @@ pub struct StatusCounts {
     pub awaiting_tax_clearance: u64,
     pub cleared: u64,
     pub overdue: u64,
+    /// In 项目跟踪.
+    pub tracked: u64,
     pub all: u64,
 }
 
@@ -71,6 +78,31 @@ pub struct ProjectRow {
     pub assessed_fen: Fen,
     pub paid_fen: Fen,
     pub outstanding_fen: Fen,
+    /// In 项目跟踪, and why.
+    pub tracked: bool,
+    pub tracked_reason: Option<TrackedReason>,
+    /// The most serious active alert on the project.
+    pub alert_level: Option<AlertLevel>,
+}
+
+/// Why a project is in 项目跟踪.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackedReason {
+    /// A clerk put it there.
+    Clerk,
+    /// It is overdue: overdue projects enter on their own and leave when paid.
+    Overdue,
+}
+
+impl TrackedReason {
+    fn parse(text: Option<&str>) -> Option<TrackedReason> {
+        match text? {
+            "clerk" => Some(TrackedReason::Clerk),
+            "overdue" => Some(TrackedReason::Overdue),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +125,10 @@ pub struct ProjectDetail {
     pub tracked: bool,
     /// The tracking flag shown was set here and is on its way to the hub.
     pub tracking_pending: bool,
+    /// In 项目跟踪 because a clerk put it there, or because it is overdue.
+    pub tracked_reason: Option<TrackedReason>,
+    /// Active first, then newest first.
+    pub alerts: Vec<AlertView>,
     /// Newest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -190,13 +226,13 @@ pub struct TimelineEntry {
 
 /// A WHERE clause and its values, built from the parts of a query that are set.
 #[derive(Default)]
-struct Filter {
-    sql: String,
-    values: Vec<Value>,
+pub(crate) struct Filter {
+    pub sql: String,
+    pub values: Vec<Value>,
 }
 
 impl Filter {
-    fn and(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
+    pub fn and(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
         self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
         self.sql.push_str(clause);
         self.values.extend(values);
@@ -250,11 +286,15 @@ impl ReplicaReader {
         let groups = status_groups(&self.conn, &filter)?;
         let mut counts = StatusCounts::default();
         let mut total = 0;
-        for &(status, overdue, n) in &groups {
+        for &(status, overdue, tracked, n) in &groups {
             *count_of(&mut counts, status) += n;
             counts.overdue += if overdue { n } else { 0 };
+            counts.tracked += if tracked { n } else { 0 };
             counts.all += n;
-            if query.status.is_none_or(|s| s == status) && query.overdue.is_none_or(|o| o == overdue) {
+            if query.status.is_none_or(|s| s == status)
+                && query.overdue.is_none_or(|o| o == overdue)
+                && query.tracked.is_none_or(|t| t == tracked)
+            {
                 total += n;
             }
         }
@@ -265,16 +305,22 @@ impl ReplicaReader {
         if let Some(overdue) = query.overdue {
             filter.and("overdue = ?", [Value::Integer(overdue.into())]);
         }
+        match query.tracked {
+            Some(true) => filter.and("tracking IS NOT NULL", []),
+            Some(false) => filter.and("tracking IS NULL", []),
+            None => {}
+        }
         filter.values.push(Value::Integer(query.limit.min(MAX_PAGE).into()));
         filter.values.push(Value::Integer(query.offset.into()));
         let sql = format!(
             "SELECT project_code, name, builder, uscc, district_code, status, overdue, assessed_fen, paid_fen, \
-             outstanding_fen FROM project_view{} ORDER BY overdue DESC, project_code LIMIT ? OFFSET ?",
+             outstanding_fen, tracking FROM project_view{} ORDER BY overdue DESC, project_code LIMIT ? OFFSET ?",
             filter.sql
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
+        let mut rows: Vec<ProjectRow> = stmt
             .query_map(params_from_iter(&filter.values), |row| {
+                let tracked_reason = TrackedReason::parse(row.get_ref(10)?.as_str_or_null()?);
                 let district_code: String = row.get(4)?;
                 Ok(ProjectRow {
                     project_code: row.get(0)?,
@@ -288,9 +334,17 @@ impl ReplicaReader {
                     assessed_fen: row.get(7)?,
                     paid_fen: row.get(8)?,
                     outstanding_fen: row.get(9)?,
+                    tracked: tracked_reason.is_some(),
+                    tracked_reason,
+                    alert_level: None,
                 })
             })?
             .collect::<Result<_, _>>()?;
+        let codes: Vec<String> = rows.iter().map(|r| r.project_code.clone()).collect();
+        let levels = self.alert_levels(&codes)?;
+        for row in &mut rows {
+            row.alert_level = levels.get(&row.project_code).copied();
+        }
         Ok(ProjectPage { total, counts, rows })
     }
 
@@ -403,22 +457,27 @@ impl ReplicaReader {
             notes,
             tracked: records.is_tracked(),
             tracking_pending: records.tracking.as_ref().is_some_and(|t| is_pending(&t.command_id)),
+            tracked_reason: if records.is_tracked() {
+                Some(TrackedReason::Clerk)
+            } else {
+                standing.overdue.then_some(TrackedReason::Overdue)
+            },
+            alerts: self.alerts_of_project(project_code)?,
             timeline: timeline(&self.conn, project_code, meta.snapshot_as_of.unwrap_or(0))?,
         }))
     }
 }
 
-/// How many projects match `filter` for each (status, overdue) pair. Without a search the
-/// rows come in group order from an index; with one, only the matches are grouped.
-fn status_groups(conn: &Connection, filter: &Filter) -> Result<Vec<(FeeStatus, bool, u64)>, ReplicaError> {
+/// How many projects match `filter` for each (status, overdue, tracked) triple.
+fn status_groups(conn: &Connection, filter: &Filter) -> Result<Vec<(FeeStatus, bool, bool, u64)>, ReplicaError> {
     let sql = format!(
-        "SELECT status, overdue, count(*) FROM project_view{} GROUP BY status, overdue",
+        "SELECT status, overdue, tracking IS NOT NULL, count(*) FROM project_view{} GROUP BY status, overdue, tracking IS NOT NULL",
         filter.sql
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let groups = stmt
         .query_map(params_from_iter(&filter.values), |row| {
-            Ok((parse_status(text(row, 0)?, 0)?, row.get(1)?, row.get(2)?))
+            Ok((parse_status(text(row, 0)?, 0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?
         .collect::<Result<_, _>>()?;
     Ok(groups)

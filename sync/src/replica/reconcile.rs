@@ -2,6 +2,7 @@
 //! points to bisect them, and the repair of one range from the hub's rows. The walk itself
 //! is the client's (`client::reconcile`).
 
+use super::alerts::Evaluation;
 use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -93,7 +94,8 @@ impl Replica {
             projects.insert(code);
             repair.repaired += 1;
         }
-        view::refresh(&tx, projects.iter().map(String::as_str), meta.view_date.unwrap_or_else(|| self.clock.today()))?;
+        let eval = Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
+        view::refresh(&tx, projects.iter().map(String::as_str), &eval)?;
         tx.commit()?;
         repair.projects = projects.into_iter().collect();
         Ok(repair)

@@ -557,6 +557,7 @@ fn the_list_searches_filters_counts_and_pages() {
             awaiting_tax_clearance: 0,
             cleared: 1,
             overdue: 0,
+            tracked: 0,
             all: 3
         }
     );

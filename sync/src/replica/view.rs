@@ -2,11 +2,13 @@
 //! replicated rows by `yizhan_core::status::standing` and kept in step by every write.
 
 use rusqlite::{Connection, params};
-use time::Date;
-use yizhan_core::entity::Project;
+use yizhan_core::alert::engine::FeeDue;
+use yizhan_core::entity::{FeeKind, Project};
 use yizhan_core::records::ProjectRecords;
 use yizhan_core::status::FeeStatus;
 
+use super::alert_view;
+use super::alerts::{self, Evaluation};
 use super::{ReplicaError, bytes, entity_at, format_date, schema, text};
 
 /// One project's rows, parsed; empty when the replica holds none.
@@ -48,21 +50,35 @@ pub(crate) fn parse_status(text: &str, idx: usize) -> rusqlite::Result<FeeStatus
     })
 }
 
-/// Writes (or, when the replica holds nothing of it any more, removes) a project's view.
-fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, today: Date) -> Result<(), ReplicaError> {
+/// Writes (or, when the replica holds nothing of it any more, removes) a project's view,
+/// and returns what the deadline rules read of it.
+fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, eval: &Evaluation) -> Result<Vec<FeeDue>, ReplicaError> {
     if records.is_empty() {
         conn.prepare_cached("DELETE FROM project_view WHERE project_code = ?1")?
             .execute([project_code])?;
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let standing = records.standing(today);
+    let standing = records.standing(eval.today);
+    let dues = FeeDue::of(&standing);
+    let due = |kind: FeeKind| dues.iter().find(|d| d.fee_kind == kind).map(|d| (d.due_on.to_julian_day(), d.outstanding_fen));
+    let (infra_due, infra_outstanding) = due(FeeKind::Infra).unzip();
+    let (civil_defence_due, civil_defence_outstanding) = due(FeeKind::CivilDefence).unzip();
+    // 项目跟踪: a clerk's choice, and every overdue project on its own.
+    let tracking = if records.is_tracked() {
+        Some("clerk")
+    } else if standing.overdue {
+        Some("overdue")
+    } else {
+        None
+    };
     // A payment or notice can arrive before its project: list it under its code, unnamed,
     // so a clerk searching by code still finds what the hub has.
     let project = records.project.as_ref();
     let field = |f: fn(&Project) -> &str| project.map_or("", f);
     conn.prepare_cached(
         "INSERT OR REPLACE INTO project_view (project_code, name, builder, uscc, district_code, status, overdue, \
-         assessed_fen, paid_fen, outstanding_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         assessed_fen, paid_fen, outstanding_fen, infra_due, infra_outstanding_fen, civil_defence_due, \
+         civil_defence_outstanding_fen, tracking) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         project_code,
@@ -75,33 +91,44 @@ fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, today:
         standing.assessed_fen,
         standing.paid_fen,
         standing.outstanding_fen,
+        infra_due,
+        infra_outstanding.unwrap_or(0),
+        civil_defence_due,
+        civil_defence_outstanding.unwrap_or(0),
+        tracking,
     ])?;
-    Ok(())
+    Ok(dues)
 }
 
-/// Recomputes the views of the given projects against the date the views stand at.
+/// Recomputes the views of the given projects against the date the views stand at, and
+/// their deadline alerts.
 pub(crate) fn refresh<'a>(
     conn: &Connection,
     project_codes: impl IntoIterator<Item = &'a str>,
-    today: Date,
+    eval: &Evaluation,
 ) -> Result<(), ReplicaError> {
     for code in project_codes {
         let records = load_records(conn, code)?;
-        write(conn, code, &records, today)?;
+        let dues = write(conn, code, &records, eval)?;
+        alerts::evaluate_project(conn, eval, code, &dues)?;
+        alert_view::refresh_project(conn, eval, code)?;
     }
     Ok(())
 }
 
-/// Recomputes every view in one pass over the rows in project order, and records `today`
-/// as the date they stand at. Returns how many projects it wrote.
-pub(crate) fn rebuild_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
+/// Recomputes every view in one pass over the rows in project order, then every deadline
+/// alert, and records the evaluation's day as the date they stand at. Returns how many
+/// projects it wrote.
+pub(crate) fn rebuild_all(conn: &Connection, eval: &Evaluation) -> Result<u64, ReplicaError> {
     conn.execute("DELETE FROM project_view", [])?;
-    let written = schema::without_indexes(conn, "project_view", || write_all(conn, today))?;
-    conn.execute("UPDATE meta SET view_date = ?1", [format_date(today)])?;
+    let written = schema::without_indexes(conn, "project_view", || write_all(conn, eval))?;
+    alerts::evaluate_all(conn, eval)?;
+    alert_view::rebuild(conn, eval)?;
+    conn.execute("UPDATE meta SET view_date = ?1", [format_date(eval.today)])?;
     Ok(written)
 }
 
-fn write_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
+fn write_all(conn: &Connection, eval: &Evaluation) -> Result<u64, ReplicaError> {
     let mut stmt = conn.prepare("SELECT project_code, entity, key, payload FROM rows ORDER BY project_code")?;
     let mut rows = stmt.query([])?;
     let mut current = String::new();
@@ -111,7 +138,7 @@ fn write_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
         let code = text(row, 0)?;
         if code != current {
             if !records.is_empty() {
-                write(conn, &current, &records, today)?;
+                write(conn, &current, &records, eval)?;
                 written += 1;
             }
             records = ProjectRecords::default();
@@ -120,7 +147,7 @@ fn write_all(conn: &Connection, today: Date) -> Result<u64, ReplicaError> {
         records.add(entity_at(row, 1)?, text(row, 2)?, bytes(row, 3)?)?;
     }
     if !records.is_empty() {
-        write(conn, &current, &records, today)?;
+        write(conn, &current, &records, eval)?;
         written += 1;
     }
     Ok(written)

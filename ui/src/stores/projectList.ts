@@ -28,13 +28,15 @@ export interface ListFilters {
   search: string
   status: Status | null
   overdue: boolean
+  /** 项目跟踪 only. */
+  tracked: boolean
   district: string | null
 }
 
 export function createProjectListStore() {
   /** What the clerk is typing; becomes `filters.search` after the debounce. */
   const searchInput = ref('')
-  const filters = reactive<ListFilters>({ search: '', status: null, overdue: false, district: null })
+  const filters = reactive<ListFilters>({ search: '', status: null, overdue: false, tracked: false, district: null })
   const total = ref(0)
   const counts = ref<StatusCounts | null>(null)
   /** False until the first page for the current filters has arrived. */
@@ -64,6 +66,7 @@ export function createProjectListStore() {
     if (search) q.search = search
     if (filters.status) q.status = filters.status
     if (filters.overdue) q.overdue = true
+    if (filters.tracked) q.tracked = true
     if (filters.district) q.district = filters.district
     return q
   }
@@ -221,15 +224,21 @@ export function createProjectListStore() {
     applyFilters()
   }
 
+  function setTracked(tracked: boolean): void {
+    filters.tracked = tracked
+    applyFilters()
+  }
+
   function setDistrict(district: string | null): void {
     filters.district = district
     applyFilters()
   }
 
-  /** The "all" chip: drop the status and overdue filters, keep search and district. */
+  /** The "all" chip: drop the status, overdue and tracking filters, keep search and district. */
   function clearStatusFilters(): void {
     filters.status = null
     filters.overdue = false
+    filters.tracked = false
     applyFilters()
   }
 
@@ -279,6 +288,7 @@ export function createProjectListStore() {
     flushSearch,
     setStatus,
     setOverdue,
+    setTracked,
     setDistrict,
     clearStatusFilters,
     loadDistricts,

@@ -1,0 +1,414 @@
+//! Evaluation: which rules fire on what is known. Pure and cheap, so the hub runs it on
+//! every delivered change and the counters on every applied batch and clock tick, with
+//! the same result for the same facts and the same clock.
+
+use time::{Date, OffsetDateTime};
+
+use super::AlertLevel;
+use super::rules::{Input, Rule, RuleSet};
+use crate::entity::FeeKind;
+use crate::money::{Fen, format_yuan};
+use crate::status::Standing;
+
+/// One outstanding fee with its due date: what the deadline rules read of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeDue {
+    pub fee_kind: FeeKind,
+    pub due_on: Date,
+    pub outstanding_fen: Fen,
+}
+
+impl FeeDue {
+    /// The fees of a standing that still have money outstanding against a due date.
+    pub fn of(standing: &Standing) -> Vec<FeeDue> {
+        standing
+            .fees
+            .iter()
+            .filter(|f| f.outstanding_fen > 0)
+            .filter_map(|f| {
+                f.due_on.map(|due_on| FeeDue {
+                    fee_kind: f.fee_kind,
+                    due_on,
+                    outstanding_fen: f.outstanding_fen,
+                })
+            })
+            .collect()
+    }
+}
+
+/// What the system rules read: one subject each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemSignal {
+    /// A record held in quarantine (open only).
+    Quarantined {
+        id: u64,
+        connector: String,
+        source: String,
+        location: String,
+        project_code: String,
+        /// (field, problem) pairs.
+        problems: Vec<(String, String)>,
+    },
+    /// A department feed at the hub.
+    Connector {
+        name: String,
+        /// Whether it keeps a connection open (CDC): only those can be "down".
+        streaming: bool,
+        /// When the current run of failures began; `None` while it works.
+        failing_since: Option<OffsetDateTime>,
+        last_error: Option<String>,
+        slot_lag_bytes: Option<i64>,
+        /// What the last comparison with its source found, when it disagreed.
+        mismatch: Option<String>,
+    },
+    /// A counter's link to the hub and the state of its replica.
+    Counter {
+        device: String,
+        /// The last time the hub answered; `None` before it ever did.
+        last_contact: Option<OffsetDateTime>,
+        /// When this counter started (how long "never" has lasted).
+        started_at: OffsetDateTime,
+        /// A change-log batch or snapshot that did not check out.
+        log_problem: Option<String>,
+        /// What the last reconciliation found, when it disagreed.
+        mismatch: Option<String>,
+    },
+}
+
+/// A rule that holds on a subject now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firing {
+    pub rule_id: String,
+    pub subject: String,
+    pub project_code: String,
+    pub level: AlertLevel,
+    pub message: String,
+    pub quarantine_id: Option<u64>,
+}
+
+impl Firing {
+    pub fn key(&self) -> String {
+        super::Alert::key_for(&self.rule_id, &self.subject)
+    }
+}
+
+pub fn project_subject(project_code: &str) -> String {
+    format!("project/{project_code}")
+}
+
+impl RuleSet {
+    /// The deadline rules on one project's outstanding fees, `today` in Asia/Shanghai. Each
+    /// rule fires once per project, on the fee that is most pressing.
+    pub fn project_firings(&self, project_code: &str, dues: &[FeeDue], today: Date) -> Vec<Firing> {
+        let mut firings = Vec::new();
+        if dues.is_empty() {
+            return firings;
+        }
+        for rule in &self.rules {
+            let fired = match rule.input {
+                Input::DueSoon { days } => dues
+                    .iter()
+                    .filter(|d| d.due_on >= today && (d.due_on - today).whole_days() <= i64::from(days))
+                    .min_by_key(|d| d.due_on)
+                    .map(|d| render_due(rule, project_code, d)),
+                Input::Overdue { grace_days } => dues
+                    .iter()
+                    .filter(|d| (today - d.due_on).whole_days() > i64::from(grace_days))
+                    .min_by_key(|d| d.due_on)
+                    .map(|d| render_due(rule, project_code, d)),
+                _ => None,
+            };
+            if let Some(message) = fired {
+                firings.push(Firing {
+                    rule_id: rule.id.clone(),
+                    subject: project_subject(project_code),
+                    project_code: project_code.to_owned(),
+                    level: rule.level,
+                    message,
+                    quarantine_id: None,
+                });
+            }
+        }
+        firings
+    }
+
+    /// The system rules on one subject at `now`.
+    pub fn system_firings(&self, signal: &SystemSignal, now: OffsetDateTime) -> Vec<Firing> {
+        let mut firings = Vec::new();
+        for rule in &self.rules {
+            if let Some(firing) = system_firing(rule, signal, now) {
+                firings.push(firing);
+            }
+        }
+        firings
+    }
+}
+
+/// The message names the due date, not a count of days: a count would change the alert
+/// every midnight and send every open deadline alert down the change log again.
+fn render_due(rule: &Rule, project_code: &str, due: &FeeDue) -> String {
+    let due_on = chinese_date(due.due_on);
+    let outstanding = format_yuan(due.outstanding_fen);
+    let values = [
+        ("project_code", project_code),
+        ("fee", due.fee_kind.name_zh()),
+        ("due_on", due_on.as_str()),
+        ("outstanding", outstanding.as_str()),
+    ];
+    render(&rule.message, &values)
+}
+
+fn system_firing(rule: &Rule, signal: &SystemSignal, now: OffsetDateTime) -> Option<Firing> {
+    let minutes_since = |at: OffsetDateTime| (now - at).whole_minutes();
+    let fire = |subject: String, project_code: &str, level: AlertLevel, values: &[(&str, &str)], quarantine_id| Firing {
+        rule_id: rule.id.clone(),
+        subject,
+        project_code: project_code.to_owned(),
+        level,
+        message: render(&rule.message, values),
+        quarantine_id,
+    };
+    match (&rule.input, signal) {
+        (
+            Input::ValidationFailed { sources, fields },
+            SystemSignal::Quarantined { id, connector, source, location, project_code, problems },
+        ) => {
+            if !sources.is_empty() && !sources.contains(source) {
+                return None;
+            }
+            let (field, problem) = problems
+                .iter()
+                .find(|(field, _)| fields.is_empty() || fields.contains(field))?;
+            let values = [
+                ("project_code", project_code.as_str()),
+                ("source", source_name(source)),
+                ("connector", connector.as_str()),
+                ("location", location.as_str()),
+                ("field", field.as_str()),
+                ("problem", problem.as_str()),
+            ];
+            Some(fire(format!("quarantine/{id}"), project_code, rule.level, &values, Some(*id)))
+        }
+        (Input::ConnectorDown { minutes }, SystemSignal::Connector { name, streaming: true, failing_since: Some(since), last_error, .. }) => {
+            let down = minutes_since(*since);
+            (down >= i64::from(*minutes)).then(|| {
+                let down = down.to_string();
+                let error = last_error.as_deref().unwrap_or("原因不明");
+                fire(format!("connector/{name}"), "", rule.level, &[("connector", name), ("minutes", &down), ("error", error)], None)
+            })
+        }
+        (Input::SlotLag { mib }, SystemSignal::Connector { name, slot_lag_bytes: Some(bytes), .. }) => {
+            let lag_mib = u64::try_from(*bytes).unwrap_or(0) / (1024 * 1024);
+            (lag_mib > *mib).then(|| {
+                let lag = lag_mib.to_string();
+                fire(format!("connector/{name}"), "", rule.level, &[("connector", name), ("mib", &lag)], None)
+            })
+        }
+        (Input::ReconciliationMismatch, SystemSignal::Connector { name, mismatch: Some(problem), .. }) => {
+            let subject = format!("数据接入 {name}");
+            Some(fire(format!("connector/{name}"), "", rule.level, &[("subject", &subject), ("problem", problem)], None))
+        }
+        (Input::SyncLag { minutes, red_after_minutes }, SystemSignal::Counter { device, last_contact, started_at, .. }) => {
+            let silent = minutes_since(last_contact.unwrap_or(*started_at));
+            (silent >= i64::from(*minutes)).then(|| {
+                let level = match red_after_minutes {
+                    Some(red) if silent >= i64::from(*red) => AlertLevel::Red,
+                    _ => rule.level,
+                };
+                let silent = silent.to_string();
+                fire(format!("counter/{device}"), "", level, &[("device", device), ("minutes", &silent)], None)
+            })
+        }
+        (Input::LogGap, SystemSignal::Counter { device, log_problem: Some(problem), .. }) => {
+            let name = format!("窗口 {device}");
+            Some(fire(format!("counter/{device}"), "", rule.level, &[("device", &name), ("problem", problem)], None))
+        }
+        (Input::ReconciliationMismatch, SystemSignal::Counter { device, mismatch: Some(problem), .. }) => {
+            let subject = format!("窗口 {device} 的本地数据");
+            Some(fire(format!("counter/{device}"), "", rule.level, &[("subject", &subject), ("problem", problem)], None))
+        }
+        _ => None,
+    }
+}
+
+fn source_name(source: &str) -> &str {
+    match source {
+        "planning" => "规划审批",
+        "civil-defence" => "人防征收",
+        "tax" => "完税反馈",
+        "payments" => "缴款到账",
+        other => other,
+    }
+}
+
+/// `2026年12月31日`.
+pub fn chinese_date(date: Date) -> String {
+    format!("{}年{}月{}日", date.year(), u8::from(date.month()), date.day())
+}
+
+/// The `{name}`s a template uses.
+pub(crate) fn template_names(template: &str) -> impl Iterator<Item = &str> {
+    template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// Fills `{name}` from `values`; the rules check made sure every name is known.
+fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.split_once('}') {
+            Some((name, tail)) => {
+                match values.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = tail;
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    const CODE: &str = "2019-320105-47-01-123456";
+    const TODAY: Date = date!(2026 - 11 - 24);
+
+    fn due(kind: FeeKind, due_on: Date, outstanding_fen: Fen) -> FeeDue {
+        FeeDue { fee_kind: kind, due_on, outstanding_fen }
+    }
+
+    fn fired(firings: &[Firing]) -> Vec<(&str, AlertLevel)> {
+        firings.iter().map(|f| (f.rule_id.as_str(), f.level)).collect()
+    }
+
+    #[test]
+    fn due_soon_fires_within_its_window_and_clears_outside_it() {
+        let rules = RuleSet::built_in();
+        let fires = |due_on| rules.project_firings(CODE, &[due(FeeKind::Infra, due_on, 150_000)], TODAY).len();
+        assert_eq!(fires(date!(2026 - 12 - 01)), 1, "due in 7 days: inside a 7-day window");
+        assert_eq!(fires(date!(2026 - 12 - 02)), 0, "due in 8 days: not yet");
+        let firings = rules.project_firings(CODE, &[due(FeeKind::Infra, date!(2026 - 11 - 30), 150_000)], TODAY);
+        assert_eq!(fired(&firings), [("payment-due-soon", AlertLevel::Yellow)]);
+        assert_eq!(
+            firings[0].message,
+            "项目 2019-320105-47-01-123456 的城市基础设施配套费将于 2026年11月30日 到期，尚欠 ¥1,500.00。"
+        );
+        assert_eq!(firings[0].subject, "project/2019-320105-47-01-123456");
+        assert_eq!(fires(TODAY), 1, "due today is still due soon");
+        assert!(rules.project_firings(CODE, &[], TODAY).is_empty(), "paid: nothing fires");
+    }
+
+    #[test]
+    fn overdue_fires_the_day_after_the_due_date_on_the_oldest_fee() {
+        let rules = RuleSet::built_in();
+        let dues = [
+            due(FeeKind::Infra, date!(2026 - 11 - 20), 1_00),
+            due(FeeKind::CivilDefence, date!(2026 - 11 - 23), 2_00),
+            due(FeeKind::CivilDefence, date!(2026 - 11 - 26), 3_00),
+        ];
+        let firings = rules.project_firings(CODE, &dues, TODAY);
+        assert_eq!(fired(&firings), [("payment-due-soon", AlertLevel::Yellow), ("payment-overdue", AlertLevel::Orange)]);
+        assert!(firings[1].message.contains("已于 2026年11月20日 到期"), "{}", firings[1].message);
+        assert!(firings[1].message.contains("城市基础设施配套费"), "{}", firings[1].message);
+        let on_due_date = rules.project_firings(CODE, &[due(FeeKind::Infra, TODAY, 1)], TODAY);
+        assert_eq!(fired(&on_due_date), [("payment-due-soon", AlertLevel::Yellow)]);
+    }
+
+    fn quarantined(source: &str, field: &str) -> SystemSignal {
+        SystemSignal::Quarantined {
+            id: 7,
+            connector: "civil-defence-push".into(),
+            source: source.into(),
+            location: "请求 r-1 第1条".into(),
+            project_code: CODE.into(),
+            problems: vec![(field.into(), "金额与面积×标准不符".into())],
+        }
+    }
+
+    #[test]
+    fn validation_rules_fire_on_quarantine_narrowed_by_source_and_field() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        let cd = rules.system_firings(&quarantined("civil-defence", "amount_fen"), now);
+        assert_eq!(fired(&cd), [("civil-defence-mismatch", AlertLevel::Orange), ("validation-failed", AlertLevel::Orange)]);
+        assert_eq!((cd[0].subject.as_str(), cd[0].quarantine_id, cd[0].project_code.as_str()), ("quarantine/7", Some(7), CODE));
+        let tax = rules.system_firings(&quarantined("tax", "issued_on"), now);
+        assert_eq!(fired(&tax), [("validation-failed", AlertLevel::Orange)]);
+        assert!(tax[0].message.contains("完税反馈"), "{}", tax[0].message);
+    }
+
+    fn connector(failing_since: Option<OffsetDateTime>, lag: Option<i64>, mismatch: Option<&str>) -> SystemSignal {
+        SystemSignal::Connector {
+            name: "planning-cdc".into(),
+            streaming: true,
+            failing_since,
+            last_error: Some("连接被拒绝".into()),
+            slot_lag_bytes: lag,
+            mismatch: mismatch.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn connector_rules_fire_on_down_time_slot_lag_and_mismatch() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        assert!(rules.system_firings(&connector(Some(now - time::Duration::minutes(4)), Some(0), None), now).is_empty());
+        let down = rules.system_firings(&connector(Some(now - time::Duration::minutes(5)), None, None), now);
+        assert_eq!(fired(&down), [("connector-down", AlertLevel::Red)]);
+        assert_eq!(down[0].message, "数据接入 planning-cdc 已中断 5 分钟：连接被拒绝");
+        let lag = rules.system_firings(&connector(None, Some(2 * 1024 * 1024 * 1024), None), now);
+        assert_eq!(fired(&lag), [("slot-lag", AlertLevel::Red)]);
+        let mismatch = rules.system_firings(&connector(None, Some(0), Some("来源 10 条，数据中心 9 条")), now);
+        assert_eq!(fired(&mismatch), [("reconciliation-mismatch", AlertLevel::Red)]);
+    }
+
+    #[test]
+    fn counter_rules_fire_on_silence_gaps_and_mismatch_and_sync_lag_turns_red_when_long() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        let counter = |silent_minutes: i64, log_problem: Option<&str>, mismatch: Option<&str>| SystemSignal::Counter {
+            device: "counter-03".into(),
+            last_contact: Some(now - time::Duration::minutes(silent_minutes)),
+            started_at: now - time::Duration::days(1),
+            log_problem: log_problem.map(str::to_owned),
+            mismatch: mismatch.map(str::to_owned),
+        };
+        assert!(rules.system_firings(&counter(14, None, None), now).is_empty());
+        assert_eq!(fired(&rules.system_firings(&counter(15, None, None), now)), [("sync-lag", AlertLevel::Yellow)]);
+        assert_eq!(fired(&rules.system_firings(&counter(120, None, None), now)), [("sync-lag", AlertLevel::Red)]);
+        assert_eq!(fired(&rules.system_firings(&counter(0, Some("第 12 号变更校验失败"), None), now)), [("log-gap", AlertLevel::Red)]);
+        assert_eq!(
+            fired(&rules.system_firings(&counter(0, None, Some("3 条记录不一致")), now)),
+            [("reconciliation-mismatch", AlertLevel::Red)]
+        );
+        let never = SystemSignal::Counter {
+            device: "counter-03".into(),
+            last_contact: None,
+            started_at: now - time::Duration::minutes(20),
+            log_problem: None,
+            mismatch: None,
+        };
+        assert_eq!(fired(&rules.system_firings(&never, now)), [("sync-lag", AlertLevel::Yellow)]);
+    }
+
+    #[test]
+    fn templates_fill_known_names_and_leave_stray_braces() {
+        assert_eq!(render("{a} 与 {b}，{c", &[("a", "甲"), ("b", "乙")]), "甲 与 乙，{c");
+        assert_eq!(template_names("x {a} y {b} {").collect::<Vec<_>>(), ["a", "b"]);
+    }
+}

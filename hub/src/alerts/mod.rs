@@ -1,0 +1,298 @@
+//! Alerts at the hub: the rules in force (built in, or a department's file from
+//! `--alert-rules`, reloaded when it changes), evaluated on every delivered change and on a
+//! clock tick, kept as `alert` rows so the change log carries them to every counter.
+
+mod evaluate;
+mod signals;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use time::Date;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::{mpsc, watch};
+use yizhan_core::alert::Alert;
+use yizhan_core::alert::rules::{RuleFileError, RuleSet, RuleSource};
+use yizhan_core::clock::Clock;
+use yizhan_core::entity::EntityKind;
+use yizhan_sync::protocol::KeyRange;
+
+use self::evaluate::{SystemFirings, project_alerts};
+use crate::hub::Hub;
+use crate::store::{RowWrite, StoreError};
+
+/// The origin of the rows alert evaluation writes.
+const ORIGIN: &str = "alerts";
+/// Projects evaluated per transaction: keeps the writer lock short for ingest.
+const CHUNK: usize = 500;
+pub const DEFAULT_TICK: Duration = Duration::from_secs(30);
+
+enum Wake {
+    /// These projects' rows changed.
+    Touched(Vec<String>),
+    /// Something the system rules read changed (a record quarantined or released).
+    Recheck,
+}
+
+/// The hub's alert desk: the rules, the clock deadlines are judged by, and the queue of
+/// projects to evaluate.
+pub struct AlertDesk {
+    rules: RwLock<Arc<RuleSet>>,
+    rules_dir: Option<PathBuf>,
+    /// The files last refused, with why, so the same broken file is reported once.
+    refused: Mutex<Option<(Vec<RuleSource>, RuleFileError)>>,
+    clock: Clock,
+    tick: Duration,
+    wake: mpsc::UnboundedSender<Wake>,
+    woken: Mutex<Option<mpsc::UnboundedReceiver<Wake>>>,
+}
+
+/// What `GET /v1/alert-rules` answers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RulesInForce {
+    pub rules: Vec<RuleSummary>,
+    /// The last rules file refused, when it is still on disk as refused.
+    pub refused: Option<RuleFileError>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleSummary {
+    pub id: String,
+    pub department: String,
+    pub level: yizhan_core::alert::AlertLevel,
+    pub owner_role: String,
+    pub file: String,
+    pub line: usize,
+}
+
+impl AlertDesk {
+    /// The built-in rules with the files of `rules_dir` in place of those of the same name.
+    /// A broken file is refused (and reported at `GET /v1/alert-rules`); the hub starts on
+    /// the built-in rules rather than not at all.
+    pub fn new(rules_dir: Option<PathBuf>, clock: Clock, tick: Duration) -> AlertDesk {
+        let (wake, woken) = mpsc::unbounded_channel();
+        let desk = AlertDesk {
+            rules: RwLock::new(Arc::new(RuleSet::built_in())),
+            rules_dir,
+            refused: Mutex::new(None),
+            clock,
+            tick,
+            wake,
+            woken: Mutex::new(Some(woken)),
+        };
+        desk.reload_rules();
+        desk
+    }
+
+    pub fn rules(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.rules.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn in_force(&self) -> RulesInForce {
+        RulesInForce {
+            rules: self
+                .rules()
+                .rules
+                .iter()
+                .map(|r| RuleSummary {
+                    id: r.id.clone(),
+                    department: r.department.clone(),
+                    level: r.level,
+                    owner_role: r.owner_role.clone(),
+                    file: r.file.clone(),
+                    line: r.line,
+                })
+                .collect(),
+            refused: self.refused.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|(_, e)| e.clone()),
+        }
+    }
+
+    /// Projects whose rows changed: evaluated by the running desk soon after.
+    pub(crate) fn touched(&self, codes: impl IntoIterator<Item = String>) {
+        let codes: Vec<String> = codes.into_iter().collect();
+        if !codes.is_empty() {
+            let _ = self.wake.send(Wake::Touched(codes));
+        }
+    }
+
+    pub(crate) fn recheck(&self) {
+        let _ = self.wake.send(Wake::Recheck);
+    }
+
+    /// Reads the rules folder again; true when the rules in force changed.
+    fn reload_rules(&self) -> bool {
+        let Some(dir) = &self.rules_dir else { return false };
+        let files = match read_rule_files(dir) {
+            Ok(files) => files,
+            Err(error) => {
+                tracing::error!(dir = %dir.display(), %error, "无法读取预警规则文件夹，沿用现有规则");
+                return false;
+            }
+        };
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.rules();
+        if refused.as_ref().is_some_and(|(sources, _)| *sources == files) {
+            return false;
+        }
+        match RuleSet::built_in_with(files.clone()) {
+            Ok(rules) if rules == *current => {
+                *refused = None;
+                false
+            }
+            Ok(rules) => {
+                tracing::info!(rules = rules.rules.len(), dir = %dir.display(), "预警规则已更新");
+                *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+                *refused = None;
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "预警规则文件有误，未生效，沿用现有规则");
+                *refused = Some((files, error));
+                false
+            }
+        }
+    }
+}
+
+fn read_rule_files(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            files.push(RuleSource { file, text: std::fs::read_to_string(&path)? });
+        }
+    }
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(files)
+}
+
+impl Hub {
+    /// Every alert the hub keeps, parsed.
+    pub async fn alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        self.store()
+            .range_rows(KeyRange::whole(EntityKind::Alert), usize::MAX)
+            .await?
+            .iter()
+            .map(|row| serde_json::from_str(&row.payload).map_err(|e| StoreError::Corrupt(format!("预警 {} 无法解析：{e}", row.key))))
+            .collect()
+    }
+
+    /// Evaluates the projects' alerts now, with the system rules' findings when given.
+    async fn evaluate(&self, desk: &AlertDesk, codes: Vec<String>, system: Option<Arc<SystemFirings>>) -> Result<(), StoreError> {
+        let rules = desk.rules();
+        let now = desk.clock.now();
+        let today = desk.clock.today();
+        for chunk in codes.chunks(CHUNK) {
+            let rules = Arc::clone(&rules);
+            let system = system.clone();
+            self.store()
+                .update_projects(
+                    ORIGIN,
+                    chunk.to_vec(),
+                    Box::new(move |code, rows| project_alerts(&rules, code, rows, system.as_deref(), today, now)),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every project, evaluated: on the first tick, when the day turns (deadlines pass at
+    /// midnight, Shanghai time) and when the rules change.
+    async fn evaluate_all(&self, desk: &AlertDesk) -> Result<(), StoreError> {
+        let mut after: Option<String> = None;
+        loop {
+            let range = KeyRange { entity: EntityKind::Project, after: after.clone(), upto: None };
+            let page = self.store().range_rows(range, CHUNK * 4).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.key.clone());
+            self.evaluate(desk, page.into_iter().map(|row| row.key).collect(), None).await?;
+        }
+        Ok(())
+    }
+
+    /// The system rules over the feeds and the quarantine, and the deadlines that passed.
+    async fn evaluate_system(&self, desk: &AlertDesk) -> Result<(), StoreError> {
+        let rules = desk.rules();
+        let now = desk.clock.now();
+        let mut firings = SystemFirings::default();
+        for connector in self.store().connectors().await? {
+            for firing in rules.system_firings(&signals::connector(&connector), now) {
+                firings.add(firing);
+            }
+        }
+        let open = self.store().quarantine(Some("open".into()), None, signals::QUARANTINE_SCAN).await?;
+        for entry in &open {
+            for firing in rules.system_firings(&signals::quarantined(entry), now) {
+                firings.add(firing);
+            }
+        }
+        let mut codes: BTreeSet<String> = firings.by_project.keys().cloned().collect();
+        codes.insert(String::new());
+        let now_text = now.format(&Rfc3339).expect("the clock's instant formats as RFC 3339");
+        codes.extend(self.store().alert_projects_to_tick(now_text).await?);
+        self.evaluate(desk, codes.into_iter().collect(), Some(Arc::new(firings))).await
+    }
+
+    /// Hands the rules in force to the counters (a row they replicate).
+    async fn publish_rules(&self, desk: &AlertDesk) -> Result<(), StoreError> {
+        let files = desk.rules().files();
+        self.store()
+            .write(ORIGIN, vec![RowWrite::upsert(EntityKind::AlertRules, "active".into(), "", &files)])
+            .await?;
+        Ok(())
+    }
+
+    async fn alert_tick(&self, desk: &AlertDesk, evaluated_day: &mut Option<Date>) -> Result<(), StoreError> {
+        if desk.reload_rules() {
+            *evaluated_day = None;
+        }
+        self.publish_rules(desk).await?;
+        let today = desk.clock.today();
+        if *evaluated_day != Some(today) {
+            self.evaluate_all(desk).await?;
+            *evaluated_day = Some(today);
+        }
+        self.evaluate_system(desk).await
+    }
+}
+
+/// Runs the desk until the hub closes: changed projects as they come, everything on the
+/// tick. Only the first caller runs it (the desk has one queue).
+pub(crate) async fn run(hub: Hub, desk: Arc<AlertDesk>, mut closing: watch::Receiver<bool>) {
+    let Some(mut woken) = desk.woken.lock().unwrap_or_else(PoisonError::into_inner).take() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(desk.tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut evaluated_day = None;
+    loop {
+        let result = tokio::select! {
+            _ = ticks.tick() => hub.alert_tick(&desk, &mut evaluated_day).await,
+            Some(wake) = woken.recv() => {
+                let mut codes = BTreeSet::new();
+                let mut recheck = false;
+                let mut take = |wake| match wake {
+                    Wake::Touched(touched) => codes.extend(touched),
+                    Wake::Recheck => recheck = true,
+                };
+                take(wake);
+                while let Ok(more) = woken.try_recv() {
+                    take(more);
+                }
+                let evaluated = hub.evaluate(&desk, codes.into_iter().collect(), None).await;
+                if recheck && evaluated.is_ok() { hub.evaluate_system(&desk).await } else { evaluated }
+            }
+            _ = closing.changed() => break,
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, "预警评估失败，下一轮重试");
+        }
+    }
+}

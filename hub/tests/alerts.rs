@@ -1,0 +1,259 @@
+//! Alerts at the hub: the built-in rules fire on crafted data and clear when it is put
+//! right, deadlines escalate unanswered alerts, repeats raise nothing twice, rule files
+//! change without a restart (and a broken one changes nothing), and dashboards read the
+//! queue and the metrics.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{CODE, TestHub, notice, payment, planning};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use yizhan_core::clock::Clock;
+use yizhan_core::entity::{EntityKind, FeeAssessment, FeeKind};
+use yizhan_hub::alerts::AlertDesk;
+use yizhan_hub::connectors::{Connector, ConnectorKind, SourceChange};
+use yizhan_sync::protocol::{CivilDefenceNotice, SourceComparison};
+
+/// A clock the suite moves by hand.
+#[derive(Clone)]
+struct Hands(Arc<Mutex<OffsetDateTime>>);
+
+impl Hands {
+    fn at(now: OffsetDateTime) -> Hands {
+        Hands(Arc::new(Mutex::new(now)))
+    }
+
+    fn clock(&self) -> Clock {
+        let hands = self.0.clone();
+        Clock::from_fn(move || *hands.lock().unwrap())
+    }
+
+    fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+async fn hub_on(hands: &Hands, rules_dir: Option<std::path::PathBuf>) -> TestHub {
+    TestHub::start_with_alerts(AlertDesk::new(rules_dir, hands.clock(), Duration::from_millis(50))).await
+}
+
+/// Every alert the hub keeps, resolved included, by key.
+async fn alerts(hub: &TestHub) -> Vec<Value> {
+    let (status, page) = hub.get("/v1/alerts?state=all&limit=500").await;
+    assert_eq!(status, 200, "{page}");
+    page["alerts"].as_array().unwrap().clone()
+}
+
+/// Waits (a few seconds at most) until the alert under `key` satisfies `holds`.
+async fn until(hub: &TestHub, key: &str, what: &str, holds: impl Fn(Option<&Value>) -> bool) -> Value {
+    for _ in 0..200 {
+        let all = alerts(hub).await;
+        let alert = all.iter().find(|a| a["key"] == key);
+        if holds(alert) {
+            return alert.cloned().unwrap_or(Value::Null);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("alert {key}: {what} never came; the hub keeps {:#}", Value::Array(alerts(hub).await));
+}
+
+fn active_at(level: &'static str) -> impl Fn(Option<&Value>) -> bool {
+    move |a| a.is_some_and(|a| a["level"] == level && a["state"] != "resolved")
+}
+
+fn resolved(a: Option<&Value>) -> bool {
+    a.is_some_and(|a| a["state"] == "resolved")
+}
+
+const DUE_SOON: &str = "payment-due-soon:project/2025-320115-70-01-000001";
+const OVERDUE: &str = "payment-overdue:project/2025-320115-70-01-000001";
+
+#[tokio::test]
+async fn deadline_alerts_fire_escalate_once_and_clear_when_paid() {
+    // The planning record's infrastructure fee falls due on 2025-07-01 (approval + 30 days).
+    let hands = Hands::at(datetime!(2025-06-27 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    let (status, _) = hub.post("planning", json!([planning("G1", CODE)])).await;
+    assert_eq!(status, 200);
+
+    let due_soon = until(&hub, DUE_SOON, "yellow due-soon", active_at("yellow")).await;
+    assert_eq!(due_soon["department"], "收费窗口");
+    assert!(due_soon["message"].as_str().unwrap().contains("2025年7月1日"), "{due_soon}");
+    assert_eq!(due_soon["sla"], "pending");
+
+    // The same record again and a few ticks: still one alert, unchanged.
+    let alert_changes = |log: &[Value]| log.iter().filter(|c| c["entity"] == "alert").count();
+    let before = alert_changes(&hub.log().await);
+    hub.post("planning", json!([planning("G1", CODE)])).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(alert_changes(&hub.log().await), before, "repeats write nothing");
+    assert_eq!(alerts(&hub).await.len(), 1);
+
+    // The due date passes with nothing paid: overdue (orange) replaces due-soon.
+    hands.advance(time::Duration::days(5));
+    let overdue = until(&hub, OVERDUE, "orange overdue", active_at("orange")).await;
+    assert_eq!(overdue["owner_role"], "supervisor");
+    until(&hub, DUE_SOON, "due-soon cleared", resolved).await;
+
+    // Nobody answers within the orange deadline (one day): it escalates to red, once.
+    hands.advance(time::Duration::days(1) + time::Duration::minutes(1));
+    let red = until(&hub, OVERDUE, "escalation to red", active_at("red")).await;
+    let escalations = red["escalations"].as_array().unwrap();
+    assert_eq!(escalations.len(), 1, "{red}");
+    assert_eq!((escalations[0]["from"].as_str(), escalations[0]["cause"].as_str()), (Some("orange"), Some("unanswered")));
+    assert_eq!(red["sla"], "missed");
+
+    // Paid in full: the alert resolves itself, saying so.
+    let assessment = hub.hub.store().get(EntityKind::FeeAssessment, &FeeAssessment::key_for(CODE, FeeKind::Infra)).await;
+    let owed = serde_json::from_str::<FeeAssessment>(&assessment.unwrap().unwrap().payload).unwrap().net_fen();
+    let (status, body) = hub.post("payments", json!([payment("PAY-1", CODE, owed)])).await;
+    assert_eq!(status, 200, "{body}");
+    let cleared = until(&hub, OVERDUE, "overdue cleared", resolved).await;
+    assert_eq!(cleared["resolution"]["by"], Value::Null);
+    assert_eq!(cleared["resolution"]["condition_cleared"], true);
+}
+
+#[tokio::test]
+async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right() {
+    // Connector times are the store's own (now); the desk's clock runs from now.
+    let hands = Hands::at(OffsetDateTime::now_utc());
+    let hub = hub_on(&hands, None).await;
+    let store = hub.hub.store();
+    let down = "connector-down:connector/planning-cdc";
+
+    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
+    store.connector_failed("planning-cdc", "postgres_cdc", "连接被拒绝 (127.0.0.1:5433)").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(alerts(&hub).await.iter().all(|a| a["key"] != down), "down for less than five minutes: no alert yet");
+    hands.advance(time::Duration::minutes(6));
+    let red = until(&hub, down, "connector down", active_at("red")).await;
+    assert!(red["message"].as_str().unwrap().contains("连接被拒绝"), "{red}");
+    assert!(red["runbook"].as_str().unwrap().starts_with("应急处置"), "{red}");
+    assert_eq!(red["project_code"], "");
+    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
+    until(&hub, down, "connector back", resolved).await;
+
+    let lag = "slot-lag:connector/planning-cdc";
+    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(3 << 30)).await.unwrap();
+    until(&hub, lag, "slot lag", active_at("red")).await;
+    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
+    until(&hub, lag, "slot drained", resolved).await;
+
+    let mismatch = "reconciliation-mismatch:connector/planning-file";
+    let comparison = |matching: u64| SourceComparison {
+        checked_at: OffsetDateTime::now_utc(),
+        source: "规划审批20260301.csv".into(),
+        source_rows: 10,
+        matching,
+        missing: if matching < 10 { vec!["project 2025-320115-70-01-000009".into()] } else { Vec::new() },
+        differing: Vec::new(),
+    };
+    let record = |c: SourceComparison| serde_json::to_string(&c).unwrap();
+    store.record_verification("planning-file", "legacy_file", record(comparison(9))).await.unwrap();
+    let red = until(&hub, mismatch, "verification mismatch", active_at("red")).await;
+    assert!(red["message"].as_str().unwrap().contains("缺 1 条"), "{red}");
+    store.record_verification("planning-file", "legacy_file", record(comparison(10))).await.unwrap();
+    until(&hub, mismatch, "verification agrees", resolved).await;
+}
+
+#[tokio::test]
+async fn a_quarantined_civil_defence_notice_raises_orange_alerts_linked_to_it_until_dismissed() {
+    let hands = Hands::at(datetime!(2025-07-02 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    hub.post("planning", json!([planning("G1", CODE)])).await;
+    let mut wrong = notice("RF-1", CODE);
+    wrong["amount_fen"] = json!(1);
+    let change = SourceChange::<CivilDefenceNotice>::Upsert {
+        location: "请求 r-1 第1条".into(),
+        raw: wrong.to_string(),
+        record: Ok(serde_json::from_value(wrong).unwrap()),
+    };
+    let connector = Connector::new("push:civil-defence", ConnectorKind::Push);
+    let report = hub.hub.deliver(&connector, vec![change], None, None).await.unwrap();
+    assert_eq!(report.quarantined, 1);
+    let (_, quarantine) = hub.get("/v1/quarantine?state=open").await;
+    let id = quarantine[0]["id"].as_u64().unwrap();
+
+    let mismatch = format!("civil-defence-mismatch:quarantine/{id}");
+    let alert = until(&hub, &mismatch, "civil-defence mismatch", active_at("orange")).await;
+    assert_eq!((alert["quarantine_id"].as_u64(), alert["project_code"].as_str()), (Some(id), Some(CODE)));
+    assert_eq!(alert["department"], "人防办");
+    until(&hub, &format!("validation-failed:quarantine/{id}"), "validation failed", active_at("orange")).await;
+
+    let (status, body) = hub
+        .client
+        .post(format!("{}/v1/quarantine/{id}/dismiss", hub.url))
+        .json(&json!({ "by": "数据管理员", "reason": "人防办已重新出具联系单" }))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    assert_eq!(status, 200, "{:?}", body.text().await);
+    until(&hub, &mismatch, "dismissed", resolved).await;
+}
+
+#[tokio::test]
+async fn rule_files_apply_without_restart_and_a_broken_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hands = Hands::at(datetime!(2025-06-10 02:00 UTC));
+    let hub = hub_on(&hands, Some(dir.path().to_owned())).await;
+    hub.post("planning", json!([planning("G1", CODE)])).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(alerts(&hub).await.is_empty(), "due in 21 days: not within the built-in 7");
+
+    let window = yizhan_core::alert::rules::BUILT_IN[0].1.replace("days = 7", "days = 30");
+    std::fs::write(dir.path().join("window.toml"), &window).unwrap();
+    until(&hub, DUE_SOON, "the 30-day rule", active_at("yellow")).await;
+
+    std::fs::write(dir.path().join("finance.toml"), "department = \"财务科\"\n\n[[rule]]\nid = \"x\"\ninput = \"overdue\"\nlevel = \"紫\"\n").unwrap();
+    let mut refused = Value::Null;
+    for _ in 0..200 {
+        refused = hub.get("/v1/alert-rules").await.1["refused"].clone();
+        if !refused.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!((refused["file"].as_str(), refused["line"].as_u64()), (Some("finance.toml"), Some(3)), "{refused}");
+    let (_, in_force) = hub.get("/v1/alert-rules").await;
+    let ids: Vec<&str> = in_force["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"payment-due-soon") && !ids.contains(&"x"), "{ids:?}");
+    assert_eq!(alerts(&hub).await[0]["state"], "open", "the alerts of the rules in force stay");
+
+    std::fs::remove_file(dir.path().join("finance.toml")).unwrap();
+    std::fs::write(dir.path().join("window.toml"), yizhan_core::alert::rules::BUILT_IN[0].1).unwrap();
+    until(&hub, DUE_SOON, "back to 7 days", resolved).await;
+    assert!(hub.get("/v1/alert-rules").await.1["refused"].is_null());
+}
+
+#[tokio::test]
+async fn dashboards_filter_the_queue_and_read_open_alerts_as_metrics() {
+    let hands = Hands::at(datetime!(2025-07-05 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    hub.post("planning", json!([planning("G1", CODE), planning("G2", "2025-320115-70-01-000002")])).await;
+    until(&hub, OVERDUE, "overdue", active_at("orange")).await;
+    until(&hub, "payment-overdue:project/2025-320115-70-01-000002", "second overdue", active_at("orange")).await;
+
+    let (status, page) = hub.get("/v1/alerts?levels=orange,red&department=收费窗口&owner_role=supervisor").await;
+    assert_eq!(status, 200);
+    assert_eq!((page["total"].as_u64(), page["counts"]["orange"].as_u64()), (Some(2), Some(2)));
+    let (_, page) = hub.get(&format!("/v1/alerts?project_code={CODE}")).await;
+    assert_eq!(page["total"], 1);
+    let (_, page) = hub.get("/v1/alerts?levels=yellow").await;
+    assert_eq!(page["total"], 0);
+
+    for (query, field) in [("levels=purple", "levels"), ("state=later", "state"), ("sla=soon", "sla"), ("owner_role=boss", "owner_role")] {
+        let (status, body) = hub.get(&format!("/v1/alerts?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(body["message"].as_str().unwrap().contains(field), "{query}: {body}");
+    }
+
+    let metrics = hub.client.get(format!("{}/metrics", hub.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("yizhan_alerts_open{level=\"orange\"} 2"), "{metrics}");
+    assert!(metrics.contains("yizhan_alerts_open{level=\"red\"} 0"), "{metrics}");
+    assert!(metrics.contains("department=\"收费窗口\""), "{metrics}");
+}

@@ -1,0 +1,74 @@
+//! The alert commands (the supervisor's queue, its chart, answering an alert) and the
+//! desktop notification of a new red alert.
+
+use std::collections::HashSet;
+
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_notification::NotificationExt;
+use yizhan_core::alert::handling::AlertHandling;
+use yizhan_core::alert::queue::{AlertPage, AlertQuery};
+use yizhan_core::alert::AlertLevel;
+use yizhan_core::command::ClerkAction;
+use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
+
+use crate::Counter;
+use crate::commands::issue;
+
+#[tauri::command(async)]
+pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, String> {
+    counter.read(|r| r.list_alerts(&query))
+}
+
+#[tauri::command(async)]
+pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend, String> {
+    counter.read(|r| r.alert_trend(days))
+}
+
+/// 确认、指派、备注、解除: queued like every clerk command.
+#[tauri::command]
+pub async fn handle_alert(
+    counter: State<'_, Counter>,
+    alert_key: String,
+    project_code: String,
+    handling: AlertHandling,
+) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::HandleAlert { alert_key, project_code, handling }).await
+}
+
+/// Tells the desktop about red alerts it has not told of yet: a supervisor away from the
+/// window still hears of a feed going down.
+pub struct RedAlertNotifier {
+    reader: ReplicaReader,
+    told: HashSet<String>,
+}
+
+impl RedAlertNotifier {
+    /// Red alerts already active when the app starts are on screen, not news.
+    pub fn new(reader: ReplicaReader) -> RedAlertNotifier {
+        let mut notifier = RedAlertNotifier { reader, told: HashSet::new() };
+        notifier.told = notifier.active_red().into_iter().map(|(key, _)| key).collect();
+        notifier
+    }
+
+    fn active_red(&self) -> Vec<(String, String)> {
+        let query = AlertQuery { levels: vec![AlertLevel::Red], ..AlertQuery::default() };
+        match self.reader.list_alerts(&query) {
+            Ok(page) => page.alerts.into_iter().map(|v| (v.key, v.alert.message)).collect(),
+            Err(error) => {
+                tracing::warn!(%error, "red alerts unreadable for notification");
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn check<R: Runtime>(&mut self, app: &AppHandle<R>) {
+        for (key, message) in self.active_red() {
+            if self.told.insert(key) {
+                let shown = app.notification().builder().title("一站 · 红色预警").body(&message).show();
+                if let Err(error) = shown {
+                    tracing::warn!(%error, "desktop notification not shown");
+                }
+            }
+        }
+    }
+}

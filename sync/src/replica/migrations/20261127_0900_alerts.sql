@@ -1,0 +1,46 @@
+-- Alerts this counter's own evaluation raised (the hub's arrive as `alert` rows): what the
+-- clerk sees while the hub is unreachable. Active alerts only; the hub keeps the history.
+CREATE TABLE local_alerts (
+    key          TEXT PRIMARY KEY,
+    project_code TEXT NOT NULL,
+    payload      TEXT NOT NULL
+);
+CREATE INDEX local_alerts_project ON local_alerts (project_code);
+
+-- What the deadline rules read of each project, so every project can be evaluated from
+-- the view alone: each fee's due date (Julian day) and what is outstanding on it.
+ALTER TABLE project_view ADD COLUMN infra_due INTEGER;
+ALTER TABLE project_view ADD COLUMN infra_outstanding_fen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE project_view ADD COLUMN civil_defence_due INTEGER;
+ALTER TABLE project_view ADD COLUMN civil_defence_outstanding_fen INTEGER NOT NULL DEFAULT 0;
+-- 项目跟踪: 'clerk' (a clerk turned it on), 'overdue' (entered on its own), or NULL.
+ALTER TABLE project_view ADD COLUMN tracking TEXT;
+CREATE INDEX project_view_tracking ON project_view (tracking, overdue DESC, project_code) WHERE tracking IS NOT NULL;
+
+-- What the alert screens show, one row per rule and subject: the hub's alert, or this
+-- counter's own while the hub's word is not here yet, kept in step by every write (like
+-- project_view), so the queue is filtered, counted and ordered by SQL. Instants are Unix
+-- seconds; level is 0 yellow, 1 orange, 2 red.
+CREATE TABLE alert_view (
+    key          TEXT    PRIMARY KEY,
+    project_code TEXT    NOT NULL,
+    origin       TEXT    NOT NULL,
+    level        INTEGER NOT NULL,
+    state        TEXT    NOT NULL,
+    department   TEXT    NOT NULL,
+    owner_role   TEXT    NOT NULL,
+    raised_at    INTEGER NOT NULL,
+    respond_by   INTEGER NOT NULL,
+    -- The first answer, or the resolution: when the deadline stopped mattering.
+    answered_at  INTEGER,
+    resolved_at  INTEGER,
+    -- Escalated for want of an answer, or answered after its deadline.
+    missed       INTEGER NOT NULL,
+    payload      TEXT    NOT NULL
+);
+CREATE INDEX alert_view_queue ON alert_view (state, level DESC, raised_at);
+CREATE INDEX alert_view_project ON alert_view (project_code, state);
+CREATE INDEX alert_view_deadline ON alert_view (respond_by) WHERE state = 'open';
+
+-- Rebuild every view at the next open, filling the new columns and table.
+UPDATE meta SET view_date = NULL;
