@@ -20,6 +20,15 @@ pub fn advance(
 ) -> Option<Alert> {
     let next = match (current, firing) {
         (None, Some((firing, rule))) => Some(raise(firing, rule, now)),
+        // The same finding, no deadline passed: nothing to write (and nothing to copy).
+        (Some(alert), Some((firing, _)))
+            if alert.is_active()
+                && firing.level <= alert.level
+                && firing.message == alert.message
+                && (alert.state != AlertState::Open || now < alert.respond_by) =>
+        {
+            None
+        }
         (Some(alert), Some((firing, rule))) if !alert.is_active() => {
             let cleared = alert.resolution.as_ref().is_none_or(|r| r.condition_cleared);
             // Resolved by a clerk while the condition still held: that was the answer to

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use time::{Date, OffsetDateTime};
-use yizhan_core::alert::engine::{FeeDue, SystemSignal, project_subject};
+use yizhan_core::alert::engine::{FeeDue, Firing, SystemSignal, project_subject};
 use yizhan_core::alert::lifecycle::{advance, escalate};
 use yizhan_core::alert::rules::{Input, RuleFiles, RuleSet};
 use yizhan_core::alert::Alert;
@@ -68,12 +68,18 @@ fn local_of(conn: &Connection, project_code: &str) -> Result<Vec<Alert>, Replica
 fn keep(conn: &Connection, eval: &Evaluation, next: Option<Alert>) -> Result<bool, ReplicaError> {
     let Some(alert) = next else { return Ok(false) };
     if alert.is_active() {
-        conn.prepare_cached("INSERT OR REPLACE INTO local_alerts (key, project_code, payload) VALUES (?1, ?2, ?3)")?
-            .execute(params![
-                alert.key(),
-                alert.project_code,
-                serde_json::to_string(&alert).expect("an alert serialises to JSON")
-            ])?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO local_alerts (key, project_code, level, respond_by, message, payload) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            alert.key(),
+            alert.project_code,
+            alert_view::level_rank(alert.level),
+            alert.respond_by.unix_timestamp(),
+            alert.message,
+            serde_json::to_string(&alert).expect("an alert serialises to JSON")
+        ])?;
     } else {
         conn.prepare_cached("DELETE FROM local_alerts WHERE key = ?1")?.execute([alert.key()])?;
     }
@@ -134,20 +140,21 @@ pub(crate) fn evaluate_project(
 /// due date are read, and alerts left on any other are resolved. Returns how many alerts
 /// changed.
 pub(crate) fn evaluate_all(conn: &Connection, eval: &Evaluation) -> Result<u64, ReplicaError> {
-    let mut local: HashMap<String, Alert> = HashMap::new();
+    let mut local: HashMap<String, Kept> = HashMap::new();
     {
-        let mut stmt = conn.prepare("SELECT key, payload FROM local_alerts WHERE project_code <> ''")?;
+        let mut stmt = conn.prepare("SELECT key, level, respond_by, message, payload FROM local_alerts WHERE project_code <> ''")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let key = text(row, 0)?;
-            local.insert(key.to_owned(), parse(key, text(row, 1)?)?);
+            let kept = Kept { level: row.get(1)?, respond_by: row.get(2)?, message: row.get(3)?, payload: row.get(4)? };
+            local.insert(row.get(0)?, kept);
         }
     }
     let project_rules: Vec<_> = eval.rules.rules.iter().filter(|r| r.input.is_project()).collect();
+    let now = eval.now.unix_timestamp();
     let mut changed = 0;
     let mut stmt = conn.prepare(
         "SELECT project_code, infra_due, infra_outstanding_fen, civil_defence_due, civil_defence_outstanding_fen \
-         FROM project_view WHERE infra_due IS NOT NULL OR civil_defence_due IS NOT NULL",
+         FROM project_view INDEXED BY project_view_dues WHERE infra_due IS NOT NULL OR civil_defence_due IS NOT NULL",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -160,18 +167,38 @@ pub(crate) fn evaluate_all(conn: &Connection, eval: &Evaluation) -> Result<u64, 
         let subject = project_subject(code);
         for rule in &project_rules {
             let key = Alert::key_for(&rule.id, &subject);
-            let current = local.remove(&key);
+            let kept = local.remove(&key);
             let firing = firings.iter().find(|f| f.rule_id == rule.id);
-            if current.is_none() && firing.is_none() {
-                continue;
-            }
-            changed += u64::from(keep(conn, eval, advance(current.as_ref(), firing.map(|f| (f, *rule)), eval.now))?);
+            let (kept, firing) = match (kept, firing) {
+                (None, None) => continue,
+                // The same finding on an alert whose deadline has not passed: nothing to do,
+                // and nothing to parse.
+                (Some(kept), Some(firing)) if kept.unchanged_by(firing, now) => continue,
+                (kept, firing) => (kept.map(|k| parse(&key, &k.payload)).transpose()?, firing),
+            };
+            changed += u64::from(keep(conn, eval, advance(kept.as_ref(), firing.map(|f| (f, *rule)), eval.now))?);
         }
     }
-    for alert in local.into_values() {
-        changed += u64::from(keep(conn, eval, advance(Some(&alert), None, eval.now))?);
+    for (key, kept) in local {
+        changed += u64::from(keep(conn, eval, advance(Some(&parse(&key, &kept.payload)?), None, eval.now))?);
     }
     Ok(changed)
+}
+
+/// What `local_alerts` keeps beside an alert's JSON.
+struct Kept {
+    level: i64,
+    respond_by: i64,
+    message: String,
+    payload: String,
+}
+
+impl Kept {
+    /// Whether evaluation would leave the alert as it is: the rule finds the same, at no
+    /// higher level, and its deadline has not passed (local alerts are always unanswered).
+    fn unchanged_by(&self, firing: &Firing, now: i64) -> bool {
+        alert_view::level_rank(firing.level) <= self.level && firing.message == self.message && now < self.respond_by
+    }
 }
 
 /// How this counter stands with the hub, as its own alert rules read it.

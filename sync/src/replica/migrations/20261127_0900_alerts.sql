@@ -1,9 +1,14 @@
 -- Alerts this counter's own evaluation raised (the hub's arrive as `alert` rows): what the
--- clerk sees while the hub is unreachable. Active alerts only; the hub keeps the history.
+-- clerk sees while the hub is unreachable. Active (open) alerts only; the hub keeps the
+-- history. Level, deadline (Unix seconds) and message beside the JSON let an evaluation
+-- that changes nothing skip reading it.
 CREATE TABLE local_alerts (
-    key          TEXT PRIMARY KEY,
-    project_code TEXT NOT NULL,
-    payload      TEXT NOT NULL
+    key          TEXT    PRIMARY KEY,
+    project_code TEXT    NOT NULL,
+    level        INTEGER NOT NULL,
+    respond_by   INTEGER NOT NULL,
+    message      TEXT    NOT NULL,
+    payload      TEXT    NOT NULL
 );
 CREATE INDEX local_alerts_project ON local_alerts (project_code);
 
@@ -16,6 +21,15 @@ ALTER TABLE project_view ADD COLUMN civil_defence_outstanding_fen INTEGER NOT NU
 -- 项目跟踪: 'clerk' (a clerk turned it on), 'overdue' (entered on its own), or NULL.
 ALTER TABLE project_view ADD COLUMN tracking TEXT;
 CREATE INDEX project_view_tracking ON project_view (tracking, overdue DESC, project_code) WHERE tracking IS NOT NULL;
+-- The list's counts group by tracking too: keep them read from an index, not the table.
+DROP INDEX project_view_status;
+DROP INDEX project_view_district;
+CREATE INDEX project_view_status ON project_view (status, overdue, tracking);
+CREATE INDEX project_view_district ON project_view (district_code, status, overdue, tracking);
+-- The projects the deadline rules can fire on, read whole from the index.
+CREATE INDEX project_view_dues ON project_view
+    (project_code, infra_due, infra_outstanding_fen, civil_defence_due, civil_defence_outstanding_fen)
+    WHERE infra_due IS NOT NULL OR civil_defence_due IS NOT NULL;
 
 -- What the alert screens show, one row per rule and subject: the hub's alert, or this
 -- counter's own while the hub's word is not here yet, kept in step by every write (like
@@ -38,7 +52,10 @@ CREATE TABLE alert_view (
     missed       INTEGER NOT NULL,
     payload      TEXT    NOT NULL
 );
-CREATE INDEX alert_view_queue ON alert_view (state, level DESC, raised_at);
+-- The queue's order (alert_queue.rs), so a page is read in order instead of sorted.
+CREATE INDEX alert_view_queue ON alert_view (state = 'resolved', level DESC, state = 'open' DESC, raised_at, key);
+CREATE INDEX alert_view_levels ON alert_view (state, level);
+CREATE INDEX alert_view_department ON alert_view (department);
 CREATE INDEX alert_view_project ON alert_view (project_code, state);
 CREATE INDEX alert_view_deadline ON alert_view (respond_by) WHERE state = 'open';
 
