@@ -148,6 +148,10 @@ impl LevelCounts {
     pub fn set(&mut self, level: AlertLevel, count: u64) {
         *self.of(level) = count;
     }
+
+    pub fn add_many(&mut self, level: AlertLevel, count: u64) {
+        *self.of(level) += count;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

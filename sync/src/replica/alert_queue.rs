@@ -94,10 +94,13 @@ impl ReplicaReader {
         }
         let mut counts = LevelCounts::default();
         {
-            let mut stmt = self.conn.prepare_cached("SELECT level, count(*) FROM alert_view WHERE state <> 'resolved' GROUP BY level")?;
+            // By state and level, the index's order: no sort of every alert.
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT level, count(*) FROM alert_view WHERE state <> 'resolved' GROUP BY state, level")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                counts.set(level_of_rank(row.get(0)?), row.get(1)?);
+                counts.add_many(level_of_rank(row.get(0)?), row.get(1)?);
             }
         }
         let departments = self
