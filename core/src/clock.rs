@@ -52,6 +52,30 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// A clock set and moved by hand: how the suites live through days in seconds (an outage
+/// across midnights, deadlines passing while nothing else happens).
+#[derive(Clone)]
+pub struct SimulatedClock(Arc<std::sync::Mutex<OffsetDateTime>>);
+
+impl SimulatedClock {
+    pub fn starting_at(now: OffsetDateTime) -> SimulatedClock {
+        SimulatedClock(Arc::new(std::sync::Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+    }
+
+    pub fn clock(&self) -> Clock {
+        let now = Arc::clone(&self.0);
+        Clock::from_fn(move || *now.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
 /// `2026年11月24日 10:30`: an instant as a clerk reads it, in Asia/Shanghai.
 pub fn shanghai_minute(at: OffsetDateTime) -> String {
     let local = at.to_offset(SHANGHAI);

@@ -5,39 +5,19 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{CODE, TestHub, notice, payment, planning};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
-use yizhan_core::clock::Clock;
+use yizhan_core::clock::SimulatedClock;
 use yizhan_core::entity::{EntityKind, FeeAssessment, FeeKind};
 use yizhan_hub::alerts::AlertDesk;
 use yizhan_hub::connectors::{Connector, ConnectorKind, SourceChange};
 use yizhan_sync::protocol::{CivilDefenceNotice, SourceComparison};
 
-/// A clock the suite moves by hand.
-#[derive(Clone)]
-struct Hands(Arc<Mutex<OffsetDateTime>>);
-
-impl Hands {
-    fn at(now: OffsetDateTime) -> Hands {
-        Hands(Arc::new(Mutex::new(now)))
-    }
-
-    fn clock(&self) -> Clock {
-        let hands = self.0.clone();
-        Clock::from_fn(move || *hands.lock().unwrap())
-    }
-
-    fn advance(&self, by: time::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-async fn hub_on(hands: &Hands, rules_dir: Option<std::path::PathBuf>) -> TestHub {
+async fn hub_on(hands: &SimulatedClock, rules_dir: Option<std::path::PathBuf>) -> TestHub {
     TestHub::start_with_alerts(AlertDesk::new(rules_dir, hands.clock(), Duration::from_millis(50))).await
 }
 
@@ -75,7 +55,7 @@ const OVERDUE: &str = "payment-overdue:project/2025-320115-70-01-000001";
 #[tokio::test]
 async fn deadline_alerts_fire_escalate_once_and_clear_when_paid() {
     // The planning record's infrastructure fee falls due on 2025-07-01 (approval + 30 days).
-    let hands = Hands::at(datetime!(2025-06-27 02:00 UTC));
+    let hands = SimulatedClock::starting_at(datetime!(2025-06-27 02:00 UTC));
     let hub = hub_on(&hands, None).await;
     let (status, _) = hub.post("planning", json!([planning("G1", CODE)])).await;
     assert_eq!(status, 200);
@@ -120,7 +100,7 @@ async fn deadline_alerts_fire_escalate_once_and_clear_when_paid() {
 #[tokio::test]
 async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right() {
     // Connector times are the store's own (now); the desk's clock runs from now.
-    let hands = Hands::at(OffsetDateTime::now_utc());
+    let hands = SimulatedClock::starting_at(OffsetDateTime::now_utc());
     let hub = hub_on(&hands, None).await;
     let store = hub.hub.store();
     let down = "connector-down:connector/planning-cdc";
@@ -162,7 +142,7 @@ async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right()
 
 #[tokio::test]
 async fn a_quarantined_civil_defence_notice_raises_orange_alerts_linked_to_it_until_dismissed() {
-    let hands = Hands::at(datetime!(2025-07-02 02:00 UTC));
+    let hands = SimulatedClock::starting_at(datetime!(2025-07-02 02:00 UTC));
     let hub = hub_on(&hands, None).await;
     hub.post("planning", json!([planning("G1", CODE)])).await;
     let mut wrong = notice("RF-1", CODE);
@@ -199,7 +179,7 @@ async fn a_quarantined_civil_defence_notice_raises_orange_alerts_linked_to_it_un
 #[tokio::test]
 async fn rule_files_apply_without_restart_and_a_broken_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let hands = Hands::at(datetime!(2025-06-10 02:00 UTC));
+    let hands = SimulatedClock::starting_at(datetime!(2025-06-10 02:00 UTC));
     let hub = hub_on(&hands, Some(dir.path().to_owned())).await;
     hub.post("planning", json!([planning("G1", CODE)])).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -232,7 +212,7 @@ async fn rule_files_apply_without_restart_and_a_broken_one_changes_nothing() {
 
 #[tokio::test]
 async fn dashboards_filter_the_queue_and_read_open_alerts_as_metrics() {
-    let hands = Hands::at(datetime!(2025-07-05 02:00 UTC));
+    let hands = SimulatedClock::starting_at(datetime!(2025-07-05 02:00 UTC));
     let hub = hub_on(&hands, None).await;
     hub.post("planning", json!([planning("G1", CODE), planning("G2", "2025-320115-70-01-000002")])).await;
     until(&hub, OVERDUE, "overdue", active_at("orange")).await;

@@ -2,15 +2,14 @@
 //! client, caught up once or running in the background as the app runs it.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tempfile::TempDir;
-use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use yizhan_core::clock::Clock;
+pub use yizhan_core::clock::SimulatedClock;
 use yizhan_sync::client::{ClientOptions, SyncClient};
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
@@ -27,29 +26,6 @@ pub fn options() -> ClientOptions {
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
         ..ClientOptions::default()
-    }
-}
-
-/// A clock the suite sets and moves: days of a counter's life pass in moments.
-#[derive(Clone)]
-pub struct SimulatedClock(Arc<Mutex<OffsetDateTime>>);
-
-impl SimulatedClock {
-    pub fn starting_at(now: OffsetDateTime) -> SimulatedClock {
-        SimulatedClock(Arc::new(Mutex::new(now)))
-    }
-
-    pub fn set(&self, now: OffsetDateTime) {
-        *self.0.lock().unwrap() = now;
-    }
-
-    pub fn advance(&self, by: time::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-
-    pub fn clock(&self) -> Clock {
-        let now = Arc::clone(&self.0);
-        Clock::from_fn(move || *now.lock().unwrap())
     }
 }
 

@@ -251,12 +251,20 @@ pub(crate) fn evaluate_counter(
             changed.insert(String::new());
         }
     }
-    let mut stmt = conn.prepare_cached("SELECT key, payload FROM local_alerts")?;
-    let active: Vec<Alert> = stmt
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+    // The counter's own alerts left over were raised by a rule no longer in force.
+    for alert in local.into_values() {
+        if keep(conn, eval, advance(Some(&alert), None, eval.now))? {
+            changed.insert(String::new());
+        }
+    }
+    // Of the project alerts, only those whose deadline passed can change with the clock:
+    // read just those, not every alert on every step.
+    let mut stmt = conn.prepare_cached("SELECT key, payload FROM local_alerts WHERE project_code <> '' AND respond_by <= ?1")?;
+    let due: Vec<Alert> = stmt
+        .query_map([eval.now.unix_timestamp()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
         .map(|r| r.map_err(ReplicaError::from).and_then(|(key, payload)| parse(&key, &payload)))
         .collect::<Result<_, _>>()?;
-    for alert in active {
+    for alert in due {
         let next = match eval.rules.rule(&alert.rule_id) {
             Some(rule) => escalate(&alert, rule, eval.now),
             None => advance(Some(&alert), None, eval.now),

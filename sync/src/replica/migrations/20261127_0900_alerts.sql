@@ -11,6 +11,7 @@ CREATE TABLE local_alerts (
     payload      TEXT    NOT NULL
 );
 CREATE INDEX local_alerts_project ON local_alerts (project_code);
+CREATE INDEX local_alerts_deadline ON local_alerts (respond_by);
 
 -- What the deadline rules read of each project, so every project can be evaluated from
 -- the view alone: each fee's due date (Julian day) and what is outstanding on it.
