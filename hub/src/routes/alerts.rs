@@ -106,11 +106,9 @@ pub async fn metrics(State(hub): State<Hub>) -> Result<impl IntoResponse, HubErr
         open.get_or_create(&vec![("level".into(), level.as_str().into())]).set(0);
     }
     let by_department = Family::<Vec<(String, String)>, Gauge>::default();
-    for alert in hub.alerts().await?.into_iter().filter(|a| a.is_active()) {
-        open.get_or_create(&vec![("level".into(), alert.level.as_str().into())]).inc();
-        by_department
-            .get_or_create(&vec![("level".into(), alert.level.as_str().into()), ("department".into(), alert.department)])
-            .inc();
+    for (level, department, count) in hub.store().open_alert_counts().await? {
+        open.get_or_create(&vec![("level".into(), level.clone())]).inc_by(count);
+        by_department.get_or_create(&vec![("level".into(), level), ("department".into(), department)]).set(count);
     }
     let head = Gauge::<i64>::default();
     head.set(i64::try_from(hub.store().head().await?).unwrap_or(i64::MAX));

@@ -301,6 +301,9 @@ pub trait Store: Send + Sync + 'static {
     /// those still unanswered at `now` (an RFC 3339 instant) past their deadline.
     async fn alert_projects_to_tick(&self, now: String) -> Result<Vec<String>, StoreError>;
 
+    /// Active alerts counted by level and department: (level, department, count).
+    async fn open_alert_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
+
     /// The checksum of each range (row count and digest sums), for reconciliation.
     async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError>;
 

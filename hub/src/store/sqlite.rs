@@ -784,6 +784,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn open_alert_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.blocking(|inner| {
+            inner.readers.with(|conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT json_extract(payload, '$.level'), json_extract(payload, '$.department'), count(*) \
+                         FROM state WHERE entity = 'alert' AND json_extract(payload, '$.state') <> 'resolved' GROUP BY 1, 2",
+                    )?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect::<Result<_, _>>()?)
+            })
+        })
+        .await
+    }
+
     async fn update_projects(
         &self,
         origin: &str,
