@@ -13,7 +13,8 @@ want_test=0
 packages=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   libssl-dev build-essential pkg-config curl fonts-noto-cjk)
 if [ "$want_test" = 1 ]; then
-  packages+=(webkit2gtk-driver xvfb xauth dbus-x11 imagemagick)
+  packages+=(webkit2gtk-driver xvfb xauth dbus-x11 imagemagick poppler-utils zbar-tools
+    cups cups-bsd printer-driver-cups-pdf gnome-keyring)
 fi
 
 missing=()

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 scripts/postgres.sh
+scripts/cups-pdf.sh
 
 echo "==> front end: type check, unit tests, production build"
 (cd ui && npm run typecheck && npm test && npm run build)

@@ -8,6 +8,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::alert::Alert;
 use crate::alert::handling::{AlertHandling, handle};
+use crate::document::{Document, DocumentState, IssuedDocument, PermitLink, Reprint, Voiding};
 use crate::entity::{EntityKind, FinalCheck, FollowUpNote, Tracking};
 use crate::records::ProjectRecords;
 use crate::status::FeeStatus;
@@ -18,6 +19,10 @@ pub const MAX_NOTE_CHARS: usize = 500;
 pub const MAX_REMARK_CHARS: usize = 200;
 /// Longest clerk or device id, in characters.
 pub const MAX_ID_CHARS: usize = 64;
+/// Longest reason for voiding a document, in characters.
+pub const MAX_VOID_REASON_CHARS: usize = 200;
+/// Longest construction permit number, in characters.
+pub const MAX_PERMIT_CHARS: usize = 40;
 
 /// What the clerk did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +45,21 @@ pub enum ClerkAction {
         project_code: String,
         handling: AlertHandling,
     },
+    /// 开具: a voucher or invoice the counter numbered, signed and printed.
+    IssueDocument {
+        project_code: String,
+        document: Box<Document>,
+        /// SM2 signature of the QR payload, base64url.
+        signature: String,
+        /// SM3 of the PDF, hex; the file follows the command.
+        pdf_sm3: String,
+    },
+    /// 作废 with the reason.
+    VoidDocument { project_code: String, number: String, reason: String },
+    /// 补打: printed again, marked as a reprint.
+    ReprintDocument { project_code: String, number: String, pdf_sm3: String },
+    /// 关联施工许可.
+    LinkPermit { project_code: String, construction_permit_no: String },
 }
 
 impl ClerkAction {
@@ -48,7 +68,11 @@ impl ClerkAction {
             ClerkAction::FinalCheck { project_code, .. }
             | ClerkAction::FollowUpNote { project_code, .. }
             | ClerkAction::Tracking { project_code, .. }
-            | ClerkAction::HandleAlert { project_code, .. } => project_code,
+            | ClerkAction::HandleAlert { project_code, .. }
+            | ClerkAction::IssueDocument { project_code, .. }
+            | ClerkAction::VoidDocument { project_code, .. }
+            | ClerkAction::ReprintDocument { project_code, .. }
+            | ClerkAction::LinkPermit { project_code, .. } => project_code,
         }
     }
 
@@ -59,6 +83,10 @@ impl ClerkAction {
             ClerkAction::FollowUpNote { .. } => "follow_up_note",
             ClerkAction::Tracking { .. } => "tracking",
             ClerkAction::HandleAlert { .. } => "handle_alert",
+            ClerkAction::IssueDocument { .. } => "issue_document",
+            ClerkAction::VoidDocument { .. } => "void_document",
+            ClerkAction::ReprintDocument { .. } => "reprint_document",
+            ClerkAction::LinkPermit { .. } => "link_permit",
         }
     }
 }
@@ -96,6 +124,8 @@ pub enum Effect {
     FollowUpNote(FollowUpNote),
     Tracking(Tracking),
     Alert(Box<Alert>),
+    Document(Box<IssuedDocument>),
+    PermitLink(PermitLink),
 }
 
 impl Effect {
@@ -105,6 +135,8 @@ impl Effect {
             Effect::FollowUpNote(_) => EntityKind::FollowUpNote,
             Effect::Tracking(_) => EntityKind::Tracking,
             Effect::Alert(_) => EntityKind::Alert,
+            Effect::Document(_) => EntityKind::Document,
+            Effect::PermitLink(_) => EntityKind::PermitLink,
         }
     }
 
@@ -115,6 +147,8 @@ impl Effect {
             Effect::FollowUpNote(n) => n.note_id.clone(),
             Effect::Tracking(t) => t.project_code.clone(),
             Effect::Alert(a) => a.key(),
+            Effect::Document(d) => d.key(),
+            Effect::PermitLink(l) => l.project_code.clone(),
         }
     }
 
@@ -125,6 +159,8 @@ impl Effect {
             Effect::FollowUpNote(n) => serde_json::to_string(n),
             Effect::Tracking(t) => serde_json::to_string(t),
             Effect::Alert(a) => serde_json::to_string(a.as_ref()),
+            Effect::Document(d) => serde_json::to_string(d.as_ref()),
+            Effect::PermitLink(l) => serde_json::to_string(l),
         };
         json.expect("entities serialise to JSON: plain structs, string keys")
     }
@@ -227,7 +263,140 @@ pub fn decide(
             set_at: issued.at,
             command_id: issued.command_id.to_owned(),
         })),
+        ClerkAction::IssueDocument { document, signature, pdf_sm3, .. } => {
+            known_project()?;
+            decide_issue(document, signature, pdf_sm3, issued, records, today)
+        }
+        ClerkAction::VoidDocument { number, reason, .. } => {
+            let doc = recorded_document(records, number)?;
+            let reason = reason.trim();
+            check_text("reason", "作废原因", reason, 1, MAX_VOID_REASON_CHARS)?;
+            match &doc.voiding {
+                Some(v) if v.command_id == issued.command_id => return Ok(Effect::Document(Box::new(doc.clone()))),
+                Some(v) => {
+                    return Err(Rejection::new(
+                        "already_voided",
+                        format!("票据 {number} 已于 {} 由 {} 作废（{}）。", crate::clock::shanghai_minute(v.at), v.by, v.reason),
+                    ));
+                }
+                None => {}
+            }
+            let mut voided = doc.clone();
+            voided.state = DocumentState::Voided;
+            voided.voiding = Some(Voiding {
+                reason: reason.to_owned(),
+                by: issued.clerk.to_owned(),
+                at: issued.at,
+                command_id: issued.command_id.to_owned(),
+            });
+            Ok(Effect::Document(Box::new(voided)))
+        }
+        ClerkAction::ReprintDocument { number, pdf_sm3, .. } => {
+            let doc = recorded_document(records, number)?;
+            check_sm3(pdf_sm3)?;
+            if doc.reprints.iter().any(|r| r.command_id == issued.command_id) {
+                return Ok(Effect::Document(Box::new(doc.clone())));
+            }
+            if doc.state == DocumentState::Voided {
+                return Err(Rejection::new("voided", format!("票据 {number} 已作废，不能补打。如需票据请重新开具。")));
+            }
+            let mut reprinted = doc.clone();
+            reprinted.reprints.push(Reprint {
+                by: issued.clerk.to_owned(),
+                at: issued.at,
+                pdf_sm3: pdf_sm3.clone(),
+                command_id: issued.command_id.to_owned(),
+            });
+            Ok(Effect::Document(Box::new(reprinted)))
+        }
+        ClerkAction::LinkPermit { construction_permit_no, .. } => {
+            known_project()?;
+            let permit = construction_permit_no.trim();
+            check_text("construction_permit_no", "施工许可证号", permit, 1, MAX_PERMIT_CHARS)?;
+            if permit.contains('\n') {
+                return Err(Rejection::new("invalid_command", "施工许可证号（construction_permit_no）应为一行，不能换行。"));
+            }
+            if !records.documents.iter().any(|d| d.state == DocumentState::Issued) {
+                return Err(Rejection::new(
+                    "not_issued",
+                    "该项目还没有有效的缴费凭证或票据，请先开具再关联施工许可。",
+                ));
+            }
+            Ok(Effect::PermitLink(PermitLink {
+                project_code: project_code.to_owned(),
+                construction_permit_no: permit.to_owned(),
+                linked_by: issued.clerk.to_owned(),
+                device_id: issued.device_id.to_owned(),
+                linked_at: issued.at,
+                command_id: issued.command_id.to_owned(),
+            }))
+        }
     }
+}
+
+/// A document issued at a counter is put on record whatever the hub finds: its number is
+/// spent and its paper is in the payer's hands. When the hub does not find the project
+/// cleared, the record says so (`Conflict`) for a supervisor to sort out.
+fn decide_issue(
+    document: &Document,
+    signature: &str,
+    pdf_sm3: &str,
+    issued: &Issued<'_>,
+    records: &ProjectRecords,
+    today: Date,
+) -> Result<Effect, Rejection> {
+    let number = document.number.display();
+    if let Some(done) = records.document(&number) {
+        if done.command_id == issued.command_id {
+            return Ok(Effect::Document(Box::new(done.clone())));
+        }
+        return Err(Rejection::new("number_used", format!("票据号码 {number} 已被使用，不能重复开具。")));
+    }
+    if document.project_code != records.project.as_ref().map_or("", |p| p.project_code.as_str()) {
+        return Err(Rejection::new("invalid_command", "票据上的项目编号与指令不一致。"));
+    }
+    if document.device_id != issued.device_id {
+        return Err(Rejection::new("invalid_command", "票据上的开具终端与发出指令的终端不一致。"));
+    }
+    if document.lines.is_empty() || document.lines_total() != document.total_fen || document.total_fen < 0 {
+        return Err(Rejection::new("invalid_command", "票据合计与各项金额之和不符。"));
+    }
+    check_sm3(pdf_sm3)?;
+    if signature.len() != 86 || !signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(Rejection::new("invalid_command", "票据签名（signature）应为 86 个 base64url 字符。"));
+    }
+    let status = records.standing(today).status;
+    let (state, conflict) = if status == FeeStatus::Cleared {
+        (DocumentState::Issued, None)
+    } else {
+        (
+            DocumentState::Conflict,
+            Some(format!("数据中心核对时项目为「{}」，尚未完费；票据已登记为冲突，请主管核实处理。", status.name_zh())),
+        )
+    };
+    Ok(Effect::Document(Box::new(IssuedDocument {
+        document: document.clone(),
+        signature: signature.to_owned(),
+        pdf_sm3: pdf_sm3.to_owned(),
+        state,
+        conflict,
+        voiding: None,
+        reprints: Vec::new(),
+        command_id: issued.command_id.to_owned(),
+    })))
+}
+
+fn recorded_document<'r>(records: &'r ProjectRecords, number: &str) -> Result<&'r IssuedDocument, Rejection> {
+    records
+        .document(number.trim())
+        .ok_or_else(|| Rejection::new("unknown_document", format!("该项目没有号码为 {number} 的票据，请核对号码。")))
+}
+
+fn check_sm3(hex: &str) -> Result<(), Rejection> {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Rejection::new("invalid_command", "PDF 摘要（pdf_sm3）应为 64 位十六进制数字。"));
+    }
+    Ok(())
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), Rejection> {
@@ -431,6 +600,86 @@ mod tests {
             };
             assert_eq!(t.tracked, tracked);
         }
+    }
+
+    fn issue(records: &ProjectRecords, serial: u64) -> ClerkAction {
+        use crate::document::{DocumentKind, DocumentNumber, IssueContext, IssuingUnit};
+        let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
+        let mut checked = records.clone();
+        checked.final_check.get_or_insert(FinalCheck {
+            project_code: CODE.into(),
+            checked_by: "李强".into(),
+            device_id: "counter-03".into(),
+            checked_at: datetime!(2026-11-24 02:00 UTC),
+            remark: String::new(),
+            command_id: "fc".into(),
+        });
+        let document = Document::for_project(&checked, DocumentNumber { kind: DocumentKind::Voucher, serial }, &ctx).unwrap();
+        ClerkAction::IssueDocument {
+            project_code: CODE.into(),
+            document: Box::new(document),
+            signature: "A".repeat(86),
+            pdf_sm3: "ab".repeat(32),
+        }
+    }
+
+    fn issued_document(result: Result<Effect, Rejection>) -> IssuedDocument {
+        match result {
+            Ok(Effect::Document(d)) => *d,
+            other => panic!("a document: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_document_for_a_project_the_hub_finds_not_cleared_is_recorded_as_a_conflict() {
+        let cleared = project(1_000_000, true);
+        let doc = issued_document(decide(&issue(&cleared, 7), &issued("i1"), &cleared, TODAY));
+        assert_eq!((doc.state, doc.conflict.as_deref()), (DocumentState::Issued, None));
+        assert_eq!(doc.key(), "PZ0000000007");
+        let unpaid = project(400_000, true);
+        let doc = issued_document(decide(&issue(&unpaid, 8), &issued("i2"), &unpaid, TODAY));
+        assert_eq!(doc.state, DocumentState::Conflict);
+        assert!(doc.conflict.unwrap().contains("部分到账"));
+    }
+
+    #[test]
+    fn a_number_is_issued_once_and_a_resent_command_is_the_same_issue() {
+        let mut records = project(1_000_000, true);
+        let first = issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY));
+        records.documents.push(first.clone());
+        assert_eq!(issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY)), first);
+        let again = decide(&issue(&records, 7), &issued("i9"), &records, TODAY).unwrap_err();
+        assert_eq!(again.code, "number_used");
+        let mut lying = issue(&records, 8);
+        if let ClerkAction::IssueDocument { document, .. } = &mut lying {
+            document.total_fen += 1;
+        }
+        assert!(decide(&lying, &issued("i3"), &records, TODAY).unwrap_err().reason.contains("合计"));
+        let other_counter = Issued { device_id: "counter-09", ..issued("i4") };
+        assert!(decide(&issue(&records, 9), &other_counter, &records, TODAY).unwrap_err().reason.contains("终端"));
+    }
+
+    #[test]
+    fn void_reprint_and_permit_follow_the_document() {
+        let mut records = project(1_000_000, true);
+        let link = ClerkAction::LinkPermit { project_code: CODE.into(), construction_permit_no: " 320105202611240101 ".into() };
+        assert_eq!(decide(&link, &issued("l0"), &records, TODAY).unwrap_err().code, "not_issued");
+        records.documents.push(issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY)));
+        let Effect::PermitLink(l) = decide(&link, &issued("l1"), &records, TODAY).unwrap() else { panic!("a link") };
+        assert_eq!(l.construction_permit_no, "320105202611240101");
+        let reprint = ClerkAction::ReprintDocument { project_code: CODE.into(), number: "PZ0000000007".into(), pdf_sm3: "cd".repeat(32) };
+        let reprinted = issued_document(decide(&reprint, &issued("r1"), &records, TODAY));
+        assert_eq!(reprinted.reprints.len(), 1);
+        let void = |reason: &str| ClerkAction::VoidDocument { project_code: CODE.into(), number: "PZ0000000007".into(), reason: reason.into() };
+        assert!(decide(&void("  "), &issued("v0"), &records, TODAY).unwrap_err().reason.contains("作废原因"));
+        let voided = issued_document(decide(&void("金额开错"), &issued("v1"), &records, TODAY));
+        assert_eq!((voided.state, voided.voiding.as_ref().unwrap().reason.as_str()), (DocumentState::Voided, "金额开错"));
+        records.documents = vec![voided];
+        assert_eq!(decide(&void("再次"), &issued("v2"), &records, TODAY).unwrap_err().code, "already_voided");
+        assert_eq!(decide(&reprint, &issued("r2"), &records, TODAY).unwrap_err().code, "voided");
+        assert_eq!(decide(&link, &issued("l2"), &records, TODAY).unwrap_err().code, "not_issued", "a voided document links nothing");
+        let unknown = ClerkAction::VoidDocument { project_code: CODE.into(), number: "PZ0000000099".into(), reason: "x".into() };
+        assert_eq!(decide(&unknown, &issued("v3"), &records, TODAY).unwrap_err().code, "unknown_document");
     }
 
     #[test]

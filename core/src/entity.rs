@@ -31,10 +31,16 @@ pub enum EntityKind {
     /// The alert rules in force at the hub, so the counters evaluate the same rules. One
     /// row, key `active`, no project.
     AlertRules,
+    /// Vouchers and invoices the counters issued (`crate::document`).
+    Document,
+    /// The construction permit linked to a cleared project.
+    PermitLink,
+    /// A counter's registered public key; no project.
+    CounterKey,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 13] = [
         EntityKind::Project,
         EntityKind::PlanningApproval,
         EntityKind::FeeAssessment,
@@ -45,6 +51,9 @@ impl EntityKind {
         EntityKind::Tracking,
         EntityKind::Alert,
         EntityKind::AlertRules,
+        EntityKind::Document,
+        EntityKind::PermitLink,
+        EntityKind::CounterKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +68,9 @@ impl EntityKind {
             EntityKind::Tracking => "tracking",
             EntityKind::Alert => "alert",
             EntityKind::AlertRules => "alert_rules",
+            EntityKind::Document => "document",
+            EntityKind::PermitLink => "permit_link",
+            EntityKind::CounterKey => "counter_key",
         }
     }
 

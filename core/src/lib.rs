@@ -6,6 +6,7 @@ pub mod clock;
 pub mod code;
 pub mod command;
 pub mod district;
+pub mod document;
 pub mod entity;
 pub mod mask;
 pub mod money;

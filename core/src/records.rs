@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::alert::Alert;
+use crate::document::{IssuedDocument, PermitLink};
 use time::Date;
 
 use crate::entity::{
@@ -24,6 +25,8 @@ pub struct ProjectRecords {
     pub tracking: Option<Tracking>,
     /// The alerts raised on the project (or, under the empty project code, on the system).
     pub alerts: Vec<Alert>,
+    pub documents: Vec<IssuedDocument>,
+    pub permit_link: Option<PermitLink>,
 }
 
 /// A stored row that is not the JSON of its entity.
@@ -48,6 +51,8 @@ impl ProjectRecords {
             && self.final_check.is_none()
             && self.notes.is_empty()
             && self.tracking.is_none()
+            && self.documents.is_empty()
+            && self.permit_link.is_none()
     }
 
     /// Adds one row; `payload` is its JSON as stored.
@@ -69,7 +74,9 @@ impl ProjectRecords {
             EntityKind::FollowUpNote => self.notes.push(parse(entity, key, payload)?),
             EntityKind::Tracking => self.tracking = Some(parse(entity, key, payload)?),
             EntityKind::Alert => self.alerts.push(parse(entity, key, payload)?),
-            EntityKind::AlertRules => {}
+            EntityKind::Document => self.documents.push(parse(entity, key, payload)?),
+            EntityKind::PermitLink => self.permit_link = Some(parse(entity, key, payload)?),
+            EntityKind::AlertRules | EntityKind::CounterKey => {}
         }
         Ok(())
     }
@@ -91,6 +98,11 @@ impl ProjectRecords {
             },
             today,
         )
+    }
+
+    /// The document under `number` (as printed, `PZ0000001234`).
+    pub fn document(&self, number: &str) -> Option<&IssuedDocument> {
+        self.documents.iter().find(|d| d.key() == number)
     }
 
     pub fn is_tracked(&self) -> bool {

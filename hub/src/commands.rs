@@ -4,9 +4,9 @@
 
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
-use yizhan_core::command::{Issued, decide};
+use yizhan_core::command::{Issued, Rejection, decide};
 use yizhan_core::records::ProjectRecords;
-use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
+use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -14,8 +14,13 @@ use crate::store::{Decider, RowWrite, StoreError};
 
 impl Hub {
     pub async fn run_command(&self, envelope: CommandEnvelope) -> Result<CommandResult, HubError> {
-        let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()));
+        let refused = self.check_issue(&envelope.device_id, &envelope.action).await?;
+        let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()), refused);
+        let action = envelope.action.clone();
         let result = self.store().run_command(envelope, decider).await?;
+        if matches!(result.outcome, CommandOutcome::Accepted { .. }) {
+            self.notify_applicant(&action).await?;
+        }
         tracing::info!(
             command_id = result.command_id,
             outcome = ?result.outcome,
@@ -26,8 +31,13 @@ impl Hub {
     }
 }
 
-fn decider(envelope: CommandEnvelope, today: time::Date) -> Decider {
+/// `refused`: what the hub found wrong before the domain rules (a document's signature
+/// or segment), recorded as the command's answer like any rejection.
+fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejection>) -> Decider {
     Box::new(move |rows| {
+        if let Some(rejection) = refused.clone() {
+            return Ok(Err(rejection));
+        }
         let mut records = ProjectRecords::default();
         for row in rows {
             records

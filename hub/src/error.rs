@@ -44,6 +44,12 @@ pub enum HubError {
     /// A department's push that did not prove who sent it, or may not push that source.
     #[error(transparent)]
     PushAuth(#[from] AuthError),
+    #[error("终端 {0} 已登记了另一把签名公钥")]
+    KeyConflict(String),
+    #[error("数据中心没有票据 {0}")]
+    UnknownDocument(String),
+    #[error("文件与票据 {0} 登记的 PDF 摘要不符")]
+    FileMismatch(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -78,7 +84,9 @@ impl HubError {
             | HubError::NoSuchEndpoint(_)
             | HubError::NoSuchQuarantine(_)
             | HubError::NothingImported
-            | HubError::AlertsOff => StatusCode::NOT_FOUND,
+            | HubError::AlertsOff
+            | HubError::UnknownDocument(_) => StatusCode::NOT_FOUND,
+            HubError::KeyConflict(_) | HubError::FileMismatch(_) => StatusCode::CONFLICT,
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -105,6 +113,9 @@ impl HubError {
             HubError::AlertsOff => "alerts_off",
             HubError::QuarantineClosed(_) => "quarantine_closed",
             HubError::PushAuth(e) => e.code(),
+            HubError::KeyConflict(_) => "key_conflict",
+            HubError::UnknownDocument(_) => "unknown_document",
+            HubError::FileMismatch(_) => "file_mismatch",
             HubError::Store(_) => "internal",
         }
     }
@@ -133,6 +144,9 @@ impl HubError {
             HubError::NothingImported => "请先导入规划审批文件（/v1/imports/planning 或导入文件夹）。",
             HubError::AlertsOff => "本数据中心未启用预警评估。",
             HubError::PushAuth(e) => e.advice(),
+            HubError::KeyConflict(_) => "终端重装后请由数据中心管理员撤销旧公钥再登记；如非本人操作请立即报告。",
+            HubError::UnknownDocument(_) => "请核对票据号码；离线开具的票据在终端联网上传后才可查到。",
+            HubError::FileMismatch(_) => "请上传开具或补打时生成的原始 PDF 文件。",
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {

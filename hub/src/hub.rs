@@ -12,6 +12,7 @@ use crate::alerts::AlertDesk;
 use crate::config::HubConfig;
 use crate::error::HubError;
 use crate::ingest::{self, IngestRecord, Rules};
+use crate::notify::Channel;
 use crate::push::{Gate, PushKeys};
 use crate::store::{SqliteStore, Store, StoreError};
 
@@ -24,6 +25,10 @@ pub struct Hub {
     push: Arc<Gate>,
     /// Alert evaluation, when this hub runs it (`yizhan-hub serve` always does).
     alerts: Option<Arc<AlertDesk>>,
+    /// Where messages to applicants go, when this hub sends them.
+    notify: Option<Arc<dyn Channel>>,
+    /// Bumped when a message is queued, so the sender wakes at once.
+    queued: Arc<watch::Sender<u64>>,
 }
 
 impl Hub {
@@ -50,6 +55,8 @@ impl Hub {
             closing: Arc::new(watch::channel(false).0),
             push: Arc::default(),
             alerts: None,
+            notify: None,
+            queued: Arc::new(watch::channel(0).0),
         }
     }
 
@@ -57,6 +64,24 @@ impl Hub {
     pub fn with_alert_desk(mut self, desk: AlertDesk) -> Hub {
         self.alerts = Some(Arc::new(desk));
         self
+    }
+
+    /// Sends messages to applicants through `channel` while it serves.
+    pub fn with_notify_channel(mut self, channel: Arc<dyn Channel>) -> Hub {
+        self.notify = Some(channel);
+        self
+    }
+
+    pub fn notify_channel(&self) -> Option<&Arc<dyn Channel>> {
+        self.notify.as_ref()
+    }
+
+    pub(crate) fn notifications_queued(&self) {
+        self.queued.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn notification_signal(&self) -> watch::Receiver<u64> {
+        self.queued.subscribe()
     }
 
     pub fn alert_desk(&self) -> Option<&Arc<AlertDesk>> {

@@ -6,10 +6,12 @@ pub mod alerts;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod documents;
 mod error;
 mod commands;
 mod hub;
 pub mod ingest;
+pub mod notify;
 pub mod push;
 mod routes;
 pub mod simulate;
@@ -23,6 +25,9 @@ pub use config::HubConfig;
 pub use error::HubError;
 pub use hub::Hub;
 pub use routes::router;
+
+/// How often messages whose channel failed are tried again.
+const NOTIFY_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Serves the hub on `listener` until the task is dropped. Bind `127.0.0.1:0` and read
 /// `listener.local_addr()` to run one on a free port.
@@ -40,6 +45,9 @@ pub async fn serve_until(
     let closing = hub.clone();
     if let Some(desk) = hub.alert_desk() {
         tokio::spawn(alerts::run(hub.clone(), Arc::clone(desk), hub.closing()));
+    }
+    if let Some(channel) = hub.notify_channel() {
+        tokio::spawn(notify::run(hub.clone(), Arc::clone(channel), NOTIFY_RETRY, hub.closing()));
     }
     axum::serve(listener, router(hub))
         .with_graceful_shutdown(async move {

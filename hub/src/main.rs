@@ -29,6 +29,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the ingest and sync API.
@@ -46,6 +48,18 @@ enum Command {
         connectors: ConnectorArgs,
         #[command(flatten)]
         alerts: AlertArgs,
+        /// Send messages to applicants (document issued, permit linked) by writing them,
+        /// recipient masked, as JSON lines to this file; without it they stay queued.
+        #[arg(long)]
+        notify_log: Option<PathBuf>,
+    },
+    /// Check a voucher or invoice PDF: its QR's signature against the registered key,
+    /// its state, and whether the file is the one issued. Exit status 0 only when valid.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The PDF file.
+        file: PathBuf,
     },
     /// Seed demo projects into a database, then exit.
     Demo {
@@ -231,8 +245,12 @@ async fn main() -> anyhow::Result<()> {
             seed,
             connectors,
             alerts,
+            notify_log,
         } => {
-            let hub = connectors.with_push_keys(store.open()?)?.with_alert_desk(alerts.desk()?);
+            let mut hub = connectors.with_push_keys(store.open()?)?.with_alert_desk(alerts.desk()?);
+            if let Some(path) = notify_log {
+                hub = hub.with_notify_channel(std::sync::Arc::new(yizhan_hub::notify::LogChannel { path }));
+            }
             if let Some(projects) = demo
                 && hub.store().head().await? == 0
             {
@@ -252,6 +270,24 @@ async fn main() -> anyhow::Result<()> {
             shutdown.cancel();
             for task in tasks {
                 let _ = task.await;
+            }
+        }
+        Command::Verify { store, file } => {
+            let pdf = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let (verification, file_match) = store.open()?.verify_pdf(&pdf).await?;
+            println!("票据 {}：{}", verification.number, verification.verdict_zh);
+            match &verification.verdict {
+                yizhan_voucher::verify::Verdict::Voided { reason }
+                | yizhan_voucher::verify::Verdict::Conflict { reason }
+                | yizhan_voucher::verify::Verdict::Forged { reason } => println!("  {reason}"),
+                _ => {}
+            }
+            println!("  项目 {}，金额 {}，终端 {}", verification.project_code, yizhan_core::money::format_yuan(verification.total_fen), verification.device_id);
+            println!("  {}", file_match.name_zh());
+            let valid = verification.verdict == yizhan_voucher::verify::Verdict::Valid
+                && matches!(file_match, yizhan_hub::documents::FileMatch::Original | yizhan_hub::documents::FileMatch::Reprint);
+            if !valid {
+                std::process::exit(1);
             }
         }
         Command::Demo {

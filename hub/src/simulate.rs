@@ -245,7 +245,10 @@ impl Model {
             | EntityKind::FollowUpNote
             | EntityKind::Tracking
             | EntityKind::Alert
-            | EntityKind::AlertRules => {}
+            | EntityKind::AlertRules
+            | EntityKind::Document
+            | EntityKind::PermitLink
+            | EntityKind::CounterKey => {}
         }
         Ok(())
     }

@@ -11,6 +11,8 @@ use yizhan_sync::integrity::HubKey;
 use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
+use yizhan_voucher::signature::CounterKey;
+
 use crate::Settings;
 use crate::alerts::RedAlertNotifier;
 
@@ -19,6 +21,9 @@ pub const EVENT_REPLICA_CHANGED: &str = "replica-changed";
 
 pub struct Counter {
     reader: Mutex<ReplicaReader>,
+    /// The signing key, or why it cannot be had (documents cannot be issued then).
+    key: Result<CounterKey, String>,
+    verify_url: String,
     status: watch::Receiver<SyncStatus>,
     outbox: Outbox,
     clerk: String,
@@ -39,7 +44,12 @@ impl Counter {
             .map(HubKey::from_hex)
             .transpose()
             .map_err(|e| format!("YIZHAN_HUB_KEY：{e}，请按数据中心 /v1/health 给出的 hub_key 重新配置"))?;
-        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, ..ClientOptions::default() })?;
+        let key = crate::keys::load_or_create();
+        if let Err(problem) = &key {
+            tracing::warn!(problem, "本终端暂不能开具票据");
+        }
+        let counter_key = key.as_ref().ok().map(|k| k.public_key().to_hex());
+        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
 
@@ -70,6 +80,8 @@ impl Counter {
 
         Ok(Counter {
             reader: Mutex::new(reader),
+            key,
+            verify_url: settings.verify_url.clone(),
             status: status_now,
             outbox,
             clerk: settings.clerk.clone(),
@@ -85,6 +97,11 @@ impl Counter {
     /// Where clerk commands go, and who issues them at this counter.
     pub fn outbox(&self) -> (&Outbox, &str) {
         (&self.outbox, &self.clerk)
+    }
+
+    /// The signing key and the verification address documents are printed with.
+    pub fn signing(&self) -> Result<(&CounterKey, &str), String> {
+        self.key.as_ref().map(|k| (k, self.verify_url.as_str())).map_err(Clone::clone)
     }
 
     pub fn status(&self) -> SyncStatus {

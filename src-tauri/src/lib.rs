@@ -6,6 +6,8 @@ mod admin;
 mod alerts;
 mod commands;
 mod counter;
+mod documents;
+mod keys;
 mod settings;
 
 use tauri::Manager;
@@ -35,6 +37,15 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
         alerts::list_alerts,
         alerts::alert_trend,
         alerts::handle_alert,
+        documents::issue_document,
+        documents::void_document,
+        documents::reprint_document,
+        documents::link_permit,
+        documents::document_preview,
+        documents::list_printers,
+        documents::print_documents,
+        documents::verify_document,
+        documents::signing_status,
     ])
 }
 

@@ -54,11 +54,13 @@ use crate::integrity::HubKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
 mod admin;
+mod documents;
 mod reconcile;
 mod upload;
 
 pub use admin::HubAdmin;
 pub use reconcile::{FANOUT, LEAF_ROWS};
+pub use documents::SEGMENT_SIZE;
 pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
 
 /// `ApiError` codes with which the hub says "take a snapshot": the cursor means nothing
@@ -82,6 +84,9 @@ pub struct ClientOptions {
     /// The hub's public key as installed on this counter. Set, a snapshot sealed with
     /// any other key is refused; unset, the key of the first snapshot is trusted.
     pub hub_key: Option<HubKey>,
+    /// This counter's SM2 public key (hex), registered at the hub before it asks for
+    /// number segments; unset, the counter issues no documents.
+    pub counter_key: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -93,6 +98,7 @@ impl Default for ClientOptions {
             max_backoff: Duration::from_secs(30),
             reconcile_every: Duration::from_secs(6 * 3600),
             hub_key: None,
+            counter_key: None,
         }
     }
 }

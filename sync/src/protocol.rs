@@ -547,3 +547,33 @@ impl SourceComparison {
         self.matching == self.source_rows && self.missing.is_empty() && self.differing.is_empty()
     }
 }
+
+/// `POST /v1/segments`: a counter asks for document serials to issue from offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRequest {
+    pub device_id: String,
+    pub kind: yizhan_core::document::DocumentKind,
+    /// How many serials; the hub caps it at [`MAX_SEGMENT_SIZE`].
+    pub size: u64,
+}
+
+/// Most serials in one segment: a day's work at a busy counter, so a lost PC wastes few.
+pub const MAX_SEGMENT_SIZE: u64 = 1_000;
+
+/// 号段: serials `first..=last` of `kind`, for one counter only, never handed out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub kind: yizhan_core::document::DocumentKind,
+    pub first: u64,
+    pub last: u64,
+}
+
+/// `POST /v1/counters/key`: a counter registers the public half of its signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRegistration {
+    pub device_id: String,
+    /// SM2 public key, uncompressed SEC1 in hex.
+    pub public_key: String,
+}

@@ -9,6 +9,8 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use yizhan_core::clock::Clock;
+use yizhan_core::status::FeeStatus;
+use yizhan_sync::protocol::PaymentRecord;
 pub use yizhan_core::clock::SimulatedClock;
 use yizhan_sync::client::{ClientOptions, SyncClient};
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
@@ -155,3 +157,35 @@ impl Running {
     }
 }
 
+/// A cleared project of the replica, and a correction of one of its payments that takes
+/// it out of 已完费 at the hub (a reversed part of a payment).
+pub fn cleared_project_and_its_reversal(counter: &Counter) -> (String, PaymentRecord) {
+    let reader = counter.reader();
+    let page = reader
+        .list_projects(&ProjectQuery {
+            status: Some(FeeStatus::Cleared),
+            limit: 100,
+            ..ProjectQuery::default()
+        })
+        .unwrap();
+    // Not every cleared project paid: an exempt fee is cleared with no money.
+    let (code, paid) = page
+        .rows
+        .iter()
+        .find_map(|row| {
+            let detail = reader.get_project(&row.project_code).unwrap().unwrap();
+            let paid = detail.payments.into_iter().find(|p| p.amount_fen > 100)?;
+            Some((row.project_code.clone(), paid))
+        })
+        .expect("demo data has cleared projects that paid");
+    let reversal = PaymentRecord {
+        payment_id: paid.payment_id.clone(),
+        project_code: code.clone(),
+        fee_kind: paid.fee_kind,
+        amount_fen: paid.amount_fen - 100,
+        channel: paid.channel.clone(),
+        reference: paid.reference.clone(),
+        received_at: paid.received_at,
+    };
+    (code, reversal)
+}

@@ -78,8 +78,15 @@ impl TestHub {
         self.dir.path().join("hub.sqlite3")
     }
 
+    /// Where this hub's messages to applicants go (its log channel), one JSON line each.
+    pub fn notifications_log(&self) -> PathBuf {
+        self.dir.path().join("notifications.jsonl")
+    }
+
     fn open(&self) -> Hub {
-        let hub = Hub::open(HubConfig::new(self.db())).expect("open the hub's store");
+        let hub = Hub::open(HubConfig::new(self.db()))
+            .expect("open the hub's store")
+            .with_notify_channel(std::sync::Arc::new(yizhan_hub::notify::LogChannel { path: self.notifications_log() }));
         match &self.alerts {
             Some(clock) => hub.with_alert_desk(AlertDesk::new(None, clock.clone(), Duration::from_millis(100))),
             None => hub,
@@ -169,6 +176,16 @@ impl TestHub {
             "the snapshot holds as many rows as its header says"
         );
         (header, rows)
+    }
+
+    /// `GET {path}`'s body.
+    pub async fn http_bytes(&self, path: &str) -> Vec<u8> {
+        self.get_ok(&format!("{}{path}", self.url)).await.bytes().await.expect("answer body").to_vec()
+    }
+
+    /// `GET {path}` as text.
+    pub async fn http_text(&self, path: &str) -> String {
+        String::from_utf8(self.http_bytes(path).await).expect("UTF-8 answer")
     }
 
     /// `GET {path}` as JSON.

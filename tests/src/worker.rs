@@ -17,12 +17,18 @@ pub struct Worker {
 impl Worker {
     /// Starts `bin --db db --hub hub_url args…`; its status lines go to a file in `log_dir`.
     pub fn spawn(bin: &str, db: &Path, hub_url: &str, args: &[&str], log_dir: &Path) -> Worker {
+        let mut all = vec!["--hub", hub_url];
+        all.extend_from_slice(args);
+        Worker::spawn_bare(bin, db, &all, log_dir)
+    }
+
+    /// Starts `bin --db db args…`; what it prints goes to files in `log_dir`.
+    pub fn spawn_bare(bin: &str, db: &Path, args: &[&str], log_dir: &Path) -> Worker {
         let stdout = log_dir.join("worker.out");
         let stderr = log_dir.join("worker.err");
         let child = Command::new(bin)
             .arg("--db")
             .arg(db)
-            .args(["--hub", hub_url])
             .args(args)
             .stdin(Stdio::null())
             .stdout(File::create(&stdout).expect("worker stdout file"))
@@ -81,6 +87,10 @@ impl Worker {
         text.lines()
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect()
+    }
+
+    pub fn stdout_text(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
     pub fn stderr_text(&self) -> String {

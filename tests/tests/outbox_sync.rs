@@ -12,12 +12,11 @@ use yizhan_core::entity::FollowUpNote;
 
 use yizhan_core::command::ClerkAction;
 use yizhan_core::entity::EntityKind;
-use yizhan_core::status::FeeStatus;
 use yizhan_sync::client::{GIVE_UP_AFTER, Outbox};
-use yizhan_sync::protocol::{Change, PaymentRecord};
+use yizhan_sync::protocol::Change;
 use yizhan_sync::replica::{HUB_ERROR, ProjectQuery};
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, options};
+use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, cleared_project_and_its_reversal, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::Proxy;
 
@@ -28,39 +27,6 @@ fn note(project_code: &str, text: String) -> ClerkAction {
         project_code: project_code.into(),
         text,
     }
-}
-
-/// A cleared project of the replica, and a correction of one of its payments that takes
-/// it out of 已完费 at the hub (a reversed part of a payment).
-fn cleared_project_and_its_reversal(counter: &Counter) -> (String, PaymentRecord) {
-    let reader = counter.reader();
-    let page = reader
-        .list_projects(&ProjectQuery {
-            status: Some(FeeStatus::Cleared),
-            limit: 100,
-            ..ProjectQuery::default()
-        })
-        .unwrap();
-    // Not every cleared project paid: an exempt fee is cleared with no money.
-    let (code, paid) = page
-        .rows
-        .iter()
-        .find_map(|row| {
-            let detail = reader.get_project(&row.project_code).unwrap().unwrap();
-            let paid = detail.payments.into_iter().find(|p| p.amount_fen > 100)?;
-            Some((row.project_code.clone(), paid))
-        })
-        .expect("demo data has cleared projects that paid");
-    let reversal = PaymentRecord {
-        payment_id: paid.payment_id.clone(),
-        project_code: code.clone(),
-        fee_kind: paid.fee_kind,
-        amount_fen: paid.amount_fen - 100,
-        channel: paid.channel.clone(),
-        reference: paid.reference.clone(),
-        received_at: paid.received_at,
-    };
-    (code, reversal)
 }
 
 async fn issue(outbox: &Outbox, action: ClerkAction) -> String {

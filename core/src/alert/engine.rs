@@ -72,6 +72,9 @@ pub enum SystemSignal {
         log_problem: Option<String>,
         /// What the last reconciliation found, when it disagreed.
         mismatch: Option<String>,
+        /// Serials left per document kind (its Chinese name), for a counter that issues
+        /// documents; empty for one that does not.
+        serials_left: Vec<(String, u64)>,
     },
 }
 
@@ -226,6 +229,11 @@ fn system_firing(rule: &Rule, signal: &SystemSignal, now: OffsetDateTime) -> Opt
         (Input::ReconciliationMismatch, SystemSignal::Counter { device, mismatch: Some(problem), .. }) => {
             let subject = format!("窗口 {device} 的本地数据");
             Some(fire(format!("counter/{device}"), "", rule.level, &[("subject", &subject), ("problem", problem)], None))
+        }
+        (Input::SerialsLow { below }, SystemSignal::Counter { device, serials_left, .. }) => {
+            let (kind, left) = serials_left.iter().filter(|(_, left)| *left < u64::from(*below)).min_by_key(|(_, left)| *left)?;
+            let (name, left) = (format!("窗口 {device}"), left.to_string());
+            Some(fire(format!("counter/{device}"), "", rule.level, &[("device", &name), ("kind", kind), ("left", &left)], None))
         }
         _ => None,
     }
@@ -387,6 +395,7 @@ mod tests {
             started_at: now - time::Duration::days(1),
             log_problem: log_problem.map(str::to_owned),
             mismatch: mismatch.map(str::to_owned),
+            serials_left: vec![("缴费凭证".into(), 20), ("非税收入票据".into(), 150)],
         };
         assert!(rules.system_firings(&counter(14, None, None), now).is_empty());
         assert_eq!(fired(&rules.system_firings(&counter(15, None, None), now)), [("sync-lag", AlertLevel::Yellow)]);
@@ -402,8 +411,27 @@ mod tests {
             started_at: now - time::Duration::minutes(20),
             log_problem: None,
             mismatch: None,
+            serials_left: Vec::new(),
         };
         assert_eq!(fired(&rules.system_firings(&never, now)), [("sync-lag", AlertLevel::Yellow)]);
+    }
+
+    #[test]
+    fn a_counter_running_low_on_serials_gets_a_yellow_alert_naming_the_kind() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        let counter = |voucher: u64, invoice: u64| SystemSignal::Counter {
+            device: "counter-03".into(),
+            last_contact: Some(now),
+            started_at: now,
+            log_problem: None,
+            mismatch: None,
+            serials_left: vec![("缴费凭证".into(), voucher), ("非税收入票据".into(), invoice)],
+        };
+        assert!(rules.system_firings(&counter(20, 200), now).is_empty());
+        let low = rules.system_firings(&counter(150, 3), now);
+        assert_eq!(fired(&low), [("serials-low", AlertLevel::Yellow)]);
+        assert_eq!(low[0].message, "窗口 counter-03 的非税收入票据号段仅剩 3 个号码，请保持联网以便自动领取新号段。");
     }
 
     #[test]

@@ -231,6 +231,7 @@ mod tests {
             started_at: T0 - Duration::days(1),
             log_problem: None,
             mismatch: None,
+            serials_left: Vec::new(),
         };
         let yellow = rules.system_firings(&counter(20), T0).remove(0);
         let raised = advance(None, Some((&yellow, rule)), T0).unwrap();

@@ -63,6 +63,8 @@ pub enum Input {
     LogGap,
     /// A source or a counter disagrees with the hub when compared.
     ReconciliationMismatch,
+    /// A counter that issues documents has fewer than `below` serials of a kind left.
+    SerialsLow { below: u32 },
 }
 
 impl Input {
@@ -76,6 +78,7 @@ impl Input {
             Input::SlotLag { .. } => "slot_lag",
             Input::LogGap => "log_gap",
             Input::ReconciliationMismatch => "reconciliation_mismatch",
+            Input::SerialsLow { .. } => "serials_low",
         }
     }
 
@@ -91,6 +94,7 @@ impl Input {
             Input::SlotLag { .. } => &["connector", "mib"],
             Input::LogGap => &["device", "problem"],
             Input::ReconciliationMismatch => &["subject", "problem"],
+            Input::SerialsLow { .. } => &["device", "kind", "left"],
         }
     }
 
@@ -227,6 +231,7 @@ struct RawRule {
     minutes: Option<u32>,
     red_after_minutes: Option<u32>,
     mib: Option<u64>,
+    below: Option<u32>,
 }
 
 /// Level deadlines when a file sets none: a working day, half a day, half an hour.
@@ -308,9 +313,10 @@ fn check_rule(
         },
         "log_gap" => Input::LogGap,
         "reconciliation_mismatch" => Input::ReconciliationMismatch,
+        "serials_low" => Input::SerialsLow { below: need(raw.below, "below")? },
         other => {
             return Err(named(&format!(
-                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch"
+                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low"
             )));
         }
     };
@@ -322,6 +328,7 @@ fn check_rule(
         ("minutes", raw.minutes.is_some()),
         ("red_after_minutes", raw.red_after_minutes.is_some()),
         ("mib", raw.mib.is_some()),
+        ("below", raw.below.is_some()),
     ];
     let own: &[&str] = match &input {
         Input::DueSoon { .. } => &["days"],
@@ -331,6 +338,7 @@ fn check_rule(
         Input::ConnectorDown { .. } => &["minutes"],
         Input::SlotLag { .. } => &["mib"],
         Input::LogGap | Input::ReconciliationMismatch => &[],
+        Input::SerialsLow { .. } => &["below"],
     };
     if let Some((stray, _)) = settings_used.iter().find(|(name, used)| *used && !own.contains(name)) {
         return Err(named(&format!("输入 {} 没有设置项 {stray}", input.name())));

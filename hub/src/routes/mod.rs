@@ -5,6 +5,7 @@
 mod alerts;
 mod commands;
 mod connectors;
+mod documents;
 pub(crate) mod ingest;
 mod push;
 mod reconcile;
@@ -43,6 +44,13 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/quarantine/{id}/reprocess", post(connectors::reprocess))
         .route("/v1/quarantine/{id}/dismiss", post(connectors::dismiss))
         .route("/v1/imports/planning", post(connectors::import_planning))
+        .route("/v1/counters/key", post(documents::register_key))
+        .route("/v1/segments", post(documents::segments))
+        .route("/v1/documents/{number}", get(documents::document))
+        .route("/v1/documents/{number}/pdf", get(documents::get_pdf).put(documents::put_pdf))
+        .route("/v1/projects/{code}/notifications", get(documents::notifications))
+        .route("/v1/verify", get(documents::verify_json))
+        .route("/verify", get(documents::verify_page))
         .merge(push::routes());
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,

@@ -7,9 +7,11 @@
 //! whose payload is byte-identical to the current row writes nothing.
 
 mod connectors;
+mod documents;
 mod sqlite;
 
 pub use connectors::{Delivered, Delivery, QuarantineItem};
+pub use documents::Notification;
 
 use std::collections::HashSet;
 
@@ -18,11 +20,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use yizhan_core::command::Rejection;
+use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
     Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum,
-    RowPosition, SnapshotRow,
+    RowPosition, Segment, SnapshotRow,
 };
 
 pub use sqlite::SqliteStore;
@@ -401,6 +404,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// Those of `codes` that the hub holds a project row for.
     async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError>;
+
+    /// Hands `device_id` the next `size` serials of `kind`, after every serial handed out
+    /// before.
+    async fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError>;
+
+    /// The counter a serial was handed to, if any.
+    async fn segment_owner(&self, kind: DocumentKind, serial: u64) -> Result<Option<String>, StoreError>;
+
+    /// Keeps a document's PDF under its SM3; `false` when it was kept already.
+    async fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: Vec<u8>) -> Result<bool, StoreError>;
+
+    async fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Queues a message once per `event_key`.
+    async fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError>;
+
+    /// Pending messages, oldest first.
+    async fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError>;
+
+    /// Records a delivery attempt: sent, or failed with the channel's error (`failed`
+    /// for good after `give_up_after` attempts).
+    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError>;
+
+    async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError>;
 
     async fn project_exists(&self, project_code: &str) -> Result<bool, StoreError> {
         Ok(!self

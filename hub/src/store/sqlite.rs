@@ -12,20 +12,22 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
+use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner, RowDigest};
 use yizhan_sync::protocol::{
-    ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition,
+    ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition, Segment,
 };
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
 use super::{Updater, 
-    Decider, Delivered, Delivery, LoggedChange, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    Decider, Delivered, Delivery, LoggedChange, Notification, RowWrite, Snapshot, SnapshotPosition, StateRow,
     Store, StoreError, WriteOutcome,
 };
 
 mod connectors;
+mod documents;
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -68,6 +70,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261126010000_source_verification",
         include_str!("../../migrations/20261126010000_source_verification.sql"),
+    ),
+    (
+        "20261128000000_documents",
+        include_str!("../../migrations/20261128000000_documents.sql"),
     ),
 ];
 
@@ -888,6 +894,43 @@ impl Store for SqliteStore {
     async fn horizon(&self) -> Result<u64, StoreError> {
         self.blocking(|inner| inner.readers.with(|conn| read_horizon(conn)))
             .await
+    }
+
+    async fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
+        let device_id = device_id.to_owned();
+        self.blocking(move |inner| inner.allocate_segment(&device_id, kind, size)).await
+    }
+
+    async fn segment_owner(&self, kind: DocumentKind, serial: u64) -> Result<Option<String>, StoreError> {
+        self.blocking(move |inner| inner.segment_owner(kind, serial)).await
+    }
+
+    async fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        let (number, pdf_sm3) = (number.to_owned(), pdf_sm3.to_owned());
+        self.blocking(move |inner| inner.put_document_file(&number, &pdf_sm3, &bytes)).await
+    }
+
+    async fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let pdf_sm3 = pdf_sm3.to_owned();
+        self.blocking(move |inner| inner.document_file(&pdf_sm3)).await
+    }
+
+    async fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError> {
+        let (e, p, r, m) = (event_key.to_owned(), project_code.to_owned(), recipient.to_owned(), message.to_owned());
+        self.blocking(move |inner| inner.queue_notification(&e, &p, &r, &m)).await
+    }
+
+    async fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.blocking(move |inner| inner.notifications_where("state = ?1", "pending".to_owned().into(), limit)).await
+    }
+
+    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError> {
+        self.blocking(move |inner| inner.notification_attempted(id, error.as_deref(), give_up_after)).await
+    }
+
+    async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError> {
+        let code = project_code.to_owned();
+        self.blocking(move |inner| inner.notifications_where("project_code = ?1", code.into(), 1_000)).await
     }
 
     async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError> {

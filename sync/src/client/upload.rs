@@ -28,7 +28,7 @@ pub const GIVE_UP_AFTER: u32 = 5;
 /// The app's handle on the outbox: issuing a command queues it and wakes the uploader.
 #[derive(Clone)]
 pub struct Outbox {
-    replica: Arc<Mutex<Replica>>,
+    pub(super) replica: Arc<Mutex<Replica>>,
     status: Arc<watch::Sender<SyncStatus>>,
     changed: broadcast::Sender<ReplicaChanged>,
     wake: Arc<Notify>,
@@ -59,7 +59,7 @@ impl Outbox {
         self.changed_projects(vec![project]).await
     }
 
-    async fn issued(&self, project_code: &str) -> Result<(), SyncError> {
+    pub(super) async fn issued(&self, project_code: &str) -> Result<(), SyncError> {
         self.wake.notify_one();
         self.changed_projects(vec![project_code.to_owned()]).await
     }
@@ -121,7 +121,14 @@ impl SyncClient {
         loop {
             let batch = if one_at_a_time { 1 } else { UPLOAD_BATCH };
             let retry_in = match self.deliver(batch, shutdown).await {
-                Ok(Delivery::Idle) => None,
+                Ok(Delivery::Idle) => match self.tend_documents(shutdown).await {
+                    Ok(()) => None,
+                    Err(SyncError::Cancelled) => return,
+                    Err(error) => {
+                        tracing::info!(%error, "documents wait: key, segments or files not delivered");
+                        Some(delays.next().unwrap_or(self.options.max_backoff))
+                    }
+                },
                 Ok(Delivery::Delivered) => {
                     one_at_a_time = false;
                     delays = backoff(&self.options);

@@ -214,14 +214,25 @@ pub struct CounterLink {
     pub mismatch: Option<String>,
 }
 
+/// Serials left per kind, named for the alert, on a counter whose key the hub registered
+/// (one that issues no documents has no segments to run low on).
+pub(crate) fn serials_signal(conn: &Connection) -> Result<Vec<(String, u64)>, ReplicaError> {
+    let registered: Option<String> = conn.query_row("SELECT key_registered FROM meta", [], |r| r.get(0))?;
+    if registered.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(super::documents::serials_left_in(conn)?.into_iter().map(|s| (s.kind.name_zh().to_owned(), s.left)).collect())
+}
+
 impl CounterLink {
-    pub(crate) fn signal(&self, device: &str) -> SystemSignal {
+    pub(crate) fn signal(&self, device: &str, serials_left: Vec<(String, u64)>) -> SystemSignal {
         SystemSignal::Counter {
             device: device.to_owned(),
             last_contact: self.last_contact,
             started_at: self.started_at,
             log_problem: self.log_problem.clone(),
             mismatch: self.mismatch.clone(),
+            serials_left,
         }
     }
 }
@@ -242,7 +253,7 @@ pub(crate) fn evaluate_counter(
         .rules
         .rules
         .iter()
-        .filter(|r| matches!(r.input, Input::SyncLag { .. } | Input::LogGap | Input::ReconciliationMismatch));
+        .filter(|r| matches!(r.input, Input::SyncLag { .. } | Input::LogGap | Input::ReconciliationMismatch | Input::SerialsLow { .. }));
     let mut local: HashMap<String, Alert> = local_of(conn, "")?.into_iter().map(|a| (a.key(), a)).collect();
     for rule in counter_rules {
         let key = Alert::key_for(&rule.id, &subject);

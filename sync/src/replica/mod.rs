@@ -10,6 +10,7 @@ mod alert_view;
 mod alerts;
 mod apply;
 mod bootstrap;
+mod documents;
 mod outbox;
 mod query;
 mod reconcile;
@@ -34,11 +35,12 @@ use crate::protocol::SnapshotRow;
 pub use alert_queue::{AlertTrend, AlertTrendDay, MAX_TREND_DAYS};
 pub use alerts::CounterLink;
 pub use bootstrap::BootstrapReport;
+pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
 pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
-    Approval, DetailProject, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
-    StatusCounts, TrackedReason, TaxClearanceLine, TimelineEntry,
+    Approval, DetailProject, DocumentLine, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
+    PermitLine, ProjectStage, StatusCounts, TrackedReason, TaxClearanceLine, TimelineEntry,
 };
 
 /// The sync client's side of the replica: the only connection that writes.
@@ -220,7 +222,8 @@ impl Replica {
         let device = outbox::device_id(&self.conn)?;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let eval = alerts::Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
-        let changed = alerts::evaluate_counter(&tx, &eval, &device, &link.signal(&device))?;
+        let signal = link.signal(&device, alerts::serials_signal(&tx)?);
+        let changed = alerts::evaluate_counter(&tx, &eval, &device, &signal)?;
         tx.commit()?;
         Ok(changed)
     }

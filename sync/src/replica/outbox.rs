@@ -111,56 +111,9 @@ impl Replica {
         at: OffsetDateTime,
         redo_of: Option<&str>,
     ) -> Result<OutboxEntry, ReplicaError> {
+        let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let meta = read_meta(&tx)?;
-        let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
-        let device_id = device_id(&tx)?;
-        let envelope = CommandEnvelope {
-            command_id: new_command_id(),
-            device_id,
-            clerk: clerk.trim().to_owned(),
-            issued_at: at,
-            base_seq: cursor,
-            action,
-        };
-        let project_code = envelope.action.project_code().to_owned();
-        let today = meta.view_date.unwrap_or_else(|| self.clock.today());
-        let mut records = load_records(&tx, &project_code)?;
-        // The alerts as shown here: one this counter raised itself can be answered offline.
-        records.alerts = alert_view::of_project(&tx, &project_code)?.into_iter().map(|(alert, _)| alert).collect();
-        overlay(&tx, &mut records, &project_code, cursor, today)?;
-        let issued = Issued {
-            command_id: &envelope.command_id,
-            clerk: &envelope.clerk,
-            device_id: &envelope.device_id,
-            at,
-        };
-        decide(&envelope.action, &issued, &records, today)
-            .map_err(ReplicaError::Refused)?;
-        if let Some(old) = redo_of {
-            let changed = tx.execute(
-                "UPDATE outbox SET state = 'discarded' WHERE command_id = ?1 AND state = 'rejected'",
-                [old],
-            )?;
-            if changed == 0 {
-                return Err(ReplicaError::NoSuchConflict(old.to_owned()));
-            }
-        }
-        tx.execute(
-            "INSERT INTO outbox (command_id, project_code, kind, envelope, state, redo_of) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-            params![
-                envelope.command_id,
-                project_code,
-                envelope.action.kind(),
-                serde_json::to_string(&envelope).expect("a command envelope serialises to JSON"),
-                redo_of,
-            ],
-        )?;
-        let entry = tx.query_row(
-            &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE command_id = ?1"),
-            [&envelope.command_id],
-            entry,
-        )?;
+        let entry = queue(&tx, clock_today, action, clerk, at, redo_of)?;
         tx.commit()?;
         Ok(entry)
     }
@@ -358,6 +311,11 @@ pub(crate) fn overlay(
                 Some(shown) => *shown = *alert,
                 None => records.alerts.push(*alert),
             },
+            Effect::Document(doc) => match records.documents.iter_mut().find(|d| d.key() == doc.key()) {
+                Some(shown) => *shown = *doc,
+                None => records.documents.push(*doc),
+            },
+            Effect::PermitLink(link) => records.permit_link = Some(link),
         }
         applied.push(envelope.command_id);
     }
@@ -385,6 +343,67 @@ pub(crate) fn overlay_alerts(conn: &Connection, cursor: u64, alerts: &mut [(Aler
         }
     }
     Ok(pending)
+}
+
+/// Checks `action` against the project as this counter sees it and queues it, inside
+/// `tx`, for callers that write more in the same transaction.
+pub(crate) fn queue(
+    tx: &Connection,
+    clock_today: time::Date,
+    action: ClerkAction,
+    clerk: &str,
+    at: OffsetDateTime,
+    redo_of: Option<&str>,
+) -> Result<OutboxEntry, ReplicaError> {
+    let meta = read_meta(tx)?;
+    let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
+    let device_id = device_id(tx)?;
+    let envelope = CommandEnvelope {
+        command_id: new_command_id(),
+        device_id,
+        clerk: clerk.trim().to_owned(),
+        issued_at: at,
+        base_seq: cursor,
+        action,
+    };
+    let project_code = envelope.action.project_code().to_owned();
+    let today = meta.view_date.unwrap_or(clock_today);
+    let mut records = load_records(tx, &project_code)?;
+    // The alerts as shown here: one this counter raised itself can be answered offline.
+    records.alerts = alert_view::of_project(tx, &project_code)?.into_iter().map(|(alert, _)| alert).collect();
+    overlay(tx, &mut records, &project_code, cursor, today)?;
+    let issued = Issued {
+        command_id: &envelope.command_id,
+        clerk: &envelope.clerk,
+        device_id: &envelope.device_id,
+        at,
+    };
+    decide(&envelope.action, &issued, &records, today)
+        .map_err(ReplicaError::Refused)?;
+    if let Some(old) = redo_of {
+        let changed = tx.execute(
+            "UPDATE outbox SET state = 'discarded' WHERE command_id = ?1 AND state = 'rejected'",
+            [old],
+        )?;
+        if changed == 0 {
+            return Err(ReplicaError::NoSuchConflict(old.to_owned()));
+        }
+    }
+    tx.execute(
+        "INSERT INTO outbox (command_id, project_code, kind, envelope, state, redo_of) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+        params![
+            envelope.command_id,
+            project_code,
+            envelope.action.kind(),
+            serde_json::to_string(&envelope).expect("a command envelope serialises to JSON"),
+            redo_of,
+        ],
+    )?;
+    Ok(tx.query_row(
+        &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE command_id = ?1"),
+        [&envelope.command_id],
+        entry,
+    )?)
 }
 
 pub(crate) fn device_id(conn: &Connection) -> Result<String, ReplicaError> {

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use yizhan_core::clock::Clock;
 use yizhan_core::district::district_name;
+use yizhan_core::document::{DocumentKind, DocumentState};
 use yizhan_core::entity::{EntityKind, FeeKind};
+use yizhan_core::records::ProjectRecords;
 use yizhan_core::money::Fen;
 use yizhan_core::status::FeeStatus;
 
@@ -36,6 +38,10 @@ pub struct ProjectQuery {
     /// A district code (GB/T 2260).
     #[serde(default)]
     pub district: Option<String>,
+    /// Only the 可开具 queue (`Some(true)`): cleared, with no valid document on record or
+    /// on its way from this counter.
+    #[serde(default)]
+    pub issuable: Option<bool>,
     pub offset: u32,
     /// At most [`MAX_PAGE`].
     pub limit: u32,
@@ -83,6 +89,56 @@ pub struct ProjectRow {
     pub tracked_reason: Option<TrackedReason>,
     /// The most serious active alert on the project.
     pub alert_level: Option<AlertLevel>,
+    /// 已开具 / 已关联施工许可.
+    pub stage: Option<ProjectStage>,
+}
+
+/// Where a cleared project stands with its documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStage {
+    /// 已开具: a valid voucher or invoice is on record.
+    Issued,
+    /// 已关联施工许可.
+    Linked,
+}
+
+impl ProjectStage {
+    fn parse(text: Option<&str>) -> Option<ProjectStage> {
+        match text? {
+            "issued" => Some(ProjectStage::Issued),
+            "linked" => Some(ProjectStage::Linked),
+            _ => None,
+        }
+    }
+}
+
+/// A voucher or invoice of the project, as the detail screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentLine {
+    pub number: String,
+    pub kind: DocumentKind,
+    pub state: DocumentState,
+    pub total_fen: Fen,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    pub issuer: String,
+    pub checker: String,
+    pub conflict: Option<String>,
+    pub void_reason: Option<String>,
+    pub reprints: usize,
+    /// Issued, voided or reprinted here and on its way to the hub.
+    pub pending: bool,
+}
+
+/// 关联施工许可.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PermitLine {
+    pub construction_permit_no: String,
+    pub linked_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub linked_at: OffsetDateTime,
+    pub pending: bool,
 }
 
 /// Why a project is in 项目跟踪.
@@ -129,6 +185,9 @@ pub struct ProjectDetail {
     pub tracked_reason: Option<TrackedReason>,
     /// Active first, then newest first.
     pub alerts: Vec<AlertView>,
+    /// Newest first.
+    pub documents: Vec<DocumentLine>,
+    pub permit: Option<PermitLine>,
     /// Newest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -310,11 +369,20 @@ impl ReplicaReader {
             Some(false) => filter.and("tracking IS NULL", []),
             None => {}
         }
+        if query.issuable == Some(true) {
+            filter.and(
+                "status = 'cleared' AND stage IS NULL AND project_code NOT IN \
+                 (SELECT project_code FROM outbox WHERE kind = 'issue_document' AND state IN ('pending', 'accepted'))",
+                [],
+            );
+            let count_sql = format!("SELECT count(*) FROM project_view{}", filter.sql);
+            total = self.conn.prepare_cached(&count_sql)?.query_row(params_from_iter(&filter.values), |r| r.get(0))?;
+        }
         filter.values.push(Value::Integer(query.limit.min(MAX_PAGE).into()));
         filter.values.push(Value::Integer(query.offset.into()));
         let sql = format!(
             "SELECT project_code, name, builder, uscc, district_code, status, overdue, assessed_fen, paid_fen, \
-             outstanding_fen, tracking FROM project_view{} ORDER BY overdue DESC, project_code LIMIT ? OFFSET ?",
+             outstanding_fen, tracking, stage FROM project_view{} ORDER BY overdue DESC, project_code LIMIT ? OFFSET ?",
             filter.sql
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -337,6 +405,7 @@ impl ReplicaReader {
                     tracked: tracked_reason.is_some(),
                     tracked_reason,
                     alert_level: None,
+                    stage: ProjectStage::parse(row.get_ref(11)?.as_str_or_null()?),
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -463,9 +532,40 @@ impl ReplicaReader {
                 standing.overdue.then_some(TrackedReason::Overdue)
             },
             alerts: self.alerts_of_project(project_code)?,
+            documents: document_lines(&records, &is_pending),
+            permit: records.permit_link.as_ref().map(|l| PermitLine {
+                construction_permit_no: l.construction_permit_no.clone(),
+                linked_by: l.linked_by.clone(),
+                linked_at: l.linked_at,
+                pending: is_pending(&l.command_id),
+            }),
             timeline: timeline(&self.conn, project_code, meta.snapshot_as_of.unwrap_or(0))?,
         }))
     }
+}
+
+fn document_lines(records: &ProjectRecords, is_pending: &dyn Fn(&str) -> bool) -> Vec<DocumentLine> {
+    let mut lines: Vec<DocumentLine> = records
+        .documents
+        .iter()
+        .map(|d| DocumentLine {
+            number: d.key(),
+            kind: d.document.number.kind,
+            state: d.state,
+            total_fen: d.document.total_fen,
+            issued_at: d.document.issued_at,
+            issuer: d.document.issuer.clone(),
+            checker: d.document.checker.clone(),
+            conflict: d.conflict.clone(),
+            void_reason: d.voiding.as_ref().map(|v| v.reason.clone()),
+            reprints: d.reprints.len(),
+            pending: is_pending(&d.command_id)
+                || d.voiding.as_ref().is_some_and(|v| is_pending(&v.command_id))
+                || d.reprints.iter().any(|r| is_pending(&r.command_id)),
+        })
+        .collect();
+    lines.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then_with(|| b.number.cmp(&a.number)));
+    lines
 }
 
 /// How many projects match `filter` for each (status, overdue, tracked) triple. Grouped by

@@ -31,6 +31,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261125_1300_undigested_index"),
     migration!("20261126_0900_snapshot_load"),
     migration!("20261127_0900_alerts"),
+    migration!("20261128_0900_documents"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, params};
 use yizhan_core::alert::engine::FeeDue;
+use yizhan_core::document::DocumentState;
 use yizhan_core::entity::{FeeKind, Project};
 use yizhan_core::records::ProjectRecords;
 use yizhan_core::status::FeeStatus;
@@ -75,10 +76,17 @@ fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, eval: 
     // so a clerk searching by code still finds what the hub has.
     let project = records.project.as_ref();
     let field = |f: fn(&Project) -> &str| project.map_or("", f);
+    let stage = if records.permit_link.is_some() {
+        Some("linked")
+    } else if records.documents.iter().any(|d| d.state != DocumentState::Voided) {
+        Some("issued")
+    } else {
+        None
+    };
     conn.prepare_cached(
         "INSERT OR REPLACE INTO project_view (project_code, name, builder, uscc, district_code, status, overdue, \
          assessed_fen, paid_fen, outstanding_fen, infra_due, infra_outstanding_fen, civil_defence_due, \
-         civil_defence_outstanding_fen, tracking) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         civil_defence_outstanding_fen, tracking, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         project_code,
@@ -96,6 +104,7 @@ fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, eval: 
         civil_defence_due,
         civil_defence_outstanding.unwrap_or(0),
         tracking,
+        stage,
     ])?;
     Ok(dues)
 }

@@ -1,0 +1,396 @@
+//! What a voucher or invoice says, and the canonical form its signature covers.
+
+use serde::{Deserialize, Serialize};
+use sm3::{Digest, Sm3};
+use time::OffsetDateTime;
+
+use crate::command::Rejection;
+use crate::entity::{FeeAssessment, FeeKind};
+use crate::money::Fen;
+use crate::records::ProjectRecords;
+
+/// The two documents the window issues for a cleared project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 缴费凭证: the window's receipt for the fees paid.
+    Voucher,
+    /// 非税收入票据: the fiscal non-tax revenue invoice.
+    Invoice,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 2] = [DocumentKind::Voucher, DocumentKind::Invoice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Voucher => "voucher",
+            DocumentKind::Invoice => "invoice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            DocumentKind::Voucher => "建设工程规费缴费凭证",
+            DocumentKind::Invoice => "非税收入统一票据",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DocumentKind::Voucher => "缴费凭证",
+            DocumentKind::Invoice => "非税收入票据",
+        }
+    }
+
+    /// The letters before the serial in a document number.
+    fn prefix(self) -> &'static str {
+        match self {
+            DocumentKind::Voucher => "PZ",
+            DocumentKind::Invoice => "PJ",
+        }
+    }
+}
+
+/// A document number: the kind and a serial the hub handed out in a segment (号段).
+/// Serials of one kind are unique across all counters and never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DocumentNumber {
+    pub kind: DocumentKind,
+    pub serial: u64,
+}
+
+/// Serials are printed as ten digits, as the fiscal invoice's 票据号码 is.
+pub const SERIAL_DIGITS: usize = 10;
+
+impl DocumentNumber {
+    /// `PZ0000001234`.
+    pub fn display(&self) -> String {
+        format!("{}{:0width$}", self.kind.prefix(), self.serial, width = SERIAL_DIGITS)
+    }
+
+    /// Reads [`DocumentNumber::display`] back.
+    pub fn parse(text: &str) -> Option<DocumentNumber> {
+        let text = text.trim();
+        let kind = DocumentKind::ALL.into_iter().find(|k| text.starts_with(k.prefix()))?;
+        let digits = &text[kind.prefix().len()..];
+        if digits.len() != SERIAL_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(DocumentNumber { kind, serial: digits.parse().ok()? })
+    }
+}
+
+/// 收款单位: the unit that collects the fees and seals the documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuingUnit {
+    /// Printed as 收款单位 and around the seal.
+    pub name: String,
+    /// 票据代码 of the unit's invoices (8 digits).
+    pub invoice_code: String,
+}
+
+impl Default for IssuingUnit {
+    fn default() -> Self {
+        IssuingUnit {
+            name: "南京市建设工程收费综合窗口".into(),
+            invoice_code: "32010126".into(),
+        }
+    }
+}
+
+/// One fee on the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// 项目编码 of the non-tax revenue item, e.g. `103040`.
+    pub item_code: String,
+    /// 项目名称, e.g. 城市基础设施配套费.
+    pub item_name: String,
+    /// 计费依据/标准 as assessed, e.g. `住宅 12,000.00 m² × ¥210.00/m²`.
+    pub basis: String,
+    pub amount_fen: Fen,
+}
+
+/// Everything a printed voucher or invoice states. The signature covers all of it
+/// through [`Document::digest`]; the QR repeats the key fields so a reader can check
+/// them against the paper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub number: DocumentNumber,
+    pub unit: IssuingUnit,
+    pub project_code: String,
+    pub project_name: String,
+    /// 交款人: the builder.
+    pub payer: String,
+    pub payer_uscc: String,
+    pub lines: Vec<LineItem>,
+    pub total_fen: Fen,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// 开票人/收款人: the clerk who issued it.
+    pub issuer: String,
+    /// 复核人: the clerk who did the final check.
+    pub checker: String,
+    pub planning_permit_nos: Vec<String>,
+    /// Empty until the construction permit is linked; the linkage is recorded beside the
+    /// document, not by changing what was signed.
+    #[serde(default)]
+    pub construction_permit_no: String,
+    /// The counter that issued it; its key signed it.
+    pub device_id: String,
+}
+
+impl Document {
+    /// 校验码 of an invoice: six digits derived from the digest, so a typo in the code
+    /// or the number is caught by whoever looks it up.
+    pub fn check_code(&self) -> String {
+        let d = self.digest();
+        let n = u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 1_000_000;
+        format!("{n:06}")
+    }
+
+    /// SM3 of the canonical JSON of every field: serde writes the fields in declaration
+    /// order, the same on every platform, with no whitespace.
+    pub fn digest(&self) -> [u8; 32] {
+        let canonical = serde_json::to_vec(self).expect("a document serialises: plain fields, string keys");
+        Sm3::digest(&canonical).into()
+    }
+
+    /// The sum of the lines; a document whose total disagrees is refused before signing.
+    pub fn lines_total(&self) -> Fen {
+        self.lines.iter().map(|l| l.amount_fen).sum()
+    }
+}
+
+/// Who issues a document, where and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueContext<'a> {
+    pub unit: &'a IssuingUnit,
+    pub issuer: &'a str,
+    pub device_id: &'a str,
+    pub at: OffsetDateTime,
+}
+
+/// The catalogue code of each fee in the non-tax revenue item list (非税收入项目编码).
+pub fn item_code(kind: FeeKind) -> &'static str {
+    match kind {
+        FeeKind::Infra => "103040",
+        FeeKind::CivilDefence => "103041",
+    }
+}
+
+impl Document {
+    /// The document for a project as its records stand: one line per assessed fee (an
+    /// exempt fee at its net amount with the exemption's basis), the 复核人 of its final
+    /// check, its planning permits and any linked construction permit.
+    pub fn for_project(
+        records: &ProjectRecords,
+        number: DocumentNumber,
+        ctx: &IssueContext<'_>,
+    ) -> Result<Document, Rejection> {
+        let Some(project) = &records.project else {
+            return Err(Rejection::new("unknown_project", "没有该项目的资料，不能开具票据。"));
+        };
+        let Some(check) = &records.final_check else {
+            return Err(Rejection::new("not_checked", "该项目尚未复核，请先完成复核再开具票据。"));
+        };
+        let mut assessments: Vec<&FeeAssessment> = records.assessments.iter().collect();
+        assessments.sort_by_key(|a| a.fee_kind);
+        let lines: Vec<LineItem> = assessments
+            .into_iter()
+            .map(|a| LineItem {
+                item_code: item_code(a.fee_kind).to_owned(),
+                item_name: a.fee_kind.name_zh().to_owned(),
+                basis: match &a.exemption {
+                    Some(e) => format!("{}；减免 {}（{}）", a.basis, crate::money::format_yuan(e.amount_fen), e.basis),
+                    None => a.basis.clone(),
+                },
+                amount_fen: a.net_fen(),
+            })
+            .collect();
+        if lines.is_empty() {
+            return Err(Rejection::new("no_fees", "该项目没有核定的费用，无需开具票据。"));
+        }
+        let mut planning_permit_nos: Vec<String> = records.approvals.iter().map(|a| a.planning_permit_no.clone()).collect();
+        planning_permit_nos.sort();
+        Ok(Document {
+            number,
+            unit: ctx.unit.clone(),
+            project_code: project.project_code.clone(),
+            project_name: project.name.clone(),
+            payer: project.builder.clone(),
+            payer_uscc: project.uscc.clone(),
+            total_fen: lines.iter().map(|l| l.amount_fen).sum(),
+            lines,
+            issued_at: ctx.at,
+            issuer: ctx.issuer.to_owned(),
+            checker: check.checked_by.clone(),
+            planning_permit_nos,
+            construction_permit_no: records.permit_link.as_ref().map(|l| l.construction_permit_no.clone()).unwrap_or_default(),
+            device_id: ctx.device_id.to_owned(),
+        })
+    }
+}
+
+/// Where an issued document stands at the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentState {
+    Issued,
+    /// Issued at a counter for a project the hub did not find cleared: on record (its
+    /// number is spent) but to be sorted out by a supervisor.
+    Conflict,
+    /// 作废.
+    Voided,
+}
+
+impl DocumentState {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DocumentState::Issued => "已开具",
+            DocumentState::Conflict => "冲突待处理",
+            DocumentState::Voided => "已作废",
+        }
+    }
+}
+
+/// 作废: who voided a document, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voiding {
+    pub reason: String,
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub command_id: String,
+}
+
+/// 补打: one reprint, with the SM3 of the PDF it produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reprint {
+    pub by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub pdf_sm3: String,
+    pub command_id: String,
+}
+
+/// An issued document as the change log carries it. Key: the number (`PZ0000001234`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedDocument {
+    pub document: Document,
+    /// The counter's SM2 signature of the QR payload, base64url.
+    pub signature: String,
+    /// SM3 of the PDF as first issued, hex; the file itself is kept beside the log.
+    pub pdf_sm3: String,
+    pub state: DocumentState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voiding: Option<Voiding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reprints: Vec<Reprint>,
+    pub command_id: String,
+}
+
+impl IssuedDocument {
+    pub fn key(&self) -> String {
+        self.document.number.display()
+    }
+}
+
+/// 关联施工许可: the construction permit issued on the strength of the cleared fees.
+/// Key: the project code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermitLink {
+    pub project_code: String,
+    pub construction_permit_no: String,
+    pub linked_by: String,
+    pub device_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub linked_at: OffsetDateTime,
+    pub command_id: String,
+}
+
+/// A counter's registered public key, replicated so every counter can verify every
+/// other counter's documents offline. Key: the device id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterKeyRecord {
+    pub device_id: String,
+    /// SM2 public key, uncompressed SEC1 in hex.
+    pub public_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub registered_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    pub(crate) fn sample() -> Document {
+        Document {
+            number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
+            unit: IssuingUnit::default(),
+            project_code: "2019-320105-47-01-123456".into(),
+            project_name: "演示花园一期".into(),
+            payer: "南京演示置业有限公司".into(),
+            payer_uscc: "91320105MA1W8XQ25K".into(),
+            lines: vec![
+                LineItem {
+                    item_code: "103040".into(),
+                    item_name: "城市基础设施配套费".into(),
+                    basis: "住宅 12,000.00 m² × ¥210.00/m²".into(),
+                    amount_fen: 252_000_000,
+                },
+                LineItem {
+                    item_code: "103041".into(),
+                    item_name: "防空地下室易地建设费".into(),
+                    basis: "应建面积 300.00 m² × ¥1,800.00/m²".into(),
+                    amount_fen: 54_000_000,
+                },
+            ],
+            total_fen: 306_000_000,
+            issued_at: datetime!(2026-11-24 02:30:05 UTC),
+            issuer: "王芳".into(),
+            checker: "李强".into(),
+            planning_permit_nos: vec!["建字第320105202600001号".into()],
+            construction_permit_no: String::new(),
+            device_id: "counter-03".into(),
+        }
+    }
+
+    #[test]
+    fn numbers_print_with_their_kind_and_ten_digits_and_read_back() {
+        let n = DocumentNumber { kind: DocumentKind::Invoice, serial: 42 };
+        assert_eq!(n.display(), "PJ0000000042");
+        assert_eq!(DocumentNumber::parse(" PJ0000000042 "), Some(n));
+        for bad in ["PJ42", "XX0000000042", "PJ00000000420", "PJ000000004x", ""] {
+            assert_eq!(DocumentNumber::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_field_changes_the_digest() {
+        let base = sample();
+        let d = base.digest();
+        let mut changed = base.clone();
+        changed.lines[1].amount_fen += 1;
+        assert_ne!(changed.digest(), d, "an amount");
+        let mut changed = base.clone();
+        changed.payer_uscc = "91320105MA1W8XQ25L".into();
+        assert_ne!(changed.digest(), d, "the payer's USCC");
+        let mut changed = base.clone();
+        changed.checker = "李 强".into();
+        assert_ne!(changed.digest(), d, "the checker");
+        assert_eq!(base.clone().digest(), d, "the same fields, the same digest");
+        assert_eq!(base.lines_total(), base.total_fen);
+        assert_eq!(base.check_code().len(), 6);
+    }
+}

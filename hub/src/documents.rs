@@ -1,0 +1,208 @@
+//! Vouchers and invoices at the hub: the counters' signing keys, number segments, the
+//! checks a counter's document must pass beyond the domain rules, the PDFs, and
+//! verification of a scanned QR or a PDF file.
+
+use sm3::{Digest, Sm3};
+use time::OffsetDateTime;
+use yizhan_core::command::{ClerkAction, Rejection};
+use yizhan_core::document::{CounterKeyRecord, DocumentNumber, IssuedDocument};
+use yizhan_core::entity::EntityKind;
+use yizhan_sync::protocol::{MAX_SEGMENT_SIZE, Segment, SegmentRequest};
+use yizhan_voucher::qr::QrPayload;
+use yizhan_voucher::signature::PublicKey;
+use yizhan_voucher::verify::{Recorded, Verdict, judge};
+
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::store::RowWrite;
+
+/// Largest PDF accepted for a document: a voucher is tens of KB.
+pub const MAX_PDF_BYTES: usize = 2 * 1024 * 1024;
+
+/// The verdict on a document and what the hub holds of it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verification {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub verdict_zh: &'static str,
+    pub number: String,
+    pub project_code: String,
+    pub total_fen: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    pub device_id: String,
+    /// The recorded document, when the hub has it.
+    pub document: Option<IssuedDocument>,
+}
+
+impl Hub {
+    /// Registers `device_id`'s public key, once: a different key for a registered
+    /// counter is refused, since it would let a stolen id sign as that counter.
+    pub async fn register_counter_key(&self, device_id: &str, public_key: &str) -> Result<CounterKeyRecord, HubError> {
+        check_device(device_id)?;
+        let key = PublicKey::from_hex(public_key).map_err(|e| HubError::InvalidBody(format!("public_key：{e}")))?;
+        if let Some(known) = self.counter_key(device_id).await? {
+            if known.public_key == key.to_hex() {
+                return Ok(known);
+            }
+            return Err(HubError::KeyConflict(device_id.to_owned()));
+        }
+        let record = CounterKeyRecord {
+            device_id: device_id.to_owned(),
+            public_key: key.to_hex(),
+            registered_at: OffsetDateTime::now_utc(),
+        };
+        self.store()
+            .write("counter-key", vec![RowWrite::upsert(EntityKind::CounterKey, device_id.to_owned(), "", &record)])
+            .await?;
+        tracing::info!(device_id, "终端签名公钥已登记");
+        Ok(record)
+    }
+
+    pub async fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, HubError> {
+        let Some(row) = self.store().get(EntityKind::CounterKey, device_id).await? else {
+            return Ok(None);
+        };
+        let record = serde_json::from_str(&row.payload)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
+        Ok(Some(record))
+    }
+
+    /// Hands a registered counter its next segment.
+    pub async fn allocate_segment(&self, request: &SegmentRequest) -> Result<Segment, HubError> {
+        check_device(&request.device_id)?;
+        if !(1..=MAX_SEGMENT_SIZE).contains(&request.size) {
+            return Err(HubError::InvalidBody(format!("size：号段大小应为 1–{MAX_SEGMENT_SIZE}，收到 {}", request.size)));
+        }
+        if self.counter_key(&request.device_id).await?.is_none() {
+            return Err(HubError::InvalidBody(format!("device_id：终端 {} 尚未登记签名公钥，不能领取号段", request.device_id)));
+        }
+        let segment = self.store().allocate_segment(&request.device_id, request.kind, request.size).await?;
+        tracing::info!(device_id = request.device_id, kind = request.kind.as_str(), first = segment.first, last = segment.last, "号段已分配");
+        Ok(segment)
+    }
+
+    /// What the domain rules cannot check for an issued document: that its counter's
+    /// registered key signed it and that its number lies in that counter's segment.
+    pub(crate) async fn check_issue(&self, device_id: &str, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
+        let ClerkAction::IssueDocument { document, signature, .. } = action else {
+            return Ok(None);
+        };
+        let refuse = |code: &str, reason: String| Ok(Some(Rejection { code: code.into(), reason }));
+        let number = document.number.display();
+        let Some(key) = self.counter_key(device_id).await? else {
+            return refuse("unknown_counter", format!("终端 {device_id} 未登记签名公钥，票据 {number} 无法核验。"));
+        };
+        let key = PublicKey::from_hex(&key.public_key)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
+        let signed = QrPayload::parse_signature(signature).is_some_and(|s| QrPayload::of(document, s).signed_by(&key));
+        if !signed {
+            return refuse("bad_signature", format!("票据 {number} 的签名与终端 {device_id} 的公钥不符，未登记。"));
+        }
+        let owner = self.store().segment_owner(document.number.kind, document.number.serial).await?;
+        if owner.as_deref() != Some(device_id) {
+            return refuse("not_in_segment", format!("票据号码 {number} 不在终端 {device_id} 领取的号段内。"));
+        }
+        Ok(None)
+    }
+
+    /// Keeps the PDF of a document or one of its reprints; the file must be the one
+    /// whose SM3 the change log recorded.
+    pub async fn store_document_file(&self, number: &str, bytes: Vec<u8>) -> Result<String, HubError> {
+        if bytes.len() > MAX_PDF_BYTES {
+            return Err(HubError::BodyTooLarge { limit_mib: MAX_PDF_BYTES >> 20 });
+        }
+        let doc = self.issued_document(number).await?.ok_or_else(|| HubError::UnknownDocument(number.to_owned()))?;
+        let sm3 = hex::encode(Sm3::digest(&bytes));
+        if sm3 != doc.pdf_sm3 && !doc.reprints.iter().any(|r| r.pdf_sm3 == sm3) {
+            return Err(HubError::FileMismatch(number.to_owned()));
+        }
+        self.store().put_document_file(number, &sm3, bytes).await?;
+        Ok(sm3)
+    }
+
+    pub async fn issued_document(&self, number: &str) -> Result<Option<IssuedDocument>, HubError> {
+        let Some(row) = self.store().get(EntityKind::Document, number).await? else {
+            return Ok(None);
+        };
+        let doc = serde_json::from_str(&row.payload)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("票据 {number}：{e}"))))?;
+        Ok(Some(doc))
+    }
+
+    /// Judges a scanned QR (the URL or its query string).
+    pub async fn verify_qr(&self, text: &str) -> Result<Verification, HubError> {
+        let payload = QrPayload::from_url(text).map_err(|e| HubError::BadQuery(e.to_string()))?;
+        let key = match self.counter_key(&payload.device_id).await? {
+            Some(k) => PublicKey::from_hex(&k.public_key).ok(),
+            None => None,
+        };
+        let document = self.issued_document(&payload.number.display()).await?;
+        let recorded = document.as_ref().map(Recorded::of);
+        let verdict = judge(&payload, key.as_ref(), recorded.as_ref());
+        Ok(Verification {
+            verdict_zh: verdict.name_zh(),
+            verdict,
+            number: payload.number.display(),
+            project_code: payload.project_code,
+            total_fen: payload.total_fen,
+            issued_at: payload.issued_at,
+            device_id: payload.device_id,
+            document,
+        })
+    }
+
+    /// Judges a PDF file: its QR, and whether the file is byte for byte one the hub
+    /// recorded (the original or a reprint).
+    pub async fn verify_pdf(&self, pdf: &[u8]) -> Result<(Verification, FileMatch), HubError> {
+        let url = yizhan_voucher::pdf::qr_url_in(pdf)
+            .ok_or_else(|| HubError::UnreadableFile("文件中找不到本系统票据的验真二维码".into()))?;
+        let verification = self.verify_qr(&url).await?;
+        let sm3 = hex::encode(Sm3::digest(pdf));
+        let matched = match &verification.document {
+            None => FileMatch::NotRecorded,
+            Some(d) if d.pdf_sm3 == sm3 => FileMatch::Original,
+            Some(d) if d.reprints.iter().any(|r| r.pdf_sm3 == sm3) => FileMatch::Reprint,
+            Some(_) => FileMatch::Different,
+        };
+        Ok((verification, matched))
+    }
+}
+
+/// How a PDF file compares with the files recorded for its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileMatch {
+    Original,
+    Reprint,
+    /// The QR is genuine but the file is not one the hub recorded: edited after issue.
+    Different,
+    NotRecorded,
+}
+
+impl FileMatch {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            FileMatch::Original => "文件与开具时的原件一致",
+            FileMatch::Reprint => "文件与登记的补打件一致",
+            FileMatch::Different => "文件与登记的原件不同，可能被修改过",
+            FileMatch::NotRecorded => "数据中心没有该票据的文件记录",
+        }
+    }
+}
+
+/// Whether `number` is a document number at all, for the routes.
+pub fn parse_number(number: &str) -> Result<DocumentNumber, HubError> {
+    DocumentNumber::parse(number).ok_or_else(|| HubError::BadQuery(format!("票据号码 {number} 格式不正确，应如 PZ0000001234")))
+}
+
+fn check_device(device_id: &str) -> Result<(), HubError> {
+    let chars = device_id.chars().count();
+    if chars == 0 || chars > yizhan_core::command::MAX_ID_CHARS || device_id.chars().any(char::is_control) {
+        return Err(HubError::InvalidBody(format!(
+            "device_id：应为 1–{} 个字符且不含控制字符",
+            yizhan_core::command::MAX_ID_CHARS
+        )));
+    }
+    Ok(())
+}

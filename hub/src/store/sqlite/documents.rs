@@ -1,0 +1,107 @@
+//! Number segments, document files and the notification outbox.
+
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use yizhan_core::document::DocumentKind;
+use yizhan_sync::protocol::Segment;
+
+use super::{Inner, StoreError, lock, now_text, parse_time, to_i64, to_u64};
+use crate::store::Notification;
+
+impl Inner {
+    pub(super) fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last: Option<i64> =
+            tx.query_row("SELECT max(last_serial) FROM number_segments WHERE kind = ?1", [kind.as_str()], |r| r.get(0))?;
+        let first = last.map_or(Ok(1), |l| to_u64(l).map(|l| l + 1))?;
+        let segment = Segment { kind, first, last: first + size.max(1) - 1 };
+        tx.execute(
+            "INSERT INTO number_segments (kind, first_serial, last_serial, device_id, allocated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind.as_str(), to_i64(segment.first), to_i64(segment.last), device_id, now_text()],
+        )?;
+        tx.commit()?;
+        Ok(segment)
+    }
+
+    pub(super) fn segment_owner(&self, kind: DocumentKind, serial: u64) -> Result<Option<String>, StoreError> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT device_id FROM number_segments WHERE kind = ?1 AND first_serial <= ?2 AND last_serial >= ?2",
+                )?
+                .query_row(params![kind.as_str(), to_i64(serial)], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    pub(super) fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        let added = lock(&self.writer).execute(
+            "INSERT INTO document_files (pdf_sm3, number, bytes, stored_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (pdf_sm3) DO NOTHING",
+            params![pdf_sm3, number, bytes, now_text()],
+        )?;
+        Ok(added == 1)
+    }
+
+    pub(super) fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.readers.with(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT bytes FROM document_files WHERE pdf_sm3 = ?1")?
+                .query_row([pdf_sm3], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    pub(super) fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError> {
+        lock(&self.writer).execute(
+            "INSERT INTO notifications (event_key, project_code, recipient, message, created_at, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending') ON CONFLICT (event_key) DO NOTHING",
+            params![event_key, project_code, recipient, message, now_text()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn notifications_where(&self, filter: &str, value: rusqlite::types::Value, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.readers.with(|conn| {
+            let sql = format!(
+                "SELECT id, event_key, project_code, recipient, message, created_at, state, attempts, last_error
+                 FROM notifications WHERE {filter} ORDER BY id LIMIT ?2"
+            );
+            let rows = conn
+                .prepare_cached(&sql)?
+                .query_map(params![value, to_i64(limit as u64)], read_notification)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(n, created_at)| Ok(Notification { created_at: parse_time(&created_at)?, ..n }))
+                .collect()
+        })
+    }
+
+    pub(super) fn notification_attempted(&self, id: i64, error: Option<&str>, give_up_after: u32) -> Result<(), StoreError> {
+        lock(&self.writer).execute(
+            "UPDATE notifications SET attempts = attempts + 1, last_error = ?2,
+               state = CASE WHEN ?2 IS NULL THEN 'sent' WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'pending' END,
+               sent_at = CASE WHEN ?2 IS NULL THEN ?4 ELSE sent_at END
+             WHERE id = ?1",
+            params![id, error, give_up_after, now_text()],
+        )?;
+        Ok(())
+    }
+}
+
+fn read_notification(r: &Row<'_>) -> rusqlite::Result<(Notification, String)> {
+    Ok((
+        Notification {
+            id: r.get(0)?,
+            event_key: r.get(1)?,
+            project_code: r.get(2)?,
+            recipient: r.get(3)?,
+            message: r.get(4)?,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            state: r.get(6)?,
+            attempts: r.get(7)?,
+            last_error: r.get(8)?,
+        },
+        r.get(5)?,
+    ))
+}

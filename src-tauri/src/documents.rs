@@ -1,0 +1,163 @@
+//! Documents at the counter: issue, void, reprint, link the construction permit, preview,
+//! print and verify. The work is in `yizhan-voucher` (paper, signatures) and
+//! `yizhan-sync` (numbers, outbox, files); these commands only join them.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use yizhan_core::command::ClerkAction;
+use yizhan_core::document::{DocumentKind, IssueContext, IssuingUnit};
+use yizhan_sync::replica::{Issued, OutboxEntry, SerialsLeft};
+use yizhan_voucher::issue::{print_again, print_new};
+use yizhan_voucher::preview::preview_png;
+use yizhan_voucher::print::{Printer, print_pdf, printers};
+use yizhan_voucher::qr::QrPayload;
+use yizhan_voucher::signature::PublicKey;
+use yizhan_voucher::verify::{Recorded, Verdict, judge};
+
+use crate::Counter;
+use crate::commands::issue;
+
+pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
+
+/// 开具: the next number of `kind` from this counter's segment, laid out, signed and
+/// kept with its PDF, queued for the hub.
+#[tauri::command]
+pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, String> {
+    let (key, verify_url) = counter.signing()?;
+    let (key, verify_url) = (key.clone(), verify_url.to_owned());
+    let (outbox, clerk) = counter.outbox();
+    let issuer = clerk.to_owned();
+    outbox
+        .issue_document(project_code.trim(), kind, clerk, move |to_issue| {
+            let device_id = to_issue.device_id.clone();
+            let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: &issuer, device_id: &device_id, at: to_issue.at };
+            let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &verify_url)?;
+            Ok(Issued { action: printed.action, pdf: printed.pdf })
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// 作废 with the reason.
+#[tauri::command]
+pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::VoidDocument { project_code: project_code.trim().to_owned(), number: number.trim().to_owned(), reason }).await
+}
+
+/// 补打: the recorded document printed again with its original QR, marked as a reprint.
+#[tauri::command]
+pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, String> {
+    let verify_url = counter.signing().map(|(_, url)| url.to_owned())?;
+    let (outbox, clerk) = counter.outbox();
+    outbox
+        .reprint_document(project_code.trim(), number.trim(), clerk, move |doc| print_again(doc, &verify_url))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// 关联施工许可.
+#[tauri::command]
+pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, String> {
+    issue(&counter, ClerkAction::LinkPermit { project_code: project_code.trim().to_owned(), construction_permit_no }).await
+}
+
+/// Page 1 of the newest PDF of `number` kept here, as a PNG data URL `width` pixels wide.
+#[tauri::command(async)]
+pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32) -> Result<String, String> {
+    let pdf = counter
+        .read(|r| r.document_pdf(number.trim()))?
+        .ok_or_else(|| format!("本机没有票据 {} 的 PDF（可能由其他窗口开具），请在开具窗口补打。", number.trim()))?;
+    let png = preview_png(&pdf, width).map_err(|e| e.to_string())?;
+    Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
+}
+
+#[tauri::command(async)]
+pub fn list_printers() -> Result<Vec<Printer>, String> {
+    printers().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrintProgress {
+    pub done: usize,
+    pub total: usize,
+    pub number: String,
+    /// Why this document did not print; the batch goes on.
+    pub error: Option<String>,
+}
+
+/// Prints the newest PDF of each document to `printer`, in order, telling the UI after
+/// each one.
+#[tauri::command(async)]
+pub fn print_documents<R: Runtime>(
+    app: AppHandle<R>,
+    counter: State<'_, Counter>,
+    numbers: Vec<String>,
+    printer: String,
+) -> Result<Vec<PrintProgress>, String> {
+    let total = numbers.len();
+    let mut report = Vec::with_capacity(total);
+    for (i, number) in numbers.into_iter().enumerate() {
+        let number = number.trim().to_owned();
+        let error = match counter.read(|r| r.document_pdf(&number)) {
+            Ok(Some(pdf)) => print_pdf(&printer, &number, &pdf).err().map(|e| e.to_string()),
+            Ok(None) => Some(format!("本机没有票据 {number} 的 PDF")),
+            Err(e) => Some(e),
+        };
+        let progress = PrintProgress { done: i + 1, total, number, error };
+        let _ = app.emit(EVENT_PRINT_PROGRESS, progress.clone());
+        report.push(progress);
+    }
+    Ok(report)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfflineVerification {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub verdict_zh: &'static str,
+    pub number: String,
+    pub project_code: String,
+    pub total_fen: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: time::OffsetDateTime,
+    pub device_id: String,
+    pub payer: Option<String>,
+}
+
+/// Checks a scanned or pasted QR with the keys and documents this counter holds, so it
+/// works without the network.
+#[tauri::command(async)]
+pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<OfflineVerification, String> {
+    let payload = QrPayload::from_url(&text).map_err(|e| e.to_string())?;
+    let number = payload.number.display();
+    let (key, doc) = counter.read(|r| Ok((r.counter_key(&payload.device_id)?, r.document(&number)?)))?;
+    let key = key.and_then(|k| PublicKey::from_hex(&k.public_key).ok());
+    let verdict = judge(&payload, key.as_ref(), doc.as_ref().map(Recorded::of).as_ref());
+    Ok(OfflineVerification {
+        verdict_zh: verdict.name_zh(),
+        verdict,
+        number,
+        project_code: payload.project_code,
+        total_fen: payload.total_fen,
+        issued_at: payload.issued_at,
+        device_id: payload.device_id,
+        payer: doc.map(|d| d.document.payer),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningStatus {
+    /// Documents can be issued here.
+    pub ready: bool,
+    pub problem: Option<String>,
+    pub serials_left: Vec<SerialsLeft>,
+}
+
+#[tauri::command(async)]
+pub fn signing_status(counter: State<'_, Counter>) -> Result<SigningStatus, String> {
+    let serials_left = counter.read(|r| r.serials_left())?;
+    let problem = counter.signing().err();
+    Ok(SigningStatus { ready: problem.is_none(), problem, serials_left })
+}

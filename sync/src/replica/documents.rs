@@ -1,0 +1,262 @@
+//! Issuing documents at the counter, online or not: serials come from the segments the
+//! hub handed this counter, the PDF is kept here, and issuing, reprinting and voiding are
+//! clerk commands like any other.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use sm3::{Digest, Sm3};
+use time::OffsetDateTime;
+use yizhan_core::command::{ClerkAction, Rejection};
+use yizhan_core::document::{CounterKeyRecord, DocumentKind, DocumentNumber, IssuedDocument};
+use yizhan_core::entity::EntityKind;
+use yizhan_core::records::ProjectRecords;
+
+use super::outbox::{OutboxEntry, overlay, queue};
+use super::view::load_records;
+use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta};
+use crate::protocol::Segment;
+
+/// Below this many serials left of a kind the counter asks the hub for more: well above
+/// the 黄 alert's threshold (the `serials-low` rule), so only a counter that stays offline
+/// sees the alert.
+pub const LOW_SERIALS: u64 = 50;
+
+/// A PDF waiting for the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFile {
+    pub number: String,
+    pub pdf_sm3: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Serials left of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SerialsLeft {
+    pub kind: DocumentKind,
+    pub left: u64,
+}
+
+/// What the document maker gets: the number to print and the project as this counter
+/// sees it (pending commands included).
+pub struct ToIssue<'a> {
+    pub number: DocumentNumber,
+    pub records: &'a ProjectRecords,
+    /// This counter, whose key signs the document.
+    pub device_id: String,
+    /// When it is issued, by the counter's clock.
+    pub at: OffsetDateTime,
+}
+
+/// What the document maker returns: the command to queue and the PDF it printed.
+pub struct Issued {
+    pub action: ClerkAction,
+    pub pdf: Vec<u8>,
+}
+
+impl Replica {
+    /// Keeps a segment the hub handed out; the same segment again changes nothing.
+    pub fn add_segment(&mut self, segment: Segment) -> Result<(), ReplicaError> {
+        self.conn.execute(
+            "INSERT INTO number_segments (kind, first_serial, last_serial, next_serial, received_at)
+             VALUES (?1, ?2, ?3, ?2, ?4) ON CONFLICT (kind, first_serial) DO NOTHING",
+            params![segment.kind.as_str(), segment.first as i64, segment.last as i64, format_time(OffsetDateTime::now_utc())],
+        )?;
+        Ok(())
+    }
+
+    /// Takes the next serial of `kind`, has `make` lay out, sign and print the document,
+    /// and queues its command with the PDF kept — one transaction, so after a crash the
+    /// serial is either still free or spent on a queued document.
+    pub fn issue_document(
+        &mut self,
+        project_code: &str,
+        kind: DocumentKind,
+        clerk: &str,
+        at: OffsetDateTime,
+        make: impl FnOnce(ToIssue<'_>) -> Result<Issued, Rejection>,
+    ) -> Result<OutboxEntry, ReplicaError> {
+        let clock_today = self.clock.today();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let serial: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT first_serial, next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial
+                 ORDER BY first_serial LIMIT 1",
+                [kind.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((first, serial)) = serial else {
+            return Err(ReplicaError::Refused(Rejection {
+                code: "no_serials".into(),
+                reason: format!("本终端没有可用的{}号段，请联网后由系统自动领取，或联系数据中心。", kind.name_zh()),
+            }));
+        };
+        tx.execute(
+            "UPDATE number_segments SET next_serial = next_serial + 1 WHERE kind = ?1 AND first_serial = ?2",
+            params![kind.as_str(), first],
+        )?;
+        let records = seen_records(&tx, project_code, clock_today)?;
+        let number = DocumentNumber { kind, serial: serial as u64 };
+        let device_id = super::outbox::device_id(&tx)?;
+        let issued = make(ToIssue { number, records: &records, device_id, at }).map_err(ReplicaError::Refused)?;
+        let entry = queue(&tx, clock_today, issued.action, clerk, at, None)?;
+        keep_file(&tx, &number.display(), &entry.command_id, &issued.pdf)?;
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    /// Prints `number` again (`make` marks it 补打) and queues the reprint with its PDF.
+    pub fn reprint_document(
+        &mut self,
+        project_code: &str,
+        number: &str,
+        clerk: &str,
+        at: OffsetDateTime,
+        make: impl FnOnce(&IssuedDocument) -> Result<Vec<u8>, Rejection>,
+    ) -> Result<OutboxEntry, ReplicaError> {
+        let clock_today = self.clock.today();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let records = seen_records(&tx, project_code, clock_today)?;
+        let doc = records.document(number).ok_or_else(|| {
+            ReplicaError::Refused(Rejection {
+                code: "unknown_document".into(),
+                reason: format!("该项目没有号码为 {number} 的票据，请核对号码。"),
+            })
+        })?;
+        let pdf = make(doc).map_err(ReplicaError::Refused)?;
+        let action = ClerkAction::ReprintDocument {
+            project_code: project_code.to_owned(),
+            number: number.to_owned(),
+            pdf_sm3: hex::encode(Sm3::digest(&pdf)),
+        };
+        let entry = queue(&tx, clock_today, action, clerk, at, None)?;
+        keep_file(&tx, number, &entry.command_id, &pdf)?;
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    /// Files whose command the hub accepted and that it does not have yet.
+    pub fn files_to_upload(&self, limit: usize) -> Result<Vec<PendingFile>, ReplicaError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.number, f.pdf_sm3, f.bytes FROM document_files f JOIN outbox o ON o.command_id = f.command_id
+             WHERE f.uploaded_at IS NULL AND f.upload_error IS NULL AND o.state = 'accepted' ORDER BY f.created_at LIMIT ?1",
+        )?;
+        let files = stmt
+            .query_map([limit as i64], |r| Ok(PendingFile { number: r.get(0)?, pdf_sm3: r.get(1)?, bytes: r.get(2)? }))?
+            .collect::<Result<_, _>>()?;
+        Ok(files)
+    }
+
+    /// Records the hub's answer to an upload: kept, or refused for good with its reason.
+    pub fn file_uploaded(&mut self, pdf_sm3: &str, refused: Option<&str>) -> Result<(), ReplicaError> {
+        let now = format_time(OffsetDateTime::now_utc());
+        match refused {
+            None => self.conn.execute("UPDATE document_files SET uploaded_at = ?2 WHERE pdf_sm3 = ?1", params![pdf_sm3, now])?,
+            Some(reason) => self.conn.execute("UPDATE document_files SET upload_error = ?2 WHERE pdf_sm3 = ?1", params![pdf_sm3, reason])?,
+        };
+        Ok(())
+    }
+
+    /// The public key the hub has registered for this counter, if any.
+    pub fn registered_key(&self) -> Result<Option<String>, ReplicaError> {
+        Ok(self.conn.query_row("SELECT key_registered FROM meta", [], |r| r.get(0))?)
+    }
+
+    pub fn set_registered_key(&mut self, public_key: &str) -> Result<(), ReplicaError> {
+        self.conn.execute("UPDATE meta SET key_registered = ?1", [public_key])?;
+        Ok(())
+    }
+
+    pub fn serials_left(&self) -> Result<Vec<SerialsLeft>, ReplicaError> {
+        serials_left_in(&self.conn)
+    }
+
+    /// Who this counter is to the hub (made on first use).
+    pub fn device_id(&self) -> Result<String, ReplicaError> {
+        super::outbox::device_id(&self.conn)
+    }
+}
+
+impl ReplicaReader {
+    /// The newest PDF of `number` kept here (the reprint, when there is one).
+    pub fn document_pdf(&self, number: &str) -> Result<Option<Vec<u8>>, ReplicaError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT bytes FROM document_files WHERE number = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// A counter's registered public key as replicated from the hub.
+    pub fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, ReplicaError> {
+        let payload: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT payload FROM rows WHERE entity = ?1 AND key = ?2",
+                params![EntityKind::CounterKey.as_str(), device_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        payload
+            .map(|p| {
+                serde_json::from_slice(&p).map_err(|source| ReplicaError::Payload { entity: "counter_key", key: device_id.to_owned(), source })
+            })
+            .transpose()
+    }
+
+    /// The document under `number` as this counter sees it (its own pending commands
+    /// included), wherever it was issued.
+    pub fn document(&self, number: &str) -> Result<Option<IssuedDocument>, ReplicaError> {
+        let project: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT project_code FROM rows WHERE entity = 'document' AND key = ?1
+                 UNION ALL SELECT o.project_code FROM document_files f JOIN outbox o ON o.command_id = f.command_id
+                 WHERE f.number = ?1 LIMIT 1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(project) = project else { return Ok(None) };
+        let records = seen_records(&self.conn, &project, self.clock.today())?;
+        Ok(records.document(number).cloned())
+    }
+
+    pub fn serials_left(&self) -> Result<Vec<SerialsLeft>, ReplicaError> {
+        serials_left_in(&self.conn)
+    }
+}
+
+pub(crate) fn serials_left_in(conn: &Connection) -> Result<Vec<SerialsLeft>, ReplicaError> {
+    let mut left = Vec::new();
+    for kind in DocumentKind::ALL {
+        let n: i64 = conn.query_row(
+            "SELECT coalesce(sum(last_serial - next_serial + 1), 0) FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial",
+            [kind.as_str()],
+            |r| r.get(0),
+        )?;
+        left.push(SerialsLeft { kind, left: n as u64 });
+    }
+    Ok(left)
+}
+
+/// The project as the clerk sees it: replicated rows plus this counter's pending commands.
+fn seen_records(conn: &Connection, project_code: &str, clock_today: time::Date) -> Result<ProjectRecords, ReplicaError> {
+    let meta = read_meta(conn)?;
+    let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
+    let mut records = load_records(conn, project_code)?;
+    overlay(conn, &mut records, project_code, cursor, meta.view_date.unwrap_or(clock_today))?;
+    Ok(records)
+}
+
+fn keep_file(conn: &Connection, number: &str, command_id: &str, pdf: &[u8]) -> Result<(), ReplicaError> {
+    conn.execute(
+        "INSERT INTO document_files (pdf_sm3, number, command_id, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (pdf_sm3) DO NOTHING",
+        params![hex::encode(Sm3::digest(pdf)), number, command_id, pdf, format_time(OffsetDateTime::now_utc())],
+    )?;
+    Ok(())
+}

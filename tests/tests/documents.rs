@@ -1,0 +1,322 @@
+//! Vouchers and invoices from the counter to the hub and back, over HTTP: the counter
+//! registers its key and takes segments, issues offline from them (crash included),
+//! and every document reaches the hub once with its PDF; the printed QR, read by an
+//! independent reader, verifies at the hub, and altered paper does not; a document for a
+//! project the hub finds not cleared is on record as a conflict; the permit is linked
+//! and the applicant told.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use yizhan_core::command::ClerkAction;
+use yizhan_core::document::{DocumentKind, DocumentState, IssueContext, IssuedDocument, IssuingUnit};
+use yizhan_sync::client::{Outbox, SyncClient};
+use yizhan_sync::replica::{Issued, OutboxState};
+use yizhan_tests::counter::{Counter, cleared_project_and_its_reversal, options};
+use yizhan_tests::hub::TestHub;
+use yizhan_tests::{target_bin, wait_until};
+use yizhan_tests::worker::Worker;
+use yizhan_voucher::issue::print_new;
+use yizhan_voucher::signature::CounterKey;
+
+const CLERK: &str = "窗口05-刘洋";
+const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-document-worker");
+
+/// A counter whose client registers `key` at the hub.
+fn client(counter: &Counter, hub_url: &str, key: &CounterKey) -> SyncClient {
+    counter.client_at(hub_url, yizhan_sync::client::ClientOptions { counter_key: Some(key.public_key().to_hex()), ..options() })
+}
+
+async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey, verify_base: &str) -> String {
+    let (key, base) = (key.clone(), verify_base.to_owned());
+    let entry = outbox
+        .issue_document(project, DocumentKind::Voucher, CLERK, move |to| {
+            let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: "刘洋", device_id: &to.device_id, at: to.at };
+            let printed = print_new(to.records, to.number, &ctx, &key, &base)?;
+            Ok(Issued { action: printed.action, pdf: printed.pdf })
+        })
+        .await
+        .expect("the counter issues the voucher");
+    match entry.action {
+        ClerkAction::IssueDocument { document, .. } => document.number.display(),
+        other => panic!("an issue command, not {other:?}"),
+    }
+}
+
+async fn sync(client: &SyncClient) {
+    let token = CancellationToken::new();
+    client.drain_outbox(&token).await.expect("the outbox drains");
+    client.tend_documents(&token).await.expect("key, segments and files reach the hub");
+    client.catch_up(&token).await.expect("the replica catches up");
+}
+
+async fn hub_document(hub: &TestHub, number: &str) -> IssuedDocument {
+    serde_json::from_value(hub.get_json(&format!("/v1/documents/{number}")).await).expect("the hub's document")
+}
+
+/// Success, stdout and stderr.
+fn run_out(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; run scripts/deps.sh --test"));
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Success and everything printed.
+fn run(cmd: &mut Command) -> (bool, String) {
+    let (ok, out, err) = run_out(cmd);
+    (ok, format!("{out}{err}"))
+}
+
+/// The QR as zbarimg reads it from the page rendered at 200 dpi.
+fn scan_qr(pdf: &Path) -> String {
+    let stem = pdf.with_extension("");
+    let (ok, text) = run(Command::new("pdftoppm").args(["-r", "200", "-png", "-f", "1", "-l", "1"]).arg(pdf).arg(&stem));
+    assert!(ok, "pdftoppm: {text}");
+    let png = std::fs::read_dir(pdf.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "png") && p.file_name().unwrap().to_string_lossy().starts_with(&*stem.file_name().unwrap().to_string_lossy()))
+        .expect("the rendered page");
+    // zbarimg also complains on stderr about a missing system bus: only stdout is the code.
+    let (ok, text, complaint) = run_out(Command::new("zbarimg").args(["-q", "--raw"]).arg(&png));
+    assert!(ok, "zbarimg found no QR: {text}{complaint}");
+    text.trim().to_owned()
+}
+
+/// `query` with one character of `field`'s value changed, its length kept.
+fn alter_one_character(query: &str, field: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if k == field => {
+                let mut chars: Vec<char> = v.chars().collect();
+                let i = chars.len() / 2;
+                chars[i] = if chars[i] == '1' { '2' } else { '1' };
+                format!("{k}={}", chars.into_iter().collect::<String>())
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn verify_cli(hub: &TestHub, pdf: &Path) -> (bool, String) {
+    run(Command::new(target_bin("yizhan-hub")).arg("verify").arg("--db").arg(hub.db()).arg(pdf))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_or_voided() {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let key = CounterKey::generate();
+    let client = client(&counter, &hub.url, &key);
+    let token = CancellationToken::new();
+    client.catch_up(&token).await.unwrap();
+    client.tend_documents(&token).await.expect("the counter registers and takes segments");
+    let left = counter.reader().serials_left().unwrap();
+    assert!(left.iter().all(|l| l.left == yizhan_sync::client::SEGMENT_SIZE), "{left:?}");
+
+    let (project, _) = cleared_project_and_its_reversal(&counter);
+    let outbox = client.outbox();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    let verify_base = format!("{}/verify", hub.url);
+    let number = issue_voucher(&outbox, &project, &key, &verify_base).await;
+    sync(&client).await;
+
+    let doc = hub_document(&hub, &number).await;
+    assert_eq!(doc.state, DocumentState::Issued);
+    let local_pdf = counter.reader().document_pdf(&number).unwrap().expect("the counter keeps the PDF");
+    let stored = hub.http_bytes(&format!("/v1/documents/{number}/pdf")).await;
+    assert_eq!(stored, local_pdf, "the hub keeps the very file the counter printed");
+    let detail = counter.reader().get_project(&project).unwrap().unwrap();
+    assert_eq!(detail.documents.len(), 1);
+    assert!(!detail.documents[0].pending, "the hub's row came back through the feed");
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let pdf = dir.path().join("voucher.pdf");
+    std::fs::write(&pdf, &local_pdf).unwrap();
+    let scanned = scan_qr(&pdf);
+    assert!(scanned.starts_with(&verify_base), "{scanned}");
+    let query = scanned.split_once('?').unwrap().1;
+    let verdict = hub.get_json(&format!("/v1/verify?{query}")).await;
+    assert_eq!(verdict["verdict"], "valid", "{verdict}");
+    let page = hub.http_text(&format!("/verify?{query}")).await;
+    assert!(page.contains("真实有效") && page.contains(&number), "{page}");
+    for field in ["t", "h", "s"] {
+        let altered = alter_one_character(query, field);
+        let verdict = hub.get_json(&format!("/v1/verify?{altered}")).await;
+        assert_eq!(verdict["verdict"], "forged", "an altered {field} must not verify: {verdict}");
+    }
+
+    let (ok, text) = verify_cli(&hub, &pdf);
+    assert!(ok && text.contains("真实有效") && text.contains("文件与开具时的原件一致"), "{text}");
+    let mut altered = local_pdf.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    let altered_path = dir.path().join("altered.pdf");
+    std::fs::write(&altered_path, &altered).unwrap();
+    let (ok, text) = verify_cli(&hub, &altered_path);
+    assert!(!ok, "an altered file must fail: {text}");
+
+    let reprint = outbox
+        .reprint_document(&project, &number, CLERK, {
+            let base = verify_base.clone();
+            move |doc| yizhan_voucher::issue::print_again(doc, &base)
+        })
+        .await
+        .unwrap();
+    assert_eq!(reprint.action.kind(), "reprint_document");
+    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: "320105202611240101".into() }, CLERK).await.unwrap();
+    sync(&client).await;
+    let doc = hub_document(&hub, &number).await;
+    assert_eq!(doc.reprints.len(), 1);
+    let copy = counter.reader().document_pdf(&number).unwrap().unwrap();
+    assert_ne!(copy, local_pdf, "the reprint is marked 补打");
+    let copy_path = dir.path().join("copy.pdf");
+    std::fs::write(&copy_path, &copy).unwrap();
+    let (ok, text) = verify_cli(&hub, &copy_path);
+    assert!(ok && text.contains("补打件"), "{text}");
+    let page = counter.reader().list_projects(&yizhan_sync::replica::ProjectQuery { search: Some(project.clone()), limit: 5, ..Default::default() }).unwrap();
+    assert_eq!(page.rows[0].stage, Some(yizhan_sync::replica::ProjectStage::Linked));
+
+    outbox
+        .issue(ClerkAction::VoidDocument { project_code: project.clone(), number: number.clone(), reason: "交款人名称有误".into() }, CLERK)
+        .await
+        .unwrap();
+    sync(&client).await;
+    let verdict = hub.get_json(&format!("/v1/verify?{query}")).await;
+    assert_eq!((verdict["verdict"].as_str(), verdict["reason"].as_str()), (Some("voided"), Some("交款人名称有误")));
+    let (ok, text) = verify_cli(&hub, &pdf);
+    assert!(!ok && text.contains("已作废"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_applicant_hears_of_the_document_and_the_permit() {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let key = CounterKey::generate();
+    let client = client(&counter, &hub.url, &key);
+    let token = CancellationToken::new();
+    client.catch_up(&token).await.unwrap();
+    client.tend_documents(&token).await.unwrap();
+    let reader = counter.reader();
+    let cleared = reader
+        .list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() })
+        .unwrap();
+    let project = cleared
+        .rows
+        .iter()
+        .map(|r| r.project_code.clone())
+        .find(|code| reader.get_project(code).unwrap().unwrap().project.contact_phone_masked.is_some())
+        .expect("a cleared project with a contact");
+    let outbox = client.outbox();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    let number = issue_voucher(&outbox, &project, &key, &format!("{}/verify", hub.url)).await;
+    let queue = reader.list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() }).unwrap();
+    assert!(!queue.rows.iter().any(|r| r.project_code == project), "an issued project leaves the 可开具 queue at once");
+    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: " 320105202611240102 ".into() }, CLERK).await.unwrap();
+    sync(&client).await;
+
+    let log = hub.notifications_log();
+    tokio::task::block_in_place(|| {
+        wait_until(Duration::from_secs(30), "two messages to the applicant", || {
+            std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() >= 2)
+        })
+    });
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0]["message"].as_str().unwrap().contains(&number));
+    assert!(lines[1]["message"].as_str().unwrap().contains("320105202611240102"));
+    assert!(lines.iter().all(|l| l["recipient"].as_str().unwrap().contains("****")), "the log keeps the mobile masked");
+    let listed = hub.get_json(&format!("/v1/projects/{project}/notifications")).await;
+    assert!(listed.as_array().unwrap().iter().all(|n| n["state"] == "sent"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_is_a_conflict() {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let key = CounterKey::generate();
+    let client = client(&counter, &hub.url, &key);
+    let token = CancellationToken::new();
+    client.catch_up(&token).await.unwrap();
+    client.tend_documents(&token).await.unwrap();
+    let (project, reversal) = cleared_project_and_its_reversal(&counter);
+    // The hub hears of the reversal while this counter still sees the project cleared.
+    hub.ingest("payments", vec![reversal]).await;
+    let outbox = client.outbox();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    let number = issue_voucher(&outbox, &project, &key, &format!("{}/verify", hub.url)).await;
+    sync(&client).await;
+
+    let doc = hub_document(&hub, &number).await;
+    assert_eq!(doc.state, DocumentState::Conflict);
+    assert!(doc.conflict.as_deref().unwrap().contains("部分到账"), "{:?}", doc.conflict);
+    let detail = counter.reader().get_project(&project).unwrap().unwrap();
+    assert_eq!(detail.documents[0].state, DocumentState::Conflict, "the clerk sees the conflict");
+    assert!(detail.final_check.is_none(), "the check the hub refused is gone");
+    let conflicts = counter.reader().conflicts().unwrap();
+    assert!(conflicts.iter().any(|c|  c.action.kind() == "final_check" && c.state == OutboxState::Rejected));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let key = CounterKey::generate();
+    {
+        let client = client(&counter, &hub.url, &key);
+        let token = CancellationToken::new();
+        client.catch_up(&token).await.unwrap();
+        client.tend_documents(&token).await.unwrap();
+    }
+    let (project, _) = cleared_project_and_its_reversal(&counter);
+    {
+        // Offline from here: the client points at a port nobody listens on.
+        let offline = client(&counter, "http://127.0.0.1:9", &key);
+        offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = ["--key", &key.secret_hex(), "--project", &project, "--count", "1000"];
+    let mut worker = Worker::spawn_bare(WORKER, &counter.path, &args, dir.path());
+    tokio::task::block_in_place(|| {
+        wait_until(Duration::from_secs(120), "the worker to issue a few vouchers", || worker.stdout_text().lines().count() >= 5)
+    });
+    worker.kill();
+    let printed: Vec<String> = worker.stdout_text().lines().map(str::to_owned).collect();
+
+    // Restarted, still offline: three more.
+    let offline = client(&counter, "http://127.0.0.1:9", &key);
+    let mut after = Vec::new();
+    for _ in 0..3 {
+        after.push(issue_voucher(&offline.outbox(), &project, &key, "http://127.0.0.1:9/verify").await);
+    }
+    drop(offline);
+    let all: BTreeSet<String> = printed.iter().chain(&after).cloned().collect();
+    assert_eq!(all.len(), printed.len() + after.len(), "no number printed twice: {printed:?} then {after:?}");
+
+    let online = client(&counter, &hub.url, &key);
+    sync(&online).await;
+    sync(&online).await;
+    let issued: Vec<yizhan_sync::replica::OutboxEntry> =
+        counter.reader().project_commands(&project).unwrap().into_iter().filter(|e| e.action.kind() == "issue_document").collect();
+    assert!(issued.iter().all(|e| e.state == OutboxState::Accepted), "{issued:?}");
+    let on_record: BTreeSet<String> = hub
+        .all_changes()
+        .await
+        .into_iter()
+        .filter(|c| c.entity == yizhan_core::entity::EntityKind::Document)
+        .map(|c| c.key)
+        .collect();
+    assert!(all.is_subset(&on_record), "every printed number is on record at the hub: {all:?} vs {on_record:?}");
+    assert_eq!(on_record.len(), issued.len(), "one document per issue command, the killed one's included if it committed");
+    for number in &on_record {
+        let doc = hub_document(&hub, number).await;
+        let kept = counter.reader().document_pdf(number).unwrap().expect("the counter keeps what it printed");
+        assert!(hub.http_bytes(&format!("/v1/documents/{number}/pdf")).await == kept, "{number}'s PDF reached the hub");
+        assert_eq!(doc.state, DocumentState::Issued);
+    }
+}

@@ -1,0 +1,167 @@
+//! Printing: the PDF is handed to the operating system's spooler, which owns drivers,
+//! queues and paper handling. On Linux and macOS that is CUPS through its command-line
+//! tools (`lpstat`, `lp`), so nothing links against libcups and a machine without CUPS
+//! still runs the app and gets a clear message when it tries to print.
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Printer {
+    pub name: String,
+    pub is_default: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    /// No spooler to hand the job to; the message says what to do about it.
+    #[error("{0}")]
+    NoSpooler(String),
+    #[error("找不到打印机 {0:?}，请重新选择打印机")]
+    NoSuchPrinter(String),
+    /// The spooler's own complaint, in the clerk's language where CUPS has a translation.
+    #[error("打印服务拒绝了打印任务：{0}")]
+    Refused(String),
+    #[error("调用打印服务失败：{0}")]
+    Io(#[source] std::io::Error),
+}
+
+#[cfg(not(windows))]
+pub use cups::{print_pdf, printers};
+
+#[cfg(windows)]
+pub use not_wired::{print_pdf, printers};
+
+#[cfg(not(windows))]
+mod cups {
+    use std::io::{ErrorKind, Write};
+    use std::process::{Command, Output, Stdio};
+
+    use super::{PrintError, Printer};
+
+    const NO_CUPS: &str = "未找到打印服务（CUPS），请安装并启动 cups";
+
+    /// The destinations CUPS offers, the default one marked.
+    pub fn printers() -> Result<Vec<Printer>, PrintError> {
+        let names = lpstat("-e")?;
+        if names.trim().is_empty() && !lpstat("-r")?.contains("scheduler is running") {
+            // lpstat lists nothing, and exits 0, when it cannot reach the scheduler: say
+            // so rather than let the clerk hunt for a printer that was never missing.
+            return Err(PrintError::NoSpooler(format!("{NO_CUPS}（调度器未运行）")));
+        }
+        let default = lpstat("-d")?;
+        let default = default.trim().strip_prefix("system default destination: ");
+        Ok(names
+            .lines()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| Printer { name: name.to_owned(), is_default: Some(name) == default })
+            .collect())
+    }
+
+    /// Sends one PDF to `printer` (by name) with `title` as the job name; returns the
+    /// spooler's job id.
+    pub fn print_pdf(printer: &str, title: &str, pdf: &[u8]) -> Result<String, PrintError> {
+        // Only a name CUPS itself lists reaches `lp`, so no name can smuggle in an option
+        // or a second destination; control characters are refused before asking CUPS.
+        if printer.is_empty()
+            || printer.chars().any(char::is_control)
+            || !printers()?.iter().any(|p| p.name == printer)
+        {
+            return Err(PrintError::NoSuchPrinter(printer.to_owned()));
+        }
+        let title: String = title.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+
+        // lp keeps the clerk's locale: its errors are shown to them, and the job id is
+        // found without relying on the English wording.
+        let mut lp = Command::new("lp")
+            .args(["-d", printer, "-t", &title, "-o", "media=A5", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        let mut stdin = lp.stdin.take().expect("stdin is piped");
+        // lp may give up before reading everything (a queue that rejects jobs); its exit
+        // status and stderr then say why, which is worth more than the broken pipe.
+        match stdin.write_all(pdf) {
+            Err(e) if e.kind() != ErrorKind::BrokenPipe => return Err(PrintError::Io(e)),
+            _ => drop(stdin),
+        }
+        let output = lp.wait_with_output().map_err(PrintError::Io)?;
+        if !output.status.success() {
+            return Err(PrintError::Refused(complaint(&output)));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // The job is queued once lp exits 0, so an unrecognised confirmation is passed on
+        // as it stands rather than reported as a failure the clerk would answer by
+        // printing again.
+        Ok(job_id(&stdout).unwrap_or(stdout.trim()).to_owned())
+    }
+
+    /// Runs `lpstat` in the C locale, whose wording [`printers`] parses.
+    fn lpstat(option: &str) -> Result<String, PrintError> {
+        let output = Command::new("lpstat")
+            .arg(option)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(spawn_error)?;
+        if !output.status.success() {
+            return Err(PrintError::NoSpooler(format!("{NO_CUPS}（{}）", complaint(&output))));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn spawn_error(e: std::io::Error) -> PrintError {
+        match e.kind() {
+            ErrorKind::NotFound => PrintError::NoSpooler(NO_CUPS.to_owned()),
+            _ => PrintError::Io(e),
+        }
+    }
+
+    fn complaint(output: &Output) -> String {
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        if stderr.is_empty() { format!("退出状态 {}", output.status) } else { stderr }
+    }
+
+    /// The `PRINTER-N` of lp's "request id is PRINTER-N (1 file(s))", or of its
+    /// translations ("请求 ID 为 PRINTER-N（1 个文件）", where no space ends the id).
+    pub(super) fn job_id(stdout: &str) -> Option<&str> {
+        stdout.split_whitespace().find_map(|token| {
+            token.match_indices('-').rev().find_map(|(dash, _)| {
+                let digits = token[dash + 1..].bytes().take_while(u8::is_ascii_digit).count();
+                (dash > 0 && digits > 0).then(|| &token[..dash + 1 + digits])
+            })
+        })
+    }
+}
+
+/// Windows has no CUPS; until its spooler is wired in, both calls tell the clerk how to
+/// print by hand instead.
+#[cfg(windows)]
+mod not_wired {
+    use super::{PrintError, Printer};
+
+    fn not_yet() -> PrintError {
+        PrintError::NoSpooler("本机为 Windows，打印通道尚未接入，请先用 PDF 阅读器打开后打印".to_owned())
+    }
+
+    pub fn printers() -> Result<Vec<Printer>, PrintError> {
+        Err(not_yet())
+    }
+
+    pub fn print_pdf(_printer: &str, _title: &str, _pdf: &[u8]) -> Result<String, PrintError> {
+        Err(not_yet())
+    }
+}
+
+#[cfg(all(test, not(windows)))]
+mod tests {
+    use super::cups::job_id;
+
+    #[test]
+    fn the_job_id_is_read_from_lp_in_english_and_in_chinese() {
+        assert_eq!(job_id("request id is Yizhan-PDF-12 (1 file(s))\n"), Some("Yizhan-PDF-12"));
+        assert_eq!(job_id("请求 ID 为 Yizhan-PDF-12（1 个文件）\n"), Some("Yizhan-PDF-12"));
+        assert_eq!(job_id("request id is HP_LaserJet-7 (0 file(s))"), Some("HP_LaserJet-7"));
+        assert_eq!(job_id("something else entirely"), None);
+    }
+}
