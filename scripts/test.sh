@@ -21,5 +21,8 @@ cargo test --workspace "${features[@]}"
 echo "==> desktop app end to end (WebDriver under Xvfb)"
 cargo build -p yizhan -p yizhan-hub "${features[@]}"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  cargo test -p yizhan-tests --features app-e2e --test app_e2e
+# The app keeps its signing key in the Secret Service: a fresh gnome-keyring in the test's
+# own session bus, unlocked, as a logged-in clerk's desktop has.
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c \
+  'echo -n yizhan-e2e | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+   exec cargo test -p yizhan-tests --features app-e2e --test app_e2e'

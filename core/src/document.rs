@@ -160,6 +160,40 @@ impl Document {
         Sm3::digest(&canonical).into()
     }
 
+    /// 样张: a voucher with the window's two usual fees, for checking a printer's
+    /// alignment and as the suites' example.
+    pub fn specimen() -> Document {
+        Document {
+            number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
+            unit: IssuingUnit::default(),
+            project_code: "2019-320105-47-01-123456".into(),
+            project_name: "演示花园一期".into(),
+            payer: "南京演示置业有限公司".into(),
+            payer_uscc: "91320105MA1W8XQ25K".into(),
+            lines: vec![
+                LineItem {
+                    item_code: "103040".into(),
+                    item_name: "城市基础设施配套费".into(),
+                    basis: "住宅 12,000.00 m² × ¥210.00/m²".into(),
+                    amount_fen: 252_000_000,
+                },
+                LineItem {
+                    item_code: "103041".into(),
+                    item_name: "防空地下室易地建设费".into(),
+                    basis: "应建面积 300.00 m² × ¥1,800.00/m²".into(),
+                    amount_fen: 54_000_000,
+                },
+            ],
+            total_fen: 306_000_000,
+            issued_at: time::macros::datetime!(2026-11-24 02:30:05 UTC),
+            issuer: "王芳".into(),
+            checker: "李强".into(),
+            planning_permit_nos: vec!["建字第320105202600001号".into()],
+            construction_permit_no: String::new(),
+            device_id: "counter-03".into(),
+        }
+    }
+
     /// The sum of the lines; a document whose total disagrees is refused before signing.
     pub fn lines_total(&self) -> Fen {
         self.lines.iter().map(|l| l.amount_fen).sum()
@@ -332,39 +366,7 @@ pub struct CounterKeyRecord {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use time::macros::datetime;
 
-    pub(crate) fn sample() -> Document {
-        Document {
-            number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
-            unit: IssuingUnit::default(),
-            project_code: "2019-320105-47-01-123456".into(),
-            project_name: "演示花园一期".into(),
-            payer: "南京演示置业有限公司".into(),
-            payer_uscc: "91320105MA1W8XQ25K".into(),
-            lines: vec![
-                LineItem {
-                    item_code: "103040".into(),
-                    item_name: "城市基础设施配套费".into(),
-                    basis: "住宅 12,000.00 m² × ¥210.00/m²".into(),
-                    amount_fen: 252_000_000,
-                },
-                LineItem {
-                    item_code: "103041".into(),
-                    item_name: "防空地下室易地建设费".into(),
-                    basis: "应建面积 300.00 m² × ¥1,800.00/m²".into(),
-                    amount_fen: 54_000_000,
-                },
-            ],
-            total_fen: 306_000_000,
-            issued_at: datetime!(2026-11-24 02:30:05 UTC),
-            issuer: "王芳".into(),
-            checker: "李强".into(),
-            planning_permit_nos: vec!["建字第320105202600001号".into()],
-            construction_permit_no: String::new(),
-            device_id: "counter-03".into(),
-        }
-    }
 
     #[test]
     fn numbers_print_with_their_kind_and_ten_digits_and_read_back() {
@@ -378,7 +380,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_field_changes_the_digest() {
-        let base = sample();
+        let base = Document::specimen();
         let d = base.digest();
         let mut changed = base.clone();
         changed.lines[1].amount_fen += 1;

@@ -10,7 +10,7 @@ use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{MAX_SEGMENT_SIZE, Segment, SegmentRequest};
 use yizhan_voucher::qr::QrPayload;
 use yizhan_voucher::signature::PublicKey;
-use yizhan_voucher::verify::{Recorded, Verdict, judge};
+use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -23,14 +23,7 @@ pub const MAX_PDF_BYTES: usize = 2 * 1024 * 1024;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verification {
     #[serde(flatten)]
-    pub verdict: Verdict,
-    pub verdict_zh: &'static str,
-    pub number: String,
-    pub project_code: String,
-    pub total_fen: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub issued_at: OffsetDateTime,
-    pub device_id: String,
+    pub checked: Checked,
     /// The recorded document, when the hub has it.
     pub document: Option<IssuedDocument>,
 }
@@ -139,17 +132,8 @@ impl Hub {
         };
         let document = self.issued_document(&payload.number.display()).await?;
         let recorded = document.as_ref().map(Recorded::of);
-        let verdict = judge(&payload, key.as_ref(), recorded.as_ref());
-        Ok(Verification {
-            verdict_zh: verdict.name_zh(),
-            verdict,
-            number: payload.number.display(),
-            project_code: payload.project_code,
-            total_fen: payload.total_fen,
-            issued_at: payload.issued_at,
-            device_id: payload.device_id,
-            document,
-        })
+        let checked = Checked::of(payload, key.as_ref(), recorded.as_ref());
+        Ok(Verification { checked, document })
     }
 
     /// Judges a PDF file: its QR, and whether the file is byte for byte one the hub

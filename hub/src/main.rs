@@ -275,16 +275,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Verify { store, file } => {
             let pdf = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
             let (verification, file_match) = store.open()?.verify_pdf(&pdf).await?;
-            println!("票据 {}：{}", verification.number, verification.verdict_zh);
-            match &verification.verdict {
+            let checked = &verification.checked;
+            println!("票据 {}：{}", checked.number, checked.verdict_zh);
+            match &checked.verdict {
                 yizhan_voucher::verify::Verdict::Voided { reason }
                 | yizhan_voucher::verify::Verdict::Conflict { reason }
                 | yizhan_voucher::verify::Verdict::Forged { reason } => println!("  {reason}"),
                 _ => {}
             }
-            println!("  项目 {}，金额 {}，终端 {}", verification.project_code, yizhan_core::money::format_yuan(verification.total_fen), verification.device_id);
+            println!("  项目 {}，金额 {}，终端 {}", checked.project_code, yizhan_core::money::format_yuan(checked.total_fen), checked.device_id);
             println!("  {}", file_match.name_zh());
-            let valid = verification.verdict == yizhan_voucher::verify::Verdict::Valid
+            let valid = checked.verdict == yizhan_voucher::verify::Verdict::Valid
                 && matches!(file_match, yizhan_hub::documents::FileMatch::Original | yizhan_hub::documents::FileMatch::Reprint);
             if !valid {
                 std::process::exit(1);

@@ -14,7 +14,7 @@ use yizhan_voucher::preview::preview_png;
 use yizhan_voucher::print::{Printer, print_pdf, printers};
 use yizhan_voucher::qr::QrPayload;
 use yizhan_voucher::signature::PublicKey;
-use yizhan_voucher::verify::{Recorded, Verdict, judge};
+use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::Counter;
 use crate::commands::issue;
@@ -115,14 +115,7 @@ pub fn print_documents<R: Runtime>(
 #[derive(Debug, Clone, Serialize)]
 pub struct OfflineVerification {
     #[serde(flatten)]
-    pub verdict: Verdict,
-    pub verdict_zh: &'static str,
-    pub number: String,
-    pub project_code: String,
-    pub total_fen: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub issued_at: time::OffsetDateTime,
-    pub device_id: String,
+    pub checked: Checked,
     pub payer: Option<String>,
 }
 
@@ -134,17 +127,8 @@ pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<Offl
     let number = payload.number.display();
     let (key, doc) = counter.read(|r| Ok((r.counter_key(&payload.device_id)?, r.document(&number)?)))?;
     let key = key.and_then(|k| PublicKey::from_hex(&k.public_key).ok());
-    let verdict = judge(&payload, key.as_ref(), doc.as_ref().map(Recorded::of).as_ref());
-    Ok(OfflineVerification {
-        verdict_zh: verdict.name_zh(),
-        verdict,
-        number,
-        project_code: payload.project_code,
-        total_fen: payload.total_fen,
-        issued_at: payload.issued_at,
-        device_id: payload.device_id,
-        payer: doc.map(|d| d.document.payer),
-    })
+    let checked = Checked::of(payload, key.as_ref(), doc.as_ref().map(Recorded::of).as_ref());
+    Ok(OfflineVerification { checked, payer: doc.map(|d| d.document.payer) })
 }
 
 #[derive(Debug, Clone, Serialize)]

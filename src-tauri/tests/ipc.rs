@@ -33,6 +33,7 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
         data_dir: data.path().join("counter"),
         clerk: "窗口03-王芳".into(),
         hub_key: None,
+        verify_url: "http://127.0.0.1:9/verify".into(),
     };
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
     let counter = Counter::start(&settings, app.handle().clone()).unwrap();
@@ -71,4 +72,17 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     assert_eq!(invoke(&webview, "list_conflicts", json!({})).unwrap(), json!([]));
     let gone = invoke(&webview, "discard_conflict", json!({ "commandId": "no-such-command" })).unwrap_err();
     assert!(gone.as_str().unwrap().contains("no-such-command"), "{gone}");
+
+    // Documents: what can be checked offline answers, what needs the replica says why.
+    let signing = invoke(&webview, "signing_status", json!({})).unwrap();
+    assert_eq!(signing["serials_left"], json!([{ "kind": "voucher", "left": 0 }, { "kind": "invoice", "left": 0 }]));
+    assert_eq!(signing["ready"].as_bool(), Some(signing["problem"].is_null()), "{signing}");
+    let scanned = invoke(&webview, "verify_document", json!({ "text": "http://hub/verify?k=voucher&n=PZ12" })).unwrap_err();
+    assert!(scanned.as_str().unwrap().contains("n"), "the malformed field is named: {scanned}");
+    let issued = invoke(&webview, "issue_document", json!({ "projectCode": "2019-320105-47-01-123456", "kind": "voucher" }));
+    assert!(issued.is_err(), "nothing to issue from before the first snapshot");
+    let kind = invoke(&webview, "issue_document", json!({ "projectCode": "2019-320105-47-01-123456", "kind": "receipt" }));
+    assert!(kind.is_err(), "an unknown document kind is refused at the IPC boundary");
+    let preview = invoke(&webview, "document_preview", json!({ "number": "PZ0000000001", "width": 800 })).unwrap_err();
+    assert!(preview.as_str().unwrap().contains("PZ0000000001"), "{preview}");
 }

@@ -82,6 +82,69 @@ fn feed_down(work: &std::path::Path) -> Vec<String> {
     ]
 }
 
+/// At the 开具 tab: a cleared project is checked and its voucher issued (signed with the
+/// key from the session's keyring, numbered from the segment the app took), previewed and
+/// printed to the cups-pdf queue; at 验真 its QR, as a scanner types it, verifies.
+async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: &str) {
+    client.find(Locator::Css("[data-testid=nav-issue]")).await.unwrap().click().await.unwrap();
+    let row = wait_for(client, "[data-testid=issue-row]", Duration::from_secs(20)).await;
+    let code = row.attr("data-code").await.unwrap().expect("a queued project's code");
+    row.click().await.unwrap();
+    wait_for(client, "[data-testid=final-check-panel]", Duration::from_secs(10)).await;
+    if let Ok(check) = client.find(Locator::Css("[data-testid=final-check-button]")).await {
+        check.click().await.unwrap();
+    }
+    wait_for(client, "[data-testid=final-check-done]", Duration::from_secs(10)).await;
+    // Enabled once the app has registered its key and taken its segments from the hub.
+    wait_for(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await.click().await.unwrap();
+    let issued = wait_for(client, "[data-testid=issued]", Duration::from_secs(15)).await;
+    let number = issued.attr("data-number").await.unwrap().expect("the issued number");
+    assert!(number.starts_with("PZ") && number.len() == 12, "{number}");
+    wait_for(client, "[data-testid=preview-image]", Duration::from_secs(15)).await;
+    screenshot(client, "e2e", "01c-voucher-preview.png").await;
+
+    client.find(Locator::Css("[data-testid=issued-print]")).await.unwrap().click().await.unwrap();
+    wait_for(client, "[data-testid=print-printer] option[value=Yizhan-PDF]", Duration::from_secs(10)).await.click().await.unwrap();
+    client.find(Locator::Css("[data-testid=print-start]")).await.unwrap().click().await.unwrap();
+    // The dialog closes by itself once every document printed; a failure keeps it open.
+    let mut closed = false;
+    for _ in 0..120 {
+        if client.find(Locator::Css("[data-testid=print-dialog]")).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if !closed {
+        screenshot(client, "e2e", "01c-print-failed.png").await;
+        let shown = client.find(Locator::Css("[data-testid=print-dialog]")).await.unwrap().text().await.unwrap();
+        panic!("printing to Yizhan-PDF did not finish within 30 s: {shown}");
+    }
+
+    // The document reaches the hub once its command is accepted; its record signs the QR.
+    let http = reqwest::Client::new();
+    let mut recorded = None;
+    for _ in 0..80 {
+        let answer = http.get(format!("{hub_url}/v1/documents/{number}")).send().await.unwrap();
+        if answer.status().is_success() {
+            recorded = Some(answer.json::<yizhan_core::document::IssuedDocument>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let recorded = recorded.unwrap_or_else(|| panic!("{number} of {code} did not reach the hub within 20 s"));
+    let signature = yizhan_voucher::qr::QrPayload::parse_signature(&recorded.signature).expect("a signature");
+    let url = yizhan_voucher::qr::QrPayload::of(&recorded.document, signature).to_url(&format!("{hub_url}/verify"));
+    client.find(Locator::Css("[data-testid=nav-verify]")).await.unwrap().click().await.unwrap();
+    let input = wait_for(client, "[data-testid=verify-input]", Duration::from_secs(5)).await;
+    input.send_keys(&format!("{url}\u{E007}")).await.unwrap();
+    wait_for(client, "[data-testid=verdict][data-tone=ok]", Duration::from_secs(10)).await;
+    let word = client.find(Locator::Css("[data-testid=verdict-word]")).await.unwrap().text().await.unwrap();
+    assert_eq!(word, "真实有效");
+    screenshot(client, "e2e", "01d-verified.png").await;
+    client.find(Locator::Css("[data-testid=nav-projects]")).await.unwrap().click().await.unwrap();
+}
+
 async fn clerk_walk() {
     let work = tempfile::tempdir().unwrap();
     let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS, &feed_down(work.path()));
@@ -114,6 +177,8 @@ async fn clerk_walk() {
     wait_for(&client, "[data-testid=project-row][data-tracked=true] [data-testid=project-alert-badge][data-level=orange], [data-testid=project-row][data-tracked=true] [data-testid=project-alert-badge][data-level=red]", Duration::from_secs(10)).await;
     screenshot(&client, "e2e", "01b-tracked-overdue.png").await;
     client.find(Locator::Css("[data-testid=filter-tracked]")).await.unwrap().click().await.unwrap();
+
+    issue_print_and_verify_a_voucher(&client, &hub_url).await;
 
     // A scanner types the code and Enter: the project opens.
     let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();

@@ -30,6 +30,19 @@ fn client(counter: &Counter, hub_url: &str, key: &CounterKey) -> SyncClient {
     counter.client_at(hub_url, yizhan_sync::client::ClientOptions { counter_key: Some(key.public_key().to_hex()), ..options() })
 }
 
+/// A hub of 300 demo projects and a counter caught up with it, its key registered and its
+/// segments taken.
+async fn counter_with_segments() -> (TestHub, Counter, CounterKey, SyncClient) {
+    let hub = TestHub::start(300).await;
+    let counter = Counter::new();
+    let key = CounterKey::generate();
+    let client = client(&counter, &hub.url, &key);
+    let token = CancellationToken::new();
+    client.catch_up(&token).await.expect("the counter catches up");
+    client.tend_documents(&token).await.expect("the counter registers and takes segments");
+    (hub, counter, key, client)
+}
+
 async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey, verify_base: &str) -> String {
     let (key, base) = (key.clone(), verify_base.to_owned());
     let entry = outbox
@@ -108,13 +121,7 @@ fn verify_cli(hub: &TestHub, pdf: &Path) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_or_voided() {
-    let hub = TestHub::start(300).await;
-    let counter = Counter::new();
-    let key = CounterKey::generate();
-    let client = client(&counter, &hub.url, &key);
-    let token = CancellationToken::new();
-    client.catch_up(&token).await.unwrap();
-    client.tend_documents(&token).await.expect("the counter registers and takes segments");
+    let (hub, counter, key, client) = counter_with_segments().await;
     let left = counter.reader().serials_left().unwrap();
     assert!(left.iter().all(|l| l.left == yizhan_sync::client::SEGMENT_SIZE), "{left:?}");
 
@@ -194,13 +201,7 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_applicant_hears_of_the_document_and_the_permit() {
-    let hub = TestHub::start(300).await;
-    let counter = Counter::new();
-    let key = CounterKey::generate();
-    let client = client(&counter, &hub.url, &key);
-    let token = CancellationToken::new();
-    client.catch_up(&token).await.unwrap();
-    client.tend_documents(&token).await.unwrap();
+    let (hub, counter, key, client) = counter_with_segments().await;
     let reader = counter.reader();
     let cleared = reader
         .list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() })
@@ -237,13 +238,7 @@ async fn the_applicant_hears_of_the_document_and_the_permit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_is_a_conflict() {
-    let hub = TestHub::start(300).await;
-    let counter = Counter::new();
-    let key = CounterKey::generate();
-    let client = client(&counter, &hub.url, &key);
-    let token = CancellationToken::new();
-    client.catch_up(&token).await.unwrap();
-    client.tend_documents(&token).await.unwrap();
+    let (hub, counter, key, client) = counter_with_segments().await;
     let (project, reversal) = cleared_project_and_its_reversal(&counter);
     // The hub hears of the reversal while this counter still sees the project cleared.
     hub.ingest("payments", vec![reversal]).await;
@@ -259,20 +254,13 @@ async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_
     assert_eq!(detail.documents[0].state, DocumentState::Conflict, "the clerk sees the conflict");
     assert!(detail.final_check.is_none(), "the check the hub refused is gone");
     let conflicts = counter.reader().conflicts().unwrap();
-    assert!(conflicts.iter().any(|c|  c.action.kind() == "final_check" && c.state == OutboxState::Rejected));
+    assert!(conflicts.iter().any(|c| c.action.kind() == "final_check" && c.state == OutboxState::Rejected));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
-    let hub = TestHub::start(300).await;
-    let counter = Counter::new();
-    let key = CounterKey::generate();
-    {
-        let client = client(&counter, &hub.url, &key);
-        let token = CancellationToken::new();
-        client.catch_up(&token).await.unwrap();
-        client.tend_documents(&token).await.unwrap();
-    }
+    let (hub, counter, key, first) = counter_with_segments().await;
+    drop(first);
     let (project, _) = cleared_project_and_its_reversal(&counter);
     {
         // Offline from here: the client points at a port nobody listens on.

@@ -25,6 +25,8 @@ export interface ProjectQuery {
   /** 项目跟踪 only. */
   tracked?: boolean
   district?: string
+  /** The 可开具 queue: cleared, with no valid voucher or invoice yet. */
+  issuable?: boolean
   offset: number
   limit: number
 }
@@ -50,6 +52,8 @@ export interface ProjectRow {
   tracked_reason: TrackedReason | null
   /** The most serious active alert on the project. */
   alert_level: AlertLevel | null
+  /** How far a cleared project has got with its documents; null before the first. */
+  stage: ProjectStage | null
 }
 
 export interface ProjectPage {
@@ -119,6 +123,8 @@ export type TimelineEntity =
   | 'follow_up_note'
   | 'tracking'
   | 'alert'
+  | 'document'
+  | 'permit_link'
 
 export interface TimelineEntry {
   seq: number
@@ -155,6 +161,10 @@ export interface ProjectDetail {
   tracking_pending: boolean
   /** The project's alerts: active first, then resolved, newest first. */
   alerts: AlertView[]
+  /** Vouchers and invoices, newest first. */
+  documents: DocumentLine[]
+  /** 关联施工许可, once done. */
+  permit: PermitLine | null
   timeline: TimelineEntry[]
 }
 
@@ -188,6 +198,10 @@ export type ClerkAction =
   | { kind: 'follow_up_note'; project_code: string; text: string }
   | { kind: 'tracking'; project_code: string; tracked: boolean }
   | { kind: 'handle_alert'; alert_key: string; project_code: string; handling: AlertHandling }
+  | { kind: 'issue_document'; project_code: string; document: DocumentContent; signature: string; pdf_sm3: string }
+  | { kind: 'void_document'; project_code: string; number: string; reason: string }
+  | { kind: 'reprint_document'; project_code: string; number: string; pdf_sm3: string }
+  | { kind: 'link_permit'; project_code: string; construction_permit_no: string }
 
 /** pending 待上传 · rejected 待处理冲突 · discarded: let go (or redone under a new id). */
 export type OutboxState = 'pending' | 'accepted' | 'rejected' | 'discarded'
@@ -391,6 +405,131 @@ export interface AlertTrend {
   days: AlertTrendDay[]
 }
 
+// 票据 (DOMAIN.md "Documents"): the vouchers and invoices the window issues for a cleared
+// project. Issuing, voiding, reprinting and linking the construction permit are clerk
+// commands like the others (待上传 until the data centre confirms them); previews, printing
+// and verification work on what this counter holds, without the network.
+
+/** voucher 缴费凭证 · invoice 非税收入票据. */
+export type DocumentKind = 'voucher' | 'invoice'
+
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['voucher', 'invoice']
+
+/** conflict: issued here, but the data centre did not find the project cleared; a supervisor sorts it out. */
+export type DocumentState = 'issued' | 'conflict' | 'voided'
+
+/** 已开具 · 已关联施工许可. */
+export type ProjectStage = 'issued' | 'linked'
+
+export interface DocumentLine {
+  /** `PZ0000001234` (voucher) / `PJ0000000042` (invoice). */
+  number: string
+  kind: DocumentKind
+  state: DocumentState
+  total_fen: number
+  /** RFC 3339 UTC. */
+  issued_at: string
+  issuer: string
+  checker: string
+  /** Why the data centre found the project not cleared, in Chinese. */
+  conflict: string | null
+  void_reason: string | null
+  reprints: number
+  /** Issued, voided or reprinted here and on its way to the data centre (待上传). */
+  pending: boolean
+}
+
+export interface PermitLine {
+  construction_permit_no: string
+  linked_by: string
+  /** RFC 3339 UTC. */
+  linked_at: string
+  pending: boolean
+}
+
+/** The part of a signed document that the screens read (the command carries all of it). */
+export interface DocumentContent {
+  number: { kind: DocumentKind; serial: number }
+  project_code: string
+  project_name: string
+  payer: string
+  total_fen: number
+  issued_at: string
+  issuer: string
+  checker: string
+  device_id: string
+}
+
+/** Serials are printed as ten digits after the kind's letters, as the backend writes the number. */
+const SERIAL_DIGITS = 10
+const NUMBER_PREFIX: Record<DocumentKind, string> = { voucher: 'PZ', invoice: 'PJ' }
+
+/** `{ kind: 'voucher', serial: 1234 }` → `PZ0000001234`, the number as printed and listed. */
+export function documentNumber(number: DocumentContent['number']): string {
+  return `${NUMBER_PREFIX[number.kind]}${String(number.serial).padStart(SERIAL_DIGITS, '0')}`
+}
+
+/** Where the project stands with its documents, as the backend works out `ProjectRow.stage`. */
+export function projectStage(detail: Pick<ProjectDetail, 'documents' | 'permit'>): ProjectStage | null {
+  if (detail.permit) return 'linked'
+  return detail.documents.some((d) => d.state !== 'voided') ? 'issued' : null
+}
+
+/** Longest 作废 reason, in characters (the backend counts after trimming). */
+export const MAX_VOID_REASON_CHARS = 200
+/** Longest construction permit number, in characters. */
+export const MAX_PERMIT_CHARS = 40
+
+export interface Printer {
+  name: string
+  is_default: boolean
+}
+
+/** One document of a print run: `done` of `total` so far; `error` says why this one did not print (the run goes on). */
+export interface PrintProgress {
+  done: number
+  total: number
+  number: string
+  error: string | null
+}
+
+export type Verdict =
+  | { verdict: 'valid' }
+  | { verdict: 'voided'; reason: string }
+  | { verdict: 'conflict'; reason: string }
+  | { verdict: 'unrecorded' }
+  | { verdict: 'unknown' }
+  | { verdict: 'forged'; reason: string }
+
+export type VerdictName = Verdict['verdict']
+
+/** What a scanned QR says, judged against the keys and documents this counter holds. */
+export type OfflineVerification = Verdict & {
+  /** The verdict in Chinese, as the backend names it. */
+  verdict_zh: string
+  number: string
+  project_code: string
+  total_fen: number
+  /** RFC 3339 UTC. */
+  issued_at: string
+  device_id: string
+  /** Null when this counter has no record of the document. */
+  payer: string | null
+}
+
+export interface SerialsLeft {
+  kind: DocumentKind
+  left: number
+}
+
+export interface SigningStatus {
+  /** Documents can be issued here. */
+  ready: boolean
+  /** Why not, in Chinese. */
+  problem: string | null
+  serials_left: SerialsLeft[]
+}
+
 export interface District {
   code: string
   name: string
@@ -478,12 +617,59 @@ export function handleAlert(alertKey: string, projectCode: string, handling: Ale
   return invoke<OutboxEntry>('handle_alert', { alertKey, projectCode, handling })
 }
 
+/** 开具: the next number of `kind`, signed, laid out and kept here with its PDF, queued for the data centre. */
+export function issueDocument(projectCode: string, kind: DocumentKind): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('issue_document', { projectCode, kind })
+}
+
+/** 作废 with the reason (1–200 characters). */
+export function voidDocument(projectCode: string, number: string, reason: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('void_document', { projectCode, number, reason })
+}
+
+/** 补打: makes a copy marked as a reprint, with the original QR; print it afterwards. */
+export function reprintDocument(projectCode: string, number: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('reprint_document', { projectCode, number })
+}
+
+/** 关联施工许可. */
+export function linkPermit(projectCode: string, constructionPermitNo: string): Promise<OutboxEntry> {
+  return invoke<OutboxEntry>('link_permit', { projectCode, constructionPermitNo })
+}
+
+/** Page 1 of the newest PDF of `number` kept here, as a `data:image/png;base64,…` URL `width` pixels wide (200–3000). */
+export function documentPreview(number: string, width: number): Promise<string> {
+  return invoke<string>('document_preview', { number, width })
+}
+
+export function listPrinters(): Promise<Printer[]> {
+  return invoke<Printer[]>('list_printers')
+}
+
+/** Prints each document in order; `print-progress` follows every one, and the same reports come back at the end. */
+export function printDocuments(numbers: string[], printer: string): Promise<PrintProgress[]> {
+  return invoke<PrintProgress[]>('print_documents', { numbers, printer })
+}
+
+/** `text`: a scanned or pasted QR (the verification URL). Rejects with why it is not one of ours. */
+export function verifyDocument(text: string): Promise<OfflineVerification> {
+  return invoke<OfflineVerification>('verify_document', { text })
+}
+
+export function signingStatus(): Promise<SigningStatus> {
+  return invoke<SigningStatus>('signing_status')
+}
+
 export function onSyncStatus(handler: (status: SyncStatus) => void): Promise<UnlistenFn> {
   return listen<SyncStatus>('sync-status', (event) => handler(event.payload))
 }
 
 export function onReplicaChanged(handler: (change: ReplicaChanged) => void): Promise<UnlistenFn> {
   return listen<ReplicaChanged>('replica-changed', (event) => handler(event.payload))
+}
+
+export function onPrintProgress(handler: (progress: PrintProgress) => void): Promise<UnlistenFn> {
+  return listen<PrintProgress>('print-progress', (event) => handler(event.payload))
 }
 
 // 数据接入 (the admin area): the data centre's connectors, its quarantine and the upload of

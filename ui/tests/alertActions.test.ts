@@ -2,12 +2,12 @@
 // 确认 / 指派 / 备注 / 解除 through the dialog, and 重新校验 of a validation alert's record.
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import { nextTick } from 'vue'
 import AlertList from '../src/components/AlertList.vue'
 import { createAppI18n } from '../src/i18n'
 import type { AlertView, OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
 import { CODE, alertView, deliveryReport, outboxEntry, systemAlert } from './fixtures'
+import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -25,11 +25,6 @@ function mountList(alerts: AlertView[], locale: Locale = 'zh-CN', linkProject = 
     attachTo: document.body,
   })
   return wrapper
-}
-
-async function flush(): Promise<void> {
-  await tauri.settle()
-  await nextTick()
 }
 
 function press(element: Element, key: string, init: KeyboardEventInit = {}): KeyboardEvent {

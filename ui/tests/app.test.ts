@@ -6,29 +6,33 @@ import { nextTick } from 'vue'
 import App from '../src/App.vue'
 import { createAppI18n } from '../src/i18n'
 import type { AlertQuery, ProjectQuery, ProjectRow } from '../src/api'
-import { CODE, alertView, connectorStatus, outboxEntry, projectDetail, quarantineEntry, syncStatus, systemAlert } from './fixtures'
+import {
+  CODE,
+  alertView,
+  clearedProject,
+  connectorStatus,
+  documentLine,
+  outboxEntry,
+  projectDetail,
+  projectRow,
+  quarantineEntry,
+  signingStatus,
+  syncStatus,
+  systemAlert,
+} from './fixtures'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 function row(n: number): ProjectRow {
-  return {
-    project_code: `2019-320105-47-01-${String(n).padStart(6, '0')}`,
-    name: `项目${n}`,
-    builder: '南京某建设有限公司',
-    uscc: '91350100M000100Y43',
-    district_code: '320105',
-    district_name: '建邺区',
+  return projectRow(n, {
     status: n % 2 ? 'due' : 'cleared',
     overdue: n % 3 === 0,
     assessed_fen: 123_456_789,
     paid_fen: 0,
     outstanding_fen: 123_456_789,
-    tracked: false,
-    tracked_reason: null,
-    alert_level: null,
-  }
+  })
 }
 
 const ROWS = Array.from({ length: 100_000 }, (_, i) => row(i))
@@ -473,6 +477,69 @@ describe('App', () => {
     await nextTick()
     expect(app.get('[data-testid=nav-alerts]').attributes('aria-current')).toBe('page')
     expect(app.find('[data-testid=alerts-view]').exists()).toBe(true)
+  })
+
+  it('reaches 开具 from the navigation, checks a project there and opens it in 项目', async () => {
+    tauri.handle('signing_status', () => signingStatus())
+    tauri.handle('get_project', (args) => ({ ...clearedProject(args?.projectCode as string), documents: [documentLine()] }))
+    const app = await mountApp()
+    const nav = app.get('[data-testid=nav-issue]')
+    expect(nav.text()).toContain('开具')
+    await nav.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(nav.attributes('aria-current')).toBe('page')
+    expect(tauri.callsOf('list_projects').at(-1)).toEqual({ query: { issuable: true, offset: 0, limit: 200 } })
+    expect(document.activeElement).toBe(app.get('[data-testid=issue-search]').element)
+
+    // The list's keys do nothing behind the queue.
+    await press(document.body, 'Enter')
+    expect(tauri.callsOf('get_project')).toHaveLength(0)
+
+    await app.get('[data-testid=issue-row]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.get('[data-testid=final-check-panel]').attributes('data-code')).toBe(ROWS[0]?.project_code)
+    await app.get('[data-testid=final-check-open-project]').trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.find('[data-testid=issue-view]').exists()).toBe(false)
+    const detail = app.get('[data-testid=detail]')
+    expect(detail.attributes('data-code')).toBe(ROWS[0]?.project_code)
+    expect(detail.get('.head [data-testid=stage-pill]').text()).toContain('已开具')
+    expect(detail.get('[data-testid=document-row]').attributes('data-number')).toBe('PZ0000001234')
+
+    // Back in 开具, the project being checked is still there.
+    await nav.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(app.get('[data-testid=final-check-panel]').attributes('data-code')).toBe(ROWS[0]?.project_code)
+    await press(document.body, 'F2')
+    expect(app.find('[data-testid=issue-view]').exists()).toBe(false)
+    expect(document.activeElement).toBe(app.get('[data-testid=search]').element)
+  })
+
+  it('reaches 验真 from the navigation with the focus in its field', async () => {
+    tauri.handle('verify_document', () => Promise.reject('二维码缺少字段 n，不是本系统的票据二维码或已损坏'))
+    const app = await mountApp()
+    const nav = app.get('[data-testid=nav-verify]')
+    expect(nav.text()).toContain('验真')
+    await nav.trigger('click')
+    await tauri.settle()
+    await nextTick()
+    expect(nav.attributes('aria-current')).toBe('page')
+    const input = app.get('[data-testid=verify-input]')
+    expect(document.activeElement).toBe(input.element)
+    // The scanner's text and Enter are the field's, not the project list's.
+    await input.setValue('http://example.invalid/?k=voucher')
+    await press(input.element, 'Enter')
+    expect(tauri.callsOf('verify_document')).toEqual([{ text: 'http://example.invalid/?k=voucher' }])
+    expect(tauri.callsOf('get_project')).toHaveLength(0)
+    expect(app.get('[data-testid=verify-error]').text()).toContain('二维码缺少字段 n')
+    // Esc clears the field and stays.
+    await press(input.element, 'Escape')
+    expect(app.find('[data-testid=verify-view]').exists()).toBe(true)
+    expect((input.element as HTMLInputElement).value).toBe('')
   })
 
   it('shows the counter actions in English after the toggle', async () => {

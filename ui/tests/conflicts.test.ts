@@ -7,7 +7,7 @@ import { createAppI18n } from '../src/i18n'
 import { createConflictsStore } from '../src/stores/conflicts'
 import type { OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
-import { CODE, outboxEntry } from './fixtures'
+import { CODE, issuedEntry, outboxEntry } from './fixtures'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -177,6 +177,23 @@ describe('ConflictsPanel', () => {
     expect(rows[2]?.find('[data-testid=conflict-project]').exists()).toBe(false)
     expect(rows[2]?.get('[data-testid=conflict-system]').text()).toBe('系统预警')
     expect(rows[2]?.get('[data-testid=conflict-reason]').text()).toContain('该预警已于 2026-11-24 10:30 解除')
+  })
+
+  it('describes refused document commands by their number', async () => {
+    const permit = { kind: 'link_permit' as const, project_code: CODE, construction_permit_no: '320105202611240101' }
+    conflicts = [
+      { ...issuedEntry(CODE, 'invoice', 42), state: 'rejected' },
+      outboxEntry('cmd-8', { kind: 'void_document', project_code: CODE, number: 'PZ0000001234', reason: '交款人名称有误' }),
+      outboxEntry('cmd-7', { kind: 'reprint_document', project_code: CODE, number: 'PZ0000001234', pdf_sm3: '0'.repeat(64) }),
+      outboxEntry('cmd-6', permit),
+    ]
+    const panel = await mountPanel(4)
+    expect(panel.findAll('[data-testid=conflict-action]').map((a) => a.text())).toEqual([
+      '开具非税收入票据 PJ0000000042',
+      '作废票据 PZ0000001234：交款人名称有误',
+      '补打票据 PZ0000001234',
+      '关联施工许可 320105202611240101',
+    ])
   })
 
   it('says it in English', async () => {

@@ -4,12 +4,16 @@ import type {
   ClerkAction,
   ConnectorStatus,
   DeliveryReport,
+  DocumentKind,
+  DocumentLine,
   Fee,
   FeeKind,
   ImportReport,
   OutboxEntry,
   ProjectDetail,
+  ProjectRow,
   QuarantineEntry,
+  SigningStatus,
   SyncStatus,
 } from '../src/api'
 
@@ -82,6 +86,8 @@ export function projectDetail(code = CODE, paidFen = 40_000_00): ProjectDetail {
     tracked_reason: null,
     tracking_pending: false,
     alerts: [],
+    documents: [],
+    permit: null,
     timeline: [
       { seq: 10, committed_at: '2026-03-10T01:00:00Z', entity: 'fee_assessment', key: `${code}/infra`, op: 'upsert' },
       { seq: 12, committed_at: '2026-03-15T02:03:05Z', entity: 'payment', key: 'PAY-0001', op: 'upsert' },
@@ -294,4 +300,82 @@ export function systemAlert(overrides: Partial<AlertView> = {}): AlertView {
 /** One day of the alert trend. */
 export function trendDay(date: string, open: AlertTrendDay['open'], answeredInTime = 0, missed = 0): AlertTrendDay {
   return { date, open, raised: open.red + open.orange + open.yellow, answered_in_time: answeredInTime, missed }
+}
+
+/** A row of the project list: cleared, nothing issued yet (what the 可开具 queue holds). */
+export function projectRow(n: number, overrides: Partial<ProjectRow> = {}): ProjectRow {
+  return {
+    project_code: `2019-320105-47-01-${String(n).padStart(6, '0')}`,
+    name: `项目${n}`,
+    builder: '南京某建设有限公司',
+    uscc: '91350100M000100Y43',
+    district_code: '320105',
+    district_name: '建邺区',
+    status: 'cleared',
+    overdue: false,
+    assessed_fen: 100_000_00,
+    paid_fen: 100_000_00,
+    outstanding_fen: 0,
+    tracked: false,
+    tracked_reason: null,
+    alert_level: null,
+    stage: null,
+    ...overrides,
+  }
+}
+
+/** A valid voucher on record, confirmed by the data centre; overrides for the odd field. */
+export function documentLine(number = 'PZ0000001234', overrides: Partial<DocumentLine> = {}): DocumentLine {
+  return {
+    number,
+    kind: number.startsWith('PJ') ? 'invoice' : 'voucher',
+    state: 'issued',
+    total_fen: 100_000_00,
+    issued_at: '2026-11-24T02:30:00Z',
+    issuer: '窗口03-王芳',
+    checker: '窗口01-李强',
+    conflict: null,
+    void_reason: null,
+    reprints: 0,
+    pending: false,
+    ...overrides,
+  }
+}
+
+/** A counter that can sign, with plenty of serials of both kinds. */
+export function signingStatus(overrides: Partial<SigningStatus> = {}): SigningStatus {
+  return {
+    ready: true,
+    problem: null,
+    serials_left: [
+      { kind: 'voucher', left: 480 },
+      { kind: 'invoice', left: 950 },
+    ],
+    ...overrides,
+  }
+}
+
+/** What issue_document answers: the signed document queued for the data centre (待上传). */
+export function issuedEntry(projectCode: string, kind: DocumentKind, serial: number): OutboxEntry {
+  return outboxEntry(
+    'cmd-issue',
+    {
+      kind: 'issue_document',
+      project_code: projectCode,
+      document: {
+        number: { kind, serial },
+        project_code: projectCode,
+        project_name: '河西南部安置房项目',
+        payer: '南京河西建设发展有限公司',
+        total_fen: 100_000_00,
+        issued_at: '2026-11-24T02:30:00Z',
+        issuer: '窗口03-王芳',
+        checker: '窗口01-李强',
+        device_id: 'counter-03',
+      },
+      signature: 'A'.repeat(86),
+      pdf_sm3: '0'.repeat(64),
+    },
+    { state: 'pending', reject_code: null, reject_reason: null, attempts: 0 },
+  )
 }

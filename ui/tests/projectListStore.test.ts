@@ -26,6 +26,7 @@ function row(n: number, overrides: Partial<ProjectRow> = {}): ProjectRow {
     tracked: false,
     tracked_reason: null,
     alert_level: null,
+    stage: null,
     ...overrides,
   }
 }

@@ -2,13 +2,13 @@
 // to work an open one: 重新校验, 更正后处理, 放弃.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import { nextTick } from 'vue'
 import QuarantineList from '../src/components/QuarantineList.vue'
 import { createAppI18n } from '../src/i18n'
 import { createQuarantineStore } from '../src/stores/quarantine'
 import type { QuarantineEntry, QuarantineState } from '../src/api'
 import type { Locale } from '../src/format'
 import { deliveryReport, quarantineEntry } from './fixtures'
+import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
@@ -39,11 +39,6 @@ function fixtures(): QuarantineEntry[] {
     }),
     quarantineEntry(0, { source: 'tax', state: 'reprocessed', closed_at: '2026-11-24T01:20:00Z', closed_by: '数据中心-王敏', close_note: '原样重新校验通过' }),
   ]
-}
-
-async function flush(): Promise<void> {
-  await tauri.settle()
-  await nextTick()
 }
 
 async function mountList(locale: Locale = 'zh-CN'): Promise<VueWrapper> {

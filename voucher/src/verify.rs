@@ -63,6 +63,36 @@ impl Verdict {
     }
 }
 
+/// A verdict with the fields the QR states, as the verification screens show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub verdict_zh: &'static str,
+    pub number: String,
+    pub project_code: String,
+    pub total_fen: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: time::OffsetDateTime,
+    pub device_id: String,
+}
+
+impl Checked {
+    /// [`judge`] of `payload`, with its fields.
+    pub fn of(payload: QrPayload, key: Option<&PublicKey>, recorded: Option<&Recorded<'_>>) -> Checked {
+        let verdict = judge(&payload, key, recorded);
+        Checked {
+            verdict_zh: verdict.name_zh(),
+            verdict,
+            number: payload.number.display(),
+            project_code: payload.project_code,
+            total_fen: payload.total_fen,
+            issued_at: payload.issued_at,
+            device_id: payload.device_id,
+        }
+    }
+}
+
 /// Judges `payload` given the issuing counter's registered key, if any, and the record
 /// under its number, if any.
 pub fn judge(payload: &QrPayload, key: Option<&PublicKey>, recorded: Option<&Recorded<'_>>) -> Verdict {

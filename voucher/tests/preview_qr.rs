@@ -3,8 +3,7 @@
 
 use std::process::Command;
 
-use time::macros::datetime;
-use yizhan_core::document::{Document, DocumentKind, DocumentNumber, IssuingUnit, LineItem};
+use yizhan_core::document::Document;
 use yizhan_voucher::pdf::{Marks, render};
 use yizhan_voucher::preview::preview_png;
 
@@ -16,27 +15,7 @@ const URL: &str = "http://127.0.0.1:8750/verify?k=voucher&n=PZ0000001234&p=2019-
 &s=U2lnbmF0dXJlLW9mLXRoZS1jb3VudGVyLWtleS1vdmVyLXRoZS1kaWdlc3Qtb2YtdGhlLXZvdWNoZXItLS0tLQ";
 
 fn sample() -> Document {
-    Document {
-        number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
-        unit: IssuingUnit::default(),
-        project_code: "2019-320105-47-01-123456".into(),
-        project_name: "演示花园一期".into(),
-        payer: "南京演示置业有限公司".into(),
-        payer_uscc: "91320105MA1W8XQ25K".into(),
-        lines: vec![LineItem {
-            item_code: "103040".into(),
-            item_name: "城市基础设施配套费".into(),
-            basis: "住宅 12,000.00 m² × ¥210.00/m²".into(),
-            amount_fen: 306_000_000,
-        }],
-        total_fen: 306_000_000,
-        issued_at: datetime!(2026-11-23 16:30:00 UTC),
-        issuer: "王芳".into(),
-        checker: "李强".into(),
-        planning_permit_nos: vec!["建字第320105202600001号".into()],
-        construction_permit_no: String::new(),
-        device_id: "counter-03".into(),
-    }
+    Document::specimen()
 }
 
 #[test]

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use time::macros::datetime;
-use yizhan_core::document::{Document, DocumentKind, DocumentNumber, IssuingUnit, LineItem};
+use yizhan_core::document::{Document, DocumentKind, DocumentNumber};
 use yizhan_voucher::pdf::{Marks, render};
 use yizhan_voucher::print::{PrintError, print_pdf, printers};
 
@@ -21,27 +20,7 @@ const QUEUE: &str = "Yizhan-PDF";
 const CUPS_PDF_CONF: &str = "/etc/cups/cups-pdf.conf";
 
 fn voucher(serial: u64) -> Document {
-    Document {
-        number: DocumentNumber { kind: DocumentKind::Voucher, serial },
-        unit: IssuingUnit::default(),
-        project_code: "2019-320105-47-01-123456".into(),
-        project_name: "演示花园一期".into(),
-        payer: "南京演示置业有限公司".into(),
-        payer_uscc: "91320105MA1W8XQ25K".into(),
-        lines: vec![LineItem {
-            item_code: "103040".into(),
-            item_name: "城市基础设施配套费".into(),
-            basis: "住宅 12,000.00 m² × ¥210.00/m²".into(),
-            amount_fen: 252_000_000,
-        }],
-        total_fen: 252_000_000,
-        issued_at: datetime!(2026-11-24 02:30:05 UTC),
-        issuer: "王芳".into(),
-        checker: "李强".into(),
-        planning_permit_nos: vec!["建字第320105202600001号".into()],
-        construction_permit_no: String::new(),
-        device_id: "counter-03".into(),
-    }
+    Document { number: DocumentNumber { kind: DocumentKind::Voucher, serial }, ..Document::specimen() }
 }
 
 fn require_queue() {

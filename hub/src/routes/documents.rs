@@ -118,7 +118,8 @@ main{max-width:32rem;margin:auto;background:#fff;border-radius:8px;padding:1.2re
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem;font-size:1.05rem}dt{color:#5c6370}\
 .amount{font-size:1.4rem;font-weight:700}";
 
-fn page(v: &Verification) -> String {
+fn page(verification: &Verification) -> String {
+    let v = &verification.checked;
     let (class, icon) = match &v.verdict {
         Verdict::Valid => ("ok", "✔"),
         Verdict::Voided { .. } | Verdict::Conflict { .. } | Verdict::Unrecorded => ("warn", "⚠"),
@@ -138,7 +139,7 @@ fn page(v: &Verification) -> String {
         ("开具时间", yizhan_core::clock::shanghai_minute(v.issued_at)),
         ("开具终端", escape(&v.device_id)),
     ];
-    if let Some(doc) = &v.document {
+    if let Some(doc) = &verification.document {
         rows.push(("交款人", escape(&doc.document.payer)));
         rows.push(("收款单位", escape(&doc.document.unit.name)));
         rows.push(("状态", doc.state.name_zh().to_owned()));

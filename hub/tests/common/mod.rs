@@ -70,9 +70,14 @@ impl TestHub {
     }
 
     pub async fn post_raw(&self, source: &str, body: Vec<u8>) -> (u16, Value) {
+        self.post_json_to(&format!("/v1/ingest/{source}"), body).await
+    }
+
+    /// POSTs `body` as JSON to `path`; the status and the JSON answer.
+    pub async fn post_json_to(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let response = self
             .client
-            .post(format!("{}/v1/ingest/{source}", self.url))
+            .post(format!("{}{path}", self.url))
             .header("content-type", "application/json")
             .body(body)
             .send()

@@ -1,0 +1,174 @@
+//! The hub's document endpoints under bad, hostile and oversized input: counter keys,
+//! number segments, documents signed by the wrong key or numbered outside their segment,
+//! PDFs that are not the recorded ones, and verification of whatever a scanner reads.
+
+mod common;
+
+use common::TestHub;
+use serde_json::{Value, json};
+use yizhan_core::document::{Document, DocumentKind, DocumentNumber};
+use yizhan_voucher::qr::QrPayload;
+use yizhan_voucher::signature::CounterKey;
+
+async fn register(hub: &TestHub, device: &str, key: &str) -> (u16, Value) {
+    hub.post_json_to("/v1/counters/key", serde_json::to_vec(&json!({ "device_id": device, "public_key": key })).unwrap()).await
+}
+
+async fn segment(hub: &TestHub, device: &str, kind: &str, size: u64) -> (u16, Value) {
+    hub.post_json_to("/v1/segments", serde_json::to_vec(&json!({ "device_id": device, "kind": kind, "size": size })).unwrap()).await
+}
+
+/// The specimen for the suite's project, numbered `serial`, issued by `device`.
+fn document(serial: u64, device: &str) -> Document {
+    Document {
+        number: DocumentNumber { kind: DocumentKind::Voucher, serial },
+        project_code: common::CODE.into(),
+        payer_uscc: common::USCC.into(),
+        device_id: device.into(),
+        ..Document::specimen()
+    }
+}
+
+#[tokio::test]
+async fn a_counter_registers_one_key_and_a_bad_or_second_key_is_refused_by_name() {
+    let hub = TestHub::start().await;
+    let key = CounterKey::generate().public_key().to_hex();
+    let (status, body) = hub.post_json_to("/v1/counters/key", b"{\"device_id\":".to_vec()).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_json")), "{body}");
+    let (status, body) = register(&hub, "counter-01", "04zz").await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("public_key"), "{body}");
+    for device in ["", "窗\u{7}口", &"x".repeat(65)] {
+        let (status, body) = register(&hub, device, &key).await;
+        assert_eq!(status, 400, "{device:?}");
+        assert!(body["message"].as_str().unwrap().contains("device_id"), "{body}");
+    }
+    let (status, record) = register(&hub, "counter-01", &key).await;
+    assert_eq!((status, record["public_key"].as_str()), (200, Some(key.as_str())));
+    assert_eq!(register(&hub, "counter-01", &key).await.0, 200, "the same key again is no change");
+    let (status, body) = register(&hub, "counter-01", &CounterKey::generate().public_key().to_hex()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("key_conflict")), "{body}");
+    let logged: Vec<Value> = hub.log().await.into_iter().filter(|c| c["entity"] == "counter_key").collect();
+    assert_eq!(logged.len(), 1, "one key on record, replicated to every counter");
+}
+
+#[tokio::test]
+async fn segments_go_to_registered_counters_only_and_never_overlap() {
+    let hub = TestHub::start().await;
+    let (status, body) = segment(&hub, "counter-01", "voucher", 100).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("尚未登记"), "{body}");
+    for device in ["counter-01", "counter-02"] {
+        assert_eq!(register(&hub, device, &CounterKey::generate().public_key().to_hex()).await.0, 200);
+    }
+    for size in [0, 1_001] {
+        let (status, body) = segment(&hub, "counter-01", "voucher", size).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("size"), "{body}");
+    }
+    let (status, body) = segment(&hub, "counter-01", "receipt", 10).await;
+    assert_eq!(status, 400, "{body}");
+    let requests: Vec<_> = (0..20)
+        .map(|i| {
+            let (url, client) = (hub.url.clone(), hub.client.clone());
+            tokio::spawn(async move {
+                let device = if i % 2 == 0 { "counter-01" } else { "counter-02" };
+                let answer: Value = client
+                    .post(format!("{url}/v1/segments"))
+                    .json(&json!({ "device_id": device, "kind": "voucher", "size": 50 }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (answer["first"].as_u64().unwrap(), answer["last"].as_u64().unwrap())
+            })
+        })
+        .collect();
+    let mut ranges = Vec::new();
+    for request in requests {
+        ranges.push(request.await.unwrap());
+    }
+    ranges.sort();
+    assert_eq!(ranges.first(), Some(&(1, 50)));
+    for pair in ranges.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "segments follow one another with no gap and no overlap: {ranges:?}");
+    }
+    let (_, invoice) = segment(&hub, "counter-01", "invoice", 10).await;
+    assert_eq!(invoice["first"], 1, "each kind is numbered on its own");
+}
+
+async fn issue(hub: &TestHub, command_id: &str, device: &str, doc: &Document, key: &CounterKey) -> Value {
+    let payload = QrPayload::seal(doc, key).unwrap();
+    let command = json!({
+        "command_id": command_id, "device_id": device, "clerk": "王芳", "issued_at": "2026-11-24T02:30:00Z", "base_seq": 0,
+        "action": { "kind": "issue_document", "project_code": common::CODE, "document": doc,
+                    "signature": payload.signature_text(), "pdf_sm3": "ab".repeat(32) }
+    });
+    let (status, body) = hub.post_json_to("/v1/commands", serde_json::to_vec(&json!({ "commands": [command] })).unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"][0].clone()
+}
+
+#[tokio::test]
+async fn a_document_signed_by_another_key_or_numbered_outside_its_segment_is_refused() {
+    let hub = TestHub::start().await;
+    assert_eq!(hub.post("planning", json!([common::planning("建字第1号", common::CODE)])).await.0, 200);
+    let key = CounterKey::generate();
+    let stranger = CounterKey::generate();
+    assert_eq!(register(&hub, "counter-01", &key.public_key().to_hex()).await.0, 200);
+    assert_eq!(segment(&hub, "counter-01", "voucher", 10).await.0, 200);
+    let unknown = issue(&hub, "c0", "counter-09", &document(1, "counter-09"), &key).await;
+    assert_eq!(unknown["code"], "unknown_counter", "{unknown}");
+    let forged = issue(&hub, "c1", "counter-01", &document(1, "counter-01"), &stranger).await;
+    assert_eq!(forged["code"], "bad_signature", "{forged}");
+    let outside = issue(&hub, "c2", "counter-01", &document(11, "counter-01"), &key).await;
+    assert_eq!(outside["code"], "not_in_segment", "{outside}");
+    assert!(hub.log().await.iter().all(|c| c["entity"] != "document"), "nothing refused is on record");
+    let accepted = issue(&hub, "c3", "counter-01", &document(1, "counter-01"), &key).await;
+    assert_eq!(accepted["outcome"], "accepted", "{accepted}");
+    let response = hub.client.put(format!("{}/v1/documents/PZ0000000001/pdf", hub.url)).body(b"%PDF-1.7 another file".to_vec()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 409, "only the file whose SM3 is on record is kept");
+    assert!(hub.hub.store().document_file(&"ab".repeat(32)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_pdf_is_kept_only_for_a_recorded_document_and_only_if_it_is_the_recorded_file() {
+    let hub = TestHub::start().await;
+    let put = |number: &str, bytes: Vec<u8>| {
+        let request = hub.client.put(format!("{}/v1/documents/{number}/pdf", hub.url)).body(bytes);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = put("PZ0000000001", b"%PDF-1.7".to_vec()).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("unknown_document")), "{body}");
+    let (status, body) = put("PZ1", b"%PDF-1.7".to_vec()).await;
+    assert_eq!(status, 400, "a malformed number is named: {body}");
+    let (status, body) = put("PZ0000000001", vec![b'%'; 3 * 1024 * 1024]).await;
+    assert_eq!((status, body["code"].as_str()), (413, Some("body_too_large")), "{body}");
+}
+
+#[tokio::test]
+async fn whatever_a_scanner_reads_gets_a_verdict_or_a_named_problem() {
+    let hub = TestHub::start().await;
+    let (status, body) = hub.get("/v1/verify?k=voucher&n=PZ12").await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("n"), "{body}");
+    let (status, _) = hub.get(&format!("/v1/verify?{}", "A".repeat(10_000))).await;
+    assert_eq!(status, 400);
+    let key = CounterKey::generate();
+    let mut doc = document(5, "counter-07");
+    doc.project_code = "<script>alert(1)</script>".into();
+    let url = QrPayload::seal(&doc, &key).unwrap().to_url("http://hub/verify");
+    let query = url.split_once('?').unwrap().1;
+    let (status, verdict) = hub.get(&format!("/v1/verify?{query}")).await;
+    assert_eq!((status, verdict["verdict"].as_str()), (200, Some("unknown")), "an unregistered counter: {verdict}");
+    let page = hub.client.get(format!("{}/verify?{query}", hub.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("无法识别") && page.contains("&lt;script&gt;") && !page.contains("<script>"), "{page}");
+    let page = hub.client.get(format!("{}/verify?garbage", hub.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("无法识别") && page.contains("缺少字段"), "{page}");
+}
