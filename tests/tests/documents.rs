@@ -308,3 +308,37 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
         assert_eq!(doc.state, DocumentState::Issued);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_counter_left_with_few_serials_sees_a_yellow_alert_until_it_tops_up() {
+    let hub = TestHub::start(50).await;
+    let counter = Counter::new();
+    counter.catch_up(&hub).await;
+    let mut replica = yizhan_sync::replica::Replica::open(&counter.path).unwrap();
+    let link = || yizhan_sync::replica::CounterLink {
+        last_contact: Some(time::OffsetDateTime::now_utc()),
+        started_at: time::OffsetDateTime::now_utc(),
+        log_problem: None,
+        mismatch: None,
+    };
+    // The active one: a counter's own alert that resolves before the hub saw it is gone.
+    let serials_low = || {
+        let query = yizhan_core::alert::queue::AlertQuery { system_only: true, limit: 50, ..Default::default() };
+        counter.reader().list_alerts(&query).unwrap().alerts.into_iter().find(|a| a.alert.rule_id == "serials-low")
+    };
+    replica.add_segment(yizhan_sync::protocol::Segment { kind: DocumentKind::Voucher, first: 1, last: 5 }).unwrap();
+    replica.tick_alerts(link()).unwrap();
+    assert!(serials_low().is_none(), "a counter that issues no documents has no segments to run low on");
+
+    replica.set_registered_key(&CounterKey::generate().public_key().to_hex()).unwrap();
+    replica.tick_alerts(link()).unwrap();
+    let alert = serials_low().expect("a counter with 5 vouchers and no invoices left is warned");
+    assert_eq!(alert.alert.level, yizhan_core::alert::AlertLevel::Yellow);
+    assert!(alert.alert.message.contains("非税收入票据号段仅剩 0 个号码"), "{}", alert.alert.message);
+
+    for kind in DocumentKind::ALL {
+        replica.add_segment(yizhan_sync::protocol::Segment { kind, first: 1_000, last: 1_199 }).unwrap();
+    }
+    replica.tick_alerts(link()).unwrap();
+    assert!(serials_low().is_none(), "topped up, the alert resolves itself");
+}
