@@ -24,7 +24,7 @@ trap cleanup EXIT INT TERM
 
 echo "==> hub on http://$listen (store: $data/hub.sqlite3)"
 "$target_dir/yizhan-hub" serve --db "$data/hub.sqlite3" --listen "$listen" \
-  --demo "${YIZHAN_DEMO_PROJECTS:-5000}" &
+  --demo "${YIZHAN_DEMO_PROJECTS:-5000}" --notify-log "$data/notifications.jsonl" &
 pids+=($!)
 for _ in $(seq 1 600); do
   curl -fsS "http://$listen/v1/health" >/dev/null 2>&1 && break
@@ -45,5 +45,9 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 else
   echo "    no display found: running under a virtual display (xvfb-run)"
   scripts/deps.sh --test >/dev/null
-  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$target_dir/yizhan"
+  # The app keeps its document-signing key in the Secret Service: an unlocked
+  # gnome-keyring in the virtual session stands in for the clerk's desktop login.
+  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c \
+    'echo -n yizhan-demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0"' \
+    "$target_dir/yizhan"
 fi

@@ -144,7 +144,7 @@ impl HubError {
             HubError::NothingImported => "请先导入规划审批文件（/v1/imports/planning 或导入文件夹）。",
             HubError::AlertsOff => "本数据中心未启用预警评估。",
             HubError::PushAuth(e) => e.advice(),
-            HubError::KeyConflict(_) => "终端重装后请由数据中心管理员撤销旧公钥再登记；如非本人操作请立即报告。",
+            HubError::KeyConflict(_) => "重装的终端请使用新的数据目录（即新的终端编号）重新登记；如非本单位操作请立即报告。",
             HubError::UnknownDocument(_) => "请核对票据号码；离线开具的票据在终端联网上传后才可查到。",
             HubError::FileMismatch(_) => "请上传开具或补打时生成的原始 PDF 文件。",
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
