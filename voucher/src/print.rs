@@ -1,7 +1,9 @@
 //! Printing: the PDF is handed to the operating system's spooler, which owns drivers,
 //! queues and paper handling. On Linux and macOS that is CUPS through its command-line
 //! tools (`lpstat`, `lp`), so nothing links against libcups and a machine without CUPS
-//! still runs the app and gets a clear message when it tries to print.
+//! still runs the app and gets a clear message when it tries to print. On Windows the
+//! printers are read from WMI and the file goes to the PDF reader registered for the
+//! `PrintTo` verb, both through PowerShell, which every supported Windows has.
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Printer {
@@ -134,28 +136,112 @@ mod cups {
     }
 }
 
-/// Windows has no CUPS; until its spooler is wired in, both calls tell the clerk how to
-/// print by hand instead.
 #[cfg(windows)]
-mod not_wired {
+pub use windows_spooler::{print_pdf, printers};
+
+#[cfg(any(windows, test))]
+mod windows_spooler {
     use super::{PrintError, Printer};
 
-    fn not_yet() -> PrintError {
-        PrintError::NoSpooler("本机为 Windows，打印通道尚未接入，请先用 PDF 阅读器打开后打印".to_owned())
+    /// `Get-CimInstance Win32_Printer | ConvertTo-Json` of `Name` and `Default`: one
+    /// object for a single printer, an array for several.
+    pub(super) fn parse_printers(json: &str) -> Result<Vec<Printer>, PrintError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Listed {
+            name: String,
+            #[serde(default)]
+            default: bool,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(Listed),
+            Many(Vec<Listed>),
+        }
+        if json.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = match serde_json::from_str::<OneOrMany>(json.trim()) {
+            Ok(OneOrMany::One(p)) => vec![p],
+            Ok(OneOrMany::Many(ps)) => ps,
+            Err(e) => return Err(PrintError::NoSpooler(format!("无法读取 Windows 打印机列表：{e}"))),
+        };
+        Ok(listed.into_iter().map(|p| Printer { name: p.name, is_default: p.default }).collect())
     }
 
+    /// A PowerShell single-quoted literal: nothing inside is interpreted but `''`.
+    pub(super) fn quoted(text: &str) -> String {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+
+    /// The PowerShell that hands `file` to the registered PDF reader's `PrintTo` verb.
+    pub(super) fn print_to(file: &str, printer: &str) -> String {
+        format!(
+            "Start-Process -FilePath {} -Verb PrintTo -ArgumentList {} -WindowStyle Hidden",
+            quoted(file),
+            quoted(&format!("\"{printer}\""))
+        )
+    }
+
+    #[cfg(windows)]
+    fn powershell(script: &str) -> Result<String, PrintError> {
+        let output = std::process::Command::new("powershell.exe")
+            .args(["-NoProfile", "-NonInteractive", "-Command", script])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(PrintError::Io)?;
+        if !output.status.success() {
+            return Err(PrintError::Refused(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    #[cfg(windows)]
     pub fn printers() -> Result<Vec<Printer>, PrintError> {
-        Err(not_yet())
+        parse_printers(&powershell("Get-CimInstance -ClassName Win32_Printer | Select-Object Name,Default | ConvertTo-Json -Compress")?)
     }
 
-    pub fn print_pdf(_printer: &str, _title: &str, _pdf: &[u8]) -> Result<String, PrintError> {
-        Err(not_yet())
+    /// Writes the PDF to a temporary file (the reader opens it after this returns) and
+    /// asks the reader to print it; the "job id" is the file, since Windows gives none.
+    #[cfg(windows)]
+    pub fn print_pdf(printer: &str, title: &str, pdf: &[u8]) -> Result<String, PrintError> {
+        if printer.is_empty() || printer.chars().any(char::is_control) || !printers()?.iter().any(|p| p.name == printer) {
+            return Err(PrintError::NoSuchPrinter(printer.to_owned()));
+        }
+        let safe: String = title.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let file = std::env::temp_dir().join(format!("yizhan-{safe}-{stamp}.pdf"));
+        std::fs::write(&file, pdf).map_err(PrintError::Io)?;
+        powershell(&print_to(&file.to_string_lossy(), printer))?;
+        Ok(file.to_string_lossy().into_owned())
     }
 }
 
 #[cfg(all(test, not(windows)))]
 mod tests {
     use super::cups::job_id;
+    use super::windows_spooler::{parse_printers, print_to};
+    use super::Printer;
+
+    #[test]
+    fn windows_printers_are_read_from_one_object_or_a_list() {
+        let one = parse_printers(r#"{"Name":"HP LaserJet 票据","Default":true}"#).unwrap();
+        assert_eq!(one, [Printer { name: "HP LaserJet 票据".into(), is_default: true }]);
+        let many = parse_printers(r#"[{"Name":"A","Default":false},{"Name":"B","Default":true}]"#).unwrap();
+        assert_eq!(many.iter().filter(|p| p.is_default).map(|p| p.name.as_str()).collect::<Vec<_>>(), ["B"]);
+        assert!(parse_printers("").unwrap().is_empty(), "no printer installed");
+        assert!(parse_printers("Get-CimInstance : 拒绝访问").is_err());
+    }
+
+    #[test]
+    fn a_windows_print_command_keeps_quotes_in_names_inert() {
+        let script = print_to(r"C:\Temp\yizhan-PZ1.pdf", "O'Brien's printer");
+        assert_eq!(
+            script,
+            r#"Start-Process -FilePath 'C:\Temp\yizhan-PZ1.pdf' -Verb PrintTo -ArgumentList '"O''Brien''s printer"' -WindowStyle Hidden"#
+        );
+    }
 
     #[test]
     fn the_job_id_is_read_from_lp_in_english_and_in_chinese() {
