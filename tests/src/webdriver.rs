@@ -128,6 +128,17 @@ pub async fn wait_for(client: &Client, css: &str, within: Duration) -> Element {
     wait_for_every(client, css, within, Duration::from_millis(250)).await
 }
 
+/// Waits for the element at `css`, scrolls it to the middle of its scrolling box (a long
+/// panel can hold it below the fold, where WebKit will not click it) and clicks it.
+pub async fn click(client: &Client, css: &str, within: Duration) {
+    let element = wait_for(client, css, within).await;
+    client
+        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&element).expect("an element reference")])
+        .await
+        .unwrap_or_else(|e| panic!("cannot scroll to {css}: {e}"));
+    element.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
 /// The attribute `name` of the first element at `css`, if both are there.
 pub async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
     let el = client.find(Locator::Css(css)).await.ok()?;

@@ -13,7 +13,7 @@ use fantoccini::Locator;
 use yizhan_core::entity::{FeeAssessment, FeeKind, Payment};
 use yizhan_sync::protocol::{IngestBatch, SnapshotRow};
 use yizhan_tests::hub_process;
-use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, list_total, screenshot, wait_for};
+use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, click, list_total, screenshot, wait_for};
 
 const DEMO_PROJECTS: usize = 2_000;
 
@@ -86,26 +86,24 @@ fn feed_down(work: &std::path::Path) -> Vec<String> {
 /// key from the session's keyring, numbered from the segment the app took), previewed and
 /// printed to the cups-pdf queue; at 验真 its QR, as a scanner types it, verifies.
 async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: &str) {
-    client.find(Locator::Css("[data-testid=nav-issue]")).await.unwrap().click().await.unwrap();
+    click(client, "[data-testid=nav-issue]", Duration::from_secs(5)).await;
     let row = wait_for(client, "[data-testid=issue-row]", Duration::from_secs(20)).await;
     let code = row.attr("data-code").await.unwrap().expect("a queued project's code");
-    row.click().await.unwrap();
-    wait_for(client, "[data-testid=final-check-panel]", Duration::from_secs(10)).await;
-    if let Ok(check) = client.find(Locator::Css("[data-testid=final-check-button]")).await {
-        check.click().await.unwrap();
-    }
+    click(client, &format!("[data-testid=issue-row][data-code='{code}']"), Duration::from_secs(5)).await;
+    wait_for(client, &format!("[data-testid=final-check-panel][data-code='{code}']"), Duration::from_secs(10)).await;
+    click(client, "[data-testid=final-check-button]:not([disabled])", Duration::from_secs(10)).await;
     wait_for(client, "[data-testid=final-check-done]", Duration::from_secs(10)).await;
     // Enabled once the app has registered its key and taken its segments from the hub.
-    wait_for(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await.click().await.unwrap();
+    click(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await;
     let issued = wait_for(client, "[data-testid=issued]", Duration::from_secs(15)).await;
     let number = issued.attr("data-number").await.unwrap().expect("the issued number");
     assert!(number.starts_with("PZ") && number.len() == 12, "{number}");
     wait_for(client, "[data-testid=preview-image]", Duration::from_secs(15)).await;
     screenshot(client, "e2e", "01c-voucher-preview.png").await;
 
-    client.find(Locator::Css("[data-testid=issued-print]")).await.unwrap().click().await.unwrap();
-    wait_for(client, "[data-testid=print-printer] option[value=Yizhan-PDF]", Duration::from_secs(10)).await.click().await.unwrap();
-    client.find(Locator::Css("[data-testid=print-start]")).await.unwrap().click().await.unwrap();
+    click(client, "[data-testid=issued-print]", Duration::from_secs(5)).await;
+    click(client, "[data-testid=print-printer] option[value=Yizhan-PDF]", Duration::from_secs(10)).await;
+    click(client, "[data-testid=print-start]:not([disabled])", Duration::from_secs(5)).await;
     // The dialog closes by itself once every document printed; a failure keeps it open.
     let mut closed = false;
     for _ in 0..120 {
@@ -135,14 +133,16 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     let recorded = recorded.unwrap_or_else(|| panic!("{number} of {code} did not reach the hub within 20 s"));
     let signature = yizhan_voucher::qr::QrPayload::parse_signature(&recorded.signature).expect("a signature");
     let url = yizhan_voucher::qr::QrPayload::of(&recorded.document, signature).to_url(&format!("{hub_url}/verify"));
-    client.find(Locator::Css("[data-testid=nav-verify]")).await.unwrap().click().await.unwrap();
+    click(client, "[data-testid=nav-verify]", Duration::from_secs(5)).await;
     let input = wait_for(client, "[data-testid=verify-input]", Duration::from_secs(5)).await;
     input.send_keys(&format!("{url}\u{E007}")).await.unwrap();
-    wait_for(client, "[data-testid=verdict][data-tone=ok]", Duration::from_secs(10)).await;
-    let word = client.find(Locator::Css("[data-testid=verdict-word]")).await.unwrap().text().await.unwrap();
-    assert_eq!(word, "真实有效");
+    wait_for(client, "[data-testid=verdict], [data-testid=verify-error]", Duration::from_secs(10)).await;
     screenshot(client, "e2e", "01d-verified.png").await;
-    client.find(Locator::Css("[data-testid=nav-projects]")).await.unwrap().click().await.unwrap();
+    let shown = client.find(Locator::Css("[data-testid=verify-result], [data-testid=verify-error]")).await.unwrap().text().await.unwrap();
+    let verdict = client.find(Locator::Css("[data-testid=verdict]")).await.unwrap_or_else(|_| panic!("no verdict: {shown}"));
+    assert_eq!(verdict.attr("data-tone").await.unwrap().as_deref(), Some("good"), "{shown}");
+    assert!(shown.contains("真实有效") && shown.contains(&number), "{shown}");
+    click(client, "[data-testid=nav-projects]", Duration::from_secs(5)).await;
 }
 
 async fn clerk_walk() {

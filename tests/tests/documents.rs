@@ -140,6 +140,11 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     let detail = counter.reader().get_project(&project).unwrap().unwrap();
     assert_eq!(detail.documents.len(), 1);
     assert!(!detail.documents[0].pending, "the hub's row came back through the feed");
+    // What the counter verifies offline with: the registered key and the record, replicated.
+    let reader = counter.reader();
+    let own = reader.counter_key(&doc.document.device_id).unwrap().expect("the counter's key came back through the feed");
+    assert_eq!(own.public_key, key.public_key().to_hex());
+    assert_eq!(reader.document(&number).unwrap().map(|d| d.pdf_sm3), Some(doc.pdf_sm3.clone()));
 
     let dir = tempfile::TempDir::new().unwrap();
     let pdf = dir.path().join("voucher.pdf");

@@ -192,7 +192,7 @@ impl ReplicaReader {
 
     /// A counter's registered public key as replicated from the hub.
     pub fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, ReplicaError> {
-        let payload: Option<Vec<u8>> = self
+        let payload: Option<String> = self
             .conn
             .query_row(
                 "SELECT payload FROM rows WHERE entity = ?1 AND key = ?2",
@@ -202,7 +202,7 @@ impl ReplicaReader {
             .optional()?;
         payload
             .map(|p| {
-                serde_json::from_slice(&p).map_err(|source| ReplicaError::Payload { entity: "counter_key", key: device_id.to_owned(), source })
+                serde_json::from_str(&p).map_err(|source| ReplicaError::Payload { entity: "counter_key", key: device_id.to_owned(), source })
             })
             .transpose()
     }
