@@ -53,12 +53,17 @@ impl Hub {
     }
 
     pub async fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, HubError> {
-        let Some(row) = self.store().get(EntityKind::CounterKey, device_id).await? else {
+        self.stored(EntityKind::CounterKey, device_id, "终端公钥").await
+    }
+
+    /// The row under `key` as its entity; a row that does not parse is a corrupt store.
+    async fn stored<T: serde::de::DeserializeOwned>(&self, entity: EntityKind, key: &str, what: &str) -> Result<Option<T>, HubError> {
+        let Some(row) = self.store().get(entity, key).await? else {
             return Ok(None);
         };
-        let record = serde_json::from_str(&row.payload)
-            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
-        Ok(Some(record))
+        let parsed = serde_json::from_str(&row.payload)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("{what} {key}：{e}"))))?;
+        Ok(Some(parsed))
     }
 
     /// Hands a registered counter its next segment.
@@ -115,12 +120,7 @@ impl Hub {
     }
 
     pub async fn issued_document(&self, number: &str) -> Result<Option<IssuedDocument>, HubError> {
-        let Some(row) = self.store().get(EntityKind::Document, number).await? else {
-            return Ok(None);
-        };
-        let doc = serde_json::from_str(&row.payload)
-            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("票据 {number}：{e}"))))?;
-        Ok(Some(doc))
+        self.stored(EntityKind::Document, number, "票据").await
     }
 
     /// Judges a scanned QR (the URL or its query string).
