@@ -190,6 +190,31 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_changes_an_alert_exactly_when_its_escalation_time_has_come() {
+        let rules = RuleSet::built_in();
+        let rule = rules.rule("payment-overdue").unwrap();
+        let raised = advance(None, Some((&overdue_firing(&rules, 100), rule)), T0).unwrap();
+        let red = escalate(&raised, rule, T0 + Duration::days(30)).expect("escalated to red");
+        assert_eq!(red.level, AlertLevel::Red);
+        let mut answered = raised.clone();
+        answered.state = AlertState::Acknowledged;
+        let resolved = advance(Some(&raised), None, T0).unwrap();
+        for alert in [&raised, &red, &answered, &resolved] {
+            for hours in [0, 23, 24, 25, 24 * 40] {
+                let now = T0 + Duration::hours(hours);
+                assert_eq!(
+                    escalate(alert, rule, now).is_some(),
+                    alert.escalates_at().is_some_and(|at| now >= at),
+                    "{:?} {:?} at +{hours} h",
+                    alert.level,
+                    alert.state
+                );
+            }
+        }
+        assert_eq!(red.escalates_at(), None, "red is as high as it goes: past its deadline, nothing more happens");
+    }
+
+    #[test]
     fn unanswered_alerts_escalate_at_each_missed_deadline_and_answered_ones_do_not() {
         let rules = RuleSet::built_in();
         let rule = rules.rule("payment-due-soon").unwrap();

@@ -222,6 +222,13 @@ impl Alert {
         self.state != AlertState::Resolved
     }
 
+    /// When the clock alone next changes this alert: its response deadline while it is
+    /// open and below red; never once answered, resolved or already red. What a store
+    /// indexes so that a tick reads only the alerts whose time has come.
+    pub fn escalates_at(&self) -> Option<OffsetDateTime> {
+        (self.state == AlertState::Open && self.level.escalated().is_some()).then_some(self.respond_by)
+    }
+
     pub fn sla(&self, now: OffsetDateTime) -> Sla {
         if self.escalations.iter().any(|e| e.cause == EscalationCause::Unanswered) {
             return Sla::Missed;

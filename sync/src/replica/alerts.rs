@@ -69,14 +69,15 @@ fn keep(conn: &Connection, eval: &Evaluation, next: Option<Alert>) -> Result<boo
     let Some(alert) = next else { return Ok(false) };
     if alert.is_active() {
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO local_alerts (key, project_code, level, respond_by, message, payload) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO local_alerts (key, project_code, level, respond_by, escalates_at, message, payload) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             alert.key(),
             alert.project_code,
             alert_view::level_rank(alert.level),
             alert.respond_by.unix_timestamp(),
+            alert.escalates_at().map(OffsetDateTime::unix_timestamp),
             alert.message,
             serde_json::to_string(&alert).expect("an alert serialises to JSON")
         ])?;
@@ -142,10 +143,10 @@ pub(crate) fn evaluate_project(
 pub(crate) fn evaluate_all(conn: &Connection, eval: &Evaluation) -> Result<u64, ReplicaError> {
     let mut local: HashMap<String, Kept> = HashMap::new();
     {
-        let mut stmt = conn.prepare("SELECT key, level, respond_by, message, payload FROM local_alerts WHERE project_code <> ''")?;
+        let mut stmt = conn.prepare("SELECT key, level, escalates_at, message, payload FROM local_alerts WHERE project_code <> ''")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let kept = Kept { level: row.get(1)?, respond_by: row.get(2)?, message: row.get(3)?, payload: row.get(4)? };
+            let kept = Kept { level: row.get(1)?, escalates_at: row.get(2)?, message: row.get(3)?, payload: row.get(4)? };
             local.insert(row.get(0)?, kept);
         }
     }
@@ -188,16 +189,18 @@ pub(crate) fn evaluate_all(conn: &Connection, eval: &Evaluation) -> Result<u64, 
 /// What `local_alerts` keeps beside an alert's JSON.
 struct Kept {
     level: i64,
-    respond_by: i64,
+    escalates_at: Option<i64>,
     message: String,
     payload: String,
 }
 
 impl Kept {
     /// Whether evaluation would leave the alert as it is: the rule finds the same, at no
-    /// higher level, and its deadline has not passed (local alerts are always unanswered).
+    /// higher level, and the clock has not come to escalate it.
     fn unchanged_by(&self, firing: &Firing, now: i64) -> bool {
-        alert_view::level_rank(firing.level) <= self.level && firing.message == self.message && now < self.respond_by
+        alert_view::level_rank(firing.level) <= self.level
+            && firing.message == self.message
+            && self.escalates_at.is_none_or(|at| now < at)
     }
 }
 
@@ -268,9 +271,12 @@ pub(crate) fn evaluate_counter(
             changed.insert(String::new());
         }
     }
-    // Of the project alerts, only those whose deadline passed can change with the clock:
-    // read just those, not every alert on every step.
-    let mut stmt = conn.prepare_cached("SELECT key, payload FROM local_alerts WHERE project_code <> '' AND respond_by <= ?1")?;
+    // Of the project alerts, only those the clock escalates now can change with it: read
+    // just those, not every alert on every step.
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, payload FROM local_alerts INDEXED BY local_alerts_escalation \
+         WHERE escalates_at <= ?1 AND project_code <> ''",
+    )?;
     let due: Vec<Alert> = stmt
         .query_map([eval.now.unix_timestamp()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
         .map(|r| r.map_err(ReplicaError::from).and_then(|(key, payload)| parse(&key, &payload)))

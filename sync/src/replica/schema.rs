@@ -32,6 +32,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261126_0900_snapshot_load"),
     migration!("20261127_0900_alerts"),
     migration!("20261128_0900_documents"),
+    migration!("20261206_0900_escalation_deadlines"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.

@@ -11,6 +11,7 @@ use yizhan_core::status::FeeStatus;
 
 use super::*;
 use crate::integrity::{ChainHash, HubSigner};
+use yizhan_core::clock::Clock;
 use crate::protocol::{Change, ChangeBatch, Op, RowPosition, SnapshotHeader, SnapshotRow};
 use crate::status::BootstrapProgress;
 
@@ -33,13 +34,19 @@ struct Fixture {
 impl Fixture {
     /// A replica bootstrapped from an empty snapshot at seq 0, views standing at `TODAY`.
     fn new() -> Fixture {
+        Fixture::on(Clock::system(), TODAY)
+    }
+
+    /// A replica on `clock` bootstrapped from an empty snapshot at seq 0, views standing
+    /// at `today`.
+    fn on(clock: Clock, today: Date) -> Fixture {
         let dir = TempDir::new().unwrap();
         let path = dir.path().join("replica.sqlite3");
-        let mut replica = Replica::open(&path).unwrap();
+        let mut replica = Replica::open_with_clock(&path, clock).unwrap();
         replica
             .bootstrap("http://hub", None, Cursor::new(snapshot(0, &[])), |_| {})
             .unwrap();
-        replica.roll_day(TODAY).unwrap();
+        replica.roll_day(today).unwrap();
         Fixture {
             _dir: dir,
             path,
@@ -206,13 +213,17 @@ fn approval(code: &str, permit: &str, approved_on: Date) -> ChangeSpec {
 }
 
 fn assessment(code: &str, amount_fen: i64, exemption: Option<i64>) -> ChangeSpec {
+    assessment_due(code, amount_fen, exemption, DUE)
+}
+
+fn assessment_due(code: &str, amount_fen: i64, exemption: Option<i64>, due_on: Date) -> ChangeSpec {
     let payload = FeeAssessment {
         project_code: code.into(),
         fee_kind: FeeKind::Infra,
         amount_fen,
         basis: "演示〔2024〕1号".into(),
         assessed_on: date!(2026 - 03 - 01),
-        due_on: DUE,
+        due_on,
         exemption: exemption.map(|amount_fen| Exemption {
             amount_fen,
             basis: "2019年第76号公告".into(),
@@ -257,6 +268,8 @@ fn assessed_project_a() -> Vec<ChangeSpec> {
         assessment(CODE_A, 100_000, None),
     ]
 }
+
+mod alert_batches;
 
 #[test]
 fn migrations_are_in_order_and_each_runs_once() {
