@@ -237,3 +237,37 @@ async fn dashboards_filter_the_queue_and_read_open_alerts_as_metrics() {
     assert!(metrics.contains("yizhan_alerts_open{level=\"red\"} 0"), "{metrics}");
     assert!(metrics.contains("department=\"收费窗口\""), "{metrics}");
 }
+
+/// Reads one of `/metrics`' series, as a number.
+async fn metric(hub: &TestHub, series: &str) -> Option<i64> {
+    let text = hub.client.get(format!("{}/metrics", hub.url)).send().await.unwrap().text().await.unwrap();
+    text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn a_day_turn_re_evaluates_every_project_and_shows_how_far_it_came_at_metrics() {
+    let hands = SimulatedClock::starting_at(datetime!(2025-06-10 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    let codes = ["2025-320115-70-01-000001", "2025-320115-70-01-000002", "2025-320115-70-01-000003"];
+    let records: Vec<Value> = codes.iter().enumerate().map(|(i, code)| planning(&format!("G{i}"), code)).collect();
+    assert_eq!(hub.post("planning", Value::Array(records)).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(alerts(&hub).await.is_empty(), "due in 21 days: nothing yet");
+
+    // Midnight passes in Shanghai with the fees overdue; nothing else happens.
+    hands.advance(time::Duration::days(25));
+    let running = "yizhan_alert_pass_running{reason=\"day_turn\"}";
+    for _ in 0..200 {
+        if metric(&hub, running).await == Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(metric(&hub, running).await, Some(0), "the day turn's pass ran and finished");
+    assert_eq!(metric(&hub, "yizhan_alert_pass_projects{reason=\"day_turn\"}").await, Some(3));
+    assert_eq!(metric(&hub, "yizhan_alert_pass_evaluated{reason=\"day_turn\"}").await, Some(3));
+    assert_eq!(metric(&hub, "yizhan_alert_pass_changes{reason=\"day_turn\"}").await, Some(3), "one overdue alert each");
+    for code in codes {
+        until(&hub, &format!("payment-overdue:project/{code}"), "overdue", active_at("orange")).await;
+    }
+}

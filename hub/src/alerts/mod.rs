@@ -28,6 +28,8 @@ const ORIGIN: &str = "alerts";
 /// Projects evaluated per transaction: keeps the writer lock short for ingest.
 const CHUNK: usize = 500;
 pub const DEFAULT_TICK: Duration = Duration::from_secs(30);
+/// How often a pass over every project says how far it has come in the log.
+const PROGRESS_EVERY: u64 = 20_000;
 
 enum Wake {
     /// These projects' rows changed.
@@ -47,6 +49,43 @@ pub struct AlertDesk {
     tick: Duration,
     wake: mpsc::UnboundedSender<Wake>,
     woken: Mutex<Option<mpsc::UnboundedReceiver<Wake>>>,
+    /// The last pass over every project, or the one under way.
+    pass: Mutex<Option<PassProgress>>,
+}
+
+/// Why every project is evaluated again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassReason {
+    /// The hub's first tick after it started.
+    StartUp,
+    /// Midnight in Shanghai: deadlines passed.
+    DayTurn,
+    /// The rules files changed.
+    RulesChanged,
+}
+
+impl PassReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassReason::StartUp => "start_up",
+            PassReason::DayTurn => "day_turn",
+            PassReason::RulesChanged => "rules_changed",
+        }
+    }
+}
+
+/// How far a pass over every project has come: shown in the log and at `/metrics`. It
+/// writes a chunk of projects per transaction, so ingest and long-polls go on beside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PassProgress {
+    pub reason: PassReason,
+    /// Projects the hub held when the pass started.
+    pub projects: u64,
+    pub evaluated: u64,
+    /// Alert rows written (raised, escalated, resolved) so far.
+    pub changes: u64,
+    pub done: bool,
 }
 
 /// What `GET /v1/alert-rules` answers.
@@ -81,6 +120,7 @@ impl AlertDesk {
             tick,
             wake,
             woken: Mutex::new(Some(woken)),
+            pass: Mutex::new(None),
         };
         desk.reload_rules();
         desk
@@ -92,6 +132,15 @@ impl AlertDesk {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The pass over every project under way, or the last one.
+    pub fn pass(&self) -> Option<PassProgress> {
+        self.pass.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn pass_progress(&self, update: impl FnOnce(&mut Option<PassProgress>)) {
+        update(&mut self.pass.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     pub fn in_force(&self) -> RulesInForce {
@@ -184,36 +233,66 @@ impl Hub {
             .collect()
     }
 
-    /// Evaluates the projects' alerts now, with the system rules' findings when given.
-    async fn evaluate(&self, desk: &AlertDesk, codes: Vec<String>, system: Option<Arc<SystemFirings>>) -> Result<(), StoreError> {
+    /// Evaluates the projects' alerts now, with the system rules' findings when given, a
+    /// chunk of projects per transaction. Returns how many alert rows it wrote.
+    async fn evaluate(&self, desk: &AlertDesk, codes: Vec<String>, system: Option<Arc<SystemFirings>>) -> Result<u64, StoreError> {
         let rules = desk.rules();
         let now = desk.clock.now();
         let today = desk.clock.today();
+        let mut written = 0;
         for chunk in codes.chunks(CHUNK) {
             let rules = Arc::clone(&rules);
             let system = system.clone();
-            self.store()
+            let outcome = self
+                .store()
                 .update_projects(
                     ORIGIN,
                     chunk.to_vec(),
                     Box::new(move |code, rows| project_alerts(&rules, code, rows, system.as_deref(), today, now)),
                 )
                 .await?;
+            written += outcome.seqs.iter().flatten().count() as u64;
+            // Between chunks the writer is free: let ingest and the feeds have it first.
+            tokio::task::yield_now().await;
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Every project, evaluated: on the first tick, when the day turns (deadlines pass at
-    /// midnight, Shanghai time) and when the rules change.
-    async fn evaluate_all(&self, desk: &AlertDesk) -> Result<(), StoreError> {
+    /// midnight, Shanghai time) and when the rules change. Its progress goes to the log
+    /// and to [`AlertDesk::pass`].
+    async fn evaluate_all(&self, desk: &AlertDesk, reason: PassReason) -> Result<(), StoreError> {
+        let projects = self.store().range_sums(vec![KeyRange::whole(EntityKind::Project)]).await?;
+        let projects = projects.first().map_or(0, |sum| sum.count);
+        let started = std::time::Instant::now();
+        tracing::info!(reason = reason.as_str(), projects, "预警全量评估开始");
+        desk.pass_progress(|p| *p = Some(PassProgress { reason, projects, evaluated: 0, changes: 0, done: false }));
         let mut after: Option<String> = None;
+        let (mut evaluated, mut changes, mut reported) = (0u64, 0u64, 0u64);
         loop {
             let range = KeyRange { entity: EntityKind::Project, after: after.clone(), upto: None };
             let page = self.store().range_rows(range, CHUNK * 4).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.key.clone());
-            self.evaluate(desk, page.into_iter().map(|row| row.key).collect(), None).await?;
+            evaluated += page.len() as u64;
+            changes += self.evaluate(desk, page.into_iter().map(|row| row.key).collect(), None).await?;
+            desk.pass_progress(|p| {
+                if let Some(p) = p {
+                    (p.evaluated, p.changes) = (evaluated, changes);
+                }
+            });
+            if evaluated - reported >= PROGRESS_EVERY {
+                reported = evaluated;
+                tracing::info!(reason = reason.as_str(), evaluated, projects, changes, "预警全量评估进行中");
+            }
         }
+        desk.pass_progress(|p| {
+            if let Some(p) = p {
+                p.done = true;
+            }
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(reason = reason.as_str(), evaluated, changes, seconds = format!("{seconds:.1}"), "预警全量评估完成");
         Ok(())
     }
 
@@ -237,7 +316,8 @@ impl Hub {
         codes.insert(String::new());
         let now_text = now.format(&Rfc3339).expect("the clock's instant formats as RFC 3339");
         codes.extend(self.store().alert_projects_to_tick(now_text).await?);
-        self.evaluate(desk, codes.into_iter().collect(), Some(Arc::new(firings))).await
+        self.evaluate(desk, codes.into_iter().collect(), Some(Arc::new(firings))).await?;
+        Ok(())
     }
 
     /// Hands the rules in force to the counters (a row they replicate).
@@ -250,13 +330,17 @@ impl Hub {
     }
 
     async fn alert_tick(&self, desk: &AlertDesk, evaluated_day: &mut Option<Date>) -> Result<(), StoreError> {
-        if desk.reload_rules() {
-            *evaluated_day = None;
-        }
+        let rules_changed = desk.reload_rules();
         self.publish_rules(desk).await?;
         let today = desk.clock.today();
-        if *evaluated_day != Some(today) {
-            self.evaluate_all(desk).await?;
+        let reason = match *evaluated_day {
+            None => Some(PassReason::StartUp),
+            Some(_) if rules_changed => Some(PassReason::RulesChanged),
+            Some(day) if day != today => Some(PassReason::DayTurn),
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            self.evaluate_all(desk, reason).await?;
             *evaluated_day = Some(today);
         }
         self.evaluate_system(desk).await
@@ -286,8 +370,10 @@ pub(crate) async fn run(hub: Hub, desk: Arc<AlertDesk>, mut closing: watch::Rece
                 while let Ok(more) = woken.try_recv() {
                     take(more);
                 }
-                let evaluated = hub.evaluate(&desk, codes.into_iter().collect(), None).await;
-                if recheck && evaluated.is_ok() { hub.evaluate_system(&desk).await } else { evaluated }
+                match hub.evaluate(&desk, codes.into_iter().collect(), None).await {
+                    Ok(_) if recheck => hub.evaluate_system(&desk).await,
+                    evaluated => evaluated.map(|_| ()),
+                }
             }
             _ = closing.changed() => break,
         };

@@ -113,6 +113,18 @@ pub async fn metrics(State(hub): State<Hub>) -> Result<impl IntoResponse, HubErr
     let head = Gauge::<i64>::default();
     head.set(i64::try_from(hub.store().head().await?).unwrap_or(i64::MAX));
     let mut registry = Registry::default();
+    if let Some(pass) = hub.alert_desk().and_then(|desk| desk.pass()) {
+        let labels = vec![("reason".to_owned(), pass.reason.as_str().to_owned())];
+        let gauge = |value: u64| {
+            let family = Family::<Vec<(String, String)>, Gauge>::default();
+            family.get_or_create(&labels).set(i64::try_from(value).unwrap_or(i64::MAX));
+            family
+        };
+        registry.register("yizhan_alert_pass_running", "1 while a pass over every project evaluates alerts", gauge(u64::from(!pass.done)));
+        registry.register("yizhan_alert_pass_projects", "Projects the current or last pass covers", gauge(pass.projects));
+        registry.register("yizhan_alert_pass_evaluated", "Projects the current or last pass has evaluated", gauge(pass.evaluated));
+        registry.register("yizhan_alert_pass_changes", "Alert rows the current or last pass has written", gauge(pass.changes));
+    }
     registry.register("yizhan_alerts_open", "Active alerts by level", open);
     registry.register("yizhan_alerts_open_by_department", "Active alerts by level and department", by_department);
     registry.register("yizhan_change_log_head", "Newest seq of the change log", head);
