@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
+use yizhan_core::clock::Clock;
 
 use crate::client::{ClientOptions, SyncClient};
 use crate::replica::Replica;
@@ -51,6 +52,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 pub fn main() -> ExitCode {
+    main_on(Clock::system())
+}
+
+/// [`main`] with the replica's dates and deadlines judged on `clock`: how the benchmarks
+/// run a counter on the day their demo data was made for.
+pub fn main_on(clock: Clock) -> ExitCode {
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(problem) => {
@@ -69,11 +76,11 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args))
+    runtime.block_on(run(args, clock))
 }
 
-async fn run(args: Args) -> ExitCode {
-    let replica = match Replica::open(&args.db) {
+async fn run(args: Args, clock: Clock) -> ExitCode {
+    let replica = match Replica::open_with_clock(&args.db, clock) {
         Ok(replica) => replica,
         Err(error) => {
             eprintln!("{error}");

@@ -34,31 +34,30 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use time::format_description::well_known::Rfc3339;
 use yizhan_core::entity::FeeKind;
 use yizhan_core::status::FeeStatus;
 use yizhan_hub::demo::Generator;
 use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
-use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, Op};
+use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, PaymentRecord};
+use yizhan_sync::status::SyncStatus;
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 use yizhan_tests::bench::{
     BenchArgs, Report, Rng, ServedHub, announce, bench_runtime, bootstrap_replica, cached_hub,
-    copy_db, env_or, file_size, finish_report, load_average, measure_process, median, mib, ms,
+    copy_db, demo_clock, env_or, file_size, finish_report, load_average, measure_process, median, mib, ms,
     own_cpu, percentile, project_codes, scratch_dir, statuses, thousands, with_suffix,
 };
 use yizhan_tests::hub::DEMO_TODAY;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-replica-worker");
-const SCENARIOS: [&str; 4] = ["bootstrap", "ingest-latency", "apply", "queries"];
+const SCENARIOS: [&str; 5] = ["bootstrap", "ingest-latency", "apply", "queries", "alert-pass"];
 
 /// A million projects in ten seconds.
 const BOOTSTRAP_PROJECTS_PER_SECOND: f64 = 100_000.0;
 const BOOTSTRAP_PEAK_RSS_MIB: f64 = 300.0;
 const LATENCY_P99_MS: f64 = 50.0;
 const APPLY_CHANGES_PER_SECOND: f64 = 150_000.0;
-/// The page cache of the what-if in the apply split: the hub's writer uses 256 MiB.
-const WHAT_IF_CACHE_KIB: i64 = 256 * 1024;
+const ALERT_CHANGES_PER_SECOND: f64 = 20_000.0;
+const LIVE_DURING_PASS_P99_MS: f64 = 1_000.0;
 /// Events posted before the measured ones: connections opened, caches warm.
 const LATENCY_WARMUP: usize = 20;
 
@@ -126,6 +125,7 @@ fn main() {
                 "ingest-latency" => ingest_latency(&config, &mut report).await,
                 "apply" => apply(&config, &mut report).await,
                 "queries" => queries(&config, &mut report).await,
+                "alert-pass" => alert_pass(&config, &mut report).await,
                 _ => unreachable!("a known scenario"),
             }
         }
@@ -306,7 +306,7 @@ async fn bootstrap_breakdown(hub: &ServedHub, rows: u64, scenario: &str, report:
     let db = dir.path().join("replica.sqlite3");
     let url = hub.url.clone();
     let (total, marks) = tokio::task::spawn_blocking(move || {
-        let mut replica = Replica::open(&db).expect("open a fresh replica");
+        let mut replica = Replica::open_with_clock(&db, demo_clock()).expect("open a fresh replica");
         let reader = BufReader::with_capacity(
             1 << 16,
             std::fs::File::open(&snapshot).expect("the snapshot file"),
@@ -369,7 +369,7 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
     let hub = ServedHub::start(&hub_db).await;
     let replica_path = dir.path().join("replica.sqlite3");
     let client = SyncClient::new(
-        Replica::open(&replica_path).expect("open the replica"),
+        Replica::open_with_clock(&replica_path, demo_clock()).expect("open the replica"),
         &hub.url,
         ClientOptions::default(),
     )
@@ -385,11 +385,10 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
         start.elapsed().as_secs_f64()
     );
     let codes = tokio::task::block_in_place(|| project_codes(&replica_path));
-    let mut status = client.status();
+    let status = client.status();
     let running = tokio::spawn(client.run(shutdown.clone()));
 
     let http = reqwest::Client::new();
-    let ingest_url = format!("{}/v1/ingest/payments", hub.url);
     let mut rng = Rng::new(config.seed ^ 0x5eed_1a7e);
     let runs = config.runs.unwrap_or(3);
     let (mut p50s, mut p99s, mut maxes, mut post_p50s, mut post_p99s) =
@@ -403,33 +402,7 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
             let code = &codes[rng.below(codes.len() as u64) as usize];
             let amount = 100 + rng.below(1_000_000) as i64;
             let payment = generator.payment(code, FeeKind::Infra, amount, DEMO_TODAY);
-            let start = Instant::now();
-            let response = http
-                .post(&ingest_url)
-                .json(&IngestBatch {
-                    records: vec![payment],
-                })
-                .send()
-                .await
-                .expect("ingest request");
-            let status_code = response.status();
-            let body = response.text().await.expect("ingest answer");
-            assert!(
-                status_code.is_success(),
-                "ingest: HTTP {status_code}: {body}"
-            );
-            let ingested: IngestReport = serde_json::from_str(&body).expect("an ingest report");
-            let posted = start.elapsed();
-            tokio::time::timeout(Duration::from_secs(30), async {
-                status
-                    .wait_for(|s| s.cursor >= ingested.head)
-                    .await
-                    .map(|_| ())
-            })
-            .await
-            .expect("the change reached the replica within 30 s")
-            .expect("the client is running");
-            let seen = start.elapsed();
+            let (seen, posted) = post_until_visible(&http, &hub.url, payment, status.clone()).await;
             if i >= LATENCY_WARMUP {
                 visible.push(seen);
                 answered.push(posted);
@@ -560,29 +533,7 @@ async fn apply(config: &Config, report: &mut Report) {
             .expect("ingest notices");
         made += n;
     }
-    let head = hub.head().await;
-    let http = reqwest::Client::builder()
-        .gzip(true)
-        .build()
-        .expect("HTTP client");
-    let mut batches = Vec::new();
-    let mut after = base_cursor;
-    while after < head {
-        let url = format!(
-            "{}/v1/changes?after={after}&limit={}&wait=0",
-            hub.url, config.batch
-        );
-        let batch: ChangeBatch = http
-            .get(&url)
-            .send()
-            .await
-            .expect("changes request")
-            .json()
-            .await
-            .expect("a change batch");
-        after = batch.upto;
-        batches.push(batch);
-    }
+    let batches = fetch_batches(&hub, base_cursor, config.batch).await;
     hub.stop().await;
     let changes: usize = batches.iter().map(|b| b.changes.len()).sum();
     let projects_per_batch = median(
@@ -606,30 +557,10 @@ async fn apply(config: &Config, report: &mut Report) {
     );
 
     let runs = config.runs.unwrap_or(3);
-    let (mut rates, mut batch_ms, mut rows_rates, mut cached_rates) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rates, mut batch_ms) = (Vec::new(), Vec::new());
     let mut wal_sizes = Vec::new();
     for run in 1..=runs {
-        let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "run.sqlite3"));
-        let batches_ref = &batches;
-        let (times, wal) = tokio::task::block_in_place(|| {
-            let mut replica = Replica::open(&db).expect("open the replica copy");
-            let times = batches_ref
-                .iter()
-                .map(|batch| {
-                    let start = Instant::now();
-                    replica.apply(batch).expect("apply a batch");
-                    start.elapsed()
-                })
-                .collect::<Vec<_>>();
-            // Checkpoints reuse the WAL from its start without shrinking it: its size is
-            // what the largest batch wrote, one frame per page it dirtied.
-            (
-                times,
-                std::fs::metadata(with_suffix(&db, "-wal")).map_or(0, |m| m.len()),
-            )
-        });
-        remove_db(&db);
+        let (times, wal) = tokio::task::block_in_place(|| apply_timed(&base, dir.path(), &batches));
         let total: Duration = times.iter().sum();
         let mut sorted = times.clone();
         sorted.sort();
@@ -645,27 +576,6 @@ async fn apply(config: &Config, report: &mut Report) {
         wal_sizes.push(wal as f64);
         rates.push(rate);
         batch_ms.push(ms(percentile(&sorted, 50.0)));
-        if config.breakdown {
-            // The same row writes as `Replica::apply` without the project views, on fresh
-            // copies: with the replica's page cache (SQLite's default), then with a large
-            // one. What the rows cost, so the rest is the views'; and what caching would buy.
-            let rows_rate = |cache_kib: Option<i64>| {
-                let db = tokio::task::block_in_place(|| copy_db(&base, dir.path(), "rows.sqlite3"));
-                let took = tokio::task::block_in_place(|| rows_only(&db, &batches, cache_kib));
-                remove_db(&db);
-                changes as f64 / took.as_secs_f64()
-            };
-            let (rows, cached) = (rows_rate(None), rows_rate(Some(WHAT_IF_CACHE_KIB)));
-            print!(
-                "; rows alone {} changes/s = {:.0} % of the time; with a {} MiB page cache {} changes/s",
-                thousands(rows),
-                100.0 * rate / rows,
-                WHAT_IF_CACHE_KIB / 1024,
-                thousands(cached),
-            );
-            rows_rates.push(rows);
-            cached_rates.push(cached);
-        }
         println!();
     }
     let scenario = if config.spread > 0 {
@@ -701,131 +611,203 @@ async fn apply(config: &Config, report: &mut Report) {
             median(&wal_sizes) / 1048576.0
         ),
     );
-    if rows_rates.is_empty() {
-        return;
+}
+
+/// Every change after `after` up to the hub's head, in batches of `limit` fetched as a
+/// client does, so that only the replica is timed applying them.
+async fn fetch_batches(hub: &ServedHub, after: u64, limit: usize) -> Vec<ChangeBatch> {
+    let head = hub.head().await;
+    let http = reqwest::Client::builder().gzip(true).build().expect("HTTP client");
+    let mut batches = Vec::new();
+    let mut after = after;
+    while after < head {
+        let url = format!("{}/v1/changes?after={after}&limit={limit}&wait=0", hub.url);
+        let batch: ChangeBatch =
+            http.get(&url).send().await.expect("changes request").json().await.expect("a change batch");
+        after = batch.upto;
+        batches.push(batch);
     }
-    let rows_rate = median(&rows_rates);
-    report.add(
-        &scenario,
-        "split: row writes alone (no views), changes/s",
-        thousands(rows_rate),
-        None,
-        format!(
-            "rows ≈ {:.0} % of apply, project views ≈ {:.0} %",
-            100.0 * rate / rows_rate,
-            100.0 - 100.0 * rate / rows_rate
-        ),
+    batches
+}
+
+/// Applies `batches` in order to a copy of the replica `base`, on the demo clock; returns
+/// how long each took, and the WAL's size at the end (checkpoints reuse the WAL from its
+/// start without shrinking it: what the largest batch wrote, a frame per page it dirtied).
+fn apply_timed(base: &Path, dir: &Path, batches: &[ChangeBatch]) -> (Vec<Duration>, u64) {
+    let db = copy_db(base, dir, "run.sqlite3");
+    let mut replica = Replica::open_with_clock(&db, demo_clock()).expect("open the replica copy");
+    let times = batches
+        .iter()
+        .map(|batch| {
+            let start = Instant::now();
+            replica.apply(batch).expect("apply a batch");
+            start.elapsed()
+        })
+        .collect();
+    let wal = std::fs::metadata(with_suffix(&db, "-wal")).map_or(0, |m| m.len());
+    drop(replica);
+    remove_db(&db);
+    (times, wal)
+}
+
+/// Scenario 5: a day turn's worth of alert changes. The seeded hub holds no alerts; here it
+/// runs its pass over every project on the demo day, as at start, at midnight or when the
+/// rules change (about a third of the projects get an alert). A counter bootstrapped just
+/// before applies what the pass wrote, batch by batch; then, with a counter running and
+/// payments posted one at a time while the pass runs, how long a live change waits.
+async fn alert_pass(config: &Config, report: &mut Report) {
+    let cached = cached_hub(config.projects, config.seed).await;
+    let dir = scratch_dir();
+    let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
+    let base = dir.path().join("base.sqlite3");
+    let base_cursor = {
+        let hub = ServedHub::start(&hub_db).await;
+        bootstrap_replica(&base, &hub.url).await;
+        let head = hub.head().await;
+        hub.stop().await;
+        head
+    };
+    let live_db = tokio::task::block_in_place(|| copy_db(&hub_db, dir.path(), "hub-live.sqlite3"));
+    let scenario = format!("alert pass, {} projects", thousands(config.projects as f64));
+
+    let hub = ServedHub::start_with_alerts(&hub_db).await;
+    let pass = wait_for_pass(&hub).await;
+    let batches = fetch_batches(&hub, base_cursor, config.batch).await;
+    hub.stop().await;
+    let changes: usize = batches.iter().map(|b| b.changes.len()).sum();
+    println!(
+        "  the hub's pass: {} projects, {} alert rows written in {:.1} s; {} changes in {} batches",
+        thousands(pass.projects as f64),
+        thousands(pass.changes as f64),
+        pass.seconds,
+        thousands(changes as f64),
+        batches.len()
     );
     report.add(
         &scenario,
-        &format!(
-            "what-if: row writes alone, {} MiB page cache",
-            WHAT_IF_CACHE_KIB / 1024
-        ),
-        thousands(median(&cached_rates)),
+        "hub: the pass over every project",
+        format!("{:.1} s", pass.seconds),
         None,
-        "the replica uses SQLite's default 2 MiB cache",
+        format!("{} alert rows for {} projects", thousands(pass.changes as f64), thousands(pass.projects as f64)),
     );
+    let runs = config.runs.unwrap_or(3);
+    let (mut rates, mut firsts, mut lasts) = (Vec::new(), Vec::new(), Vec::new());
+    let rate = |n: usize, took: Duration| n as f64 / took.as_secs_f64();
+    for run in 1..=runs {
+        let (times, _) = tokio::task::block_in_place(|| apply_timed(&base, dir.path(), &batches));
+        let total: Duration = times.iter().sum();
+        let (first, last) = (rate(batches[0].changes.len(), times[0]), {
+            let i = batches.len() - 1;
+            rate(batches[i].changes.len(), times[i])
+        });
+        println!(
+            "  run {run}: {} changes/s overall; first batch {} /s, last batch {} /s",
+            thousands(rate(changes, total)),
+            thousands(first),
+            thousands(last)
+        );
+        rates.push(rate(changes, total));
+        firsts.push(first);
+        lasts.push(last);
+    }
+    let note = format!("median of {runs} runs; {} changes in batches of up to {}", thousands(changes as f64), thousands(config.batch as f64));
+    let overall = median(&rates);
+    report.add(&scenario, "counter applies the pass: changes/s", thousands(overall), Some(("≥ 20,000/s", overall >= ALERT_CHANGES_PER_SECOND)), note.clone());
+    let (first, last) = (median(&firsts), median(&lasts));
+    report.add(&scenario, "first batch / last batch, changes/s", format!("{} / {}", thousands(first), thousands(last)), Some(("flat", last >= 0.8 * first)), note);
+
+    let visible = live_during_pass(config, &live_db, &base, dir.path()).await;
+    let note = format!("{} payments posted one at a time while the pass ran", visible.len());
+    let p99 = ms(percentile(&visible, 99.0));
+    report.add(&scenario, "ingest → visible during the pass, p50", format!("{:.0} ms", ms(percentile(&visible, 50.0))), None, note.clone());
+    report.add(&scenario, "ingest → visible during the pass, p99", format!("{p99:.0} ms"), Some(("≤ 1 s", p99 <= LIVE_DURING_PASS_P99_MS)), note.clone());
+    report.add(&scenario, "ingest → visible during the pass, max", format!("{:.0} ms", ms(*visible.last().expect("samples"))), None, note);
+}
+
+/// What the hub's pass did, once it is over.
+struct PassDone {
+    projects: u64,
+    changes: u64,
+    seconds: f64,
+}
+
+async fn wait_for_pass(hub: &ServedHub) -> PassDone {
+    let desk = hub.hub.alert_desk().expect("the hub evaluates alerts").clone();
+    let start = Instant::now();
+    loop {
+        if let Some(pass) = desk.pass().filter(|p| p.done) {
+            return PassDone { projects: pass.projects, changes: pass.changes, seconds: start.elapsed().as_secs_f64() };
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A counter bootstrapped before the pass (a copy of `base`) runs against the hub of
+/// `hub_db` while its pass runs; payments are posted one at a time until the pass is over,
+/// each timed until the counter has applied it. Sorted.
+async fn live_during_pass(config: &Config, hub_db: &Path, base: &Path, dir: &Path) -> Vec<Duration> {
+    let replica_path = tokio::task::block_in_place(|| copy_db(base, dir, "live.sqlite3"));
+    let codes = tokio::task::block_in_place(|| project_codes(&replica_path));
+    let hub = ServedHub::start_with_alerts(hub_db).await;
+    let client = SyncClient::new(
+        Replica::open_with_clock(&replica_path, demo_clock()).expect("open the replica"),
+        &hub.url,
+        ClientOptions::default(),
+    )
+    .expect("sync client");
+    let status = client.status();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(client.run(shutdown.clone()));
+    let desk = hub.hub.alert_desk().expect("the hub evaluates alerts").clone();
+    let mut generator =
+        Generator::new(config.seed + 300, hub.hub.rules().clone(), DEMO_TODAY).with_serials(900_000, 80_000_000);
+    let mut rng = Rng::new(config.seed ^ 0x11fe);
+    let http = reqwest::Client::new();
+    let mut visible = Vec::new();
+    while !desk.pass().is_some_and(|p| p.done) {
+        let code = &codes[rng.below(codes.len() as u64) as usize];
+        let payment = generator.payment(code, FeeKind::Infra, 100 + rng.below(1_000_000) as i64, DEMO_TODAY);
+        visible.push(post_until_visible(&http, &hub.url, payment, status.clone()).await.0);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    running.await.expect("the client stops");
+    hub.stop().await;
+    visible.sort();
+    visible
+}
+
+/// Posts one payment to the hub's ingest and waits until the client whose status is
+/// `status` has applied it. Returns (posted → applied, posted → answered).
+async fn post_until_visible(
+    http: &reqwest::Client,
+    hub_url: &str,
+    payment: PaymentRecord,
+    mut status: tokio::sync::watch::Receiver<SyncStatus>,
+) -> (Duration, Duration) {
+    let start = Instant::now();
+    let response = http
+        .post(format!("{hub_url}/v1/ingest/payments"))
+        .json(&IngestBatch { records: vec![payment] })
+        .send()
+        .await
+        .expect("ingest request");
+    let status_code = response.status();
+    let body = response.text().await.expect("ingest answer");
+    assert!(status_code.is_success(), "ingest: HTTP {status_code}: {body}");
+    let ingested: IngestReport = serde_json::from_str(&body).expect("an ingest report");
+    let posted = start.elapsed();
+    tokio::time::timeout(Duration::from_secs(120), status.wait_for(|s| s.cursor >= ingested.head))
+        .await
+        .expect("the change reached the replica within 120 s")
+        .expect("the client is running");
+    (start.elapsed(), posted)
 }
 
 fn remove_db(db: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(with_suffix(db, suffix));
     }
-}
-
-/// The row writes `Replica::apply` makes (sync/src/replica/apply.rs, as of this
-/// benchmark): per change a lookup, the history entry of a row still as the snapshot
-/// brought it, the upsert or delete, and the change's own history entry; one transaction
-/// per batch with the cursor. No project views. `cache_kib`: a page cache other than
-/// SQLite's default. Returns the time for all batches.
-fn rows_only(db: &Path, batches: &[ChangeBatch], cache_kib: Option<i64>) -> Duration {
-    let mut conn = rusqlite::Connection::open(db).expect("open the replica copy");
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .expect("pragma");
-    if let Some(kib) = cache_kib {
-        // SQLite reads a negative size as KiB.
-        conn.pragma_update(None, "cache_size", -kib)
-            .expect("pragma");
-    }
-    let mut total = Duration::ZERO;
-    for batch in batches {
-        let start = Instant::now();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
-        let snapshot_as_of: u64 = tx
-            .query_row("SELECT snapshot_as_of FROM meta", [], |r| r.get(0))
-            .expect("meta");
-        for change in &batch.changes {
-            let entity = change.entity.as_str();
-            let committed_at = change.committed_at.format(&Rfc3339).expect("RFC 3339");
-            let stored: Option<(u64, String)> = tx
-                .prepare_cached(
-                    "SELECT version, project_code FROM rows WHERE entity = ?1 AND key = ?2",
-                )
-                .expect("prepare")
-                .query_row(params![entity, change.key], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()
-                .expect("lookup");
-            let applies = match (change.op, &stored) {
-                (Op::Upsert, None) => true,
-                (Op::Delete, None) => false,
-                (Op::Upsert, Some((version, _))) => change.version > *version,
-                (Op::Delete, Some((version, _))) => change.version >= *version,
-            };
-            if applies {
-                tx.prepare_cached(
-                    "INSERT INTO history (seq, committed_at, entity, key, project_code, op) \
-                     SELECT seq, committed_at, entity, key, project_code, 'upsert' FROM rows \
-                     WHERE entity = ?1 AND key = ?2 AND seq <= ?3",
-                )
-                .expect("prepare")
-                .execute(params![entity, change.key, snapshot_as_of])
-                .expect("history of the snapshot row");
-                match &change.payload {
-                    Some(payload) => tx
-                        .prepare_cached(
-                            "INSERT OR REPLACE INTO rows (entity, key, project_code, version, seq, committed_at, payload) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        )
-                        .expect("prepare")
-                        .execute(params![
-                            entity,
-                            change.key,
-                            change.project_code,
-                            change.version,
-                            change.seq,
-                            committed_at,
-                            payload.to_string(),
-                        ])
-                        .expect("upsert"),
-                    None => tx
-                        .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")
-                        .expect("prepare")
-                        .execute(params![entity, change.key])
-                        .expect("delete"),
-                };
-            }
-            let op = match change.op {
-                Op::Upsert => "upsert",
-                Op::Delete => "delete",
-            };
-            tx.prepare_cached(
-                "INSERT INTO history (seq, committed_at, entity, key, project_code, op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .expect("prepare")
-            .execute(params![change.seq, committed_at, entity, change.key, change.project_code, op])
-            .expect("history");
-        }
-        tx.execute("UPDATE meta SET cursor = ?1", [batch.upto])
-            .expect("cursor");
-        tx.commit().expect("commit");
-        total += start.elapsed();
-    }
-    total
 }
 
 /// The app's list and detail queries on a replica bootstrapped from the hub: median of 7

@@ -15,7 +15,25 @@ use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
 use yizhan_sync::replica::{Replica, ReplicaReader};
 use yizhan_sync::status::SyncStatus;
 
+use time::OffsetDateTime;
+use yizhan_core::clock::Clock;
+use yizhan_hub::alerts::AlertDesk;
+
 use crate::hub::DEMO_TODAY;
+
+/// 10:00 in Shanghai on [`DEMO_TODAY`]: the instant every replica and alert desk of the
+/// benchmarks stands at, so the workload is the same whatever the calendar says.
+pub const DEMO_NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 02:00 UTC);
+
+/// A clock stopped at [`DEMO_NOW`].
+pub fn demo_clock() -> Clock {
+    Clock::from_fn(|| DEMO_NOW)
+}
+
+/// [`DEMO_NOW`] as the replica worker takes it (`YIZHAN_FIXED_NOW`).
+pub fn demo_now_text() -> String {
+    DEMO_NOW.format(&time::format_description::well_known::Rfc3339).expect("an RFC 3339 instant")
+}
 
 /// A benchmark's command line. `cargo bench` passes `--bench`; without it (`cargo test
 /// --benches`, or the binary run by hand) a benchmark runs in smoke mode: small sizes,
@@ -187,7 +205,7 @@ pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
 pub async fn bootstrap_replica(path: &Path, hub_url: &str) -> Duration {
     let start = Instant::now();
     let client = SyncClient::new(
-        Replica::open(path).expect("open the replica"),
+        Replica::open_with_clock(path, demo_clock()).expect("open the replica"),
         hub_url,
         ClientOptions::default(),
     )
@@ -243,6 +261,19 @@ impl ServedHub {
     pub async fn start(db: &Path) -> ServedHub {
         let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db)))
             .expect("open the hub's store");
+        ServedHub::serve(hub).await
+    }
+
+    /// A hub that also evaluates alerts on [`demo_clock`], as `yizhan-hub serve` does: its
+    /// first tick is a pass over every project.
+    pub async fn start_with_alerts(db: &Path) -> ServedHub {
+        let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db)))
+            .expect("open the hub's store")
+            .with_alert_desk(AlertDesk::new(None, demo_clock(), Duration::from_secs(30)));
+        ServedHub::serve(hub).await
+    }
+
+    async fn serve(hub: Hub) -> ServedHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -285,7 +316,7 @@ pub struct ProcessRun {
 const GNU_TIME: &str = "/usr/bin/time";
 
 /// Runs `bin args…` to its end with stdout and stderr in files under `dir`, measuring its
-/// wall time and peak RSS. Blocking.
+/// wall time and peak RSS; a replica worker among them runs on [`DEMO_NOW`]. Blocking.
 pub fn measure_process(bin: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> ProcessRun {
     let stdout_path = dir.join("child.out");
     let stderr_path = dir.join("child.err");
@@ -299,6 +330,7 @@ pub fn measure_process(bin: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Pro
         Command::new(bin)
     };
     cmd.args(args)
+        .env("YIZHAN_FIXED_NOW", demo_now_text())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("child stdout file"))
         .stderr(std::fs::File::create(&stderr_path).expect("child stderr file"));
