@@ -12,7 +12,9 @@
 //! rows/s, peak RSS; then where the time goes), `ingest-latency` (a payment posted to the
 //! hub until a running client has applied it), `apply` (`Replica::apply` on batches of
 //! 5,000 payments and assessments), `queries` (the list and detail queries of the app on
-//! a bootstrapped replica). `seed` only seeds the cached hub.
+//! a bootstrapped replica), `alert-pass` (the hub's pass over every project on the demo
+//! day, the counter applying what it wrote, and a live payment's wait meanwhile). `seed`
+//! only seeds the cached hub. Every replica stands at 10:00 Shanghai on the demo day.
 //!
 //! Without `--bench` (as under `cargo test --benches`) it only checks itself: every
 //! scenario once on 2,000 projects.
@@ -21,7 +23,7 @@
 //! `YIZHAN_BENCH_RUNS` (3; bootstrap of 500,000 projects or more: 1), `YIZHAN_BENCH_EVENTS`
 //! (1000), `YIZHAN_BENCH_CHANGES` (50000), `YIZHAN_BENCH_BATCH` (5000),
 //! `YIZHAN_BENCH_SPREAD` (apply: send the changes to only this many projects; default all),
-//! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown and the apply split), `YIZHAN_BENCH_MARKDOWN`
+//! `YIZHAN_BENCH_BREAKDOWN=0` (skip the bootstrap breakdown), `YIZHAN_BENCH_MARKDOWN`
 //! (a file for the results as a markdown table, as `--markdown PATH`),
 //! `YIZHAN_BENCH_DIR` (cache and scratch; default `target/bench-sync`).
 //!

@@ -76,7 +76,8 @@ impl PassReason {
 }
 
 /// How far a pass over every project has come: shown in the log and at `/metrics`. It
-/// writes a chunk of projects per transaction, so ingest and long-polls go on beside it.
+/// writes a chunk of projects per transaction and rests between pages, so ingest and
+/// long-polls go on beside it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PassProgress {
     pub reason: PassReason,
@@ -252,8 +253,6 @@ impl Hub {
                 )
                 .await?;
             written += outcome.seqs.iter().flatten().count() as u64;
-            // Between chunks the writer is free: let ingest and the feeds have it first.
-            tokio::task::yield_now().await;
         }
         Ok(written)
     }
@@ -275,7 +274,13 @@ impl Hub {
             let Some(last) = page.last() else { break };
             after = Some(last.key.clone());
             evaluated += page.len() as u64;
+            let page_started = std::time::Instant::now();
             changes += self.evaluate(desk, page.into_iter().map(|row| row.key).collect(), None).await?;
+            // Rest as long as the page took. The writer is a plain lock that a loop taking
+            // it again at once would keep from ingest, and counters apply what the pass
+            // writes before any payment behind it: at half its pace a payment waits for a
+            // page at most, and counters stay ahead of the pass (docs/perf.md §12).
+            tokio::time::sleep(page_started.elapsed()).await;
             desk.pass_progress(|p| {
                 if let Some(p) = p {
                     (p.evaluated, p.changes) = (evaluated, changes);

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use yizhan_core::entity::EntityKind;
 
 use super::alerts::{self, Evaluation};
-use super::{Replica, ReplicaError, ReplicaMeta, format_time, read_meta, view};
+use super::{Replica, ReplicaError, ReplicaMeta, alert_view, format_time, read_meta, view};
 use crate::integrity::{ChainHash, RowDigest};
 use crate::protocol::{Change, ChangeBatch, Op};
 
@@ -23,19 +23,33 @@ impl Replica {
         check_order(cursor, batch)?;
         let chain = check_seal(&meta, batch)?;
         let snapshot_as_of = meta.snapshot_as_of.unwrap_or(cursor);
-        let mut touched = BTreeSet::new();
+        let mut touched = Touched::default();
         for change in &batch.changes {
             apply_change(&tx, change, snapshot_as_of, &mut touched)?;
         }
         let eval = Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
-        view::refresh(&tx, touched.iter().map(String::as_str), &eval)?;
+        view::refresh(&tx, touched.recompute.iter().map(String::as_str), &eval)?;
+        alert_view::refresh_keys(&tx, &eval, touched.alert_keys.iter().map(String::as_str))?;
         if batch.changes.iter().any(|c| c.entity == EntityKind::AlertRules) {
             alerts::evaluate_all(&tx, &eval)?;
         }
         tx.execute("UPDATE meta SET cursor = ?1, chain = ?2", params![batch.upto, chain.to_hex()])?;
         tx.commit()?;
-        Ok(touched.into_iter().collect())
+        Ok(touched.projects.into_iter().collect())
     }
+}
+
+/// What a batch's changes reach.
+#[derive(Default)]
+struct Touched {
+    /// Every project whose rows or timeline changed: what the screens refresh.
+    projects: BTreeSet<String>,
+    /// The projects whose views and deadline alerts must be recomputed: an alert row
+    /// changes what is shown of that alert and nothing of its project's standing, so a
+    /// project that only alert rows touched is not among them.
+    recompute: BTreeSet<String>,
+    /// The alerts whose hub row changed: shown anew.
+    alert_keys: BTreeSet<String>,
 }
 
 /// The batch must be sealed by the hub's key, continue from the chain value the replica
@@ -140,8 +154,9 @@ fn apply_change(
     tx: &rusqlite::Transaction<'_>,
     change: &Change,
     snapshot_as_of: u64,
-    touched: &mut BTreeSet<String>,
+    touched: &mut Touched,
 ) -> Result<(), ReplicaError> {
+    let is_alert = change.entity == EntityKind::Alert;
     let entity = change.entity.as_str();
     let payload = match (change.op, &change.payload) {
         (Op::Upsert, None) => {
@@ -188,7 +203,15 @@ fn apply_change(
                 .prepare_cached("DELETE FROM rows WHERE entity = ?1 AND key = ?2")?
                 .execute(params![entity, change.key])?,
         };
-        touched.extend(stored.map(|(_, code)| code));
+        if let Some((_, code)) = stored {
+            if !is_alert {
+                touched.recompute.insert(code.clone());
+            }
+            touched.projects.insert(code);
+        }
+        if is_alert {
+            touched.alert_keys.insert(change.key.clone());
+        }
     }
     tx.prepare_cached(
         "INSERT INTO history (seq, committed_at, entity, key, project_code, op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -201,6 +224,9 @@ fn apply_change(
         change.project_code,
         change.op.as_str(),
     ])?;
-    touched.insert(change.project_code.clone());
+    if !is_alert {
+        touched.recompute.insert(change.project_code.clone());
+    }
+    touched.projects.insert(change.project_code.clone());
     Ok(())
 }
