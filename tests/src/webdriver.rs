@@ -71,11 +71,24 @@ impl Driver {
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("WebDriver session with the app")
+        // The first session on a fresh machine can fail before the app is up (seen once
+        // in a clean CI run: the driver closed the connection); a second try finds it warm.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => return client,
+                Err(error) if attempts < 3 => {
+                    eprintln!("WebDriver session with the app failed ({error}); trying again");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(error) => panic!("WebDriver session with the app: {error}"),
+            }
+        }
     }
 }
 
