@@ -54,8 +54,7 @@ pub struct AlertDesk {
 }
 
 /// Why every project is evaluated again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassReason {
     /// The hub's first tick after it started.
     StartUp,
@@ -78,7 +77,7 @@ impl PassReason {
 /// How far a pass over every project has come: shown in the log and at `/metrics`. It
 /// writes a chunk of projects per transaction and rests between pages, so ingest and
 /// long-polls go on beside it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassProgress {
     pub reason: PassReason,
     /// Projects the hub held when the pass started.
@@ -140,8 +139,14 @@ impl AlertDesk {
         self.pass.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    fn pass_progress(&self, update: impl FnOnce(&mut Option<PassProgress>)) {
-        update(&mut self.pass.lock().unwrap_or_else(PoisonError::into_inner));
+    fn start_pass(&self, pass: PassProgress) {
+        *self.pass.lock().unwrap_or_else(PoisonError::into_inner) = Some(pass);
+    }
+
+    fn pass_progress(&self, update: impl FnOnce(&mut PassProgress)) {
+        if let Some(pass) = self.pass.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            update(pass);
+        }
     }
 
     pub fn in_force(&self) -> RulesInForce {
@@ -265,7 +270,7 @@ impl Hub {
         let projects = projects.first().map_or(0, |sum| sum.count);
         let started = std::time::Instant::now();
         tracing::info!(reason = reason.as_str(), projects, "预警全量评估开始");
-        desk.pass_progress(|p| *p = Some(PassProgress { reason, projects, evaluated: 0, changes: 0, done: false }));
+        desk.start_pass(PassProgress { reason, projects, evaluated: 0, changes: 0, done: false });
         let mut after: Option<String> = None;
         let (mut evaluated, mut changes, mut reported) = (0u64, 0u64, 0u64);
         loop {
@@ -281,21 +286,13 @@ impl Hub {
             // writes before any payment behind it: at half its pace a payment waits for a
             // page at most, and counters stay ahead of the pass (docs/perf.md §12).
             tokio::time::sleep(page_started.elapsed()).await;
-            desk.pass_progress(|p| {
-                if let Some(p) = p {
-                    (p.evaluated, p.changes) = (evaluated, changes);
-                }
-            });
+            desk.pass_progress(|p| (p.evaluated, p.changes) = (evaluated, changes));
             if evaluated - reported >= PROGRESS_EVERY {
                 reported = evaluated;
                 tracing::info!(reason = reason.as_str(), evaluated, projects, changes, "预警全量评估进行中");
             }
         }
-        desk.pass_progress(|p| {
-            if let Some(p) = p {
-                p.done = true;
-            }
-        });
+        desk.pass_progress(|p| p.done = true);
         let seconds = started.elapsed().as_secs_f64();
         tracing::info!(reason = reason.as_str(), evaluated, changes, seconds = format!("{seconds:.1}"), "预警全量评估完成");
         Ok(())

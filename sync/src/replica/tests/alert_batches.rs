@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value;
 use time::Duration;
-use yizhan_core::alert::engine::{FeeDue, project_subject};
+use yizhan_core::alert::engine::FeeDue;
 use yizhan_core::alert::lifecycle::{advance, escalate};
 use yizhan_core::alert::queue::{AlertQuery, StateFilter};
 use yizhan_core::alert::rules::RuleSet;
@@ -202,10 +202,9 @@ impl Fixture {
 
     /// The level shown for the hub's alert under the same key.
     fn hub_alert_level(&self, alert: &Alert) -> Option<AlertLevel> {
-        let key = Alert::key_for(&alert.rule_id, &project_subject(&alert.project_code));
         self.replica
             .conn
-            .query_row("SELECT level FROM alert_view WHERE key = ?1", [key], |r| r.get::<_, i64>(0))
+            .query_row("SELECT level FROM alert_view WHERE key = ?1", [alert.key()], |r| r.get::<_, i64>(0))
             .ok()
             .map(alert_view::level_of_rank)
     }
