@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime};
 use crate::alert::Alert;
 use crate::alert::handling::{AlertHandling, handle};
 use crate::document::{Document, DocumentState, IssuedDocument, PermitLink, Reprint, Voiding};
+use crate::document_rules::{check_document, describe};
 use crate::entity::{EntityKind, FinalCheck, FollowUpNote, Tracking};
 use crate::records::ProjectRecords;
 use crate::status::FeeStatus;
@@ -109,7 +110,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub(crate) fn new(code: &str, reason: impl Into<String>) -> Rejection {
+    pub fn new(code: &str, reason: impl Into<String>) -> Rejection {
         Rejection {
             code: code.to_owned(),
             reason: reason.into(),
@@ -358,20 +359,20 @@ fn decide_issue(
     if document.device_id != issued.device_id {
         return Err(Rejection::new("invalid_command", "票据上的开具终端与发出指令的终端不一致。"));
     }
-    if document.lines.is_empty() || document.lines_total() != document.total_fen || document.total_fen < 0 {
-        return Err(Rejection::new("invalid_command", "票据合计与各项金额之和不符。"));
+    if document.lines.is_empty() || document.total_fen < 0 {
+        return Err(Rejection::new("invalid_command", "票据没有收费项目或合计为负数。"));
     }
     check_sm3(pdf_sm3)?;
     if signature.len() != 86 || !signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(Rejection::new("invalid_command", "票据签名（signature）应为 86 个 base64url 字符。"));
     }
-    let status = records.standing(today).status;
-    let (state, conflict) = if status == FeeStatus::Cleared {
+    let failed_checks = check_document(document, records, today);
+    let (state, conflict) = if failed_checks.is_empty() {
         (DocumentState::Issued, None)
     } else {
         (
             DocumentState::Conflict,
-            Some(format!("数据中心核对时项目为「{}」，尚未完费；票据已登记为冲突，请主管核实处理。", status.name_zh())),
+            Some(format!("数据中心核对未通过：{}。票据已登记为冲突，请主管核实处理。", describe(&failed_checks))),
         )
     };
     Ok(Effect::Document(Box::new(IssuedDocument {
@@ -380,6 +381,7 @@ fn decide_issue(
         pdf_sm3: pdf_sm3.to_owned(),
         state,
         conflict,
+        failed_checks,
         voiding: None,
         reprints: Vec::new(),
         command_id: issued.command_id.to_owned(),
@@ -433,10 +435,8 @@ pub(crate) fn check_text(field: &str, name: &str, text: &str, min: usize, max: u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entity::{FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance};
+    use crate::records::tests::{CODE, checked, example as project};
     use time::macros::{date, datetime};
-
-    const CODE: &str = "2019-320105-47-01-123456";
     const TODAY: Date = date!(2026 - 11 - 24);
 
     fn issued(command_id: &str) -> Issued<'_> {
@@ -450,57 +450,6 @@ mod tests {
 
     /// A project with an infrastructure fee of ¥10,000.00, `paid` of it received, and a tax
     /// clearance when `cleared_tax`.
-    fn project(paid: i64, cleared_tax: bool) -> ProjectRecords {
-        let mut r = ProjectRecords {
-            project: Some(Project {
-                project_code: CODE.into(),
-                name: "演示花园一期".into(),
-                builder: "南京演示置业有限公司".into(),
-                uscc: "91320105MA1W8XQ25K".into(),
-                district_code: "320105".into(),
-                contact_phone: None,
-            }),
-            approvals: vec![PlanningApproval {
-                planning_permit_no: "建字第320105202600001号".into(),
-                project_code: CODE.into(),
-                approved_on: date!(2026 - 03 - 01),
-                residential_area: 10_000,
-                non_residential_area: 0,
-                civil_defence_area: 0,
-            }],
-            assessments: vec![FeeAssessment {
-                project_code: CODE.into(),
-                fee_kind: FeeKind::Infra,
-                amount_fen: 1_000_000,
-                basis: "演示".into(),
-                assessed_on: date!(2026 - 03 - 01),
-                due_on: date!(2026 - 12 - 31),
-                exemption: None,
-            }],
-            ..ProjectRecords::default()
-        };
-        if paid > 0 {
-            r.payments.push(Payment {
-                payment_id: "PAY-1".into(),
-                project_code: CODE.into(),
-                fee_kind: FeeKind::Infra,
-                amount_fen: paid,
-                channel: "非税支付平台".into(),
-                reference: "R1".into(),
-                received_at: datetime!(2026-11-01 01:00 UTC),
-            });
-        }
-        if cleared_tax {
-            r.tax_clearances.push(TaxClearance {
-                clearance_no: "WS-1".into(),
-                project_code: CODE.into(),
-                tax_office: "演示税务所".into(),
-                issued_on: date!(2026 - 11 - 02),
-            });
-        }
-        r
-    }
-
     fn final_check(remark: &str) -> ClerkAction {
         ClerkAction::FinalCheck {
             project_code: CODE.into(),
@@ -604,17 +553,8 @@ mod tests {
 
     fn issue(records: &ProjectRecords, serial: u64) -> ClerkAction {
         use crate::document::{DocumentKind, DocumentNumber, IssueContext, IssuingUnit};
-        let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
-        let mut checked = records.clone();
-        checked.final_check.get_or_insert(FinalCheck {
-            project_code: CODE.into(),
-            checked_by: "李强".into(),
-            device_id: "counter-03".into(),
-            checked_at: datetime!(2026-11-24 02:00 UTC),
-            remark: String::new(),
-            command_id: "fc".into(),
-        });
-        let document = Document::for_project(&checked, DocumentNumber { kind: DocumentKind::Voucher, serial }, &ctx).unwrap();
+        let ctx = IssueContext { unit: &IssuingUnit::example(), issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
+        let document = Document::for_project(records, DocumentNumber { kind: DocumentKind::Voucher, serial }, &ctx).unwrap();
         ClerkAction::IssueDocument {
             project_code: CODE.into(),
             document: Box::new(document),
@@ -632,11 +572,11 @@ mod tests {
 
     #[test]
     fn a_document_for_a_project_the_hub_finds_not_cleared_is_recorded_as_a_conflict() {
-        let cleared = project(1_000_000, true);
+        let cleared = checked(1_000_000, true);
         let doc = issued_document(decide(&issue(&cleared, 7), &issued("i1"), &cleared, TODAY));
         assert_eq!((doc.state, doc.conflict.as_deref()), (DocumentState::Issued, None));
         assert_eq!(doc.key(), "PZ0000000007");
-        let unpaid = project(400_000, true);
+        let unpaid = checked(400_000, true);
         let doc = issued_document(decide(&issue(&unpaid, 8), &issued("i2"), &unpaid, TODAY));
         assert_eq!(doc.state, DocumentState::Conflict);
         assert!(doc.conflict.unwrap().contains("部分到账"));
@@ -644,7 +584,7 @@ mod tests {
 
     #[test]
     fn a_number_is_issued_once_and_a_resent_command_is_the_same_issue() {
-        let mut records = project(1_000_000, true);
+        let mut records = checked(1_000_000, true);
         let first = issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY));
         records.documents.push(first.clone());
         assert_eq!(issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY)), first);
@@ -654,14 +594,17 @@ mod tests {
         if let ClerkAction::IssueDocument { document, .. } = &mut lying {
             document.total_fen += 1;
         }
-        assert!(decide(&lying, &issued("i3"), &records, TODAY).unwrap_err().reason.contains("合计"));
+        let kept = issued_document(decide(&lying, &issued("i3"), &records, TODAY));
+        assert_eq!(kept.state, DocumentState::Conflict, "its paper is out: kept on record, never as genuine");
+        assert!(kept.conflict.as_deref().unwrap().contains("合计"), "{:?}", kept.conflict);
+        assert!(matches!(&kept.failed_checks[..], [crate::document_rules::FailedCheck::Total { .. }]));
         let other_counter = Issued { device_id: "counter-09", ..issued("i4") };
         assert!(decide(&issue(&records, 9), &other_counter, &records, TODAY).unwrap_err().reason.contains("终端"));
     }
 
     #[test]
     fn void_reprint_and_permit_follow_the_document() {
-        let mut records = project(1_000_000, true);
+        let mut records = checked(1_000_000, true);
         let link = ClerkAction::LinkPermit { project_code: CODE.into(), construction_permit_no: " 320105202611240101 ".into() };
         assert_eq!(decide(&link, &issued("l0"), &records, TODAY).unwrap_err().code, "not_issued");
         records.documents.push(issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY)));

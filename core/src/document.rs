@@ -94,12 +94,67 @@ pub struct IssuingUnit {
     pub invoice_code: String,
 }
 
-impl Default for IssuingUnit {
-    fn default() -> Self {
+impl IssuingUnit {
+    /// A made-up unit for specimens and tests. A real counter prints the unit the hub
+    /// distributes (its document settings) and issues nothing until they are set.
+    pub fn example() -> IssuingUnit {
         IssuingUnit {
             name: "南京市建设工程收费综合窗口".into(),
             invoice_code: "32010126".into(),
         }
+    }
+}
+
+/// What every document a counter prints names and links to, as the data centre sets it
+/// and hands it to the counters; a counter issues nothing until it has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    pub unit: IssuingUnit,
+    /// The public verification page printed in every QR (`https://…/verify`): an address a
+    /// phone outside the counters' network reaches.
+    pub verify_url: String,
+}
+
+/// The key of the one `document_settings` row.
+pub const DOCUMENT_SETTINGS_KEY: &str = "active";
+
+/// Longest 收款单位 name that fits the document's header and seal.
+const MAX_UNIT_CHARS: usize = 40;
+
+impl DocumentSettings {
+    /// Trimmed and checked; the error names the setting and what is wrong with it.
+    pub fn new(unit_name: &str, invoice_code: &str, verify_url: &str) -> Result<DocumentSettings, Rejection> {
+        let (name, code, url) = (unit_name.trim(), invoice_code.trim(), verify_url.trim());
+        if name.is_empty() || name.chars().count() > MAX_UNIT_CHARS || name.chars().any(char::is_control) {
+            return Err(Rejection::new(
+                "invalid_settings",
+                format!("收款单位名称（unit_name）应为 1–{MAX_UNIT_CHARS} 个字符的一行文字"),
+            ));
+        }
+        if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Rejection::new("invalid_settings", format!("票据代码（invoice_code）应为 8 位数字，收到 {code:?}")));
+        }
+        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+        let host = host.split(['/', ':']).next().unwrap_or("");
+        if host.is_empty() || url.contains(['?', '#', ' ']) || url.chars().any(char::is_control) {
+            return Err(Rejection::new(
+                "invalid_settings",
+                format!("查验地址（verify_url）应为 http:// 或 https:// 开头、不带参数的网址，如 https://yizhan.example.gov.cn/verify，收到 {url:?}"),
+            ));
+        }
+        Ok(DocumentSettings {
+            unit: IssuingUnit { name: name.to_owned(), invoice_code: code.to_owned() },
+            verify_url: url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Whether a phone that scans the QR can reach the verify address: not when it names
+    /// this machine (`127.0.0.1`, `localhost`), as a development setup does.
+    pub fn reachable_by_phones(&self) -> bool {
+        let authority = self.verify_url.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("");
+        let host = if authority.starts_with('[') { authority } else { authority.split(':').next().unwrap_or("") };
+        !(matches!(host, "localhost" | "0.0.0.0") || host.starts_with("127.") || host.starts_with("[::1]"))
     }
 }
 
@@ -165,11 +220,11 @@ impl Document {
     pub fn specimen() -> Document {
         Document {
             number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
-            unit: IssuingUnit::default(),
+            unit: IssuingUnit::example(),
             project_code: "2019-320105-47-01-123456".into(),
             project_name: "演示花园一期".into(),
             payer: "南京演示置业有限公司".into(),
-            payer_uscc: "91320105MA1W8XQ25K".into(),
+            payer_uscc: "91320105MA1W8XQ258".into(),
             lines: vec![
                 LineItem {
                     item_code: "103040".into(),
@@ -232,20 +287,7 @@ impl Document {
         let Some(check) = &records.final_check else {
             return Err(Rejection::new("not_checked", "该项目尚未复核，请先完成复核再开具票据。"));
         };
-        let mut assessments: Vec<&FeeAssessment> = records.assessments.iter().collect();
-        assessments.sort_by_key(|a| a.fee_kind);
-        let lines: Vec<LineItem> = assessments
-            .into_iter()
-            .map(|a| LineItem {
-                item_code: item_code(a.fee_kind).to_owned(),
-                item_name: a.fee_kind.name_zh().to_owned(),
-                basis: match &a.exemption {
-                    Some(e) => format!("{}；减免 {}（{}）", a.basis, crate::money::format_yuan(e.amount_fen), e.basis),
-                    None => a.basis.clone(),
-                },
-                amount_fen: a.net_fen(),
-            })
-            .collect();
+        let lines = assessed_lines(records);
         if lines.is_empty() {
             return Err(Rejection::new("no_fees", "该项目没有核定的费用，无需开具票据。"));
         }
@@ -268,6 +310,25 @@ impl Document {
             device_id: ctx.device_id.to_owned(),
         })
     }
+}
+
+/// One line per assessed fee, in fee order: an exempt fee at its net amount with the
+/// exemption's basis.
+pub(crate) fn assessed_lines(records: &ProjectRecords) -> Vec<LineItem> {
+    let mut assessments: Vec<&FeeAssessment> = records.assessments.iter().collect();
+    assessments.sort_by_key(|a| a.fee_kind);
+    assessments
+        .into_iter()
+        .map(|a| LineItem {
+            item_code: item_code(a.fee_kind).to_owned(),
+            item_name: a.fee_kind.name_zh().to_owned(),
+            basis: match &a.exemption {
+                Some(e) => format!("{}；减免 {}（{}）", a.basis, crate::money::format_yuan(e.amount_fen), e.basis),
+                None => a.basis.clone(),
+            },
+            amount_fen: a.net_fen(),
+        })
+        .collect()
 }
 
 /// Where an issued document stands at the hub.
@@ -324,6 +385,9 @@ pub struct IssuedDocument {
     pub state: DocumentState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<String>,
+    /// The document rules it broke when the hub checked it (`Conflict` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_checks: Vec<crate::document_rules::FailedCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voiding: Option<Voiding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -367,6 +431,28 @@ pub struct CounterKeyRecord {
 pub(crate) mod tests {
     use super::*;
 
+
+    #[test]
+    fn document_settings_are_checked_naming_the_setting() {
+        let ok = DocumentSettings::new(" 南京市建设工程收费综合窗口 ", "32010126", "https://yz.example.gov.cn/verify/").unwrap();
+        assert_eq!((ok.unit.name.as_str(), ok.verify_url.as_str()), ("南京市建设工程收费综合窗口", "https://yz.example.gov.cn/verify"));
+        assert!(ok.reachable_by_phones());
+        for (name, code, url, names) in [
+            ("", "32010126", "https://a/verify", "unit_name"),
+            ("窗口\n二", "32010126", "https://a/verify", "unit_name"),
+            ("窗口", "3201012", "https://a/verify", "invoice_code"),
+            ("窗口", "3201012X", "https://a/verify", "invoice_code"),
+            ("窗口", "32010126", "ftp://a/verify", "verify_url"),
+            ("窗口", "32010126", "https://a/verify?k=1", "verify_url"),
+            ("窗口", "32010126", "https:///verify", "verify_url"),
+        ] {
+            let refused = DocumentSettings::new(name, code, url).unwrap_err();
+            assert!(refused.reason.contains(names), "{name:?} {code:?} {url:?}: {}", refused.reason);
+        }
+        for local in ["http://127.0.0.1:8640/verify", "http://localhost/verify", "http://[::1]:8640/verify"] {
+            assert!(!DocumentSettings::new("窗口", "32010126", local).unwrap().reachable_by_phones(), "{local}");
+        }
+    }
 
     #[test]
     fn numbers_print_with_their_kind_and_ten_digits_and_read_back() {

@@ -10,8 +10,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::money::Fen;
 
-/// Area in hundredths of a square metre (`12345` = 123.45 m²).
-pub type AreaCm2 = i64;
+pub use crate::area::Area;
 
 /// The kinds of row the change log carries; the names are the wire names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,10 +36,13 @@ pub enum EntityKind {
     PermitLink,
     /// A counter's registered public key; no project.
     CounterKey,
+    /// What every document printed names and links to (`crate::document::DocumentSettings`).
+    /// One row, key `active`, no project; set by the data centre's administrator.
+    DocumentSettings,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 13] = [
+    pub const ALL: [EntityKind; 14] = [
         EntityKind::Project,
         EntityKind::PlanningApproval,
         EntityKind::FeeAssessment,
@@ -54,6 +56,7 @@ impl EntityKind {
         EntityKind::Document,
         EntityKind::PermitLink,
         EntityKind::CounterKey,
+        EntityKind::DocumentSettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl EntityKind {
             EntityKind::Document => "document",
             EntityKind::PermitLink => "permit_link",
             EntityKind::CounterKey => "counter_key",
+            EntityKind::DocumentSettings => "document_settings",
         }
     }
 
@@ -128,11 +132,11 @@ pub struct PlanningApproval {
     pub project_code: String,
     #[serde(with = "crate::serde_date")]
     pub approved_on: Date,
-    pub residential_area: AreaCm2,
-    pub non_residential_area: AreaCm2,
+    pub residential_area: Area,
+    pub non_residential_area: Area,
     /// Basement area that should have been built for civil defence; > 0 means the project
     /// owes the civil-defence fee instead.
-    pub civil_defence_area: AreaCm2,
+    pub civil_defence_area: Area,
 }
 
 /// 减免: an exemption or reduction with its legal basis.

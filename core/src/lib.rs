@@ -2,11 +2,14 @@
 //! async, no SQL. Everything here is shared by the hub and the counter app.
 
 pub mod alert;
+pub mod area;
 pub mod clock;
 pub mod code;
 pub mod command;
+mod decimal;
 pub mod district;
 pub mod document;
+pub mod document_rules;
 pub mod entity;
 pub mod mask;
 pub mod money;

@@ -1,5 +1,7 @@
 //! Money in integer fen: parsing, `¥1,234,567.89` display and 人民币大写.
 
+use crate::decimal::Fault;
+
 /// An amount in fen (1/100 yuan). Never a float.
 pub type Fen = i64;
 
@@ -40,48 +42,15 @@ pub fn parse_yuan(text: &str) -> Result<Fen, MoneyError> {
         return Err(MoneyError::NoDigits(owned()));
     }
 
-    let (int_part, frac_part) = match body.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (body, None),
-    };
-    let allowed = |c: char| c.is_ascii_digit() || c == ',' || c == '.';
-    if let Some(c) = body.chars().find(|c| !allowed(*c)) {
+    let fen = crate::decimal::hundredths(body).map_err(|fault| match fault {
         // A second sign or symbol is as wrong as a letter; say which one it is.
-        return Err(if c == '-' || c == '¥' || c == '￥' {
-            MoneyError::Malformed(owned())
-        } else {
-            MoneyError::Character(owned())
-        });
-    }
-    let frac = match frac_part {
-        _ if int_part.is_empty() => return Err(MoneyError::DecimalPoint(owned())),
-        None => "",
-        Some(f) if f.is_empty() || f.contains('.') => {
-            return Err(MoneyError::DecimalPoint(owned()));
-        }
-        Some(f) if f.contains(',') => return Err(MoneyError::Comma(owned())),
-        Some(f) if f.len() > 2 => return Err(MoneyError::TooManyDecimals(owned())),
-        Some(f) => f,
-    };
-    if int_part.contains(',') && !commas_well_placed(int_part) {
-        return Err(MoneyError::Comma(owned()));
-    }
-
-    let overflow = || MoneyError::Overflow(owned());
-    let mut fen: Fen = 0;
-    for digit in int_part.bytes().filter(u8::is_ascii_digit) {
-        fen = fen
-            .checked_mul(10)
-            .and_then(|f| f.checked_add(Fen::from(digit - b'0')))
-            .ok_or_else(overflow)?;
-    }
-    let mut frac_digits = frac.bytes().map(|d| Fen::from(d - b'0'));
-    let jiao = frac_digits.next().unwrap_or(0);
-    let fen_digit = frac_digits.next().unwrap_or(0);
-    fen = fen
-        .checked_mul(100)
-        .and_then(|f| f.checked_add(jiao * 10 + fen_digit))
-        .ok_or_else(overflow)?;
+        Fault::Character('-' | '¥' | '￥') => MoneyError::Malformed(owned()),
+        Fault::Character(_) => MoneyError::Character(owned()),
+        Fault::DecimalPoint => MoneyError::DecimalPoint(owned()),
+        Fault::TooManyDecimals => MoneyError::TooManyDecimals(owned()),
+        Fault::Comma => MoneyError::Comma(owned()),
+        Fault::Overflow => MoneyError::Overflow(owned()),
+    })?;
     Ok(if negative { -fen } else { fen })
 }
 
@@ -103,27 +72,12 @@ fn strip_sign_and_currency(s: &str) -> (bool, &str) {
     }
 }
 
-/// `1,234,567`: a leading group of 1–3 digits, then groups of exactly three.
-fn commas_well_placed(int_part: &str) -> bool {
-    let mut groups = int_part.split(',');
-    let first_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()));
-    first_ok && groups.all(|g| g.len() == 3)
-}
-
 /// `¥1,234,567.89`; negative amounts as `-¥12.00`.
 pub fn format_yuan(fen: Fen) -> String {
     // unsigned_abs: i64::MIN has no positive i64 counterpart.
     let abs = fen.unsigned_abs();
-    let yuan = (abs / 100).to_string();
-    let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
-    for (i, digit) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
     let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}¥{grouped}.{:02}", abs % 100)
+    format!("{sign}¥{}.{:02}", crate::decimal::grouped(abs / 100), abs % 100)
 }
 
 const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];

@@ -76,7 +76,7 @@ impl ProjectRecords {
             EntityKind::Alert => self.alerts.push(parse(entity, key, payload)?),
             EntityKind::Document => self.documents.push(parse(entity, key, payload)?),
             EntityKind::PermitLink => self.permit_link = Some(parse(entity, key, payload)?),
-            EntityKind::AlertRules | EntityKind::CounterKey => {}
+            EntityKind::AlertRules | EntityKind::CounterKey | EntityKind::DocumentSettings => {}
         }
         Ok(())
     }
@@ -111,8 +111,86 @@ impl ProjectRecords {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::area::Area;
+    use crate::entity::FeeKind;
+    use time::macros::{date, datetime};
+
+    pub(crate) const CODE: &str = "2019-320105-47-01-123456";
+
+    /// One project with its infrastructure fee of ¥10,000.00 assessed, `paid` fen of it
+    /// received, and the tax clearance when `cleared_tax`.
+    pub(crate) fn example(paid: i64, cleared_tax: bool) -> ProjectRecords {
+        let mut r = ProjectRecords {
+            project: Some(Project {
+                project_code: CODE.into(),
+                name: "演示花园一期".into(),
+                builder: "南京演示置业有限公司".into(),
+                uscc: "91320105MA1W8XQ258".into(),
+                district_code: "320105".into(),
+                contact_phone: None,
+            }),
+            approvals: vec![PlanningApproval {
+                planning_permit_no: "建字第320105202600001号".into(),
+                project_code: CODE.into(),
+                approved_on: date!(2026 - 03 - 01),
+                residential_area: Area::from_m2(100),
+                non_residential_area: Area::ZERO,
+                civil_defence_area: Area::ZERO,
+            }],
+            assessments: vec![FeeAssessment {
+                project_code: CODE.into(),
+                fee_kind: FeeKind::Infra,
+                amount_fen: 1_000_000,
+                basis: "演示".into(),
+                assessed_on: date!(2026 - 03 - 01),
+                due_on: date!(2026 - 12 - 31),
+                exemption: None,
+            }],
+            ..ProjectRecords::default()
+        };
+        if paid > 0 {
+            r.payments.push(Payment {
+                payment_id: "PAY-1".into(),
+                project_code: CODE.into(),
+                fee_kind: FeeKind::Infra,
+                amount_fen: paid,
+                channel: "非税支付平台".into(),
+                reference: "R1".into(),
+                received_at: datetime!(2026-11-01 01:00 UTC),
+            });
+        }
+        if cleared_tax {
+            r.tax_clearances.push(TaxClearance {
+                clearance_no: "WS-1".into(),
+                project_code: CODE.into(),
+                tax_office: "演示税务所".into(),
+                issued_on: date!(2026 - 11 - 02),
+            });
+        }
+        r
+    }
+
+    /// [`example`] paid in full, tax cleared and 复核 recorded.
+    pub(crate) fn cleared_and_checked() -> ProjectRecords {
+        checked(1_000_000, true)
+    }
+
+    /// [`example`] with 复核 recorded (which the rules allow only once cleared: a record
+    /// as a stale counter or a later reversal leaves it).
+    pub(crate) fn checked(paid: i64, cleared_tax: bool) -> ProjectRecords {
+        let mut records = example(paid, cleared_tax);
+        records.final_check = Some(FinalCheck {
+            project_code: CODE.into(),
+            checked_by: "李强".into(),
+            device_id: "counter-03".into(),
+            checked_at: datetime!(2026-11-24 02:00 UTC),
+            remark: String::new(),
+            command_id: "fc".into(),
+        });
+        records
+    }
 
     #[test]
     fn rows_land_in_their_place_and_bad_json_names_the_row() {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::area::Area;
 use crate::entity::{FeeAssessment, FeeKind, Payment, PlanningApproval, TaxClearance};
 use crate::money::Fen;
 
@@ -81,7 +82,7 @@ pub fn standing(facts: ProjectFacts<'_>, today: Date) -> Standing {
             || facts.payments.iter().any(|p| p.fee_kind == kind)
             || match kind {
                 FeeKind::Infra => !facts.approvals.is_empty(),
-                FeeKind::CivilDefence => facts.approvals.iter().any(|a| a.civil_defence_area > 0),
+                FeeKind::CivilDefence => facts.approvals.iter().any(|a| a.civil_defence_area > Area::ZERO),
             }
     };
 
@@ -161,12 +162,13 @@ mod tests {
     const DUE: Date = date!(2026 - 03 - 31);
 
     fn approval(civil_defence_area: i64) -> PlanningApproval {
+        let civil_defence_area = Area::from_hundredths(civil_defence_area);
         PlanningApproval {
             planning_permit_no: "建字第320105202600001号".into(),
             project_code: CODE.into(),
             approved_on: date!(2026 - 01 - 05),
-            residential_area: 1_000_000,
-            non_residential_area: 50_000,
+            residential_area: Area::from_hundredths(1_000_000),
+            non_residential_area: Area::from_hundredths(50_000),
             civil_defence_area,
         }
     }

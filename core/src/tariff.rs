@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::entity::AreaCm2;
+use crate::area::Area;
 use crate::money::Fen;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -40,10 +40,10 @@ pub enum TariffError {
     Parse(String),
     #[error("{date} 没有生效的{}收费标准，请在收费标准中补充该日期适用的费率", use_type.name_zh())]
     NoRate { use_type: UseType, date: Date },
-    #[error("面积不能为负数：{0}（单位为百分之一平方米）")]
-    NegativeArea(AreaCm2),
-    #[error("面积 {area}（百分之一平方米）按收费标准计算的金额超出可处理的范围")]
-    Overflow { area: AreaCm2 },
+    #[error("面积不能为负数：{0}")]
+    NegativeArea(Area),
+    #[error("面积 {area} 按收费标准计算的金额超出可处理的范围")]
+    Overflow { area: Area },
 }
 
 /// An amount assessed from a tariff, with the 文号 it rests on.
@@ -125,8 +125,8 @@ impl Tariff {
     /// a gap is found on the first assessment rather than on the first mixed-use project.
     pub fn infra_fee(
         &self,
-        residential: AreaCm2,
-        non_residential: AreaCm2,
+        residential: Area,
+        non_residential: Area,
         date: Date,
     ) -> Result<Assessed, TariffError> {
         let res = self.rate_on(UseType::Residential, date)?;
@@ -143,7 +143,7 @@ impl Tariff {
     }
 
     /// Civil-defence fee expected for `area` on `date`, to cross-check a 人防 notice.
-    pub fn civil_defence_fee(&self, area: AreaCm2, date: Date) -> Result<Assessed, TariffError> {
+    pub fn civil_defence_fee(&self, area: Area, date: Date) -> Result<Assessed, TariffError> {
         let rate = self.rate_on(UseType::CivilDefence, date)?;
         Ok(Assessed {
             amount_fen: area_fee(area, rate)?,
@@ -170,11 +170,11 @@ impl Tariff {
 /// `area` (hundredths of m²) × fen per m², rounded half up to the fen: the product is in
 /// hundredths of a fen, so 0.50 fen and more rounds up. Computed in i128 so a large area
 /// times a large rate cannot wrap before the division.
-fn area_fee(area: AreaCm2, rate: &Rate) -> Result<Fen, TariffError> {
-    if area < 0 {
+fn area_fee(area: Area, rate: &Rate) -> Result<Fen, TariffError> {
+    if area.is_negative() {
         return Err(TariffError::NegativeArea(area));
     }
-    let hundredths_of_fen = i128::from(area) * i128::from(rate.fen_per_m2);
+    let hundredths_of_fen = i128::from(area.hundredths()) * i128::from(rate.fen_per_m2);
     Fen::try_from((hundredths_of_fen + 50).div_euclid(100))
         .map_err(|_| TariffError::Overflow { area })
 }
@@ -183,6 +183,10 @@ fn area_fee(area: AreaCm2, rate: &Rate) -> Result<Fen, TariffError> {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    fn a(hundredths: i64) -> Area {
+        Area::from_hundredths(hundredths)
+    }
 
     fn rate(use_type: UseType, fen_per_m2: Fen, effective_from: Date, document_no: &str) -> Rate {
         Rate {
@@ -276,7 +280,7 @@ mod tests {
             }
         );
         assert_eq!(
-            Tariff::demo().civil_defence_fee(100, date!(2018 - 12 - 31)),
+            Tariff::demo().civil_defence_fee(a(100), date!(2018 - 12 - 31)),
             Err(TariffError::NoRate {
                 use_type: UseType::CivilDefence,
                 date: date!(2018 - 12 - 31)
@@ -289,7 +293,7 @@ mod tests {
         let tariff = Tariff::demo();
         // 1,000.00 m² × 180 + 250.50 m² × 230 = 180,000 + 57,615 yuan.
         assert_eq!(
-            tariff.infra_fee(100_000, 25_050, date!(2024 - 03 - 01)),
+            tariff.infra_fee(a(100_000), a(25_050), date!(2024 - 03 - 01)),
             Ok(Assessed {
                 amount_fen: 23_761_500,
                 basis: "演示〔2024〕1号（演示费率）".to_owned()
@@ -298,7 +302,7 @@ mod tests {
         // The day before the switch: 1,000.00 × 150 + 250.50 × 200.
         assert_eq!(
             tariff
-                .infra_fee(100_000, 25_050, date!(2023 - 12 - 31))
+                .infra_fee(a(100_000), a(25_050), date!(2023 - 12 - 31))
                 .unwrap()
                 .amount_fen,
             20_010_000
@@ -325,7 +329,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            tariff.infra_fee(100, 100, date!(2024 - 01 - 01)),
+            tariff.infra_fee(a(100), a(100), date!(2024 - 01 - 01)),
             Ok(Assessed {
                 amount_fen: 35_000,
                 basis: "宁价费〔2023〕1号、宁价费〔2019〕5号".to_owned()
@@ -345,7 +349,7 @@ mod tests {
             )],
         };
         assert_eq!(
-            tariff.infra_fee(100, 0, date!(2024 - 01 - 01)),
+            tariff.infra_fee(a(100), a(0), date!(2024 - 01 - 01)),
             Err(TariffError::NoRate {
                 use_type: UseType::NonResidential,
                 date: date!(2024 - 01 - 01)
@@ -364,7 +368,7 @@ mod tests {
             ],
         };
         let on = date!(2024 - 01 - 01);
-        let cases: &[(AreaCm2, AreaCm2, Fen)] = &[
+        let cases: &[(i64, i64, Fen)] = &[
             (49, 0, 0),  // 0.49 fen
             (50, 0, 1),  // 0.50 fen rounds up
             (150, 0, 2), // 1.50 fen
@@ -376,20 +380,20 @@ mod tests {
         ];
         for (res, non_res, fen) in cases {
             assert_eq!(
-                tariff.infra_fee(*res, *non_res, on).unwrap().amount_fen,
+                tariff.infra_fee(a(*res), a(*non_res), on).unwrap().amount_fen,
                 *fen,
                 "{res} {non_res}"
             );
         }
-        assert_eq!(tariff.civil_defence_fee(250, on).unwrap().amount_fen, 3);
-        assert_eq!(tariff.civil_defence_fee(249, on).unwrap().amount_fen, 2);
+        assert_eq!(tariff.civil_defence_fee(a(250), on).unwrap().amount_fen, 3);
+        assert_eq!(tariff.civil_defence_fee(a(249), on).unwrap().amount_fen, 2);
     }
 
     #[test]
     fn civil_defence_fee_uses_the_civil_defence_rate() {
         // 123.45 m² × 2,600 元/m² = 320,970 元.
         assert_eq!(
-            Tariff::demo().civil_defence_fee(12_345, date!(2024 - 05 - 20)),
+            Tariff::demo().civil_defence_fee(a(12_345), date!(2024 - 05 - 20)),
             Ok(Assessed {
                 amount_fen: 32_097_000,
                 basis: "演示〔2024〕2号（演示费率）".to_owned()
@@ -402,19 +406,19 @@ mod tests {
         let tariff = Tariff::demo();
         let on = date!(2024 - 01 - 01);
         assert_eq!(
-            tariff.infra_fee(-1, 0, on),
-            Err(TariffError::NegativeArea(-1))
+            tariff.infra_fee(a(-1), Area::ZERO, on),
+            Err(TariffError::NegativeArea(a(-1)))
         );
         assert_eq!(
-            tariff.civil_defence_fee(-5, on),
-            Err(TariffError::NegativeArea(-5))
+            tariff.civil_defence_fee(a(-5), on),
+            Err(TariffError::NegativeArea(a(-5)))
         );
         assert_eq!(
-            tariff.civil_defence_fee(i64::MAX, on),
-            Err(TariffError::Overflow { area: i64::MAX })
+            tariff.civil_defence_fee(a(i64::MAX), on),
+            Err(TariffError::Overflow { area: a(i64::MAX) })
         );
         // Each part fits but the sum does not.
-        let huge = i64::MAX / 230;
+        let huge = a(i64::MAX / 230);
         assert_eq!(
             tariff.infra_fee(huge, huge, on),
             Err(TariffError::Overflow {
@@ -521,8 +525,8 @@ document_no = "苏人防〔2021〕示例号"
             "收费标准文件格式错误：第1条费率（住宅）为负数"
         );
         assert_eq!(
-            TariffError::NegativeArea(-5).to_string(),
-            "面积不能为负数：-5（单位为百分之一平方米）"
+            TariffError::NegativeArea(a(-5)).to_string(),
+            "面积不能为负数：-0.05 m²"
         );
     }
 }

@@ -1,6 +1,6 @@
 -- The departments' feeds: each connector's place in its source (an LSN, a file's checksum,
 -- a last id), committed in the transaction that writes what it delivered, so a restart
--- resumes where the log stands; its counters, heartbeat, last error and source lag.
+-- resumes where the log stands; its tallies, heartbeat, last error and source lag.
 CREATE TABLE connectors (
     name             TEXT    PRIMARY KEY,
     kind             TEXT    NOT NULL,

@@ -5,12 +5,11 @@
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
 use yizhan_core::command::{Issued, Rejection, decide};
-use yizhan_core::records::ProjectRecords;
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::store::{Decider, RowWrite, StoreError};
+use crate::store::{Decider, RowWrite, project_records};
 
 impl Hub {
     pub async fn run_command(&self, envelope: CommandEnvelope) -> Result<CommandResult, HubError> {
@@ -20,6 +19,10 @@ impl Hub {
         let result = self.store().run_command(envelope, decider).await?;
         if matches!(result.outcome, CommandOutcome::Accepted { .. }) {
             self.notify_applicant(&action).await?;
+            // What a command wrote can raise an alert of its own (a document in conflict).
+            if let Some(desk) = self.alert_desk() {
+                desk.touched(vec![action.project_code().to_owned()]);
+            }
         }
         tracing::info!(
             command_id = result.command_id,
@@ -38,12 +41,7 @@ fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejecti
         if let Some(rejection) = refused.clone() {
             return Ok(Err(rejection));
         }
-        let mut records = ProjectRecords::default();
-        for row in rows {
-            records
-                .add(row.entity, &row.key, row.payload.as_bytes())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        }
+        let records = project_records(rows)?;
         let issued = Issued {
             command_id: &envelope.command_id,
             clerk: &envelope.clerk,

@@ -16,16 +16,20 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
 #[derive(Debug, Clone)]
 pub struct HubConfig {
     pub db: PathBuf,
+    /// The file the hub's signing key is kept in, apart from the database.
+    pub key_file: PathBuf,
     pub tariff: Tariff,
     /// The infrastructure fee is due this many days after the approval it is assessed on.
     pub due_days: u32,
 }
 
 impl HubConfig {
-    /// The demo tariff and the default due rule.
+    /// The demo tariff, the default due rule and the key file beside the database.
     pub fn new(db: impl Into<PathBuf>) -> HubConfig {
+        let db = db.into();
         HubConfig {
-            db: db.into(),
+            key_file: crate::keys::KeyFile::beside(&db).path().to_owned(),
+            db,
             tariff: Tariff::demo(),
             due_days: DEFAULT_DUE_DAYS,
         }

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 use yizhan_core::clock::{SHANGHAI, shanghai_date};
 use yizhan_core::district::NANJING_DISTRICTS;
-use yizhan_core::entity::{AreaCm2, Exemption, FeeKind};
+use yizhan_core::entity::{Area, Exemption, FeeKind};
 use yizhan_core::money::Fen;
 use yizhan_core::uscc::check_character;
 use yizhan_sync::protocol::{
@@ -20,7 +20,7 @@ use yizhan_sync::protocol::{
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::ingest::Rules;
+use crate::ingest::AssessmentRules;
 use words::{
     BUILDER_SUFFIXES, BUILDER_WORDS, CHANNELS, EXEMPTION_BASIS, PHASES, PLACES, USES, Use,
 };
@@ -118,7 +118,7 @@ struct Builder {
 /// serials elsewhere (`with_serials`) so its records never collide with the demo's.
 pub struct Generator {
     rng: ChaCha8Rng,
-    rules: Rules,
+    rules: AssessmentRules,
     today: Date,
     builders: Vec<Builder>,
     /// Next project serial per district, in `NANJING_DISTRICTS` order.
@@ -127,7 +127,7 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64, rules: Rules, today: Date) -> Generator {
+    pub fn new(seed: u64, rules: AssessmentRules, today: Date) -> Generator {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let builders = (0..BUILDERS).map(|_| builder(&mut rng)).collect();
         Generator {
@@ -164,7 +164,7 @@ impl Generator {
 
         let notice_lag = self.rng.random_range(3..=NOTICE_LAG_DAYS);
         let notice =
-            (planning.civil_defence_area > 0 && notice_lag <= age && self.rng.random_bool(0.85))
+            (planning.civil_defence_area > Area::ZERO && notice_lag <= age && self.rng.random_bool(0.85))
                 .then(|| {
                     let issued_on = planning.approved_on + Duration::days(notice_lag);
                     self.notice(
@@ -265,9 +265,10 @@ impl Generator {
         let residential_area = self.area(kind.residential);
         let non_residential_area = self.area(kind.non_residential);
         let civil_defence_area = if kind.basement && self.rng.random_bool(0.35) {
-            (residential_area + non_residential_area) * self.rng.random_range(2..=6) / 100
+            let built = residential_area.hundredths() + non_residential_area.hundredths();
+            Area::from_hundredths(built * self.rng.random_range(2..=6) / 100)
         } else {
-            0
+            Area::ZERO
         };
         let record_serial = self.next_record_serial();
         let contact_phone = self.rng.random_bool(0.75).then(|| {
@@ -305,7 +306,7 @@ impl Generator {
     pub fn notice(
         &mut self,
         project_code: &str,
-        civil_defence_area: AreaCm2,
+        civil_defence_area: Area,
         issued_on: Date,
     ) -> CivilDefenceNotice {
         let amount_fen = self
@@ -420,11 +421,11 @@ impl Generator {
     }
 
     /// An area in hundredths of m² within `range` m² (none when the range is empty).
-    fn area(&mut self, (low, high): (i64, i64)) -> AreaCm2 {
+    fn area(&mut self, (low, high): (i64, i64)) -> Area {
         if high == 0 {
-            0
+            Area::ZERO
         } else {
-            self.rng.random_range(low * 100..=high * 100)
+            Area::from_hundredths(self.rng.random_range(low * 100..=high * 100))
         }
     }
 

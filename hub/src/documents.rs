@@ -5,7 +5,9 @@
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 use yizhan_core::command::{ClerkAction, Rejection};
-use yizhan_core::document::{CounterKeyRecord, DocumentNumber, IssuedDocument};
+use yizhan_core::clock::shanghai_date;
+use yizhan_core::document::{CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentNumber, DocumentSettings, IssuedDocument};
+use yizhan_core::document_rules::{FailedCheck, check_document};
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{MAX_SEGMENT_SIZE, Segment, SegmentRequest};
 use yizhan_voucher::qr::QrPayload;
@@ -14,7 +16,7 @@ use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::store::RowWrite;
+use crate::store::{RowWrite, project_records};
 
 /// Largest PDF accepted for a document: a voucher is tens of KB.
 pub const MAX_PDF_BYTES: usize = 2 * 1024 * 1024;
@@ -54,6 +56,22 @@ impl Hub {
 
     pub async fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, HubError> {
         self.stored(EntityKind::CounterKey, device_id, "终端公钥").await
+    }
+
+    /// Sets what every document names and links to, recorded in the change log under
+    /// `settings:{by}` so each change is on record and reaches every counter.
+    pub async fn set_document_settings(&self, settings: &DocumentSettings, by: &str) -> Result<(), HubError> {
+        let origin = format!("settings:{}", by.trim());
+        let row = RowWrite::upsert(EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY.into(), "", settings);
+        let outcome = self.store().write(&origin, vec![row]).await?;
+        if outcome.changed() > 0 {
+            tracing::info!(by, unit = settings.unit.name, invoice_code = settings.unit.invoice_code, verify_url = settings.verify_url, "票据设置已更改");
+        }
+        Ok(())
+    }
+
+    pub async fn document_settings(&self) -> Result<Option<DocumentSettings>, HubError> {
+        self.stored(EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY, "票据设置").await
     }
 
     /// The row under `key` as its entity; a row that does not parse is a corrupt store.
@@ -102,6 +120,12 @@ impl Hub {
             return refuse("not_in_segment", format!("票据号码 {number} 不在终端 {device_id} 领取的号段内。"));
         }
         Ok(None)
+    }
+
+    /// The document rules on `document` against the hub's records as they stand today.
+    pub async fn check_document(&self, document: &Document) -> Result<Vec<FailedCheck>, HubError> {
+        let records = project_records(&self.store().project_rows(&document.project_code).await?)?;
+        Ok(check_document(document, &records, shanghai_date(OffsetDateTime::now_utc())))
     }
 
     /// Keeps the PDF of a document or one of its reprints; the file must be the one

@@ -11,15 +11,25 @@ use yizhan_sync::protocol::{FieldError, IngestReport};
 use crate::alerts::AlertDesk;
 use crate::config::HubConfig;
 use crate::error::HubError;
-use crate::ingest::{self, IngestRecord, Rules};
+use crate::ingest::{self, IngestRecord, AssessmentRules};
 use crate::notify::Channel;
 use crate::push::{Gate, PushKeys};
+use crate::keys::{KeyError, KeyFile, KeyProvider};
 use crate::store::{SqliteStore, Store, StoreError};
+
+/// Why a hub could not open: its database, or its keys.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+}
 
 #[derive(Clone)]
 pub struct Hub {
     store: Arc<dyn Store>,
-    rules: Arc<Rules>,
+    rules: Arc<AssessmentRules>,
     signer: Arc<HubSigner>,
     closing: Arc<watch::Sender<bool>>,
     push: Arc<Gate>,
@@ -32,14 +42,20 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Opens the SQLite store at `config.db`, creating and migrating it as needed.
-    /// Blocking (a file open and the migrations): call it before serving.
-    pub fn open(config: HubConfig) -> Result<Hub, StoreError> {
+    /// Opens the SQLite store at `config.db`, creating and migrating it as needed, with
+    /// its signing key from `config.key_file` (moved there from the database of an older
+    /// hub). Blocking (file opens and the migrations): call it before serving.
+    pub fn open(config: HubConfig) -> Result<Hub, OpenError> {
         let store = SqliteStore::open(&config.db)?;
-        let signer = store.signer()?;
+        let keys = KeyFile::at(&config.key_file);
+        if let Some(old) = store.legacy_signing_key()? {
+            keys.adopt_signing_key(&old)?;
+            store.forget_legacy_signing_key()?;
+        }
+        let signer = keys.signing_key()?;
         Ok(Hub::with_store(
             Arc::new(store),
-            Rules {
+            AssessmentRules {
                 tariff: config.tariff,
                 due_days: config.due_days,
             },
@@ -47,7 +63,7 @@ impl Hub {
         ))
     }
 
-    pub fn with_store(store: Arc<dyn Store>, rules: Rules, signer: HubSigner) -> Hub {
+    pub fn with_store(store: Arc<dyn Store>, rules: AssessmentRules, signer: HubSigner) -> Hub {
         Hub {
             store,
             rules: Arc::new(rules),
@@ -103,7 +119,7 @@ impl Hub {
         self.store.as_ref()
     }
 
-    pub fn rules(&self) -> &Rules {
+    pub fn rules(&self) -> &AssessmentRules {
         &self.rules
     }
 

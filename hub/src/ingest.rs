@@ -13,11 +13,11 @@ use yizhan_sync::protocol::{
 };
 
 use crate::store::RowWrite;
-use crate::validate::{self, Problems};
+use crate::etl::validate::{self, Problems};
 
 /// What assessing needs beyond the records themselves.
 #[derive(Debug, Clone)]
-pub struct Rules {
+pub struct AssessmentRules {
     pub tariff: Tariff,
     /// The infrastructure fee is due this many days after its approval.
     pub due_days: u32,
@@ -50,7 +50,7 @@ pub trait IngestRecord: DeserializeOwned + Send + Sync + 'static {
     fn source_id(&self) -> &str;
     fn project_code(&self) -> &str;
     /// The rows this record upserts, or every problem found in it.
-    fn rows(&self, rules: &Rules) -> Result<Vec<RowWrite>, Problems>;
+    fn rows(&self, rules: &AssessmentRules) -> Result<Vec<RowWrite>, Problems>;
 }
 
 fn checked(
@@ -79,7 +79,7 @@ impl IngestRecord for PlanningRecord {
     }
 
     /// The project, the approval and the infrastructure fee assessed from it.
-    fn rows(&self, rules: &Rules) -> Result<Vec<RowWrite>, Problems> {
+    fn rows(&self, rules: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
         validate::planning(self, &mut problems);
         let mut assessed = None;
@@ -171,7 +171,7 @@ impl IngestRecord for CivilDefenceNotice {
     }
 
     /// The civil-defence fee assessment; the notice number is its basis.
-    fn rows(&self, rules: &Rules) -> Result<Vec<RowWrite>, Problems> {
+    fn rows(&self, rules: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
         validate::civil_defence(self, &rules.tariff, &mut problems);
         checked(problems, || {
@@ -245,7 +245,7 @@ impl IngestRecord for PaymentRecord {
         &self.project_code
     }
 
-    fn rows(&self, _: &Rules) -> Result<Vec<RowWrite>, Problems> {
+    fn rows(&self, _: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
         validate::payment(self, &mut problems);
         checked(problems, || {
@@ -273,7 +273,7 @@ impl IngestRecord for TaxClearanceRecord {
         &self.project_code
     }
 
-    fn rows(&self, _: &Rules) -> Result<Vec<RowWrite>, Problems> {
+    fn rows(&self, _: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
         validate::tax_clearance(self, &mut problems);
         checked(problems, || {
@@ -299,7 +299,7 @@ pub(crate) struct Prepared {
 /// rows are only to be written when the errors are empty.
 pub(crate) fn prepare<R: IngestRecord>(
     records: &[Result<R, Vec<FieldError>>],
-    rules: &Rules,
+    rules: &AssessmentRules,
 ) -> (Prepared, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut prepared = Prepared {

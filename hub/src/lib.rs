@@ -8,22 +8,23 @@ pub mod connectors;
 pub mod demo;
 pub mod documents;
 mod error;
+mod etl;
 mod commands;
 mod hub;
 pub mod ingest;
+pub mod keys;
 pub mod notify;
 pub mod push;
 mod routes;
 pub mod simulate;
 pub mod store;
-mod validate;
 
 use std::future::Future;
 use std::sync::Arc;
 
 pub use config::HubConfig;
 pub use error::HubError;
-pub use hub::Hub;
+pub use hub::{Hub, OpenError};
 pub use routes::router;
 
 /// How often messages whose channel failed are tried again.

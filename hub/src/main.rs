@@ -14,7 +14,9 @@ use yizhan_core::tariff::Tariff;
 use yizhan_hub::alerts::{self, AlertDesk};
 use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
 use yizhan_hub::connectors::planning_cdc;
-use yizhan_hub::ingest::Rules;
+use yizhan_hub::ingest::AssessmentRules;
+use yizhan_hub::keys::KeyFile;
+use yizhan_core::document::DocumentSettings;
 use yizhan_hub::simulate::SimulateOptions;
 use yizhan_hub::{Hub, HubConfig};
 
@@ -37,10 +39,13 @@ enum Command {
     Serve {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        rules: RulesArgs,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
-        /// Seed this many demo projects first when the database is empty.
-        #[arg(long)]
+        /// Demo mode: the shipped demo tariff, and this many demo projects (default 5000)
+        /// seeded when the database is empty. Without it, --tariff is required.
+        #[arg(long, num_args = 0..=1, default_missing_value = "5000", value_name = "PROJECTS")]
         demo: Option<usize>,
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -65,10 +70,32 @@ enum Command {
     Demo {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        rules: RulesArgs,
         #[arg(long, default_value_t = 5_000)]
         projects: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// Set what every voucher and invoice names and links to: the issuing unit (收款单位),
+    /// its 票据代码 and the public verify address printed in QR codes. Recorded in the
+    /// change log and handed to every counter, which issues nothing until it has them.
+    /// A hub serving this database passes the change on at its counters' next poll.
+    DocumentSettings {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// 收款单位, as printed on every document and around its seal.
+        #[arg(long)]
+        unit_name: String,
+        /// 票据代码 of the unit's invoices (8 digits).
+        #[arg(long)]
+        invoice_code: String,
+        /// The verification page as a phone reaches it, e.g. https://yizhan.example.gov.cn/verify.
+        #[arg(long)]
+        verify_url: String,
+        /// Who sets them, recorded with the change.
+        #[arg(long)]
+        by: String,
     },
     /// Remove the change log up to a seq (counters behind it load a snapshot), then exit.
     Compact {
@@ -188,13 +215,17 @@ struct StoreArgs {
     /// SQLite database file (created if missing).
     #[arg(long)]
     db: PathBuf,
-    #[command(flatten)]
-    rules: RulesArgs,
+    /// The file the hub's SM2 signing key is kept in, readable only by the service user
+    /// (made on first start; keep a copy apart from the database backups). Default: beside
+    /// the database, `hub.sqlite3` → `hub.signing-key`.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
 struct RulesArgs {
-    /// Tariff file (TOML); default: the shipped demo tariff.
+    /// Tariff file (TOML) as the competent department set it; required unless in demo
+    /// mode, which uses the shipped demo tariff.
     #[arg(long)]
     tariff: Option<PathBuf>,
     /// Days from approval to the infrastructure fee's due date.
@@ -203,15 +234,24 @@ struct RulesArgs {
 }
 
 impl RulesArgs {
-    fn rules(&self) -> anyhow::Result<Rules> {
-        let tariff = match &self.tariff {
-            Some(path) => load_tariff(path)?,
-            None => Tariff::demo(),
+    /// The assessment rules; outside `demo` mode only a real tariff file assesses, so no
+    /// production hub assesses fees at demo rates by leaving a flag out.
+    fn rules(&self, demo: bool) -> anyhow::Result<AssessmentRules> {
+        let tariff = match (&self.tariff, demo) {
+            (Some(path), _) => load_tariff(path)?,
+            (None, true) => Tariff::demo(),
+            (None, false) => anyhow::bail!(
+                "未指定收费标准文件：请用 --tariff 指定主管部门核定的收费标准（格式见 assets/tariff-demo.toml）；仅演示时可加 --demo 使用演示费率"
+            ),
         };
         if tariff.demo {
+            anyhow::ensure!(
+                demo,
+                "收费标准文件标为演示（demo = true），不能用于生产：请换用主管部门核定的收费标准，或加 --demo 以演示模式启动"
+            );
             tracing::warn!("使用演示收费标准：核定金额仅供演示，不是真实费率");
         }
-        Ok(Rules {
+        Ok(AssessmentRules {
             tariff,
             due_days: self.due_days,
         })
@@ -219,9 +259,9 @@ impl RulesArgs {
 }
 
 impl StoreArgs {
-    fn open(&self) -> anyhow::Result<Hub> {
-        let Rules { tariff, due_days } = self.rules.rules()?;
+    fn open(&self, AssessmentRules { tariff, due_days }: AssessmentRules) -> anyhow::Result<Hub> {
         Hub::open(HubConfig {
+            key_file: self.key_file.clone().unwrap_or_else(|| KeyFile::beside(&self.db).path().to_owned()),
             db: self.db.clone(),
             tariff,
             due_days,
@@ -240,6 +280,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve {
             store,
+            rules,
             listen,
             demo,
             seed,
@@ -247,7 +288,8 @@ async fn main() -> anyhow::Result<()> {
             alerts,
             notify_log,
         } => {
-            let mut hub = connectors.with_push_keys(store.open()?)?.with_alert_desk(alerts.desk()?);
+            let hub = store.open(rules.rules(demo.is_some())?)?;
+            let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
             if let Some(path) = notify_log {
                 hub = hub.with_notify_channel(std::sync::Arc::new(yizhan_hub::notify::LogChannel { path }));
             }
@@ -259,6 +301,12 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("无法监听 {listen}"))?;
+            if demo.is_some() && hub.document_settings().await?.is_none() {
+                let verify_url = format!("http://{}/verify", listener.local_addr()?);
+                let demo_settings = DocumentSettings::new("一站演示收费窗口（演示）", "00000000", &verify_url)
+                    .expect("the demo settings are well formed");
+                hub.set_document_settings(&demo_settings, "演示数据").await?;
+            }
             tracing::info!(address = %listener.local_addr()?, "数据中心已启动");
             let shutdown = CancellationToken::new();
             let tasks = connectors.start(&hub, &shutdown)?;
@@ -274,7 +322,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Verify { store, file } => {
             let pdf = std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let (verification, file_match) = store.open()?.verify_pdf(&pdf).await?;
+            let (verification, file_match) = store.open(assessing_nothing())?.verify_pdf(&pdf).await?;
             let checked = &verification.checked;
             println!("票据 {}：{}", checked.number, checked.verdict_zh);
             match &checked.verdict {
@@ -293,18 +341,28 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo {
             store,
+            rules,
             projects,
             seed,
         } => {
-            let hub = store.open()?;
+            let hub = store.open(rules.rules(true)?)?;
             seed_demo(&hub, projects, seed).await?;
+        }
+        Command::DocumentSettings { store, unit_name, invoice_code, verify_url, by } => {
+            let settings = DocumentSettings::new(&unit_name, &invoice_code, &verify_url).map_err(|r| anyhow::anyhow!(r.reason))?;
+            anyhow::ensure!(!by.trim().is_empty(), "请用 --by 写明设置人");
+            if !settings.reachable_by_phones() {
+                tracing::warn!(verify_url = settings.verify_url, "查验地址指向本机，办事人用手机扫码无法访问：正式使用请填写对外可访问的地址");
+            }
+            store.open(assessing_nothing())?.set_document_settings(&settings, &by).await?;
+            println!("票据设置已记录：收款单位 {}，票据代码 {}，查验地址 {}", settings.unit.name, settings.unit.invoice_code, settings.verify_url);
         }
         Command::Compact {
             store,
             through,
             keep,
         } => {
-            let hub = store.open()?;
+            let hub = store.open(assessing_nothing())?;
             let head = hub.store().head().await?;
             let horizon = hub
                 .store()
@@ -324,7 +382,7 @@ async fn main() -> anyhow::Result<()> {
                 rate,
                 seed,
                 duration: duration.map(Duration::from_secs),
-                rules: rules.rules()?,
+                rules: rules.rules(true)?,
             };
             let summary = tokio::select! {
                 summary = yizhan_hub::simulate::run(options) => summary?,
@@ -337,6 +395,11 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// For the commands that read and tidy the store but assess no fee (verify, compact).
+fn assessing_nothing() -> AssessmentRules {
+    AssessmentRules { tariff: Tariff::demo(), due_days: DEFAULT_DUE_DAYS }
 }
 
 async fn seed_demo(hub: &Hub, projects: usize, seed: u64) -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
 use yizhan_core::entity::{
-    AreaCm2, EntityKind, FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance,
+    Area, EntityKind, FeeAssessment, FeeKind, Payment, PlanningApproval, Project, TaxClearance,
 };
 use yizhan_core::mask::mask_mobile;
 use yizhan_core::money::Fen;
@@ -26,7 +26,7 @@ use yizhan_sync::protocol::{
 };
 
 use crate::demo::Generator;
-use crate::ingest::{IngestRecord, Rules};
+use crate::ingest::{IngestRecord, AssessmentRules};
 
 /// Events are sent in batches every tick, as department connectors push.
 const TICK: Duration = Duration::from_millis(100);
@@ -45,7 +45,7 @@ pub struct SimulateOptions {
     /// Run this long; `None` runs until the process is stopped.
     pub duration: Option<Duration>,
     /// Must be the hub's tariff: 人防 notice amounts are checked against it.
-    pub rules: Rules,
+    pub rules: AssessmentRules,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
 struct Tracked {
     district_code: String,
     approved: bool,
-    civil_defence_area: AreaCm2,
+    civil_defence_area: Area,
     /// Net amount per fee once assessed, indexed by `fee_index`.
     net: [Option<Fen>; 2],
     paid: [Fen; 2],
@@ -139,7 +139,7 @@ impl Tracked {
 
     fn needs_notice(&self) -> bool {
         self.approved
-            && self.civil_defence_area > 0
+            && self.civil_defence_area > Area::ZERO
             && self.net[fee_index(FeeKind::CivilDefence)].is_none()
     }
 
@@ -248,7 +248,8 @@ impl Model {
             | EntityKind::AlertRules
             | EntityKind::Document
             | EntityKind::PermitLink
-            | EntityKind::CounterKey => {}
+            | EntityKind::CounterKey
+            | EntityKind::DocumentSettings => {}
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ mod common;
 use common::{CODE, TestHub, USCC, clearance, notice, payment, planning};
 use serde_json::{Value, json};
 use time::macros::date;
-use yizhan_core::entity::{EntityKind, FeeAssessment, FeeKind};
+use yizhan_core::entity::{Area, EntityKind, FeeAssessment, FeeKind};
 use yizhan_core::tariff::Tariff;
 
 fn payload<T: for<'de> serde::Deserialize<'de>>(row: &yizhan_hub::store::StateRow) -> T {
@@ -44,7 +44,7 @@ async fn planning_writes_project_approval_and_infra_assessment_in_one_logged_tra
         .unwrap();
     let assessment: FeeAssessment = payload(&row);
     let expected = Tariff::demo()
-        .infra_fee(5_000_000, 20_000, date!(2025 - 06 - 01))
+        .infra_fee(Area::from_hundredths(5_000_000), Area::from_hundredths(20_000), date!(2025 - 06 - 01))
         .unwrap();
     assert_eq!(assessment.amount_fen, expected.amount_fen);
     assert_eq!(assessment.basis, expected.basis);
@@ -224,7 +224,7 @@ fn bad_records() -> Vec<(&'static str, Value, &'static str)> {
         ("payments", payment("", CODE, 100), "payment_id"),
         (
             "planning",
-            with(planning("B9", other), "uscc", json!("91350100M000100Y44")),
+            with(planning("B9", other), "uscc", json!("91350100M000100Y4")),
             "uscc",
         ),
         (

@@ -15,8 +15,9 @@ use yizhan_hub::connectors::{Connector, ConnectorKind, SourceChange, legacy_file
 use yizhan_sync::protocol::{ImportEvent, ImportReport, PlanningRecord};
 
 const HEADER: &str = "规划许可证号,项目编号,项目名称,建设单位,统一社会信用代码,行政区划代码,联系电话,批准日期,住宅面积(㎡),非住宅面积(㎡),人防面积(㎡)";
-/// The USCC with its check character wrong: the file reads, the hub refuses it.
-const BAD_USCC: &str = "91350100M000100Y44";
+/// A USCC with a letter no code may use (O): the file reads, the hub refuses it. (One
+/// whose check character alone is wrong is a legacy code the hub keeps and flags.)
+const BAD_USCC: &str = "9135010OM000100Y43";
 
 fn row_text(n: u32, uscc: &str, residential: &str) -> String {
     format!(

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use yizhan_core::entity::EntityKind;
 use yizhan_hub::connectors::planning_cdc::{self, CONNECTOR, CdcConfig, SCHEMA_SQL};
 use yizhan_hub::connectors::{Connector, ConnectorKind};
+use yizhan_core::area::Area;
 use yizhan_hub::{Hub, HubConfig};
 use yizhan_sync::protocol::{KeyRange, Op, PlanningRecord};
 
@@ -475,7 +476,7 @@ async fn a_bad_row_is_quarantined_with_its_lsn_and_the_rows_after_it_flow() {
                 "BEGIN; {}; {}; COMMIT; {};",
                 one_row(2, USCC, "-5"),
                 INSERT.replace("$1::int, $2::int", "3, 3"),
-                one_row(4, "91350100M000100Y44", "10"),
+                one_row(4, "9135010OM000100Y43", "10"),
             ))
             .await
             .unwrap();
@@ -612,9 +613,9 @@ fn record(i: i32, residential: i64) -> PlanningRecord {
         district_code: "320115".into(),
         contact_phone: Some("13812341234".into()),
         approved_on: time::macros::date!(2026 - 06 - 01),
-        residential_area: residential,
-        non_residential_area: 10_050,
-        civil_defence_area: 0,
+        residential_area: Area::from_hundredths(residential),
+        non_residential_area: Area::from_hundredths(10_050),
+        civil_defence_area: Area::ZERO,
         infra_exemption: None,
     }
 }
@@ -834,7 +835,7 @@ impl HubProcess {
             .unwrap()
             .port();
         let child = tokio::process::Command::new(HUB_BIN)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db"])
+            .args(["serve", "--demo", "0", "--listen", &format!("127.0.0.1:{port}"), "--db"])
             .arg(db)
             .args(["--planning-cdc", &source.conninfo()])
             .args([

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use time::macros::date;
 use yizhan_core::entity::{EntityKind, FeeAssessment, FeeKind, Payment};
 use yizhan_core::tariff::Tariff;
-use yizhan_hub::ingest::Rules;
+use yizhan_hub::ingest::AssessmentRules;
 use yizhan_hub::simulate::{SimulateOptions, run};
 
 #[tokio::test]
@@ -27,7 +27,7 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
         rate: 100.0,
         seed: 9,
         duration: Some(Duration::from_secs(3)),
-        rules: Rules {
+        rules: AssessmentRules {
             tariff: Tariff::demo(),
             due_days: 30,
         },

@@ -410,3 +410,96 @@ async fn counters_report_their_standing_and_the_status_lists_them() {
     assert_eq!(counters[0]["report"]["outbox"]["conflicts"], 1);
     assert_eq!((body["head"].as_u64(), body["horizon"].as_u64()), (Some(0), Some(0)));
 }
+
+/// Every file of the store as it lies on disk (database, WAL, shared memory).
+fn store_files(db: &std::path::Path) -> Vec<u8> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::read(format!("{}{suffix}", db.display())).ok())
+        .flatten()
+        .collect()
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_signing_key_moves_out_of_the_database_and_no_copy_of_the_data_holds_it() {
+    use yizhan_sync::integrity::HubSigner;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite3");
+    let key_file = dir.path().join("hub.signing-key");
+
+    // A new hub makes its key in the key file; the database never sees it.
+    let made = TestHub::start_at(&db).await;
+    made.post("planning", json!([planning("建字第1号", CODE)])).await;
+    let health: Health = made.client.get(format!("{}/v1/health", made.url)).send().await.unwrap().json().await.unwrap();
+    made.stop().await;
+    let secret = hex::decode(std::fs::read_to_string(&key_file).unwrap().trim()).unwrap();
+    assert_eq!(HubSigner::from_secret_bytes(&secret).unwrap().public_key(), health.hub_key);
+    let files = store_files(&db);
+    assert!(!holds(&files, &secret) && !holds(&files, hex::encode(&secret).as_bytes()));
+
+    // A database as an older hub left it: the key kept in `hub_secrets`, no key file.
+    let old = HubSigner::generate();
+    std::fs::remove_file(&key_file).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("INSERT INTO hub_secrets (name, value) VALUES ('sm2_signing_key', ?1)", [old.secret_bytes()])
+        .unwrap();
+    assert!(holds(&store_files(&db), &old.secret_bytes()), "the old layout keeps the key in the data");
+
+    let upgraded = TestHub::start_at(&db).await;
+    let health: Health = upgraded.client.get(format!("{}/v1/health", upgraded.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health.hub_key, old.public_key(), "counters that pinned the old key keep trusting the hub");
+    let copy = dir.path().join("backup.sqlite3");
+    std::fs::copy(&db, &copy).unwrap();
+    upgraded.stop().await;
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), hex::encode(old.secret_bytes()));
+    let rows: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM hub_secrets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+    for files in [store_files(&db), std::fs::read(&copy).unwrap()] {
+        assert!(!holds(&files, &old.secret_bytes()) && !holds(&files, hex::encode(old.secret_bytes()).as_bytes()));
+    }
+}
+
+#[test]
+fn a_hub_started_without_a_tariff_refuses_to_serve_unless_in_demo_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_yizhan-hub"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.path().join("hub.sqlite3"))
+            .args(extra)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let refused = serve(&[]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("未指定收费标准文件") && said.contains("--tariff") && said.contains("--demo"), "{said}");
+
+    let demo_file = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/tariff-demo.toml");
+    let refused = serve(&["--tariff", demo_file]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("不能用于生产"));
+    assert!(!dir.path().join("hub.signing-key").exists(), "a refused start makes no key");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_hub_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite3");
+    drop(Hub::open(HubConfig::new(&db)).unwrap());
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("INSERT INTO schema_migrations VALUES ('29991231000000_future', '2999-12-31T00:00:00Z')", [])
+        .unwrap();
+    let refused = Hub::open(HubConfig::new(&db)).err().expect("a newer schema is refused").to_string();
+    assert!(refused.contains("29991231000000_future") && refused.contains("新版"), "{refused}");
+}

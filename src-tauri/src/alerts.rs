@@ -12,7 +12,7 @@ use yizhan_core::command::ClerkAction;
 use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
 
 use crate::Counter;
-use crate::commands::issue;
+use crate::projects::issue;
 
 #[tauri::command(async)]
 pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, String> {

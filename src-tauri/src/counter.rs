@@ -23,7 +23,6 @@ pub struct Counter {
     reader: Mutex<ReplicaReader>,
     /// The signing key, or why it cannot be had (documents cannot be issued then).
     key: Result<CounterKey, String>,
-    verify_url: String,
     status: watch::Receiver<SyncStatus>,
     outbox: Outbox,
     clerk: String,
@@ -81,7 +80,6 @@ impl Counter {
         Ok(Counter {
             reader: Mutex::new(reader),
             key,
-            verify_url: settings.verify_url.clone(),
             status: status_now,
             outbox,
             clerk: settings.clerk.clone(),
@@ -99,9 +97,9 @@ impl Counter {
         (&self.outbox, &self.clerk)
     }
 
-    /// The signing key and the verification address documents are printed with.
-    pub fn signing(&self) -> Result<(&CounterKey, &str), String> {
-        self.key.as_ref().map(|k| (k, self.verify_url.as_str())).map_err(Clone::clone)
+    /// The key documents are signed with, or why this counter has none.
+    pub fn signing_key(&self) -> Result<&CounterKey, String> {
+        self.key.as_ref().map_err(Clone::clone)
     }
 
     pub fn status(&self) -> SyncStatus {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use yizhan_core::command::ClerkAction;
-use yizhan_core::document::{DocumentKind, IssueContext, IssuingUnit};
+use yizhan_core::document::{DocumentKind, IssueContext};
 use yizhan_sync::replica::{Issued, OutboxEntry, SerialsLeft};
 use yizhan_voucher::issue::{print_again, print_new};
 use yizhan_voucher::preview::preview_png;
@@ -17,7 +17,7 @@ use yizhan_voucher::signature::PublicKey;
 use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::Counter;
-use crate::commands::issue;
+use crate::projects::issue;
 
 pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
 
@@ -25,15 +25,14 @@ pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
 /// kept with its PDF, queued for the hub.
 #[tauri::command]
 pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, String> {
-    let (key, verify_url) = counter.signing()?;
-    let (key, verify_url) = (key.clone(), verify_url.to_owned());
+    let key = counter.signing_key()?.clone();
     let (outbox, clerk) = counter.outbox();
     let issuer = clerk.to_owned();
     outbox
         .issue_document(project_code.trim(), kind, clerk, move |to_issue| {
             let device_id = to_issue.device_id.clone();
-            let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: &issuer, device_id: &device_id, at: to_issue.at };
-            let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &verify_url)?;
+            let ctx = IssueContext { unit: &to_issue.settings.unit, issuer: &issuer, device_id: &device_id, at: to_issue.at };
+            let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &to_issue.settings.verify_url)?;
             Ok(Issued { action: printed.action, pdf: printed.pdf })
         })
         .await
@@ -49,7 +48,11 @@ pub async fn void_document(counter: State<'_, Counter>, project_code: String, nu
 /// 补打: the recorded document printed again with its original QR, marked as a reprint.
 #[tauri::command]
 pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, String> {
-    let verify_url = counter.signing().map(|(_, url)| url.to_owned())?;
+    counter.signing_key()?;
+    let verify_url = counter
+        .read(|r| r.document_settings())?
+        .map(|s| s.verify_url)
+        .ok_or("数据中心尚未设置查验地址，暂不能补打。请联系数据中心管理员设置，联网同步后即可补打。")?;
     let (outbox, clerk) = counter.outbox();
     outbox
         .reprint_document(project_code.trim(), number.trim(), clerk, move |doc| print_again(doc, &verify_url))
@@ -142,6 +145,10 @@ pub struct SigningStatus {
 #[tauri::command(async)]
 pub fn signing_status(counter: State<'_, Counter>) -> Result<SigningStatus, String> {
     let serials_left = counter.read(|r| r.serials_left())?;
-    let problem = counter.signing().err();
+    let problem = match (counter.signing_key(), counter.read(|r| r.document_settings())?) {
+        (Err(problem), _) => Some(problem),
+        (Ok(_), None) => Some("数据中心尚未设置收款单位、票据代码和查验地址，暂不能开具票据。".to_owned()),
+        (Ok(_), Some(_)) => None,
+    };
     Ok(SigningStatus { ready: problem.is_none(), problem, serials_left })
 }

@@ -4,7 +4,7 @@
 
 mod admin;
 mod alerts;
-mod commands;
+mod projects;
 mod counter;
 mod documents;
 mod keys;
@@ -19,16 +19,16 @@ pub use settings::Settings;
 /// with the mock runtime.
 pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> {
     base.invoke_handler(tauri::generate_handler![
-        commands::list_projects,
-        commands::get_project,
-        commands::sync_status,
-        commands::districts,
-        commands::record_final_check,
-        commands::add_follow_up_note,
-        commands::set_tracking,
-        commands::list_conflicts,
-        commands::discard_conflict,
-        commands::redo_conflict,
+        projects::list_projects,
+        projects::get_project,
+        projects::sync_status,
+        projects::districts,
+        projects::record_final_check,
+        projects::add_follow_up_note,
+        projects::set_tracking,
+        projects::list_conflicts,
+        projects::discard_conflict,
+        projects::redo_conflict,
         admin::list_connectors,
         admin::list_quarantine,
         admin::reprocess_quarantined,

@@ -16,9 +16,6 @@ pub struct Settings {
     /// The hub's public key (hex, from its `/v1/health`), pinned by the installer: a hub
     /// with another key is refused. Unset, the key of the first snapshot is trusted.
     pub hub_key: Option<String>,
-    /// The address printed in documents' QR codes (`…/verify`): the hub as a phone
-    /// outside the counter network reaches it. Default: the hub URL's `/verify`.
-    pub verify_url: String,
 }
 
 impl Settings {
@@ -32,14 +29,6 @@ impl Settings {
             app_data_dir,
         )
         .with_hub_key(std::env::var("YIZHAN_HUB_KEY").ok())
-        .with_verify_url(std::env::var("YIZHAN_VERIFY_URL").ok())
-    }
-
-    fn with_verify_url(mut self, url: Option<String>) -> Settings {
-        if let Some(url) = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) {
-            self.verify_url = url;
-        }
-        self
     }
 
     fn with_hub_key(mut self, hub_key: Option<String>) -> Settings {
@@ -56,8 +45,7 @@ impl Settings {
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| DEFAULT_CLERK.to_owned());
-        let verify_url = format!("{hub_url}/verify");
-        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), clerk, hub_key: None, verify_url }
+        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), clerk, hub_key: None }
     }
 
     pub fn replica_path(&self) -> PathBuf {
@@ -80,8 +68,6 @@ mod tests {
         assert_eq!(s.hub_url, "http://hub.example:8640");
         assert_eq!(s.replica_path(), PathBuf::from("/srv/counter/replica.sqlite3"));
         assert_eq!(s.clerk, "窗口03-王芳");
-        assert_eq!(s.verify_url, "http://hub.example:8640/verify");
-        assert_eq!(s.clone().with_verify_url(Some(" https://yz.example.gov.cn/verify ".into())).verify_url, "https://yz.example.gov.cn/verify");
 
         let s = Settings::from_vars(Some("".into()), None, Some("  ".into()), "/home/a/yizhan".into());
         assert_eq!(s.hub_url, DEFAULT_HUB_URL);

@@ -33,7 +33,6 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
         data_dir: data.path().join("counter"),
         clerk: "窗口03-王芳".into(),
         hub_key: None,
-        verify_url: "http://127.0.0.1:9/verify".into(),
     };
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
     let counter = Counter::start(&settings, app.handle().clone()).unwrap();

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 
 use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
-use yizhan_core::entity::{AreaCm2, EntityKind, Exemption};
+use yizhan_core::entity::{Area, EntityKind, Exemption};
 use yizhan_core::money::Fen;
 
 /// One committed change from the hub's append-only change log.
@@ -152,9 +152,9 @@ pub struct PlanningRecord {
     pub contact_phone: Option<String>,
     #[serde(with = "yizhan_core::serde_date")]
     pub approved_on: Date,
-    pub residential_area: AreaCm2,
-    pub non_residential_area: AreaCm2,
-    pub civil_defence_area: AreaCm2,
+    pub residential_area: Area,
+    pub non_residential_area: Area,
+    pub civil_defence_area: Area,
     /// 减免 of the infrastructure fee, e.g. community elderly-care projects.
     #[serde(default)]
     pub infra_exemption: Option<Exemption>,
@@ -166,7 +166,7 @@ pub struct PlanningRecord {
 pub struct CivilDefenceNotice {
     pub notice_no: String,
     pub project_code: String,
-    pub civil_defence_area: AreaCm2,
+    pub civil_defence_area: Area,
     pub amount_fen: Fen,
     #[serde(with = "yizhan_core::serde_date")]
     pub issued_on: Date,
@@ -546,6 +546,14 @@ impl SourceComparison {
     pub fn agrees(&self) -> bool {
         self.matching == self.source_rows && self.missing.is_empty() && self.differing.is_empty()
     }
+}
+
+/// The answer of `POST /v1/document-checks`: the document rules a counter's document, not
+/// yet printed, breaks against the hub's records; none when it may be printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentCheck {
+    pub failed_checks: Vec<yizhan_core::document_rules::FailedCheck>,
 }
 
 /// `POST /v1/segments`: a counter asks for document serials to issue from offline.

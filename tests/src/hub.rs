@@ -13,6 +13,7 @@ use time::macros::date;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use yizhan_core::clock::Clock;
+use yizhan_core::document::DocumentSettings;
 use yizhan_core::entity::FeeKind;
 use yizhan_hub::alerts::AlertDesk;
 use yizhan_hub::demo::Generator;
@@ -67,9 +68,7 @@ impl TestHub {
             alerts,
         };
         let hub = test_hub.open();
-        yizhan_hub::demo::seed_on(&hub, projects, 42, DEMO_TODAY)
-            .await
-            .expect("seed demo projects");
+        test_hub.seed(&hub, projects, 42).await;
         test_hub.serve(hub, listener);
         test_hub
     }
@@ -123,10 +122,18 @@ impl TestHub {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.db().display()));
         }
         let hub = self.open();
-        yizhan_hub::demo::seed_on(&hub, projects, 43, DEMO_TODAY)
+        self.seed(&hub, projects, 43).await;
+        self.serve_again(hub).await;
+    }
+
+    /// Demo projects, and the document settings an operator sets on a new hub.
+    async fn seed(&self, hub: &Hub, projects: usize, seed: u64) {
+        yizhan_hub::demo::seed_on(hub, projects, seed, DEMO_TODAY)
             .await
             .expect("seed demo projects");
-        self.serve_again(hub).await;
+        let settings = DocumentSettings::new("南京市建设工程收费综合窗口", "32010126", &format!("{}/verify", self.url))
+            .expect("well-formed document settings");
+        hub.set_document_settings(&settings, "测试").await.expect("set the document settings");
     }
 
     async fn serve_again(&mut self, hub: Hub) {

@@ -179,3 +179,40 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
     at_first.stop().await;
     at_second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_with_a_legacy_uscc_reaches_the_counter_flagged_orange() {
+    let hub_clock = SimulatedClock::starting_at(morning(DEMO_TODAY));
+    let hub = TestHub::start_with_alerts(0, hub_clock.clock()).await;
+    let code = "2026-320115-70-01-700001";
+    // Well formed, its check character wrong: a code still printed on older licences.
+    let legacy = "91350100M000100Y44";
+    let record = yizhan_sync::protocol::PlanningRecord {
+        planning_permit_no: "建字第320115202670001号".into(),
+        project_code: code.into(),
+        name: "秣陵街道旧城改造一期".into(),
+        builder: "南京钟山置业有限公司".into(),
+        uscc: legacy.into(),
+        district_code: "320115".into(),
+        contact_phone: None,
+        approved_on: DEMO_TODAY,
+        residential_area: yizhan_core::area::Area::from_m2(10_000),
+        non_residential_area: yizhan_core::area::Area::ZERO,
+        civil_defence_area: yizhan_core::area::Area::ZERO,
+        infra_exemption: None,
+    };
+    let report = hub.ingest("planning", vec![record]).await;
+    assert_eq!((report.received, report.changed), (1, 1), "the record is kept: {report:?}");
+
+    let counter = Counter::new();
+    let clock = SimulatedClock::starting_at(morning(DEMO_TODAY));
+    let running = Running::start(counter.client_on(&hub.url, options(), clock.clock()));
+    let reader = counter.reader_on(clock.clock());
+    let alerts = until_alerts(&reader, &of_project(code), "the legacy USCC alert", |a| rule_of(a, "uscc-check-failed").is_some()).await;
+    let flagged = rule_of(&alerts, "uscc-check-failed").unwrap();
+    assert_eq!((flagged.alert.level, flagged.origin), (AlertLevel::Orange, AlertOrigin::Hub));
+    assert!(flagged.alert.message.contains(legacy) && flagged.alert.message.contains("校验位"), "{}", flagged.alert.message);
+    let project = reader.get_project(code).unwrap().expect("the project is at the counter");
+    assert_eq!(project.project.uscc, legacy, "kept as the department sent it");
+    running.stop().await;
+}

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use yizhan_core::command::ClerkAction;
-use yizhan_core::document::{DocumentKind, DocumentState, IssueContext, IssuedDocument, IssuingUnit};
+use yizhan_core::area::Area;
+use yizhan_core::document::{DocumentKind, DocumentState, IssueContext, IssuedDocument};
+use yizhan_core::document_rules::FailedCheck;
+use yizhan_sync::protocol::PlanningRecord;
 use yizhan_sync::client::{Outbox, SyncClient};
 use yizhan_sync::replica::{Issued, OutboxState};
 use yizhan_tests::counter::{Counter, cleared_project_and_its_reversal, options};
@@ -30,10 +33,18 @@ fn client(counter: &Counter, hub_url: &str, key: &CounterKey) -> SyncClient {
     counter.client_at(hub_url, yizhan_sync::client::ClientOptions { counter_key: Some(key.public_key().to_hex()), ..options() })
 }
 
+/// The same counter cut off from the hub: its client points at a port nobody listens on.
+fn client_offline(counter: &Counter, key: &CounterKey) -> SyncClient {
+    client(counter, "http://127.0.0.1:9", key)
+}
+
 /// A hub of 300 demo projects and a counter caught up with it, its key registered and its
 /// segments taken.
 async fn counter_with_segments() -> (TestHub, Counter, CounterKey, SyncClient) {
-    let hub = TestHub::start(300).await;
+    counter_with_segments_on(TestHub::start(300).await).await
+}
+
+async fn counter_with_segments_on(hub: TestHub) -> (TestHub, Counter, CounterKey, SyncClient) {
     let counter = Counter::new();
     let key = CounterKey::generate();
     let client = client(&counter, &hub.url, &key);
@@ -43,12 +54,13 @@ async fn counter_with_segments() -> (TestHub, Counter, CounterKey, SyncClient) {
     (hub, counter, key, client)
 }
 
-async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey, verify_base: &str) -> String {
-    let (key, base) = (key.clone(), verify_base.to_owned());
+/// Issues a voucher with the unit and verify address the hub set.
+async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey) -> String {
+    let key = key.clone();
     let entry = outbox
         .issue_document(project, DocumentKind::Voucher, CLERK, move |to| {
-            let ctx = IssueContext { unit: &IssuingUnit::default(), issuer: "刘洋", device_id: &to.device_id, at: to.at };
-            let printed = print_new(to.records, to.number, &ctx, &key, &base)?;
+            let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
+            let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
             Ok(Issued { action: printed.action, pdf: printed.pdf })
         })
         .await
@@ -129,7 +141,7 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     let outbox = client.outbox();
     outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
     let verify_base = format!("{}/verify", hub.url);
-    let number = issue_voucher(&outbox, &project, &key, &verify_base).await;
+    let number = issue_voucher(&outbox, &project, &key).await;
     sync(&client).await;
 
     let doc = hub_document(&hub, &number).await;
@@ -219,7 +231,7 @@ async fn the_applicant_hears_of_the_document_and_the_permit() {
         .expect("a cleared project with a contact");
     let outbox = client.outbox();
     outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
-    let number = issue_voucher(&outbox, &project, &key, &format!("{}/verify", hub.url)).await;
+    let number = issue_voucher(&outbox, &project, &key).await;
     let queue = reader.list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() }).unwrap();
     assert!(!queue.rows.iter().any(|r| r.project_code == project), "an issued project leaves the 可开具 queue at once");
     outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: " 320105202611240102 ".into() }, CLERK).await.unwrap();
@@ -245,11 +257,13 @@ async fn the_applicant_hears_of_the_document_and_the_permit() {
 async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_is_a_conflict() {
     let (hub, counter, key, client) = counter_with_segments().await;
     let (project, reversal) = cleared_project_and_its_reversal(&counter);
-    // The hub hears of the reversal while this counter still sees the project cleared.
+    // The hub hears of the reversal while this counter, cut off, still sees the project
+    // cleared.
     hub.ingest("payments", vec![reversal]).await;
-    let outbox = client.outbox();
-    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
-    let number = issue_voucher(&outbox, &project, &key, &format!("{}/verify", hub.url)).await;
+    let offline = client_offline(&counter, &key);
+    offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    let number = issue_voucher(&offline.outbox(), &project, &key).await;
+    drop(offline);
     sync(&client).await;
 
     let doc = hub_document(&hub, &number).await;
@@ -268,8 +282,7 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
     drop(first);
     let (project, _) = cleared_project_and_its_reversal(&counter);
     {
-        // Offline from here: the client points at a port nobody listens on.
-        let offline = client(&counter, "http://127.0.0.1:9", &key);
+        let offline = client_offline(&counter, &key);
         offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
     }
     let dir = tempfile::TempDir::new().unwrap();
@@ -282,10 +295,10 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
     let printed: Vec<String> = worker.stdout_text().lines().map(str::to_owned).collect();
 
     // Restarted, still offline: three more.
-    let offline = client(&counter, "http://127.0.0.1:9", &key);
+    let offline = client_offline(&counter, &key);
     let mut after = Vec::new();
     for _ in 0..3 {
-        after.push(issue_voucher(&offline.outbox(), &project, &key, "http://127.0.0.1:9/verify").await);
+        after.push(issue_voucher(&offline.outbox(), &project, &key).await);
     }
     drop(offline);
     let all: BTreeSet<String> = printed.iter().chain(&after).cloned().collect();
@@ -346,4 +359,121 @@ async fn a_counter_left_with_few_serials_sees_a_yellow_alert_until_it_tops_up() 
     }
     replica.tick_alerts(link()).unwrap();
     assert!(serials_low().is_none(), "topped up, the alert resolves itself");
+}
+
+/// What the hub's `POST /v1/document-checks` finds wrong with `document`.
+async fn hub_checks(hub: &TestHub, document: yizhan_core::document::Document) -> serde_json::Value {
+    let answer = reqwest::Client::new().post(format!("{}/v1/document-checks", hub.url)).json(&document).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json::<serde_json::Value>().await.unwrap()["failed_checks"].clone()
+}
+
+/// The project's planning record as the department sends it again, its builder, USCC and
+/// residential area changed at the source.
+fn changed_at_the_source(counter: &Counter, project: &str) -> PlanningRecord {
+    let detail = counter.reader().get_project(project).unwrap().unwrap();
+    let approval = &detail.approvals[0];
+    PlanningRecord {
+        planning_permit_no: approval.planning_permit_no.clone(),
+        project_code: project.to_owned(),
+        name: detail.project.name.clone(),
+        builder: format!("{}（更名）", detail.project.builder),
+        uscc: "91350200776049653A".into(),
+        district_code: detail.project.district_code.clone(),
+        contact_phone: None,
+        approved_on: approval.approved_on,
+        residential_area: Area::from_hundredths(approval.residential_area.hundredths() + 10_000),
+        non_residential_area: approval.non_residential_area,
+        civil_defence_area: approval.civil_defence_area,
+        infra_exemption: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_document_the_hubs_records_do_not_bear_out_is_refused_online_and_a_conflict_when_issued_offline() {
+    let hub = TestHub::start_with_alerts(300, yizhan_core::clock::Clock::system()).await;
+    let (hub, counter, key, client) = counter_with_segments_on(hub).await;
+    let (project, _) = cleared_project_and_its_reversal(&counter);
+    let vouchers_left = || counter.reader().serials_left().unwrap().into_iter().find(|l| l.kind == DocumentKind::Voucher).unwrap().left;
+    let before = vouchers_left();
+    let outbox = client.outbox();
+    let try_issue = || async {
+        let key = key.clone();
+        outbox
+            .issue_document(&project, DocumentKind::Voucher, CLERK, move |to| {
+                let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
+                let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
+                Ok(Issued { action: printed.action, pdf: printed.pdf })
+            })
+            .await
+    };
+
+    // 复核 recorded here but not yet at the hub: asked now, the hub names it missing; and a
+    // line for a fee never assessed.
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    let draft = yizhan_sync::replica::Replica::open(&counter.path)
+        .unwrap()
+        .document_draft(&project, DocumentKind::Voucher, CLERK, time::OffsetDateTime::now_utc())
+        .unwrap();
+    let ask = |document| hub_checks(&hub, document);
+    assert_eq!(ask(draft.clone()).await, serde_json::json!([{"check": "not_checked"}]));
+    let mut extra = draft.clone();
+    extra.lines.push(yizhan_core::document::LineItem { item_code: "103099".into(), item_name: "其他费用".into(), basis: String::new(), amount_fen: 500 });
+    extra.total_fen += 500;
+    let failed = ask(extra).await;
+    assert!(failed.as_array().unwrap().iter().any(|c| c["check"] == "extra_line" && c["item_name"] == "其他费用"), "{failed}");
+    sync(&client).await;
+    assert_eq!(ask(draft).await, serde_json::json!([]), "with the 复核 delivered the draft passes");
+
+    // The department changes the builder, its USCC and an area at the source; the hub
+    // re-assesses while this counter has not yet heard. Online, the counter asks the hub
+    // before it takes a serial, and the clerk is told everything that differs.
+    let changed = changed_at_the_source(&counter, &project);
+    hub.ingest("planning", vec![changed]).await;
+    let refused = try_issue().await.expect_err("the payer, USCC and amount differ at the hub").to_string();
+    for named in ["数据中心核对未通过", "交款人「", "统一社会信用代码", "与核定应缴"] {
+        assert!(refused.contains(named), "{named} in {refused}");
+    }
+    assert_eq!(vouchers_left(), before, "no number is spent on a refused document");
+    assert!(counter.reader().project_commands(&project).unwrap().iter().all(|e| e.action.kind() != "issue_document"));
+
+    // Cut off, the counter still prints from what it holds; the paper is out, so the hub
+    // keeps it, as a conflict naming every check it failed, and it never verifies as genuine.
+    let offline = client_offline(&counter, &key);
+    let number = issue_voucher(&offline.outbox(), &project, &key).await;
+    drop(offline);
+    sync(&client).await;
+    let doc = hub_document(&hub, &number).await;
+    assert_eq!(doc.state, DocumentState::Conflict);
+    let conflict = doc.conflict.clone().unwrap();
+    for named in ["交款人「", "统一社会信用代码", "与核定应缴"] {
+        assert!(conflict.contains(named), "{named} in {conflict}");
+    }
+    let kinds: Vec<&str> = doc.failed_checks.iter().map(|c| match c {
+        FailedCheck::Payer { .. } => "payer",
+        FailedCheck::PayerUscc { .. } => "uscc",
+        FailedCheck::Amount { .. } => "amount",
+        FailedCheck::NotCleared { .. } => "not_cleared",
+        _ => "other",
+    }).collect();
+    assert!(["payer", "uscc", "amount"].iter().all(|k| kinds.contains(k)), "{kinds:?}");
+    let dir = tempfile::TempDir::new().unwrap();
+    let pdf = dir.path().join("voucher.pdf");
+    std::fs::write(&pdf, counter.reader().document_pdf(&number).unwrap().unwrap()).unwrap();
+    let query = scan_qr(&pdf).split_once('?').unwrap().1.to_owned();
+    let verdict = hub.get_json(&format!("/v1/verify?{query}")).await;
+    assert_eq!(verdict["verdict_zh"], "存在冲突", "{verdict}");
+    let (ok, text) = verify_cli(&hub, &pdf);
+    assert!(!ok && text.contains("存在冲突"), "{text}");
+    let conflict_alert = || async {
+        let alerts = hub.get_json(&format!("/v1/alerts?project_code={project}")).await;
+        alerts["alerts"].as_array().unwrap().iter().find(|a| a["rule_id"] == "document-conflict").cloned()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while conflict_alert().await.is_none() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let alert = conflict_alert().await.expect("an alert is raised on the conflict");
+    assert_eq!(alert["level"], "orange", "{alert}");
+    assert!(alert["message"].as_str().unwrap().contains(&number), "{alert}");
 }

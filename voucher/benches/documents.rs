@@ -31,11 +31,11 @@ fn document(serial: u64) -> Document {
     ];
     Document {
         number: DocumentNumber { kind: DocumentKind::Voucher, serial },
-        unit: IssuingUnit::default(),
+        unit: IssuingUnit::example(),
         project_code: format!("2026-320105-47-01-{:06}", serial % 1_000_000),
         project_name: format!("演示花园{}期", serial % 9 + 1),
         payer: "南京演示置业有限公司".into(),
-        payer_uscc: "91320105MA1W8XQ25K".into(),
+        payer_uscc: "91320105MA1W8XQ258".into(),
         total_fen: lines.iter().map(|l| l.amount_fen).sum(),
         lines,
         issued_at: OffsetDateTime::now_utc(),

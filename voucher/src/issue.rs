@@ -6,6 +6,7 @@ use sm3::{Digest, Sm3};
 use yizhan_core::clock::shanghai_date;
 use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::document::{Document, DocumentNumber, IssueContext, IssuedDocument};
+use yizhan_core::document_rules::{check_document, describe};
 use yizhan_core::records::ProjectRecords;
 use yizhan_core::status::FeeStatus;
 
@@ -42,6 +43,12 @@ pub fn print_new(
         ));
     }
     let document = Document::for_project(records, number, ctx)?;
+    // The same rules the hub applies, here before any paper exists: what is printed is
+    // what this counter's records bear out.
+    let failed = check_document(&document, records, shanghai_date(ctx.at));
+    if !failed.is_empty() {
+        return Err(refused("document_check_failed", format!("票据与本机记录不符，未开具：{}。", describe(&failed))));
+    }
     let payload = QrPayload::seal(&document, key).map_err(|e| refused("invalid_document", e.to_string()))?;
     let qr_url = payload.to_url(verify_base);
     let pdf = render(&document, &qr_url, &Marks::default()).map_err(|e| refused("print_failed", format!("票据排版失败：{e}")))?;

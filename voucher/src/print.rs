@@ -29,14 +29,23 @@ pub enum PrintError {
 pub use cups::{print_pdf, printers};
 
 #[cfg(windows)]
-pub use not_wired::{print_pdf, printers};
+pub use windows_spooler::{print_pdf, printers};
+
+/// Only a name the spooler itself lists is printed to, so no name can smuggle in an
+/// option, a second destination or a command; control characters are refused outright.
+fn listed_printer(printer: &str, listed: &[Printer]) -> Result<(), PrintError> {
+    if printer.is_empty() || printer.chars().any(char::is_control) || !listed.iter().any(|p| p.name == printer) {
+        return Err(PrintError::NoSuchPrinter(printer.to_owned()));
+    }
+    Ok(())
+}
 
 #[cfg(not(windows))]
 mod cups {
     use std::io::{ErrorKind, Write};
     use std::process::{Command, Output, Stdio};
 
-    use super::{PrintError, Printer};
+    use super::{listed_printer, PrintError, Printer};
 
     const NO_CUPS: &str = "未找到打印服务（CUPS），请安装并启动 cups";
 
@@ -61,14 +70,7 @@ mod cups {
     /// Sends one PDF to `printer` (by name) with `title` as the job name; returns the
     /// spooler's job id.
     pub fn print_pdf(printer: &str, title: &str, pdf: &[u8]) -> Result<String, PrintError> {
-        // Only a name CUPS itself lists reaches `lp`, so no name can smuggle in an option
-        // or a second destination; control characters are refused before asking CUPS.
-        if printer.is_empty()
-            || printer.chars().any(char::is_control)
-            || !printers()?.iter().any(|p| p.name == printer)
-        {
-            return Err(PrintError::NoSuchPrinter(printer.to_owned()));
-        }
+        listed_printer(printer, &printers()?)?;
         let title: String = title.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
 
         // lp keeps the clerk's locale: its errors are shown to them, and the job id is
@@ -136,11 +138,12 @@ mod cups {
     }
 }
 
-#[cfg(windows)]
-pub use windows_spooler::{print_pdf, printers};
-
+/// Compiled and tested on every system: only the two functions that call PowerShell are
+/// Windows-only, so a Linux build checks everything else in here.
 #[cfg(any(windows, test))]
 mod windows_spooler {
+    #[cfg(windows)]
+    use super::listed_printer;
     use super::{PrintError, Printer};
 
     /// `Get-CimInstance Win32_Printer | ConvertTo-Json` of `Name` and `Default`: one
@@ -184,6 +187,13 @@ mod windows_spooler {
         )
     }
 
+    /// The temporary file's name: the job title kept to letters, digits and dashes, so a
+    /// title can name no other folder and needs no quoting beyond [`quoted`].
+    pub(super) fn spool_file_name(title: &str, stamp: u128) -> String {
+        let safe: String = title.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        format!("yizhan-{safe}-{stamp}.pdf")
+    }
+
     #[cfg(windows)]
     fn powershell(script: &str) -> Result<String, PrintError> {
         let output = std::process::Command::new("powershell.exe")
@@ -206,12 +216,9 @@ mod windows_spooler {
     /// asks the reader to print it; the "job id" is the file, since Windows gives none.
     #[cfg(windows)]
     pub fn print_pdf(printer: &str, title: &str, pdf: &[u8]) -> Result<String, PrintError> {
-        if printer.is_empty() || printer.chars().any(char::is_control) || !printers()?.iter().any(|p| p.name == printer) {
-            return Err(PrintError::NoSuchPrinter(printer.to_owned()));
-        }
-        let safe: String = title.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        listed_printer(printer, &printers()?)?;
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let file = std::env::temp_dir().join(format!("yizhan-{safe}-{stamp}.pdf"));
+        let file = std::env::temp_dir().join(spool_file_name(title, stamp));
         std::fs::write(&file, pdf).map_err(PrintError::Io)?;
         powershell(&print_to(&file.to_string_lossy(), printer))?;
         Ok(file.to_string_lossy().into_owned())
@@ -221,8 +228,23 @@ mod windows_spooler {
 #[cfg(all(test, not(windows)))]
 mod tests {
     use super::cups::job_id;
-    use super::windows_spooler::{parse_printers, print_to};
-    use super::Printer;
+    use super::windows_spooler::{parse_printers, print_to, spool_file_name};
+    use super::{listed_printer, PrintError, Printer};
+
+    #[test]
+    fn only_a_printer_the_spooler_lists_is_printed_to() {
+        let listed = [Printer { name: "票据打印机".into(), is_default: true }];
+        assert!(listed_printer("票据打印机", &listed).is_ok());
+        for name in ["", "其他打印机", "票据打印机\n-o job-sheets=none", "票据打印机 -d 其他打印机"] {
+            assert!(matches!(listed_printer(name, &listed), Err(PrintError::NoSuchPrinter(n)) if n == name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn a_windows_spool_file_name_cannot_leave_the_temporary_folder() {
+        assert_eq!(spool_file_name("凭证 PZ-001", 7), "yizhan-凭证_PZ-001-7.pdf");
+        assert_eq!(spool_file_name(r"..\..\Windows\x", 7), "yizhan-______Windows_x-7.pdf");
+    }
 
     #[test]
     fn windows_printers_are_read_from_one_object_or_a_list() {

@@ -6,7 +6,11 @@ use time::{Date, OffsetDateTime};
 
 use super::AlertLevel;
 use super::rules::{Input, Rule, RuleSet};
+use crate::document::{DocumentState, IssuedDocument};
+use crate::document_rules::describe;
 use crate::entity::FeeKind;
+use crate::records::ProjectRecords;
+use crate::uscc::{UsccError, check_uscc};
 use crate::money::{Fen, format_yuan};
 use crate::status::Standing;
 
@@ -131,6 +135,47 @@ impl RuleSet {
                     quarantine_id: None,
                 });
             }
+        }
+        firings
+    }
+
+    /// The rules on what a project's records say (not its deadlines): a legacy USCC, a
+    /// document in conflict. One firing per rule at most, under the project's subject like
+    /// the deadline rules.
+    pub fn record_firings(&self, records: &ProjectRecords) -> Vec<Firing> {
+        let Some(project) = &records.project else { return Vec::new() };
+        let code = project.project_code.as_str();
+        let mut firings = Vec::new();
+        for rule in &self.rules {
+            let values: Vec<(&str, String)> = match rule.input {
+                Input::UsccCheckFailed => match check_uscc(&project.uscc) {
+                    Err(problem @ UsccError::CheckDigit { .. }) => {
+                        vec![("uscc", project.uscc.clone()), ("problem", problem.to_string())]
+                    }
+                    _ => continue,
+                },
+                Input::DocumentConflict => {
+                    let conflicts: Vec<&IssuedDocument> =
+                        records.documents.iter().filter(|d| d.state == DocumentState::Conflict).collect();
+                    if conflicts.is_empty() {
+                        continue;
+                    }
+                    let numbers = conflicts.iter().map(|d| d.key()).collect::<Vec<_>>().join("、");
+                    let problems = conflicts.iter().map(|d| describe(&d.failed_checks)).collect::<Vec<_>>().join("；");
+                    vec![("number", numbers), ("problem", problems)]
+                }
+                _ => continue,
+            };
+            let mut values: Vec<(&str, &str)> = values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            values.push(("project_code", code));
+            firings.push(Firing {
+                rule_id: rule.id.clone(),
+                subject: project_subject(code),
+                project_code: code.to_owned(),
+                level: rule.level,
+                message: render(&rule.message, &values),
+                quarantine_id: None,
+            });
         }
         firings
     }
@@ -295,6 +340,44 @@ mod tests {
 
     const CODE: &str = "2019-320105-47-01-123456";
     const TODAY: Date = date!(2026 - 11 - 24);
+
+    #[test]
+    fn a_legacy_uscc_and_a_document_in_conflict_each_raise_one_orange_alert_on_the_project() {
+        use crate::document::{Document, DocumentNumber, DocumentKind, IssueContext, IssuingUnit};
+        use crate::document_rules::{FailedCheck, check_document};
+        let rules = RuleSet::built_in();
+        let mut records = crate::records::tests::cleared_and_checked();
+        assert!(rules.record_firings(&records).is_empty(), "a sound project raises nothing");
+
+        records.project.as_mut().unwrap().uscc = "91350100M000100Y44".into();
+        let firings = rules.record_firings(&records);
+        assert_eq!(firings.iter().map(|f| (f.rule_id.as_str(), f.level)).collect::<Vec<_>>(), [("uscc-check-failed", AlertLevel::Orange)]);
+        assert!(firings[0].message.contains("91350100M000100Y44") && firings[0].message.contains("校验位"), "{}", firings[0].message);
+        records.project.as_mut().unwrap().uscc = "9135010OM000100Y43".into();
+        assert!(rules.record_firings(&records).is_empty(), "a malformed code is quarantined at ingest, not flagged here");
+
+        let unit = IssuingUnit::example();
+        let ctx = IssueContext { unit: &unit, issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
+        let mut records = crate::records::tests::cleared_and_checked();
+        let mut document = Document::for_project(&records, DocumentNumber { kind: DocumentKind::Voucher, serial: 9 }, &ctx).unwrap();
+        document.payer = "南京另一置业有限公司".into();
+        let failed_checks = check_document(&document, &records, TODAY);
+        assert!(matches!(&failed_checks[..], [FailedCheck::Payer { .. }]));
+        records.documents.push(crate::document::IssuedDocument {
+            document,
+            signature: "A".repeat(86),
+            pdf_sm3: "ab".repeat(32),
+            state: crate::document::DocumentState::Conflict,
+            conflict: Some("数据中心核对未通过".into()),
+            failed_checks,
+            voiding: None,
+            reprints: Vec::new(),
+            command_id: "i1".into(),
+        });
+        let firings = rules.record_firings(&records);
+        assert_eq!(firings.iter().map(|f| (f.rule_id.as_str(), f.level)).collect::<Vec<_>>(), [("document-conflict", AlertLevel::Orange)]);
+        assert!(firings[0].message.contains("PZ0000000009") && firings[0].message.contains("交款人"), "{}", firings[0].message);
+    }
 
     fn due(kind: FeeKind, due_on: Date, outstanding_fen: Fen) -> FeeDue {
         FeeDue { fee_kind: kind, due_on, outstanding_fen }

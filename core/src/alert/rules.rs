@@ -65,6 +65,12 @@ pub enum Input {
     ReconciliationMismatch,
     /// A counter that issues documents has fewer than `below` serials of a kind left.
     SerialsLow { below: u32 },
+    /// A project's builder USCC is well formed but fails its check character: a legacy
+    /// code still in circulation, kept and flagged rather than dropped (GB 32100-2015).
+    UsccCheckFailed,
+    /// A document issued at a counter that the hub's document rules found wrong: on record
+    /// as 冲突待处理 until a supervisor sorts it out.
+    DocumentConflict,
 }
 
 impl Input {
@@ -79,6 +85,8 @@ impl Input {
             Input::LogGap => "log_gap",
             Input::ReconciliationMismatch => "reconciliation_mismatch",
             Input::SerialsLow { .. } => "serials_low",
+            Input::UsccCheckFailed => "uscc_check_failed",
+            Input::DocumentConflict => "document_conflict",
         }
     }
 
@@ -95,12 +103,14 @@ impl Input {
             Input::LogGap => &["device", "problem"],
             Input::ReconciliationMismatch => &["subject", "problem"],
             Input::SerialsLow { .. } => &["device", "kind", "left"],
+            Input::UsccCheckFailed => &["project_code", "uscc", "problem"],
+            Input::DocumentConflict => &["project_code", "number", "problem"],
         }
     }
 
     /// Whether it is about projects (evaluated per project) or about the system.
     pub fn is_project(&self) -> bool {
-        matches!(self, Input::DueSoon { .. } | Input::Overdue { .. })
+        matches!(self, Input::DueSoon { .. } | Input::Overdue { .. } | Input::UsccCheckFailed | Input::DocumentConflict)
     }
 }
 
@@ -314,9 +324,11 @@ fn check_rule(
         "log_gap" => Input::LogGap,
         "reconciliation_mismatch" => Input::ReconciliationMismatch,
         "serials_low" => Input::SerialsLow { below: need(raw.below, "below")? },
+        "uscc_check_failed" => Input::UsccCheckFailed,
+        "document_conflict" => Input::DocumentConflict,
         other => {
             return Err(named(&format!(
-                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low"
+                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict"
             )));
         }
     };
@@ -337,7 +349,7 @@ fn check_rule(
         Input::SyncLag { .. } => &["minutes", "red_after_minutes"],
         Input::ConnectorDown { .. } => &["minutes"],
         Input::SlotLag { .. } => &["mib"],
-        Input::LogGap | Input::ReconciliationMismatch => &[],
+        Input::LogGap | Input::ReconciliationMismatch | Input::UsccCheckFailed | Input::DocumentConflict => &[],
         Input::SerialsLow { .. } => &["below"],
     };
     if let Some((stray, _)) = settings_used.iter().find(|(name, used)| *used && !own.contains(name)) {

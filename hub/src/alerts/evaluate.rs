@@ -9,9 +9,8 @@ use yizhan_core::alert::lifecycle::{advance, escalate};
 use yizhan_core::alert::rules::RuleSet;
 use yizhan_core::alert::Alert;
 use yizhan_core::entity::EntityKind;
-use yizhan_core::records::ProjectRecords;
 
-use crate::store::{RowWrite, StateRow, StoreError};
+use crate::store::{RowWrite, StateRow, StoreError, project_records};
 
 /// What the system rules found on this tick, by alert key, with the project each is kept
 /// under ("" for the system itself).
@@ -38,19 +37,15 @@ pub(crate) fn project_alerts(
     today: Date,
     now: OffsetDateTime,
 ) -> Result<Vec<RowWrite>, StoreError> {
-    let mut records = ProjectRecords::default();
-    for row in rows {
-        records
-            .add(row.entity, &row.key, row.payload.as_bytes())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    }
+    let records = project_records(rows)?;
     let current = |key: &str| records.alerts.iter().find(|a| a.key() == key);
     let mut writes = Vec::new();
     let mut seen = HashSet::new();
 
     if !project_code.is_empty() {
         let dues = if records.is_empty() { Vec::new() } else { FeeDue::of(&records.standing(today)) };
-        let firings = rules.project_firings(project_code, &dues, today);
+        let mut firings = rules.project_firings(project_code, &dues, today);
+        firings.extend(rules.record_firings(&records));
         for rule in rules.rules.iter().filter(|r| r.input.is_project()) {
             let key = Alert::key_for(&rule.id, &project_subject(project_code));
             let firing = firings.iter().find(|f| f.rule_id == rule.id);

@@ -23,7 +23,8 @@ use yizhan_sync::protocol::{
     CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, TaxClearanceRecord,
 };
 
-use super::{Connector, SourceChange, clean};
+use super::{Connector, SourceChange};
+use crate::etl::clean;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;

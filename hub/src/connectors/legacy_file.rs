@@ -17,12 +17,11 @@ use calamine::{DataRef, ExcelDateTime, Reader, Xlsx, XlsxFormulaMetadata};
 use encoding_rs::{DecoderResult, GBK};
 use sm3::{Digest, Sm3};
 use time::{Date, Month};
-use yizhan_core::entity::{AreaCm2, Exemption};
-use yizhan_core::money::{Fen, MoneyError, parse_yuan};
 use yizhan_sync::protocol::PlanningRecord;
 
-use super::clean::{
-    NO_SUCH_DAY, NOT_DATE, clean_code, clean_dashed_code, clean_number, halfwidth, is_space, parse_date, trim,
+use crate::etl::planning::{PlanningField as Field, SourceValue, planning_record};
+use crate::etl::clean::{
+    NOT_DATE, clean_code, halfwidth, is_space, trim,
 };
 
 /// A day's approvals are a few hundred rows; far beyond this the file is not an export.
@@ -498,77 +497,34 @@ fn excel_date(d: ExcelDateTime) -> Cell {
     Cell::Date { on, shown }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    PermitNo,
-    ProjectCode,
-    Name,
-    Builder,
-    Uscc,
-    District,
-    Phone,
-    ApprovedOn,
-    Residential,
-    NonResidential,
-    CivilDefence,
-    ExemptionAmount,
-    ExemptionBasis,
+/// The header the export writes first, then other spellings in use, all in the form
+/// [`normalise_header`] gives.
+fn headers(field: Field) -> &'static [&'static str] {
+    match field {
+        Field::PermitNo => &["规划许可证号", "工程规划许可证号"],
+        Field::ProjectCode => &["项目编号", "项目代码"],
+        Field::Name => &["项目名称"],
+        Field::Builder => &["建设单位"],
+        Field::Uscc => &["统一社会信用代码"],
+        Field::District => &["行政区划代码", "区划代码"],
+        Field::Phone => &["联系电话"],
+        Field::ApprovedOn => &["批准日期"],
+        Field::Residential => &["住宅面积(㎡)"],
+        Field::NonResidential => &["非住宅面积(㎡)"],
+        Field::CivilDefence => &["人防面积(㎡)"],
+        Field::ExemptionAmount => &["配套费减免金额(元)"],
+        Field::ExemptionBasis => &["减免依据"],
+    }
 }
 
-impl Field {
-    const ALL: [Field; 13] = [
-        Field::PermitNo,
-        Field::ProjectCode,
-        Field::Name,
-        Field::Builder,
-        Field::Uscc,
-        Field::District,
-        Field::Phone,
-        Field::ApprovedOn,
-        Field::Residential,
-        Field::NonResidential,
-        Field::CivilDefence,
-        Field::ExemptionAmount,
-        Field::ExemptionBasis,
-    ];
+/// The header a problem names when the file's own spelling is not known.
+pub(crate) fn header_name(field: Field) -> &'static str {
+    headers(field)[0]
+}
 
-    /// The header the export writes first, then other spellings in use, all in the
-    /// form [`normalise_header`] gives.
-    fn headers(self) -> &'static [&'static str] {
-        match self {
-            Field::PermitNo => &["规划许可证号", "工程规划许可证号"],
-            Field::ProjectCode => &["项目编号", "项目代码"],
-            Field::Name => &["项目名称"],
-            Field::Builder => &["建设单位"],
-            Field::Uscc => &["统一社会信用代码"],
-            Field::District => &["行政区划代码", "区划代码"],
-            Field::Phone => &["联系电话"],
-            Field::ApprovedOn => &["批准日期"],
-            Field::Residential => &["住宅面积(㎡)"],
-            Field::NonResidential => &["非住宅面积(㎡)"],
-            Field::CivilDefence => &["人防面积(㎡)"],
-            Field::ExemptionAmount => &["配套费减免金额(元)"],
-            Field::ExemptionBasis => &["减免依据"],
-        }
-    }
-
-    fn name(self) -> &'static str {
-        self.headers()[0]
-    }
-
-    fn required(self) -> bool {
-        !matches!(
-            self,
-            Field::Phone | Field::ExemptionAmount | Field::ExemptionBasis
-        )
-    }
-
-    fn of_header(header: &str) -> Option<Field> {
-        let header = normalise_header(header);
-        Field::ALL
-            .into_iter()
-            .find(|f| f.headers().contains(&header.as_str()))
-    }
+fn field_of_header(header: &str) -> Option<Field> {
+    let header = normalise_header(header);
+    Field::ALL.into_iter().find(|&f| headers(f).contains(&header.as_str()))
 }
 
 /// `（人防面积 ㎡）` and `人防面积(m²)` are the same column to a clerk, so to us.
@@ -599,7 +555,7 @@ impl Header {
         let mut columns: Vec<(Field, usize)> = Vec::new();
         let mut ignored = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            let Some(field) = Field::of_header(name) else {
+            let Some(field) = field_of_header(name) else {
                 if !name.is_empty() {
                     ignored.push(name.clone());
                 }
@@ -607,7 +563,7 @@ impl Header {
             };
             if let Some((_, first)) = columns.iter().find(|(f, _)| *f == field) {
                 return Err(FileError::DuplicateColumn {
-                    field: field.name(),
+                    field: header_name(field),
                     first_column: first + 1,
                     second_column: i + 1,
                 });
@@ -617,7 +573,7 @@ impl Header {
         let missing: Vec<&'static str> = Field::ALL
             .into_iter()
             .filter(|f| f.required() && !columns.iter().any(|(c, _)| c == f))
-            .map(Field::name)
+            .map(header_name)
             .collect();
         if !missing.is_empty() {
             return Err(FileError::MissingColumns {
@@ -645,7 +601,7 @@ impl Header {
     /// optional column the file does not have.
     fn name(&self, field: Field) -> &str {
         self.column(field)
-            .map_or(field.name(), |i| self.names[i].as_str())
+            .map_or(header_name(field), |i| self.names[i].as_str())
     }
 }
 
@@ -712,7 +668,7 @@ impl Table {
             return Ok(());
         }
         let Some(header) = &self.header else {
-            let names_a_field = cells.iter().any(|c| Field::of_header(c.shown()).is_some());
+            let names_a_field = cells.iter().any(|c| field_of_header(c.shown()).is_some());
             if names_a_field {
                 self.header = Some(Header::from_row(row, &cells)?);
             } else if self.title_rows.len() < MAX_TITLE_ROWS {
@@ -817,228 +773,51 @@ fn no_header(row: usize) -> FileError {
         missing: Field::ALL
             .into_iter()
             .filter(|f| f.required())
-            .map(Field::name)
+            .map(header_name)
             .collect(),
     }
 }
 
-const EMPTY: &str = "必填项为空";
-
+/// The row's cells as the planning conversion reads them: the export's own mistakes (a
+/// code Excel stored as a number, a date cell where no date belongs) are named here, the
+/// rest is the same for every route ([`planning_record`]).
 fn convert(header: &Header, cells: &[Cell]) -> Outcome {
-    let mut row = RowReader {
-        header,
-        cells,
-        problems: Vec::new(),
-    };
-    let planning_permit_no = row.code(Field::PermitNo, clean_code).unwrap_or_default();
-    let project_code = row
-        .code(Field::ProjectCode, clean_dashed_code)
-        .unwrap_or_default();
-    let name = row.text(Field::Name).unwrap_or_default();
-    let builder = row.text(Field::Builder).unwrap_or_default();
-    let uscc = row
-        .code(Field::Uscc, |s| clean_code(s).to_ascii_uppercase())
-        .unwrap_or_default();
-    let district_code = row.code(Field::District, clean_code).unwrap_or_default();
-    let contact_phone = row.code(Field::Phone, clean_dashed_code);
-    let approved_on = row.date(Field::ApprovedOn);
-    let residential_area = row.area(Field::Residential);
-    let non_residential_area = row.area(Field::NonResidential);
-    let civil_defence_area = row.area(Field::CivilDefence);
-    let infra_exemption = row.exemption();
-    match approved_on {
-        Some(approved_on) if row.problems.is_empty() => Outcome::Record(PlanningRecord {
-            planning_permit_no,
-            project_code,
-            name,
-            builder,
-            uscc,
-            district_code,
-            contact_phone,
-            approved_on,
-            residential_area,
-            non_residential_area,
-            civil_defence_area,
-            infra_exemption,
-        }),
-        _ => Outcome::Rejected(row.problems),
-    }
-}
-
-/// One data row being converted. Each getter returns `None` for a blank cell or a
-/// problem; a required field's getter records "empty" itself.
-struct RowReader<'a> {
-    header: &'a Header,
-    cells: &'a [Cell],
-    problems: Vec<RowProblem>,
-}
-
-impl<'a> RowReader<'a> {
-    fn cell(&self, field: Field) -> Option<&'a Cell> {
-        let cell = self.cells.get(self.header.column(field)?)?;
-        (!cell.is_blank()).then_some(cell)
-    }
-
-    fn problem(&mut self, field: Field, problem: impl Into<String>, value: &str) {
-        self.problems.push(RowProblem {
-            field: self.header.name(field).to_owned(),
-            problem: problem.into(),
-            value: value.to_owned(),
-        });
-    }
-
-    /// The cell as text; a required field that is blank is a problem.
-    fn shown(&mut self, field: Field) -> Option<String> {
-        let shown = self.cell(field).map(|c| c.shown().to_owned());
-        if shown.is_none() && field.required() {
-            self.problem(field, EMPTY, "");
-        }
-        shown
-    }
-
-    /// Text or number cells only: a date or formula in a name or code column is a mistake.
-    fn plain(&mut self, field: Field) -> Option<&'a Cell> {
-        let cell = self.cell(field)?;
+    let value = |field: Field| -> SourceValue {
+        let Some(cell) = header.column(field).and_then(|i| cells.get(i)).filter(|c| !c.is_blank()) else {
+            return SourceValue::Blank;
+        };
+        let shown = cell.shown().to_owned();
+        let unreadable = |problem: &str| SourceValue::Unreadable { problem: problem.to_owned(), shown: shown.clone() };
         match cell {
-            Cell::Text(_) | Cell::Number { .. } => Some(cell),
-            Cell::Date { shown, .. } => {
-                self.problem(field, "单元格是日期格式，而这一列不是日期", shown);
-                None
-            }
-            Cell::Unusable { shown, problem } => {
-                self.problem(field, *problem, shown);
-                None
-            }
-        }
-    }
-
-    fn text(&mut self, field: Field) -> Option<String> {
-        let text = self.shown(field)?;
-        self.plain(field).is_some().then_some(text)
-    }
-
-    fn code(&mut self, field: Field, clean: fn(&str) -> String) -> Option<String> {
-        let shown = self.shown(field)?;
-        match self.plain(field)? {
             // Excel keeps 15 significant digits: an 18-character USCC typed as a number
             // has already lost its tail, and no cleaning brings it back.
-            Cell::Number { value, .. } if value.abs() >= 1e15 => {
-                self.problem(
-                    field,
-                    "代码被 Excel 存成了数字，超过15位的部分已经丢失：请把该列设为文本后重新录入",
-                    &shown,
-                );
-                None
+            Cell::Number { value, .. } if field.is_code() && value.abs() >= 1e15 => {
+                unreadable("代码被 Excel 存成了数字，超过15位的部分已经丢失：请把该列设为文本后重新录入")
             }
-            _ => Some(clean(&shown)),
-        }
-    }
-
-    fn date(&mut self, field: Field) -> Option<Date> {
-        let shown = self.shown(field)?;
-        let parsed = match self.cell(field)? {
-            Cell::Date { on: Some(on), .. } => Ok(*on),
-            Cell::Date { on: None, .. } => Err(NO_SUCH_DAY),
-            Cell::Text(_) => parse_date(&shown),
             // 20261124 typed into a cell becomes a number; other numbers are not dates.
-            Cell::Number { .. } if shown.len() == 8 => parse_date(&shown),
-            Cell::Number { .. } => Err(NOT_DATE),
-            Cell::Unusable { problem, .. } => Err(*problem),
-        };
-        parsed
-            .map_err(|problem| self.problem(field, problem, &shown))
-            .ok()
-    }
-
-    /// Areas in m² with at most two decimals, as hundredths of m² (the unit of
-    /// [`AreaCm2`]), by decimal arithmetic.
-    fn area(&mut self, field: Field) -> AreaCm2 {
-        let Some(shown) = self.shown(field) else {
-            return 0;
-        };
-        if self.plain(field).is_none() {
-            return 0;
+            Cell::Number { .. } if field == Field::ApprovedOn && shown.len() != 8 => unreadable(NOT_DATE),
+            Cell::Text(_) | Cell::Number { .. } => SourceValue::Text(shown),
+            Cell::Date { on, .. } => SourceValue::Date { on: *on, shown },
+            Cell::Unusable { problem, .. } => unreadable(problem),
         }
-        let text = clean_number(&shown);
-        let parsed = if text.contains(['¥', '￥']) {
-            Err("应为面积数字（单位：平方米），如 1234.56，不能带货币符号".to_owned())
-        } else {
-            parse_yuan(&text).map_err(|e| match e {
-                MoneyError::TooManyDecimals(_) => {
-                    "面积最多保留两位小数（精确到0.01平方米）".to_owned()
-                }
-                MoneyError::Comma(_) => "千分位逗号位置不对，应每三位一个，如 1,234.56".to_owned(),
-                MoneyError::Overflow(_) => "面积数值过大".to_owned(),
-                _ => "应为面积数字（单位：平方米），如 1234.56".to_owned(),
-            })
-        };
-        match parsed {
-            Ok(area) if area < 0 => {
-                self.problem(field, "面积应为非负数", &shown);
-                0
-            }
-            Ok(area) => area,
-            Err(problem) => {
-                self.problem(field, problem, &shown);
-                0
-            }
-        }
-    }
-
-    fn amount(&mut self, field: Field) -> Option<Fen> {
-        let shown = self.shown(field)?;
-        self.plain(field)?;
-        match parse_yuan(&clean_number(&shown)) {
-            Ok(fen) if fen < 0 => {
-                self.problem(field, "减免金额应为非负数", &shown);
-                None
-            }
-            Ok(fen) => Some(fen),
-            Err(e) => {
-                self.problem(field, e.to_string(), &shown);
-                None
-            }
-        }
-    }
-
-    /// Both columns or neither: an amount without its legal basis cannot be granted, and
-    /// a basis without an amount says nothing about how much.
-    fn exemption(&mut self) -> Option<Exemption> {
-        let has_amount = self.cell(Field::ExemptionAmount).is_some();
-        let has_basis = self.cell(Field::ExemptionBasis).is_some();
-        match (has_amount, has_basis) {
-            (false, false) => None,
-            (true, false) => {
-                self.problem(
-                    Field::ExemptionBasis,
-                    "填写了减免金额，必须同时填写减免依据",
-                    "",
-                );
-                None
-            }
-            (false, true) => {
-                self.problem(
-                    Field::ExemptionAmount,
-                    "填写了减免依据，必须同时填写减免金额",
-                    "",
-                );
-                None
-            }
-            (true, true) => {
-                let amount_fen = self.amount(Field::ExemptionAmount);
-                let basis = self.text(Field::ExemptionBasis);
-                Some(Exemption {
-                    amount_fen: amount_fen?,
-                    basis: basis?,
-                })
-            }
-        }
+    };
+    match planning_record(value) {
+        Ok(record) => Outcome::Record(record),
+        Err(problems) => Outcome::Rejected(
+            problems
+                .into_iter()
+                .map(|p| RowProblem { field: header.name(p.field).to_owned(), problem: p.problem, value: p.shown })
+                .collect(),
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::etl::clean::NO_SUCH_DAY;
+    use crate::etl::planning::EMPTY;
+    use yizhan_core::entity::{Area, Exemption};
     use rand::{Rng, SeedableRng};
     use rust_xlsxwriter::{Format, Workbook, Worksheet};
     use time::macros::date;
@@ -1071,9 +850,9 @@ mod tests {
             district_code: "320106".into(),
             contact_phone: Some("13812341234".into()),
             approved_on: date!(2026 - 11 - 24),
-            residential_area: 123_456,
-            non_residential_area: 20_000,
-            civil_defence_area: 0,
+            residential_area: Area::from_hundredths(123_456),
+            non_residential_area: Area::from_hundredths(20_000),
+            civil_defence_area: Area::ZERO,
             infra_exemption: Some(Exemption {
                 amount_fen: 500_000,
                 basis: "2019年第76号公告".into(),
@@ -1407,15 +1186,17 @@ mod tests {
             ("\u{3000}88.8\u{a0}", 8_880),
             ("1,000,000", 100_000_000),
             ("0", 0),
+            ("12㎡", 1_200),
+            ("12 平方米", 1_200),
         ] {
-            assert_eq!(with(10, text).civil_defence_area, expected, "{text}");
+            assert_eq!(with(10, text).civil_defence_area, Area::from_hundredths(expected), "{text}");
         }
         let field = "人防面积(㎡)".to_owned();
         for (text, problem) in [
             ("1.234", "面积最多保留两位小数（精确到0.01平方米）"),
             ("-12.5", "面积应为非负数"),
             ("－12.5", "面积应为非负数"),
-            ("12㎡", "应为面积数字（单位：平方米），如 1234.56"),
+            ("12亩", "应为面积数字（单位：平方米），如 1234.56"),
             ("1,23.4", "千分位逗号位置不对，应每三位一个，如 1,234.56"),
             ("1.2.3", "应为面积数字（单位：平方米），如 1234.56"),
             (

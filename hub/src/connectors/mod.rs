@@ -6,7 +6,6 @@
 //! delivered (at-least-once sources, restarts) writes nothing twice: unchanged records
 //! append nothing and a quarantined record is listed once.
 
-pub(crate) mod clean;
 pub(crate) mod debezium;
 pub mod legacy_file;
 pub mod legacy_import;
@@ -24,8 +23,8 @@ use yizhan_sync::protocol::{DeliveryReport, FieldError};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
-use crate::store::{Delivery, QuarantineItem, RowWrite};
-use crate::validate::Problems;
+use crate::store::{Delivery, QuarantineItem, RowWrite, project_records};
+use crate::etl::validate::Problems;
 
 /// How a connector reaches its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,12 +123,7 @@ impl Hub {
     ) -> Result<HashMap<String, ProjectRecords>, HubError> {
         let mut projects = HashMap::new();
         for code in codes.into_iter().collect::<HashSet<_>>() {
-            let mut records = ProjectRecords::default();
-            for row in self.store().project_rows(&code).await? {
-                records
-                    .add(row.entity, &row.key, row.payload.as_bytes())
-                    .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
-            }
+            let records = project_records(&self.store().project_rows(&code).await?)?;
             if records.project.is_some() {
                 projects.insert(code, records);
             }

@@ -8,10 +8,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
-use yizhan_core::document::CounterKeyRecord;
+use yizhan_core::document::{CounterKeyRecord, Document};
 use yizhan_core::mask::mask_mobile;
 use yizhan_core::money::format_yuan;
-use yizhan_sync::protocol::{KeyRegistration, Segment, SegmentRequest};
+use yizhan_sync::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequest};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 use yizhan_voucher::verify::Verdict;
 
@@ -41,6 +41,13 @@ pub async fn register_key(State(hub): State<Hub>, body: Body) -> Result<Json<Cou
 pub async fn segments(State(hub): State<Hub>, body: Body) -> Result<Json<Segment>, HubError> {
     let request: SegmentRequest = read_json(&read_body(body).await?)?;
     Ok(Json(hub.allocate_segment(&request).await?))
+}
+
+/// The document rules on a document a counter is about to print (its `Document`, not yet
+/// signed), against the hub's records: nothing is written and no number is spent.
+pub async fn check(State(hub): State<Hub>, body: Body) -> Result<Json<DocumentCheck>, HubError> {
+    let document: Document = read_json(&read_body(body).await?)?;
+    Ok(Json(DocumentCheck { failed_checks: hub.check_document(&document).await? }))
 }
 
 pub async fn document(State(hub): State<Hub>, Path(number): Path<String>) -> Result<impl IntoResponse, HubError> {

@@ -46,6 +46,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/imports/planning", post(connectors::import_planning))
         .route("/v1/counters/key", post(documents::register_key))
         .route("/v1/segments", post(documents::segments))
+        .route("/v1/document-checks", post(documents::check))
         .route("/v1/documents/{number}", get(documents::document))
         .route("/v1/documents/{number}/pdf", get(documents::get_pdf).put(documents::put_pdf))
         .route("/v1/projects/{code}/notifications", get(documents::notifications))

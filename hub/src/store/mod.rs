@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use yizhan_core::command::Rejection;
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
+use yizhan_core::records::ProjectRecords;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
     Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum,
@@ -36,6 +37,8 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("数据库中的数据无法读取：{0}")]
     Corrupt(String),
+    #[error("数据库由更新版本的数据中心程序建立（迁移 {0}），本程序不能打开：请换用新版 yizhan-hub")]
+    SchemaTooNew(String),
     /// The changes after `after` are partly compacted away.
     #[error("第 {after} 号之后的变更已被压缩（保留自第 {horizon} 号之后）")]
     BelowHorizon { after: u64, horizon: u64 },
@@ -240,6 +243,17 @@ fn write_with_payload<T: Serialize>(head: &T, payload: Option<&str>, out: &mut V
     out.push(b'}');
 }
 
+/// One project's rows read as its records.
+pub fn project_records(rows: &[StateRow]) -> Result<ProjectRecords, StoreError> {
+    let mut records = ProjectRecords::default();
+    for row in rows {
+        records
+            .add(row.entity, &row.key, row.payload.as_bytes())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    Ok(records)
+}
+
 /// Where a snapshot stands: its seq, its row count and the chain value at that seq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotPosition {
@@ -325,7 +339,7 @@ pub trait Store: Send + Sync + 'static {
     async fn horizon(&self) -> Result<u64, StoreError>;
 
     /// Writes a connector's delivery in one transaction: rows, removals, quarantine
-    /// entries, its counters and position.
+    /// entries, its tallies (received, applied, quarantined) and position.
     async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError>;
 
     /// Marks a connector alive (registering it on first call), with its source's backlog.

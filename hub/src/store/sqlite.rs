@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::integrity::{ChainHash, ChangeFrame, HubSigner, RowDigest};
+use yizhan_sync::integrity::{ChainHash, ChangeFrame, RowDigest};
 use yizhan_sync::protocol::{
     ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition, Segment,
 };
@@ -141,21 +141,25 @@ impl SqliteStore {
         })
     }
 
-    /// The key that seals what this hub sends, made and stored with the data on first
-    /// use: counters check every batch against the key of their snapshot. Blocking.
-    pub fn signer(&self) -> Result<HubSigner, StoreError> {
+    /// The signing key an older hub kept in this database (`hub_secrets`), if it is still
+    /// there: to be handed to the [`crate::keys::KeyProvider`] and then forgotten. Blocking.
+    pub fn legacy_signing_key(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(lock(&self.inner.writer)
+            .query_row("SELECT value FROM hub_secrets WHERE name = 'sm2_signing_key'", [], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Removes the key an older hub kept here so that no copy of the file made from now on
+    /// holds it: the row's bytes are overwritten in place (`secure_delete`) and the WAL,
+    /// which may still hold the page as first written, is emptied. Blocking.
+    pub fn forget_legacy_signing_key(&self) -> Result<(), StoreError> {
         let conn = lock(&self.inner.writer);
-        conn.execute(
-            "INSERT INTO hub_secrets (name, value) VALUES ('sm2_signing_key', ?1) ON CONFLICT (name) DO NOTHING",
-            [HubSigner::generate().secret_bytes()],
-        )?;
-        let secret: Vec<u8> = conn.query_row(
-            "SELECT value FROM hub_secrets WHERE name = 'sm2_signing_key'",
-            [],
-            |r| r.get(0),
-        )?;
-        HubSigner::from_secret_bytes(&secret)
-            .map_err(|e| StoreError::Corrupt(format!("数据中心签名密钥无法读取：{e}")))
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.execute("DELETE FROM hub_secrets WHERE name = 'sm2_signing_key'", [])?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        conn.pragma_update(None, "secure_delete", "OFF")?;
+        tracing::info!("旧版保存在数据库中的签名密钥已移出并清除");
+        Ok(())
     }
 
     async fn blocking<T: Send + 'static>(
@@ -181,6 +185,15 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
+    // A newer hub's schema is not ours to write to: its tables may mean what this program
+    // does not know.
+    let applied: Vec<String> = conn
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if let Some(unknown) = applied.iter().find(|v| !MIGRATIONS.iter().any(|(known, _)| known == v)) {
+        return Err(StoreError::SchemaTooNew(unknown.clone()));
+    }
     for (version, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let applied: bool = tx.query_row(

@@ -153,7 +153,7 @@ pub fn planning(permit: &str, code: &str) -> Value {
 /// The notice for `planning(_, code)`: 1,000 m² at the demo rate in force in 2025.
 pub fn notice(notice_no: &str, code: &str) -> Value {
     let amount = yizhan_core::tariff::Tariff::demo()
-        .civil_defence_fee(100_000, time::macros::date!(2025 - 07 - 01))
+        .civil_defence_fee(yizhan_core::area::Area::from_hundredths(100_000), time::macros::date!(2025 - 07 - 01))
         .unwrap()
         .amount_fen;
     json!({

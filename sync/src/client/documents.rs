@@ -3,14 +3,19 @@
 //! accepted documents delivered.
 
 use yizhan_core::command::Rejection;
-use yizhan_core::document::{DocumentKind, IssuedDocument};
+use yizhan_core::document::{Document, DocumentKind, IssuedDocument};
+use yizhan_core::document_rules::{FailedCheck, describe};
 
 use super::{CancellationToken, SyncClient, SyncError, cancellable};
-use crate::protocol::{KeyRegistration, Segment, SegmentRequest};
-use crate::replica::{Issued, LOW_SERIALS, OutboxEntry, ToIssue};
+use crate::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequest};
+use crate::replica::{Issued, LOW_SERIALS, OutboxEntry, ReplicaError, ToIssue};
+use crate::status::SyncState;
 
 /// Serials asked for at a time: a busy counter's week.
 pub const SEGMENT_SIZE: u64 = 200;
+
+/// How long a clerk waits for the hub's checks before the counter issues as offline.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Files delivered per round.
 const FILES_PER_ROUND: usize = 20;
@@ -74,9 +79,57 @@ impl super::Outbox {
         make: impl FnOnce(ToIssue<'_>) -> Result<Issued, Rejection> + Send + 'static,
     ) -> Result<OutboxEntry, SyncError> {
         let (code, clerk) = (project_code.to_owned(), clerk.to_owned());
+        let online = matches!(self.status.borrow().state, SyncState::Online | SyncState::Syncing);
+        if online && self.delivered(&code).await? {
+            let (draft_code, draft_clerk) = (code.clone(), clerk.clone());
+            let draft = super::with_replica(&self.replica, move |r| r.document_draft(&draft_code, kind, &draft_clerk, r.clock().now())).await?;
+            match self.hub_checks(&draft).await {
+                Ok(failed) if !failed.is_empty() => {
+                    return Err(ReplicaError::Refused(Rejection::new(
+                        "hub_check_failed",
+                        format!("数据中心核对未通过，未开具、未占用号码：{}。请待本窗口数据同步后重试，或联系数据中心核实。", describe(&failed)),
+                    ))
+                    .into());
+                }
+                Ok(_) => {}
+                // The hub checks again when the document reaches it; a counter that cannot
+                // ask goes on as offline.
+                Err(error) => tracing::warn!(%error, "开具前未能请数据中心核对，按本机数据开具"),
+            }
+        }
         let entry = super::with_replica(&self.replica, move |r| r.issue_document(&code, kind, &clerk, r.clock().now(), make)).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
+    }
+
+    /// Waits, up to the check's time, until what the clerk did to the project here (a 复核
+    /// just recorded) has reached the hub, so that the hub checks against it; `false` when
+    /// it has not, and the hub cannot be asked fairly.
+    async fn delivered(&self, project_code: &str) -> Result<bool, SyncError> {
+        let deadline = tokio::time::Instant::now() + CHECK_TIMEOUT;
+        loop {
+            let code = project_code.to_owned();
+            if super::with_replica(&self.replica, move |r| r.pending_for(&code)).await? == 0 {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(project_code, "本项目尚有未上传的办理记录，开具前未请数据中心核对");
+                return Ok(false);
+            }
+            self.wake.notify_one();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The document rules the hub finds `draft` breaks against its own records.
+    async fn hub_checks(&self, draft: &Document) -> Result<Vec<FailedCheck>, SyncError> {
+        let url = format!("{}/v1/document-checks", self.hub_url);
+        let network = |source: reqwest::Error| SyncError::Network { url: url.clone(), source };
+        let body = serde_json::to_vec(draft).expect("a document serialises");
+        let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body).timeout(CHECK_TIMEOUT);
+        let response = super::hub_answer(request.send().await.map_err(network)?).await.map_err(|e| e.unwrap_or_else(network))?;
+        let answer: DocumentCheck = response.json().await.map_err(network)?;
+        Ok(answer.failed_checks)
     }
 
     /// Prints a document again, marked 补打.

@@ -29,9 +29,12 @@ pub const GIVE_UP_AFTER: u32 = 5;
 #[derive(Clone)]
 pub struct Outbox {
     pub(super) replica: Arc<Mutex<Replica>>,
-    status: Arc<watch::Sender<SyncStatus>>,
+    /// The hub, for what must be asked of it before acting (a document's checks).
+    pub(super) hub_url: String,
+    pub(super) http: reqwest::Client,
+    pub(super) status: Arc<watch::Sender<SyncStatus>>,
     changed: broadcast::Sender<ReplicaChanged>,
-    wake: Arc<Notify>,
+    pub(super) wake: Arc<Notify>,
 }
 
 impl Outbox {
@@ -95,6 +98,8 @@ impl SyncClient {
     pub fn outbox(&self) -> Outbox {
         Outbox {
             replica: Arc::clone(&self.replica),
+            hub_url: self.hub_url.clone(),
+            http: self.http.clone(),
             status: Arc::clone(&self.status),
             changed: self.changed.clone(),
             wake: Arc::clone(&self.wake_upload),

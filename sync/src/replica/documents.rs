@@ -7,7 +7,9 @@ use serde::Serialize;
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 use yizhan_core::command::{ClerkAction, Rejection};
-use yizhan_core::document::{CounterKeyRecord, DocumentKind, DocumentNumber, IssuedDocument};
+use yizhan_core::document::{
+    CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentKind, DocumentNumber, DocumentSettings, IssueContext, IssuedDocument,
+};
 use yizhan_core::entity::EntityKind;
 use yizhan_core::records::ProjectRecords;
 
@@ -45,6 +47,8 @@ pub struct ToIssue<'a> {
     pub device_id: String,
     /// When it is issued, by the counter's clock.
     pub at: OffsetDateTime,
+    /// The issuing unit and verify address the hub set.
+    pub settings: &'a DocumentSettings,
 }
 
 /// What the document maker returns: the command to queue and the PDF it printed.
@@ -64,6 +68,25 @@ impl Replica {
         Ok(())
     }
 
+    /// The document `kind` would be for the project now, under the next serial, as this
+    /// counter would print it: what the hub checks before a number is spent online.
+    pub fn document_draft(&self, project_code: &str, kind: DocumentKind, clerk: &str, at: OffsetDateTime) -> Result<Document, ReplicaError> {
+        let settings = settings_to_issue(&self.conn)?;
+        let serial: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial ORDER BY first_serial LIMIT 1",
+                [kind.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let number = DocumentNumber { kind, serial: serial.map_or(0, |s| s as u64) };
+        let records = seen_records(&self.conn, project_code, self.clock.today())?;
+        let device_id = super::outbox::device_id(&self.conn)?;
+        let ctx = IssueContext { unit: &settings.unit, issuer: clerk, device_id: &device_id, at };
+        Document::for_project(&records, number, &ctx).map_err(ReplicaError::Refused)
+    }
+
     /// Takes the next serial of `kind`, has `make` lay out, sign and print the document,
     /// and queues its command with the PDF kept — one transaction, so after a crash the
     /// serial is either still free or spent on a queued document.
@@ -77,6 +100,7 @@ impl Replica {
     ) -> Result<OutboxEntry, ReplicaError> {
         let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let settings = settings_to_issue(&tx)?;
         let serial: Option<(i64, i64)> = tx
             .query_row(
                 "SELECT first_serial, next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial
@@ -98,7 +122,7 @@ impl Replica {
         let records = seen_records(&tx, project_code, clock_today)?;
         let number = DocumentNumber { kind, serial: serial as u64 };
         let device_id = super::outbox::device_id(&tx)?;
-        let issued = make(ToIssue { number, records: &records, device_id, at }).map_err(ReplicaError::Refused)?;
+        let issued = make(ToIssue { number, records: &records, device_id, at, settings: &settings }).map_err(ReplicaError::Refused)?;
         let entry = queue(&tx, clock_today, issued.action, clerk, at, None)?;
         keep_file(&tx, &number.display(), &entry.command_id, &issued.pdf)?;
         tx.commit()?;
@@ -192,19 +216,12 @@ impl ReplicaReader {
 
     /// A counter's registered public key as replicated from the hub.
     pub fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, ReplicaError> {
-        let payload: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT payload FROM rows WHERE entity = ?1 AND key = ?2",
-                params![EntityKind::CounterKey.as_str(), device_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        payload
-            .map(|p| {
-                serde_json::from_str(&p).map_err(|source| ReplicaError::Payload { entity: "counter_key", key: device_id.to_owned(), source })
-            })
-            .transpose()
+        system_row(&self.conn, EntityKind::CounterKey, device_id)
+    }
+
+    /// What documents name and link to, as the hub last set them.
+    pub fn document_settings(&self) -> Result<Option<DocumentSettings>, ReplicaError> {
+        system_row(&self.conn, EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY)
     }
 
     /// The document under `number` as this counter sees it (its own pending commands
@@ -244,6 +261,26 @@ pub(crate) fn serials_left_in(conn: &Connection) -> Result<Vec<SerialsLeft>, Rep
 }
 
 /// The project as the clerk sees it: replicated rows plus this counter's pending commands.
+/// The settings a document needs, or the clerk told why nothing can be issued yet.
+fn settings_to_issue(conn: &Connection) -> Result<DocumentSettings, ReplicaError> {
+    system_row(conn, EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY)?.ok_or_else(|| {
+        ReplicaError::Refused(Rejection::new(
+            "no_document_settings",
+            "数据中心尚未设置收款单位、票据代码和查验地址，本窗口暂不能开具票据。请联系数据中心管理员设置，联网同步后即可开具。",
+        ))
+    })
+}
+
+/// A row with no project (a counter's key, the settings) as its entity.
+fn system_row<T: serde::de::DeserializeOwned>(conn: &Connection, entity: EntityKind, key: &str) -> Result<Option<T>, ReplicaError> {
+    let payload: Option<String> = conn
+        .query_row("SELECT payload FROM rows WHERE entity = ?1 AND key = ?2", params![entity.as_str(), key], |r| r.get(0))
+        .optional()?;
+    payload
+        .map(|p| serde_json::from_str(&p).map_err(|source| ReplicaError::Payload { entity: entity.as_str(), key: key.to_owned(), source }))
+        .transpose()
+}
+
 fn seen_records(conn: &Connection, project_code: &str, clock_today: time::Date) -> Result<ProjectRecords, ReplicaError> {
     let meta = read_meta(conn)?;
     let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;

@@ -234,6 +234,15 @@ impl Replica {
     pub fn outbox_counts(&self) -> Result<OutboxCounts, ReplicaError> {
         outbox_counts(&self.conn)
     }
+
+    /// Commands of one project not yet answered by the hub.
+    pub fn pending_for(&self, project_code: &str) -> Result<u64, ReplicaError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE project_code = ?1 AND state = 'pending'",
+            [project_code],
+            |r| r.get(0),
+        )?)
+    }
 }
 
 impl ReplicaReader {

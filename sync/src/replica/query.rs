@@ -230,9 +230,9 @@ pub struct Approval {
     pub planning_permit_no: String,
     #[serde(with = "yizhan_core::serde_date")]
     pub approved_on: Date,
-    pub residential_area: i64,
-    pub non_residential_area: i64,
-    pub civil_defence_area: i64,
+    pub residential_area: yizhan_core::area::Area,
+    pub non_residential_area: yizhan_core::area::Area,
+    pub civil_defence_area: yizhan_core::area::Area,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -205,9 +205,9 @@ fn approval(code: &str, permit: &str, approved_on: Date) -> ChangeSpec {
         planning_permit_no: permit.into(),
         project_code: code.into(),
         approved_on,
-        residential_area: 1_000_000,
-        non_residential_area: 50_000,
-        civil_defence_area: 0,
+        residential_area: yizhan_core::area::Area::from_hundredths(1_000_000),
+        non_residential_area: yizhan_core::area::Area::from_hundredths(50_000),
+        civil_defence_area: yizhan_core::area::Area::ZERO,
     };
     spec(EntityKind::PlanningApproval, permit, code, payload)
 }

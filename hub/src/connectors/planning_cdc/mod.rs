@@ -31,7 +31,7 @@
 //!   confirmed past the hub's position means the hub's database lost committed work (an
 //!   older backup restored): the snapshot is redone as for a lost slot.
 
-mod record;
+pub(crate) mod record;
 
 pub(crate) use record::record_from_raw;
 mod source;

@@ -7,12 +7,11 @@
 //! A row that cannot become a record is not dropped: its problems name the column and go
 //! to the quarantine with the row as received.
 
-use yizhan_core::entity::{AreaCm2, Exemption};
-use yizhan_core::money::{Fen, MoneyError, parse_yuan};
 use yizhan_sync::protocol::{FieldError, PlanningRecord};
 
 use crate::connectors::SourceChange;
-use crate::connectors::clean::{clean_code, clean_dashed_code, clean_number, parse_date, trim};
+use crate::etl::clean::{clean_code, clean_dashed_code};
+use crate::etl::planning::{PlanningField, SourceValue, planning_record};
 
 /// The table the connector reads, in whichever schema the publication has it.
 pub const TABLE: &str = "planning_approval";
@@ -30,8 +29,6 @@ pub const NON_RESIDENTIAL: &str = "non_residential_area_m2";
 pub const CIVIL_DEFENCE: &str = "civil_defence_area_m2";
 pub const EXEMPTION_AMOUNT: &str = "infra_exemption_yuan";
 pub const EXEMPTION_BASIS: &str = "infra_exemption_basis";
-
-const EMPTY: &str = "必填项为空";
 
 /// One column's value as the source sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,166 +132,43 @@ pub fn record_from_raw(raw: &str) -> Option<Result<PlanningRecord, Vec<FieldErro
 }
 
 pub fn record(row: &SourceRow<'_>) -> Result<PlanningRecord, Vec<FieldError>> {
-    let mut reader = Reader {
-        row,
-        source_id: row.permit_no(),
-        problems: Vec::new(),
-    };
-    let planning_permit_no = reader.code(PERMIT_NO, clean_code);
-    let project_code = reader.code(PROJECT_CODE, clean_dashed_code);
-    let name = reader.text(PROJECT_NAME);
-    let builder = reader.text(BUILDER);
-    let uscc = reader.code(USCC, |s| clean_code(s).to_ascii_uppercase());
-    let district_code = reader.code(DISTRICT, clean_code);
-    let contact_phone = reader
-        .optional(PHONE)
-        .map(|phone| clean_dashed_code(&phone));
-    let approved_on = reader.date(APPROVED_ON);
-    let residential_area = reader.area(RESIDENTIAL);
-    let non_residential_area = reader.area(NON_RESIDENTIAL);
-    let civil_defence_area = reader.area(CIVIL_DEFENCE);
-    let infra_exemption = reader.exemption();
-    match approved_on {
-        Some(approved_on) if reader.problems.is_empty() => Ok(PlanningRecord {
-            planning_permit_no,
-            project_code,
-            name,
-            builder,
-            uscc,
-            district_code,
-            contact_phone,
-            approved_on,
-            residential_area,
-            non_residential_area,
-            civil_defence_area,
-            infra_exemption,
-        }),
-        _ => Err(reader.problems),
-    }
+    let source_id = row.permit_no();
+    planning_record(|field| match row.get(column(field)) {
+        Some(Value::Text(text)) => SourceValue::Text(text.to_owned()),
+        Some(Value::Null) => SourceValue::Blank,
+        Some(Value::Unreadable(bytes)) => SourceValue::Unreadable {
+            problem: "不是文本值（UTF-8）：请检查该列的类型".into(),
+            shown: format!("\\x{}", hex::encode(bytes)),
+        },
+        None => SourceValue::Unreadable {
+            problem: "规划库送来的行中没有这一列：请核对表结构（见 schema.sql）".into(),
+            shown: String::new(),
+        },
+    })
+    .map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|p| FieldError { record: 0, source_id: source_id.clone(), field: column(p.field).to_owned(), problem: p.problem })
+            .collect()
+    })
 }
 
-struct Reader<'r, 'a> {
-    row: &'r SourceRow<'a>,
-    source_id: Option<String>,
-    problems: Vec<FieldError>,
-}
-
-impl Reader<'_, '_> {
-    fn problem(&mut self, column: &str, problem: impl Into<String>) {
-        self.problems.push(FieldError {
-            record: 0,
-            source_id: self.source_id.clone(),
-            field: column.to_owned(),
-            problem: problem.into(),
-        });
-    }
-
-    /// The trimmed text of a column; blank and NULL are `None`, a missing column or bytes
-    /// that are not text are problems whether or not the column is required.
-    fn optional(&mut self, column: &str) -> Option<String> {
-        match self.row.get(column) {
-            Some(Value::Text(text)) => Some(trim(text).to_owned()).filter(|t| !t.is_empty()),
-            Some(Value::Null) => None,
-            Some(Value::Unreadable(_)) => {
-                self.problem(column, "不是文本值（UTF-8）：请检查该列的类型");
-                None
-            }
-            None => {
-                self.problem(
-                    column,
-                    "规划库送来的行中没有这一列：请核对表结构（见 schema.sql）",
-                );
-                None
-            }
-        }
-    }
-
-    fn required(&mut self, column: &str) -> Option<String> {
-        let text = self.optional(column);
-        if text.is_none() && matches!(self.row.get(column), Some(Value::Null | Value::Text(_))) {
-            self.problem(column, EMPTY);
-        }
-        text
-    }
-
-    fn text(&mut self, column: &str) -> String {
-        self.required(column).unwrap_or_default()
-    }
-
-    fn code(&mut self, column: &str, clean: fn(&str) -> String) -> String {
-        self.required(column)
-            .map(|text| clean(&text))
-            .unwrap_or_default()
-    }
-
-    fn date(&mut self, column: &str) -> Option<time::Date> {
-        let text = self.required(column)?;
-        parse_date(&text)
-            .map_err(|problem| self.problem(column, problem))
-            .ok()
-    }
-
-    /// m² with at most two decimals as hundredths of m² (the unit of [`AreaCm2`]), by
-    /// decimal arithmetic, as the legacy export reads them.
-    fn area(&mut self, column: &str) -> AreaCm2 {
-        let Some(text) = self.required(column) else {
-            return 0;
-        };
-        match parse_yuan(&clean_number(&text)) {
-            Ok(area) if area < 0 => {
-                self.problem(column, "面积应为非负数");
-                0
-            }
-            Ok(area) => area,
-            Err(e) => {
-                self.problem(
-                    column,
-                    match e {
-                        MoneyError::TooManyDecimals(_) => {
-                            "面积最多保留两位小数（精确到0.01平方米）"
-                        }
-                        MoneyError::Overflow(_) => "面积数值过大",
-                        _ => "应为面积数字（单位：平方米），如 1234.56",
-                    },
-                );
-                0
-            }
-        }
-    }
-
-    fn amount(&mut self, column: &str) -> Option<Fen> {
-        let text = self.optional(column)?;
-        match parse_yuan(&clean_number(&text)) {
-            Ok(fen) if fen < 0 => {
-                self.problem(column, "减免金额应为非负数");
-                None
-            }
-            Ok(fen) => Some(fen),
-            Err(e) => {
-                self.problem(column, e.to_string());
-                None
-            }
-        }
-    }
-
-    /// Both columns or neither, as on the export: an amount without its legal basis
-    /// cannot be granted, and a basis without an amount says nothing about how much.
-    fn exemption(&mut self) -> Option<Exemption> {
-        let amount = self.amount(EXEMPTION_AMOUNT);
-        let basis = self.optional(EXEMPTION_BASIS);
-        let amount_given = !matches!(self.row.get(EXEMPTION_AMOUNT), Some(Value::Null) | None);
-        match (amount, basis) {
-            (Some(amount_fen), Some(basis)) => Some(Exemption { amount_fen, basis }),
-            (None, Some(_)) if !amount_given => {
-                self.problem(EXEMPTION_AMOUNT, "填写了减免依据，必须同时填写减免金额");
-                None
-            }
-            (Some(_), None) => {
-                self.problem(EXEMPTION_BASIS, "填写了减免金额，必须同时填写减免依据");
-                None
-            }
-            _ => None,
-        }
+/// The column of `planning_approval` (schema.sql) that holds `field`.
+pub(crate) fn column(field: PlanningField) -> &'static str {
+    match field {
+        PlanningField::PermitNo => PERMIT_NO,
+        PlanningField::ProjectCode => PROJECT_CODE,
+        PlanningField::Name => PROJECT_NAME,
+        PlanningField::Builder => BUILDER,
+        PlanningField::Uscc => USCC,
+        PlanningField::District => DISTRICT,
+        PlanningField::Phone => PHONE,
+        PlanningField::ApprovedOn => APPROVED_ON,
+        PlanningField::Residential => RESIDENTIAL,
+        PlanningField::NonResidential => NON_RESIDENTIAL,
+        PlanningField::CivilDefence => CIVIL_DEFENCE,
+        PlanningField::ExemptionAmount => EXEMPTION_AMOUNT,
+        PlanningField::ExemptionBasis => EXEMPTION_BASIS,
     }
 }
 
@@ -302,6 +176,7 @@ impl Reader<'_, '_> {
 mod tests {
     use super::*;
     use crate::connectors::legacy_file::{self, Outcome};
+    use yizhan_core::entity::{Area, Exemption};
     use time::macros::date;
 
     fn good() -> Vec<(&'static str, Value<'static>)> {
@@ -367,8 +242,8 @@ mod tests {
         assert_eq!(cdc.planning_permit_no, "建字第32011520260012号");
         assert_eq!(cdc.project_code, "2026-320115-47-01-000012");
         assert_eq!(cdc.uscc, "91350100M000100Y43");
-        assert_eq!(cdc.residential_area, 123_456);
-        assert_eq!(cdc.civil_defence_area, 30_010);
+        assert_eq!(cdc.residential_area, Area::from_hundredths(123_456));
+        assert_eq!(cdc.civil_defence_area, Area::from_hundredths(30_010));
         assert_eq!(cdc.approved_on, date!(2026 - 11 - 20));
         assert_eq!(
             cdc.infra_exemption,

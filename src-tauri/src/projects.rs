@@ -1,5 +1,7 @@
-//! The commands the UI invokes (ui/src/api.ts). Each one is a call into the replica; errors
-//! reach the clerk as they are, so they are the replica's Chinese messages.
+//! Projects at the counter, as the UI invokes them (ui/src/api.ts): the list and detail,
+//! the clerk's actions on a project (复核, notes, 项目跟踪), the commands the hub refused,
+//! and the districts. Each one is a call into the replica; errors reach the clerk as they
+//! are, so they are the replica's Chinese messages.
 
 use tauri::State;
 use yizhan_core::command::ClerkAction;
