@@ -1,13 +1,32 @@
 //! Where the hub keeps the current state and the append-only change log.
 //!
-//! The trait is what the HTTP layer, ingest and the demo seeder speak to, so a PostgreSQL
-//! backend (for the domestic PostgreSQL-compatible databases data centres run) can stand
-//! in for the embedded SQLite one without touching them. Every implementation promises:
-//! state and log are written in one transaction; `seq` is strictly increasing; an upsert
-//! whose payload is byte-identical to the current row writes nothing.
+//! The HTTP layer, ingest, the alert desk and the demo seeder speak to [`Store`], so a
+//! PostgreSQL backend (for the domestic PostgreSQL-compatible databases data centres run)
+//! stands in for the embedded SQLite one without touching them. The rules of the log —
+//! seq, versions, identical payloads, row digests, the chain, commands run once, a
+//! connector's delivery, number segments — are written once in [`log`], over the small
+//! transaction traits a backend implements; the `conformance` suite tests the whole contract
+//! against every backend.
+//!
+//! Every backend keeps this contract:
+//! - **Payload bytes as written.** A payload is stored, compared, logged and sent exactly as
+//!   the caller gave it: never parsed and re-encoded (JSON columns would reorder keys and
+//!   change bytes, and with them digests and the chain). "Identical" means byte-identical.
+//! - **Bytewise key order.** Keys and entities compare as their UTF-8 bytes (SQLite's
+//!   `BINARY`, PostgreSQL's `COLLATE "C"`): snapshots, key ranges and reconciliation
+//!   bisect the same ranges on the hub and on the counters.
+//! - **Gap-free `seq`.** Each committed change takes the head + 1, read inside its own write
+//!   transaction, and writers are serialised, so clients never see a hole or a seq that
+//!   a later commit fills in; a failed transaction uses up nothing.
+//! - **One transaction.** State, log and whatever records an action (a command's outcome,
+//!   a connector's position and tallies, a segment) commit together or not at all, and
+//!   `subscribe` wakes long-polls only after a commit that appended changes.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 mod connectors;
 mod documents;
+pub(crate) mod log;
 mod sqlite;
 
 pub use connectors::{Delivered, Delivery, QuarantineItem};

@@ -14,12 +14,14 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::integrity::{ChainHash, ChangeFrame, RowDigest};
+use yizhan_sync::integrity::{ChainHash, RowDigest};
 use yizhan_sync::protocol::{
     ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition, Segment,
 };
 
-use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
+use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
+
+use super::log;
 
 use super::{Updater, 
     Decider, Delivered, Delivery, LoggedChange, Notification, RowWrite, Snapshot, SnapshotPosition, StateRow,
@@ -28,6 +30,9 @@ use super::{Updater,
 
 mod connectors;
 mod documents;
+mod tx;
+
+use tx::SqliteTx;
 
 /// Timestamped migrations, applied in order and recorded in `schema_migrations`.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -418,90 +423,6 @@ fn project_state(conn: &Connection, project_code: &str) -> Result<Vec<StateRow>,
     .collect()
 }
 
-/// Upserts `rows` in order with their change-log entries inside the caller's transaction.
-/// Returns the head after them and, for each row, the seq it was logged under or `None`
-/// when it was identical to the stored row.
-fn write_rows(
-    tx: &rusqlite::Transaction<'_>,
-    origin: &str,
-    rows: &[RowWrite],
-) -> Result<(u64, Vec<Option<u64>>), StoreError> {
-    let committed = OffsetDateTime::now_utc();
-    let committed_at = time_text(committed);
-    let mut seqs = Vec::with_capacity(rows.len());
-    // Read inside the write transaction rather than kept in memory, so the log stays
-    // dense even if something else (a repair tool) appended to this file.
-    let mut next = read_head(tx)?;
-    let mut chain = read_chain(tx, next)?;
-    // One statement decides and writes: an identical payload matches the WHERE of the
-    // conflict clause, so nothing is updated and no version comes back.
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload)
-         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
-         ON CONFLICT (entity, key) DO UPDATE SET project_code = excluded.project_code,
-           version = state.version + 1, seq = excluded.seq,
-           committed_at = excluded.committed_at, payload = excluded.payload
-         WHERE state.payload IS NOT excluded.payload
-         RETURNING version",
-    )?;
-    // The digest covers the version, which the upsert decides: set once it has.
-    let mut digest = tx.prepare_cached(
-        "UPDATE state SET digest_hi = ?3, digest_lo = ?4 WHERE entity = ?1 AND key = ?2",
-    )?;
-    let mut log = tx.prepare_cached(
-        "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at, chain)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'upsert', ?6, ?7, ?8, ?9)",
-    )?;
-    for row in rows {
-        let entity = row.entity.as_str();
-        let seq = to_i64(next + 1);
-        let version: Option<i64> = upsert
-            .query_row(
-                params![entity, row.key, row.project_code, seq, committed_at, row.payload],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match version {
-            Some(version) => {
-                let row_digest = RowDigest::of(
-                    entity,
-                    &row.key,
-                    &row.project_code,
-                    to_u64(version)?,
-                    &row.payload,
-                );
-                digest.execute(params![entity, row.key, row_digest.hi, row_digest.lo])?;
-                chain = chain.link(&ChangeFrame {
-                    seq: next + 1,
-                    entity,
-                    key: &row.key,
-                    project_code: &row.project_code,
-                    version: to_u64(version)?,
-                    op: Op::Upsert.as_str(),
-                    payload: Some(&row.payload),
-                    origin,
-                    committed_at_nanos: committed.unix_timestamp_nanos(),
-                });
-                log.execute(params![
-                    seq,
-                    entity,
-                    row.key,
-                    row.project_code,
-                    version,
-                    row.payload,
-                    origin,
-                    committed_at,
-                    chain.0.as_slice()
-                ])?;
-                next += 1;
-                seqs.push(Some(next));
-            }
-            None => seqs.push(None),
-        }
-    }
-    Ok((next, seqs))
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the writer happens inside a transaction, which rolls back on
     // drop: the connection is still usable.
@@ -536,10 +457,10 @@ impl Inner {
     fn write(&self, origin: &str, rows: &[RowWrite]) -> Result<WriteOutcome, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (head, seqs) = write_rows(&tx, origin, rows)?;
+        let written = log::write_rows(&mut SqliteTx(&tx), origin, rows)?;
         tx.commit()?;
-        self.published(head);
-        Ok(WriteOutcome { head, seqs })
+        self.published(written.head);
+        Ok(written)
     }
 
     /// Called after a commit, still under the writer lock, so watchers see heads in
@@ -549,102 +470,13 @@ impl Inner {
             .send_if_modified(|h| std::mem::replace(h, head) != head);
     }
 
-    fn run_command(
-        &self,
-        envelope: &CommandEnvelope,
-        decide: Decider,
-    ) -> Result<CommandResult, StoreError> {
-        let body = serde_json::to_string(envelope)
-            .expect("a command envelope serialises to JSON: plain structs, string keys");
-        let result = |outcome, repeated| CommandResult {
-            command_id: envelope.command_id.clone(),
-            outcome,
-            repeated,
-        };
+    fn run_command(&self, envelope: &CommandEnvelope, decide: Decider) -> Result<CommandResult, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        type Stored = (String, String, Option<i64>, Option<String>, Option<String>);
-        let stored: Option<Stored> = tx
-            .prepare_cached(
-                "SELECT body, outcome, seq, code, reason FROM commands WHERE command_id = ?1",
-            )?
-            .query_row([&envelope.command_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?;
-        if let Some((stored_body, outcome, seq, code, reason)) = stored {
-            if stored_body != body {
-                return Ok(result(
-                    CommandOutcome::Rejected {
-                        code: "command_id_reused".into(),
-                        reason: format!(
-                            "指令编号 {} 已用于另一条指令，本条未执行。请重新操作一次。",
-                            envelope.command_id
-                        ),
-                    },
-                    false,
-                ));
-            }
-            let outcome = match outcome.as_str() {
-                "accepted" => CommandOutcome::Accepted {
-                    seq: seq.map(to_u64).transpose()?,
-                },
-                _ => CommandOutcome::Rejected {
-                    code: code.unwrap_or_default(),
-                    reason: reason.unwrap_or_default(),
-                },
-            };
-            return Ok(result(outcome, true));
-        }
-        let project_code = envelope.action.project_code();
-        let rows = project_state(&tx, project_code)?;
-        let (head, outcome) = match decide(&rows)? {
-            Ok(writes) => {
-                let origin = format!("command:{}", envelope.device_id);
-                let (head, seqs) = write_rows(&tx, &origin, &writes)?;
-                let seq = seqs.into_iter().flatten().last();
-                (head, CommandOutcome::Accepted { seq })
-            }
-            Err(rejection) => (
-                read_head(&tx)?,
-                CommandOutcome::Rejected {
-                    code: rejection.code,
-                    reason: rejection.reason,
-                },
-            ),
-        };
-        let (kind, seq, code, reason) = match &outcome {
-            CommandOutcome::Accepted { seq } => ("accepted", seq.map(to_i64), None, None),
-            CommandOutcome::Rejected { code, reason } => {
-                ("rejected", None, Some(code), Some(reason))
-            }
-        };
-        tx.prepare_cached(
-            "INSERT INTO commands (command_id, device_id, clerk, project_code, kind, issued_at, received_at,
-               base_seq, body, outcome, seq, code, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            envelope.command_id,
-            envelope.device_id,
-            envelope.clerk,
-            project_code,
-            envelope.action.kind(),
-            envelope
-                .issued_at
-                .format(&Rfc3339)
-                .map_err(|e| StoreError::Corrupt(format!("指令时间无法记录：{e}")))?,
-            now_text(),
-            to_i64(envelope.base_seq),
-            body,
-            kind,
-            seq,
-            code,
-            reason,
-        ])?;
+        let (head, result) = log::run_command(&mut SqliteTx(&tx), envelope, decide)?;
         tx.commit()?;
         self.published(head);
-        Ok(result(outcome, false))
+        Ok(result)
     }
 
     fn compact(&self, through: u64) -> Result<u64, StoreError> {
@@ -822,21 +654,16 @@ impl Store for SqliteStore {
         &self,
         origin: &str,
         project_codes: Vec<String>,
-        mut update: Updater,
+        update: Updater,
     ) -> Result<WriteOutcome, StoreError> {
         let origin = origin.to_owned();
         self.blocking(move |inner| {
             let mut conn = lock(&inner.writer);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut writes = Vec::new();
-            for code in &project_codes {
-                let rows = project_state(&tx, code)?;
-                writes.extend(update(code, &rows)?);
-            }
-            let (head, seqs) = write_rows(&tx, &origin, &writes)?;
+            let written = log::update_projects(&mut SqliteTx(&tx), &origin, &project_codes, update)?;
             tx.commit()?;
-            inner.published(head);
-            Ok(WriteOutcome { head, seqs })
+            inner.published(written.head);
+            Ok(written)
         })
         .await
     }
@@ -1158,6 +985,8 @@ mod tests {
         (dir, store)
     }
 
+    crate::store::conformance::conformance_suite!(open());
+
     fn count(store: &SqliteStore, table: &str) -> i64 {
         lock(&store.inner.writer)
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
@@ -1165,18 +994,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_change_is_chained_to_the_one_before_and_an_old_log_is_chained_at_open() {
+    async fn a_log_from_before_the_chain_is_chained_at_open() {
         let (dir, store) = open();
         store.write("test", vec![row("a", "1"), row("b", "2")]).await.unwrap();
         store.write("test", vec![row("a", "3")]).await.unwrap();
         let log = store.changes_after(0, 100).await.unwrap();
-        let mut chain = ChainHash::ZERO;
-        for change in &log {
-            chain = chain.link(&change.frame());
-            assert_eq!(change.chain, chain, "seq {}", change.seq);
-            assert_eq!(store.chain_at(change.seq).await.unwrap(), chain);
-        }
-        assert_eq!(store.chain_at(0).await.unwrap(), ChainHash::ZERO);
 
         // A log from before the chain: no values, and the guard against updates in place.
         drop(store);
@@ -1193,82 +1015,6 @@ mod tests {
         assert_eq!(store.changes_after(0, 100).await.unwrap(), log);
         let refused = lock(&store.inner.writer).execute("UPDATE changes SET origin = 'x'", []);
         assert!(refused.is_err(), "the log is append-only again");
-    }
-
-    #[tokio::test]
-    async fn compaction_removes_the_log_below_the_horizon_and_the_chain_continues() {
-        let (_dir, store) = open();
-        for i in 0..5 {
-            store.write("test", vec![row(&format!("k{i}"), &i.to_string())]).await.unwrap();
-        }
-        let chain_at_3 = store.chain_at(3).await.unwrap();
-        assert_eq!(store.compact(3).await.unwrap(), 3);
-        assert_eq!(store.compact(2).await.unwrap(), 3, "the horizon never goes back");
-        assert!(matches!(
-            store.changes_after(2, 10).await,
-            Err(StoreError::BelowHorizon { after: 2, horizon: 3 })
-        ));
-        let rest = store.changes_after(3, 10).await.unwrap();
-        assert_eq!(rest.iter().map(|c| c.seq).collect::<Vec<_>>(), [4, 5]);
-        assert_eq!(store.chain_at(3).await.unwrap(), chain_at_3);
-        assert_eq!(rest[0].chain, chain_at_3.link(&rest[0].frame()));
-
-        assert_eq!(store.compact(99).await.unwrap(), 5, "at most the head");
-        assert_eq!(store.head().await.unwrap(), 5, "an empty log keeps its head");
-        assert!(store.changes_after(5, 10).await.unwrap().is_empty());
-        let written = store.write("test", vec![row("k9", "9")]).await.unwrap();
-        assert_eq!(written.seqs, [Some(6)]);
-        let next = &store.changes_after(5, 10).await.unwrap()[0];
-        assert_eq!(next.chain, store.chain_at(5).await.unwrap().link(&next.frame()));
-        assert_eq!(count(&store, "state"), 6, "the state is untouched");
-    }
-
-    #[tokio::test]
-    async fn state_and_log_are_written_together_with_strictly_increasing_seq() {
-        let (_dir, store) = open();
-        let first = store
-            .write("test", vec![row("a", "1"), row("b", "2")])
-            .await
-            .unwrap();
-        assert_eq!(first.seqs, vec![Some(1), Some(2)]);
-        let second = store
-            .write("test", vec![row("a", "10"), row("c", "3"), row("a", "11")])
-            .await
-            .unwrap();
-        assert_eq!(second.seqs, vec![Some(3), Some(4), Some(5)]);
-        assert_eq!(second.head, 5);
-        assert_eq!(count(&store, "changes"), 5);
-        assert_eq!(count(&store, "state"), 3);
-        let a = store.get(EntityKind::Payment, "a").await.unwrap().unwrap();
-        assert_eq!((a.version, a.seq, a.payload.as_str()), (3, 5, "11"));
-        let log = store.changes_after(0, 100).await.unwrap();
-        let seqs: Vec<u64> = log.iter().map(|c| c.seq).collect();
-        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
-        assert_eq!(store.changes_after(3, 1).await.unwrap()[0].seq, 4);
-    }
-
-    #[tokio::test]
-    async fn identical_payload_writes_nothing_and_keeps_the_version() {
-        let (_dir, store) = open();
-        store.write("test", vec![row("a", "1")]).await.unwrap();
-        let mut head = store.subscribe();
-        head.mark_unchanged();
-        let again = store.write("test", vec![row("a", "1")]).await.unwrap();
-        assert_eq!((again.head, again.changed(), again.unchanged()), (1, 0, 1));
-        assert_eq!(count(&store, "changes"), 1);
-        assert_eq!(
-            store
-                .get(EntityKind::Payment, "a")
-                .await
-                .unwrap()
-                .unwrap()
-                .version,
-            1
-        );
-        assert!(
-            !head.has_changed().unwrap(),
-            "a write that changed nothing must not wake long-polls"
-        );
     }
 
     #[tokio::test]
@@ -1315,42 +1061,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(payload, "1");
-    }
-
-    #[tokio::test]
-    async fn projects_are_known_by_their_project_row_only() {
-        let (_dir, store) = open();
-        let project = RowWrite {
-            entity: EntityKind::Project,
-            key: "C1".into(),
-            project_code: "C1".into(),
-            payload: "{}".into(),
-        };
-        store
-            .write("test", vec![project, row("p", "1")])
-            .await
-            .unwrap();
-        assert!(store.project_exists("C1").await.unwrap());
-        // A payment's project code alone does not make a project known.
-        assert!(
-            !store
-                .project_exists("2025-320115-47-01-000001")
-                .await
-                .unwrap()
-        );
-        let known = store
-            .known_projects(vec!["C1".into(), "C2".into()])
-            .await
-            .unwrap();
-        assert_eq!(known, HashSet::from(["C1".to_owned()]));
-        assert_eq!(
-            store
-                .project_rows("2025-320115-47-01-000001")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
     }
 
     #[tokio::test]

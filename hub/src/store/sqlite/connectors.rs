@@ -2,49 +2,21 @@
 //! quarantine, imported files.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
-use yizhan_core::entity::EntityKind;
-use yizhan_sync::integrity::ChangeFrame;
-use yizhan_sync::protocol::{ConnectorStatus, FieldError, Op, QuarantineEntry};
+use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry};
 
-use super::{Inner, StoreError, lock, now_text, parse_time, read_chain, read_head, time_text, to_i64, to_u64, write_rows};
-use crate::store::{Delivered, Delivery, QuarantineItem, WriteOutcome};
+use super::{Inner, SqliteTx, StoreError, lock, now_text, parse_time, to_i64, to_u64};
+use crate::store::log;
+use crate::store::{Delivered, Delivery};
 
 impl Inner {
     pub(super) fn deliver(&self, delivery: &Delivery) -> Result<Delivered, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (head, seqs) = write_rows(&tx, &delivery.origin, &delivery.rows)?;
-        let (head, removed) = remove_rows(&tx, &delivery.origin, &delivery.removals, head)?;
-        let mut quarantined = 0;
-        for item in &delivery.quarantine {
-            quarantined += quarantine_item(&tx, &delivery.connector, item)?;
-        }
-        register(&tx, &delivery.connector, &delivery.kind)?;
-        tx.execute(
-            "UPDATE connectors SET received = received + ?2, applied = applied + ?3, quarantined = quarantined + ?4,
-               position = COALESCE(?5, position), heartbeat_at = ?6,
-               newest_source_at = CASE WHEN ?7 IS NOT NULL AND (newest_source_at IS NULL OR ?7 > newest_source_at)
-                                       THEN ?7 ELSE newest_source_at END
-             WHERE name = ?1",
-            params![
-                delivery.connector,
-                to_i64(delivery.received),
-                to_i64(delivery.applied),
-                to_i64(quarantined),
-                delivery.position,
-                now_text(),
-                delivery.newest_source_at.map(time_text),
-            ],
-        )?;
+        let delivered = log::deliver(&mut SqliteTx(&tx), delivery)?;
         tx.commit()?;
-        self.published(head);
-        Ok(Delivered {
-            written: WriteOutcome { head, seqs },
-            removed,
-            quarantined,
-        })
+        self.published(delivered.written.head);
+        Ok(delivered)
     }
 
     pub(super) fn connector_heartbeat(&self, name: &str, kind: &str, source_lag_bytes: Option<i64>) -> Result<(), StoreError> {
@@ -105,77 +77,10 @@ impl Inner {
     }
 }
 
-fn register(conn: &Connection, name: &str, kind: &str) -> Result<(), StoreError> {
+pub(super) fn register(conn: &Connection, name: &str, kind: &str) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT OR IGNORE INTO connectors (name, kind) VALUES (?1, ?2)")?
         .execute(params![name, kind])?;
     Ok(())
-}
-
-/// Deletes each row the hub holds and logs the delete with the version it removes; returns
-/// the new head and each removal's seq.
-fn remove_rows(
-    tx: &rusqlite::Transaction<'_>,
-    origin: &str,
-    keys: &[(EntityKind, String)],
-    mut head: u64,
-) -> Result<(u64, Vec<Option<u64>>), StoreError> {
-    if keys.is_empty() {
-        return Ok((head, Vec::new()));
-    }
-    let committed = OffsetDateTime::now_utc();
-    let committed_at = time_text(committed);
-    let mut chain = read_chain(tx, head)?;
-    let mut delete = tx.prepare_cached("DELETE FROM state WHERE entity = ?1 AND key = ?2 RETURNING version, project_code")?;
-    let mut log = tx.prepare_cached(
-        "INSERT INTO changes (seq, entity, key, project_code, version, op, payload, origin, committed_at, chain)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'delete', NULL, ?6, ?7, ?8)",
-    )?;
-    let mut seqs = Vec::with_capacity(keys.len());
-    for (entity, key) in keys {
-        let entity = entity.as_str();
-        let removed: Option<(i64, String)> = delete
-            .query_row(params![entity, key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((version, project_code)) = removed else {
-            seqs.push(None);
-            continue;
-        };
-        head += 1;
-        chain = chain.link(&ChangeFrame {
-            seq: head,
-            entity,
-            key,
-            project_code: &project_code,
-            version: to_u64(version)?,
-            op: Op::Delete.as_str(),
-            payload: None,
-            origin,
-            committed_at_nanos: committed.unix_timestamp_nanos(),
-        });
-        log.execute(params![to_i64(head), entity, key, project_code, version, origin, committed_at, chain.0.as_slice()])?;
-        seqs.push(Some(head));
-    }
-    debug_assert_eq!(read_head(tx)?, head);
-    Ok((head, seqs))
-}
-
-/// Lists a bad record once per connector, however often it is delivered; returns 1 when
-/// it is new.
-fn quarantine_item(conn: &Connection, connector: &str, item: &QuarantineItem) -> Result<u64, StoreError> {
-    let mut hasher = Sm3::new();
-    for part in [connector, &item.source, &item.location, &item.record] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    let digest = hex::encode(hasher.finalize());
-    let problems = serde_json::to_string(&item.problems).expect("field errors serialise");
-    let added = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO quarantine (connector, source, source_id, location, record, problems, digest, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![connector, item.source, item.source_id, item.location, item.record, problems, digest, now_text()])?;
-    Ok(added as u64)
 }
 
 pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, StoreError> {

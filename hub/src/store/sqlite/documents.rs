@@ -4,21 +4,15 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use yizhan_core::document::DocumentKind;
 use yizhan_sync::protocol::Segment;
 
-use super::{Inner, StoreError, lock, now_text, parse_time, to_i64, to_u64};
+use super::{Inner, StoreError, lock, now_text, parse_time, to_i64};
+use crate::store::log;
 use crate::store::Notification;
 
 impl Inner {
     pub(super) fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: Option<i64> =
-            tx.query_row("SELECT max(last_serial) FROM number_segments WHERE kind = ?1", [kind.as_str()], |r| r.get(0))?;
-        let first = last.map_or(Ok(1), |l| to_u64(l).map(|l| l + 1))?;
-        let segment = Segment { kind, first, last: first + size.max(1) - 1 };
-        tx.execute(
-            "INSERT INTO number_segments (kind, first_serial, last_serial, device_id, allocated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![kind.as_str(), to_i64(segment.first), to_i64(segment.last), device_id, now_text()],
-        )?;
+        let segment = log::allocate_segment(&mut super::SqliteTx(&tx), device_id, kind, size)?;
         tx.commit()?;
         Ok(segment)
     }
