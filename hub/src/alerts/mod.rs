@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use time::Date;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, watch};
 use yizhan_core::alert::Alert;
 use yizhan_core::alert::rules::{RuleFileError, RuleSet, RuleSource};
@@ -316,8 +315,7 @@ impl Hub {
         }
         let mut codes: BTreeSet<String> = firings.by_project.keys().cloned().collect();
         codes.insert(String::new());
-        let now_text = now.format(&Rfc3339).expect("the clock's instant formats as RFC 3339");
-        codes.extend(self.store().alert_projects_to_tick(now_text).await?);
+        codes.extend(self.store().alert_projects_to_tick(now).await?);
         self.evaluate(desk, codes.into_iter().collect(), Some(Arc::new(firings))).await?;
         Ok(())
     }

@@ -106,9 +106,11 @@ pub async fn metrics(State(hub): State<Hub>) -> Result<impl IntoResponse, HubErr
         open.get_or_create(&vec![("level".into(), level.as_str().into())]).set(0);
     }
     let by_department = Family::<Vec<(String, String)>, Gauge>::default();
-    for (level, department, count) in hub.store().open_alert_counts().await? {
+    for open_alerts in hub.store().open_alert_counts().await? {
+        let level = open_alerts.level.as_str().to_owned();
+        let count = i64::try_from(open_alerts.count).unwrap_or(i64::MAX);
         open.get_or_create(&vec![("level".into(), level.clone())]).inc_by(count);
-        by_department.get_or_create(&vec![("level".into(), level), ("department".into(), department)]).set(count);
+        by_department.get_or_create(&vec![("level".into(), level), ("department".into(), open_alerts.department)]).set(count);
     }
     let head = Gauge::<i64>::default();
     head.set(i64::try_from(hub.store().head().await?).unwrap_or(i64::MAX));

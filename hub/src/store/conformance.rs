@@ -264,6 +264,45 @@ pub(crate) async fn an_import_keeps_only_the_last_files_bytes(store: &dyn Store)
     assert_eq!(store.last_import("planning-file").await.unwrap(), Some(("b.csv".to_owned(), b"two".to_vec())));
 }
 
+/// An alert row as the alert desk writes it.
+fn alert(project: &str, subject: &str, level: &str, state: &str, respond_by: &str) -> RowWrite {
+    let alert = serde_json::json!({
+        "rule_id": "r", "subject": subject, "project_code": project, "department": "收费窗口", "owner_role": "clerk",
+        "raised_level": "yellow", "level": level, "message": "m", "raised_at": "2026-11-24T00:00:00Z",
+        "respond_by": respond_by, "state": state,
+    });
+    let parsed: yizhan_core::alert::Alert = serde_json::from_value(alert).expect("a well-formed alert");
+    RowWrite::upsert(EntityKind::Alert, parsed.key(), project, &parsed)
+}
+
+pub(crate) async fn alerts_are_found_by_what_the_desk_asks_of_them(store: &dyn Store) {
+    use time::macros::datetime;
+    store
+        .write(
+            "alerts",
+            vec![
+                alert("P-DUE", "project/P-DUE", "yellow", "open", "2026-11-24T08:00:00Z"),
+                alert("P-LATER", "project/P-LATER", "yellow", "open", "2026-11-25T08:00:00Z"),
+                alert("P-TAKEN", "project/P-TAKEN", "orange", "acknowledged", "2026-11-24T01:00:00Z"),
+                alert("P-RED", "project/P-RED", "red", "open", "2026-11-24T01:00:00Z"),
+                alert("P-DONE", "project/P-DONE", "yellow", "resolved", "2026-11-24T01:00:00Z"),
+                alert("", "connector/planning-cdc", "red", "acknowledged", "2026-12-31T00:00:00Z"),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut due = store.alert_projects_to_tick(datetime!(2026-11-24 09:00 UTC)).await.unwrap();
+    due.sort();
+    assert_eq!(due, ["", "P-DUE"], "the system's alerts, and only those the clock changes now");
+    let mut counts: Vec<(yizhan_core::alert::AlertLevel, u64)> =
+        store.open_alert_counts().await.unwrap().into_iter().map(|o| (o.level, o.count)).collect();
+    counts.sort();
+    use yizhan_core::alert::AlertLevel::*;
+    assert_eq!(counts, [(Yellow, 2), (Orange, 1), (Red, 2)], "resolved alerts are not counted");
+    store.write("alerts", vec![alert("P-DUE", "project/P-DUE", "yellow", "resolved", "2026-11-24T08:00:00Z")]).await.unwrap();
+    assert_eq!(store.alert_projects_to_tick(datetime!(2026-11-24 09:00 UTC)).await.unwrap(), [""], "what is resolved leaves the tick");
+}
+
 /// Runs every test of the contract against a backend: `$open` is an expression giving a
 /// fresh store (and whatever must live as long as it, such as its folder).
 macro_rules! conformance_suite {
@@ -285,6 +324,7 @@ macro_rules! conformance_suite {
                 projects_are_known_by_their_project_row,
                 a_notification_is_queued_once_and_given_up_after_its_attempts,
                 an_import_keeps_only_the_last_files_bytes,
+                alerts_are_found_by_what_the_desk_asks_of_them,
             );
         }
     };

@@ -7,6 +7,7 @@
 
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
+use yizhan_core::alert::{Alert, AlertLevel};
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
@@ -27,6 +28,37 @@ pub(crate) struct PutRow<'a> {
     pub seq: u64,
     pub committed_at: OffsetDateTime,
     pub digest: RowDigest,
+    /// For an alert row, what the alert desk queries it by.
+    pub alert: Option<AlertColumns>,
+}
+
+/// What the alert desk asks of an alert row, kept beside it so that no query reads it out
+/// of the payload.
+pub(crate) struct AlertColumns {
+    pub active: bool,
+    /// About something other than a project's fees: looked at on every tick.
+    pub system: bool,
+    /// When the clock alone next changes it ([`Alert::escalates_at`]).
+    pub escalates_at: Option<OffsetDateTime>,
+    pub level: AlertLevel,
+    pub department: String,
+}
+
+impl AlertColumns {
+    fn of(row: &RowWrite) -> Result<Option<AlertColumns>, StoreError> {
+        if row.entity != EntityKind::Alert {
+            return Ok(None);
+        }
+        let alert: Alert = serde_json::from_str(&row.payload)
+            .map_err(|e| StoreError::Corrupt(format!("预警 {} 的内容无法读取：{e}", row.key)))?;
+        Ok(Some(AlertColumns {
+            active: alert.is_active(),
+            system: !alert.subject.starts_with("project/"),
+            escalates_at: alert.escalates_at(),
+            level: alert.level,
+            department: alert.department,
+        }))
+    }
 }
 
 /// Reads and writes of the state and the log inside one write transaction.
@@ -65,7 +97,7 @@ pub(crate) fn write_rows(tx: &mut impl LogTx, origin: &str, rows: &[RowWrite]) -
         let version = current.map_or(1, |c| c.version + 1);
         let seq = head + 1;
         let digest = RowDigest::of(row.entity.as_str(), &row.key, &row.project_code, version, &row.payload);
-        tx.put(&PutRow { row, version, seq, committed_at, digest })?;
+        tx.put(&PutRow { row, version, seq, committed_at, digest, alert: AlertColumns::of(row)? })?;
         let mut change = LoggedChange {
             seq,
             entity: row.entity,

@@ -38,6 +38,7 @@ use futures_util::stream::BoxStream;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use yizhan_core::alert::AlertLevel;
 use yizhan_core::command::Rejection;
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
@@ -110,6 +111,14 @@ impl WriteOutcome {
     pub fn unchanged(&self) -> usize {
         self.seqs.len() - self.changed()
     }
+}
+
+/// How many active alerts stand at one level in one department.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAlerts {
+    pub level: AlertLevel,
+    pub department: String,
+    pub count: u64,
 }
 
 /// One current row as stored.
@@ -300,8 +309,9 @@ pub type Decider = Box<
 /// transaction): the rows to write.
 pub type Updater = Box<dyn FnMut(&str, &[StateRow]) -> Result<Vec<RowWrite>, StoreError> + Send>;
 
+/// The change log and the state it leads to: writes, the feed, snapshots and reconciliation.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ChangeLog: Send + Sync + 'static {
     /// The newest committed seq; 0 for an empty log.
     async fn head(&self) -> Result<u64, StoreError>;
 
@@ -313,15 +323,6 @@ pub trait Store: Send + Sync + 'static {
     /// with `origin`. A later row may overwrite an earlier row of the same call.
     async fn write(&self, origin: &str, rows: Vec<RowWrite>) -> Result<WriteOutcome, StoreError>;
 
-    /// Runs a clerk command exactly once per `command_id`: decides it, writes its effect
-    /// and records the outcome in one transaction. A command already run gets its first
-    /// outcome again, marked `repeated`; another command under a used id is refused.
-    async fn run_command(
-        &self,
-        envelope: CommandEnvelope,
-        decide: Decider,
-    ) -> Result<CommandResult, StoreError>;
-
     /// Reads the rows of each of `project_codes` and writes what `update` makes of them, all
     /// in one transaction tagged `origin`: nothing written meanwhile (a clerk's answer to an
     /// alert) is overwritten by a decision taken on older rows.
@@ -331,14 +332,6 @@ pub trait Store: Send + Sync + 'static {
         project_codes: Vec<String>,
         update: Updater,
     ) -> Result<WriteOutcome, StoreError>;
-
-    /// The projects ("" for the system) of the active alerts a clock tick must look at: those
-    /// about something other than a project's fees (a feed, a quarantined record), and
-    /// those still unanswered at `now` (an RFC 3339 instant) past their deadline.
-    async fn alert_projects_to_tick(&self, now: String) -> Result<Vec<String>, StoreError>;
-
-    /// Active alerts counted by level and department: (level, department, count).
-    async fn open_alert_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError>;
 
     /// The checksum of each range (row count and digest sums), for reconciliation.
     async fn range_sums(&self, ranges: Vec<KeyRange>) -> Result<Vec<RangeSum>, StoreError>;
@@ -357,6 +350,63 @@ pub trait Store: Send + Sync + 'static {
     /// The highest seq compacted away (0 when none).
     async fn horizon(&self) -> Result<u64, StoreError>;
 
+    /// At most `limit` changes with `seq > after`, in seq order; `BelowHorizon` when some
+    /// of them were compacted away.
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedChange>, StoreError>;
+
+    /// The state as of the head at the time of the call, read in one consistent read
+    /// transaction, in (entity, key) order: the whole of it, or the rows `after` one (the
+    /// rest of a snapshot a counter was cut off from).
+    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError>;
+
+    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError>;
+
+    /// Every current row of one project, ordered by entity and key.
+    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError>;
+
+    /// Those of `codes` that the hub holds a project row for.
+    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError>;
+
+    async fn project_exists(&self, project_code: &str) -> Result<bool, StoreError> {
+        Ok(!self
+            .known_projects(vec![project_code.to_owned()])
+            .await?
+            .is_empty())
+    }
+}
+
+/// Clerk commands, each run once per id.
+#[async_trait::async_trait]
+pub trait CommandStore: Send + Sync + 'static {
+    /// Runs a clerk command exactly once per `command_id`: decides it, writes its effect
+    /// and records the outcome in one transaction. A command already run gets its first
+    /// outcome again, marked `repeated`; another command under a used id is refused.
+    async fn run_command(
+        &self,
+        envelope: CommandEnvelope,
+        decide: Decider,
+    ) -> Result<CommandResult, StoreError>;
+}
+
+/// What the alert desk reads beyond the rows themselves.
+#[async_trait::async_trait]
+pub trait AlertStore: Send + Sync + 'static {
+    /// The projects ("" for the system) of the active alerts a clock tick must look at: those
+    /// about something other than a project's fees (a feed, a quarantined record), and
+    /// those the clock alone changes by `now` (unanswered past their deadline below red).
+    async fn alert_projects_to_tick(&self, now: OffsetDateTime) -> Result<Vec<String>, StoreError>;
+
+    /// Active alerts counted by level and department.
+    async fn open_alert_counts(&self) -> Result<Vec<OpenAlerts>, StoreError>;
+}
+
+/// The department feeds: deliveries, health, the quarantine and source comparisons.
+#[async_trait::async_trait]
+pub trait ConnectorStore: Send + Sync + 'static {
     /// Writes a connector's delivery in one transaction: rows, removals, quarantine
     /// entries, its tallies (received, applied, quarantined) and position.
     async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError>;
@@ -391,6 +441,13 @@ pub trait Store: Send + Sync + 'static {
     /// Closes an open entry as `reprocessed` or `dismissed`; false when it was not open.
     async fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError>;
 
+    /// Keeps the last comparison of the connector's source with the hub (JSON).
+    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError>;
+}
+
+/// Imported export files.
+#[async_trait::async_trait]
+pub trait ImportStore: Send + Sync + 'static {
     /// The report of the import of the file with this checksum, if it was imported.
     async fn imported_file(&self, checksum: &str) -> Result<Option<String>, StoreError>;
 
@@ -407,37 +464,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// The connector's last imported file: its name and bytes.
     async fn last_import(&self, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+}
 
-    /// Keeps the last comparison of the connector's source with the hub (JSON).
-    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError>;
-
+/// What each counter last reported of itself.
+#[async_trait::async_trait]
+pub trait CounterReports: Send + Sync + 'static {
     /// Keeps `report` (a counter's `CounterReport`, JSON) as that counter's latest.
     async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError>;
 
     /// Every counter's latest report with when it came, by device id.
     async fn counters(&self) -> Result<Vec<(OffsetDateTime, String)>, StoreError>;
+}
 
-    /// At most `limit` changes with `seq > after`, in seq order; `BelowHorizon` when some
-    /// of them were compacted away.
-    async fn changes_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<LoggedChange>, StoreError>;
-
-    /// The state as of the head at the time of the call, read in one consistent read
-    /// transaction, in (entity, key) order: the whole of it, or the rows `after` one (the
-    /// rest of a snapshot a counter was cut off from).
-    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError>;
-
-    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError>;
-
-    /// Every current row of one project, ordered by entity and key.
-    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError>;
-
-    /// Those of `codes` that the hub holds a project row for.
-    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError>;
-
+/// Number segments and the documents' PDF files.
+#[async_trait::async_trait]
+pub trait DocumentStore: Send + Sync + 'static {
     /// Hands `device_id` the next `size` serials of `kind`, after every serial handed out
     /// before.
     async fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError>;
@@ -449,7 +490,11 @@ pub trait Store: Send + Sync + 'static {
     async fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: Vec<u8>) -> Result<bool, StoreError>;
 
     async fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
 
+/// Messages to applicants, queued once and tried until sent or given up.
+#[async_trait::async_trait]
+pub trait NotificationStore: Send + Sync + 'static {
     /// Queues a message once per `event_key`.
     async fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError>;
 
@@ -461,14 +506,17 @@ pub trait Store: Send + Sync + 'static {
     async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError>;
 
     async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError>;
-
-    async fn project_exists(&self, project_code: &str) -> Result<bool, StoreError> {
-        Ok(!self
-            .known_projects(vec![project_code.to_owned()])
-            .await?
-            .is_empty())
-    }
 }
+
+/// The store's traits, to call them on a `dyn Store`: `use crate::store::prelude::*`.
+pub mod prelude {
+    pub use super::{AlertStore, ChangeLog, CommandStore, ConnectorStore, CounterReports, DocumentStore, ImportStore, NotificationStore};
+}
+
+/// Everything the hub keeps, by concern; a backend implements each part.
+pub trait Store: ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore {}
+
+impl<T: ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore> Store for T {}
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
+use yizhan_core::alert::AlertLevel;
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
@@ -22,10 +23,11 @@ use yizhan_sync::protocol::{
 use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
 
 use super::log;
+use super::prelude::*;
 
-use super::{Updater, 
-    Decider, Delivered, Delivery, LoggedChange, Notification, RowWrite, Snapshot, SnapshotPosition, StateRow,
-    Store, StoreError, WriteOutcome,
+use super::{
+    Decider, Delivered, Delivery, LoggedChange, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    StoreError, Updater, WriteOutcome,
 };
 
 mod connectors;
@@ -38,47 +40,51 @@ use tx::SqliteTx;
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261124000000_init",
-        include_str!("../../migrations/20261124000000_init.sql"),
+        include_str!("sqlite/migrations/20261124000000_init.sql"),
     ),
     (
         "20261125000000_commands",
-        include_str!("../../migrations/20261125000000_commands.sql"),
+        include_str!("sqlite/migrations/20261125000000_commands.sql"),
     ),
     (
         "20261125010000_integrity",
-        include_str!("../../migrations/20261125010000_integrity.sql"),
+        include_str!("sqlite/migrations/20261125010000_integrity.sql"),
     ),
     (
         "20261125020000_row_digests",
-        include_str!("../../migrations/20261125020000_row_digests.sql"),
+        include_str!("sqlite/migrations/20261125020000_row_digests.sql"),
     ),
     (
         "20261125030000_log_horizon",
-        include_str!("../../migrations/20261125030000_log_horizon.sql"),
+        include_str!("sqlite/migrations/20261125030000_log_horizon.sql"),
     ),
     (
         "20261125040000_counter_reports",
-        include_str!("../../migrations/20261125040000_counter_reports.sql"),
+        include_str!("sqlite/migrations/20261125040000_counter_reports.sql"),
     ),
     (
         "20261125050000_digest_index",
-        include_str!("../../migrations/20261125050000_digest_index.sql"),
+        include_str!("sqlite/migrations/20261125050000_digest_index.sql"),
     ),
     (
         "20261125060000_unfilled_indexes",
-        include_str!("../../migrations/20261125060000_unfilled_indexes.sql"),
+        include_str!("sqlite/migrations/20261125060000_unfilled_indexes.sql"),
     ),
     (
         "20261126000000_connectors",
-        include_str!("../../migrations/20261126000000_connectors.sql"),
+        include_str!("sqlite/migrations/20261126000000_connectors.sql"),
     ),
     (
         "20261126010000_source_verification",
-        include_str!("../../migrations/20261126010000_source_verification.sql"),
+        include_str!("sqlite/migrations/20261126010000_source_verification.sql"),
     ),
     (
         "20261128000000_documents",
-        include_str!("../../migrations/20261128000000_documents.sql"),
+        include_str!("sqlite/migrations/20261128000000_documents.sql"),
+    ),
+    (
+        "20261206120000_alert_columns",
+        include_str!("sqlite/migrations/20261206120000_alert_columns.sql"),
     ),
 ];
 
@@ -593,7 +599,7 @@ impl Inner {
 }
 
 #[async_trait::async_trait]
-impl Store for SqliteStore {
+impl ChangeLog for SqliteStore {
     async fn head(&self) -> Result<u64, StoreError> {
         self.blocking(|inner| inner.readers.with(|conn| read_head(conn)))
             .await
@@ -607,47 +613,6 @@ impl Store for SqliteStore {
         let origin = origin.to_owned();
         self.blocking(move |inner| inner.write(&origin, &rows))
             .await
-    }
-
-    async fn run_command(
-        &self,
-        envelope: CommandEnvelope,
-        decide: Decider,
-    ) -> Result<CommandResult, StoreError> {
-        self.blocking(move |inner| inner.run_command(&envelope, decide))
-            .await
-    }
-
-    async fn alert_projects_to_tick(&self, now: String) -> Result<Vec<String>, StoreError> {
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                Ok(conn
-                    .prepare_cached(
-                        "SELECT DISTINCT project_code FROM state WHERE entity = 'alert' \
-                         AND json_extract(payload, '$.state') <> 'resolved' \
-                         AND (json_extract(payload, '$.subject') NOT LIKE 'project/%' \
-                              OR (json_extract(payload, '$.state') = 'open' AND json_extract(payload, '$.respond_by') <= ?1))",
-                    )?
-                    .query_map([now], |row| row.get(0))?
-                    .collect::<Result<_, _>>()?)
-            })
-        })
-        .await
-    }
-
-    async fn open_alert_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        self.blocking(|inner| {
-            inner.readers.with(|conn| {
-                Ok(conn
-                    .prepare_cached(
-                        "SELECT json_extract(payload, '$.level'), json_extract(payload, '$.department'), count(*) \
-                         FROM state WHERE entity = 'alert' AND json_extract(payload, '$.state') <> 'resolved' GROUP BY 1, 2",
-                    )?
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-                    .collect::<Result<_, _>>()?)
-            })
-        })
-        .await
     }
 
     async fn update_projects(
@@ -736,43 +701,123 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
-        let device_id = device_id.to_owned();
-        self.blocking(move |inner| inner.allocate_segment(&device_id, kind, size)).await
+    async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {
+        self.blocking(move |inner| inner.readers.with(|conn| read_chain(conn, seq)))
+            .await
     }
 
-    async fn segment_owner(&self, kind: DocumentKind, serial: u64) -> Result<Option<String>, StoreError> {
-        self.blocking(move |inner| inner.segment_owner(kind, serial)).await
+    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError> {
+        let (header_tx, header_rx) = oneshot::channel();
+        let (rows_tx, mut rows_rx) = mpsc::channel(SNAPSHOT_CHUNKS_IN_FLIGHT);
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.stream_snapshot(after, header_tx, rows_tx));
+        let header = header_rx
+            .await
+            .map_err(|_| StoreError::Corrupt("快照读取任务意外结束".into()))??;
+        // poll_fn over the receiver keeps answering `None` once done: the compression
+        // layer polls a finished body again, which an `unfold` stream panics on.
+        let rows = futures_util::stream::poll_fn(move |cx| rows_rx.poll_recv(cx));
+        Ok(Snapshot {
+            position: header,
+            rows: rows.boxed(),
+        })
     }
 
-    async fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
-        let (number, pdf_sm3) = (number.to_owned(), pdf_sm3.to_owned());
-        self.blocking(move |inner| inner.put_document_file(&number, &pdf_sm3, &bytes)).await
+    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError> {
+        let key = key.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {STATE_COLUMNS} FROM state WHERE entity = ?1 AND key = ?2"
+                ))?
+                .query_row(params![entity.as_str(), key], raw_state_row)
+                .optional()?
+                .map(state_row)
+                .transpose()
+            })
+        })
+        .await
     }
 
-    async fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let pdf_sm3 = pdf_sm3.to_owned();
-        self.blocking(move |inner| inner.document_file(&pdf_sm3)).await
-    }
-
-    async fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError> {
-        let (e, p, r, m) = (event_key.to_owned(), project_code.to_owned(), recipient.to_owned(), message.to_owned());
-        self.blocking(move |inner| inner.queue_notification(&e, &p, &r, &m)).await
-    }
-
-    async fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        self.blocking(move |inner| inner.notifications_where("state = ?1", "pending".to_owned().into(), limit)).await
-    }
-
-    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError> {
-        self.blocking(move |inner| inner.notification_attempted(id, error.as_deref(), give_up_after)).await
-    }
-
-    async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError> {
+    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError> {
         let code = project_code.to_owned();
-        self.blocking(move |inner| inner.notifications_where("project_code = ?1", code.into(), 1_000)).await
+        self.blocking(move |inner| inner.readers.with(|conn| project_state(conn, &code)))
+            .await
     }
 
+    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM state WHERE entity = 'project' AND key = ?1)",
+                )?;
+                let mut known = HashSet::new();
+                for code in codes {
+                    if stmt.query_row([&code], |r| r.get::<_, bool>(0))? {
+                        known.insert(code);
+                    }
+                }
+                Ok(known)
+            })
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl CommandStore for SqliteStore {
+    async fn run_command(
+        &self,
+        envelope: CommandEnvelope,
+        decide: Decider,
+    ) -> Result<CommandResult, StoreError> {
+        self.blocking(move |inner| inner.run_command(&envelope, decide))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertStore for SqliteStore {
+    async fn alert_projects_to_tick(&self, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT DISTINCT project_code FROM state INDEXED BY state_active_alerts \
+                         WHERE entity = 'alert' AND alert_active = 1 AND (alert_system = 1 OR alert_escalates_at <= ?1)",
+                    )?
+                    .query_map([now.unix_timestamp()], |row| row.get(0))?
+                    .collect::<Result<_, _>>()?)
+            })
+        })
+        .await
+    }
+
+    async fn open_alert_counts(&self) -> Result<Vec<OpenAlerts>, StoreError> {
+        self.blocking(|inner| {
+            inner.readers.with(|conn| {
+                let counts: Vec<(String, String, i64)> = conn
+                    .prepare_cached(
+                        "SELECT alert_level, alert_department, count(*) FROM state INDEXED BY state_active_alerts \
+                         WHERE entity = 'alert' AND alert_active = 1 GROUP BY 1, 2",
+                    )?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect::<Result<_, _>>()?;
+                counts
+                    .into_iter()
+                    .map(|(level, department, count)| {
+                        let level = AlertLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("未知的预警级别 {level:?}")))?;
+                        Ok(OpenAlerts { level, department, count: to_u64(count)? })
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectorStore for SqliteStore {
     async fn deliver(&self, delivery: Delivery) -> Result<Delivered, StoreError> {
         self.blocking(move |inner| inner.deliver(&delivery)).await
     }
@@ -838,6 +883,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError> {
+        let (connector, kind) = (connector.to_owned(), kind.to_owned());
+        self.blocking(move |inner| inner.record_verification(&connector, &kind, &comparison))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ImportStore for SqliteStore {
     async fn imported_file(&self, checksum: &str) -> Result<Option<String>, StoreError> {
         let checksum = checksum.to_owned();
         self.blocking(move |inner| {
@@ -865,13 +919,10 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.readers.with(|conn| connectors::last_import(conn, &connector)))
             .await
     }
+}
 
-    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError> {
-        let (connector, kind) = (connector.to_owned(), kind.to_owned());
-        self.blocking(move |inner| inner.record_verification(&connector, &kind, &comparison))
-            .await
-    }
-
+#[async_trait::async_trait]
+impl CounterReports for SqliteStore {
     async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError> {
         let device_id = device_id.to_owned();
         self.blocking(move |inner| {
@@ -901,68 +952,48 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
-    async fn chain_at(&self, seq: u64) -> Result<ChainHash, StoreError> {
-        self.blocking(move |inner| inner.readers.with(|conn| read_chain(conn, seq)))
-            .await
+#[async_trait::async_trait]
+impl DocumentStore for SqliteStore {
+    async fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
+        let device_id = device_id.to_owned();
+        self.blocking(move |inner| inner.allocate_segment(&device_id, kind, size)).await
     }
 
-
-    async fn snapshot(&self, after: Option<RowPosition>) -> Result<Snapshot, StoreError> {
-        let (header_tx, header_rx) = oneshot::channel();
-        let (rows_tx, mut rows_rx) = mpsc::channel(SNAPSHOT_CHUNKS_IN_FLIGHT);
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.stream_snapshot(after, header_tx, rows_tx));
-        let header = header_rx
-            .await
-            .map_err(|_| StoreError::Corrupt("快照读取任务意外结束".into()))??;
-        // poll_fn over the receiver keeps answering `None` once done: the compression
-        // layer polls a finished body again, which an `unfold` stream panics on.
-        let rows = futures_util::stream::poll_fn(move |cx| rows_rx.poll_recv(cx));
-        Ok(Snapshot {
-            position: header,
-            rows: rows.boxed(),
-        })
+    async fn segment_owner(&self, kind: DocumentKind, serial: u64) -> Result<Option<String>, StoreError> {
+        self.blocking(move |inner| inner.segment_owner(kind, serial)).await
     }
 
-    async fn get(&self, entity: EntityKind, key: &str) -> Result<Option<StateRow>, StoreError> {
-        let key = key.to_owned();
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                conn.prepare_cached(&format!(
-                    "SELECT {STATE_COLUMNS} FROM state WHERE entity = ?1 AND key = ?2"
-                ))?
-                .query_row(params![entity.as_str(), key], raw_state_row)
-                .optional()?
-                .map(state_row)
-                .transpose()
-            })
-        })
-        .await
+    async fn put_document_file(&self, number: &str, pdf_sm3: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        let (number, pdf_sm3) = (number.to_owned(), pdf_sm3.to_owned());
+        self.blocking(move |inner| inner.put_document_file(&number, &pdf_sm3, &bytes)).await
     }
 
-    async fn project_rows(&self, project_code: &str) -> Result<Vec<StateRow>, StoreError> {
+    async fn document_file(&self, pdf_sm3: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let pdf_sm3 = pdf_sm3.to_owned();
+        self.blocking(move |inner| inner.document_file(&pdf_sm3)).await
+    }
+}
+
+#[async_trait::async_trait]
+impl NotificationStore for SqliteStore {
+    async fn queue_notification(&self, event_key: &str, project_code: &str, recipient: &str, message: &str) -> Result<(), StoreError> {
+        let (e, p, r, m) = (event_key.to_owned(), project_code.to_owned(), recipient.to_owned(), message.to_owned());
+        self.blocking(move |inner| inner.queue_notification(&e, &p, &r, &m)).await
+    }
+
+    async fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.blocking(move |inner| inner.notifications_where("state = ?1", "pending".to_owned().into(), limit)).await
+    }
+
+    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError> {
+        self.blocking(move |inner| inner.notification_attempted(id, error.as_deref(), give_up_after)).await
+    }
+
+    async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError> {
         let code = project_code.to_owned();
-        self.blocking(move |inner| inner.readers.with(|conn| project_state(conn, &code)))
-            .await
-    }
-
-    async fn known_projects(&self, codes: Vec<String>) -> Result<HashSet<String>, StoreError> {
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM state WHERE entity = 'project' AND key = ?1)",
-                )?;
-                let mut known = HashSet::new();
-                for code in codes {
-                    if stmt.query_row([&code], |r| r.get::<_, bool>(0))? {
-                        known.insert(code);
-                    }
-                }
-                Ok(known)
-            })
-        })
-        .await
+        self.blocking(move |inner| inner.notifications_where("project_code = ?1", code.into(), 1_000)).await
     }
 }
 
@@ -1061,6 +1092,36 @@ mod tests {
             })
             .unwrap();
         assert_eq!(payload, "1");
+    }
+
+    #[tokio::test]
+    async fn alerts_written_before_their_columns_existed_are_found_after_the_migration() {
+        let (dir, store) = open();
+        let alert = serde_json::json!({
+            "rule_id": "payment-overdue", "subject": "project/P1", "project_code": "P1", "department": "收费窗口",
+            "owner_role": "supervisor", "raised_level": "orange", "level": "orange", "message": "m",
+            "raised_at": "2026-11-24T00:00:00Z", "respond_by": "2026-11-24T08:00:00.5Z", "state": "open",
+        });
+        let alert: yizhan_core::alert::Alert = serde_json::from_value(alert).unwrap();
+        store.write("alerts", vec![RowWrite::upsert(EntityKind::Alert, alert.key(), "P1", &alert)]).await.unwrap();
+        drop(store);
+        // The file as the hub before the migration left it.
+        Connection::open(dir.path().join("hub.sqlite3"))
+            .unwrap()
+            .execute_batch(
+                "DROP INDEX state_active_alerts;
+                 ALTER TABLE state DROP COLUMN alert_active; ALTER TABLE state DROP COLUMN alert_system;
+                 ALTER TABLE state DROP COLUMN alert_escalates_at; ALTER TABLE state DROP COLUMN alert_level;
+                 ALTER TABLE state DROP COLUMN alert_department;
+                 DELETE FROM schema_migrations WHERE version = '20261206120000_alert_columns';",
+            )
+            .unwrap();
+        let store = SqliteStore::open(&dir.path().join("hub.sqlite3")).unwrap();
+        let at = |text: &str| OffsetDateTime::parse(text, &Rfc3339).unwrap();
+        assert!(store.alert_projects_to_tick(at("2026-11-24T07:59:59Z")).await.unwrap().is_empty());
+        assert_eq!(store.alert_projects_to_tick(at("2026-11-24T08:00:01Z")).await.unwrap(), ["P1"]);
+        let counts = store.open_alert_counts().await.unwrap();
+        assert_eq!((counts[0].level, counts[0].department.as_str(), counts[0].count), (AlertLevel::Orange, "收费窗口", 1));
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! as SQLite statements.
 
 use rusqlite::{OptionalExtension, Transaction, params};
+use time::OffsetDateTime;
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::ChainHash;
@@ -36,11 +37,15 @@ impl LogTx for SqliteTx<'_> {
         let row = put.row;
         self.0
             .prepare_cached(
-                "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload, digest_hi, digest_lo)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO state (entity, key, project_code, version, seq, committed_at, payload, digest_hi, digest_lo,
+                   alert_active, alert_system, alert_escalates_at, alert_level, alert_department)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (entity, key) DO UPDATE SET project_code = excluded.project_code,
                    version = excluded.version, seq = excluded.seq, committed_at = excluded.committed_at,
-                   payload = excluded.payload, digest_hi = excluded.digest_hi, digest_lo = excluded.digest_lo",
+                   payload = excluded.payload, digest_hi = excluded.digest_hi, digest_lo = excluded.digest_lo,
+                   alert_active = excluded.alert_active, alert_system = excluded.alert_system,
+                   alert_escalates_at = excluded.alert_escalates_at, alert_level = excluded.alert_level,
+                   alert_department = excluded.alert_department",
             )?
             .execute(params![
                 row.entity.as_str(),
@@ -52,6 +57,11 @@ impl LogTx for SqliteTx<'_> {
                 row.payload,
                 put.digest.hi,
                 put.digest.lo,
+                put.alert.as_ref().map(|a| a.active),
+                put.alert.as_ref().map(|a| a.system),
+                put.alert.as_ref().and_then(|a| a.escalates_at).map(OffsetDateTime::unix_timestamp),
+                put.alert.as_ref().map(|a| a.level.as_str()),
+                put.alert.as_ref().map(|a| a.department.as_str()),
             ])?;
         Ok(())
     }
