@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use yizhan_core::tariff::Tariff;
 
+use crate::store::StoreUrl;
+
 /// Days from assessment to the due date when the operator sets none.
 pub const DEFAULT_DUE_DAYS: u32 = 30;
 /// Largest ingest body accepted; connectors split larger pushes into batches.
@@ -15,7 +17,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
 
 #[derive(Debug, Clone)]
 pub struct HubConfig {
-    pub db: PathBuf,
+    pub store: StoreUrl,
     /// The file the hub's signing key is kept in, apart from the database.
     pub key_file: PathBuf,
     pub tariff: Tariff,
@@ -24,12 +26,13 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
-    /// The demo tariff, the default due rule and the key file beside the database.
+    /// The SQLite file `db` with the demo tariff, the default due rule and the key file
+    /// beside the database.
     pub fn new(db: impl Into<PathBuf>) -> HubConfig {
         let db = db.into();
         HubConfig {
             key_file: crate::keys::KeyFile::beside(&db).path().to_owned(),
-            db,
+            store: StoreUrl::Sqlite(db),
             tariff: Tariff::demo(),
             due_days: DEFAULT_DUE_DAYS,
         }

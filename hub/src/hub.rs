@@ -15,7 +15,7 @@ use crate::ingest::{self, IngestRecord, AssessmentRules};
 use crate::notify::Channel;
 use crate::push::{Gate, PushKeys};
 use crate::keys::{KeyError, KeyFile, KeyProvider};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{SqliteStore, Store, StoreError, StoreUrl};
 
 /// Why a hub could not open: its database, or its keys.
 #[derive(Debug, thiserror::Error)]
@@ -42,19 +42,24 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Opens the SQLite store at `config.db`, creating and migrating it as needed, with
-    /// its signing key from `config.key_file` (moved there from the database of an older
-    /// hub). Blocking (file opens and the migrations): call it before serving.
+    /// Opens the store `config.store` names, creating and migrating it as needed, with its
+    /// signing key from `config.key_file` (moved there from the database of an older hub).
+    /// Blocking (file opens and the migrations): call it before serving.
     pub fn open(config: HubConfig) -> Result<Hub, OpenError> {
-        let store = SqliteStore::open(&config.db)?;
         let keys = KeyFile::at(&config.key_file);
-        if let Some(old) = store.legacy_signing_key()? {
-            keys.adopt_signing_key(&old)?;
-            store.forget_legacy_signing_key()?;
-        }
+        let store: Arc<dyn Store> = match &config.store {
+            StoreUrl::Sqlite(path) => {
+                let store = SqliteStore::open(path)?;
+                if let Some(old) = store.legacy_signing_key()? {
+                    keys.adopt_signing_key(&old)?;
+                    store.forget_legacy_signing_key()?;
+                }
+                Arc::new(store)
+            }
+        };
         let signer = keys.signing_key()?;
         Ok(Hub::with_store(
-            Arc::new(store),
+            store,
             AssessmentRules {
                 tariff: config.tariff,
                 due_days: config.due_days,

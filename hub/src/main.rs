@@ -16,6 +16,7 @@ use yizhan_hub::config::{DEFAULT_DUE_DAYS, DEFAULT_LISTEN, load_tariff};
 use yizhan_hub::connectors::planning_cdc;
 use yizhan_hub::ingest::AssessmentRules;
 use yizhan_hub::keys::KeyFile;
+use yizhan_hub::store::StoreUrl;
 use yizhan_core::document::DocumentSettings;
 use yizhan_hub::simulate::SimulateOptions;
 use yizhan_hub::{Hub, HubConfig};
@@ -212,9 +213,12 @@ impl ConnectorArgs {
 
 #[derive(Args)]
 struct StoreArgs {
-    /// SQLite database file (created if missing).
-    #[arg(long)]
-    db: PathBuf,
+    /// Where the hub's data is: sqlite://FILE (created if missing).
+    #[arg(long, conflicts_with = "db", value_name = "URL")]
+    store: Option<StoreUrl>,
+    /// SQLite database file (created if missing): the same as --store sqlite://FILE.
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
     /// The file the hub's SM2 signing key is kept in, readable only by the service user
     /// (made on first start; keep a copy apart from the database backups). Default: beside
     /// the database, `hub.sqlite3` → `hub.signing-key`.
@@ -260,13 +264,17 @@ impl RulesArgs {
 
 impl StoreArgs {
     fn open(&self, AssessmentRules { tariff, due_days }: AssessmentRules) -> anyhow::Result<Hub> {
-        Hub::open(HubConfig {
-            key_file: self.key_file.clone().unwrap_or_else(|| KeyFile::beside(&self.db).path().to_owned()),
-            db: self.db.clone(),
-            tariff,
-            due_days,
-        })
-        .with_context(|| format!("无法打开数据库 {}", self.db.display()))
+        let store = match (&self.store, &self.db) {
+            (Some(url), _) => url.clone(),
+            (None, Some(file)) => StoreUrl::Sqlite(file.clone()),
+            (None, None) => anyhow::bail!("请用 --store sqlite://文件路径（或 --db 文件路径）指定数据中心的数据库"),
+        };
+        let key_file = match (&self.key_file, &store) {
+            (Some(file), _) => file.clone(),
+            (None, StoreUrl::Sqlite(path)) => KeyFile::beside(path).path().to_owned(),
+        };
+        Hub::open(HubConfig { store: store.clone(), key_file, tariff, due_days })
+            .with_context(|| format!("无法打开数据库 {store}"))
     }
 }
 

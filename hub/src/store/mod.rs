@@ -33,6 +33,7 @@ pub use connectors::{Delivered, Delivery, QuarantineItem};
 pub use documents::Notification;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use futures_util::stream::BoxStream;
 use serde::Serialize;
@@ -110,6 +111,39 @@ impl WriteOutcome {
 
     pub fn unchanged(&self) -> usize {
         self.seqs.len() - self.changed()
+    }
+}
+
+/// Which backend holds the hub's data, as its URL names it: `sqlite://hub.sqlite3`
+/// (`sqlite:///srv/yizhan/hub.sqlite3` for an absolute path), or a plain file path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Sqlite(PathBuf),
+}
+
+impl std::str::FromStr for StoreUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<StoreUrl, String> {
+        let url = url.trim();
+        match url.split_once("://") {
+            Some(("sqlite", path)) if !path.is_empty() => Ok(StoreUrl::Sqlite(PathBuf::from(path))),
+            Some(("sqlite", _)) => Err("sqlite:// 之后应写数据库文件路径，如 sqlite:///srv/yizhan/hub.sqlite3".into()),
+            Some(("postgres" | "postgresql", _)) => {
+                Err("本版本的数据中心只提供嵌入式 SQLite 存储：请使用 sqlite://文件路径（PostgreSQL 存储在后续版本提供）".into())
+            }
+            Some((scheme, _)) => Err(format!("不认识的存储地址类型 {scheme}://：应为 sqlite://文件路径")),
+            None if url.is_empty() => Err("存储地址不能为空".into()),
+            None => Ok(StoreUrl::Sqlite(PathBuf::from(url))),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+        }
     }
 }
 
@@ -522,6 +556,19 @@ impl<T: ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + C
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_store_url_names_its_backend_and_a_plain_path_is_a_sqlite_file() {
+        let sqlite = |path: &str| Ok(StoreUrl::Sqlite(PathBuf::from(path)));
+        assert_eq!("sqlite:///srv/yizhan/hub.sqlite3".parse(), sqlite("/srv/yizhan/hub.sqlite3"));
+        assert_eq!("sqlite://hub.sqlite3".parse(), sqlite("hub.sqlite3"));
+        assert_eq!(" data/hub.sqlite3 ".parse(), sqlite("data/hub.sqlite3"));
+        assert_eq!(StoreUrl::Sqlite("/srv/hub.sqlite3".into()).to_string(), "sqlite:///srv/hub.sqlite3");
+        for (url, says) in [("sqlite://", "文件路径"), ("postgres://yizhan@db/hub", "SQLite"), ("mysql://x", "mysql://"), ("", "不能为空")] {
+            let refused = url.parse::<StoreUrl>().unwrap_err();
+            assert!(refused.contains(says), "{url:?}: {refused}");
+        }
+    }
 
     #[test]
     fn ndjson_line_parses_as_the_protocol_row_with_the_payload_intact() {
