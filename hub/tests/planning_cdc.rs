@@ -488,7 +488,7 @@ async fn a_bad_row_is_quarantined_with_its_lsn_and_the_rows_after_it_flow() {
         let held = approvals(&hub.hub).await;
         assert_eq!(held.keys().collect::<Vec<_>>(), ["P-000001", "P-000003", "P-000005"]);
 
-        let quarantined = hub.hub.store().quarantine(Some("open".into()), Some(CONNECTOR.into()), 10).await.unwrap();
+        let quarantined = hub.hub.store().quarantine(Some(yizhan_sync::protocol::QuarantineState::Open), Some(CONNECTOR.into()), 10).await.unwrap();
         let by_permit: HashMap<_, _> =
             quarantined.iter().map(|q| (q.source_id.clone().unwrap_or_default(), q)).collect();
         let area = by_permit["P-000002"];

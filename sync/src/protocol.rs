@@ -449,6 +449,34 @@ pub struct ConnectorStatus {
     pub verification: Option<SourceComparison>,
 }
 
+/// Where a quarantined record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineState {
+    /// Waiting for an operator.
+    Open,
+    /// Corrected (or re-checked as it was) and written.
+    Reprocessed,
+    /// Closed without writing it, with the reason.
+    Dismissed,
+}
+
+impl QuarantineState {
+    pub const ALL: [QuarantineState; 3] = [QuarantineState::Open, QuarantineState::Reprocessed, QuarantineState::Dismissed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineState::Open => "open",
+            QuarantineState::Reprocessed => "reprocessed",
+            QuarantineState::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<QuarantineState> {
+        QuarantineState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// One record a connector could not take (`GET /v1/quarantine`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantineEntry {
@@ -463,7 +491,7 @@ pub struct QuarantineEntry {
     pub record: String,
     pub problems: Vec<FieldError>,
     /// `open`, `reprocessed` or `dismissed`.
-    pub state: String,
+    pub state: QuarantineState,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]

@@ -16,7 +16,7 @@ use yizhan_core::alert::Alert;
 use yizhan_core::alert::rules::{RuleFileError, RuleSet, RuleSource};
 use yizhan_core::clock::Clock;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::KeyRange;
+use yizhan_sync::protocol::{KeyRange, QuarantineState};
 
 use self::evaluate::{SystemFirings, project_alerts};
 use crate::hub::Hub;
@@ -307,7 +307,7 @@ impl Hub {
                 firings.add(firing);
             }
         }
-        let open = self.store().quarantine(Some("open".into()), None, signals::QUARANTINE_SCAN).await?;
+        let open = self.store().quarantine(Some(QuarantineState::Open), None, signals::QUARANTINE_SCAN).await?;
         for entry in &open {
             for firing in rules.system_firings(&signals::quarantined(entry), now) {
                 firings.add(firing);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use yizhan_sync::protocol::{
-    CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, PlanningRecord, QuarantineEntry,
+    CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, PlanningRecord, QuarantineEntry, QuarantineState,
     TaxClearanceRecord,
 };
 
@@ -18,6 +18,7 @@ use super::{Connector, ConnectorKind, SourceChange};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
+use crate::store::QuarantineClosing;
 use crate::routes::ingest::read_record;
 
 /// Longest reason a dismissal may give.
@@ -52,7 +53,7 @@ impl Hub {
             other => return Err(HubError::InvalidBody(format!("隔离记录的类型 {other} 无法重新处理"))),
         };
         let note = if corrected.is_some() { "更正后重新处理" } else { "原样重新校验通过" };
-        if !self.store().close_quarantine(id, "reprocessed", by, note).await? {
+        if !self.store().close_quarantine(id, QuarantineClosing::Reprocessed, by, note).await? {
             return Err(HubError::QuarantineClosed(id));
         }
         if let Some(desk) = self.alert_desk() {
@@ -71,7 +72,7 @@ impl Hub {
             )));
         }
         self.open_entry(id).await?;
-        if !self.store().close_quarantine(id, "dismissed", by, reason).await? {
+        if !self.store().close_quarantine(id, QuarantineClosing::Dismissed, by, reason).await? {
             return Err(HubError::QuarantineClosed(id));
         }
         if let Some(desk) = self.alert_desk() {
@@ -82,7 +83,7 @@ impl Hub {
 
     async fn open_entry(&self, id: u64) -> Result<QuarantineEntry, HubError> {
         let entry = self.store().quarantined(id).await?.ok_or(HubError::NoSuchQuarantine(id))?;
-        if entry.state != "open" {
+        if entry.state != QuarantineState::Open {
             return Err(HubError::QuarantineClosed(id));
         }
         Ok(entry)

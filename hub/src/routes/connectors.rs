@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use futures_util::StreamExt;
-use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry, SourceComparison};
+use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry, QuarantineState, SourceComparison};
 
 use super::ingest::read_body_up_to;
 use crate::config::IMPORT_LIMIT_BYTES;
@@ -57,13 +57,15 @@ pub async fn quarantine(
     query: Result<Query<QuarantineQuery>, QueryRejection>,
 ) -> Result<Json<Vec<QuarantineEntry>>, HubError> {
     let Query(q) = query.map_err(|e| HubError::BadQuery(format!("limit 应为正整数（{}）", e.body_text())))?;
-    if let Some(state) = &q.state
-        && !["open", "reprocessed", "dismissed"].contains(&state.as_str())
-    {
-        return Err(HubError::BadQuery(format!("state 应为 open、reprocessed 或 dismissed，收到 {state:?}")));
-    }
+    let state = match q.state.as_deref() {
+        None => None,
+        Some(text) => Some(
+            QuarantineState::parse(text)
+                .ok_or_else(|| HubError::BadQuery(format!("state 应为 open、reprocessed 或 dismissed，收到 {text:?}")))?,
+        ),
+    };
     let limit = q.limit.unwrap_or(100).clamp(1, QUARANTINE_PAGE);
-    Ok(Json(hub.store().quarantine(q.state, q.connector, limit).await?))
+    Ok(Json(hub.store().quarantine(state, q.connector, limit).await?))
 }
 
 #[derive(Debug, Deserialize)]

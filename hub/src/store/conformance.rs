@@ -220,10 +220,13 @@ pub(crate) async fn a_delivery_is_written_whole_with_its_position(store: &dyn St
     assert_eq!((delete.op, delete.version, delete.payload.as_deref()), (yizhan_sync::protocol::Op::Delete, 1, None));
     let again = store.deliver(delivery()).await.unwrap();
     assert_eq!((again.written.changed(), again.removed.as_slice(), again.quarantined), (0, [None, None].as_slice(), 0), "a redelivery adds nothing");
-    let listed = store.quarantine(Some("open".into()), Some("planning-cdc".into()), 10).await.unwrap();
+    let listed = store.quarantine(Some(yizhan_sync::protocol::QuarantineState::Open), Some("planning-cdc".into()), 10).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(store.close_quarantine(listed[0].id, "dismissed", "数据中心-王敏", "重复").await.unwrap());
-    assert!(!store.close_quarantine(listed[0].id, "dismissed", "数据中心-王敏", "重复").await.unwrap(), "closed once");
+    let dismissed = super::QuarantineClosing::Dismissed;
+    assert!(store.close_quarantine(listed[0].id, dismissed, "数据中心-王敏", "重复").await.unwrap());
+    assert!(!store.close_quarantine(listed[0].id, dismissed, "数据中心-王敏", "重复").await.unwrap(), "closed once");
+    let closed = store.quarantined(listed[0].id).await.unwrap().unwrap();
+    assert_eq!((closed.state, closed.closed_by.as_deref()), (yizhan_sync::protocol::QuarantineState::Dismissed, Some("数据中心-王敏")));
 }
 
 pub(crate) async fn segments_never_overlap(store: &dyn Store) {
@@ -252,7 +255,7 @@ pub(crate) async fn a_notification_is_queued_once_and_given_up_after_its_attempt
     assert_eq!(store.pending_notifications(10).await.unwrap().len(), 1, "tried again");
     store.notification_attempted(pending[0].id, Some("短信网关超时".into()), 2).await.unwrap();
     let listed = store.notifications(CODE).await.unwrap();
-    assert_eq!((listed[0].state.as_str(), listed[0].attempts), ("failed", 2));
+    assert_eq!((listed[0].state, listed[0].attempts), (super::NotificationState::Failed, 2));
     assert!(store.pending_notifications(10).await.unwrap().is_empty());
 }
 

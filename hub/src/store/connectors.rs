@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::FieldError;
+use yizhan_sync::protocol::{FieldError, QuarantineState};
 
 use super::{RowWrite, WriteOutcome};
 
@@ -32,6 +32,22 @@ pub struct QuarantineItem {
     pub location: String,
     pub record: String,
     pub problems: Vec<FieldError>,
+}
+
+/// How an operator closes a quarantined record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineClosing {
+    Reprocessed,
+    Dismissed,
+}
+
+impl QuarantineClosing {
+    pub fn state(self) -> QuarantineState {
+        match self {
+            QuarantineClosing::Reprocessed => QuarantineState::Reprocessed,
+            QuarantineClosing::Dismissed => QuarantineState::Dismissed,
+        }
+    }
 }
 
 /// What one delivery did.

@@ -29,8 +29,8 @@ mod documents;
 pub(crate) mod log;
 mod sqlite;
 
-pub use connectors::{Delivered, Delivery, QuarantineItem};
-pub use documents::Notification;
+pub use connectors::{Delivered, Delivery, QuarantineClosing, QuarantineItem};
+pub use documents::{Notification, NotificationState};
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -46,7 +46,7 @@ use yizhan_core::entity::EntityKind;
 use yizhan_core::records::ProjectRecords;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
-    Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum,
+    Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, QuarantineState, RangeSum,
     RowPosition, Segment, SnapshotRow,
 };
 
@@ -465,15 +465,15 @@ pub trait ConnectorStore: Send + Sync + 'static {
     /// Quarantined records, newest first, filtered by state and connector.
     async fn quarantine(
         &self,
-        state: Option<String>,
+        state: Option<QuarantineState>,
         connector: Option<String>,
         limit: usize,
     ) -> Result<Vec<QuarantineEntry>, StoreError>;
 
     async fn quarantined(&self, id: u64) -> Result<Option<QuarantineEntry>, StoreError>;
 
-    /// Closes an open entry as `reprocessed` or `dismissed`; false when it was not open.
-    async fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError>;
+    /// Closes an open entry; false when it was not open.
+    async fn close_quarantine(&self, id: u64, closing: QuarantineClosing, by: &str, note: &str) -> Result<bool, StoreError>;
 
     /// Keeps the last comparison of the connector's source with the hub (JSON).
     async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError>;
@@ -537,7 +537,7 @@ pub trait NotificationStore: Send + Sync + 'static {
 
     /// Records a delivery attempt: sent, or failed with the channel's error (`failed`
     /// for good after `give_up_after` attempts).
-    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError>;
+    async fn notification_attempted(&self, id: u64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError>;
 
     async fn notifications(&self, project_code: &str) -> Result<Vec<Notification>, StoreError>;
 }

@@ -17,7 +17,7 @@ use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
 use yizhan_sync::protocol::{
-    ConnectorStatus, KeyRange, Op, QuarantineEntry, RangeSum, RowPosition, Segment,
+    ConnectorStatus, KeyRange, Op, QuarantineEntry, QuarantineState, RangeSum, RowPosition, Segment,
 };
 
 use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
@@ -26,7 +26,7 @@ use super::log;
 use super::prelude::*;
 
 use super::{
-    Decider, Delivered, Delivery, LoggedChange, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    Decider, Delivered, Delivery, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
     StoreError, Updater, WriteOutcome,
 };
 
@@ -860,13 +860,13 @@ impl ConnectorStore for SqliteStore {
 
     async fn quarantine(
         &self,
-        state: Option<String>,
+        state: Option<QuarantineState>,
         connector: Option<String>,
         limit: usize,
     ) -> Result<Vec<QuarantineEntry>, StoreError> {
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
-                connectors::quarantine(conn, state.as_deref(), connector.as_deref(), limit)
+                connectors::quarantine(conn, state, connector.as_deref(), limit)
             })
         })
         .await
@@ -877,9 +877,9 @@ impl ConnectorStore for SqliteStore {
             .await
     }
 
-    async fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError> {
-        let (state, by, note) = (state.to_owned(), by.to_owned(), note.to_owned());
-        self.blocking(move |inner| inner.close_quarantine(id, &state, &by, &note))
+    async fn close_quarantine(&self, id: u64, closing: QuarantineClosing, by: &str, note: &str) -> Result<bool, StoreError> {
+        let (by, note) = (by.to_owned(), note.to_owned());
+        self.blocking(move |inner| inner.close_quarantine(id, closing.state(), &by, &note))
             .await
     }
 
@@ -987,7 +987,7 @@ impl NotificationStore for SqliteStore {
         self.blocking(move |inner| inner.notifications_where("state = ?1", "pending".to_owned().into(), limit)).await
     }
 
-    async fn notification_attempted(&self, id: i64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError> {
+    async fn notification_attempted(&self, id: u64, error: Option<String>, give_up_after: u32) -> Result<(), StoreError> {
         self.blocking(move |inner| inner.notification_attempted(id, error.as_deref(), give_up_after)).await
     }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
-use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry};
+use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry, QuarantineState};
 
 use super::{Inner, SqliteTx, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;
@@ -39,12 +39,12 @@ impl Inner {
         Ok(())
     }
 
-    pub(super) fn close_quarantine(&self, id: u64, state: &str, by: &str, note: &str) -> Result<bool, StoreError> {
+    pub(super) fn close_quarantine(&self, id: u64, state: QuarantineState, by: &str, note: &str) -> Result<bool, StoreError> {
         let conn = lock(&self.writer);
         let closed = conn.execute(
             "UPDATE quarantine SET state = ?2, closed_at = ?3, closed_by = ?4, close_note = ?5
              WHERE id = ?1 AND state = 'open'",
-            params![to_i64(id), state, now_text(), by, note],
+            params![to_i64(id), state.as_str(), now_text(), by, note],
         )?;
         Ok(closed == 1)
     }
@@ -132,7 +132,7 @@ const QUARANTINE_COLUMNS: &str =
 
 pub(super) fn quarantine(
     conn: &Connection,
-    state: Option<&str>,
+    state: Option<QuarantineState>,
     connector: Option<&str>,
     limit: usize,
 ) -> Result<Vec<QuarantineEntry>, StoreError> {
@@ -142,7 +142,7 @@ pub(super) fn quarantine(
          ORDER BY id DESC LIMIT ?3"
     ))?;
     let raw = stmt
-        .query_map(params![state, connector, to_i64(limit as u64)], raw_entry)?
+        .query_map(params![state.map(QuarantineState::as_str), connector, to_i64(limit as u64)], raw_entry)?
         .collect::<Result<Vec<_>, _>>()?;
     raw.into_iter().map(entry).collect()
 }
@@ -196,7 +196,7 @@ fn entry(raw: RawEntry) -> Result<QuarantineEntry, StoreError> {
         location,
         record,
         problems,
-        state,
+        state: QuarantineState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("隔离记录 {id} 的状态 {state:?} 无法识别")))?,
         received_at: parse_time(&received_at)?,
         closed_at: optional_time(closed_at)?,
         closed_by,

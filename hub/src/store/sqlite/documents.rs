@@ -4,9 +4,9 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use yizhan_core::document::DocumentKind;
 use yizhan_sync::protocol::Segment;
 
-use super::{Inner, StoreError, lock, now_text, parse_time, to_i64};
+use super::{Inner, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;
-use crate::store::Notification;
+use crate::store::{Notification, NotificationState};
 
 impl Inner {
     pub(super) fn allocate_segment(&self, device_id: &str, kind: DocumentKind, size: u64) -> Result<Segment, StoreError> {
@@ -65,37 +65,40 @@ impl Inner {
                 .prepare_cached(&sql)?
                 .query_map(params![value, to_i64(limit as u64)], read_notification)?
                 .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter()
-                .map(|(n, created_at)| Ok(Notification { created_at: parse_time(&created_at)?, ..n }))
-                .collect()
+            rows.into_iter().map(notification).collect()
         })
     }
 
-    pub(super) fn notification_attempted(&self, id: i64, error: Option<&str>, give_up_after: u32) -> Result<(), StoreError> {
+    pub(super) fn notification_attempted(&self, id: u64, error: Option<&str>, give_up_after: u32) -> Result<(), StoreError> {
         lock(&self.writer).execute(
             "UPDATE notifications SET attempts = attempts + 1, last_error = ?2,
                state = CASE WHEN ?2 IS NULL THEN 'sent' WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'pending' END,
                sent_at = CASE WHEN ?2 IS NULL THEN ?4 ELSE sent_at END
              WHERE id = ?1",
-            params![id, error, give_up_after, now_text()],
+            params![to_i64(id), error, give_up_after, now_text()],
         )?;
         Ok(())
     }
 }
 
-fn read_notification(r: &Row<'_>) -> rusqlite::Result<(Notification, String)> {
-    Ok((
-        Notification {
-            id: r.get(0)?,
-            event_key: r.get(1)?,
-            project_code: r.get(2)?,
-            recipient: r.get(3)?,
-            message: r.get(4)?,
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            state: r.get(6)?,
-            attempts: r.get(7)?,
-            last_error: r.get(8)?,
-        },
-        r.get(5)?,
-    ))
+/// A notification's columns, its id, time and state still as stored.
+type RawNotification = ((i64, String, String, String, String), (String, String, u32, Option<String>));
+
+fn read_notification(r: &Row<'_>) -> rusqlite::Result<RawNotification> {
+    Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+}
+
+fn notification(raw: RawNotification) -> Result<Notification, StoreError> {
+    let ((id, event_key, project_code, recipient, message), (created_at, state, attempts, last_error)) = raw;
+    Ok(Notification {
+        id: to_u64(id)?,
+        event_key,
+        project_code,
+        recipient,
+        message,
+        created_at: parse_time(&created_at)?,
+        state: NotificationState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("通知 {id} 的状态 {state:?} 无法识别")))?,
+        attempts,
+        last_error,
+    })
 }
