@@ -3,6 +3,7 @@
 
 pub mod integrity;
 pub mod protocol;
+pub mod sql;
 
 #[cfg(feature = "replica")]
 pub mod cli;

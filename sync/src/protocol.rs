@@ -287,19 +287,6 @@ impl KeyRange {
     pub fn whole(entity: yizhan_core::entity::EntityKind) -> KeyRange {
         KeyRange { entity, after: None, upto: None }
     }
-
-    /// The SQL condition selecting this range from a table with `entity` and `key`
-    /// columns, bound as ?1 entity, ?2 after, ?3 upto (the replica's `rows` and the hub's
-    /// `state` alike). Only the bounds the range has are compared with `key`, so the index
-    /// on (entity, key) is searched for the range rather than scanned through.
-    pub fn sql_filter(&self) -> &'static str {
-        match (&self.after, &self.upto) {
-            (None, None) => "entity = ?1 AND ?2 IS NULL AND ?3 IS NULL",
-            (Some(_), None) => "entity = ?1 AND key > ?2 AND ?3 IS NULL",
-            (None, Some(_)) => "entity = ?1 AND ?2 IS NULL AND key <= ?3",
-            (Some(_), Some(_)) => "entity = ?1 AND key > ?2 AND key <= ?3",
-        }
-    }
 }
 
 /// The checksum of a key range: its row count and the sums of its rows'

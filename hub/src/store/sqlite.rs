@@ -651,7 +651,7 @@ impl ChangeLog for SqliteStore {
                         let mut stmt = conn.prepare_cached(&format!(
                             "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0)
                              FROM state WHERE {}",
-                            range.sql_filter()
+                            yizhan_sync::sql::key_range_filter(&range)
                         ))?;
                         let (count, hi, lo): (i64, i64, i64) = stmt.query_row(
                             params![range.entity.as_str(), range.after, range.upto],
@@ -674,7 +674,7 @@ impl ChangeLog for SqliteStore {
             inner.readers.with(|conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {STATE_COLUMNS} FROM state WHERE {} ORDER BY key LIMIT ?4",
-                    range.sql_filter()
+                    yizhan_sync::sql::key_range_filter(&range)
                 ))?
                 .query_map(
                     params![

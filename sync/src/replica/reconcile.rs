@@ -33,7 +33,7 @@ impl Replica {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT key FROM (SELECT key, row_number() OVER (ORDER BY key) AS n FROM rows WHERE {}) \
              WHERE n % ?4 = 0 AND n < ?5",
-            range.sql_filter()
+            crate::sql::key_range_filter(range)
         ))?;
         let keys = stmt
             .query_map(params![range.entity.as_str(), range.after, range.upto, step, count], |r| r.get(0))?
@@ -54,7 +54,7 @@ impl Replica {
         {
             let mut stmt = tx.prepare(&format!(
                 "SELECT key, digest_hi, digest_lo, project_code FROM rows WHERE {}",
-                range.sql_filter()
+                crate::sql::key_range_filter(range)
             ))?;
             let mut rows = stmt.query(params![entity, range.after, range.upto])?;
             while let Some(row) = rows.next()? {
@@ -108,7 +108,7 @@ pub(crate) fn range_sums(conn: &Connection, ranges: &[KeyRange]) -> Result<Vec<R
         .map(|range| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0) FROM rows WHERE {}",
-                range.sql_filter()
+                crate::sql::key_range_filter(range)
             ))?;
             Ok(stmt.query_row(params![range.entity.as_str(), range.after, range.upto], |r| {
                 Ok(RangeSum { count: r.get(0)?, hi: r.get(1)?, lo: r.get(2)? })
