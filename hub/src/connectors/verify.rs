@@ -11,6 +11,7 @@ use super::legacy_import::CONNECTOR;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
+use crate::store::ImportedFile;
 
 /// Keys listed per kind of difference; the counts tell the rest.
 const LISTED: usize = 100;
@@ -19,7 +20,7 @@ impl Hub {
     /// Compares the planning export imported last with what the hub holds now, and keeps
     /// the result as the file connector's verification; `None` when no file was imported.
     pub async fn verify_last_import(&self) -> Result<Option<SourceComparison>, HubError> {
-        let Some((file_name, bytes)) = self.store().last_import(CONNECTOR).await? else {
+        let Some(ImportedFile { file_name, bytes }) = self.store().last_import(CONNECTOR).await? else {
             return Ok(None);
         };
         let file = legacy_file::read(&bytes).map_err(|e| HubError::UnreadableFile(e.to_string()))?;

@@ -217,10 +217,10 @@ pub async fn status(State(hub): State<Hub>) -> Result<Json<HubStatus>, HubError>
         .counters()
         .await?
         .into_iter()
-        .map(|(reported_at, json)| {
-            let report = serde_json::from_str(&json)
+        .map(|kept| {
+            let report = serde_json::from_str(&kept.report)
                 .map_err(|e| crate::store::StoreError::Corrupt(format!("窗口报告无法读取：{e}")))?;
-            Ok(CounterStanding { reported_at, report })
+            Ok(CounterStanding { reported_at: kept.reported_at, report })
         })
         .collect::<Result<_, HubError>>()?;
     Ok(Json(HubStatus {

@@ -264,7 +264,15 @@ pub(crate) async fn an_import_keeps_only_the_last_files_bytes(store: &dyn Store)
     store.record_import("sum-2", "planning-file", "b.csv", "{}".into(), b"two".to_vec()).await.unwrap();
     assert_eq!(store.imported_file("sum-1").await.unwrap().as_deref(), Some("{}"));
     assert_eq!(store.imported_file("sum-3").await.unwrap(), None);
-    assert_eq!(store.last_import("planning-file").await.unwrap(), Some(("b.csv".to_owned(), b"two".to_vec())));
+    assert_eq!(store.last_import("planning-file").await.unwrap(), Some(super::ImportedFile { file_name: "b.csv".into(), bytes: b"two".to_vec() }));
+}
+
+pub(crate) async fn a_counter_keeps_only_its_latest_report(store: &dyn Store) {
+    store.record_counter("counter-02", "{\"n\":1}".into()).await.unwrap();
+    store.record_counter("counter-01", "{\"n\":1}".into()).await.unwrap();
+    store.record_counter("counter-02", "{\"n\":2}".into()).await.unwrap();
+    let kept: Vec<String> = store.counters().await.unwrap().into_iter().map(|k| k.report).collect();
+    assert_eq!(kept, ["{\"n\":1}", "{\"n\":2}"], "one per counter, by device id, the latest");
 }
 
 /// An alert row as the alert desk writes it.
@@ -328,6 +336,7 @@ macro_rules! conformance_suite {
                 a_notification_is_queued_once_and_given_up_after_its_attempts,
                 an_import_keeps_only_the_last_files_bytes,
                 alerts_are_found_by_what_the_desk_asks_of_them,
+                a_counter_keeps_only_its_latest_report,
             );
         }
     };

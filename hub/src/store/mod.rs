@@ -147,6 +147,20 @@ impl std::fmt::Display for StoreUrl {
     }
 }
 
+/// A counter's latest report as kept: when it came, and the report as it sent it (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptReport {
+    pub reported_at: OffsetDateTime,
+    pub report: String,
+}
+
+/// An imported export file, kept whole so it can be compared with the hub again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFile {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// How many active alerts stand at one level in one department.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenAlerts {
@@ -496,8 +510,8 @@ pub trait ImportStore: Send + Sync + 'static {
         bytes: Vec<u8>,
     ) -> Result<(), StoreError>;
 
-    /// The connector's last imported file: its name and bytes.
-    async fn last_import(&self, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    /// The connector's last imported file.
+    async fn last_import(&self, connector: &str) -> Result<Option<ImportedFile>, StoreError>;
 }
 
 /// What each counter last reported of itself.
@@ -507,7 +521,7 @@ pub trait CounterReports: Send + Sync + 'static {
     async fn record_counter(&self, device_id: &str, report: String) -> Result<(), StoreError>;
 
     /// Every counter's latest report with when it came, by device id.
-    async fn counters(&self) -> Result<Vec<(OffsetDateTime, String)>, StoreError>;
+    async fn counters(&self) -> Result<Vec<KeptReport>, StoreError>;
 }
 
 /// Number segments and the documents' PDF files.

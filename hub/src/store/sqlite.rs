@@ -26,7 +26,7 @@ use super::log;
 use super::prelude::*;
 
 use super::{
-    Decider, Delivered, Delivery, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
     StoreError, Updater, WriteOutcome,
 };
 
@@ -914,7 +914,7 @@ impl ImportStore for SqliteStore {
             .await
     }
 
-    async fn last_import(&self, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    async fn last_import(&self, connector: &str) -> Result<Option<ImportedFile>, StoreError> {
         let connector = connector.to_owned();
         self.blocking(move |inner| inner.readers.with(|conn| connectors::last_import(conn, &connector)))
             .await
@@ -936,7 +936,7 @@ impl CounterReports for SqliteStore {
         .await
     }
 
-    async fn counters(&self) -> Result<Vec<(OffsetDateTime, String)>, StoreError> {
+    async fn counters(&self) -> Result<Vec<KeptReport>, StoreError> {
         self.blocking(|inner| {
             inner.readers.with(|conn| {
                 let mut stmt = conn.prepare_cached(
@@ -946,7 +946,7 @@ impl CounterReports for SqliteStore {
                     .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 rows.into_iter()
-                    .map(|(at, report)| Ok((parse_time(&at)?, report)))
+                    .map(|(at, report)| Ok(KeptReport { reported_at: parse_time(&at)?, report }))
                     .collect()
             })
         })

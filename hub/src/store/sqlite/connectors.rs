@@ -7,7 +7,7 @@ use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry, Quaran
 
 use super::{Inner, SqliteTx, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;
-use crate::store::{Delivered, Delivery};
+use crate::store::{Delivered, Delivery, ImportedFile};
 
 impl Inner {
     pub(super) fn deliver(&self, delivery: &Delivery) -> Result<Delivered, StoreError> {
@@ -155,13 +155,13 @@ pub(super) fn quarantined(conn: &Connection, id: u64) -> Result<Option<Quarantin
     raw.map(entry).transpose()
 }
 
-pub(super) fn last_import(conn: &Connection, connector: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+pub(super) fn last_import(conn: &Connection, connector: &str) -> Result<Option<ImportedFile>, StoreError> {
     Ok(conn
         .prepare_cached(
             "SELECT file_name, bytes FROM imported_files WHERE connector = ?1 AND bytes IS NOT NULL
              ORDER BY imported_at DESC LIMIT 1",
         )?
-        .query_row([connector], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([connector], |r| Ok(ImportedFile { file_name: r.get(0)?, bytes: r.get(1)? }))
         .optional()?)
 }
 
