@@ -78,15 +78,56 @@ pub(crate) trait LogTx {
     fn append(&mut self, change: &LoggedChange) -> Result<(), StoreError>;
 }
 
+/// The end of the log as one transaction extends it: each change takes the next seq and
+/// links to the chain value before it.
+struct LogEnd<'o> {
+    head: u64,
+    chain: ChainHash,
+    origin: &'o str,
+    committed_at: OffsetDateTime,
+}
+
+impl<'o> LogEnd<'o> {
+    /// Read inside the write transaction rather than kept in memory, so the log stays dense
+    /// even if something else (a repair tool, a second hub) appended to it.
+    fn open(tx: &mut impl LogTx, origin: &'o str) -> Result<LogEnd<'o>, StoreError> {
+        let head = tx.head()?;
+        Ok(LogEnd { head, chain: tx.chain_at(head)?, origin, committed_at: OffsetDateTime::now_utc() })
+    }
+
+    /// Logs one row's change under the next seq; returns the seq.
+    fn append(
+        &mut self,
+        tx: &mut impl LogTx,
+        (entity, key, project_code): (EntityKind, &str, &str),
+        version: u64,
+        payload: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut change = LoggedChange {
+            seq: self.head + 1,
+            entity,
+            key: key.to_owned(),
+            project_code: project_code.to_owned(),
+            version,
+            op: if payload.is_some() { Op::Upsert } else { Op::Delete },
+            payload: payload.map(str::to_owned),
+            origin: self.origin.to_owned(),
+            committed_at: self.committed_at,
+            chain: self.chain,
+        };
+        self.chain = self.chain.link(&change.frame());
+        change.chain = self.chain;
+        tx.append(&change)?;
+        self.head = change.seq;
+        Ok(change.seq)
+    }
+}
+
 /// Upserts `rows` in order with their change-log entries; returns the head after them and,
 /// for each row, the seq it was logged under, or `None` when its payload was byte-identical
 /// to the stored row (nothing written, the version kept).
 pub(crate) fn write_rows(tx: &mut impl LogTx, origin: &str, rows: &[RowWrite]) -> Result<WriteOutcome, StoreError> {
-    let committed_at = OffsetDateTime::now_utc();
-    // Read inside the write transaction rather than kept in memory, so the log stays dense
-    // even if something else (a repair tool, a second hub) appended to it.
-    let mut head = tx.head()?;
-    let mut chain = tx.chain_at(head)?;
+    let mut log = LogEnd::open(tx, origin)?;
     let mut seqs = Vec::with_capacity(rows.len());
     for row in rows {
         let current = tx.current(row.entity, &row.key)?;
@@ -95,61 +136,27 @@ pub(crate) fn write_rows(tx: &mut impl LogTx, origin: &str, rows: &[RowWrite]) -
             continue;
         }
         let version = current.map_or(1, |c| c.version + 1);
-        let seq = head + 1;
         let digest = RowDigest::of(row.entity.as_str(), &row.key, &row.project_code, version, &row.payload);
-        tx.put(&PutRow { row, version, seq, committed_at, digest, alert: AlertColumns::of(row)? })?;
-        let mut change = LoggedChange {
-            seq,
-            entity: row.entity,
-            key: row.key.clone(),
-            project_code: row.project_code.clone(),
-            version,
-            op: Op::Upsert,
-            payload: Some(row.payload.clone()),
-            origin: origin.to_owned(),
-            committed_at,
-            chain,
-        };
-        chain = chain.link(&change.frame());
-        change.chain = chain;
-        tx.append(&change)?;
-        head = seq;
-        seqs.push(Some(seq));
+        let put = PutRow { row, version, seq: log.head + 1, committed_at: log.committed_at, digest, alert: AlertColumns::of(row)? };
+        tx.put(&put)?;
+        seqs.push(Some(log.append(tx, (row.entity, &row.key, &row.project_code), version, Some(&row.payload))?));
     }
-    Ok(WriteOutcome { head, seqs })
+    Ok(WriteOutcome { head: log.head, seqs })
 }
 
 /// Deletes each row held and logs the delete with the version it removes; returns the
 /// head after them and each removal's seq, `None` when the row was not there.
 pub(crate) fn remove_rows(tx: &mut impl LogTx, origin: &str, keys: &[(EntityKind, String)]) -> Result<(u64, Vec<Option<u64>>), StoreError> {
-    let committed_at = OffsetDateTime::now_utc();
-    let mut head = tx.head()?;
-    let mut chain = tx.chain_at(head)?;
+    let mut log = LogEnd::open(tx, origin)?;
     let mut seqs = Vec::with_capacity(keys.len());
     for (entity, key) in keys {
-        let Some((version, project_code)) = tx.remove(*entity, key)? else {
-            seqs.push(None);
-            continue;
+        let seq = match tx.remove(*entity, key)? {
+            Some((version, project_code)) => Some(log.append(tx, (*entity, key, &project_code), version, None)?),
+            None => None,
         };
-        let mut change = LoggedChange {
-            seq: head + 1,
-            entity: *entity,
-            key: key.clone(),
-            project_code,
-            version,
-            op: Op::Delete,
-            payload: None,
-            origin: origin.to_owned(),
-            committed_at,
-            chain,
-        };
-        chain = chain.link(&change.frame());
-        change.chain = chain;
-        tx.append(&change)?;
-        head += 1;
-        seqs.push(Some(head));
+        seqs.push(seq);
     }
-    Ok((head, seqs))
+    Ok((log.head, seqs))
 }
 
 /// Reads each project's rows and writes what `update` makes of them, in the caller's
