@@ -105,8 +105,8 @@ async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right()
     let store = hub.hub.store();
     let down = "connector-down:connector/planning-cdc";
 
-    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
-    store.connector_failed("planning-cdc", "postgres_cdc", "连接被拒绝 (127.0.0.1:5433)").await.unwrap();
+    store.connector_heartbeat("planning-cdc", yizhan_hub::store::ConnectorKind::PostgresCdc, Some(0)).await.unwrap();
+    store.connector_failed("planning-cdc", yizhan_hub::store::ConnectorKind::PostgresCdc, "连接被拒绝 (127.0.0.1:5433)").await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(alerts(&hub).await.iter().all(|a| a["key"] != down), "down for less than five minutes: no alert yet");
     hands.advance(time::Duration::minutes(6));
@@ -114,13 +114,13 @@ async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right()
     assert!(red["message"].as_str().unwrap().contains("连接被拒绝"), "{red}");
     assert!(red["runbook"].as_str().unwrap().starts_with("应急处置"), "{red}");
     assert_eq!(red["project_code"], "");
-    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
+    store.connector_heartbeat("planning-cdc", yizhan_hub::store::ConnectorKind::PostgresCdc, Some(0)).await.unwrap();
     until(&hub, down, "connector back", resolved).await;
 
     let lag = "slot-lag:connector/planning-cdc";
-    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(3 << 30)).await.unwrap();
+    store.connector_heartbeat("planning-cdc", yizhan_hub::store::ConnectorKind::PostgresCdc, Some(3 << 30)).await.unwrap();
     until(&hub, lag, "slot lag", active_at("red")).await;
-    store.connector_heartbeat("planning-cdc", "postgres_cdc", Some(0)).await.unwrap();
+    store.connector_heartbeat("planning-cdc", yizhan_hub::store::ConnectorKind::PostgresCdc, Some(0)).await.unwrap();
     until(&hub, lag, "slot drained", resolved).await;
 
     let mismatch = "reconciliation-mismatch:connector/planning-file";
@@ -133,10 +133,10 @@ async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right()
         differing: Vec::new(),
     };
     let record = |c: SourceComparison| serde_json::to_string(&c).unwrap();
-    store.record_verification("planning-file", "legacy_file", record(comparison(9))).await.unwrap();
+    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, record(comparison(9))).await.unwrap();
     let red = until(&hub, mismatch, "verification mismatch", active_at("red")).await;
     assert!(red["message"].as_str().unwrap().contains("缺 1 条"), "{red}");
-    store.record_verification("planning-file", "legacy_file", record(comparison(10))).await.unwrap();
+    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, record(comparison(10))).await.unwrap();
     until(&hub, mismatch, "verification agrees", resolved).await;
 }
 

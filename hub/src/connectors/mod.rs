@@ -23,34 +23,11 @@ use yizhan_sync::protocol::{DeliveryReport, FieldError};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
+pub use crate::store::ConnectorKind;
 use crate::store::{Delivery, QuarantineItem, RowWrite, project_records};
 use crate::etl::validate::Problems;
 
-/// How a connector reaches its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectorKind {
-    PostgresCdc,
-    LegacyFile,
-    Push,
-    Debezium,
-}
-
 impl ConnectorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectorKind::PostgresCdc => "postgres_cdc",
-            ConnectorKind::LegacyFile => "legacy_file",
-            ConnectorKind::Push => "push",
-            ConnectorKind::Debezium => "debezium",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ConnectorKind> {
-        [ConnectorKind::PostgresCdc, ConnectorKind::LegacyFile, ConnectorKind::Push, ConnectorKind::Debezium]
-            .into_iter()
-            .find(|k| k.as_str() == text)
-    }
-
     /// The change log's channel: the origin of a row is `{channel}:{source}`.
     fn channel(self) -> &'static str {
         match self {
@@ -200,7 +177,7 @@ impl Hub {
             .store()
             .deliver(Delivery {
                 connector: connector.name.clone(),
-                kind: connector.kind.as_str().to_owned(),
+                kind: connector.kind,
                 origin: format!("{}:{}", connector.kind.channel(), R::SOURCE),
                 rows,
                 removals,

@@ -54,7 +54,7 @@ impl Hub {
         }
         let json = serde_json::to_string(&comparison).expect("a comparison serialises");
         self.store()
-            .record_verification(CONNECTOR, ConnectorKind::LegacyFile.as_str(), json)
+            .record_verification(CONNECTOR, ConnectorKind::LegacyFile, json)
             .await?;
         if !comparison.agrees() {
             tracing::warn!(file = %comparison.source, missing = comparison.missing.len(), differing = comparison.differing.len(), "数据中心与最近导入的文件不一致");

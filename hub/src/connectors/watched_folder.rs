@@ -29,7 +29,7 @@ pub async fn watch(hub: Hub, dir: PathBuf, every: Duration, shutdown: Cancellati
     loop {
         match scan(&hub, &dir).await {
             Ok(imported) => {
-                let _ = hub.store().connector_heartbeat(CONNECTOR, ConnectorKind::LegacyFile.as_str(), None).await;
+                let _ = hub.store().connector_heartbeat(CONNECTOR, ConnectorKind::LegacyFile, None).await;
                 if imported > 0 || verified.is_none_or(|at| at.elapsed() >= VERIFY_EVERY) {
                     if let Err(error) = hub.verify_last_import().await {
                         tracing::error!(%error, "最近导入的文件无法与数据中心核对");
@@ -41,7 +41,7 @@ pub async fn watch(hub: Hub, dir: PathBuf, every: Duration, shutdown: Cancellati
                 tracing::error!(dir = %dir.display(), %error, "导出文件夹无法处理");
                 let _ = hub
                     .store()
-                    .connector_failed(CONNECTOR, ConnectorKind::LegacyFile.as_str(), &error)
+                    .connector_failed(CONNECTOR, ConnectorKind::LegacyFile, &error)
                     .await;
             }
         }

@@ -202,7 +202,7 @@ pub(crate) async fn a_delivery_is_written_whole_with_its_position(store: &dyn St
     let bad = || QuarantineItem { source: "planning".into(), source_id: Some("P-2".into()), location: "LSN 0/2".into(), record: "{\"a\":1}".into(), problems: vec![problem.clone()] };
     let delivery = || Delivery {
         connector: "planning-cdc".into(),
-        kind: "planning_cdc".into(),
+        kind: super::ConnectorKind::PostgresCdc,
         origin: "cdc:planning".into(),
         rows: vec![row("new", "1")],
         removals: vec![(EntityKind::Payment, "gone".into()), (EntityKind::Payment, "never".into())],

@@ -10,7 +10,7 @@ use super::{RowWrite, WriteOutcome};
 
 pub struct Delivery {
     pub connector: String,
-    pub kind: String,
+    pub kind: ConnectorKind,
     /// The change log's origin for these rows, e.g. `cdc:planning`.
     pub origin: String,
     pub rows: Vec<RowWrite>,
@@ -23,6 +23,32 @@ pub struct Delivery {
     /// Where the connector stands once this is written; `None` leaves it as it was.
     pub position: Option<String>,
     pub newest_source_at: Option<OffsetDateTime>,
+}
+
+/// How a connector reaches its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorKind {
+    PostgresCdc,
+    LegacyFile,
+    Push,
+    Debezium,
+}
+
+impl ConnectorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectorKind::PostgresCdc => "postgres_cdc",
+            ConnectorKind::LegacyFile => "legacy_file",
+            ConnectorKind::Push => "push",
+            ConnectorKind::Debezium => "debezium",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ConnectorKind> {
+        [ConnectorKind::PostgresCdc, ConnectorKind::LegacyFile, ConnectorKind::Push, ConnectorKind::Debezium]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
 }
 
 /// A record that failed: kept as received, with where it came from and why.

@@ -29,7 +29,7 @@ mod documents;
 pub(crate) mod log;
 mod sqlite;
 
-pub use connectors::{Delivered, Delivery, QuarantineClosing, QuarantineItem};
+pub use connectors::{ConnectorKind, Delivered, Delivery, QuarantineClosing, QuarantineItem};
 pub use documents::{Notification, NotificationState};
 
 use std::collections::HashSet;
@@ -463,12 +463,12 @@ pub trait ConnectorStore: Send + Sync + 'static {
     async fn connector_heartbeat(
         &self,
         name: &str,
-        kind: &str,
+        kind: ConnectorKind,
         source_lag_bytes: Option<i64>,
     ) -> Result<(), StoreError>;
 
     /// Keeps the connector's last error, for the operators.
-    async fn connector_failed(&self, name: &str, kind: &str, error: &str) -> Result<(), StoreError>;
+    async fn connector_failed(&self, name: &str, kind: ConnectorKind, error: &str) -> Result<(), StoreError>;
 
     /// Where the connector stood after its last delivery.
     async fn connector_position(&self, name: &str) -> Result<Option<String>, StoreError>;
@@ -490,7 +490,7 @@ pub trait ConnectorStore: Send + Sync + 'static {
     async fn close_quarantine(&self, id: u64, closing: QuarantineClosing, by: &str, note: &str) -> Result<bool, StoreError>;
 
     /// Keeps the last comparison of the connector's source with the hub (JSON).
-    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError>;
+    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: String) -> Result<(), StoreError>;
 }
 
 /// Imported export files.

@@ -26,7 +26,7 @@ use super::log;
 use super::prelude::*;
 
 use super::{
-    Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    ConnectorKind, Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
     StoreError, Updater, WriteOutcome,
 };
 
@@ -825,17 +825,17 @@ impl ConnectorStore for SqliteStore {
     async fn connector_heartbeat(
         &self,
         name: &str,
-        kind: &str,
+        kind: ConnectorKind,
         source_lag_bytes: Option<i64>,
     ) -> Result<(), StoreError> {
-        let (name, kind) = (name.to_owned(), kind.to_owned());
-        self.blocking(move |inner| inner.connector_heartbeat(&name, &kind, source_lag_bytes))
+        let name = name.to_owned();
+        self.blocking(move |inner| inner.connector_heartbeat(&name, kind, source_lag_bytes))
             .await
     }
 
-    async fn connector_failed(&self, name: &str, kind: &str, error: &str) -> Result<(), StoreError> {
-        let (name, kind, error) = (name.to_owned(), kind.to_owned(), error.to_owned());
-        self.blocking(move |inner| inner.connector_failed(&name, &kind, &error))
+    async fn connector_failed(&self, name: &str, kind: ConnectorKind, error: &str) -> Result<(), StoreError> {
+        let (name, error) = (name.to_owned(), error.to_owned());
+        self.blocking(move |inner| inner.connector_failed(&name, kind, &error))
             .await
     }
 
@@ -883,9 +883,9 @@ impl ConnectorStore for SqliteStore {
             .await
     }
 
-    async fn record_verification(&self, connector: &str, kind: &str, comparison: String) -> Result<(), StoreError> {
-        let (connector, kind) = (connector.to_owned(), kind.to_owned());
-        self.blocking(move |inner| inner.record_verification(&connector, &kind, &comparison))
+    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: String) -> Result<(), StoreError> {
+        let connector = connector.to_owned();
+        self.blocking(move |inner| inner.record_verification(&connector, kind, &comparison))
             .await
     }
 }

@@ -182,7 +182,7 @@ pub async fn run(hub: Hub, config: CdcConfig, shutdown: CancellationToken) {
             Err(error) => {
                 let message = error.to_string();
                 tracing::error!(error = %message, "规划库变更捕获中断");
-                let kind = ConnectorKind::PostgresCdc.as_str();
+                let kind = ConnectorKind::PostgresCdc;
                 if let Err(e) = hub
                     .store()
                     .connector_failed(CONNECTOR, kind, &message)

@@ -135,7 +135,7 @@ async fn open(
                 );
                 tracing::error!(%message);
                 hub.store()
-                    .connector_failed(CONNECTOR, ConnectorKind::PostgresCdc.as_str(), &message)
+                    .connector_failed(CONNECTOR, ConnectorKind::PostgresCdc, &message)
                     .await?;
             }
             // A position of any kind means the hub already mirrors this table.
@@ -229,7 +229,7 @@ async fn save_position(hub: &Hub, position: String) -> Result<(), CdcError> {
     hub.store()
         .deliver(Delivery {
             connector: CONNECTOR.into(),
-            kind: ConnectorKind::PostgresCdc.as_str().into(),
+            kind: ConnectorKind::PostgresCdc,
             origin: format!("cdc:{}", PlanningRecord::SOURCE),
             rows: Vec::new(),
             removals: Vec::new(),
@@ -543,7 +543,7 @@ impl Stream<'_> {
         tracing::error!(%message);
         self.hub
             .store()
-            .connector_failed(CONNECTOR, ConnectorKind::PostgresCdc.as_str(), &message)
+            .connector_failed(CONNECTOR, ConnectorKind::PostgresCdc, &message)
             .await?;
         let error = FieldError {
             record: 0,
@@ -564,7 +564,7 @@ impl Stream<'_> {
     /// the limit, records that as a failure too, which raises the red alert.
     async fn heartbeat(&mut self) -> Result<(), CdcError> {
         let lag = source::slot_lag(&self.sql, &self.config.slot).await?;
-        let kind = ConnectorKind::PostgresCdc.as_str();
+        let kind = ConnectorKind::PostgresCdc;
         self.hub
             .store()
             .connector_heartbeat(CONNECTOR, kind, lag)

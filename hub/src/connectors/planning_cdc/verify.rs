@@ -119,7 +119,7 @@ pub async fn verify(hub: &Hub, config: &CdcConfig) -> Result<Verification, CdcEr
     }
     let json = serde_json::to_string(&verification.comparison()).expect("a comparison serialises");
     hub.store()
-        .record_verification(CONNECTOR, ConnectorKind::PostgresCdc.as_str(), json)
+        .record_verification(CONNECTOR, ConnectorKind::PostgresCdc, json)
         .await?;
     Ok(verification)
 }

@@ -7,7 +7,7 @@ use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry, Quaran
 
 use super::{Inner, SqliteTx, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;
-use crate::store::{Delivered, Delivery, ImportedFile};
+use crate::store::{ConnectorKind, Delivered, Delivery, ImportedFile};
 
 impl Inner {
     pub(super) fn deliver(&self, delivery: &Delivery) -> Result<Delivered, StoreError> {
@@ -19,7 +19,7 @@ impl Inner {
         Ok(delivered)
     }
 
-    pub(super) fn connector_heartbeat(&self, name: &str, kind: &str, source_lag_bytes: Option<i64>) -> Result<(), StoreError> {
+    pub(super) fn connector_heartbeat(&self, name: &str, kind: ConnectorKind, source_lag_bytes: Option<i64>) -> Result<(), StoreError> {
         let conn = lock(&self.writer);
         register(&conn, name, kind)?;
         conn.execute(
@@ -29,7 +29,7 @@ impl Inner {
         Ok(())
     }
 
-    pub(super) fn connector_failed(&self, name: &str, kind: &str, error: &str) -> Result<(), StoreError> {
+    pub(super) fn connector_failed(&self, name: &str, kind: ConnectorKind, error: &str) -> Result<(), StoreError> {
         let conn = lock(&self.writer);
         register(&conn, name, kind)?;
         conn.execute(
@@ -69,7 +69,7 @@ impl Inner {
         Ok(())
     }
 
-    pub(super) fn record_verification(&self, connector: &str, kind: &str, comparison: &str) -> Result<(), StoreError> {
+    pub(super) fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: &str) -> Result<(), StoreError> {
         let conn = lock(&self.writer);
         register(&conn, connector, kind)?;
         conn.execute("UPDATE connectors SET verification = ?2 WHERE name = ?1", params![connector, comparison])?;
@@ -77,9 +77,9 @@ impl Inner {
     }
 }
 
-pub(super) fn register(conn: &Connection, name: &str, kind: &str) -> Result<(), StoreError> {
+pub(super) fn register(conn: &Connection, name: &str, kind: ConnectorKind) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT OR IGNORE INTO connectors (name, kind) VALUES (?1, ?2)")?
-        .execute(params![name, kind])?;
+        .execute(params![name, kind.as_str()])?;
     Ok(())
 }
 

@@ -161,7 +161,7 @@ impl DeliveryTx for SqliteTx<'_> {
     }
 
     fn tally(&mut self, delivery: &Delivery, quarantined: u64) -> Result<(), StoreError> {
-        super::connectors::register(self.0, &delivery.connector, &delivery.kind)?;
+        super::connectors::register(self.0, &delivery.connector, delivery.kind)?;
         self.0.execute(
             "UPDATE connectors SET received = received + ?2, applied = applied + ?3, quarantined = quarantined + ?4,
                position = COALESCE(?5, position), heartbeat_at = ?6,
