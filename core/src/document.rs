@@ -135,9 +135,10 @@ impl DocumentSettings {
         if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Rejection::new("invalid_settings", format!("票据代码（invoice_code）应为 8 位数字，收到 {code:?}")));
         }
-        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
-        let host = host.split(['/', ':']).next().unwrap_or("");
-        if host.is_empty() || url.contains(['?', '#', ' ']) || url.chars().any(char::is_control) {
+        let parsed = url::Url::parse(url).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) && u.query().is_none() && u.fragment().is_none()
+        });
+        if parsed.is_none() || url.contains(' ') {
             return Err(Rejection::new(
                 "invalid_settings",
                 format!("查验地址（verify_url）应为 http:// 或 https:// 开头、不带参数的网址，如 https://yizhan.example.gov.cn/verify，收到 {url:?}"),
@@ -152,9 +153,12 @@ impl DocumentSettings {
     /// Whether a phone that scans the QR can reach the verify address: not when it names
     /// this machine (`127.0.0.1`, `localhost`), as a development setup does.
     pub fn reachable_by_phones(&self) -> bool {
-        let authority = self.verify_url.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("");
-        let host = if authority.starts_with('[') { authority } else { authority.split(':').next().unwrap_or("") };
-        !(matches!(host, "localhost" | "0.0.0.0") || host.starts_with("127.") || host.starts_with("[::1]"))
+        match url::Url::parse(&self.verify_url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+            Some(url::Host::Domain(name)) => name != "localhost",
+            Some(url::Host::Ipv4(ip)) => !ip.is_loopback() && !ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => !ip.is_loopback() && !ip.is_unspecified(),
+            None => false,
+        }
     }
 }
 
@@ -444,7 +448,8 @@ pub(crate) mod tests {
             ("窗口", "3201012X", "https://a/verify", "invoice_code"),
             ("窗口", "32010126", "ftp://a/verify", "verify_url"),
             ("窗口", "32010126", "https://a/verify?k=1", "verify_url"),
-            ("窗口", "32010126", "https:///verify", "verify_url"),
+            ("窗口", "32010126", "http://", "verify_url"),
+            ("窗口", "32010126", "https://yz.example.gov.cn/verify#x", "verify_url"),
         ] {
             let refused = DocumentSettings::new(name, code, url).unwrap_err();
             assert!(refused.reason.contains(names), "{name:?} {code:?} {url:?}: {}", refused.reason);
