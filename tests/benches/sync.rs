@@ -509,7 +509,7 @@ async fn apply(config: &Config, report: &mut Report) {
             let code = &codes[order[i % order.len()]];
             let day = DEMO_TODAY - time::Duration::days(rng.below(30) as i64);
             if rng.below(10) < 3 {
-                let area = 10_000 + rng.below(5_000_000) as i64;
+                let area = yizhan_core::area::Area::from_hundredths(10_000 + rng.below(5_000_000) as i64);
                 notices.push(generator.notice(code, area, day));
             } else {
                 let kind = if rng.below(4) == 0 {
