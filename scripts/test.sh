@@ -17,6 +17,8 @@ features=(--features yizhan/custom-protocol)
 
 echo "==> Rust workspace tests"
 cargo test --workspace "${features[@]}"
+# Benchmarks are not run here (docs/perf.md), but they must keep compiling.
+cargo build --workspace --all-targets "${features[@]}"
 
 echo "==> desktop app end to end (WebDriver under Xvfb)"
 cargo build -p yizhan -p yizhan-hub "${features[@]}"
