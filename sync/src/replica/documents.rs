@@ -72,15 +72,8 @@ impl Replica {
     /// counter would print it: what the hub checks before a number is spent online.
     pub fn document_draft(&self, project_code: &str, kind: DocumentKind, clerk: &str, at: OffsetDateTime) -> Result<Document, ReplicaError> {
         let settings = settings_to_issue(&self.conn)?;
-        let serial: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial ORDER BY first_serial LIMIT 1",
-                [kind.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let number = DocumentNumber { kind, serial: serial.map_or(0, |s| s as u64) };
+        let (_, serial) = next_serial(&self.conn, kind)?;
+        let number = DocumentNumber { kind, serial: serial as u64 };
         let records = seen_records(&self.conn, project_code, self.clock.today())?;
         let device_id = super::outbox::device_id(&self.conn)?;
         let ctx = IssueContext { unit: &settings.unit, issuer: clerk, device_id: &device_id, at };
@@ -101,20 +94,7 @@ impl Replica {
         let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let settings = settings_to_issue(&tx)?;
-        let serial: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT first_serial, next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial
-                 ORDER BY first_serial LIMIT 1",
-                [kind.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((first, serial)) = serial else {
-            return Err(ReplicaError::Refused(Rejection {
-                code: "no_serials".into(),
-                reason: format!("本终端没有可用的{}号段，请联网后由系统自动领取，或联系数据中心。", kind.name_zh()),
-            }));
-        };
+        let (first, serial) = next_serial(&tx, kind)?;
         tx.execute(
             "UPDATE number_segments SET next_serial = next_serial + 1 WHERE kind = ?1 AND first_serial = ?2",
             params![kind.as_str(), first],
@@ -261,6 +241,24 @@ pub(crate) fn serials_left_in(conn: &Connection) -> Result<Vec<SerialsLeft>, Rep
 }
 
 /// The project as the clerk sees it: replicated rows plus this counter's pending commands.
+/// The segment (its first serial) and the serial `kind` is issued from next, or the clerk
+/// told that none is left.
+fn next_serial(conn: &Connection, kind: DocumentKind) -> Result<(i64, i64), ReplicaError> {
+    conn.query_row(
+        "SELECT first_serial, next_serial FROM number_segments WHERE kind = ?1 AND next_serial <= last_serial
+         ORDER BY first_serial LIMIT 1",
+        [kind.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?
+    .ok_or_else(|| {
+        ReplicaError::Refused(Rejection::new(
+            "no_serials",
+            format!("本终端没有可用的{}号段，请联网后由系统自动领取，或联系数据中心。", kind.name_zh()),
+        ))
+    })
+}
+
 /// The settings a document needs, or the clerk told why nothing can be issued yet.
 fn settings_to_issue(conn: &Connection) -> Result<DocumentSettings, ReplicaError> {
     system_row(conn, EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY)?.ok_or_else(|| {

@@ -35,9 +35,7 @@ use header::*;
 pub(crate) use header::header_name;
 use table::*;
 use xlsx::*;
-use crate::etl::clean::{
-    NOT_DATE, clean_code, halfwidth, is_space, trim,
-};
+use crate::etl::clean::{NOT_DATE, clean_code, halfwidth, is_space, trim};
 
 /// A day's approvals are a few hundred rows; far beyond this the file is not an export.
 const MAX_ROWS: usize = 200_000;
