@@ -1,6 +1,8 @@
 //! 项目代码: the investment project code, `2019-320105-47-01-123456`, treated as opaque
 //! once its shape is right.
 
+use crate::text_type::text_type;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProjectCodeError {
     #[error("项目代码不能为空")]
@@ -9,6 +11,33 @@ pub enum ProjectCodeError {
         "项目代码格式应为 YYYY-XXXXXX-XX-XX-XXXXXX（如 2019-320105-47-01-123456），第{position}位不符合"
     )]
     Shape { position: usize },
+}
+
+text_type!(
+    /// A 项目代码 of the documented shape; every project-keyed row and command holds one.
+    ProjectCode,
+    ProjectCodeError,
+    check_project_code
+);
+
+/// Serde for an optional code written as an empty string when absent, as commands about
+/// system alerts carry it.
+pub mod empty_as_none {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::ProjectCode;
+
+    pub fn serialize<S: Serializer>(code: &Option<ProjectCode>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(code.as_ref().map_or("", ProjectCode::as_str))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProjectCode>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        ProjectCode::parse(text).map(Some).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$`: `D` is an ASCII digit, `-` itself.
@@ -75,6 +104,16 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn a_code_travels_as_its_string_and_is_parsed_again_when_read() {
+        let code = ProjectCode::parse("2019-320105-47-01-123456").unwrap();
+        let json = serde_json::to_string(&code).unwrap();
+        assert_eq!(json, r#""2019-320105-47-01-123456""#);
+        assert_eq!(serde_json::from_str::<ProjectCode>(&json).unwrap(), code);
+        let err = serde_json::from_str::<ProjectCode>(r#""2019-320105""#).unwrap_err();
+        assert!(err.to_string().contains("第12位不符合"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::alert::Alert;
+use crate::code::ProjectCode;
+use crate::id::{CommandId, DeviceId, MAX_ID_CHARS};
 use crate::alert::handling::{AlertHandling, handle};
 use crate::document::{Document, DocumentState, IssuedDocument, PermitLink, Reprint, Voiding};
 use crate::document_rules::{check_document, describe};
@@ -18,8 +20,6 @@ use crate::status::FeeStatus;
 pub const MAX_NOTE_CHARS: usize = 500;
 /// Longest remark on a final check, in characters.
 pub const MAX_REMARK_CHARS: usize = 200;
-/// Longest clerk or device id, in characters.
-pub const MAX_ID_CHARS: usize = 64;
 /// Longest reason for voiding a document, in characters.
 pub const MAX_VOID_REASON_CHARS: usize = 200;
 /// Longest construction permit number, in characters.
@@ -31,24 +31,25 @@ pub const MAX_PERMIT_CHARS: usize = 40;
 pub enum ClerkAction {
     /// 复核 of a cleared project.
     FinalCheck {
-        project_code: String,
+        project_code: ProjectCode,
         #[serde(default)]
         remark: String,
     },
     /// 跟进备注.
-    FollowUpNote { project_code: String, text: String },
+    FollowUpNote { project_code: ProjectCode, text: String },
     /// 项目跟踪 on or off.
-    Tracking { project_code: String, tracked: bool },
-    /// An answer to an alert; `project_code` is the alert's (empty for a system alert).
+    Tracking { project_code: ProjectCode, tracked: bool },
+    /// An answer to an alert; `project_code` is the alert's, none for a system alert
+    /// (an empty string on the wire).
     HandleAlert {
         alert_key: String,
-        #[serde(default)]
-        project_code: String,
+        #[serde(default, with = "crate::code::empty_as_none")]
+        project_code: Option<ProjectCode>,
         handling: AlertHandling,
     },
     /// 开具: a voucher or invoice the counter numbered, signed and printed.
     IssueDocument {
-        project_code: String,
+        project_code: ProjectCode,
         document: Box<Document>,
         /// SM2 signature of the QR payload, base64url.
         signature: String,
@@ -56,25 +57,32 @@ pub enum ClerkAction {
         pdf_sm3: String,
     },
     /// 作废 with the reason.
-    VoidDocument { project_code: String, number: String, reason: String },
+    VoidDocument { project_code: ProjectCode, number: String, reason: String },
     /// 补打: printed again, marked as a reprint.
-    ReprintDocument { project_code: String, number: String, pdf_sm3: String },
+    ReprintDocument { project_code: ProjectCode, number: String, pdf_sm3: String },
     /// 关联施工许可.
-    LinkPermit { project_code: String, construction_permit_no: String },
+    LinkPermit { project_code: ProjectCode, construction_permit_no: String },
 }
 
 impl ClerkAction {
-    pub fn project_code(&self) -> &str {
+    /// The project the command is about; none for the handling of a system alert.
+    pub fn project_code(&self) -> Option<&ProjectCode> {
         match self {
             ClerkAction::FinalCheck { project_code, .. }
             | ClerkAction::FollowUpNote { project_code, .. }
             | ClerkAction::Tracking { project_code, .. }
-            | ClerkAction::HandleAlert { project_code, .. }
             | ClerkAction::IssueDocument { project_code, .. }
             | ClerkAction::VoidDocument { project_code, .. }
             | ClerkAction::ReprintDocument { project_code, .. }
-            | ClerkAction::LinkPermit { project_code, .. } => project_code,
+            | ClerkAction::LinkPermit { project_code, .. } => Some(project_code),
+            ClerkAction::HandleAlert { project_code, .. } => project_code.as_ref(),
         }
+    }
+
+    /// The project the rows it reads and writes are kept under: its code, or "" for the
+    /// system rows (counter keys, settings, system alerts) of a system alert's handling.
+    pub fn project_key(&self) -> &str {
+        self.project_code().map_or("", ProjectCode::as_str)
     }
 
     /// The wire name of the kind, as in the JSON's `kind`.
@@ -95,9 +103,9 @@ impl ClerkAction {
 /// Who issued a command, from where and when (by the counter's clock), under which id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued<'a> {
-    pub command_id: &'a str,
+    pub command_id: &'a CommandId,
     pub clerk: &'a str,
-    pub device_id: &'a str,
+    pub device_id: &'a DeviceId,
     pub at: OffsetDateTime,
 }
 
@@ -144,12 +152,12 @@ impl Effect {
     /// The row's key: one final check and one tracking flag per project, notes by command.
     pub fn key(&self) -> String {
         match self {
-            Effect::FinalCheck(c) => c.project_code.clone(),
+            Effect::FinalCheck(c) => c.project_code.to_string(),
             Effect::FollowUpNote(n) => n.note_id.clone(),
-            Effect::Tracking(t) => t.project_code.clone(),
+            Effect::Tracking(t) => t.project_code.to_string(),
             Effect::Alert(a) => a.key(),
             Effect::Document(d) => d.key(),
-            Effect::PermitLink(l) => l.project_code.clone(),
+            Effect::PermitLink(l) => l.project_code.to_string(),
         }
     }
 
@@ -170,7 +178,7 @@ impl Effect {
 /// Decides `action` against what is known of its project on `today`.
 ///
 /// The rules (docs/api.md, "Clerk commands"):
-/// - every command names a project the records hold, and a clerk and device id of at most
+/// - every command names a project the records hold, and a clerk of at most
 ///   [`MAX_ID_CHARS`] characters;
 /// - 复核 only of a project whose fees are 已完费 (all paid or exempt and the tax
 ///   clearance received), once per project; a second check by the same command is the
@@ -185,26 +193,24 @@ pub fn decide(
     records: &ProjectRecords,
     today: Date,
 ) -> Result<Effect, Rejection> {
-    check_id("command_id", issued.command_id)?;
     check_id("clerk", issued.clerk)?;
-    check_id("device_id", issued.device_id)?;
-    let project_code = action.project_code();
     let known_project = || {
         if records.project.is_none() {
+            let code = action.project_code().map_or("", ProjectCode::as_str);
             return Err(Rejection::new(
                 "unknown_project",
-                format!("数据中心没有项目 {project_code}，请核对项目编号。"),
+                format!("数据中心没有项目 {code}，请核对项目编号。"),
             ));
         }
         Ok(())
     };
     match action {
-        ClerkAction::FinalCheck { remark, .. } => {
+        ClerkAction::FinalCheck { project_code, remark } => {
             known_project()?;
             let remark = remark.trim();
             check_text("remark", "复核意见", remark, 0, MAX_REMARK_CHARS)?;
             if let Some(done) = &records.final_check
-                && done.command_id != issued.command_id
+                && done.command_id != *issued.command_id
             {
                 return Err(Rejection::new(
                     "already_checked",
@@ -226,24 +232,24 @@ pub fn decide(
                 ));
             }
             Ok(Effect::FinalCheck(FinalCheck {
-                project_code: project_code.to_owned(),
+                project_code: project_code.clone(),
                 checked_by: issued.clerk.to_owned(),
-                device_id: issued.device_id.to_owned(),
+                device_id: issued.device_id.clone(),
                 checked_at: issued.at,
                 remark: remark.to_owned(),
-                command_id: issued.command_id.to_owned(),
+                command_id: issued.command_id.clone(),
             }))
         }
-        ClerkAction::FollowUpNote { text, .. } => {
+        ClerkAction::FollowUpNote { project_code, text } => {
             known_project()?;
             let text = text.trim();
             check_text("text", "跟进备注", text, 1, MAX_NOTE_CHARS)?;
             Ok(Effect::FollowUpNote(FollowUpNote {
-                note_id: issued.command_id.to_owned(),
-                project_code: project_code.to_owned(),
+                note_id: issued.command_id.to_string(),
+                project_code: project_code.clone(),
                 text: text.to_owned(),
                 written_by: issued.clerk.to_owned(),
-                device_id: issued.device_id.to_owned(),
+                device_id: issued.device_id.clone(),
                 written_at: issued.at,
             }))
         }
@@ -256,13 +262,13 @@ pub fn decide(
             };
             handle(alert, handling, issued.clerk, issued.at).map(|answered| Effect::Alert(Box::new(answered)))
         }
-        ClerkAction::Tracking { tracked, .. } => known_project().map(|()| Effect::Tracking(Tracking {
-            project_code: project_code.to_owned(),
+        ClerkAction::Tracking { project_code, tracked } => known_project().map(|()| Effect::Tracking(Tracking {
+            project_code: project_code.clone(),
             tracked: *tracked,
             set_by: issued.clerk.to_owned(),
-            device_id: issued.device_id.to_owned(),
+            device_id: issued.device_id.clone(),
             set_at: issued.at,
-            command_id: issued.command_id.to_owned(),
+            command_id: issued.command_id.clone(),
         })),
         ClerkAction::IssueDocument { document, signature, pdf_sm3, .. } => {
             known_project()?;
@@ -273,7 +279,7 @@ pub fn decide(
             let reason = reason.trim();
             check_text("reason", "作废原因", reason, 1, MAX_VOID_REASON_CHARS)?;
             match &doc.voiding {
-                Some(v) if v.command_id == issued.command_id => return Ok(Effect::Document(Box::new(doc.clone()))),
+                Some(v) if v.command_id == *issued.command_id => return Ok(Effect::Document(Box::new(doc.clone()))),
                 Some(v) => {
                     return Err(Rejection::new(
                         "already_voided",
@@ -288,14 +294,14 @@ pub fn decide(
                 reason: reason.to_owned(),
                 by: issued.clerk.to_owned(),
                 at: issued.at,
-                command_id: issued.command_id.to_owned(),
+                command_id: issued.command_id.clone(),
             });
             Ok(Effect::Document(Box::new(voided)))
         }
         ClerkAction::ReprintDocument { number, pdf_sm3, .. } => {
             let doc = recorded_document(records, number)?;
             check_sm3(pdf_sm3)?;
-            if doc.reprints.iter().any(|r| r.command_id == issued.command_id) {
+            if doc.reprints.iter().any(|r| r.command_id == *issued.command_id) {
                 return Ok(Effect::Document(Box::new(doc.clone())));
             }
             if doc.state == DocumentState::Voided {
@@ -306,11 +312,11 @@ pub fn decide(
                 by: issued.clerk.to_owned(),
                 at: issued.at,
                 pdf_sm3: pdf_sm3.clone(),
-                command_id: issued.command_id.to_owned(),
+                command_id: issued.command_id.clone(),
             });
             Ok(Effect::Document(Box::new(reprinted)))
         }
-        ClerkAction::LinkPermit { construction_permit_no, .. } => {
+        ClerkAction::LinkPermit { project_code, construction_permit_no } => {
             known_project()?;
             let permit = construction_permit_no.trim();
             check_text("construction_permit_no", "施工许可证号", permit, 1, MAX_PERMIT_CHARS)?;
@@ -324,12 +330,12 @@ pub fn decide(
                 ));
             }
             Ok(Effect::PermitLink(PermitLink {
-                project_code: project_code.to_owned(),
+                project_code: project_code.clone(),
                 construction_permit_no: permit.to_owned(),
                 linked_by: issued.clerk.to_owned(),
-                device_id: issued.device_id.to_owned(),
+                device_id: issued.device_id.clone(),
                 linked_at: issued.at,
-                command_id: issued.command_id.to_owned(),
+                command_id: issued.command_id.clone(),
             }))
         }
     }
@@ -348,15 +354,15 @@ fn decide_issue(
 ) -> Result<Effect, Rejection> {
     let number = document.number.display();
     if let Some(done) = records.document(&number) {
-        if done.command_id == issued.command_id {
+        if done.command_id == *issued.command_id {
             return Ok(Effect::Document(Box::new(done.clone())));
         }
         return Err(Rejection::new("number_used", format!("票据号码 {number} 已被使用，不能重复开具。")));
     }
-    if document.project_code != records.project.as_ref().map_or("", |p| p.project_code.as_str()) {
+    if records.project.as_ref().is_none_or(|p| p.project_code != document.project_code) {
         return Err(Rejection::new("invalid_command", "票据上的项目编号与指令不一致。"));
     }
-    if document.device_id != issued.device_id {
+    if document.device_id != *issued.device_id {
         return Err(Rejection::new("invalid_command", "票据上的开具终端与发出指令的终端不一致。"));
     }
     if document.lines.is_empty() || document.total_fen < 0 {
@@ -384,7 +390,7 @@ fn decide_issue(
         failed_checks,
         voiding: None,
         reprints: Vec::new(),
-        command_id: issued.command_id.to_owned(),
+        command_id: issued.command_id.clone(),
     })))
 }
 
@@ -441,9 +447,9 @@ mod tests {
 
     fn issued(command_id: &str) -> Issued<'_> {
         Issued {
-            command_id,
+            command_id: Box::leak(Box::new(command_id.parse().unwrap())),
             clerk: "窗口03-王芳",
-            device_id: "counter-03",
+            device_id: Box::leak(Box::new("counter-03".parse().unwrap())),
             at: datetime!(2026-11-24 02:30 UTC),
         }
     }
@@ -452,14 +458,14 @@ mod tests {
     /// clearance when `cleared_tax`.
     fn final_check(remark: &str) -> ClerkAction {
         ClerkAction::FinalCheck {
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             remark: remark.into(),
         }
     }
 
     fn note(text: &str) -> ClerkAction {
         ClerkAction::FollowUpNote {
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             text: text.into(),
         }
     }
@@ -510,16 +516,16 @@ mod tests {
     #[test]
     fn every_command_needs_a_known_project_and_a_named_clerk() {
         let unknown = ProjectRecords::default();
-        for action in [final_check(""), note("请补交材料"), ClerkAction::Tracking { project_code: CODE.into(), tracked: true }] {
+        for action in [final_check(""), note("请补交材料"), ClerkAction::Tracking { project_code: CODE.parse().unwrap(), tracked: true }] {
             assert_eq!(code_of(decide(&action, &issued("c1"), &unknown, TODAY)), "unknown_project");
         }
         let records = project(0, false);
         let nobody = Issued { clerk: "", ..issued("c1") };
         let refused = decide(&note("x"), &nobody, &records, TODAY).unwrap_err();
         assert!(refused.reason.contains("clerk"), "{}", refused.reason);
-        let long_device = "设".repeat(MAX_ID_CHARS + 1);
-        let refused = decide(&note("x"), &Issued { device_id: &long_device, ..issued("c1") }, &records, TODAY).unwrap_err();
-        assert!(refused.reason.contains("device_id"), "{}", refused.reason);
+        let long_clerk = "王".repeat(MAX_ID_CHARS + 1);
+        let refused = decide(&note("x"), &Issued { clerk: &long_clerk, ..issued("c1") }, &records, TODAY).unwrap_err();
+        assert!(refused.reason.contains("clerk"), "{}", refused.reason);
     }
 
     #[test]
@@ -543,7 +549,7 @@ mod tests {
     fn tracking_sets_the_given_value() {
         let records = project(0, false);
         for tracked in [true, false] {
-            let action = ClerkAction::Tracking { project_code: CODE.into(), tracked };
+            let action = ClerkAction::Tracking { project_code: CODE.parse().unwrap(), tracked };
             let Effect::Tracking(t) = decide(&action, &issued("t1"), &records, TODAY).unwrap() else {
                 panic!("tracking")
             };
@@ -553,10 +559,10 @@ mod tests {
 
     fn issue(records: &ProjectRecords, serial: u64) -> ClerkAction {
         use crate::document::{DocumentKind, DocumentNumber, IssueContext, IssuingUnit};
-        let ctx = IssueContext { unit: &IssuingUnit::example(), issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
+        let ctx = IssueContext { unit: &IssuingUnit::example(), issuer: "王芳", device_id: &"counter-03".parse().unwrap(), at: datetime!(2026-11-24 02:30 UTC) };
         let document = Document::for_project(records, DocumentNumber { kind: DocumentKind::Voucher, serial }, &ctx).unwrap();
         ClerkAction::IssueDocument {
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             document: Box::new(document),
             signature: "A".repeat(86),
             pdf_sm3: "ab".repeat(32),
@@ -598,22 +604,22 @@ mod tests {
         assert_eq!(kept.state, DocumentState::Conflict, "its paper is out: kept on record, never as genuine");
         assert!(kept.conflict.as_deref().unwrap().contains("合计"), "{:?}", kept.conflict);
         assert!(matches!(&kept.failed_checks[..], [crate::document_rules::FailedCheck::Total { .. }]));
-        let other_counter = Issued { device_id: "counter-09", ..issued("i4") };
+        let other_counter = Issued { device_id: &"counter-09".parse().unwrap(), ..issued("i4") };
         assert!(decide(&issue(&records, 9), &other_counter, &records, TODAY).unwrap_err().reason.contains("终端"));
     }
 
     #[test]
     fn void_reprint_and_permit_follow_the_document() {
         let mut records = checked(1_000_000, true);
-        let link = ClerkAction::LinkPermit { project_code: CODE.into(), construction_permit_no: " 320105202611240101 ".into() };
+        let link = ClerkAction::LinkPermit { project_code: CODE.parse().unwrap(), construction_permit_no: " 320105202611240101 ".into() };
         assert_eq!(decide(&link, &issued("l0"), &records, TODAY).unwrap_err().code, "not_issued");
         records.documents.push(issued_document(decide(&issue(&records, 7), &issued("i1"), &records, TODAY)));
         let Effect::PermitLink(l) = decide(&link, &issued("l1"), &records, TODAY).unwrap() else { panic!("a link") };
         assert_eq!(l.construction_permit_no, "320105202611240101");
-        let reprint = ClerkAction::ReprintDocument { project_code: CODE.into(), number: "PZ0000000007".into(), pdf_sm3: "cd".repeat(32) };
+        let reprint = ClerkAction::ReprintDocument { project_code: CODE.parse().unwrap(), number: "PZ0000000007".into(), pdf_sm3: "cd".repeat(32) };
         let reprinted = issued_document(decide(&reprint, &issued("r1"), &records, TODAY));
         assert_eq!(reprinted.reprints.len(), 1);
-        let void = |reason: &str| ClerkAction::VoidDocument { project_code: CODE.into(), number: "PZ0000000007".into(), reason: reason.into() };
+        let void = |reason: &str| ClerkAction::VoidDocument { project_code: CODE.parse().unwrap(), number: "PZ0000000007".into(), reason: reason.into() };
         assert!(decide(&void("  "), &issued("v0"), &records, TODAY).unwrap_err().reason.contains("作废原因"));
         let voided = issued_document(decide(&void("金额开错"), &issued("v1"), &records, TODAY));
         assert_eq!((voided.state, voided.voiding.as_ref().unwrap().reason.as_str()), (DocumentState::Voided, "金额开错"));
@@ -621,7 +627,7 @@ mod tests {
         assert_eq!(decide(&void("再次"), &issued("v2"), &records, TODAY).unwrap_err().code, "already_voided");
         assert_eq!(decide(&reprint, &issued("r2"), &records, TODAY).unwrap_err().code, "voided");
         assert_eq!(decide(&link, &issued("l2"), &records, TODAY).unwrap_err().code, "not_issued", "a voided document links nothing");
-        let unknown = ClerkAction::VoidDocument { project_code: CODE.into(), number: "PZ0000000099".into(), reason: "x".into() };
+        let unknown = ClerkAction::VoidDocument { project_code: CODE.parse().unwrap(), number: "PZ0000000099".into(), reason: "x".into() };
         assert_eq!(decide(&unknown, &issued("v3"), &records, TODAY).unwrap_err().code, "unknown_document");
     }
 

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 
+use crate::code::ProjectCode;
 use crate::command::Rejection;
+use crate::id::{CommandId, DeviceId};
+use crate::uscc::Uscc;
 use crate::entity::{FeeAssessment, FeeKind};
 use crate::money::Fen;
 use crate::records::ProjectRecords;
@@ -181,11 +184,11 @@ pub struct LineItem {
 pub struct Document {
     pub number: DocumentNumber,
     pub unit: IssuingUnit,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub project_name: String,
     /// 交款人: the builder.
     pub payer: String,
-    pub payer_uscc: String,
+    pub payer_uscc: Uscc,
     pub lines: Vec<LineItem>,
     pub total_fen: Fen,
     #[serde(with = "time::serde::rfc3339")]
@@ -200,7 +203,7 @@ pub struct Document {
     #[serde(default)]
     pub construction_permit_no: String,
     /// The counter that issued it; its key signed it.
-    pub device_id: String,
+    pub device_id: DeviceId,
 }
 
 impl Document {
@@ -225,10 +228,10 @@ impl Document {
         Document {
             number: DocumentNumber { kind: DocumentKind::Voucher, serial: 1234 },
             unit: IssuingUnit::example(),
-            project_code: "2019-320105-47-01-123456".into(),
+            project_code: "2019-320105-47-01-123456".parse().expect("the specimen's code has the documented shape"),
             project_name: "演示花园一期".into(),
             payer: "南京演示置业有限公司".into(),
-            payer_uscc: "91320105MA1W8XQ258".into(),
+            payer_uscc: "91320105MA1W8XQ258".parse().expect("the specimen's USCC has the documented shape"),
             lines: vec![
                 LineItem {
                     item_code: "103040".into(),
@@ -249,7 +252,7 @@ impl Document {
             checker: "李强".into(),
             planning_permit_nos: vec!["建字第320105202600001号".into()],
             construction_permit_no: String::new(),
-            device_id: "counter-03".into(),
+            device_id: "counter-03".parse().expect("a short printable id"),
         }
     }
 
@@ -264,7 +267,7 @@ impl Document {
 pub struct IssueContext<'a> {
     pub unit: &'a IssuingUnit,
     pub issuer: &'a str,
-    pub device_id: &'a str,
+    pub device_id: &'a DeviceId,
     pub at: OffsetDateTime,
 }
 
@@ -311,7 +314,7 @@ impl Document {
             checker: check.checked_by.clone(),
             planning_permit_nos,
             construction_permit_no: records.permit_link.as_ref().map(|l| l.construction_permit_no.clone()).unwrap_or_default(),
-            device_id: ctx.device_id.to_owned(),
+            device_id: ctx.device_id.clone(),
         })
     }
 }
@@ -364,7 +367,7 @@ pub struct Voiding {
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 /// 补打: one reprint, with the SM3 of the PDF it produced.
@@ -374,7 +377,7 @@ pub struct Reprint {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub pdf_sm3: String,
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 /// An issued document as the change log carries it. Key: the number (`PZ0000001234`).
@@ -396,7 +399,7 @@ pub struct IssuedDocument {
     pub voiding: Option<Voiding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reprints: Vec<Reprint>,
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 impl IssuedDocument {
@@ -410,13 +413,13 @@ impl IssuedDocument {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PermitLink {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub construction_permit_no: String,
     pub linked_by: String,
-    pub device_id: String,
+    pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
     pub linked_at: OffsetDateTime,
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 /// A counter's registered public key, replicated so every counter can verify every
@@ -424,7 +427,7 @@ pub struct PermitLink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CounterKeyRecord {
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// SM2 public key, uncompressed SEC1 in hex.
     pub public_key: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -477,7 +480,7 @@ pub(crate) mod tests {
         changed.lines[1].amount_fen += 1;
         assert_ne!(changed.digest(), d, "an amount");
         let mut changed = base.clone();
-        changed.payer_uscc = "91320105MA1W8XQ25L".into();
+        changed.payer_uscc = "91320105MA1W8XQ25L".parse().unwrap();
         assert_ne!(changed.digest(), d, "the payer's USCC");
         let mut changed = base.clone();
         changed.checker = "李 强".into();

@@ -11,6 +11,7 @@ use time::Date;
 
 use crate::document::{Document, LineItem, assessed_lines};
 use crate::money::{Fen, format_yuan};
+use crate::uscc::Uscc;
 use crate::records::ProjectRecords;
 use crate::status::FeeStatus;
 
@@ -26,7 +27,7 @@ pub enum FailedCheck {
     NotCleared { status: FeeStatus },
     /// 交款人 is not the project's builder.
     Payer { stated: String, recorded: String },
-    PayerUscc { stated: String, recorded: String },
+    PayerUscc { stated: Uscc, recorded: Uscc },
     /// A fee's amount differs from its assessment (net of exemption).
     Amount { item_name: String, stated_fen: Fen, assessed_fen: Fen },
     /// A line for a fee the project was not assessed.
@@ -129,7 +130,7 @@ mod tests {
 
     fn document(records: &ProjectRecords) -> Document {
         let unit = IssuingUnit::example();
-        let ctx = IssueContext { unit: &unit, issuer: "王芳", device_id: "counter-03", at: datetime!(2026-11-24 02:30 UTC) };
+        let ctx = IssueContext { unit: &unit, issuer: "王芳", device_id: &"counter-03".parse().unwrap(), at: datetime!(2026-11-24 02:30 UTC) };
         Document::for_project(records, DocumentNumber { kind: DocumentKind::Voucher, serial: 7 }, &ctx).unwrap()
     }
 
@@ -157,7 +158,7 @@ mod tests {
 
         let mut payer = good.clone();
         payer.payer = "南京另一置业有限公司".into();
-        payer.payer_uscc = "91350200776049653A".into();
+        payer.payer_uscc = "91350200776049653A".parse().unwrap();
         let failed = check_document(&payer, &records, TODAY);
         assert!(matches!(&failed[..], [FailedCheck::Payer { .. }, FailedCheck::PayerUscc { .. }]), "{failed:?}");
 

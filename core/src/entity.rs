@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::code::ProjectCode;
+use crate::id::{CommandId, DeviceId};
 use crate::money::Fen;
+use crate::uscc::Uscc;
 
 pub use crate::area::Area;
 
@@ -113,10 +116,10 @@ impl FeeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Project {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub name: String,
     pub builder: String,
-    pub uscc: String,
+    pub uscc: Uscc,
     /// GB/T 2260 code of the Nanjing district, e.g. `320105`.
     pub district_code: String,
     /// Contact mobile of the builder's agent; personal data, masked for display.
@@ -129,7 +132,7 @@ pub struct Project {
 #[serde(deny_unknown_fields)]
 pub struct PlanningApproval {
     pub planning_permit_no: String,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     #[serde(with = "crate::serde_date")]
     pub approved_on: Date,
     pub residential_area: Area,
@@ -151,7 +154,7 @@ pub struct Exemption {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeeAssessment {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub fee_kind: FeeKind,
     /// Assessed amount before any exemption.
     pub amount_fen: Fen,
@@ -182,7 +185,7 @@ impl FeeAssessment {
 #[serde(deny_unknown_fields)]
 pub struct Payment {
     pub payment_id: String,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub fee_kind: FeeKind,
     pub amount_fen: Fen,
     /// Bank or platform the money came through, e.g. `非税支付平台`, `建设银行`.
@@ -198,7 +201,7 @@ pub struct Payment {
 #[serde(deny_unknown_fields)]
 pub struct TaxClearance {
     pub clearance_no: String,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub tax_office: String,
     #[serde(with = "crate::serde_date")]
     pub issued_on: Date,
@@ -209,15 +212,15 @@ pub struct TaxClearance {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinalCheck {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub checked_by: String,
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// When the clerk checked it, by the counter's clock.
     #[serde(with = "time::serde::rfc3339")]
     pub checked_at: OffsetDateTime,
     pub remark: String,
     /// The clerk command that made it.
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 /// 跟进备注: a clerk's follow-up note on a project. Key: the id of the command that wrote it.
@@ -225,10 +228,10 @@ pub struct FinalCheck {
 #[serde(deny_unknown_fields)]
 pub struct FollowUpNote {
     pub note_id: String,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub text: String,
     pub written_by: String,
-    pub device_id: String,
+    pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
     pub written_at: OffsetDateTime,
 }
@@ -237,13 +240,13 @@ pub struct FollowUpNote {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tracking {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub tracked: bool,
     pub set_by: String,
-    pub device_id: String,
+    pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
     pub set_at: OffsetDateTime,
-    pub command_id: String,
+    pub command_id: CommandId,
 }
 
 #[cfg(test)]
@@ -253,7 +256,7 @@ mod tests {
 
     fn assessment(amount_fen: Fen, exempt: Option<Fen>) -> FeeAssessment {
         FeeAssessment {
-            project_code: "2019-320105-47-01-123456".into(),
+            project_code: "2019-320105-47-01-123456".parse().unwrap(),
             fee_kind: FeeKind::Infra,
             amount_fen,
             basis: "演示〔2024〕1号（演示费率）".into(),
@@ -303,7 +306,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let json = r#"{"clearance_no":"WS-1","project_code":"P","tax_office":"T","issued_on":"2026-03-20","extra":1}"#;
+        let json = r#"{"clearance_no":"WS-1","project_code":"2019-320105-47-01-123456","tax_office":"T","issued_on":"2026-03-20","extra":1}"#;
         let err = serde_json::from_str::<TaxClearance>(json).unwrap_err();
         assert!(err.to_string().contains("unknown field `extra`"), "{err}");
     }

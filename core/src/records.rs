@@ -124,23 +124,23 @@ pub(crate) mod tests {
     pub(crate) fn example(paid: i64, cleared_tax: bool) -> ProjectRecords {
         let mut r = ProjectRecords {
             project: Some(Project {
-                project_code: CODE.into(),
+                project_code: CODE.parse().unwrap(),
                 name: "演示花园一期".into(),
                 builder: "南京演示置业有限公司".into(),
-                uscc: "91320105MA1W8XQ258".into(),
+                uscc: "91320105MA1W8XQ258".parse().unwrap(),
                 district_code: "320105".into(),
                 contact_phone: None,
             }),
             approvals: vec![PlanningApproval {
                 planning_permit_no: "建字第320105202600001号".into(),
-                project_code: CODE.into(),
+                project_code: CODE.parse().unwrap(),
                 approved_on: date!(2026 - 03 - 01),
                 residential_area: Area::from_m2(100),
                 non_residential_area: Area::ZERO,
                 civil_defence_area: Area::ZERO,
             }],
             assessments: vec![FeeAssessment {
-                project_code: CODE.into(),
+                project_code: CODE.parse().unwrap(),
                 fee_kind: FeeKind::Infra,
                 amount_fen: 1_000_000,
                 basis: "演示".into(),
@@ -153,7 +153,7 @@ pub(crate) mod tests {
         if paid > 0 {
             r.payments.push(Payment {
                 payment_id: "PAY-1".into(),
-                project_code: CODE.into(),
+                project_code: CODE.parse().unwrap(),
                 fee_kind: FeeKind::Infra,
                 amount_fen: paid,
                 channel: "非税支付平台".into(),
@@ -164,7 +164,7 @@ pub(crate) mod tests {
         if cleared_tax {
             r.tax_clearances.push(TaxClearance {
                 clearance_no: "WS-1".into(),
-                project_code: CODE.into(),
+                project_code: CODE.parse().unwrap(),
                 tax_office: "演示税务所".into(),
                 issued_on: date!(2026 - 11 - 02),
             });
@@ -182,12 +182,12 @@ pub(crate) mod tests {
     pub(crate) fn checked(paid: i64, cleared_tax: bool) -> ProjectRecords {
         let mut records = example(paid, cleared_tax);
         records.final_check = Some(FinalCheck {
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             checked_by: "李强".into(),
-            device_id: "counter-03".into(),
+            device_id: "counter-03".parse().unwrap(),
             checked_at: datetime!(2026-11-24 02:00 UTC),
             remark: String::new(),
-            command_id: "fc".into(),
+            command_id: "fc".parse().unwrap(),
         });
         records
     }

@@ -165,7 +165,7 @@ mod tests {
         let civil_defence_area = Area::from_hundredths(civil_defence_area);
         PlanningApproval {
             planning_permit_no: "建字第320105202600001号".into(),
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             approved_on: date!(2026 - 01 - 05),
             residential_area: Area::from_hundredths(1_000_000),
             non_residential_area: Area::from_hundredths(50_000),
@@ -175,7 +175,7 @@ mod tests {
 
     fn assessed(fee_kind: FeeKind, amount_fen: Fen, exempt: Option<Fen>) -> FeeAssessment {
         FeeAssessment {
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             fee_kind,
             amount_fen,
             basis: "演示〔2024〕1号（演示费率）".into(),
@@ -191,7 +191,7 @@ mod tests {
     fn paid(fee_kind: FeeKind, amount_fen: Fen) -> Payment {
         Payment {
             payment_id: format!("P-{}-{amount_fen}", fee_kind.as_str()),
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             fee_kind,
             amount_fen,
             channel: "非税支付平台".into(),
@@ -203,7 +203,7 @@ mod tests {
     fn clearance() -> TaxClearance {
         TaxClearance {
             clearance_no: "WS-2026-0001".into(),
-            project_code: CODE.into(),
+            project_code: CODE.parse().unwrap(),
             tax_office: "国家税务总局南京市建邺区税务局".into(),
             issued_on: date!(2026 - 03 - 20),
         }

@@ -1,5 +1,7 @@
 //! 统一社会信用代码 (GB 32100-2015).
 
+use crate::text_type::text_type;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsccError {
     #[error("统一社会信用代码应为18位，实际为{0}位")]
@@ -21,20 +23,25 @@ const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
+text_type!(
+    /// A USCC of the right shape: 18 characters of the alphabet. Its check character may
+    /// still be wrong — legacy codes in circulation are kept and flagged, not refused
+    /// (DOMAIN.md) — so [`Uscc::check_character_holds`] says whether it is.
+    Uscc,
+    UsccError,
+    check_shape
+);
+
+impl Uscc {
+    pub fn check_character_holds(&self) -> Result<(), UsccError> {
+        check_uscc(self.as_str())
+    }
+}
+
 /// Validates a USCC; Ok when shape and check character are right.
 pub fn check_uscc(code: &str) -> Result<(), UsccError> {
+    check_shape(code)?;
     let chars: Vec<char> = code.chars().collect();
-    if chars.len() != 18 {
-        return Err(UsccError::Length(chars.len()));
-    }
-    // Every position is checked before the check character so that a typo in the body
-    // is reported where it is, not as a wrong check character.
-    for (i, &c) in chars.iter().enumerate() {
-        value(c).ok_or(UsccError::Character {
-            position: i + 1,
-            found: c,
-        })?;
-    }
     let expected = check_character_of(&chars[..17])?;
     let found = chars[17];
     if found == expected {
@@ -65,6 +72,22 @@ fn check_character_of(first17: &[char]) -> Result<char, UsccError> {
     Ok(char::from(USCC_ALPHABET.as_bytes()[c as usize]))
 }
 
+/// Length and alphabet. Every position is checked before the check character so that a
+/// typo in the body is reported where it is, not as a wrong check character.
+fn check_shape(code: &str) -> Result<(), UsccError> {
+    let chars = code.chars().count();
+    if chars != 18 {
+        return Err(UsccError::Length(chars));
+    }
+    for (i, c) in code.chars().enumerate() {
+        value(c).ok_or(UsccError::Character {
+            position: i + 1,
+            found: c,
+        })?;
+    }
+    Ok(())
+}
+
 fn value(c: char) -> Option<u32> {
     USCC_ALPHABET.find(c).map(|i| i as u32)
 }
@@ -72,6 +95,22 @@ fn value(c: char) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_legacy_code_parses_and_says_its_check_character_is_wrong() {
+        let legacy = Uscc::parse("91350100M000100Y44").unwrap();
+        assert_eq!(
+            legacy.check_character_holds(),
+            Err(UsccError::CheckDigit {
+                expected: '3',
+                found: '4'
+            })
+        );
+        assert_eq!(Uscc::parse("91350100M000100Y43").unwrap().check_character_holds(), Ok(()));
+        assert_eq!(Uscc::parse("91350100M000100Y4"), Err(UsccError::Length(17)));
+        let err = serde_json::from_str::<Uscc>(r#""91350100m000100Y43""#).unwrap_err();
+        assert!(err.to_string().contains("第9位字符'm'不允许"), "{err}");
+    }
 
     #[test]
     fn accepts_the_published_examples() {

@@ -4,6 +4,7 @@
 
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
+use yizhan_core::code::ProjectCode;
 use yizhan_core::command::{Issued, Rejection, decide};
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
@@ -21,11 +22,11 @@ impl Hub {
             self.notify_applicant(&action).await?;
             // What a command wrote can raise an alert of its own (a document in conflict).
             if let Some(desk) = self.alert_desk() {
-                desk.touched(vec![action.project_code().to_owned()]);
+                desk.touched(action.project_code().map(ProjectCode::to_string).into_iter().collect::<Vec<_>>());
             }
         }
         tracing::info!(
-            command_id = result.command_id,
+            command_id = %result.command_id,
             outcome = ?result.outcome,
             repeated = result.repeated,
             "指令已处理"
@@ -52,7 +53,7 @@ fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejecti
             vec![RowWrite {
                 entity: effect.entity(),
                 key: effect.key().to_owned(),
-                project_code: envelope.action.project_code().to_owned(),
+                project_code: envelope.action.project_key().to_owned(),
                 payload: effect.payload(),
             }]
         }))

@@ -9,6 +9,7 @@ mod words;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use yizhan_core::code::ProjectCode;
 use yizhan_core::clock::{SHANGHAI, shanghai_date};
 use yizhan_core::district::NANJING_DISTRICTS;
 use yizhan_core::entity::{Area, Exemption, FeeKind};
@@ -344,7 +345,7 @@ impl Generator {
             .to_offset(time::UtcOffset::UTC);
         PaymentRecord {
             payment_id: format!("FS{}{:010}", received_on.year(), self.next_record_serial()),
-            project_code: project_code.to_owned(),
+            project_code: demo_code(project_code),
             fee_kind,
             amount_fen,
             channel: pick(&mut self.rng, CHANNELS).to_string(),
@@ -366,7 +367,7 @@ impl Generator {
                 issued_on.year(),
                 self.next_record_serial()
             ),
-            project_code: project_code.to_owned(),
+            project_code: demo_code(project_code),
             tax_office: format!("国家税务总局南京市{district}税务局"),
             issued_on,
         }
@@ -493,4 +494,9 @@ fn builder(rng: &mut ChaCha8Rng) -> Builder {
         name,
         uscc: format!("{first17}{check}"),
     }
+}
+
+/// A code the generator made, in the documented shape by construction.
+fn demo_code(code: &str) -> ProjectCode {
+    code.parse().expect("the demo generator writes codes of the documented shape")
 }

@@ -8,6 +8,7 @@ use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::clock::shanghai_date;
 use yizhan_core::document::{CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentNumber, DocumentSettings, IssuedDocument};
 use yizhan_core::document_rules::{FailedCheck, check_document};
+use yizhan_core::id::DeviceId;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{MAX_SEGMENT_SIZE, Segment, SegmentRequest};
 use yizhan_voucher::qr::QrPayload;
@@ -33,29 +34,28 @@ pub struct Verification {
 impl Hub {
     /// Registers `device_id`'s public key, once: a different key for a registered
     /// counter is refused, since it would let a stolen id sign as that counter.
-    pub async fn register_counter_key(&self, device_id: &str, public_key: &str) -> Result<CounterKeyRecord, HubError> {
-        check_device(device_id)?;
+    pub async fn register_counter_key(&self, device_id: &DeviceId, public_key: &str) -> Result<CounterKeyRecord, HubError> {
         let key = PublicKey::from_hex(public_key).map_err(|e| HubError::InvalidBody(format!("public_key：{e}")))?;
         if let Some(known) = self.counter_key(device_id).await? {
             if known.public_key == key.to_hex() {
                 return Ok(known);
             }
-            return Err(HubError::KeyConflict(device_id.to_owned()));
+            return Err(HubError::KeyConflict(device_id.to_string()));
         }
         let record = CounterKeyRecord {
-            device_id: device_id.to_owned(),
+            device_id: device_id.clone(),
             public_key: key.to_hex(),
             registered_at: OffsetDateTime::now_utc(),
         };
         self.store()
-            .write("counter-key", vec![RowWrite::upsert(EntityKind::CounterKey, device_id.to_owned(), "", &record)])
+            .write("counter-key", vec![RowWrite::upsert(EntityKind::CounterKey, device_id.to_string(), "", &record)])
             .await?;
-        tracing::info!(device_id, "终端签名公钥已登记");
+        tracing::info!(%device_id, "终端签名公钥已登记");
         Ok(record)
     }
 
-    pub async fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, HubError> {
-        self.stored(EntityKind::CounterKey, device_id, "终端公钥").await
+    pub async fn counter_key(&self, device_id: &DeviceId) -> Result<Option<CounterKeyRecord>, HubError> {
+        self.stored(EntityKind::CounterKey, device_id.as_str(), "终端公钥").await
     }
 
     /// Sets what every document names and links to, recorded in the change log under
@@ -86,21 +86,20 @@ impl Hub {
 
     /// Hands a registered counter its next segment.
     pub async fn allocate_segment(&self, request: &SegmentRequest) -> Result<Segment, HubError> {
-        check_device(&request.device_id)?;
         if !(1..=MAX_SEGMENT_SIZE).contains(&request.size) {
             return Err(HubError::InvalidBody(format!("size：号段大小应为 1–{MAX_SEGMENT_SIZE}，收到 {}", request.size)));
         }
         if self.counter_key(&request.device_id).await?.is_none() {
             return Err(HubError::InvalidBody(format!("device_id：终端 {} 尚未登记签名公钥，不能领取号段", request.device_id)));
         }
-        let segment = self.store().allocate_segment(&request.device_id, request.kind, request.size).await?;
-        tracing::info!(device_id = request.device_id, kind = request.kind.as_str(), first = segment.first, last = segment.last, "号段已分配");
+        let segment = self.store().allocate_segment(request.device_id.as_str(), request.kind, request.size).await?;
+        tracing::info!(device_id = %request.device_id, kind = request.kind.as_str(), first = segment.first, last = segment.last, "号段已分配");
         Ok(segment)
     }
 
     /// What the domain rules cannot check for an issued document: that its counter's
     /// registered key signed it and that its number lies in that counter's segment.
-    pub(crate) async fn check_issue(&self, device_id: &str, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
+    pub(crate) async fn check_issue(&self, device_id: &DeviceId, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
         let ClerkAction::IssueDocument { document, signature, .. } = action else {
             return Ok(None);
         };
@@ -116,7 +115,7 @@ impl Hub {
             return refuse("bad_signature", format!("票据 {number} 的签名与终端 {device_id} 的公钥不符，未登记。"));
         }
         let owner = self.store().segment_owner(document.number.kind, document.number.serial).await?;
-        if owner.as_deref() != Some(device_id) {
+        if owner.as_deref() != Some(device_id.as_str()) {
             return refuse("not_in_segment", format!("票据号码 {number} 不在终端 {device_id} 领取的号段内。"));
         }
         Ok(None)
@@ -124,7 +123,7 @@ impl Hub {
 
     /// The document rules on `document` against the hub's records as they stand today.
     pub async fn check_document(&self, document: &Document) -> Result<Vec<FailedCheck>, HubError> {
-        let records = project_records(&self.store().project_rows(&document.project_code).await?)?;
+        let records = project_records(&self.store().project_rows(document.project_code.as_str()).await?)?;
         Ok(check_document(document, &records, shanghai_date(OffsetDateTime::now_utc())))
     }
 
@@ -202,15 +201,4 @@ impl FileMatch {
 /// Whether `number` is a document number at all, for the routes.
 pub fn parse_number(number: &str) -> Result<DocumentNumber, HubError> {
     DocumentNumber::parse(number).ok_or_else(|| HubError::BadQuery(format!("票据号码 {number} 格式不正确，应如 PZ0000001234")))
-}
-
-fn check_device(device_id: &str) -> Result<(), HubError> {
-    let chars = device_id.chars().count();
-    if chars == 0 || chars > yizhan_core::command::MAX_ID_CHARS || device_id.chars().any(char::is_control) {
-        return Err(HubError::InvalidBody(format!(
-            "device_id：应为 1–{} 个字符且不含控制字符",
-            yizhan_core::command::MAX_ID_CHARS
-        )));
-    }
-    Ok(())
 }

@@ -81,7 +81,7 @@ impl IngestRecord for PlanningRecord {
     /// The project, the approval and the infrastructure fee assessed from it.
     fn rows(&self, rules: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
-        validate::planning(self, &mut problems);
+        let codes = validate::planning(self, &mut problems);
         let mut assessed = None;
         if !problems.has_field("residential_area") && !problems.has_field("non_residential_area") {
             match rules.tariff.infra_fee(
@@ -106,12 +106,12 @@ impl IngestRecord for PlanningRecord {
         }
         checked(problems, || {
             let fee = assessed.expect("assessed whenever there is no problem");
-            let code = &self.project_code;
+            let (code, uscc) = codes.expect("parsed whenever there is no problem");
             let project = Project {
                 project_code: code.clone(),
                 name: self.name.clone(),
                 builder: self.builder.clone(),
-                uscc: self.uscc.clone(),
+                uscc,
                 district_code: self.district_code.clone(),
                 contact_phone: self.contact_phone.clone(),
             };
@@ -132,8 +132,9 @@ impl IngestRecord for PlanningRecord {
                 due_on: self.approved_on + Duration::days(rules.due_days.into()),
                 exemption: self.infra_exemption.clone(),
             };
+            let code = code.as_str();
             vec![
-                RowWrite::upsert(EntityKind::Project, code.clone(), code, &project),
+                RowWrite::upsert(EntityKind::Project, code.to_owned(), code, &project),
                 RowWrite::upsert(
                     EntityKind::PlanningApproval,
                     self.planning_permit_no.clone(),
@@ -173,9 +174,9 @@ impl IngestRecord for CivilDefenceNotice {
     /// The civil-defence fee assessment; the notice number is its basis.
     fn rows(&self, rules: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
         let mut problems = Problems::default();
-        validate::civil_defence(self, &rules.tariff, &mut problems);
+        let code = validate::civil_defence(self, &rules.tariff, &mut problems);
         checked(problems, || {
-            let code = &self.project_code;
+            let code = code.expect("parsed whenever there is no problem");
             let assessment = FeeAssessment {
                 project_code: code.clone(),
                 fee_kind: FeeKind::CivilDefence,
@@ -185,11 +186,11 @@ impl IngestRecord for CivilDefenceNotice {
                 due_on: self.due_on,
                 exemption: None,
             };
-            let key = FeeAssessment::key_for(code, FeeKind::CivilDefence);
+            let key = FeeAssessment::key_for(code.as_str(), FeeKind::CivilDefence);
             vec![RowWrite::upsert(
                 EntityKind::FeeAssessment,
                 key,
-                code,
+                code.as_str(),
                 &assessment,
             )]
         })
@@ -242,7 +243,7 @@ impl IngestRecord for PaymentRecord {
     }
 
     fn project_code(&self) -> &str {
-        &self.project_code
+        self.project_code.as_str()
     }
 
     fn rows(&self, _: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
@@ -252,7 +253,7 @@ impl IngestRecord for PaymentRecord {
             vec![RowWrite::upsert(
                 EntityKind::Payment,
                 self.payment_id.clone(),
-                &self.project_code,
+                self.project_code.as_str(),
                 self,
             )]
         })
@@ -270,7 +271,7 @@ impl IngestRecord for TaxClearanceRecord {
     }
 
     fn project_code(&self) -> &str {
-        &self.project_code
+        self.project_code.as_str()
     }
 
     fn rows(&self, _: &AssessmentRules) -> Result<Vec<RowWrite>, Problems> {
@@ -280,7 +281,7 @@ impl IngestRecord for TaxClearanceRecord {
             vec![RowWrite::upsert(
                 EntityKind::TaxClearance,
                 self.clearance_no.clone(),
-                &self.project_code,
+                self.project_code.as_str(),
                 self,
             )]
         })

@@ -60,7 +60,7 @@ impl Channel for LogChannel {
 impl Hub {
     /// Queues the message an accepted command calls for, if the project has a contact.
     pub(crate) async fn notify_applicant(&self, action: &ClerkAction) -> Result<(), HubError> {
-        let code = action.project_code();
+        let Some(code) = action.project_code() else { return Ok(()) };
         let (event_key, what) = match action {
             ClerkAction::IssueDocument { document, .. } => {
                 let number = document.number.display();
@@ -76,14 +76,14 @@ impl Hub {
             ),
             _ => return Ok(()),
         };
-        let Some(row) = self.store().get(EntityKind::Project, code).await? else { return Ok(()) };
+        let Some(row) = self.store().get(EntityKind::Project, code.as_str()).await? else { return Ok(()) };
         let Ok(project) = serde_json::from_str::<Project>(&row.payload) else { return Ok(()) };
         let Some(phone) = project.contact_phone.filter(|p| !p.trim().is_empty()) else {
-            tracing::info!(project_code = code, "项目无联系人手机，不发送通知");
+            tracing::info!(project_code = %code, "项目无联系人手机，不发送通知");
             return Ok(());
         };
         let message = format!("【一站式收费窗口】贵单位项目「{}」（{code}）{what}。如有疑问请联系收费窗口。", project.name);
-        self.store().queue_notification(&event_key, code, &phone, &message).await?;
+        self.store().queue_notification(&event_key, code.as_str(), &phone, &message).await?;
         self.notifications_queued();
         Ok(())
     }

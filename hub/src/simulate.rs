@@ -215,30 +215,30 @@ impl Model {
         match entity {
             EntityKind::Project => {
                 let project: Project = read(payload)?;
-                self.tracked(&project.project_code).district_code = project.district_code;
+                self.tracked(project.project_code.as_str()).district_code = project.district_code;
             }
             EntityKind::PlanningApproval => {
                 let approval: PlanningApproval = read(payload)?;
-                let tracked = self.tracked(&approval.project_code);
+                let tracked = self.tracked(approval.project_code.as_str());
                 tracked.approved = true;
                 tracked.civil_defence_area = approval.civil_defence_area;
             }
             EntityKind::FeeAssessment => {
                 let assessment: FeeAssessment = read(payload)?;
-                self.tracked(&assessment.project_code).net[fee_index(assessment.fee_kind)] =
+                self.tracked(assessment.project_code.as_str()).net[fee_index(assessment.fee_kind)] =
                     Some(assessment.net_fen());
             }
             // Only first versions add money: a later version is a correction of a payment
             // already counted, and the simulator itself never sends corrections.
             EntityKind::Payment if version == 1 => {
                 let payment: Payment = read(payload)?;
-                self.tracked(&payment.project_code).paid[fee_index(payment.fee_kind)] +=
+                self.tracked(payment.project_code.as_str()).paid[fee_index(payment.fee_kind)] +=
                     payment.amount_fen;
             }
             EntityKind::Payment => {}
             EntityKind::TaxClearance => {
                 let clearance: TaxClearance = read(payload)?;
-                self.tracked(&clearance.project_code).cleared = true;
+                self.tracked(clearance.project_code.as_str()).cleared = true;
             }
             // The window's own records: the simulator plays the departments only.
             EntityKind::FinalCheck

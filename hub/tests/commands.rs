@@ -217,9 +217,9 @@ proptest! {
             // ran again would show as an extra change.
             let command = |i: usize| -> CommandEnvelope {
                 let action = if i.is_multiple_of(2) {
-                    ClerkAction::FollowUpNote { project_code: CODE.into(), text: format!("第{i}条") }
+                    ClerkAction::FollowUpNote { project_code: CODE.parse().unwrap(), text: format!("第{i}条") }
                 } else {
-                    ClerkAction::Tracking { project_code: CODE.into(), tracked: i % 4 == 1 }
+                    ClerkAction::Tracking { project_code: CODE.parse().unwrap(), tracked: i % 4 == 1 }
                 };
                 serde_json::from_value(envelope(&format!("cmd-{i}"), serde_json::to_value(action).unwrap())).unwrap()
             };

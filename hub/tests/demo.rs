@@ -14,7 +14,6 @@ use yizhan_core::district::district_name;
 use yizhan_core::entity::{EntityKind, FeeKind};
 use yizhan_core::records::ProjectRecords;
 use yizhan_core::status::FeeStatus;
-use yizhan_core::uscc::check_uscc;
 use yizhan_hub::Hub;
 
 const TODAY: Date = date!(2026 - 11 - 24);
@@ -60,7 +59,7 @@ async fn demo_data_has_every_status_overdue_exemptions_and_valid_identifiers() {
             .as_ref()
             .unwrap_or_else(|| panic!("{code} has rows but no project"));
         check_project_code(code).unwrap();
-        check_uscc(&project.uscc).unwrap_or_else(|e| panic!("{}: {e}", project.uscc));
+        project.uscc.check_character_holds().unwrap_or_else(|e| panic!("{}: {e}", project.uscc));
         assert!(district_name(&project.district_code).is_some());
         assert!(
             project

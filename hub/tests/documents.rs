@@ -22,9 +22,9 @@ async fn segment(hub: &TestHub, device: &str, kind: &str, size: u64) -> (u16, Va
 fn document(serial: u64, device: &str) -> Document {
     Document {
         number: DocumentNumber { kind: DocumentKind::Voucher, serial },
-        project_code: common::CODE.into(),
-        payer_uscc: common::USCC.into(),
-        device_id: device.into(),
+        project_code: common::CODE.parse().unwrap(),
+        payer_uscc: common::USCC.parse().unwrap(),
+        device_id: device.parse().unwrap(),
         ..Document::specimen()
     }
 }
@@ -161,8 +161,8 @@ async fn whatever_a_scanner_reads_gets_a_verdict_or_a_named_problem() {
     let (status, _) = hub.get(&format!("/v1/verify?{}", "A".repeat(10_000))).await;
     assert_eq!(status, 400);
     let key = CounterKey::generate();
-    let mut doc = document(5, "counter-07");
-    doc.project_code = "<script>alert(1)</script>".into();
+    // A device id is any short printable text, so a hostile one reaches the page.
+    let doc = document(5, "<script>alert(1)</script>");
     let url = QrPayload::seal(&doc, &key).unwrap().to_url("http://hub/verify");
     let query = url.split_once('?').unwrap().1;
     let (status, verdict) = hub.get(&format!("/v1/verify?{query}")).await;
@@ -171,4 +171,10 @@ async fn whatever_a_scanner_reads_gets_a_verdict_or_a_named_problem() {
     assert!(page.contains("无法识别") && page.contains("&lt;script&gt;") && !page.contains("<script>"), "{page}");
     let page = hub.client.get(format!("{}/verify?garbage", hub.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("无法识别") && page.contains("缺少字段"), "{page}");
+    // A project code of the wrong shape is named, not echoed.
+    let hostile_code = query.replace(&format!("p={}", common::CODE), "p=%3Cscript%3E");
+    assert_ne!(hostile_code, query, "the QR carries the document's project code");
+    let (status, body) = hub.get(&format!("/v1/verify?{hostile_code}")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("项目代码格式不正确") && !body.to_string().contains("<script>"), "{body}");
 }

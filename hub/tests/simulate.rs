@@ -52,11 +52,11 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
             match row.entity {
                 EntityKind::FeeAssessment => {
                     let a: FeeAssessment = serde_json::from_str(&row.payload).unwrap();
-                    net.insert((a.project_code.clone(), a.fee_kind), a.net_fen());
+                    net.insert((a.project_code.to_string(), a.fee_kind), a.net_fen());
                 }
                 EntityKind::Payment => {
                     let p: Payment = serde_json::from_str(&row.payload).unwrap();
-                    *paid.entry((p.project_code, p.fee_kind)).or_default() += p.amount_fen;
+                    *paid.entry((p.project_code.to_string(), p.fee_kind)).or_default() += p.amount_fen;
                 }
                 _ => {}
             }

@@ -12,7 +12,7 @@ use yizhan_core::command::ClerkAction;
 use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
 
 use crate::Counter;
-use crate::projects::issue;
+use crate::projects::{issue, typed_code};
 
 #[tauri::command(async)]
 pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, String> {
@@ -32,6 +32,11 @@ pub async fn handle_alert(
     project_code: String,
     handling: AlertHandling,
 ) -> Result<OutboxEntry, String> {
+    // A system alert belongs to no project: the screens send its code as "".
+    let project_code = match project_code.trim() {
+        "" => None,
+        code => Some(typed_code(code)?),
+    };
     issue(&counter, ClerkAction::HandleAlert { alert_key, project_code, handling }).await
 }
 

@@ -17,7 +17,7 @@ use yizhan_voucher::signature::PublicKey;
 use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::Counter;
-use crate::projects::issue;
+use crate::projects::{issue, typed_code};
 
 pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
 
@@ -29,7 +29,7 @@ pub async fn issue_document(counter: State<'_, Counter>, project_code: String, k
     let (outbox, clerk) = counter.outbox();
     let issuer = clerk.to_owned();
     outbox
-        .issue_document(project_code.trim(), kind, clerk, move |to_issue| {
+        .issue_document(&typed_code(&project_code)?, kind, clerk, move |to_issue| {
             let device_id = to_issue.device_id.clone();
             let ctx = IssueContext { unit: &to_issue.settings.unit, issuer: &issuer, device_id: &device_id, at: to_issue.at };
             let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &to_issue.settings.verify_url)?;
@@ -42,7 +42,7 @@ pub async fn issue_document(counter: State<'_, Counter>, project_code: String, k
 /// 作废 with the reason.
 #[tauri::command]
 pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, String> {
-    issue(&counter, ClerkAction::VoidDocument { project_code: project_code.trim().to_owned(), number: number.trim().to_owned(), reason }).await
+    issue(&counter, ClerkAction::VoidDocument { project_code: typed_code(&project_code)?, number: number.trim().to_owned(), reason }).await
 }
 
 /// 补打: the recorded document printed again with its original QR, marked as a reprint.
@@ -55,7 +55,7 @@ pub async fn reprint_document(counter: State<'_, Counter>, project_code: String,
         .ok_or("数据中心尚未设置查验地址，暂不能补打。请联系数据中心管理员设置，联网同步后即可补打。")?;
     let (outbox, clerk) = counter.outbox();
     outbox
-        .reprint_document(project_code.trim(), number.trim(), clerk, move |doc| print_again(doc, &verify_url))
+        .reprint_document(&typed_code(&project_code)?, number.trim(), clerk, move |doc| print_again(doc, &verify_url))
         .await
         .map_err(|e| e.to_string())
 }
@@ -63,7 +63,7 @@ pub async fn reprint_document(counter: State<'_, Counter>, project_code: String,
 /// 关联施工许可.
 #[tauri::command]
 pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, String> {
-    issue(&counter, ClerkAction::LinkPermit { project_code: project_code.trim().to_owned(), construction_permit_no }).await
+    issue(&counter, ClerkAction::LinkPermit { project_code: typed_code(&project_code)?, construction_permit_no }).await
 }
 
 /// Page 1 of the newest PDF of `number` kept here, as a PNG data URL `width` pixels wide.

@@ -4,7 +4,9 @@
 //! are, so they are the replica's Chinese messages.
 
 use tauri::State;
+use yizhan_core::code::{ProjectCode, ProjectCodeError};
 use yizhan_core::command::ClerkAction;
+use yizhan_core::id::{CommandId, IdError};
 use yizhan_core::district::NANJING_DISTRICTS;
 use yizhan_sync::replica::{OutboxEntry, ProjectDetail, ProjectPage, ProjectQuery};
 use yizhan_sync::status::SyncStatus;
@@ -18,9 +20,9 @@ pub fn list_projects(counter: State<'_, Counter>, query: ProjectQuery) -> Result
 
 #[tauri::command(async)]
 pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<ProjectDetail, String> {
-    let code = project_code.trim();
+    let code = typed_code(&project_code)?;
     counter
-        .read(|r| r.get_project(code))?
+        .read(|r| r.get_project(&code))?
         .ok_or_else(|| format!("本机副本中没有项目代码为 {code} 的项目。请核对项目代码；如项目刚审批，请等待同步完成后再查。"))
 }
 
@@ -32,19 +34,29 @@ pub fn sync_status(counter: State<'_, Counter>) -> SyncStatus {
 /// 复核 of a cleared project.
 #[tauri::command]
 pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, String> {
-    issue(&counter, ClerkAction::FinalCheck { project_code: project_code.trim().to_owned(), remark }).await
+    issue(&counter, ClerkAction::FinalCheck { project_code: typed_code(&project_code)?, remark }).await
 }
 
 /// 跟进备注.
 #[tauri::command]
 pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, String> {
-    issue(&counter, ClerkAction::FollowUpNote { project_code: project_code.trim().to_owned(), text }).await
+    issue(&counter, ClerkAction::FollowUpNote { project_code: typed_code(&project_code)?, text }).await
 }
 
 /// 项目跟踪 on or off.
 #[tauri::command]
 pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, String> {
-    issue(&counter, ClerkAction::Tracking { project_code: project_code.trim().to_owned(), tracked }).await
+    issue(&counter, ClerkAction::Tracking { project_code: typed_code(&project_code)?, tracked }).await
+}
+
+/// A project code as the clerk typed or scanned it: blanks around it dropped (a scanner
+/// may add a line end), its shape checked before anything is looked up.
+pub(crate) fn typed_code(text: &str) -> Result<ProjectCode, String> {
+    text.trim().parse().map_err(|e: ProjectCodeError| e.to_string())
+}
+
+fn typed_command_id(text: &str) -> Result<CommandId, String> {
+    text.parse().map_err(|e: IdError| format!("指令编号{e}"))
 }
 
 pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, String> {
@@ -60,13 +72,13 @@ pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, S
 
 #[tauri::command]
 pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), String> {
-    counter.outbox().0.discard(&command_id).await.map_err(|e| e.to_string())
+    counter.outbox().0.discard(&typed_command_id(&command_id)?).await.map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, String> {
     let (outbox, clerk) = counter.outbox();
-    outbox.redo(&command_id, clerk).await.map_err(|e| e.to_string())
+    outbox.redo(&typed_command_id(&command_id)?, clerk).await.map_err(|e| e.to_string())
 }
 
 #[derive(serde::Serialize)]

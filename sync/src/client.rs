@@ -24,7 +24,7 @@
 //! // Readers, one per thread that answers commands.
 //! let reader = ReplicaReader::open(path)?;
 //! let page = reader.list_projects(&ProjectQuery { limit: 50, ..ProjectQuery::default() })?;
-//! let detail = reader.get_project("2019-320105-47-01-123456")?;
+//! let detail = reader.get_project(&"2019-320105-47-01-123456".parse()?)?;
 //! # let _ = (page, detail, status.changed().await, changed.recv().await);
 //! shutdown.cancel(); // on exit
 //! # Ok(())

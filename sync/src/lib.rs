@@ -2,6 +2,8 @@
 //! counter's local SQLite replica and the client that keeps it in step with the hub.
 
 pub mod integrity;
+#[cfg(feature = "sqlite")]
+pub mod migrate;
 pub mod protocol;
 pub mod sql;
 

@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 
 use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
+use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::entity::{Area, EntityKind, Exemption};
 use yizhan_core::money::Fen;
 
@@ -227,8 +228,8 @@ pub struct FieldError {
 pub struct CommandEnvelope {
     /// A UUID made by the counter: the hub runs a command once per id, so re-sending after
     /// a lost answer changes nothing and gets the first answer again.
-    pub command_id: String,
-    pub device_id: String,
+    pub command_id: CommandId,
+    pub device_id: DeviceId,
     pub clerk: String,
     /// When the clerk issued it, by the counter's clock.
     #[serde(with = "time::serde::rfc3339")]
@@ -254,7 +255,7 @@ pub struct CommandResults {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandResult {
-    pub command_id: String,
+    pub command_id: CommandId,
     #[serde(flatten)]
     pub outcome: CommandOutcome,
     /// The hub had already run this command: this is its first answer again.
@@ -380,7 +381,7 @@ impl Default for ReconcileReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CounterReport {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub cursor: u64,
     pub outbox: OutboxCounts,
     /// The red integrity alert is up.
@@ -575,7 +576,7 @@ pub struct DocumentCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentRequest {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub kind: yizhan_core::document::DocumentKind,
     /// How many serials; the hub caps it at [`MAX_SEGMENT_SIZE`].
     pub size: u64,
@@ -596,7 +597,7 @@ pub struct Segment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRegistration {
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// SM2 public key, uncompressed SEC1 in hex.
     pub public_key: String,
 }

@@ -15,3 +15,16 @@ pub fn key_range_filter(range: &KeyRange) -> &'static str {
         (Some(_), Some(_)) => "entity = ?1 AND key > ?2 AND key <= ?3",
     }
 }
+
+/// A text column read back into the type it was written from, so a value broken on disk
+/// surfaces as a conversion error naming the column rather than as a bad value later.
+#[cfg(feature = "sqlite")]
+pub fn parsed<T>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(index)?;
+    text.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+}

@@ -132,7 +132,7 @@ fn per_change(template: &Path, report: &mut Report, samples: usize) {
         .take(samples)
         .map(|code| {
             let started = Instant::now();
-            replica.evaluate_project_alerts(code).unwrap();
+            replica.evaluate_project_alerts(code.as_str()).unwrap();
             started.elapsed()
         })
         .collect();

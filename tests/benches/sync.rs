@@ -403,7 +403,7 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
         for i in 0..LATENCY_WARMUP + config.events {
             let code = &codes[rng.below(codes.len() as u64) as usize];
             let amount = 100 + rng.below(1_000_000) as i64;
-            let payment = generator.payment(code, FeeKind::Infra, amount, DEMO_TODAY);
+            let payment = generator.payment(code.as_str(), FeeKind::Infra, amount, DEMO_TODAY);
             let (seen, posted) = post_until_visible(&http, &hub.url, payment, status.clone()).await;
             if i >= LATENCY_WARMUP {
                 visible.push(seen);
@@ -510,7 +510,7 @@ async fn apply(config: &Config, report: &mut Report) {
             let day = DEMO_TODAY - time::Duration::days(rng.below(30) as i64);
             if rng.below(10) < 3 {
                 let area = yizhan_core::area::Area::from_hundredths(10_000 + rng.below(5_000_000) as i64);
-                notices.push(generator.notice(code, area, day));
+                notices.push(generator.notice(code.as_str(), area, day));
             } else {
                 let kind = if rng.below(4) == 0 {
                     FeeKind::CivilDefence
@@ -518,7 +518,7 @@ async fn apply(config: &Config, report: &mut Report) {
                     FeeKind::Infra
                 };
                 payments.push(generator.payment(
-                    code,
+                    code.as_str(),
                     kind,
                     100 + rng.below(5_000_000) as i64,
                     day,
@@ -790,7 +790,7 @@ async fn live_during_pass(config: &Config, hub_db: &Path, base: &Path, dir: &Pat
     let mut visible = Vec::new();
     while !desk.pass().is_some_and(|p| p.done) {
         let code = &codes[rng.below(codes.len() as u64) as usize];
-        let payment = generator.payment(code, FeeKind::Infra, 100 + rng.below(1_000_000) as i64, DEMO_TODAY);
+        let payment = generator.payment(code.as_str(), FeeKind::Infra, 100 + rng.below(1_000_000) as i64, DEMO_TODAY);
         visible.push(post_until_visible(&http, &hub.url, payment, status.clone()).await.0);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -860,14 +860,14 @@ async fn queries(config: &Config, report: &mut Report) {
             (
                 "search: whole project code".to_owned(),
                 page(ProjectQuery {
-                    search: Some(sample.project_code.clone()),
+                    search: Some(sample.project_code.to_string()),
                     ..ProjectQuery::default()
                 }),
             ),
             (
                 "search: part of a code".to_owned(),
                 page(ProjectQuery {
-                    search: Some(sample.project_code[5..16].to_owned()),
+                    search: Some(sample.project_code.as_str()[5..16].to_owned()),
                     ..ProjectQuery::default()
                 }),
             ),

@@ -416,13 +416,13 @@ pub fn load_average() -> String {
 }
 
 /// Every project code a replica holds.
-pub fn project_codes(replica: &Path) -> Vec<String> {
+pub fn project_codes(replica: &Path) -> Vec<yizhan_core::code::ProjectCode> {
     let reader = ReplicaReader::open(replica).expect("open the replica for reading");
     let mut codes = Vec::new();
     reader
         .for_each_row(|row| {
             if row.entity == yizhan_core::entity::EntityKind::Project {
-                codes.push(row.key);
+                codes.push(row.key.parse().expect("a project row is keyed by its code"));
             }
         })
         .expect("read the replica's rows");

@@ -8,6 +8,7 @@ use tempfile::TempDir;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use yizhan_core::code::ProjectCode;
 use yizhan_core::clock::Clock;
 use yizhan_core::status::FeeStatus;
 use yizhan_sync::protocol::PaymentRecord;
@@ -79,7 +80,7 @@ impl Counter {
         ReplicaReader::open_with_clock(&self.path, clock).unwrap()
     }
 
-    pub fn project_codes(&self, n: u32) -> Vec<String> {
+    pub fn project_codes(&self, n: u32) -> Vec<ProjectCode> {
         let page = self
             .reader()
             .list_projects(&ProjectQuery {
@@ -159,7 +160,7 @@ impl Running {
 
 /// A cleared project of the replica, and a correction of one of its payments that takes
 /// it out of 已完费 at the hub (a reversed part of a payment).
-pub fn cleared_project_and_its_reversal(counter: &Counter) -> (String, PaymentRecord) {
+pub fn cleared_project_and_its_reversal(counter: &Counter) -> (ProjectCode, PaymentRecord) {
     let reader = counter.reader();
     let page = reader
         .list_projects(&ProjectQuery {

@@ -12,6 +12,7 @@ use tempfile::TempDir;
 use time::macros::date;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use yizhan_core::code::ProjectCode;
 use yizhan_core::clock::Clock;
 use yizhan_core::document::DocumentSettings;
 use yizhan_core::entity::FeeKind;
@@ -232,7 +233,7 @@ impl TestHub {
     }
 
     /// `count` new payments spread over `project_codes`, with ids no demo record uses.
-    pub fn new_payments(&self, project_codes: &[String], count: usize, serial: u64) -> Vec<PaymentRecord> {
+    pub fn new_payments(&self, project_codes: &[ProjectCode], count: usize, serial: u64) -> Vec<PaymentRecord> {
         new_payments(&self.running.as_ref().expect("the hub is running").hub, project_codes, count, serial)
     }
 
@@ -257,9 +258,9 @@ async fn ok_json<T: DeserializeOwned>(response: reqwest::Response) -> T {
 
 /// `count` new payments spread over `project_codes` for `hub`, with ids no demo record uses
 /// (`serial` keeps successive calls apart).
-pub fn new_payments(hub: &Hub, project_codes: &[String], count: usize, serial: u64) -> Vec<PaymentRecord> {
+pub fn new_payments(hub: &Hub, project_codes: &[ProjectCode], count: usize, serial: u64) -> Vec<PaymentRecord> {
     let mut generator = Generator::new(7, hub.rules().clone(), DEMO_TODAY).with_serials(900_000, 9_000_000 + serial);
     (0..count)
-        .map(|i| generator.payment(&project_codes[i % project_codes.len()], FeeKind::Infra, 100 + i as i64, DEMO_TODAY))
+        .map(|i| generator.payment(project_codes[i % project_codes.len()].as_str(), FeeKind::Infra, 100 + i as i64, DEMO_TODAY))
         .collect()
 }

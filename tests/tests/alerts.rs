@@ -66,7 +66,7 @@ async fn deadlines_pass_and_raise_alerts_at_a_counter_the_hub_cannot_reach() {
             }
         })
         .expect("demo data has a project with one fee due well ahead");
-    assert!(rule_of(&reader.list_alerts(&of_project(&code)).unwrap().alerts, "payment-due-soon").is_none());
+    assert!(rule_of(&reader.list_alerts(&of_project(code.as_str())).unwrap().alerts, "payment-due-soon").is_none());
 
     proxy.cut();
     running.wait_status("offline", |s| s.state == yizhan_sync::status::SyncState::Offline).await;
@@ -74,20 +74,20 @@ async fn deadlines_pass_and_raise_alerts_at_a_counter_the_hub_cannot_reach() {
     // A week before the due date, with nothing from the hub: the counter's own clock tick
     // raises the yellow reminder.
     clock.set(morning(due_on - time::Duration::days(7)));
-    let alerts = until_alerts(&reader, &of_project(&code), "due soon offline", |a| rule_of(a, "payment-due-soon").is_some()).await;
+    let alerts = until_alerts(&reader, &of_project(code.as_str()), "due soon offline", |a| rule_of(a, "payment-due-soon").is_some()).await;
     let due_soon = rule_of(&alerts, "payment-due-soon").unwrap();
     assert_eq!((due_soon.alert.level, due_soon.origin), (AlertLevel::Yellow, AlertOrigin::Counter));
 
     // The day after the due date: overdue (orange), the reminder gone, and the project in
     // 项目跟踪 on its own.
     clock.set(morning(due_on + time::Duration::days(1)));
-    let alerts = until_alerts(&reader, &of_project(&code), "overdue offline", |a| {
+    let alerts = until_alerts(&reader, &of_project(code.as_str()), "overdue offline", |a| {
         rule_of(a, "payment-overdue").is_some() && rule_of(a, "payment-due-soon").is_none()
     })
     .await;
     assert_eq!(rule_of(&alerts, "payment-overdue").unwrap().alert.level, AlertLevel::Orange);
     let tracked = reader
-        .list_projects(&ProjectQuery { tracked: Some(true), search: Some(code.clone()), limit: 10, ..ProjectQuery::default() })
+        .list_projects(&ProjectQuery { tracked: Some(true), search: Some(code.to_string()), limit: 10, ..ProjectQuery::default() })
         .unwrap();
     assert_eq!(tracked.rows.len(), 1, "the overdue project is in 项目跟踪");
     assert_eq!(tracked.rows[0].tracked_reason, Some(TrackedReason::Overdue));
@@ -95,7 +95,7 @@ async fn deadlines_pass_and_raise_alerts_at_a_counter_the_hub_cannot_reach() {
 
     // Still nobody answers: a day later (the orange deadline) it escalates to red, here.
     clock.advance(time::Duration::days(1) + time::Duration::hours(1));
-    let alerts = until_alerts(&reader, &of_project(&code), "escalation offline", |a| {
+    let alerts = until_alerts(&reader, &of_project(code.as_str()), "escalation offline", |a| {
         rule_of(a, "payment-overdue").is_some_and(|o| o.alert.level == AlertLevel::Red)
     })
     .await;
@@ -136,7 +136,7 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
         AlertHandling::Note { text: "已电话催缴，建设单位称本周内缴清。".into() },
         AlertHandling::Resolve { reason: "建设单位书面承诺11月30日前缴清".into() },
     ] {
-        let action = ClerkAction::HandleAlert { alert_key: key.clone(), project_code: project_code.clone(), handling };
+        let action = ClerkAction::HandleAlert { alert_key: key.clone(), project_code: Some(project_code.parse().unwrap()), handling };
         outbox.issue(action, "窗口02-陈静").await.expect("the answer is queued");
     }
     // At once, here: shown as answered, marked on its way.
@@ -212,7 +212,7 @@ async fn a_project_with_a_legacy_uscc_reaches_the_counter_flagged_orange() {
     let flagged = rule_of(&alerts, "uscc-check-failed").unwrap();
     assert_eq!((flagged.alert.level, flagged.origin), (AlertLevel::Orange, AlertOrigin::Hub));
     assert!(flagged.alert.message.contains(legacy) && flagged.alert.message.contains("校验位"), "{}", flagged.alert.message);
-    let project = reader.get_project(code).unwrap().expect("the project is at the counter");
+    let project = reader.get_project(&code.parse().unwrap()).unwrap().expect("the project is at the counter");
     assert_eq!(project.project.uscc, legacy, "kept as the department sent it");
     running.stop().await;
 }

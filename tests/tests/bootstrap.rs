@@ -1,6 +1,7 @@
 //! A counter loading the hub's snapshot over a network that breaks: the load goes on from
 //! the last row it kept instead of starting over, and ends with the hub's state.
 
+use yizhan_core::code::ProjectCode;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::status::SyncState;
 use yizhan_tests::counter::{Counter, Running, options};
@@ -18,7 +19,7 @@ async fn a_snapshot_cut_off_twice_resumes_where_it_broke_off() {
     let mut running = Running::start(client);
     // The departments go on while the counter loads.
     let (_, rows) = hub.snapshot().await;
-    let codes: Vec<String> = rows.iter().filter(|r| r.entity == EntityKind::Project).take(20).map(|r| r.key.clone()).collect();
+    let codes: Vec<ProjectCode> = rows.iter().filter(|r| r.entity == EntityKind::Project).take(20).map(|r| r.key.parse().unwrap()).collect();
     hub.ingest("payments", hub.new_payments(&codes, 20, 1)).await;
     let head = hub.head().await;
     running.wait_status("caught up", |s| s.state == SyncState::Online && s.cursor >= head).await;

@@ -58,7 +58,7 @@ async fn counter_with_segments_on(hub: TestHub) -> (TestHub, Counter, CounterKey
 async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey) -> String {
     let key = key.clone();
     let entry = outbox
-        .issue_document(project, DocumentKind::Voucher, CLERK, move |to| {
+        .issue_document(&project.parse().unwrap(), DocumentKind::Voucher, CLERK, move |to| {
             let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
             let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
             Ok(Issued { action: printed.action, pdf: printed.pdf })
@@ -141,7 +141,7 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     let outbox = client.outbox();
     outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
     let verify_base = format!("{}/verify", hub.url);
-    let number = issue_voucher(&outbox, &project, &key).await;
+    let number = issue_voucher(&outbox, project.as_str(), &key).await;
     sync(&client).await;
 
     let doc = hub_document(&hub, &number).await;
@@ -202,7 +202,7 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     std::fs::write(&copy_path, &copy).unwrap();
     let (ok, text) = verify_cli(&hub, &copy_path);
     assert!(ok && text.contains("补打件"), "{text}");
-    let page = counter.reader().list_projects(&yizhan_sync::replica::ProjectQuery { search: Some(project.clone()), limit: 5, ..Default::default() }).unwrap();
+    let page = counter.reader().list_projects(&yizhan_sync::replica::ProjectQuery { search: Some(project.to_string()), limit: 5, ..Default::default() }).unwrap();
     assert_eq!(page.rows[0].stage, Some(yizhan_sync::replica::ProjectStage::Linked));
 
     outbox
@@ -231,7 +231,7 @@ async fn the_applicant_hears_of_the_document_and_the_permit() {
         .expect("a cleared project with a contact");
     let outbox = client.outbox();
     outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
-    let number = issue_voucher(&outbox, &project, &key).await;
+    let number = issue_voucher(&outbox, project.as_str(), &key).await;
     let queue = reader.list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() }).unwrap();
     assert!(!queue.rows.iter().any(|r| r.project_code == project), "an issued project leaves the 可开具 queue at once");
     outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: " 320105202611240102 ".into() }, CLERK).await.unwrap();
@@ -262,7 +262,7 @@ async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_
     hub.ingest("payments", vec![reversal]).await;
     let offline = client_offline(&counter, &key);
     offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
-    let number = issue_voucher(&offline.outbox(), &project, &key).await;
+    let number = issue_voucher(&offline.outbox(), project.as_str(), &key).await;
     drop(offline);
     sync(&client).await;
 
@@ -286,7 +286,7 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
         offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
     }
     let dir = tempfile::TempDir::new().unwrap();
-    let args = ["--key", &key.secret_hex(), "--project", &project, "--count", "1000"];
+    let args = ["--key", &key.secret_hex(), "--project", project.as_str(), "--count", "1000"];
     let mut worker = Worker::spawn_bare(WORKER, &counter.path, &args, dir.path());
     tokio::task::block_in_place(|| {
         wait_until(Duration::from_secs(120), "the worker to issue a few vouchers", || worker.stdout_text().lines().count() >= 5)
@@ -298,7 +298,7 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
     let offline = client_offline(&counter, &key);
     let mut after = Vec::new();
     for _ in 0..3 {
-        after.push(issue_voucher(&offline.outbox(), &project, &key).await);
+        after.push(issue_voucher(&offline.outbox(), project.as_str(), &key).await);
     }
     drop(offline);
     let all: BTreeSet<String> = printed.iter().chain(&after).cloned().collect();
@@ -371,7 +371,7 @@ async fn hub_checks(hub: &TestHub, document: yizhan_core::document::Document) ->
 /// The project's planning record as the department sends it again, its builder, USCC and
 /// residential area changed at the source.
 fn changed_at_the_source(counter: &Counter, project: &str) -> PlanningRecord {
-    let detail = counter.reader().get_project(project).unwrap().unwrap();
+    let detail = counter.reader().get_project(&project.parse().unwrap()).unwrap().unwrap();
     let approval = &detail.approvals[0];
     PlanningRecord {
         planning_permit_no: approval.planning_permit_no.clone(),
@@ -428,7 +428,7 @@ async fn a_document_the_hubs_records_do_not_bear_out_is_refused_online_and_a_con
     // The department changes the builder, its USCC and an area at the source; the hub
     // re-assesses while this counter has not yet heard. Online, the counter asks the hub
     // before it takes a serial, and the clerk is told everything that differs.
-    let changed = changed_at_the_source(&counter, &project);
+    let changed = changed_at_the_source(&counter, project.as_str());
     hub.ingest("planning", vec![changed]).await;
     let refused = try_issue().await.expect_err("the payer, USCC and amount differ at the hub").to_string();
     for named in ["数据中心核对未通过", "交款人「", "统一社会信用代码", "与核定应缴"] {
@@ -440,7 +440,7 @@ async fn a_document_the_hubs_records_do_not_bear_out_is_refused_online_and_a_con
     // Cut off, the counter still prints from what it holds; the paper is out, so the hub
     // keeps it, as a conflict naming every check it failed, and it never verifies as genuine.
     let offline = client_offline(&counter, &key);
-    let number = issue_voucher(&offline.outbox(), &project, &key).await;
+    let number = issue_voucher(&offline.outbox(), project.as_str(), &key).await;
     drop(offline);
     sync(&client).await;
     let doc = hub_document(&hub, &number).await;

@@ -6,6 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::CommandId;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::entity::EntityKind;
 use yizhan_core::status::FeeStatus;
@@ -25,7 +27,7 @@ struct Site {
     proxy: Proxy,
     outbox: Outbox,
     running: Running,
-    issued: Vec<String>,
+    issued: Vec<CommandId>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,7 +50,7 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
         sites.push(Site { counter, proxy, outbox, running: Running::start(client), issued: Vec::new() });
     }
     let codes = sites[0].counter.project_codes(120);
-    let cleared: Vec<String> = sites[0]
+    let cleared: Vec<ProjectCode> = sites[0]
         .counter
         .reader()
         .list_projects(&ProjectQuery { status: Some(FeeStatus::Cleared), limit: 40, ..ProjectQuery::default() })
@@ -60,7 +62,7 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
     assert!(cleared.len() >= 5, "demo data has cleared projects");
 
     for step in 0..STEPS {
-        let pick = |rng: &mut Rng, items: &[String]| items[rng.below(items.len() as u64) as usize].clone();
+        let pick = |rng: &mut Rng, items: &[ProjectCode]| items[rng.below(items.len() as u64) as usize].clone();
         match rng.below(10) {
             // The departments: a payment, or a reversal that takes a cleared project back.
             0..=2 => {
@@ -119,7 +121,7 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
             EntityKind::FollowUpNote => *effects.entry(change.key.clone()).or_default() += 1,
             EntityKind::FinalCheck => {
                 let check: yizhan_core::entity::FinalCheck = serde_json::from_str(change.payload.as_ref().unwrap().get()).unwrap();
-                *effects.entry(check.command_id).or_default() += 1;
+                *effects.entry(check.command_id.to_string()).or_default() += 1;
             }
             _ => {}
         }
@@ -129,10 +131,10 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
         let mut running = site.running;
         running.wait_status("caught up", |s| s.cursor >= head).await;
         running.stop().await;
-        let conflicts: HashSet<String> =
+        let conflicts: HashSet<CommandId> =
             site.counter.reader().conflicts().unwrap().into_iter().map(|c| c.command_id).collect();
         for id in &site.issued {
-            let applied = effects.get(id).copied().unwrap_or(0);
+            let applied = effects.get(id.as_str()).copied().unwrap_or(0);
             let refused = conflicts.contains(id);
             assert!(
                 (applied == 1 && !refused) || (applied == 0 && refused),

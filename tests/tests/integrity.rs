@@ -96,7 +96,7 @@ async fn rows_altered_behind_the_apps_back_are_found_and_repaired_by_reconciliat
     let status: yizhan_sync::protocol::HubStatus =
         reqwest::get(format!("{}/v1/status", hub.url)).await.unwrap().json().await.unwrap();
     let device_id = counter.reader().meta().unwrap().device_id.unwrap();
-    let standing = status.counters.iter().find(|c| c.report.device_id == device_id).expect("the counter reported");
+    let standing = status.counters.iter().find(|c| c.report.device_id == device_id.as_str()).expect("the counter reported");
     assert_eq!(standing.report.reconcile.as_ref().map(|r| r.rows_repaired), Some(5));
     assert_eq!(client.reconcile(&Default::default()).await.unwrap().rows_repaired, 0, "nothing left to repair");
 }

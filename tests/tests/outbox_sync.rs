@@ -7,6 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use time::{Date, OffsetDateTime};
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::CommandId;
 use yizhan_core::clock::{SHANGHAI, shanghai_date};
 use yizhan_core::entity::FollowUpNote;
 
@@ -22,14 +24,14 @@ use yizhan_tests::proxy::Proxy;
 
 const CLERK: &str = "窗口02-陈静";
 
-fn note(project_code: &str, text: String) -> ClerkAction {
+fn note(project_code: &ProjectCode, text: String) -> ClerkAction {
     ClerkAction::FollowUpNote {
-        project_code: project_code.into(),
+        project_code: project_code.clone(),
         text,
     }
 }
 
-async fn issue(outbox: &Outbox, action: ClerkAction) -> String {
+async fn issue(outbox: &Outbox, action: ClerkAction) -> CommandId {
     outbox.issue(action, CLERK).await.expect("the counter queues the command").command_id
 }
 
@@ -43,7 +45,7 @@ fn logged(changes: &[Change], entity: EntityKind) -> HashMap<String, usize> {
 }
 
 /// The project with an unpaid fee falling due soonest, and that date.
-fn project_falling_due(counter: &Counter) -> (String, Date) {
+fn project_falling_due(counter: &Counter) -> (ProjectCode, Date) {
     let reader = counter.reader();
     let page = reader.list_projects(&ProjectQuery { limit: 300, ..ProjectQuery::default() }).unwrap();
     page.rows
@@ -162,14 +164,14 @@ async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delive
     let changes = hub.all_changes().await;
     let notes_at_hub = logged(&changes, EntityKind::FollowUpNote);
     for id in notes.iter().chain(&other_notes) {
-        assert_eq!(notes_at_hub.get(id), Some(&1), "note {id} applied exactly once");
+        assert_eq!(notes_at_hub.get(id.as_str()), Some(&1), "note {id} applied exactly once");
     }
     assert_eq!(notes_at_hub.len(), notes.len() + other_notes.len());
     assert!(logged(&changes, EntityKind::FinalCheck).is_empty());
     // Each note keeps the time the clerk wrote it, on whichever day of the outage that was.
     let written_on: BTreeSet<Date> = changes
         .iter()
-        .filter(|c| c.entity == EntityKind::FollowUpNote && notes.contains(&c.key))
+        .filter(|c| c.entity == EntityKind::FollowUpNote && notes.iter().any(|n| *n == c.key.as_str()))
         .map(|c| {
             let note: FollowUpNote = serde_json::from_str(c.payload.as_ref().unwrap().get()).unwrap();
             shanghai_date(note.written_at)
@@ -206,7 +208,7 @@ async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
     assert_eq!(drained.outbox.conflicts, 2, "{:?}", counter.reader().conflicts().unwrap());
     running.stop().await;
 
-    let conflicts: HashMap<String, _> =
+    let conflicts: HashMap<CommandId, _> =
         counter.reader().conflicts().unwrap().into_iter().map(|c| (c.command_id.clone(), c)).collect();
     let failed = &conflicts[&poisoned];
     assert_eq!((failed.reject_code.as_deref(), failed.attempts), (Some(HUB_ERROR), GIVE_UP_AFTER));
@@ -214,8 +216,8 @@ async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
     assert_eq!(conflicts[&refused].reject_code.as_deref(), Some("not_cleared"));
 
     let notes = logged(&hub.all_changes().await, EntityKind::FollowUpNote);
-    assert_eq!(notes.get(&first), Some(&1));
-    assert_eq!(notes.get(&last), Some(&1));
+    assert_eq!(notes.get(first.as_str()), Some(&1));
+    assert_eq!(notes.get(last.as_str()), Some(&1));
     assert_eq!(notes.len(), 2, "the poisoned command never reached the hub");
 }
 
@@ -249,7 +251,7 @@ async fn a_counter_behind_the_compacted_log_reloads_the_snapshot_and_keeps_its_o
     let reloaded = counter.reader().meta().unwrap().snapshot_as_of.unwrap();
     assert!(reloaded >= horizon, "a new snapshot was loaded (as of {reloaded}, horizon {horizon})");
     let notes = logged(&hub.changes_since(horizon).await, EntityKind::FollowUpNote);
-    assert_eq!(notes.get(&queued), Some(&1), "the note queued before the reload was delivered once");
+    assert_eq!(notes.get(queued.as_str()), Some(&1), "the note queued before the reload was delivered once");
     let compacted = reqwest::get(format!("{}/v1/changes?after=0", hub.url)).await.unwrap();
     assert_eq!(compacted.status().as_u16(), 410, "a cursor behind the horizon is told so");
 }

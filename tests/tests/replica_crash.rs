@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::CommandId;
 use tempfile::TempDir;
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::replica::{assert_consistent, assert_same_state, replica_state, state_of};
@@ -96,10 +98,10 @@ async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
     counter.catch_up(&hub);
     let (_, state) = replica_state(&counter.db);
     // Rows of the system (the document settings) belong to no project.
-    let codes: Vec<String> = state
+    let codes: Vec<ProjectCode> = state
         .values()
-        .map(|r| r.project_code.clone())
-        .filter(|code| !code.is_empty())
+        .filter(|r| !r.project_code.is_empty())
+        .map(|r| r.project_code.parse().unwrap())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -135,7 +137,7 @@ async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
 }
 
 /// Notes on the first projects of the replica, queued in its outbox as the app queues them.
-fn queue_notes(db: &Path, count: usize) -> Vec<String> {
+fn queue_notes(db: &Path, count: usize) -> Vec<CommandId> {
     let codes = yizhan_tests::bench::project_codes(db);
     let mut replica = yizhan_sync::replica::Replica::open(db).unwrap();
     (0..count)
@@ -150,13 +152,13 @@ fn queue_notes(db: &Path, count: usize) -> Vec<String> {
 }
 
 /// Every queued note is at the hub exactly once and the outbox is empty.
-async fn assert_delivered_once(db: &Path, hub: &TestHub, notes: &[String]) {
+async fn assert_delivered_once(db: &Path, hub: &TestHub, notes: &[CommandId]) {
     let mut at_hub = std::collections::HashMap::<String, usize>::new();
     for change in hub.all_changes().await.iter().filter(|c| c.entity == yizhan_core::entity::EntityKind::FollowUpNote) {
         *at_hub.entry(change.key.clone()).or_default() += 1;
     }
     for id in notes {
-        assert_eq!(at_hub.get(id), Some(&1), "note {id} at the hub exactly once");
+        assert_eq!(at_hub.get(id.as_str()), Some(&1), "note {id} at the hub exactly once");
     }
     assert_eq!(at_hub.len(), notes.len());
     let counts = yizhan_sync::replica::ReplicaReader::open(db).unwrap().outbox_counts().unwrap();

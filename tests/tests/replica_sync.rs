@@ -60,13 +60,13 @@ async fn a_payment_ingested_at_the_hub_reaches_the_running_replica() {
     assert_eq!(report.changed, 1);
 
     let changed = running
-        .wait_changed("the payment's batch", |c| c.project_codes.contains(&code))
+        .wait_changed("the payment's batch", |c| c.project_codes.iter().any(|p| *p == code.as_str()))
         .await;
     assert_eq!(
         changed,
         yizhan_sync::status::ReplicaChanged {
             cursor: report.head,
-            project_codes: vec![code.clone()]
+            project_codes: vec![code.to_string()]
         }
     );
     let detail = counter.reader().get_project(&code).unwrap().expect("the project");

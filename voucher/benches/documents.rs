@@ -32,10 +32,10 @@ fn document(serial: u64) -> Document {
     Document {
         number: DocumentNumber { kind: DocumentKind::Voucher, serial },
         unit: IssuingUnit::example(),
-        project_code: format!("2026-320105-47-01-{:06}", serial % 1_000_000),
+        project_code: format!("2026-320105-47-01-{:06}", serial % 1_000_000).parse().unwrap(),
         project_name: format!("演示花园{}期", serial % 9 + 1),
         payer: "南京演示置业有限公司".into(),
-        payer_uscc: "91320105MA1W8XQ258".into(),
+        payer_uscc: "91320105MA1W8XQ258".parse().unwrap(),
         total_fen: lines.iter().map(|l| l.amount_fen).sum(),
         lines,
         issued_at: OffsetDateTime::now_utc(),
@@ -43,7 +43,7 @@ fn document(serial: u64) -> Document {
         checker: "李强".into(),
         planning_permit_nos: vec!["建字第320105202600001号".into()],
         construction_permit_no: String::new(),
-        device_id: "counter-03".into(),
+        device_id: "counter-03".parse().unwrap(),
     }
 }
 

@@ -487,7 +487,7 @@ impl Sheet<'_, '_> {
         self.cell("交款人", span(&p, 0, TABLE_TOP, PAYER_ROW), 8.5, Align::Centre)?;
         self.cell(&doc.payer, span(&p, 1, TABLE_TOP, PAYER_ROW), 9.0, Align::Left)?;
         self.cell("统一社会信用代码", span(&p, 2, TABLE_TOP, PAYER_ROW), 8.5, Align::Centre)?;
-        self.cell(&doc.payer_uscc, span(&p, 3, TABLE_TOP, PAYER_ROW), 9.0, Align::Left)?;
+        self.cell(doc.payer_uscc.as_str(), span(&p, 3, TABLE_TOP, PAYER_ROW), 9.0, Align::Left)?;
 
         for (i, head) in ["项目编码", "项目名称", "计费依据/标准", "金额（元）"].into_iter().enumerate() {
             self.cell(head, span(&c, i, head_top, HEAD_ROW), 8.5, Align::Centre)?;

@@ -7,7 +7,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
+use yizhan_core::code::ProjectCode;
 use yizhan_core::document::{Document, DocumentNumber};
+use yizhan_core::id::DeviceId;
 use yizhan_core::money::Fen;
 
 use crate::signature::{CounterKey, PublicKey};
@@ -18,11 +20,11 @@ pub const MAX_QR_CHARS: usize = 2_048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QrPayload {
     pub number: DocumentNumber,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub total_fen: Fen,
     /// Whole seconds, as printed; the document's own instant is in its digest.
     pub issued_at: OffsetDateTime,
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub digest: [u8; 32],
     pub signature: [u8; 64],
 }
@@ -95,10 +97,10 @@ impl QrPayload {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("k", self.number.kind.as_str())
             .append_pair("n", &self.number.display())
-            .append_pair("p", &self.project_code)
+            .append_pair("p", self.project_code.as_str())
             .append_pair("t", &self.total_fen.to_string())
             .append_pair("at", &self.issued_at.unix_timestamp().to_string())
-            .append_pair("d", &self.device_id)
+            .append_pair("d", self.device_id.as_str())
             .append_pair("h", &URL_SAFE_NO_PAD.encode(self.digest))
             .append_pair("s", &self.signature_text())
             .finish();
@@ -131,10 +133,10 @@ impl QrPayload {
         let signature = decode_fixed::<64>(field("s")?).ok_or(bad("s", "签名应为 64 字节"))?;
         Ok(QrPayload {
             number,
-            project_code: field("p")?.to_owned(),
+            project_code: field("p")?.parse().map_err(|_| bad("p", "项目代码格式不正确"))?,
             total_fen,
             issued_at,
-            device_id: field("d")?.to_owned(),
+            device_id: field("d")?.parse().map_err(|_| bad("d", "开具终端编号不正确"))?,
             digest,
             signature,
         })
@@ -153,7 +155,7 @@ pub(crate) mod tests {
     /// The specimen issued by a counter whose id needs escaping, at a time with a fraction
     /// of a second (the QR carries whole seconds).
     pub(crate) fn sample() -> Document {
-        Document { device_id: "窗口 03".into(), issued_at: datetime!(2026-11-24 02:30:05.250 UTC), ..Document::specimen() }
+        Document { device_id: "窗口 03".parse().unwrap(), issued_at: datetime!(2026-11-24 02:30:05.250 UTC), ..Document::specimen() }
     }
 
     const BASE: &str = "http://127.0.0.1:8750/verify";
@@ -191,7 +193,7 @@ pub(crate) mod tests {
         p.signature[63] ^= 0x80;
         tampered.push(("signature", p));
         let mut p = payload.clone();
-        p.device_id = "窗口 04".into();
+        p.device_id = "窗口 04".parse().unwrap();
         tampered.push(("device", p));
         for (what, p) in tampered {
             let reread = QrPayload::from_url(&p.to_url(BASE)).unwrap();

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::DeviceId;
 use yizhan_core::document::{DocumentState, IssuedDocument};
 
 use crate::qr::QrPayload;
@@ -70,11 +72,11 @@ pub struct Checked {
     pub verdict: Verdict,
     pub verdict_zh: &'static str,
     pub number: String,
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub total_fen: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: time::OffsetDateTime,
-    pub device_id: String,
+    pub device_id: DeviceId,
 }
 
 impl Checked {

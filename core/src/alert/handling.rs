@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Alert, AlertNote, AlertState, Handled, Resolution};
-use crate::command::{MAX_ID_CHARS, MAX_NOTE_CHARS, MAX_REMARK_CHARS, Rejection, check_text};
+use crate::id::MAX_ID_CHARS;
+use crate::command::{MAX_NOTE_CHARS, MAX_REMARK_CHARS, Rejection, check_text};
 
 /// Notes an alert can carry: beyond that the conversation belongs in the project's notes.
 pub const MAX_ALERT_NOTES: usize = 50;

@@ -2,12 +2,12 @@
 //! says what is wrong without echoing personal data; a record is written only when it
 //! has no problem at all.
 
-use yizhan_core::code::check_project_code;
+use yizhan_core::code::ProjectCode;
 use yizhan_core::district::{NANJING_DISTRICTS, district_name};
 use yizhan_core::entity::{Area, Exemption};
 use yizhan_core::money::{Fen, format_yuan};
 use yizhan_core::tariff::Tariff;
-use yizhan_core::uscc::{UsccError, check_uscc};
+use yizhan_core::uscc::Uscc;
 use yizhan_sync::protocol::{
     CivilDefenceNotice, FieldError, PaymentRecord, PlanningRecord, TaxClearanceRecord,
 };
@@ -73,20 +73,15 @@ impl Problems {
         }
     }
 
-    pub fn project_code(&mut self, field: &str, value: &str) {
-        if let Err(e) = check_project_code(value) {
-            self.add(field, e.to_string());
-        }
+    pub fn project_code(&mut self, field: &str, value: &str) -> Option<ProjectCode> {
+        ProjectCode::parse(value).map_err(|e| self.add(field, e.to_string())).ok()
     }
 
     /// A code of the wrong shape is refused; one whose only fault is its check character
     /// is a legacy code still in circulation: it flows on and the `uscc_check_failed`
     /// alert rule flags its project (DOMAIN.md).
-    pub fn uscc(&mut self, field: &str, value: &str) {
-        match check_uscc(value) {
-            Ok(()) | Err(UsccError::CheckDigit { .. }) => {}
-            Err(e) => self.add(field, e.to_string()),
-        }
+    pub fn uscc(&mut self, field: &str, value: &str) -> Option<Uscc> {
+        Uscc::parse(value).map_err(|e| self.add(field, e.to_string())).ok()
     }
 
     pub fn district(&mut self, field: &str, value: &str) {
@@ -154,12 +149,13 @@ impl Problems {
     }
 }
 
-pub fn planning(r: &PlanningRecord, p: &mut Problems) {
+/// The record's codes, parsed, when they are well formed.
+pub fn planning(r: &PlanningRecord, p: &mut Problems) -> Option<(ProjectCode, Uscc)> {
     p.identifier("planning_permit_no", &r.planning_permit_no);
-    p.project_code("project_code", &r.project_code);
+    let project_code = p.project_code("project_code", &r.project_code);
     p.text("name", &r.name);
     p.text("builder", &r.builder);
-    p.uscc("uscc", &r.uscc);
+    let uscc = p.uscc("uscc", &r.uscc);
     p.district("district_code", &r.district_code);
     if let Some(phone) = &r.contact_phone {
         p.phone("contact_phone", phone);
@@ -170,13 +166,14 @@ pub fn planning(r: &PlanningRecord, p: &mut Problems) {
     if let Some(exemption) = &r.infra_exemption {
         p.exemption("infra_exemption", exemption);
     }
+    project_code.zip(uscc)
 }
 
 /// The notice's amount must be what the configured rate gives for its area on its
 /// issue date: a mismatch means one side has the wrong area or rate.
-pub fn civil_defence(n: &CivilDefenceNotice, tariff: &Tariff, p: &mut Problems) {
+pub fn civil_defence(n: &CivilDefenceNotice, tariff: &Tariff, p: &mut Problems) -> Option<ProjectCode> {
     p.identifier("notice_no", &n.notice_no);
-    p.project_code("project_code", &n.project_code);
+    let project_code = p.project_code("project_code", &n.project_code);
     if n.civil_defence_area <= Area::ZERO {
         p.add(
             "civil_defence_area",
@@ -207,11 +204,12 @@ pub fn civil_defence(n: &CivilDefenceNotice, tariff: &Tariff, p: &mut Problems) 
             Err(e) => p.add("issued_on", e.to_string()),
         }
     }
+    project_code
 }
 
+/// The project code arrived parsed: a malformed one never becomes a record.
 pub fn payment(r: &PaymentRecord, p: &mut Problems) {
     p.identifier("payment_id", &r.payment_id);
-    p.project_code("project_code", &r.project_code);
     p.positive_fen("amount_fen", r.amount_fen);
     p.text("channel", &r.channel);
     p.text("reference", &r.reference);
@@ -219,7 +217,6 @@ pub fn payment(r: &PaymentRecord, p: &mut Problems) {
 
 pub fn tax_clearance(r: &TaxClearanceRecord, p: &mut Problems) {
     p.identifier("clearance_no", &r.clearance_no);
-    p.project_code("project_code", &r.project_code);
     p.text("tax_office", &r.tax_office);
 }
 

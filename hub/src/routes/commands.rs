@@ -5,6 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use serde_json::value::RawValue;
+use yizhan_core::id::CommandId;
 use yizhan_sync::protocol::{
     CommandBatch, CommandEnvelope, CommandOutcome, CommandResult, CommandResults, FieldError,
 };
@@ -56,7 +57,7 @@ pub async fn commands(
         results.push(match read {
             Ok(envelope) => hub.run_command(envelope).await?,
             Err((field, problem)) => CommandResult {
-                command_id: command_id(raw).unwrap_or_default(),
+                command_id: command_id(raw).expect("commands without a readable id were refused above"),
                 outcome: CommandOutcome::Rejected {
                     code: "invalid_command".into(),
                     reason: format!("指令格式错误，{field}：{problem}。请更新本程序后重新操作。"),
@@ -74,11 +75,7 @@ fn read_command(raw: &RawValue) -> Result<CommandEnvelope, (String, String)> {
         .map_err(|e| describe(e.path(), e.inner()))
 }
 
-fn command_id(raw: &RawValue) -> Option<String> {
+fn command_id(raw: &RawValue) -> Option<CommandId> {
     let value: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
-    value
-        .get("command_id")?
-        .as_str()
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
+    value.get("command_id")?.as_str()?.parse().ok()
 }

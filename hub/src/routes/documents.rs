@@ -141,10 +141,10 @@ fn page(verification: &Verification) -> String {
     };
     let mut rows = vec![
         ("票据号码", escape(&v.number)),
-        ("项目编号", escape(&v.project_code)),
+        ("项目编号", escape(v.project_code.as_str())),
         ("金额", format!("<span class=amount>{}</span>", format_yuan(v.total_fen))),
         ("开具时间", yizhan_core::clock::shanghai_minute(v.issued_at)),
-        ("开具终端", escape(&v.device_id)),
+        ("开具终端", escape(v.device_id.as_str())),
     ];
     if let Some(doc) = &verification.document {
         rows.push(("交款人", escape(&doc.document.payer)));

@@ -138,12 +138,12 @@ pub(crate) async fn range_sums_count_and_digest_the_rows(store: &dyn Store) {
 
 fn envelope(id: &str, remark: &str) -> CommandEnvelope {
     CommandEnvelope {
-        command_id: id.into(),
-        device_id: "counter-03".into(),
+        command_id: id.parse().unwrap(),
+        device_id: "counter-03".parse().unwrap(),
         clerk: "王芳".into(),
         issued_at: time::macros::datetime!(2026-11-24 02:00 UTC),
         base_seq: 0,
-        action: ClerkAction::FinalCheck { project_code: CODE.into(), remark: remark.into() },
+        action: ClerkAction::FinalCheck { project_code: CODE.parse().unwrap(), remark: remark.into() },
     }
 }
 

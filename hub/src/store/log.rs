@@ -9,6 +9,7 @@ use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 use yizhan_core::alert::{Alert, AlertLevel};
 use yizhan_core::document::DocumentKind;
+use yizhan_core::id::CommandId;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult, Op, Segment};
@@ -179,7 +180,7 @@ pub(crate) struct RecordedCommand {
 
 /// The commands table, inside the write transaction.
 pub(crate) trait CommandTx: LogTx {
-    fn recorded_command(&mut self, command_id: &str) -> Result<Option<RecordedCommand>, StoreError>;
+    fn recorded_command(&mut self, command_id: &CommandId) -> Result<Option<RecordedCommand>, StoreError>;
     fn record_command(&mut self, envelope: &CommandEnvelope, body: &str, outcome: &CommandOutcome) -> Result<(), StoreError>;
 }
 
@@ -201,7 +202,7 @@ pub(crate) fn run_command(tx: &mut impl CommandTx, envelope: &CommandEnvelope, d
         }
         return Ok((head, result(recorded.outcome, true)));
     }
-    let rows = tx.project_rows(envelope.action.project_code())?;
+    let rows = tx.project_rows(envelope.action.project_key())?;
     let (head, outcome) = match decide(&rows)? {
         Ok(writes) => {
             let written = write_rows(tx, &format!("command:{}", envelope.device_id), &writes)?;

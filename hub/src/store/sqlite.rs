@@ -35,57 +35,22 @@ mod documents;
 mod tx;
 
 use tx::SqliteTx;
+use yizhan_sync::migrate::{MigrateError, Migration, migrate_to};
 
-/// Timestamped migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "20261124000000_init",
-        include_str!("sqlite/migrations/20261124000000_init.sql"),
-    ),
-    (
-        "20261125000000_commands",
-        include_str!("sqlite/migrations/20261125000000_commands.sql"),
-    ),
-    (
-        "20261125010000_integrity",
-        include_str!("sqlite/migrations/20261125010000_integrity.sql"),
-    ),
-    (
-        "20261125020000_row_digests",
-        include_str!("sqlite/migrations/20261125020000_row_digests.sql"),
-    ),
-    (
-        "20261125030000_log_horizon",
-        include_str!("sqlite/migrations/20261125030000_log_horizon.sql"),
-    ),
-    (
-        "20261125040000_counter_reports",
-        include_str!("sqlite/migrations/20261125040000_counter_reports.sql"),
-    ),
-    (
-        "20261125050000_digest_index",
-        include_str!("sqlite/migrations/20261125050000_digest_index.sql"),
-    ),
-    (
-        "20261125060000_unfilled_indexes",
-        include_str!("sqlite/migrations/20261125060000_unfilled_indexes.sql"),
-    ),
-    (
-        "20261126000000_connectors",
-        include_str!("sqlite/migrations/20261126000000_connectors.sql"),
-    ),
-    (
-        "20261126010000_source_verification",
-        include_str!("sqlite/migrations/20261126010000_source_verification.sql"),
-    ),
-    (
-        "20261128000000_documents",
-        include_str!("sqlite/migrations/20261128000000_documents.sql"),
-    ),
-    (
-        "20261206120000_alert_columns",
-        include_str!("sqlite/migrations/20261206120000_alert_columns.sql"),
-    ),
+/// Timestamped migrations, in version order; append only: a released one is never edited.
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: "20261124000000_init", sql: include_str!("sqlite/migrations/20261124000000_init.sql") },
+    Migration { version: "20261125000000_commands", sql: include_str!("sqlite/migrations/20261125000000_commands.sql") },
+    Migration { version: "20261125010000_integrity", sql: include_str!("sqlite/migrations/20261125010000_integrity.sql") },
+    Migration { version: "20261125020000_row_digests", sql: include_str!("sqlite/migrations/20261125020000_row_digests.sql") },
+    Migration { version: "20261125030000_log_horizon", sql: include_str!("sqlite/migrations/20261125030000_log_horizon.sql") },
+    Migration { version: "20261125040000_counter_reports", sql: include_str!("sqlite/migrations/20261125040000_counter_reports.sql") },
+    Migration { version: "20261125050000_digest_index", sql: include_str!("sqlite/migrations/20261125050000_digest_index.sql") },
+    Migration { version: "20261125060000_unfilled_indexes", sql: include_str!("sqlite/migrations/20261125060000_unfilled_indexes.sql") },
+    Migration { version: "20261126000000_connectors", sql: include_str!("sqlite/migrations/20261126000000_connectors.sql") },
+    Migration { version: "20261126010000_source_verification", sql: include_str!("sqlite/migrations/20261126010000_source_verification.sql") },
+    Migration { version: "20261128000000_documents", sql: include_str!("sqlite/migrations/20261128000000_documents.sql") },
+    Migration { version: "20261206120000_alert_columns", sql: include_str!("sqlite/migrations/20261206120000_alert_columns.sql") },
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -193,34 +158,12 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )?;
-    // A newer hub's schema is not ours to write to: its tables may mean what this program
-    // does not know.
-    let applied: Vec<String> = conn
-        .prepare("SELECT version FROM schema_migrations ORDER BY version")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    if let Some(unknown) = applied.iter().find(|v| !MIGRATIONS.iter().any(|(known, _)| known == v)) {
-        return Err(StoreError::SchemaTooNew(unknown.clone()));
-    }
-    for (version, sql) in MIGRATIONS {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let applied: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [version],
-            |r| r.get(0),
-        )?;
-        if !applied {
-            tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, now_text()],
-            )?;
-            tracing::info!(version, "数据库迁移已应用");
-        }
-        tx.commit()?;
+    let ran = migrate_to(conn, MIGRATIONS, MIGRATIONS.len()).map_err(|e| match e {
+        MigrateError::Sqlite(e) => StoreError::from(e),
+        MigrateError::SchemaTooNew(version) => StoreError::SchemaTooNew(version),
+    })?;
+    if ran > 0 {
+        tracing::info!(ran, "数据库迁移已应用");
     }
     Ok(())
 }
@@ -651,7 +594,7 @@ impl ChangeLog for SqliteStore {
                         let mut stmt = conn.prepare_cached(&format!(
                             "SELECT count(*), coalesce(sum(digest_hi), 0), coalesce(sum(digest_lo), 0)
                              FROM state WHERE {}",
-                            yizhan_sync::sql::key_range_filter(&range)
+                            yizhan_sync::sql::key_range_filter(range)
                         ))?;
                         let (count, hi, lo): (i64, i64, i64) = stmt.query_row(
                             params![range.entity.as_str(), range.after, range.upto],

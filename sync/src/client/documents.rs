@@ -2,6 +2,7 @@
 //! public key registered, segments topped up before they run out, and the PDFs of
 //! accepted documents delivered.
 
+use yizhan_core::code::ProjectCode;
 use yizhan_core::command::Rejection;
 use yizhan_core::document::{Document, DocumentKind, IssuedDocument};
 use yizhan_core::document_rules::{FailedCheck, describe};
@@ -73,12 +74,12 @@ impl super::Outbox {
     /// project, lays out, signs and prints it.
     pub async fn issue_document(
         &self,
-        project_code: &str,
+        project_code: &ProjectCode,
         kind: DocumentKind,
         clerk: &str,
         make: impl FnOnce(ToIssue<'_>) -> Result<Issued, Rejection> + Send + 'static,
     ) -> Result<OutboxEntry, SyncError> {
-        let (code, clerk) = (project_code.to_owned(), clerk.to_owned());
+        let (code, clerk) = (project_code.clone(), clerk.to_owned());
         let online = matches!(self.status.borrow().state, SyncState::Online | SyncState::Syncing);
         if online && self.delivered(&code).await? {
             let (draft_code, draft_clerk) = (code.clone(), clerk.clone());
@@ -105,15 +106,15 @@ impl super::Outbox {
     /// Waits, up to the check's time, until what the clerk did to the project here (a 复核
     /// just recorded) has reached the hub, so that the hub checks against it; `false` when
     /// it has not, and the hub cannot be asked fairly.
-    async fn delivered(&self, project_code: &str) -> Result<bool, SyncError> {
+    async fn delivered(&self, project_code: &ProjectCode) -> Result<bool, SyncError> {
         let deadline = tokio::time::Instant::now() + CHECK_TIMEOUT;
         loop {
-            let code = project_code.to_owned();
+            let code = project_code.clone();
             if super::with_replica(&self.replica, move |r| r.pending_for(&code)).await? == 0 {
                 return Ok(true);
             }
             if tokio::time::Instant::now() >= deadline {
-                tracing::warn!(project_code, "本项目尚有未上传的办理记录，开具前未请数据中心核对");
+                tracing::warn!(%project_code, "本项目尚有未上传的办理记录，开具前未请数据中心核对");
                 return Ok(false);
             }
             self.wake.notify_one();
@@ -135,12 +136,12 @@ impl super::Outbox {
     /// Prints a document again, marked 补打.
     pub async fn reprint_document(
         &self,
-        project_code: &str,
+        project_code: &ProjectCode,
         number: &str,
         clerk: &str,
         make: impl FnOnce(&IssuedDocument) -> Result<Vec<u8>, Rejection> + Send + 'static,
     ) -> Result<OutboxEntry, SyncError> {
-        let (code, number, clerk) = (project_code.to_owned(), number.to_owned(), clerk.to_owned());
+        let (code, number, clerk) = (project_code.clone(), number.to_owned(), clerk.to_owned());
         let entry = super::with_replica(&self.replica, move |r| r.reprint_document(&code, &number, &clerk, r.clock().now(), make)).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)

@@ -91,7 +91,7 @@ impl SyncClient {
 
     /// Tells the hub how this counter stands (`GET /v1/status` shows it to operators).
     pub async fn report_to_hub(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
-        let device_id = self.with_replica(|r| Ok(r.meta()?.device_id)).await?.unwrap_or_default();
+        let device_id = self.with_replica(|r| r.device_id()).await?;
         let report = {
             let status = self.status.borrow();
             CounterReport {

@@ -13,6 +13,7 @@ use std::future::pending;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast, watch};
+use yizhan_core::id::CommandId;
 use yizhan_core::command::ClerkAction;
 
 use super::{CancellationToken, SyncClient, SyncError, backoff, notify, with_replica};
@@ -48,16 +49,16 @@ impl Outbox {
     }
 
     /// Issues a rejected command again, under a new id.
-    pub async fn redo(&self, command_id: &str, clerk: &str) -> Result<OutboxEntry, SyncError> {
-        let (id, clerk) = (command_id.to_owned(), clerk.to_owned());
+    pub async fn redo(&self, command_id: &CommandId, clerk: &str) -> Result<OutboxEntry, SyncError> {
+        let (id, clerk) = (command_id.clone(), clerk.to_owned());
         let entry = with_replica(&self.replica, move |r| r.redo(&id, &clerk, r.clock().now())).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
 
     /// Lets a rejected command go.
-    pub async fn discard(&self, command_id: &str) -> Result<(), SyncError> {
-        let id = command_id.to_owned();
+    pub async fn discard(&self, command_id: &CommandId) -> Result<(), SyncError> {
+        let id = command_id.clone();
         let project = with_replica(&self.replica, move |r| r.discard(&id)).await?;
         self.changed_projects(vec![project]).await
     }
@@ -89,7 +90,7 @@ enum Failure {
     /// Not delivered now (the hub unreachable, the replica busy): the same batch later.
     Retry(SyncError),
     /// The hub answered with an error of its own (or an answer that is not one).
-    Hub { command_ids: Vec<String>, error: SyncError },
+    Hub { command_ids: Vec<CommandId>, error: SyncError },
     Cancelled,
 }
 
@@ -178,7 +179,7 @@ impl SyncClient {
         if outgoing.is_empty() {
             return Ok(Delivery::Idle);
         }
-        let command_ids: Vec<String> = outgoing.iter().map(|o| o.command_id.clone()).collect();
+        let command_ids: Vec<CommandId> = outgoing.iter().map(|o| o.command_id.clone()).collect();
         // The envelopes go as stored, byte for byte the same on every retry.
         let mut body = String::from("{\"commands\":[");
         for (i, command) in outgoing.iter().enumerate() {
@@ -203,13 +204,13 @@ impl SyncClient {
         Ok(Delivery::Delivered)
     }
 
-    async fn count_failure(&self, command_id: &str, error: &SyncError) -> Result<(), SyncError> {
-        let (id, error) = (command_id.to_owned(), error.to_string());
+    async fn count_failure(&self, command_id: &CommandId, error: &SyncError) -> Result<(), SyncError> {
+        let (id, error) = (command_id.clone(), error.to_string());
         let gave_up = self
             .with_replica(move |r| r.record_failure(&id, &error, GIVE_UP_AFTER, r.clock().now()))
             .await?;
         if let Some(project) = gave_up {
-            tracing::warn!(command_id, project, "outbox command set aside after repeated hub failures");
+            tracing::warn!(%command_id, project, "outbox command set aside after repeated hub failures");
             self.outbox().changed_projects(vec![project]).await?;
         }
         Ok(())

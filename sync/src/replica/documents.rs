@@ -10,6 +10,8 @@ use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::document::{
     CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentKind, DocumentNumber, DocumentSettings, IssueContext, IssuedDocument,
 };
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::entity::EntityKind;
 use yizhan_core::records::ProjectRecords;
 
@@ -44,7 +46,7 @@ pub struct ToIssue<'a> {
     pub number: DocumentNumber,
     pub records: &'a ProjectRecords,
     /// This counter, whose key signs the document.
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// When it is issued, by the counter's clock.
     pub at: OffsetDateTime,
     /// The issuing unit and verify address the hub set.
@@ -70,11 +72,11 @@ impl Replica {
 
     /// The document `kind` would be for the project now, under the next serial, as this
     /// counter would print it: what the hub checks before a number is spent online.
-    pub fn document_draft(&self, project_code: &str, kind: DocumentKind, clerk: &str, at: OffsetDateTime) -> Result<Document, ReplicaError> {
+    pub fn document_draft(&self, project_code: &ProjectCode, kind: DocumentKind, clerk: &str, at: OffsetDateTime) -> Result<Document, ReplicaError> {
         let settings = settings_to_issue(&self.conn)?;
         let (_, serial) = next_serial(&self.conn, kind)?;
         let number = DocumentNumber { kind, serial: serial as u64 };
-        let records = seen_records(&self.conn, project_code, self.clock.today())?;
+        let records = seen_records(&self.conn, project_code.as_str(), self.clock.today())?;
         let device_id = super::outbox::device_id(&self.conn)?;
         let ctx = IssueContext { unit: &settings.unit, issuer: clerk, device_id: &device_id, at };
         Document::for_project(&records, number, &ctx).map_err(ReplicaError::Refused)
@@ -85,7 +87,7 @@ impl Replica {
     /// serial is either still free or spent on a queued document.
     pub fn issue_document(
         &mut self,
-        project_code: &str,
+        project_code: &ProjectCode,
         kind: DocumentKind,
         clerk: &str,
         at: OffsetDateTime,
@@ -99,7 +101,7 @@ impl Replica {
             "UPDATE number_segments SET next_serial = next_serial + 1 WHERE kind = ?1 AND first_serial = ?2",
             params![kind.as_str(), first],
         )?;
-        let records = seen_records(&tx, project_code, clock_today)?;
+        let records = seen_records(&tx, project_code.as_str(), clock_today)?;
         let number = DocumentNumber { kind, serial: serial as u64 };
         let device_id = super::outbox::device_id(&tx)?;
         let issued = make(ToIssue { number, records: &records, device_id, at, settings: &settings }).map_err(ReplicaError::Refused)?;
@@ -112,7 +114,7 @@ impl Replica {
     /// Prints `number` again (`make` marks it 补打) and queues the reprint with its PDF.
     pub fn reprint_document(
         &mut self,
-        project_code: &str,
+        project_code: &ProjectCode,
         number: &str,
         clerk: &str,
         at: OffsetDateTime,
@@ -120,7 +122,7 @@ impl Replica {
     ) -> Result<OutboxEntry, ReplicaError> {
         let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let records = seen_records(&tx, project_code, clock_today)?;
+        let records = seen_records(&tx, project_code.as_str(), clock_today)?;
         let doc = records.document(number).ok_or_else(|| {
             ReplicaError::Refused(Rejection {
                 code: "unknown_document".into(),
@@ -129,7 +131,7 @@ impl Replica {
         })?;
         let pdf = make(doc).map_err(ReplicaError::Refused)?;
         let action = ClerkAction::ReprintDocument {
-            project_code: project_code.to_owned(),
+            project_code: project_code.clone(),
             number: number.to_owned(),
             pdf_sm3: hex::encode(Sm3::digest(&pdf)),
         };
@@ -176,7 +178,7 @@ impl Replica {
     }
 
     /// Who this counter is to the hub (made on first use).
-    pub fn device_id(&self) -> Result<String, ReplicaError> {
+    pub fn device_id(&self) -> Result<DeviceId, ReplicaError> {
         super::outbox::device_id(&self.conn)
     }
 }
@@ -195,8 +197,8 @@ impl ReplicaReader {
     }
 
     /// A counter's registered public key as replicated from the hub.
-    pub fn counter_key(&self, device_id: &str) -> Result<Option<CounterKeyRecord>, ReplicaError> {
-        system_row(&self.conn, EntityKind::CounterKey, device_id)
+    pub fn counter_key(&self, device_id: &DeviceId) -> Result<Option<CounterKeyRecord>, ReplicaError> {
+        system_row(&self.conn, EntityKind::CounterKey, device_id.as_str())
     }
 
     /// What documents name and link to, as the hub last set them.
@@ -287,11 +289,11 @@ fn seen_records(conn: &Connection, project_code: &str, clock_today: time::Date) 
     Ok(records)
 }
 
-fn keep_file(conn: &Connection, number: &str, command_id: &str, pdf: &[u8]) -> Result<(), ReplicaError> {
+fn keep_file(conn: &Connection, number: &str, command_id: &CommandId, pdf: &[u8]) -> Result<(), ReplicaError> {
     conn.execute(
         "INSERT INTO document_files (pdf_sm3, number, command_id, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (pdf_sm3) DO NOTHING",
-        params![hex::encode(Sm3::digest(pdf)), number, command_id, pdf, format_time(OffsetDateTime::now_utc())],
+        params![hex::encode(Sm3::digest(pdf)), number, command_id.as_str(), pdf, format_time(OffsetDateTime::now_utc())],
     )?;
     Ok(())
 }

@@ -116,9 +116,20 @@ pub enum ReplicaError {
     #[error("{}", .0.reason)]
     Refused(yizhan_core::command::Rejection),
     #[error("待处理冲突中没有指令 {0}（可能已被处理），请刷新列表。")]
-    NoSuchConflict(String),
+    NoSuchConflict(yizhan_core::id::CommandId),
+    #[error("本地副本记录的本机终端编号{0}。请联系技术人员。")]
+    DeviceId(#[from] yizhan_core::id::IdError),
     #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
+}
+
+impl From<crate::migrate::MigrateError> for ReplicaError {
+    fn from(e: crate::migrate::MigrateError) -> ReplicaError {
+        match e {
+            crate::migrate::MigrateError::Sqlite(e) => ReplicaError::Sqlite(e),
+            crate::migrate::MigrateError::SchemaTooNew(version) => ReplicaError::SchemaTooNew(version),
+        }
+    }
 }
 
 impl ReplicaError {
@@ -222,8 +233,8 @@ impl Replica {
         let device = outbox::device_id(&self.conn)?;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let eval = alerts::Evaluation::new(&tx, meta.view_date.unwrap_or_else(|| self.clock.today()), self.clock.now())?;
-        let signal = link.signal(&device, alerts::serials_signal(&tx)?);
-        let changed = alerts::evaluate_counter(&tx, &eval, &device, &signal)?;
+        let signal = link.signal(device.as_str(), alerts::serials_signal(&tx)?);
+        let changed = alerts::evaluate_counter(&tx, &eval, device.as_str(), &signal)?;
         tx.commit()?;
         Ok(changed)
     }

@@ -12,11 +12,14 @@ use yizhan_core::alert::Alert;
 use yizhan_core::alert::handling::handle;
 use yizhan_core::alert::queue::AlertOrigin;
 use yizhan_core::command::{ClerkAction, Effect, Issued, decide};
+use yizhan_core::code::ProjectCode;
+use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::records::ProjectRecords;
 
 use super::alert_view;
 use super::view::load_records;
 use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta, text};
+use crate::sql::parsed;
 use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 use crate::status::OutboxCounts;
 
@@ -57,7 +60,7 @@ impl OutboxState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxEntry {
-    pub command_id: String,
+    pub command_id: CommandId,
     pub project_code: String,
     pub action: ClerkAction,
     pub clerk: String,
@@ -73,7 +76,7 @@ pub struct OutboxEntry {
 /// One queued command ready to send: its id and its envelope as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    pub command_id: String,
+    pub command_id: CommandId,
     pub envelope: String,
 }
 
@@ -84,7 +87,7 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
     let envelope: CommandEnvelope = serde_json::from_str(text(row, 2)?)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?;
     Ok(OutboxEntry {
-        command_id: row.get(0)?,
+        command_id: parsed(row, 0)?,
         project_code: row.get(1)?,
         action: envelope.action,
         clerk: envelope.clerk,
@@ -109,7 +112,7 @@ impl Replica {
         action: ClerkAction,
         clerk: &str,
         at: OffsetDateTime,
-        redo_of: Option<&str>,
+        redo_of: Option<&CommandId>,
     ) -> Result<OutboxEntry, ReplicaError> {
         let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -120,30 +123,30 @@ impl Replica {
 
     /// Issues a rejected command again under a new id (the hub answers an old id with its
     /// old answer), after checking it again; the rejected one is set aside.
-    pub fn redo(&mut self, command_id: &str, clerk: &str, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
+    pub fn redo(&mut self, command_id: &CommandId, clerk: &str, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
         let action = self
             .conn
             .query_row(
                 &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE command_id = ?1 AND state = 'rejected'"),
-                [command_id],
+                [command_id.as_str()],
                 entry,
             )
             .optional()?
-            .ok_or_else(|| ReplicaError::NoSuchConflict(command_id.to_owned()))?
+            .ok_or_else(|| ReplicaError::NoSuchConflict(command_id.clone()))?
             .action;
         self.issue_redoing(action, clerk, at, Some(command_id))
     }
 
     /// Lets a rejected command go; returns its project.
-    pub fn discard(&mut self, command_id: &str) -> Result<String, ReplicaError> {
+    pub fn discard(&mut self, command_id: &CommandId) -> Result<String, ReplicaError> {
         self.conn
             .query_row(
                 "UPDATE outbox SET state = 'discarded' WHERE command_id = ?1 AND state = 'rejected' RETURNING project_code",
-                [command_id],
+                [command_id.as_str()],
                 |row| row.get(0),
             )
             .optional()?
-            .ok_or_else(|| ReplicaError::NoSuchConflict(command_id.to_owned()))
+            .ok_or_else(|| ReplicaError::NoSuchConflict(command_id.clone()))
     }
 
     /// The oldest `limit` commands not yet answered, in the order issued.
@@ -154,7 +157,7 @@ impl Replica {
         let rows = stmt
             .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
                 Ok(Outgoing {
-                    command_id: row.get(0)?,
+                    command_id: parsed(row, 0)?,
                     envelope: row.get(1)?,
                 })
             })?
@@ -181,7 +184,7 @@ impl Replica {
                 };
                 let project: Option<String> = settle
                     .query_row(
-                        params![result.command_id, state.as_str(), seq, code, reason, format_time(at)],
+                        params![result.command_id.as_str(), state.as_str(), seq, code, reason, format_time(at)],
                         |row| row.get(0),
                     )
                     .optional()?;
@@ -199,7 +202,7 @@ impl Replica {
     /// holds up the commands behind it. Returns its project when it did.
     pub fn record_failure(
         &mut self,
-        command_id: &str,
+        command_id: &CommandId,
         error: &str,
         give_up_after: u32,
         at: OffsetDateTime,
@@ -209,7 +212,7 @@ impl Replica {
             .query_row(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE command_id = ?1 AND state = 'pending' \
                  RETURNING attempts",
-                params![command_id, error],
+                params![command_id.as_str(), error],
                 |row| row.get(0),
             )
             .optional()?;
@@ -218,7 +221,7 @@ impl Replica {
                 "UPDATE outbox SET state = 'rejected', reject_code = ?2, reject_reason = ?3, answered_at = ?4 \
                  WHERE command_id = ?1 RETURNING project_code",
                 params![
-                    command_id,
+                    command_id.as_str(),
                     HUB_ERROR,
                     format!("数据中心连续 {attempts} 次处理该指令时出错（{error}），已暂停上传。可稍后重做，或放弃。"),
                     format_time(at)
@@ -236,10 +239,10 @@ impl Replica {
     }
 
     /// Commands of one project not yet answered by the hub.
-    pub fn pending_for(&self, project_code: &str) -> Result<u64, ReplicaError> {
+    pub fn pending_for(&self, project_code: &ProjectCode) -> Result<u64, ReplicaError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM outbox WHERE project_code = ?1 AND state = 'pending'",
-            [project_code],
+            [project_code.as_str()],
             |r| r.get(0),
         )?)
     }
@@ -256,8 +259,8 @@ impl ReplicaReader {
     }
 
     /// Every command of one project still in the outbox or answered, oldest first.
-    pub fn project_commands(&self, project_code: &str) -> Result<Vec<OutboxEntry>, ReplicaError> {
-        self.entries("project_code = ?1 ORDER BY position", [project_code])
+    pub fn project_commands(&self, project_code: &ProjectCode) -> Result<Vec<OutboxEntry>, ReplicaError> {
+        self.entries("project_code = ?1 ORDER BY position", [project_code.as_str()])
     }
 
     fn entries<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<OutboxEntry>, ReplicaError> {
@@ -286,7 +289,7 @@ pub(crate) fn overlay(
     project_code: &str,
     cursor: u64,
     today: time::Date,
-) -> Result<Vec<String>, ReplicaError> {
+) -> Result<Vec<CommandId>, ReplicaError> {
     let mut stmt = conn.prepare_cached(
         "SELECT envelope FROM outbox WHERE project_code = ?1 \
          AND (state = 'pending' OR (state = 'accepted' AND hub_seq > ?2)) ORDER BY position",
@@ -362,7 +365,7 @@ pub(crate) fn queue(
     action: ClerkAction,
     clerk: &str,
     at: OffsetDateTime,
-    redo_of: Option<&str>,
+    redo_of: Option<&CommandId>,
 ) -> Result<OutboxEntry, ReplicaError> {
     let meta = read_meta(tx)?;
     let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
@@ -375,7 +378,7 @@ pub(crate) fn queue(
         base_seq: cursor,
         action,
     };
-    let project_code = envelope.action.project_code().to_owned();
+    let project_code = envelope.action.project_key().to_owned();
     let today = meta.view_date.unwrap_or(clock_today);
     let mut records = load_records(tx, &project_code)?;
     // The alerts as shown here: one this counter raised itself can be answered offline.
@@ -392,41 +395,42 @@ pub(crate) fn queue(
     if let Some(old) = redo_of {
         let changed = tx.execute(
             "UPDATE outbox SET state = 'discarded' WHERE command_id = ?1 AND state = 'rejected'",
-            [old],
+            [old.as_str()],
         )?;
         if changed == 0 {
-            return Err(ReplicaError::NoSuchConflict(old.to_owned()));
+            return Err(ReplicaError::NoSuchConflict(old.clone()));
         }
     }
     tx.execute(
         "INSERT INTO outbox (command_id, project_code, kind, envelope, state, redo_of) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
         params![
-            envelope.command_id,
+            envelope.command_id.as_str(),
             project_code,
             envelope.action.kind(),
             serde_json::to_string(&envelope).expect("a command envelope serialises to JSON"),
-            redo_of,
+            redo_of.map(CommandId::as_str),
         ],
     )?;
     Ok(tx.query_row(
         &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE command_id = ?1"),
-        [&envelope.command_id],
+        [envelope.command_id.as_str()],
         entry,
     )?)
 }
 
-pub(crate) fn device_id(conn: &Connection) -> Result<String, ReplicaError> {
+pub(crate) fn device_id(conn: &Connection) -> Result<DeviceId, ReplicaError> {
     let id: Option<String> = conn.query_row("SELECT device_id FROM meta", [], |row| row.get(0))?;
-    match id {
-        Some(id) => Ok(id),
+    let id = match id {
+        Some(id) => id,
         None => {
             let id = format!("counter-{}", uuid::Uuid::new_v4().simple());
             conn.execute("UPDATE meta SET device_id = ?1", [&id])?;
-            Ok(id)
+            id
         }
-    }
+    };
+    Ok(DeviceId::parse(id)?)
 }
 
-fn new_command_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+fn new_command_id() -> CommandId {
+    CommandId::parse(uuid::Uuid::new_v4().to_string()).expect("a UUID is a short printable id")
 }

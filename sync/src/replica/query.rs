@@ -8,6 +8,8 @@ use yizhan_core::alert::queue::AlertView;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use yizhan_core::clock::Clock;
+use yizhan_core::code::ProjectCode;
+use crate::sql::parsed;
 use yizhan_core::district::district_name;
 use yizhan_core::document::{DocumentKind, DocumentState};
 use yizhan_core::entity::{EntityKind, FeeKind};
@@ -73,7 +75,7 @@ pub struct ProjectPage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectRow {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub name: String,
     pub builder: String,
     pub uscc: String,
@@ -215,7 +217,7 @@ pub struct NoteLine {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DetailProject {
-    pub project_code: String,
+    pub project_code: ProjectCode,
     pub name: String,
     pub builder: String,
     pub uscc: String,
@@ -391,7 +393,7 @@ impl ReplicaReader {
                 let tracked_reason = TrackedReason::parse(row.get_ref(10)?.as_str_or_null()?);
                 let district_code: String = row.get(4)?;
                 Ok(ProjectRow {
-                    project_code: row.get(0)?,
+                    project_code: parsed(row, 0)?,
                     name: row.get(1)?,
                     builder: row.get(2)?,
                     uscc: row.get(3)?,
@@ -409,17 +411,18 @@ impl ReplicaReader {
                 })
             })?
             .collect::<Result<_, _>>()?;
-        let codes: Vec<String> = rows.iter().map(|r| r.project_code.clone()).collect();
+        let codes: Vec<String> = rows.iter().map(|r| r.project_code.to_string()).collect();
         let levels = self.alert_levels(&codes)?;
         for row in &mut rows {
-            row.alert_level = levels.get(&row.project_code).copied();
+            row.alert_level = levels.get(row.project_code.as_str()).copied();
         }
         Ok(ProjectPage { total, counts, rows })
     }
 
     /// Everything about one project, as of the date the views stand at; `None` when the
     /// replica holds nothing under that code.
-    pub fn get_project(&self, project_code: &str) -> Result<Option<ProjectDetail>, ReplicaError> {
+    pub fn get_project(&self, code: &ProjectCode) -> Result<Option<ProjectDetail>, ReplicaError> {
+        let project_code = code.as_str();
         let mut records = load_records(&self.conn, project_code)?;
         if records.is_empty() {
             return Ok(None);
@@ -497,10 +500,10 @@ impl ReplicaReader {
 
         Ok(Some(ProjectDetail {
             project: DetailProject {
-                project_code: project_code.to_owned(),
+                project_code: code.clone(),
                 name: field(|p| &p.name),
                 builder: field(|p| &p.builder),
-                uscc: field(|p| &p.uscc),
+                uscc: field(|p| p.uscc.as_str()),
                 district_name: district_name(&district_code).unwrap_or_default().to_owned(),
                 district_code,
                 contact_phone_masked: project
@@ -521,11 +524,11 @@ impl ReplicaReader {
                 checked_by: c.checked_by.clone(),
                 checked_at: c.checked_at,
                 remark: c.remark.clone(),
-                pending: is_pending(&c.command_id),
+                pending: is_pending(c.command_id.as_str()),
             }),
             notes,
             tracked: records.is_tracked(),
-            tracking_pending: records.tracking.as_ref().is_some_and(|t| is_pending(&t.command_id)),
+            tracking_pending: records.tracking.as_ref().is_some_and(|t| is_pending(t.command_id.as_str())),
             tracked_reason: if records.is_tracked() {
                 Some(TrackedReason::Clerk)
             } else {
@@ -537,7 +540,7 @@ impl ReplicaReader {
                 construction_permit_no: l.construction_permit_no.clone(),
                 linked_by: l.linked_by.clone(),
                 linked_at: l.linked_at,
-                pending: is_pending(&l.command_id),
+                pending: is_pending(l.command_id.as_str()),
             }),
             timeline: timeline(&self.conn, project_code, meta.snapshot_as_of.unwrap_or(0))?,
         }))
@@ -559,9 +562,9 @@ fn document_lines(records: &ProjectRecords, is_pending: &dyn Fn(&str) -> bool) -
             conflict: d.conflict.clone(),
             void_reason: d.voiding.as_ref().map(|v| v.reason.clone()),
             reprints: d.reprints.len(),
-            pending: is_pending(&d.command_id)
-                || d.voiding.as_ref().is_some_and(|v| is_pending(&v.command_id))
-                || d.reprints.iter().any(|r| is_pending(&r.command_id)),
+            pending: is_pending(d.command_id.as_str())
+                || d.voiding.as_ref().is_some_and(|v| is_pending(v.command_id.as_str()))
+                || d.reprints.iter().any(|r| is_pending(r.command_id.as_str())),
         })
         .collect();
     lines.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then_with(|| b.number.cmp(&a.number)));

@@ -1,15 +1,10 @@
-//! Versioned migrations of the replica file. Each is embedded SQL named by the time it was
-//! written, applied once, in order, in its own transaction, and recorded in
-//! `schema_migrations`, so a counter PC that skipped releases catches up in one open.
+//! Versioned migrations of the replica file, run by the runner the hub shares
+//! (`crate::migrate`), so a counter PC that skipped releases catches up in one open.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use super::ReplicaError;
-
-pub(crate) struct Migration {
-    pub version: &'static str,
-    pub sql: &'static str,
-}
+use crate::migrate::Migration;
 
 macro_rules! migration {
     ($version:literal) => {
@@ -42,38 +37,15 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, ReplicaError> {
 
 /// Applies the first `count` migrations only: how tests make a file at an older schema.
 pub(crate) fn migrate_to(conn: &mut Connection, count: usize) -> Result<usize, ReplicaError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )?;
-    let applied = applied_versions(conn)?;
-    if let Some(unknown) = applied
-        .iter()
-        .find(|v| !MIGRATIONS.iter().any(|m| m.version == v.as_str()))
-    {
-        return Err(ReplicaError::SchemaTooNew(unknown.clone()));
-    }
-    let mut ran = 0;
-    for migration in MIGRATIONS.iter().take(count) {
-        if applied.iter().any(|v| v == migration.version) {
-            continue;
-        }
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(migration.sql)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-            [migration.version],
-        )?;
-        tx.commit()?;
-        tracing::info!(version = migration.version, "replica migration applied");
-        ran += 1;
+    let ran = crate::migrate::migrate_to(conn, MIGRATIONS, count)?;
+    if ran > 0 {
+        tracing::info!(ran, "replica migrations applied");
     }
     Ok(ran)
 }
 
 pub(crate) fn applied_versions(conn: &Connection) -> Result<Vec<String>, ReplicaError> {
-    let mut stmt = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
-    let versions = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
-    Ok(versions)
+    Ok(crate::migrate::applied_versions(conn)?)
 }
 
 /// Runs `load` with the indexes of `table` dropped, then builds them again, inside the

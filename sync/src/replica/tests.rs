@@ -190,10 +190,10 @@ fn snapshot_part(as_of: u64, rows: &[SnapshotRow], after: Option<RowPosition>) -
 
 fn project(code: &str, name: &str, builder: &str, uscc: &str, district: &str) -> ChangeSpec {
     let payload = Project {
-        project_code: code.into(),
+        project_code: code.parse().unwrap(),
         name: name.into(),
         builder: builder.into(),
-        uscc: uscc.into(),
+        uscc: uscc.parse().unwrap(),
         district_code: district.into(),
         contact_phone: Some("13812341234".into()),
     };
@@ -203,7 +203,7 @@ fn project(code: &str, name: &str, builder: &str, uscc: &str, district: &str) ->
 fn approval(code: &str, permit: &str, approved_on: Date) -> ChangeSpec {
     let payload = PlanningApproval {
         planning_permit_no: permit.into(),
-        project_code: code.into(),
+        project_code: code.parse().unwrap(),
         approved_on,
         residential_area: yizhan_core::area::Area::from_hundredths(1_000_000),
         non_residential_area: yizhan_core::area::Area::from_hundredths(50_000),
@@ -218,7 +218,7 @@ fn assessment(code: &str, amount_fen: i64, exemption: Option<i64>) -> ChangeSpec
 
 fn assessment_due(code: &str, amount_fen: i64, exemption: Option<i64>, due_on: Date) -> ChangeSpec {
     let payload = FeeAssessment {
-        project_code: code.into(),
+        project_code: code.parse().unwrap(),
         fee_kind: FeeKind::Infra,
         amount_fen,
         basis: "演示〔2024〕1号".into(),
@@ -240,7 +240,7 @@ fn assessment_due(code: &str, amount_fen: i64, exemption: Option<i64>, due_on: D
 fn payment(code: &str, id: &str, amount_fen: i64, received_at: OffsetDateTime) -> ChangeSpec {
     let payload = Payment {
         payment_id: id.into(),
-        project_code: code.into(),
+        project_code: code.parse().unwrap(),
         fee_kind: FeeKind::Infra,
         amount_fen,
         channel: "非税支付平台".into(),
@@ -253,7 +253,7 @@ fn payment(code: &str, id: &str, amount_fen: i64, received_at: OffsetDateTime) -
 fn clearance(code: &str, no: &str) -> ChangeSpec {
     let payload = TaxClearance {
         clearance_no: no.into(),
-        project_code: code.into(),
+        project_code: code.parse().unwrap(),
         tax_office: "建邺区税务局".into(),
         issued_on: date!(2026 - 03 - 10),
     };
@@ -468,9 +468,9 @@ fn an_older_version_never_overwrites_a_newer_one() {
     assert_eq!(f.history_len(), 2);
 
     // A delete older than the row is stale too; one at the row's version removes it.
-    f.apply(vec![project(CODE_A, "", "", "", "").v(1).deleted()]).unwrap();
+    f.apply(vec![project(CODE_A, "", "", USCC_A, "").v(1).deleted()]).unwrap();
     assert_eq!(f.rows().len(), 1);
-    f.apply(vec![project(CODE_A, "", "", "", "").v(2).deleted()]).unwrap();
+    f.apply(vec![project(CODE_A, "", "", USCC_A, "").v(2).deleted()]).unwrap();
     assert!(f.rows().is_empty());
     assert!(f.row(CODE_A).is_none(), "a project with no rows left leaves the list");
 }
@@ -675,7 +675,7 @@ fn the_detail_has_everything_masked_and_newest_first() {
     ])
     .unwrap();
     f.replica.roll_day(DUE.next_day().unwrap()).unwrap();
-    let detail = f.reader().get_project(CODE_B).unwrap().expect("project B");
+    let detail = f.reader().get_project(&CODE_B.parse().unwrap()).unwrap().expect("project B");
 
     assert_eq!(detail.project.name, "仙林学校二期");
     assert_eq!(detail.project.district_name, "栖霞区");
@@ -718,9 +718,9 @@ fn the_detail_has_everything_masked_and_newest_first() {
     assert_eq!(json["payments"][0]["received_at"], "2026-03-04T09:00:00Z");
     assert_eq!(json["status"], "partly_paid");
 
-    let cleared = f.reader().get_project(CODE_C).unwrap().unwrap();
+    let cleared = f.reader().get_project(&CODE_C.parse().unwrap()).unwrap().unwrap();
     assert_eq!(cleared.tax_clearance.unwrap().clearance_no, "TC1");
-    assert!(f.reader().get_project("2000-000000-00-00-000000").unwrap().is_none());
+    assert!(f.reader().get_project(&"2000-000000-00-00-000000".parse().unwrap()).unwrap().is_none());
 }
 
 fn snapshot_rows() -> Vec<SnapshotRow> {
@@ -776,7 +776,7 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     expected.sort_by(|a, b| (a.entity.as_str(), &a.key).cmp(&(b.entity.as_str(), &b.key)));
     assert_eq!(loaded, expected);
 
-    let a = reader.get_project(CODE_A).unwrap().unwrap();
+    let a = reader.get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
     assert_eq!((a.status, a.fees[0].paid_fen), (FeeStatus::PartlyPaid, 30_000));
     assert_eq!(a.timeline.len(), 4, "the snapshot's rows start the timeline");
     let page = reader
@@ -796,7 +796,7 @@ fn bootstrap_loads_a_snapshot_with_progress() {
     replica.apply(&sealed_for(&replica, next)).unwrap();
     assert_eq!(replica.meta().unwrap().cursor, Some(107));
     let timeline: Vec<(u64, Op)> = reader
-        .get_project(CODE_A)
+        .get_project(&CODE_A.parse().unwrap())
         .unwrap()
         .unwrap()
         .timeline
@@ -944,7 +944,7 @@ fn a_snapshot_cut_off_goes_on_from_the_last_row_kept() {
     replica
         .apply(&batch(105, vec![assessment(CODE_A, 120_000, None).v(2), payment(CODE_A, "P1", 40_000, AT).v(2)]))
         .unwrap();
-    let a = reader.get_project(CODE_A).unwrap().unwrap();
+    let a = reader.get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
     assert_eq!((a.fees[0].assessed_fen, a.fees[0].paid_fen), (120_000, 50_000));
     let indexes: u64 = replica
         .conn
@@ -966,7 +966,7 @@ fn a_new_snapshot_replaces_everything() {
         .unwrap();
     assert_eq!(f.rows().len(), 1);
     assert_eq!(f.history_len(), 0, "the old replica's history goes with it");
-    assert_eq!(f.reader().get_project(CODE_B).unwrap().unwrap().timeline.len(), 1);
+    assert_eq!(f.reader().get_project(&CODE_B.parse().unwrap()).unwrap().unwrap().timeline.len(), 1);
     let page = f
         .reader()
         .list_projects(&ProjectQuery {
@@ -984,41 +984,42 @@ mod outbox {
 
     use super::*;
     use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
+    use yizhan_core::id::CommandId;
 
     const CLERK: &str = "窗口03-王芳";
 
     fn note(text: &str) -> ClerkAction {
         ClerkAction::FollowUpNote {
-            project_code: CODE_A.into(),
+            project_code: CODE_A.parse().unwrap(),
             text: text.into(),
         }
     }
 
     fn tracking(tracked: bool) -> ClerkAction {
         ClerkAction::Tracking {
-            project_code: CODE_A.into(),
+            project_code: CODE_A.parse().unwrap(),
             tracked,
         }
     }
 
     fn final_check() -> ClerkAction {
         ClerkAction::FinalCheck {
-            project_code: CODE_A.into(),
+            project_code: CODE_A.parse().unwrap(),
             remark: "资料齐全".into(),
         }
     }
 
-    fn accepted(id: &str, seq: u64) -> CommandResult {
+    fn accepted(id: &CommandId, seq: u64) -> CommandResult {
         CommandResult {
-            command_id: id.into(),
+            command_id: id.clone(),
             outcome: CommandOutcome::Accepted { seq: Some(seq) },
             repeated: false,
         }
     }
 
-    fn rejected(id: &str, reason: &str) -> CommandResult {
+    fn rejected(id: &CommandId, reason: &str) -> CommandResult {
         CommandResult {
-            command_id: id.into(),
+            command_id: id.clone(),
             outcome: CommandOutcome::Rejected {
                 code: "not_cleared".into(),
                 reason: reason.into(),
@@ -1045,7 +1046,7 @@ mod outbox {
         assert!(matches!(&refused, ReplicaError::Refused(r) if r.code == "not_cleared"), "{refused:?}");
         assert!(refused.to_string().contains("「待缴」"), "{refused}");
         let unknown = ClerkAction::FollowUpNote {
-            project_code: CODE_C.into(),
+            project_code: CODE_C.parse().unwrap(),
             text: "x".into(),
         };
         assert!(matches!(f.replica.issue(unknown, CLERK, AT), Err(ReplicaError::Refused(r)) if r.code == "unknown_project"));
@@ -1061,7 +1062,7 @@ mod outbox {
         assert_eq!(first.state, OutboxState::Pending);
         assert_eq!(counts(&f), (2, 0));
 
-        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        let detail = f.reader().get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
         assert_eq!(detail.notes.len(), 1);
         assert_eq!((detail.notes[0].text.as_str(), detail.notes[0].pending), ("已电话催缴", true));
         assert_eq!(detail.notes[0].written_by, CLERK);
@@ -1073,7 +1074,7 @@ mod outbox {
         let envelope: CommandEnvelope = serde_json::from_str(&outgoing[0].envelope).unwrap();
         assert_eq!(envelope.base_seq, f.cursor());
         assert_eq!(envelope.clerk, CLERK);
-        assert!(envelope.device_id.starts_with("counter-"));
+        assert!(envelope.device_id.as_str().starts_with("counter-"));
         let again: CommandEnvelope = serde_json::from_str(&f.replica.outgoing(1).unwrap()[0].envelope).unwrap();
         assert_eq!(again.device_id, envelope.device_id, "one device id per counter");
         assert_eq!(f.replica.outgoing(1).unwrap().len(), 1);
@@ -1087,19 +1088,19 @@ mod outbox {
         assert_eq!(f.replica.record_answers(&[accepted(&issued.command_id, seq)], AT).unwrap(), [CODE_A]);
         assert_eq!(counts(&f), (0, 0));
         // Accepted, but the feed has not brought the row yet: still shown, still marked.
-        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        let detail = f.reader().get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
         assert_eq!(detail.notes.iter().map(|n| n.pending).collect::<Vec<_>>(), [true]);
 
         let row = FollowUpNote {
-            note_id: issued.command_id.clone(),
-            project_code: CODE_A.into(),
+            note_id: issued.command_id.to_string(),
+            project_code: CODE_A.parse().unwrap(),
             text: "已电话催缴".into(),
             written_by: CLERK.into(),
-            device_id: "counter-x".into(),
+            device_id: "counter-x".parse().unwrap(),
             written_at: AT,
         };
-        f.apply(vec![spec(EntityKind::FollowUpNote, &issued.command_id, CODE_A, row)]).unwrap();
-        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        f.apply(vec![spec(EntityKind::FollowUpNote, issued.command_id.as_str(), CODE_A, row)]).unwrap();
+        let detail = f.reader().get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
         assert_eq!(detail.notes.iter().map(|n| n.pending).collect::<Vec<_>>(), [false]);
     }
 
@@ -1118,9 +1119,9 @@ mod outbox {
         assert!(f.replica.record_answers(&[accepted(&a.command_id, 99)], AT).unwrap().is_empty());
 
         let conflicts = f.reader().conflicts().unwrap();
-        assert_eq!(conflicts.iter().map(|c| c.command_id.as_str()).collect::<Vec<_>>(), [&b.command_id, &a.command_id]);
+        assert_eq!(conflicts.iter().map(|c| c.command_id.as_str()).collect::<Vec<_>>(), [b.command_id.as_str(), a.command_id.as_str()]);
         assert_eq!(conflicts[1].reject_reason.as_deref(), Some("项目已注销"));
-        let detail = f.reader().get_project(CODE_A).unwrap().unwrap();
+        let detail = f.reader().get_project(&CODE_A.parse().unwrap()).unwrap().unwrap();
         assert!(!detail.tracked && detail.notes.is_empty(), "a rejected command shows no effect");
 
         assert_eq!(f.replica.discard(&b.command_id).unwrap(), CODE_A);
@@ -1154,7 +1155,7 @@ mod outbox {
         let rows = f.rows();
         f.replica.bootstrap("http://hub", None, Cursor::new(snapshot(900, &rows)), |_| {}).unwrap();
         assert_eq!(f.replica.outgoing(10).unwrap()[0].command_id, issued.command_id);
-        assert_eq!(f.reader().get_project(CODE_A).unwrap().unwrap().notes.len(), 1);
+        assert_eq!(f.reader().get_project(&CODE_A.parse().unwrap()).unwrap().unwrap().notes.len(), 1);
     }
 }
 

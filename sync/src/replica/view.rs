@@ -92,7 +92,7 @@ fn write(conn: &Connection, project_code: &str, records: &ProjectRecords, eval: 
         project_code,
         field(|p| &p.name),
         field(|p| &p.builder),
-        field(|p| &p.uscc),
+        field(|p| p.uscc.as_str()),
         field(|p| &p.district_code),
         status_str(standing.status),
         standing.overdue,

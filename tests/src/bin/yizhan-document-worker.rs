@@ -19,7 +19,7 @@ fn arg(name: &str) -> String {
 fn main() {
     let mut replica = Replica::open(std::path::Path::new(&arg("--db"))).expect("open the replica");
     let key = CounterKey::from_secret_hex(&arg("--key")).expect("a signing key");
-    let project = arg("--project");
+    let project = arg("--project").parse().expect("a project code");
     let count: usize = arg("--count").parse().expect("a count");
     let mut out = std::io::stdout();
     for _ in 0..count {

@@ -156,22 +156,24 @@ async fn source_approvals(
             let Some(permit_no) = row.permit_no() else {
                 continue;
             };
-            let approval = record::record(&row).ok().map(|r| {
+            let approval = record::record(&row).ok().and_then(|r| {
                 let approval = PlanningApproval {
                     planning_permit_no: r.planning_permit_no,
-                    project_code: r.project_code,
+                    project_code: r.project_code.parse().ok()?,
                     approved_on: r.approved_on,
                     residential_area: r.residential_area,
                     non_residential_area: r.non_residential_area,
                     civil_defence_area: r.civil_defence_area,
                 };
-                RowWrite::upsert(
-                    EntityKind::PlanningApproval,
-                    permit_no.clone(),
-                    &approval.project_code,
-                    &approval,
+                Some(
+                    RowWrite::upsert(
+                        EntityKind::PlanningApproval,
+                        permit_no.clone(),
+                        approval.project_code.as_str(),
+                        &approval,
+                    )
+                    .payload,
                 )
-                .payload
             });
             approvals.insert(permit_no, approval);
         }

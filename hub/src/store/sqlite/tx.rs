@@ -4,6 +4,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 use yizhan_core::document::DocumentKind;
+use yizhan_core::id::CommandId;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::ChainHash;
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, Segment};
@@ -102,12 +103,12 @@ impl LogTx for SqliteTx<'_> {
 }
 
 impl CommandTx for SqliteTx<'_> {
-    fn recorded_command(&mut self, command_id: &str) -> Result<Option<RecordedCommand>, StoreError> {
+    fn recorded_command(&mut self, command_id: &CommandId) -> Result<Option<RecordedCommand>, StoreError> {
         type Stored = (String, String, Option<i64>, Option<String>, Option<String>);
         let stored: Option<Stored> = self
             .0
             .prepare_cached("SELECT body, outcome, seq, code, reason FROM commands WHERE command_id = ?1")?
-            .query_row([command_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_row([command_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .optional()?;
         let Some((body, outcome, seq, code, reason)) = stored else { return Ok(None) };
         let outcome = match outcome.as_str() {
@@ -129,10 +130,10 @@ impl CommandTx for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
-                envelope.command_id,
-                envelope.device_id,
+                envelope.command_id.as_str(),
+                envelope.device_id.as_str(),
                 envelope.clerk,
-                envelope.action.project_code(),
+                envelope.action.project_key(),
                 envelope.action.kind(),
                 time_text(envelope.issued_at),
                 now_text(),
