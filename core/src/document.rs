@@ -380,6 +380,14 @@ pub struct Reprint {
     pub command_id: CommandId,
 }
 
+/// 号段: serials `first..=last` of `kind`, for one counter only, never handed out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub kind: DocumentKind,
+    pub first: u64,
+    pub last: u64,
+}
+
 /// An issued document as the change log carries it. Key: the number (`PZ0000001234`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

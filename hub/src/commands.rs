@@ -17,14 +17,23 @@ impl Hub {
         let refused = self.check_issue(&envelope.device_id, &envelope.action).await?;
         let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()), refused);
         let action = envelope.action.clone();
-        let result = self.store().run_command(envelope, decider).await?;
-        if matches!(result.outcome, CommandOutcome::Accepted { .. }) {
+        let command_id = envelope.command_id.clone();
+        let run = self.store().run_command(envelope, decider).await?;
+        if run.outcome.is_ok() {
             self.notify_applicant(&action).await?;
             // What a command wrote can raise an alert of its own (a document in conflict).
             if let Some(desk) = self.alert_desk() {
                 desk.touched(action.project_code().map(ProjectCode::to_string).into_iter().collect::<Vec<_>>());
             }
         }
+        let result = CommandResult {
+            command_id,
+            outcome: match run.outcome {
+                Ok(seq) => CommandOutcome::Accepted { seq },
+                Err(Rejection { code, reason }) => CommandOutcome::Rejected { code, reason },
+            },
+            repeated: run.repeated,
+        };
         tracing::info!(
             command_id = %result.command_id,
             outcome = ?result.outcome,

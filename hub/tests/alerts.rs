@@ -132,11 +132,10 @@ async fn feed_alerts_fire_on_failure_lag_and_mismatch_and_clear_when_put_right()
         missing: if matching < 10 { vec!["project 2025-320115-70-01-000009".into()] } else { Vec::new() },
         differing: Vec::new(),
     };
-    let record = |c: SourceComparison| serde_json::to_string(&c).unwrap();
-    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, record(comparison(9))).await.unwrap();
+    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, comparison(9)).await.unwrap();
     let red = until(&hub, mismatch, "verification mismatch", active_at("red")).await;
     assert!(red["message"].as_str().unwrap().contains("缺 1 条"), "{red}");
-    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, record(comparison(10))).await.unwrap();
+    store.record_verification("planning-file", yizhan_hub::store::ConnectorKind::LegacyFile, comparison(10)).await.unwrap();
     until(&hub, mismatch, "verification agrees", resolved).await;
 }
 

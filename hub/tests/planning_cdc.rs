@@ -336,7 +336,7 @@ async fn agrees(hub: &Hub, source: &Source) -> bool {
         .agrees()
 }
 
-async fn status(hub: &Hub) -> yizhan_sync::protocol::ConnectorStatus {
+async fn status(hub: &Hub) -> yizhan_hub::store::ConnectorRecord {
     let connectors = hub.store().connectors().await.unwrap();
     connectors
         .into_iter()
@@ -415,7 +415,7 @@ async fn the_snapshot_then_inserts_updates_and_deletes_reach_the_hub() {
         })
         .await;
         let status = status(&hub.hub).await;
-        assert_eq!(status.kind, "postgres_cdc");
+        assert_eq!(status.kind, yizhan_hub::store::ConnectorKind::PostgresCdc);
         assert_eq!(status.last_error, None);
         assert!(status.newest_source_at.is_some());
         running.stop().await;

@@ -190,7 +190,7 @@ impl PushHub {
         entries
     }
 
-    async fn quarantined(&self, connector: &str) -> Vec<yizhan_sync::protocol::QuarantineEntry> {
+    async fn quarantined(&self, connector: &str) -> Vec<yizhan_hub::store::QuarantineRecord> {
         self.hub
             .store()
             .quarantine(None, Some(connector.to_owned()), 100)
@@ -575,7 +575,7 @@ async fn debezium_snapshot_create_update_and_delete_events_are_applied() {
         connector.position.as_deref(),
         Some("renfang.cd_notice file=mysql-bin.000003 pos=1563 row=0")
     );
-    assert_eq!(connector.kind, "debezium");
+    assert_eq!(connector.kind, yizhan_hub::store::ConnectorKind::Debezium);
     hub.stop().await;
 }
 

@@ -585,13 +585,8 @@ pub struct SegmentRequest {
 /// Most serials in one segment: a day's work at a busy counter, so a lost PC wastes few.
 pub const MAX_SEGMENT_SIZE: u64 = 1_000;
 
-/// 号段: serials `first..=last` of `kind`, for one counter only, never handed out again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Segment {
-    pub kind: yizhan_core::document::DocumentKind,
-    pub first: u64,
-    pub last: u64,
-}
+/// The answer of `POST /v1/segments`.
+pub use yizhan_core::document::Segment;
 
 /// `POST /v1/counters/key`: a counter registers the public half of its signing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

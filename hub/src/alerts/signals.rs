@@ -1,14 +1,13 @@
 //! What the system rules read at the hub: its feeds and its quarantine.
 
 use yizhan_core::alert::engine::SystemSignal;
-use yizhan_sync::protocol::{ConnectorStatus, QuarantineEntry};
-
 use crate::connectors::ConnectorKind;
+use crate::store::{ConnectorRecord, QuarantineRecord};
 
 /// Most quarantined records one tick turns into alerts; the rest wait for the next.
 pub(crate) const QUARANTINE_SCAN: usize = 10_000;
 
-pub(crate) fn connector(status: &ConnectorStatus) -> SystemSignal {
+pub(crate) fn connector(status: &ConnectorRecord) -> SystemSignal {
     // Failing when the last error is newer than the last sign of life; down since that
     // sign of life (or, for one that never worked, since its last error).
     let failing_since = match (status.last_error_at, status.heartbeat_at) {
@@ -18,7 +17,7 @@ pub(crate) fn connector(status: &ConnectorStatus) -> SystemSignal {
     };
     SystemSignal::Connector {
         name: status.name.clone(),
-        streaming: status.kind == ConnectorKind::PostgresCdc.as_str(),
+        streaming: status.kind == ConnectorKind::PostgresCdc,
         failing_since,
         last_error: status.last_error.clone(),
         slot_lag_bytes: status.source_lag_bytes,
@@ -36,7 +35,7 @@ pub(crate) fn connector(status: &ConnectorStatus) -> SystemSignal {
     }
 }
 
-pub(crate) fn quarantined(entry: &QuarantineEntry) -> SystemSignal {
+pub(crate) fn quarantined(entry: &QuarantineRecord) -> SystemSignal {
     let project_code = serde_json::from_str::<serde_json::Value>(&entry.record)
         .ok()
         .and_then(|record| record.get("project_code")?.as_str().map(str::to_owned))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use yizhan_sync::protocol::{
-    CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, PlanningRecord, QuarantineEntry, QuarantineState,
+    CivilDefenceNotice, DeliveryReport, FieldError, PaymentRecord, PlanningRecord, QuarantineState,
     TaxClearanceRecord,
 };
 
@@ -18,7 +18,7 @@ use super::{Connector, ConnectorKind, SourceChange};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
-use crate::store::QuarantineClosing;
+use crate::store::{QuarantineClosing, QuarantineRecord};
 use crate::routes::ingest::read_record;
 
 /// Longest reason a dismissal may give.
@@ -81,7 +81,7 @@ impl Hub {
         Ok(())
     }
 
-    async fn open_entry(&self, id: u64) -> Result<QuarantineEntry, HubError> {
+    async fn open_entry(&self, id: u64) -> Result<QuarantineRecord, HubError> {
         let entry = self.store().quarantined(id).await?.ok_or(HubError::NoSuchQuarantine(id))?;
         if entry.state != QuarantineState::Open {
             return Err(HubError::QuarantineClosed(id));
@@ -89,14 +89,14 @@ impl Hub {
         Ok(entry)
     }
 
-    async fn reprocess_as<R: IngestRecord>(&self, entry: &QuarantineEntry, raw: &RawValue) -> Result<DeliveryReport, HubError> {
+    async fn reprocess_as<R: IngestRecord>(&self, entry: &QuarantineRecord, raw: &RawValue) -> Result<DeliveryReport, HubError> {
         let record: R = read_record(0, raw).map_err(HubError::InvalidRecords)?;
         self.reprocess_record(entry, record, raw).await
     }
 
     async fn reprocess_record<R: IngestRecord>(
         &self,
-        entry: &QuarantineEntry,
+        entry: &QuarantineRecord,
         record: R,
         raw: &RawValue,
     ) -> Result<DeliveryReport, HubError> {
@@ -114,8 +114,7 @@ impl Hub {
             .await?
             .into_iter()
             .find(|c| c.name == entry.connector)
-            .and_then(|c| ConnectorKind::parse(&c.kind))
-            .unwrap_or(ConnectorKind::Push);
+            .map_or(ConnectorKind::Push, |c| c.kind);
         let change = SourceChange::Upsert {
             location: entry.location.clone(),
             raw: raw.get().to_owned(),

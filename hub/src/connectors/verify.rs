@@ -52,9 +52,8 @@ impl Hub {
                 }
             }
         }
-        let json = serde_json::to_string(&comparison).expect("a comparison serialises");
         self.store()
-            .record_verification(CONNECTOR, ConnectorKind::LegacyFile, json)
+            .record_verification(CONNECTOR, ConnectorKind::LegacyFile, comparison.clone())
             .await?;
         if !comparison.agrees() {
             tracing::warn!(file = %comparison.source, missing = comparison.missing.len(), differing = comparison.differing.len(), "数据中心与最近导入的文件不一致");

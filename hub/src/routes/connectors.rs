@@ -25,15 +25,8 @@ const QUARANTINE_PAGE: usize = 500;
 /// `GET /v1/connectors`: every feed, its lag computed now.
 pub async fn connectors(State(hub): State<Hub>) -> Result<Json<Vec<ConnectorStatus>>, HubError> {
     let now = OffsetDateTime::now_utc();
-    let mut connectors = hub.store().connectors().await?;
-    for connector in &mut connectors {
-        // A source that says it has nothing unsent is not behind, however long it was quiet.
-        connector.lag_seconds = match connector.source_lag_bytes {
-            Some(0) => Some(0),
-            _ => connector.newest_source_at.map(|at| (now - at).whole_seconds().max(0)),
-        };
-    }
-    Ok(Json(connectors))
+    let connectors = hub.store().connectors().await?;
+    Ok(Json(connectors.into_iter().map(|c| c.status(now)).collect()))
 }
 
 /// `POST /v1/connectors/planning-file/verify`: the last export compared with the hub now.
@@ -65,7 +58,8 @@ pub async fn quarantine(
         ),
     };
     let limit = q.limit.unwrap_or(100).clamp(1, QUARANTINE_PAGE);
-    Ok(Json(hub.store().quarantine(state, q.connector, limit).await?))
+    let entries = hub.store().quarantine(state, q.connector, limit).await?;
+    Ok(Json(entries.into_iter().map(QuarantineEntry::from).collect()))
 }
 
 #[derive(Debug, Deserialize)]

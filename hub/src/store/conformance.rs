@@ -9,7 +9,7 @@ use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::document::DocumentKind;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
-use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, FieldError, KeyRange, RangeSum};
+use yizhan_sync::protocol::{CommandEnvelope, FieldError, KeyRange, RangeSum};
 
 use super::{Delivery, QuarantineItem, RowWrite, StateRow, Store, StoreError};
 
@@ -157,18 +157,18 @@ pub(crate) async fn a_command_runs_once_per_id(store: &dyn Store) {
         })
     };
     let first = store.run_command(envelope("c1", ""), decide(seen.clone())).await.unwrap();
-    assert_eq!((first.outcome.clone(), first.repeated), (CommandOutcome::Accepted { seq: Some(2) }, false));
+    assert_eq!((first.outcome.clone(), first.repeated), (Ok(Some(2)), false));
     assert_eq!(*seen.lock().unwrap(), [1], "decided on the project's rows read in the transaction");
     let again = store.run_command(envelope("c1", ""), decide(seen.clone())).await.unwrap();
     assert_eq!((again.outcome, again.repeated), (first.outcome, true));
     assert_eq!(seen.lock().unwrap().len(), 1, "a repeated command is not decided again");
     let reused = store.run_command(envelope("c1", "另一条"), decide(seen.clone())).await.unwrap();
-    assert!(matches!(reused.outcome, CommandOutcome::Rejected { ref code, .. } if code == "command_id_reused"), "{reused:?}");
+    assert!(matches!(reused.outcome, Err(ref r) if r.code == "command_id_reused"), "{reused:?}");
     assert_eq!(store.head().await.unwrap(), 2);
 
     let refuse: super::Decider = Box::new(|_| Ok(Err(Rejection::new("not_cleared", "尚未完费"))));
     let refused = store.run_command(envelope("c2", ""), refuse).await.unwrap();
-    assert!(matches!(refused.outcome, CommandOutcome::Rejected { ref code, .. } if code == "not_cleared"));
+    assert!(matches!(refused.outcome, Err(ref r) if r.code == "not_cleared"));
     let refuse_again: super::Decider = Box::new(|_| panic!("a recorded rejection is answered, not decided again"));
     assert!(store.run_command(envelope("c2", ""), refuse_again).await.unwrap().repeated);
     assert_eq!(store.head().await.unwrap(), 2, "a rejection writes no change");

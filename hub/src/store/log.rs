@@ -8,13 +8,14 @@
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 use yizhan_core::alert::{Alert, AlertLevel};
-use yizhan_core::document::DocumentKind;
+use yizhan_core::document::{DocumentKind, Segment};
 use yizhan_core::id::CommandId;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
-use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult, Op, Segment};
+use yizhan_core::command::Rejection;
+use yizhan_sync::protocol::{CommandEnvelope, Op};
 
-use super::{Decider, Delivered, Delivery, LoggedChange, QuarantineItem, RowWrite, StateRow, StoreError, Updater, WriteOutcome};
+use super::{CommandRun, Decider, Outcome, Delivered, Delivery, LoggedChange, QuarantineItem, RowWrite, StateRow, StoreError, Updater, WriteOutcome};
 
 /// A stored row as the policy reads it before writing over it.
 pub(crate) struct CurrentRow {
@@ -175,30 +176,30 @@ pub(crate) fn update_projects(tx: &mut impl LogTx, origin: &str, project_codes: 
 pub(crate) struct RecordedCommand {
     /// The envelope as first received (canonical JSON).
     pub body: String,
-    pub outcome: CommandOutcome,
+    pub outcome: Outcome,
 }
 
 /// The commands table, inside the write transaction.
 pub(crate) trait CommandTx: LogTx {
     fn recorded_command(&mut self, command_id: &CommandId) -> Result<Option<RecordedCommand>, StoreError>;
-    fn record_command(&mut self, envelope: &CommandEnvelope, body: &str, outcome: &CommandOutcome) -> Result<(), StoreError>;
+    fn record_command(&mut self, envelope: &CommandEnvelope, body: &str, outcome: &Outcome) -> Result<(), StoreError>;
 }
 
 /// Runs a command once per id: a command already run gets its first outcome again, marked
 /// `repeated`; another command under a used id is refused; otherwise it is decided on the
 /// project's rows as they stand in this transaction and its effect written with its record.
 /// Returns the head after it.
-pub(crate) fn run_command(tx: &mut impl CommandTx, envelope: &CommandEnvelope, decide: Decider) -> Result<(u64, CommandResult), StoreError> {
+pub(crate) fn run_command(tx: &mut impl CommandTx, envelope: &CommandEnvelope, decide: Decider) -> Result<(u64, CommandRun), StoreError> {
     let body = serde_json::to_string(envelope).expect("a command envelope serialises to JSON: plain structs, string keys");
-    let result = |outcome, repeated| CommandResult { command_id: envelope.command_id.clone(), outcome, repeated };
+    let result = |outcome, repeated| CommandRun { outcome, repeated };
     if let Some(recorded) = tx.recorded_command(&envelope.command_id)? {
         let head = tx.head()?;
         if recorded.body != body {
-            let reused = CommandOutcome::Rejected {
-                code: "command_id_reused".into(),
-                reason: format!("指令编号 {} 已用于另一条指令，本条未执行。请重新操作一次。", envelope.command_id),
-            };
-            return Ok((head, result(reused, false)));
+            let reused = Rejection::new(
+                "command_id_reused",
+                format!("指令编号 {} 已用于另一条指令，本条未执行。请重新操作一次。", envelope.command_id),
+            );
+            return Ok((head, result(Err(reused), false)));
         }
         return Ok((head, result(recorded.outcome, true)));
     }
@@ -207,9 +208,9 @@ pub(crate) fn run_command(tx: &mut impl CommandTx, envelope: &CommandEnvelope, d
         Ok(writes) => {
             let written = write_rows(tx, &format!("command:{}", envelope.device_id), &writes)?;
             let seq = written.seqs.into_iter().flatten().last();
-            (written.head, CommandOutcome::Accepted { seq })
+            (written.head, Ok(seq))
         }
-        Err(rejection) => (tx.head()?, CommandOutcome::Rejected { code: rejection.code, reason: rejection.reason }),
+        Err(rejection) => (tx.head()?, Err(rejection)),
     };
     tx.record_command(envelope, &body, &outcome)?;
     Ok((head, result(outcome, false)))

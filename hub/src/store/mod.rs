@@ -29,7 +29,7 @@ mod documents;
 pub(crate) mod log;
 mod sqlite;
 
-pub use connectors::{ConnectorKind, Delivered, Delivery, QuarantineClosing, QuarantineItem};
+pub use connectors::{ConnectorKind, ConnectorRecord, Delivered, Delivery, QuarantineClosing, QuarantineItem, QuarantineRecord};
 pub use documents::{Notification, NotificationState};
 
 use std::collections::HashSet;
@@ -41,13 +41,13 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use yizhan_core::alert::AlertLevel;
 use yizhan_core::command::Rejection;
-use yizhan_core::document::DocumentKind;
+use yizhan_core::document::{DocumentKind, Segment};
 use yizhan_core::entity::EntityKind;
 use yizhan_core::records::ProjectRecords;
 use yizhan_sync::integrity::{ChainHash, ChangeFrame};
 use yizhan_sync::protocol::{
-    Change, CommandEnvelope, CommandResult, ConnectorStatus, KeyRange, Op, QuarantineEntry, QuarantineState, RangeSum,
-    RowPosition, Segment, SnapshotRow,
+    Change, CommandEnvelope, KeyRange, Op, QuarantineState, RangeSum, SourceComparison,
+    RowPosition, SnapshotRow,
 };
 
 pub use sqlite::SqliteStore;
@@ -427,6 +427,17 @@ pub trait ChangeLog: Send + Sync + 'static {
     }
 }
 
+/// What a command came to: the seq its effect was logged at (none when it changed
+/// nothing), or why it was refused.
+pub type Outcome = Result<Option<u64>, Rejection>;
+
+/// A command's outcome, and whether it had been run before under its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRun {
+    pub outcome: Outcome,
+    pub repeated: bool,
+}
+
 /// Clerk commands, each run once per id.
 #[async_trait::async_trait]
 pub trait CommandStore: Send + Sync + 'static {
@@ -437,7 +448,7 @@ pub trait CommandStore: Send + Sync + 'static {
         &self,
         envelope: CommandEnvelope,
         decide: Decider,
-    ) -> Result<CommandResult, StoreError>;
+    ) -> Result<CommandRun, StoreError>;
 }
 
 /// What the alert desk reads beyond the rows themselves.
@@ -473,8 +484,8 @@ pub trait ConnectorStore: Send + Sync + 'static {
     /// Where the connector stood after its last delivery.
     async fn connector_position(&self, name: &str) -> Result<Option<String>, StoreError>;
 
-    /// Every connector, by name (`lag_seconds` left for the caller).
-    async fn connectors(&self) -> Result<Vec<ConnectorStatus>, StoreError>;
+    /// Every connector, by name.
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError>;
 
     /// Quarantined records, newest first, filtered by state and connector.
     async fn quarantine(
@@ -482,15 +493,15 @@ pub trait ConnectorStore: Send + Sync + 'static {
         state: Option<QuarantineState>,
         connector: Option<String>,
         limit: usize,
-    ) -> Result<Vec<QuarantineEntry>, StoreError>;
+    ) -> Result<Vec<QuarantineRecord>, StoreError>;
 
-    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineEntry>, StoreError>;
+    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineRecord>, StoreError>;
 
     /// Closes an open entry; false when it was not open.
     async fn close_quarantine(&self, id: u64, closing: QuarantineClosing, by: &str, note: &str) -> Result<bool, StoreError>;
 
-    /// Keeps the last comparison of the connector's source with the hub (JSON).
-    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: String) -> Result<(), StoreError>;
+    /// Keeps the last comparison of the connector's source with the hub.
+    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: SourceComparison) -> Result<(), StoreError>;
 }
 
 /// Imported export files.

@@ -13,20 +13,20 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::{mpsc, oneshot, watch};
 use yizhan_core::alert::AlertLevel;
-use yizhan_core::document::DocumentKind;
+use yizhan_core::document::{DocumentKind, Segment};
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::{ChainHash, RowDigest};
 use yizhan_sync::protocol::{
-    ConnectorStatus, KeyRange, Op, QuarantineEntry, QuarantineState, RangeSum, RowPosition, Segment,
+    KeyRange, Op, QuarantineState, RangeSum, RowPosition, SourceComparison,
 };
 
-use yizhan_sync::protocol::{CommandEnvelope, CommandResult};
+use yizhan_sync::protocol::CommandEnvelope;
 
 use super::log;
 use super::prelude::*;
 
 use super::{
-    ConnectorKind, Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    CommandRun, ConnectorKind, ConnectorRecord, Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, QuarantineRecord, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
     StoreError, Updater, WriteOutcome,
 };
 
@@ -419,7 +419,7 @@ impl Inner {
             .send_if_modified(|h| std::mem::replace(h, head) != head);
     }
 
-    fn run_command(&self, envelope: &CommandEnvelope, decide: Decider) -> Result<CommandResult, StoreError> {
+    fn run_command(&self, envelope: &CommandEnvelope, decide: Decider) -> Result<CommandRun, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (head, result) = log::run_command(&mut SqliteTx(&tx), envelope, decide)?;
@@ -713,7 +713,7 @@ impl CommandStore for SqliteStore {
         &self,
         envelope: CommandEnvelope,
         decide: Decider,
-    ) -> Result<CommandResult, StoreError> {
+    ) -> Result<CommandRun, StoreError> {
         self.blocking(move |inner| inner.run_command(&envelope, decide))
             .await
     }
@@ -796,7 +796,7 @@ impl ConnectorStore for SqliteStore {
         .await
     }
 
-    async fn connectors(&self) -> Result<Vec<ConnectorStatus>, StoreError> {
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
         self.blocking(|inner| inner.readers.with(|conn| connectors::connectors(conn)))
             .await
     }
@@ -806,7 +806,7 @@ impl ConnectorStore for SqliteStore {
         state: Option<QuarantineState>,
         connector: Option<String>,
         limit: usize,
-    ) -> Result<Vec<QuarantineEntry>, StoreError> {
+    ) -> Result<Vec<QuarantineRecord>, StoreError> {
         self.blocking(move |inner| {
             inner.readers.with(|conn| {
                 connectors::quarantine(conn, state, connector.as_deref(), limit)
@@ -815,7 +815,7 @@ impl ConnectorStore for SqliteStore {
         .await
     }
 
-    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineEntry>, StoreError> {
+    async fn quarantined(&self, id: u64) -> Result<Option<QuarantineRecord>, StoreError> {
         self.blocking(move |inner| inner.readers.with(|conn| connectors::quarantined(conn, id)))
             .await
     }
@@ -826,7 +826,7 @@ impl ConnectorStore for SqliteStore {
             .await
     }
 
-    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: String) -> Result<(), StoreError> {
+    async fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: SourceComparison) -> Result<(), StoreError> {
         let connector = connector.to_owned();
         self.blocking(move |inner| inner.record_verification(&connector, kind, &comparison))
             .await

@@ -117,9 +117,8 @@ pub async fn verify(hub: &Hub, config: &CdcConfig) -> Result<Verification, CdcEr
             Some(_) => {}
         }
     }
-    let json = serde_json::to_string(&verification.comparison()).expect("a comparison serialises");
     hub.store()
-        .record_verification(CONNECTOR, ConnectorKind::PostgresCdc, json)
+        .record_verification(CONNECTOR, ConnectorKind::PostgresCdc, verification.comparison())
         .await?;
     Ok(verification)
 }

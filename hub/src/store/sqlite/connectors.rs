@@ -3,11 +3,11 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
-use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry, QuarantineState};
+use yizhan_sync::protocol::{FieldError, QuarantineState, SourceComparison};
 
 use super::{Inner, SqliteTx, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;
-use crate::store::{ConnectorKind, Delivered, Delivery, ImportedFile};
+use crate::store::{ConnectorKind, ConnectorRecord, Delivered, Delivery, ImportedFile, QuarantineRecord};
 
 impl Inner {
     pub(super) fn deliver(&self, delivery: &Delivery) -> Result<Delivered, StoreError> {
@@ -69,7 +69,8 @@ impl Inner {
         Ok(())
     }
 
-    pub(super) fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: &str) -> Result<(), StoreError> {
+    pub(super) fn record_verification(&self, connector: &str, kind: ConnectorKind, comparison: &SourceComparison) -> Result<(), StoreError> {
+        let comparison = serde_json::to_string(comparison).expect("a comparison serialises: plain structs, string keys");
         let conn = lock(&self.writer);
         register(&conn, connector, kind)?;
         conn.execute("UPDATE connectors SET verification = ?2 WHERE name = ?1", params![connector, comparison])?;
@@ -83,7 +84,7 @@ pub(super) fn register(conn: &Connection, name: &str, kind: ConnectorKind) -> Re
     Ok(())
 }
 
-pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, StoreError> {
+pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT name, kind, position, heartbeat_at, received, applied, quarantined, newest_source_at,
                 source_lag_bytes, last_error, last_error_at, verification
@@ -108,7 +109,9 @@ pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, Stor
                 .map(|json| serde_json::from_str(&json))
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("连接器 {name} 的核对结果无法读取：{e}")))?;
-            Ok(ConnectorStatus {
+            let kind = ConnectorKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("连接器 {name} 的类型 {kind:?} 无法识别")))?;
+            Ok(ConnectorRecord {
                 name,
                 kind,
                 position,
@@ -117,7 +120,6 @@ pub(super) fn connectors(conn: &Connection) -> Result<Vec<ConnectorStatus>, Stor
                 applied: to_u64(applied)?,
                 quarantined: to_u64(quarantined)?,
                 newest_source_at: optional_time(newest)?,
-                lag_seconds: None,
                 source_lag_bytes: lag,
                 last_error: error,
                 last_error_at: optional_time(error_at)?,
@@ -135,7 +137,7 @@ pub(super) fn quarantine(
     state: Option<QuarantineState>,
     connector: Option<&str>,
     limit: usize,
-) -> Result<Vec<QuarantineEntry>, StoreError> {
+) -> Result<Vec<QuarantineRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {QUARANTINE_COLUMNS} FROM quarantine
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR connector = ?2)
@@ -147,7 +149,7 @@ pub(super) fn quarantine(
     raw.into_iter().map(entry).collect()
 }
 
-pub(super) fn quarantined(conn: &Connection, id: u64) -> Result<Option<QuarantineEntry>, StoreError> {
+pub(super) fn quarantined(conn: &Connection, id: u64) -> Result<Option<QuarantineRecord>, StoreError> {
     let raw = conn
         .prepare_cached(&format!("SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?1"))?
         .query_row([to_i64(id)], raw_entry)
@@ -184,11 +186,11 @@ fn raw_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
     ))
 }
 
-fn entry(raw: RawEntry) -> Result<QuarantineEntry, StoreError> {
+fn entry(raw: RawEntry) -> Result<QuarantineRecord, StoreError> {
     let ((id, connector, source, source_id, location, record, problems, state), (received_at, closed_at, closed_by, close_note)) = raw;
     let problems: Vec<FieldError> = serde_json::from_str(&problems)
         .map_err(|e| StoreError::Corrupt(format!("隔离记录 {id} 的问题清单无法读取：{e}")))?;
-    Ok(QuarantineEntry {
+    Ok(QuarantineRecord {
         id: to_u64(id)?,
         connector,
         source,

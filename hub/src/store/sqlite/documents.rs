@@ -1,8 +1,7 @@
 //! Number segments, document files and the notification outbox.
 
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
-use yizhan_core::document::DocumentKind;
-use yizhan_sync::protocol::Segment;
+use yizhan_core::document::{DocumentKind, Segment};
 
 use super::{Inner, StoreError, lock, now_text, parse_time, to_i64, to_u64};
 use crate::store::log;

@@ -3,15 +3,16 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
-use yizhan_core::document::DocumentKind;
+use yizhan_core::document::{DocumentKind, Segment};
 use yizhan_core::id::CommandId;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::integrity::ChainHash;
-use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, Segment};
+use yizhan_core::command::Rejection;
+use yizhan_sync::protocol::CommandEnvelope;
 
 use super::{now_text, project_state, read_chain, read_head, time_text, to_i64, to_u64};
 use crate::store::log::{CommandTx, CurrentRow, DeliveryTx, LogTx, PutRow, RecordedCommand, SegmentTx};
-use crate::store::{Delivery, LoggedChange, QuarantineItem, StateRow, StoreError};
+use crate::store::{Delivery, Outcome, LoggedChange, QuarantineItem, StateRow, StoreError};
 
 /// One open write transaction of the writer connection.
 pub(super) struct SqliteTx<'c>(pub &'c Transaction<'c>);
@@ -112,16 +113,16 @@ impl CommandTx for SqliteTx<'_> {
             .optional()?;
         let Some((body, outcome, seq, code, reason)) = stored else { return Ok(None) };
         let outcome = match outcome.as_str() {
-            "accepted" => CommandOutcome::Accepted { seq: seq.map(to_u64).transpose()? },
-            _ => CommandOutcome::Rejected { code: code.unwrap_or_default(), reason: reason.unwrap_or_default() },
+            "accepted" => Ok(seq.map(to_u64).transpose()?),
+            _ => Err(Rejection::new(&code.unwrap_or_default(), reason.unwrap_or_default())),
         };
         Ok(Some(RecordedCommand { body, outcome }))
     }
 
-    fn record_command(&mut self, envelope: &CommandEnvelope, body: &str, outcome: &CommandOutcome) -> Result<(), StoreError> {
+    fn record_command(&mut self, envelope: &CommandEnvelope, body: &str, outcome: &Outcome) -> Result<(), StoreError> {
         let (kind, seq, code, reason) = match outcome {
-            CommandOutcome::Accepted { seq } => ("accepted", seq.map(to_i64), None, None),
-            CommandOutcome::Rejected { code, reason } => ("rejected", None, Some(code), Some(reason)),
+            Ok(seq) => ("accepted", seq.map(to_i64), None, None),
+            Err(rejection) => ("rejected", None, Some(&rejection.code), Some(&rejection.reason)),
         };
         self.0
             .prepare_cached(
