@@ -11,20 +11,19 @@ scripts/cups-pdf.sh
 echo "==> front end: type check, unit tests, production build"
 (cd ui && npm run typecheck && npm test && npm run build)
 
-# The app is always built with the front end embedded (custom-protocol): the same build
-# serves the unit tests and the WebDriver suite, so the workspace compiles once.
-features=(--features yizhan/custom-protocol)
+# One feature set for every cargo call, so the workspace compiles once: the app with the
+# front end embedded (custom-protocol), and the WebDriver suite and its benchmark
+# (yizhan-tests/app-e2e). A call that resolved features differently (`-p yizhan-tests
+# --features app-e2e`) would rebuild most of the dependency tree.
+features=(--features yizhan/custom-protocol,yizhan-tests/app-e2e)
 
-echo "==> Rust workspace tests"
-cargo test --workspace "${features[@]}"
-# Benchmarks are not run here (docs/perf.md), but they must keep compiling.
+echo "==> Rust workspace: every target (benchmarks are not run here, docs/perf.md, but must compile)"
 cargo build --workspace --all-targets "${features[@]}"
 
-echo "==> desktop app end to end (WebDriver under Xvfb)"
-cargo build -p yizhan -p yizhan-hub "${features[@]}"
+echo "==> Rust workspace tests, the desktop app end to end among them (WebDriver under Xvfb)"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 # The app keeps its signing key in the Secret Service: a fresh gnome-keyring in the test's
 # own session bus, unlocked, as a logged-in clerk's desktop has.
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c \
   'echo -n yizhan-e2e | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
-   exec cargo test -p yizhan-tests --features app-e2e --test app_e2e'
+   exec cargo test --workspace "$@"' test "${features[@]}"

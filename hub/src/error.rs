@@ -124,7 +124,7 @@ impl HubError {
     pub fn to_api_error(&self) -> ApiError {
         let advice = match self {
             HubError::MalformedJson(_) | HubError::InvalidBody(_) => {
-                "请按接口文档发送 {\"records\": [...]} 形式的 JSON 后重试。"
+                "请按接口文档（docs/api.md）中该接口的请求体格式更正上述字段后重试。"
             }
             HubError::InvalidRecords(_) => {
                 "整批未写入：请按 errors 中列出的记录和字段更正后重新发送整批。"

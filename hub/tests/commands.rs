@@ -140,6 +140,7 @@ async fn each_command_of_a_batch_is_answered_on_its_own() {
         bad_time,
         note("c-3", CODE, &"字".repeat(501)),
         envelope("c-4", json!({ "kind": "tracking", "project_code": CODE, "tracked": true })),
+        note("c-5", "2025-320115-70-01-00000", "x"),
     ]);
     let (status, body) = send(&hub, batch).await;
     assert_eq!(status, 200, "{body}");
@@ -157,11 +158,14 @@ async fn each_command_of_a_batch_is_answered_on_its_own() {
             ("c-time", "rejected", "invalid_command"),
             ("c-3", "rejected", "invalid_command"),
             ("c-4", "accepted", ""),
+            ("c-5", "rejected", "invalid_command"),
         ]
     );
     assert!(results[1]["reason"].as_str().unwrap().contains("action"), "{}", results[1]);
     assert!(results[3]["reason"].as_str().unwrap().contains("issued_at"), "{}", results[3]);
     assert!(results[4]["reason"].as_str().unwrap().contains("500"), "{}", results[4]);
+    let misshapen = results[6]["reason"].as_str().unwrap();
+    assert!(misshapen.contains("项目代码") && misshapen.contains("第24位"), "{}", results[6]);
     assert_eq!(body["head"], hub.head().await);
 }
 
@@ -176,6 +180,9 @@ async fn a_request_the_hub_cannot_answer_per_command_is_refused_whole() {
     let (status, body) = send(&hub, json!([note("c-1", CODE, "ok"), anonymous])).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!((body["errors"][0]["record"].as_u64(), body["errors"][0]["field"].as_str()), (Some(1), Some("command_id")));
+    let (status, body) = send(&hub, json!([note(&"长".repeat(65), CODE, "x")])).await;
+    assert_eq!(status, 422, "an id too long to answer under: {body}");
+    assert_eq!(body["errors"][0]["field"].as_str(), Some("command_id"), "{body}");
 
     let many: Vec<Value> = (0..1001).map(|i| note(&format!("c-{i}"), CODE, "x")).collect();
     let (status, body) = send(&hub, Value::Array(many)).await;

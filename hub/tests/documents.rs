@@ -68,6 +68,13 @@ async fn segments_go_to_registered_counters_only_and_never_overlap() {
     }
     let (status, body) = segment(&hub, "counter-01", "receipt", 10).await;
     assert_eq!(status, 400, "{body}");
+    for device in ["", "counter\u{7}01", &"长".repeat(65)] {
+        let (status, body) = segment(&hub, device, "voucher", 10).await;
+        let message = body["message"].as_str().unwrap();
+        assert_eq!((status, body["code"].as_str()), (400, Some("invalid_body")), "{body}");
+        assert!(message.contains("device_id") && message.contains("1–64 个字符"), "the field and the rule are named: {body}");
+        assert!(!message.contains("records"), "the advice is about this route's body: {body}");
+    }
     let requests: Vec<_> = (0..20)
         .map(|i| {
             let (url, client) = (hub.url.clone(), hub.client.clone());

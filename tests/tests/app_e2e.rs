@@ -28,13 +28,13 @@ async fn project_with_outstanding_infra(hub_url: &str) -> (String, i64) {
             yizhan_core::entity::EntityKind::FeeAssessment => {
                 let a: FeeAssessment = serde_json::from_value(row.payload).unwrap();
                 if a.fee_kind == FeeKind::Infra {
-                    net.insert(a.project_code.clone(), a.net_fen());
+                    net.insert(a.project_code.to_string(), a.net_fen());
                 }
             }
             yizhan_core::entity::EntityKind::Payment => {
                 let p: Payment = serde_json::from_value(row.payload).unwrap();
                 if p.fee_kind == FeeKind::Infra {
-                    *paid.entry(p.project_code).or_default() += p.amount_fen;
+                    *paid.entry(p.project_code.to_string()).or_default() += p.amount_fen;
                 }
             }
             _ => {}
@@ -195,7 +195,7 @@ async fn clerk_walk() {
     let batch = IngestBatch {
         records: vec![Payment {
             payment_id: payment_id.clone(),
-            project_code: code.clone(),
+            project_code: code.parse().unwrap(),
             fee_kind: FeeKind::Infra,
             amount_fen: amount,
             channel: "非税支付平台".into(),
