@@ -1,11 +1,13 @@
 //! The admin area's commands: the data centre's connectors and quarantine, and the upload
 //! of a planning export. They talk to the hub directly (an operator's work needs it
-//! online); errors are the hub's Chinese messages.
+//! online); a failure carries the hub's own code and Chinese message.
 
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Emitter, Runtime, State};
 use yizhan_sync::client::HubAdmin;
+
+use crate::error::CommandError;
 use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportReport, QuarantineEntry};
 
 pub const EVENT_IMPORT_PROGRESS: &str = "import-progress";
@@ -31,13 +33,13 @@ pub struct ImportProgress {
 }
 
 #[tauri::command]
-pub async fn list_connectors(admin: State<'_, Admin>) -> Result<Vec<ConnectorStatus>, String> {
-    admin.hub.connectors().await.map_err(|e| e.to_string())
+pub async fn list_connectors(admin: State<'_, Admin>) -> Result<Vec<ConnectorStatus>, CommandError> {
+    admin.hub.connectors().await.map_err(CommandError::from)
 }
 
 #[tauri::command]
-pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<String>) -> Result<Vec<QuarantineEntry>, String> {
-    admin.hub.quarantine(state.as_deref()).await.map_err(|e| e.to_string())
+pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<String>) -> Result<Vec<QuarantineEntry>, CommandError> {
+    admin.hub.quarantine(state.as_deref()).await.map_err(CommandError::from)
 }
 
 /// Re-checks a quarantined record, as `record` corrects it or as it was.
@@ -46,13 +48,13 @@ pub async fn reprocess_quarantined(
     admin: State<'_, Admin>,
     id: u64,
     record: Option<serde_json::Value>,
-) -> Result<DeliveryReport, String> {
-    admin.hub.reprocess(id, record, &admin.operator).await.map_err(|e| e.to_string())
+) -> Result<DeliveryReport, CommandError> {
+    admin.hub.reprocess(id, record, &admin.operator).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
-pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: String) -> Result<(), String> {
-    admin.hub.dismiss(id, &admin.operator, &reason).await.map_err(|e| e.to_string())
+pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: String) -> Result<(), CommandError> {
+    admin.hub.dismiss(id, &admin.operator, &reason).await.map_err(CommandError::from)
 }
 
 /// The file's bytes as the raw body, its name in `x-file-name`; progress goes out as
@@ -62,9 +64,9 @@ pub async fn import_planning_file<R: Runtime>(
     app: AppHandle<R>,
     admin: State<'_, Admin>,
     request: Request<'_>,
-) -> Result<ImportReport, String> {
+) -> Result<ImportReport, CommandError> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err("请选择要导入的文件（CSV 或 XLSX）。".into());
+        return Err(CommandError::invalid("file", "请选择要导入的文件（CSV 或 XLSX）。"));
     };
     let file_name = request
         .headers()
@@ -72,12 +74,12 @@ pub async fn import_planning_file<R: Runtime>(
         .and_then(|v| v.to_str().ok())
         .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
         .filter(|name| !name.trim().is_empty())
-        .ok_or("缺少文件名，请重新选择文件。")?;
+        .ok_or_else(|| CommandError::invalid("file_name", "缺少文件名，请重新选择文件。"))?;
     admin
         .hub
         .import_planning(&file_name, bytes.clone(), |done, total| {
             let _ = app.emit(EVENT_IMPORT_PROGRESS, ImportProgress { done, total });
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(CommandError::from)
 }

@@ -11,16 +11,17 @@ use yizhan_core::alert::AlertLevel;
 use yizhan_core::command::ClerkAction;
 use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
 
+use crate::error::CommandError;
 use crate::Counter;
 use crate::projects::{issue, typed_code};
 
 #[tauri::command(async)]
-pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, String> {
+pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, CommandError> {
     counter.read(|r| r.list_alerts(&query))
 }
 
 #[tauri::command(async)]
-pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend, String> {
+pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend, CommandError> {
     counter.read(|r| r.alert_trend(days))
 }
 
@@ -31,7 +32,7 @@ pub async fn handle_alert(
     alert_key: String,
     project_code: String,
     handling: AlertHandling,
-) -> Result<OutboxEntry, String> {
+) -> Result<OutboxEntry, CommandError> {
     // A system alert belongs to no project: the screens send its code as "".
     let project_code = match project_code.trim() {
         "" => None,

@@ -13,6 +13,7 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use yizhan_voucher::signature::CounterKey;
 
+use crate::error::{CommandError, ErrorCode};
 use crate::Settings;
 use crate::alerts::RedAlertNotifier;
 
@@ -87,9 +88,12 @@ impl Counter {
         })
     }
 
-    pub fn read<T>(&self, query: impl FnOnce(&ReplicaReader) -> Result<T, ReplicaError>) -> Result<T, String> {
-        let reader = self.reader.lock().map_err(|_| "本地副本读取通道异常，请重启程序。".to_owned())?;
-        query(&reader).map_err(|e| e.to_string())
+    pub fn read<T>(&self, query: impl FnOnce(&ReplicaReader) -> Result<T, ReplicaError>) -> Result<T, CommandError> {
+        let reader = self
+            .reader
+            .lock()
+            .map_err(|_| CommandError::new(ErrorCode::Internal, "本地副本读取通道异常，请重启程序。"))?;
+        Ok(query(&reader)?)
     }
 
     /// Where clerk commands go, and who issues them at this counter.
@@ -98,8 +102,8 @@ impl Counter {
     }
 
     /// The key documents are signed with, or why this counter has none.
-    pub fn signing_key(&self) -> Result<&CounterKey, String> {
-        self.key.as_ref().map_err(Clone::clone)
+    pub fn signing_key(&self) -> Result<&CounterKey, CommandError> {
+        self.key.as_ref().map_err(|problem| CommandError::new(ErrorCode::SigningUnavailable, problem.clone()))
     }
 
     pub fn status(&self) -> SyncStatus {

@@ -16,6 +16,7 @@ use yizhan_voucher::qr::QrPayload;
 use yizhan_voucher::signature::PublicKey;
 use yizhan_voucher::verify::{Checked, Recorded};
 
+use crate::error::{CommandError, ErrorCode};
 use crate::Counter;
 use crate::projects::{issue, typed_code};
 
@@ -24,7 +25,7 @@ pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
 /// 开具: the next number of `kind` from this counter's segment, laid out, signed and
 /// kept with its PDF, queued for the hub.
 #[tauri::command]
-pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, String> {
+pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, CommandError> {
     let key = counter.signing_key()?.clone();
     let (outbox, clerk) = counter.outbox();
     let issuer = clerk.to_owned();
@@ -36,49 +37,59 @@ pub async fn issue_document(counter: State<'_, Counter>, project_code: String, k
             Ok(Issued { action: printed.action, pdf: printed.pdf })
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(CommandError::from)
 }
 
 /// 作废 with the reason.
 #[tauri::command]
-pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, String> {
+pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::VoidDocument { project_code: typed_code(&project_code)?, number: number.trim().to_owned(), reason }).await
 }
 
 /// 补打: the recorded document printed again with its original QR, marked as a reprint.
 #[tauri::command]
-pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, String> {
+pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, CommandError> {
     counter.signing_key()?;
     let verify_url = counter
         .read(|r| r.document_settings())?
         .map(|s| s.verify_url)
-        .ok_or("数据中心尚未设置查验地址，暂不能补打。请联系数据中心管理员设置，联网同步后即可补打。")?;
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::SigningUnavailable,
+                "数据中心尚未设置查验地址，暂不能补打。请联系数据中心管理员设置，联网同步后即可补打。",
+            )
+        })?;
     let (outbox, clerk) = counter.outbox();
     outbox
         .reprint_document(&typed_code(&project_code)?, number.trim(), clerk, move |doc| print_again(doc, &verify_url))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(CommandError::from)
 }
 
 /// 关联施工许可.
 #[tauri::command]
-pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, String> {
+pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::LinkPermit { project_code: typed_code(&project_code)?, construction_permit_no }).await
 }
 
 /// Page 1 of the newest PDF of `number` kept here, as a PNG data URL `width` pixels wide.
 #[tauri::command(async)]
-pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32) -> Result<String, String> {
+pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32) -> Result<String, CommandError> {
     let pdf = counter
         .read(|r| r.document_pdf(number.trim()))?
-        .ok_or_else(|| format!("本机没有票据 {} 的 PDF（可能由其他窗口开具），请在开具窗口补打。", number.trim()))?;
-    let png = preview_png(&pdf, width).map_err(|e| e.to_string())?;
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::NotFound,
+                format!("本机没有票据 {} 的 PDF（可能由其他窗口开具），请在开具窗口补打。", number.trim()),
+            )
+        })?;
+    let png = preview_png(&pdf, width).map_err(CommandError::from)?;
     Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
 }
 
 #[tauri::command(async)]
-pub fn list_printers() -> Result<Vec<Printer>, String> {
-    printers().map_err(|e| e.to_string())
+pub fn list_printers() -> Result<Vec<Printer>, CommandError> {
+    printers().map_err(CommandError::from)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +109,7 @@ pub fn print_documents<R: Runtime>(
     counter: State<'_, Counter>,
     numbers: Vec<String>,
     printer: String,
-) -> Result<Vec<PrintProgress>, String> {
+) -> Result<Vec<PrintProgress>, CommandError> {
     let total = numbers.len();
     let mut report = Vec::with_capacity(total);
     for (i, number) in numbers.into_iter().enumerate() {
@@ -106,7 +117,7 @@ pub fn print_documents<R: Runtime>(
         let error = match counter.read(|r| r.document_pdf(&number)) {
             Ok(Some(pdf)) => print_pdf(&printer, &number, &pdf).err().map(|e| e.to_string()),
             Ok(None) => Some(format!("本机没有票据 {number} 的 PDF")),
-            Err(e) => Some(e),
+            Err(e) => Some(e.message),
         };
         let progress = PrintProgress { done: i + 1, total, number, error };
         let _ = app.emit(EVENT_PRINT_PROGRESS, progress.clone());
@@ -125,8 +136,8 @@ pub struct OfflineVerification {
 /// Checks a scanned or pasted QR with the keys and documents this counter holds, so it
 /// works without the network.
 #[tauri::command(async)]
-pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<OfflineVerification, String> {
-    let payload = QrPayload::from_url(&text).map_err(|e| e.to_string())?;
+pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<OfflineVerification, CommandError> {
+    let payload = QrPayload::from_url(&text).map_err(|e| CommandError::invalid("text", e.to_string()))?;
     let number = payload.number.display();
     let (key, doc) = counter.read(|r| Ok((r.counter_key(&payload.device_id)?, r.document(&number)?)))?;
     let key = key.and_then(|k| PublicKey::from_hex(&k.public_key).ok());
@@ -143,10 +154,10 @@ pub struct SigningStatus {
 }
 
 #[tauri::command(async)]
-pub fn signing_status(counter: State<'_, Counter>) -> Result<SigningStatus, String> {
+pub fn signing_status(counter: State<'_, Counter>) -> Result<SigningStatus, CommandError> {
     let serials_left = counter.read(|r| r.serials_left())?;
     let problem = match (counter.signing_key(), counter.read(|r| r.document_settings())?) {
-        (Err(problem), _) => Some(problem),
+        (Err(problem), _) => Some(problem.message),
         (Ok(_), None) => Some("数据中心尚未设置收款单位、票据代码和查验地址，暂不能开具票据。".to_owned()),
         (Ok(_), Some(_)) => None,
     };

@@ -7,6 +7,7 @@ mod alerts;
 mod projects;
 mod counter;
 mod documents;
+mod error;
 mod keys;
 mod settings;
 

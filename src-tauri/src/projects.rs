@@ -1,7 +1,7 @@
 //! Projects at the counter, as the UI invokes them (ui/src/api.ts): the list and detail,
 //! the clerk's actions on a project (复核, notes, 项目跟踪), the commands the hub refused,
-//! and the districts. Each one is a call into the replica; errors reach the clerk as they
-//! are, so they are the replica's Chinese messages.
+//! and the districts. Each one is a call into the replica; a failure reaches the screens as
+//! a `CommandError` (its code, the replica's Chinese message, the argument at fault).
 
 use tauri::State;
 use yizhan_core::code::{ProjectCode, ProjectCodeError};
@@ -12,18 +12,24 @@ use yizhan_sync::replica::{OutboxEntry, ProjectDetail, ProjectPage, ProjectQuery
 use yizhan_sync::status::SyncStatus;
 
 use crate::Counter;
+use crate::error::{CommandError, ErrorCode};
 
 #[tauri::command(async)]
-pub fn list_projects(counter: State<'_, Counter>, query: ProjectQuery) -> Result<ProjectPage, String> {
+pub fn list_projects(counter: State<'_, Counter>, query: ProjectQuery) -> Result<ProjectPage, CommandError> {
     counter.read(|r| r.list_projects(&query))
 }
 
 #[tauri::command(async)]
-pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<ProjectDetail, String> {
+pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<ProjectDetail, CommandError> {
     let code = typed_code(&project_code)?;
     counter
         .read(|r| r.get_project(&code))?
-        .ok_or_else(|| format!("本机副本中没有项目代码为 {code} 的项目。请核对项目代码；如项目刚审批，请等待同步完成后再查。"))
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::NotFound,
+                format!("本机副本中没有项目代码为 {code} 的项目。请核对项目代码；如项目刚审批，请等待同步完成后再查。"),
+            )
+        })
 }
 
 #[tauri::command]
@@ -33,52 +39,52 @@ pub fn sync_status(counter: State<'_, Counter>) -> SyncStatus {
 
 /// 复核 of a cleared project.
 #[tauri::command]
-pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, String> {
+pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::FinalCheck { project_code: typed_code(&project_code)?, remark }).await
 }
 
 /// 跟进备注.
 #[tauri::command]
-pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, String> {
+pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::FollowUpNote { project_code: typed_code(&project_code)?, text }).await
 }
 
 /// 项目跟踪 on or off.
 #[tauri::command]
-pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, String> {
+pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::Tracking { project_code: typed_code(&project_code)?, tracked }).await
 }
 
 /// A project code as the clerk typed or scanned it: blanks around it dropped (a scanner
 /// may add a line end), its shape checked before anything is looked up.
-pub(crate) fn typed_code(text: &str) -> Result<ProjectCode, String> {
-    text.trim().parse().map_err(|e: ProjectCodeError| e.to_string())
+pub(crate) fn typed_code(text: &str) -> Result<ProjectCode, CommandError> {
+    text.trim().parse().map_err(|e: ProjectCodeError| CommandError::invalid("project_code", e.to_string()))
 }
 
-fn typed_command_id(text: &str) -> Result<CommandId, String> {
-    text.parse().map_err(|e: IdError| format!("指令编号{e}"))
+fn typed_command_id(text: &str) -> Result<CommandId, CommandError> {
+    text.parse().map_err(|e: IdError| CommandError::invalid("command_id", format!("指令编号{e}")))
 }
 
-pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, String> {
+pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, CommandError> {
     let (outbox, clerk) = counter.outbox();
-    outbox.issue(action, clerk).await.map_err(|e| e.to_string())
+    outbox.issue(action, clerk).await.map_err(CommandError::from)
 }
 
 /// 待处理冲突, newest first.
 #[tauri::command(async)]
-pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, String> {
+pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, CommandError> {
     counter.read(|r| r.conflicts())
 }
 
 #[tauri::command]
-pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), String> {
-    counter.outbox().0.discard(&typed_command_id(&command_id)?).await.map_err(|e| e.to_string())
+pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), CommandError> {
+    counter.outbox().0.discard(&typed_command_id(&command_id)?).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
-pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, String> {
+pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, CommandError> {
     let (outbox, clerk) = counter.outbox();
-    outbox.redo(&typed_command_id(&command_id)?, clerk).await.map_err(|e| e.to_string())
+    outbox.redo(&typed_command_id(&command_id)?, clerk).await.map_err(CommandError::from)
 }
 
 #[derive(serde::Serialize)]

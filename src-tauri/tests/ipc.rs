@@ -51,8 +51,12 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     assert_eq!(page["rows"], json!([]));
 
     let missing = invoke(&webview, "get_project", json!({ "projectCode": " 2019-320105-47-01-123456 " })).unwrap_err();
-    let message = missing.as_str().unwrap();
+    assert_eq!(missing["code"], "not_found", "a failure answers with its code: {missing}");
+    let message = missing["message"].as_str().unwrap();
     assert!(message.contains("2019-320105-47-01-123456") && message.contains("没有"), "{message}");
+    let misshapen = invoke(&webview, "get_project", json!({ "projectCode": "2019-320105" })).unwrap_err();
+    assert_eq!((misshapen["code"].as_str(), misshapen["field"].as_str()), (Some("invalid_input"), Some("project_code")), "{misshapen}");
+    assert!(misshapen["message"].as_str().unwrap().contains("第12位"), "{misshapen}");
 
     let bad_query = invoke(&webview, "list_projects", json!({ "query": { "offset": -1, "limit": 50 } }));
     assert!(bad_query.is_err(), "a negative offset is refused at the IPC boundary");
@@ -65,23 +69,27 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     // Before the first snapshot there is nothing to check a command against: refused, not queued.
     let early = invoke(&webview, "record_final_check", json!({ "projectCode": "2019-320105-47-01-123456", "remark": "" }))
         .unwrap_err();
-    assert!(early.as_str().unwrap().contains("尚未从数据中心取得全量数据"), "{early}");
+    assert_eq!(early["code"], "not_ready", "{early}");
+    assert!(early["message"].as_str().unwrap().contains("尚未从数据中心取得全量数据"), "{early}");
     let note = invoke(&webview, "add_follow_up_note", json!({ "projectCode": "2019-320105-47-01-123456" }));
     assert!(note.is_err(), "a note without its text is refused at the IPC boundary");
     assert_eq!(invoke(&webview, "list_conflicts", json!({})).unwrap(), json!([]));
     let gone = invoke(&webview, "discard_conflict", json!({ "commandId": "no-such-command" })).unwrap_err();
-    assert!(gone.as_str().unwrap().contains("no-such-command"), "{gone}");
+    assert_eq!(gone["code"], "not_found", "{gone}");
+    assert!(gone["message"].as_str().unwrap().contains("no-such-command"), "{gone}");
 
     // Documents: what can be checked offline answers, what needs the replica says why.
     let signing = invoke(&webview, "signing_status", json!({})).unwrap();
     assert_eq!(signing["serials_left"], json!([{ "kind": "voucher", "left": 0 }, { "kind": "invoice", "left": 0 }]));
     assert_eq!(signing["ready"].as_bool(), Some(signing["problem"].is_null()), "{signing}");
     let scanned = invoke(&webview, "verify_document", json!({ "text": "http://hub/verify?k=voucher&n=PZ12" })).unwrap_err();
-    assert!(scanned.as_str().unwrap().contains("n"), "the malformed field is named: {scanned}");
+    assert_eq!((scanned["code"].as_str(), scanned["field"].as_str()), (Some("invalid_input"), Some("text")), "{scanned}");
+    assert!(scanned["message"].as_str().unwrap().contains("n"), "the malformed field is named: {scanned}");
     let issued = invoke(&webview, "issue_document", json!({ "projectCode": "2019-320105-47-01-123456", "kind": "voucher" }));
     assert!(issued.is_err(), "nothing to issue from before the first snapshot");
     let kind = invoke(&webview, "issue_document", json!({ "projectCode": "2019-320105-47-01-123456", "kind": "receipt" }));
     assert!(kind.is_err(), "an unknown document kind is refused at the IPC boundary");
     let preview = invoke(&webview, "document_preview", json!({ "number": "PZ0000000001", "width": 800 })).unwrap_err();
-    assert!(preview.as_str().unwrap().contains("PZ0000000001"), "{preview}");
+    assert_eq!(preview["code"], "not_found", "{preview}");
+    assert!(preview["message"].as_str().unwrap().contains("PZ0000000001"), "{preview}");
 }

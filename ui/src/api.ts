@@ -2,6 +2,7 @@
 // output (snake_case fields); money is integer fen, areas are integer hundredths of m².
 import { invoke } from '@tauri-apps/api/core'
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
+import { commandErrorText } from './i18n'
 
 export type Status =
   | 'awaiting_assessment'
@@ -541,8 +542,29 @@ export interface ReplicaChanged {
   project_codes: string[]
 }
 
-/** Backend commands reject with a ready-to-show Chinese string; anything else is a bug. */
+/**
+ * How a command fails (src-tauri/src/error.rs): a stable `code`, the backend's Chinese
+ * `message`, and the argument at fault. Tauri itself rejects with a plain string (a
+ * command it cannot call), so both reach the screens.
+ */
+export interface CommandError {
+  code: string
+  message: string
+  field?: string
+}
+
+export function isCommandError(error: unknown): error is CommandError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as CommandError).code === 'string' &&
+    typeof (error as CommandError).message === 'string'
+  )
+}
+
+/** The text to show for a failed command, in the screens' language. */
 export function errorMessage(error: unknown): string {
+  if (isCommandError(error)) return commandErrorText(error.code, error.message)
   if (typeof error === 'string') return error
   if (error instanceof Error) return error.message
   return String(error)

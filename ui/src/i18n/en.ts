@@ -608,6 +608,35 @@ const en: Messages = {
       'Repaired {repaired} row(s)\n' +
       'Sent {sent} · received {received}',
   },
+  // A failed command's text by its code (src-tauri/src/error.rs); {message} is the backend's own.
+  errors: {
+    invalid_input: 'The value entered is not valid: {message}',
+    not_found: 'Not found on this PC: {message}',
+    not_ready: 'This PC has not loaded the data centre\'s data yet. Wait for the first sync to finish.',
+    offline: 'The data centre cannot be reached. Check the network; data on this PC can still be read, and work done here is uploaded once online.',
+    local_store: 'The local data file failed. Restart the app; if it happens again, call technical support. ({message})',
+    integrity: 'Data from the data centre failed its integrity check and was not applied; it will be checked again.',
+    signing_unavailable: 'Documents cannot be issued on this PC yet: {message}',
+    printing: 'Printing failed: {message}',
+    internal: 'The app failed. Restart it; if it happens again, call technical support.',
+    unknown_project: 'The data centre has no such project. Check the project code.',
+    invalid_command: 'The request was not accepted as entered: {message}',
+    already_checked: 'This project has already had its final check.',
+    not_cleared: 'The project is not cleared (all fees paid or exempt and the tax clearance received), so this cannot be done yet.',
+    unknown_alert: 'The data centre has no such alert; refresh the alert list.',
+    alert_resolved: 'This alert is already resolved.',
+    too_many_notes: 'This alert has as many notes as it can take.',
+    number_used: 'This document number has been used already.',
+    already_voided: 'This document is voided already.',
+    voided: 'This document is voided and cannot be reprinted; issue a new one if needed.',
+    not_issued: 'The project has no valid voucher or invoice yet; issue one before linking the construction permit.',
+    unknown_document: 'There is no document with this number for the project.',
+    not_checked: 'The project has not had its final check; do the final check before issuing.',
+    no_fees: 'The project has no assessed fees: there is nothing to issue.',
+    no_serials: 'This PC has no document numbers left; connect to the data centre to get more.',
+    hub_check_failed: 'The data centre\'s check failed, so nothing was issued and no number was used: {message}',
+    no_document_settings: 'The data centre has not set the issuing unit, invoice code and verify address yet, so documents cannot be issued.',
+  },
 }
 
 export default en

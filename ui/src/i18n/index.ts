@@ -33,12 +33,30 @@ export function saveLocale(locale: Locale): void {
 
 export function createAppI18n(locale: Locale = savedLocale()) {
   document.documentElement.lang = locale
-  return createI18n({
+  const i18n = createI18n({
     legacy: false,
     locale,
     fallbackLocale: 'zh-CN',
     messages: { 'zh-CN': zhCN, en },
   })
+  active = i18n.global
+  return i18n
+}
+
+type Translator = ReturnType<typeof createAppI18n>['global']
+
+/** The app's translator, for text made outside components (the stores' error lines). */
+let active: Translator | null = null
+
+/**
+ * A failed command's text in the current language: the screens' own for its `code`
+ * (which may quote the backend's `message`), or the backend's message for a code the
+ * screens do not know.
+ */
+export function commandErrorText(code: string, message: string): string {
+  const key = `errors.${code}`
+  if (!active || !active.te(key, 'zh-CN')) return message
+  return active.t(key, { message })
 }
 
 /** The current UI locale, narrowed for the formatting functions. */

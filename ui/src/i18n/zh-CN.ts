@@ -608,6 +608,35 @@ const zhCN = {
       '修复 {repaired} 行\n' +
       '发送 {sent} · 接收 {received}',
   },
+  // A failed command's text by its code (src-tauri/src/error.rs); {message} is the backend's own.
+  errors: {
+    invalid_input: '{message}',
+    not_found: '{message}',
+    not_ready: '本机尚未从数据中心取得全量数据，请等待首次同步完成。',
+    offline: '无法连接数据中心，请检查网络。本机数据仍可查看，办理记录会在联网后自动上传。',
+    local_store: '{message}',
+    integrity: '{message}',
+    signing_unavailable: '{message}',
+    printing: '{message}',
+    internal: '程序内部出错，请重启程序；如反复出现，请联系技术人员。',
+    unknown_project: '{message}',
+    invalid_command: '{message}',
+    already_checked: '{message}',
+    not_cleared: '{message}',
+    unknown_alert: '{message}',
+    alert_resolved: '{message}',
+    too_many_notes: '{message}',
+    number_used: '{message}',
+    already_voided: '{message}',
+    voided: '{message}',
+    not_issued: '{message}',
+    unknown_document: '{message}',
+    not_checked: '{message}',
+    no_fees: '{message}',
+    no_serials: '{message}',
+    hub_check_failed: '{message}',
+    no_document_settings: '{message}',
+  },
 }
 
 export type Messages = typeof zhCN
