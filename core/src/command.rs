@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::alert::Alert;
 use crate::code::ProjectCode;
-use crate::id::{CommandId, DeviceId, MAX_ID_CHARS};
+use crate::id::{CommandId, DeviceId, check_id};
 use crate::alert::handling::{AlertHandling, handle};
 use crate::document::{Document, DocumentState, IssuedDocument, PermitLink, Reprint, Voiding};
 use crate::document_rules::{check_document, describe};
@@ -179,7 +179,7 @@ impl Effect {
 ///
 /// The rules (docs/api.md, "Clerk commands"):
 /// - every command names a project the records hold, and a clerk of at most
-///   [`MAX_ID_CHARS`] characters;
+///   [`crate::id::MAX_ID_CHARS`] characters;
 /// - 复核 only of a project whose fees are 已完费 (all paid or exempt and the tax
 ///   clearance received), once per project; a second check by the same command is the
 ///   same check, by another command it is refused;
@@ -193,7 +193,7 @@ pub fn decide(
     records: &ProjectRecords,
     today: Date,
 ) -> Result<Effect, Rejection> {
-    check_id("clerk", issued.clerk)?;
+    check_clerk(issued.clerk)?;
     let known_project = || {
         if records.project.is_none() {
             let code = action.project_code().map_or("", ProjectCode::as_str);
@@ -407,15 +407,9 @@ fn check_sm3(hex: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_id(field: &str, value: &str) -> Result<(), Rejection> {
-    let chars = value.chars().count();
-    if chars == 0 || chars > MAX_ID_CHARS || value.chars().any(char::is_control) {
-        return Err(Rejection::new(
-            "invalid_command",
-            format!("指令的 {field} 应为 1–{MAX_ID_CHARS} 个字符且不含控制字符，收到 {chars} 个字符。"),
-        ));
-    }
-    Ok(())
+/// The clerk is named by text, not yet by an account, but held to an id's rule.
+fn check_clerk(clerk: &str) -> Result<(), Rejection> {
+    check_id(clerk).map_err(|e| Rejection::new("invalid_command", format!("指令的 clerk {e}。")))
 }
 
 pub(crate) fn check_text(field: &str, name: &str, text: &str, min: usize, max: usize) -> Result<(), Rejection> {
@@ -441,6 +435,7 @@ pub(crate) fn check_text(field: &str, name: &str, text: &str, min: usize, max: u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::id::MAX_ID_CHARS;
     use crate::records::tests::{CODE, checked, example as project};
     use time::macros::{date, datetime};
     const TODAY: Date = date!(2026 - 11 - 24);

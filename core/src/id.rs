@@ -12,7 +12,7 @@ pub struct IdError {
     pub chars: usize,
 }
 
-fn check_id(value: &str) -> Result<(), IdError> {
+pub(crate) fn check_id(value: &str) -> Result<(), IdError> {
     let chars = value.chars().count();
     if chars == 0 || chars > MAX_ID_CHARS || value.chars().any(char::is_control) {
         return Err(IdError { chars });

@@ -4,7 +4,6 @@
 
 use time::OffsetDateTime;
 use yizhan_core::clock::shanghai_date;
-use yizhan_core::code::ProjectCode;
 use yizhan_core::command::{Issued, Rejection, decide};
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
 
@@ -23,7 +22,7 @@ impl Hub {
             self.notify_applicant(&action).await?;
             // What a command wrote can raise an alert of its own (a document in conflict).
             if let Some(desk) = self.alert_desk() {
-                desk.touched(action.project_code().map(ProjectCode::to_string).into_iter().collect::<Vec<_>>());
+                desk.touched(vec![action.project_key().to_owned()]);
             }
         }
         let result = CommandResult {

@@ -18,6 +18,7 @@ use super::ingest::read_body_up_to;
 use crate::config::IMPORT_LIMIT_BYTES;
 use crate::error::HubError;
 use crate::hub::Hub;
+use crate::store::{ConnectorRecord, QuarantineRecord};
 
 /// Most entries one quarantine page lists.
 const QUARANTINE_PAGE: usize = 500;
@@ -26,7 +27,50 @@ const QUARANTINE_PAGE: usize = 500;
 pub async fn connectors(State(hub): State<Hub>) -> Result<Json<Vec<ConnectorStatus>>, HubError> {
     let now = OffsetDateTime::now_utc();
     let connectors = hub.store().connectors().await?;
-    Ok(Json(connectors.into_iter().map(|c| c.status(now)).collect()))
+    Ok(Json(connectors.into_iter().map(|c| status(c, now)).collect()))
+}
+
+/// A connector as the operators see it at `now`. A source that says it has nothing unsent
+/// is not behind, however long it was quiet.
+fn status(c: ConnectorRecord, now: OffsetDateTime) -> ConnectorStatus {
+    let lag_seconds = match c.source_lag_bytes {
+        Some(0) => Some(0),
+        _ => c.newest_source_at.map(|at| (now - at).whole_seconds().max(0)),
+    };
+    ConnectorStatus {
+        name: c.name,
+        kind: c.kind.as_str().to_owned(),
+        position: c.position,
+        heartbeat_at: c.heartbeat_at,
+        received: c.received,
+        applied: c.applied,
+        quarantined: c.quarantined,
+        newest_source_at: c.newest_source_at,
+        lag_seconds,
+        source_lag_bytes: c.source_lag_bytes,
+        last_error: c.last_error,
+        last_error_at: c.last_error_at,
+        verification: c.verification,
+    }
+}
+
+impl From<QuarantineRecord> for QuarantineEntry {
+    fn from(r: QuarantineRecord) -> QuarantineEntry {
+        QuarantineEntry {
+            id: r.id,
+            connector: r.connector,
+            source: r.source,
+            source_id: r.source_id,
+            location: r.location,
+            record: r.record,
+            problems: r.problems,
+            state: r.state,
+            received_at: r.received_at,
+            closed_at: r.closed_at,
+            closed_by: r.closed_by,
+            close_note: r.close_note,
+        }
+    }
 }
 
 /// `POST /v1/connectors/planning-file/verify`: the last export compared with the hub now.

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 use yizhan_core::entity::EntityKind;
-use yizhan_sync::protocol::{ConnectorStatus, FieldError, QuarantineEntry, QuarantineState, SourceComparison};
+use yizhan_sync::protocol::{FieldError, QuarantineState, SourceComparison};
 
 use super::{RowWrite, WriteOutcome};
 
@@ -80,32 +80,6 @@ pub struct ConnectorRecord {
     pub verification: Option<SourceComparison>,
 }
 
-impl ConnectorRecord {
-    /// As the operators see it at `now`. A source that says it has nothing unsent is not
-    /// behind, however long it was quiet.
-    pub fn status(self, now: OffsetDateTime) -> ConnectorStatus {
-        let lag_seconds = match self.source_lag_bytes {
-            Some(0) => Some(0),
-            _ => self.newest_source_at.map(|at| (now - at).whole_seconds().max(0)),
-        };
-        ConnectorStatus {
-            name: self.name,
-            kind: self.kind.as_str().to_owned(),
-            position: self.position,
-            heartbeat_at: self.heartbeat_at,
-            received: self.received,
-            applied: self.applied,
-            quarantined: self.quarantined,
-            newest_source_at: self.newest_source_at,
-            lag_seconds,
-            source_lag_bytes: self.source_lag_bytes,
-            last_error: self.last_error,
-            last_error_at: self.last_error_at,
-            verification: self.verification,
-        }
-    }
-}
-
 /// A quarantined record as the store keeps it: the record as received, why it failed and
 /// how it was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,25 +97,6 @@ pub struct QuarantineRecord {
     pub closed_at: Option<OffsetDateTime>,
     pub closed_by: Option<String>,
     pub close_note: Option<String>,
-}
-
-impl From<QuarantineRecord> for QuarantineEntry {
-    fn from(r: QuarantineRecord) -> QuarantineEntry {
-        QuarantineEntry {
-            id: r.id,
-            connector: r.connector,
-            source: r.source,
-            source_id: r.source_id,
-            location: r.location,
-            record: r.record,
-            problems: r.problems,
-            state: r.state,
-            received_at: r.received_at,
-            closed_at: r.closed_at,
-            closed_by: r.closed_by,
-            close_note: r.close_note,
-        }
-    }
 }
 
 /// How an operator closes a quarantined record.
