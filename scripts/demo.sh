@@ -46,8 +46,11 @@ else
   echo "    no display found: running under a virtual display (xvfb-run)"
   scripts/deps.sh --test >/dev/null
   # The app keeps its document-signing key in the Secret Service: an unlocked
-  # gnome-keyring in the virtual session stands in for the clerk's desktop login.
+  # gnome-keyring in the virtual session stands in for the clerk's desktop login. Its
+  # keyring file lives with the demo's data, so the key survives a restart and no other
+  # keyring on this machine (the tests', the user's own) is asked for its password.
+  mkdir -p "$data/keyring"
   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c \
-    'echo -n yizhan-demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0"' \
-    "$target_dir/yizhan"
+    'echo -n yizhan-demo | XDG_DATA_HOME="$1" gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0"' \
+    "$target_dir/yizhan" "$data/keyring"
 fi

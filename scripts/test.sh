@@ -23,7 +23,10 @@ cargo build --workspace --all-targets "${features[@]}"
 echo "==> Rust workspace tests, the desktop app end to end among them (WebDriver under Xvfb)"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 # The app keeps its signing key in the Secret Service: a fresh gnome-keyring in the test's
-# own session bus, unlocked, as a logged-in clerk's desktop has.
+# own session bus, unlocked, as a logged-in clerk's desktop has. Its keyring file is the
+# run's own, so no keyring left by the demo or the user is asked for its password.
+keyring_home="$(mktemp -d)"
+trap 'rm -rf "$keyring_home"' EXIT
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c \
-  'echo -n yizhan-e2e | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
-   exec cargo test --workspace "$@"' test "${features[@]}"
+  'echo -n yizhan-e2e | XDG_DATA_HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+   exec cargo test --workspace "$@"' "$keyring_home" "${features[@]}"
