@@ -11,6 +11,7 @@ use crate::decimal::{Fault, grouped, hundredths};
 /// An area in hundredths of a square metre (`Area::from_hundredths(12345)` = 123.45 m²).
 /// On the wire and in payloads it is that whole number.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct Area(i64);
 

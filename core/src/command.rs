@@ -27,6 +27,7 @@ pub const MAX_PERMIT_CHARS: usize = 40;
 
 /// What the clerk did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ClerkAction {
     /// 复核 of a cleared project.
@@ -44,6 +45,7 @@ pub enum ClerkAction {
     HandleAlert {
         alert_key: String,
         #[serde(default, with = "crate::code::empty_as_none")]
+        #[cfg_attr(feature = "specta", specta(type = String))]
         project_code: Option<ProjectCode>,
         handling: AlertHandling,
     },
@@ -111,6 +113,7 @@ pub struct Issued<'a> {
 
 /// Why a command does not stand: a stable code for programs and a reason for the clerk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[error("{reason}")]
 pub struct Rejection {
     pub code: String,

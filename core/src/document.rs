@@ -14,6 +14,7 @@ use crate::records::ProjectRecords;
 
 /// The two documents the window issues for a cleared project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// 缴费凭证: the window's receipt for the fees paid.
@@ -62,6 +63,7 @@ impl DocumentKind {
 /// A document number: the kind and a serial the hub handed out in a segment (号段).
 /// Serials of one kind are unique across all counters and never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DocumentNumber {
     pub kind: DocumentKind,
     pub serial: u64,
@@ -90,6 +92,7 @@ impl DocumentNumber {
 
 /// 收款单位: the unit that collects the fees and seals the documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IssuingUnit {
     /// Printed as 收款单位 and around the seal.
     pub name: String,
@@ -111,6 +114,7 @@ impl IssuingUnit {
 /// What every document a counter prints names and links to, as the data centre sets it
 /// and hands it to the counters; a counter issues nothing until it has them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentSettings {
     pub unit: IssuingUnit,
@@ -167,6 +171,7 @@ impl DocumentSettings {
 
 /// One fee on the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LineItem {
     /// 项目编码 of the non-tax revenue item, e.g. `103040`.
     pub item_code: String,
@@ -181,6 +186,7 @@ pub struct LineItem {
 /// through [`Document::digest`]; the QR repeats the key fields so a reader can check
 /// them against the paper.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Document {
     pub number: DocumentNumber,
     pub unit: IssuingUnit,
@@ -192,6 +198,7 @@ pub struct Document {
     pub lines: Vec<LineItem>,
     pub total_fen: Fen,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_at: OffsetDateTime,
     /// 开票人/收款人: the clerk who issued it.
     pub issuer: String,
@@ -340,6 +347,7 @@ pub(crate) fn assessed_lines(records: &ProjectRecords) -> Vec<LineItem> {
 
 /// Where an issued document stands at the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentState {
     Issued,
@@ -362,19 +370,23 @@ impl DocumentState {
 
 /// 作废: who voided a document, when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Voiding {
     pub reason: String,
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     pub command_id: CommandId,
 }
 
 /// 补打: one reprint, with the SM3 of the PDF it produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Reprint {
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     pub pdf_sm3: String,
     pub command_id: CommandId,
@@ -382,6 +394,7 @@ pub struct Reprint {
 
 /// 号段: serials `first..=last` of `kind`, for one counter only, never handed out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Segment {
     pub kind: DocumentKind,
     pub first: u64,
@@ -390,6 +403,7 @@ pub struct Segment {
 
 /// An issued document as the change log carries it. Key: the number (`PZ0000001234`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct IssuedDocument {
     pub document: Document,
@@ -419,6 +433,7 @@ impl IssuedDocument {
 /// 关联施工许可: the construction permit issued on the strength of the cleared fees.
 /// Key: the project code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PermitLink {
     pub project_code: ProjectCode,
@@ -426,6 +441,7 @@ pub struct PermitLink {
     pub linked_by: String,
     pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub linked_at: OffsetDateTime,
     pub command_id: CommandId,
 }
@@ -433,12 +449,14 @@ pub struct PermitLink {
 /// A counter's registered public key, replicated so every counter can verify every
 /// other counter's documents offline. Key: the device id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct CounterKeyRecord {
     pub device_id: DeviceId,
     /// SM2 public key, uncompressed SEC1 in hex.
     pub public_key: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub registered_at: OffsetDateTime,
 }
 

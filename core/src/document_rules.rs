@@ -17,6 +17,7 @@ use crate::status::FeeStatus;
 
 /// One rule a document breaks, with what it states and what the records say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "check", rename_all = "snake_case")]
 pub enum FailedCheck {
     /// No record of the project at all.

@@ -17,6 +17,7 @@ pub use crate::area::Area;
 
 /// The kinds of row the change log carries; the names are the wire names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Project,
@@ -88,6 +89,7 @@ impl EntityKind {
 
 /// The two fees the window collects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeKind {
     /// 城市基础设施配套费
@@ -114,6 +116,7 @@ impl FeeKind {
 
 /// 项目: the construction project and its 建设单位.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Project {
     pub project_code: ProjectCode,
@@ -129,11 +132,13 @@ pub struct Project {
 
 /// 规划审批: the approved areas by use, from which the infrastructure fee is assessed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PlanningApproval {
     pub planning_permit_no: String,
     pub project_code: ProjectCode,
     #[serde(with = "crate::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub approved_on: Date,
     pub residential_area: Area,
     pub non_residential_area: Area,
@@ -144,6 +149,7 @@ pub struct PlanningApproval {
 
 /// 减免: an exemption or reduction with its legal basis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Exemption {
     pub amount_fen: Fen,
@@ -152,6 +158,7 @@ pub struct Exemption {
 
 /// 核定: one fee assessed for one project. Key: `{project_code}/{fee_kind}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct FeeAssessment {
     pub project_code: ProjectCode,
@@ -161,8 +168,10 @@ pub struct FeeAssessment {
     /// Standard and document the amount rests on (tariff 文号, 人防征收联系单 number).
     pub basis: String,
     #[serde(with = "crate::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub assessed_on: Date,
     #[serde(with = "crate::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub due_on: Date,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exemption: Option<Exemption>,
@@ -182,6 +191,7 @@ impl FeeAssessment {
 
 /// 到账: money received for one fee. Key: `payment_id` (the payment platform's id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
     pub payment_id: String,
@@ -193,23 +203,27 @@ pub struct Payment {
     /// The payer's reference on the bank slip.
     pub reference: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub received_at: OffsetDateTime,
 }
 
 /// 完税反馈单 from the district tax office. Key: `clearance_no`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct TaxClearance {
     pub clearance_no: String,
     pub project_code: ProjectCode,
     pub tax_office: String,
     #[serde(with = "crate::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_on: Date,
 }
 
 /// 复核: the window's final check of a cleared project before its file is closed.
 /// Key: the project code (a project is checked once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct FinalCheck {
     pub project_code: ProjectCode,
@@ -217,6 +231,7 @@ pub struct FinalCheck {
     pub device_id: DeviceId,
     /// When the clerk checked it, by the counter's clock.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub checked_at: OffsetDateTime,
     pub remark: String,
     /// The clerk command that made it.
@@ -225,6 +240,7 @@ pub struct FinalCheck {
 
 /// 跟进备注: a clerk's follow-up note on a project. Key: the id of the command that wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpNote {
     pub note_id: String,
@@ -233,11 +249,13 @@ pub struct FollowUpNote {
     pub written_by: String,
     pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub written_at: OffsetDateTime,
 }
 
 /// 项目跟踪: whether the window follows a project closely. Key: the project code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Tracking {
     pub project_code: ProjectCode,
@@ -245,6 +263,7 @@ pub struct Tracking {
     pub set_by: String,
     pub device_id: DeviceId,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub set_at: OffsetDateTime,
     pub command_id: CommandId,
 }

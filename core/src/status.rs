@@ -9,6 +9,7 @@ use crate::money::Fen;
 
 /// Where a project's fees stand. Ordered along the way a project normally goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeStatus {
     /// 待核定: a fee the project owes has not been assessed yet (or no approval yet).
@@ -46,6 +47,7 @@ pub struct ProjectFacts<'a> {
 
 /// One fee of one project, as the detail screen and the voucher show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FeeLine {
     pub fee_kind: FeeKind,
     pub assessed_fen: Fen,
@@ -58,6 +60,7 @@ pub struct FeeLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Standing {
     pub status: FeeStatus,
     pub overdue: bool,

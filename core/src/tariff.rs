@@ -8,6 +8,7 @@ use crate::area::Area;
 use crate::money::Fen;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum UseType {
     Residential,
@@ -17,16 +18,19 @@ pub enum UseType {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Rate {
     pub use_type: UseType,
     pub fen_per_m2: Fen,
     #[serde(with = "crate::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub effective_from: Date,
     pub document_no: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Tariff {
     /// Shown wherever the tariff is: `true` for the demo rates shipped in assets/.

@@ -18,6 +18,14 @@ macro_rules! text_type {
             }
         }
 
+        // The screens see the plain string it travels as.
+        #[cfg(feature = "specta")]
+        impl specta::Type for $name {
+            fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+                <String as specta::Type>::definition(types)
+            }
+        }
+
         impl $name {
             pub fn parse(value: impl Into<String>) -> Result<$name, $error> {
                 let value = value.into();

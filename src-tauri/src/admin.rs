@@ -4,13 +4,13 @@
 
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use yizhan_sync::client::HubAdmin;
 
+use crate::contract;
 use crate::error::CommandError;
-use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportReport, QuarantineEntry};
+use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportReport, QuarantineEntry, QuarantineState};
 
-pub const EVENT_IMPORT_PROGRESS: &str = "import-progress";
 /// The header that names the uploaded file, percent-encoded (header values are ASCII).
 const FILE_NAME_HEADER: &str = "x-file-name";
 
@@ -26,24 +26,28 @@ impl Admin {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+/// How far an upload of a planning export has got.
+#[derive(Debug, Clone, Copy, Serialize, specta::Type, tauri_specta::Event)]
 pub struct ImportProgress {
     pub done: usize,
     pub total: usize,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_connectors(admin: State<'_, Admin>) -> Result<Vec<ConnectorStatus>, CommandError> {
     admin.hub.connectors().await.map_err(CommandError::from)
 }
 
 #[tauri::command]
-pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<String>) -> Result<Vec<QuarantineEntry>, CommandError> {
-    admin.hub.quarantine(state.as_deref()).await.map_err(CommandError::from)
+#[specta::specta]
+pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<QuarantineState>) -> Result<Vec<QuarantineEntry>, CommandError> {
+    admin.hub.quarantine(state).await.map_err(CommandError::from)
 }
 
 /// Re-checks a quarantined record, as `record` corrects it or as it was.
 #[tauri::command]
+#[specta::specta]
 pub async fn reprocess_quarantined(
     admin: State<'_, Admin>,
     id: u64,
@@ -53,6 +57,7 @@ pub async fn reprocess_quarantined(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: String) -> Result<(), CommandError> {
     admin.hub.dismiss(id, &admin.operator, &reason).await.map_err(CommandError::from)
 }
@@ -78,7 +83,7 @@ pub async fn import_planning_file<R: Runtime>(
     admin
         .hub
         .import_planning(&file_name, bytes.clone(), |done, total| {
-            let _ = app.emit(EVENT_IMPORT_PROGRESS, ImportProgress { done, total });
+            contract::emit(&app, ImportProgress { done, total });
         })
         .await
         .map_err(CommandError::from)

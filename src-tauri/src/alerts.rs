@@ -16,17 +16,20 @@ use crate::Counter;
 use crate::projects::{issue, typed_code};
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, CommandError> {
     counter.read(|r| r.list_alerts(&query))
 }
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend, CommandError> {
     counter.read(|r| r.alert_trend(days))
 }
 
 /// 确认、指派、备注、解除: queued like every clerk command.
 #[tauri::command]
+#[specta::specta]
 pub async fn handle_alert(
     counter: State<'_, Counter>,
     alert_key: String,

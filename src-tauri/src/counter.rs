@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use yizhan_sync::client::{ClientOptions, Outbox, SyncClient};
@@ -13,12 +13,10 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use yizhan_voucher::signature::CounterKey;
 
+use crate::contract::{self, ReplicaChangedEvent, SyncStatusChanged};
 use crate::error::{CommandError, ErrorCode};
 use crate::Settings;
 use crate::alerts::RedAlertNotifier;
-
-pub const EVENT_SYNC_STATUS: &str = "sync-status";
-pub const EVENT_REPLICA_CHANGED: &str = "replica-changed";
 
 pub struct Counter {
     reader: Mutex<ReplicaReader>,
@@ -59,7 +57,7 @@ impl Counter {
         tauri::async_runtime::spawn(async move {
             while status.changed().await.is_ok() {
                 let now = status.borrow_and_update().clone();
-                let _ = status_app.emit(EVENT_SYNC_STATUS, now);
+                contract::emit(&status_app, SyncStatusChanged(now));
             }
         });
         let mut changes = client.subscribe();
@@ -72,7 +70,7 @@ impl Counter {
                     Err(broadcast::error::RecvError::Lagged(_)) => ReplicaChanged { cursor: 0, project_codes: Vec::new() },
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
-                let _ = app.emit(EVENT_REPLICA_CHANGED, changed);
+                contract::emit(&app, ReplicaChangedEvent(changed));
                 red_alerts.check(&app);
             }
         });

@@ -5,7 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::State;
+use tauri::ipc::Channel;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::document::{DocumentKind, IssueContext};
 use yizhan_sync::replica::{Issued, OutboxEntry, SerialsLeft};
@@ -20,11 +21,10 @@ use crate::error::{CommandError, ErrorCode};
 use crate::Counter;
 use crate::projects::{issue, typed_code};
 
-pub const EVENT_PRINT_PROGRESS: &str = "print-progress";
-
 /// 开具: the next number of `kind` from this counter's segment, laid out, signed and
 /// kept with its PDF, queued for the hub.
 #[tauri::command]
+#[specta::specta]
 pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, CommandError> {
     let key = counter.signing_key()?.clone();
     let (outbox, clerk) = counter.outbox();
@@ -42,12 +42,14 @@ pub async fn issue_document(counter: State<'_, Counter>, project_code: String, k
 
 /// 作废 with the reason.
 #[tauri::command]
+#[specta::specta]
 pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::VoidDocument { project_code: typed_code(&project_code)?, number: number.trim().to_owned(), reason }).await
 }
 
 /// 补打: the recorded document printed again with its original QR, marked as a reprint.
 #[tauri::command]
+#[specta::specta]
 pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, CommandError> {
     counter.signing_key()?;
     let verify_url = counter
@@ -68,12 +70,14 @@ pub async fn reprint_document(counter: State<'_, Counter>, project_code: String,
 
 /// 关联施工许可.
 #[tauri::command]
+#[specta::specta]
 pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::LinkPermit { project_code: typed_code(&project_code)?, construction_permit_no }).await
 }
 
 /// Page 1 of the newest PDF of `number` kept here, as a PNG data URL `width` pixels wide.
 #[tauri::command(async)]
+#[specta::specta]
 pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32) -> Result<String, CommandError> {
     let pdf = counter
         .read(|r| r.document_pdf(number.trim()))?
@@ -88,11 +92,13 @@ pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32)
 }
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn list_printers() -> Result<Vec<Printer>, CommandError> {
     printers().map_err(CommandError::from)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One document of a print run done (or failed).
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PrintProgress {
     pub done: usize,
     pub total: usize,
@@ -101,14 +107,15 @@ pub struct PrintProgress {
     pub error: Option<String>,
 }
 
-/// Prints the newest PDF of each document to `printer`, in order, telling the UI after
-/// each one.
+/// Prints the newest PDF of each document to `printer`, in order, telling the caller after
+/// each one on `progress`.
 #[tauri::command(async)]
-pub fn print_documents<R: Runtime>(
-    app: AppHandle<R>,
+#[specta::specta]
+pub fn print_documents(
     counter: State<'_, Counter>,
     numbers: Vec<String>,
     printer: String,
+    progress: Channel<PrintProgress>,
 ) -> Result<Vec<PrintProgress>, CommandError> {
     let total = numbers.len();
     let mut report = Vec::with_capacity(total);
@@ -119,14 +126,16 @@ pub fn print_documents<R: Runtime>(
             Ok(None) => Some(format!("本机没有票据 {number} 的 PDF")),
             Err(e) => Some(e.message),
         };
-        let progress = PrintProgress { done: i + 1, total, number, error };
-        let _ = app.emit(EVENT_PRINT_PROGRESS, progress.clone());
-        report.push(progress);
+        let done = PrintProgress { done: i + 1, total, number, error };
+        if let Err(error) = progress.send(done.clone()) {
+            tracing::warn!(%error, "print progress not delivered to the screen");
+        }
+        report.push(done);
     }
     Ok(report)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct OfflineVerification {
     #[serde(flatten)]
     pub checked: Checked,
@@ -136,6 +145,7 @@ pub struct OfflineVerification {
 /// Checks a scanned or pasted QR with the keys and documents this counter holds, so it
 /// works without the network.
 #[tauri::command(async)]
+#[specta::specta]
 pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<OfflineVerification, CommandError> {
     let payload = QrPayload::from_url(&text).map_err(|e| CommandError::invalid("text", e.to_string()))?;
     let number = payload.number.display();
@@ -145,7 +155,7 @@ pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<Offl
     Ok(OfflineVerification { checked, payer: doc.map(|d| d.document.payer) })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct SigningStatus {
     /// Documents can be issued here.
     pub ready: bool,
@@ -154,6 +164,7 @@ pub struct SigningStatus {
 }
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn signing_status(counter: State<'_, Counter>) -> Result<SigningStatus, CommandError> {
     let serials_left = counter.read(|r| r.serials_left())?;
     let problem = match (counter.signing_key(), counter.read(|r| r.document_settings())?) {

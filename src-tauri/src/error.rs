@@ -9,7 +9,7 @@ use yizhan_sync::replica::ReplicaError;
 use yizhan_voucher::preview::PreviewError;
 use yizhan_voucher::print::PrintError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
@@ -62,6 +62,13 @@ impl ErrorCode {
 impl Serialize for ErrorCode {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// On the wire a code is its text; the open set (the hub's codes) makes it a `string`.
+impl specta::Type for ErrorCode {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <String as specta::Type>::definition(types)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod alerts;
+pub mod contract;
 mod projects;
 mod counter;
 mod documents;
@@ -12,6 +13,7 @@ mod keys;
 mod settings;
 
 use tauri::Manager;
+use tauri::ipc::Invoke;
 
 pub use counter::Counter;
 pub use settings::Settings;
@@ -19,35 +21,13 @@ pub use settings::Settings;
 /// Registers the commands on `base`; kept apart from `run` so the IPC wiring is testable
 /// with the mock runtime.
 pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> {
-    base.invoke_handler(tauri::generate_handler![
-        projects::list_projects,
-        projects::get_project,
-        projects::sync_status,
-        projects::districts,
-        projects::record_final_check,
-        projects::add_follow_up_note,
-        projects::set_tracking,
-        projects::list_conflicts,
-        projects::discard_conflict,
-        projects::redo_conflict,
-        admin::list_connectors,
-        admin::list_quarantine,
-        admin::reprocess_quarantined,
-        admin::dismiss_quarantined,
-        admin::import_planning_file,
-        alerts::list_alerts,
-        alerts::alert_trend,
-        alerts::handle_alert,
-        documents::issue_document,
-        documents::void_document,
-        documents::reprint_document,
-        documents::link_permit,
-        documents::document_preview,
-        documents::list_printers,
-        documents::print_documents,
-        documents::verify_document,
-        documents::signing_status,
-    ])
+    let typed = contract::specta::<R>().invoke_handler();
+    // The one command the contract cannot describe (a raw body) is routed beside it.
+    let raw: Box<dyn Fn(Invoke<R>) -> bool + Send + Sync> = Box::new(tauri::generate_handler![admin::import_planning_file]);
+    base.invoke_handler(move |invoke: Invoke<R>| match invoke.message.command() {
+        "import_planning_file" => raw(invoke),
+        _ => typed(invoke),
+    })
 }
 
 pub fn run() {

@@ -15,11 +15,13 @@ use crate::Counter;
 use crate::error::{CommandError, ErrorCode};
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn list_projects(counter: State<'_, Counter>, query: ProjectQuery) -> Result<ProjectPage, CommandError> {
     counter.read(|r| r.list_projects(&query))
 }
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<ProjectDetail, CommandError> {
     let code = typed_code(&project_code)?;
     counter
@@ -33,24 +35,28 @@ pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn sync_status(counter: State<'_, Counter>) -> SyncStatus {
     counter.status()
 }
 
 /// 复核 of a cleared project.
 #[tauri::command]
+#[specta::specta]
 pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::FinalCheck { project_code: typed_code(&project_code)?, remark }).await
 }
 
 /// 跟进备注.
 #[tauri::command]
+#[specta::specta]
 pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::FollowUpNote { project_code: typed_code(&project_code)?, text }).await
 }
 
 /// 项目跟踪 on or off.
 #[tauri::command]
+#[specta::specta]
 pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, CommandError> {
     issue(&counter, ClerkAction::Tracking { project_code: typed_code(&project_code)?, tracked }).await
 }
@@ -72,28 +78,32 @@ pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<Outb
 
 /// 待处理冲突, newest first.
 #[tauri::command(async)]
+#[specta::specta]
 pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, CommandError> {
     counter.read(|r| r.conflicts())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), CommandError> {
     counter.outbox().0.discard(&typed_command_id(&command_id)?).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, CommandError> {
     let (outbox, clerk) = counter.outbox();
     outbox.redo(&typed_command_id(&command_id)?, clerk).await.map_err(CommandError::from)
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, specta::Type)]
 pub struct District {
     code: &'static str,
     name: &'static str,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn districts() -> Vec<District> {
     NANJING_DISTRICTS.iter().map(|&(code, name)| District { code, name }).collect()
 }

@@ -120,6 +120,7 @@ impl ChangeFrame<'_> {
 /// version and exact payload, folded to two 32-bit halves. Summed over a range, with the
 /// count, they tell two copies of the range apart without shipping it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RowDigest {
     pub hi: i64,
     pub lo: i64,

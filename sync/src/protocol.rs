@@ -57,6 +57,7 @@ impl PartialEq for Change {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Upsert,
@@ -141,6 +142,7 @@ pub struct Health {
 /// project and the approval and assesses the infrastructure fee from the tariff.
 /// Source record id: `planning_permit_no`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct PlanningRecord {
     pub planning_permit_no: String,
@@ -152,6 +154,7 @@ pub struct PlanningRecord {
     #[serde(default)]
     pub contact_phone: Option<String>,
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub approved_on: Date,
     pub residential_area: Area,
     pub non_residential_area: Area,
@@ -163,6 +166,7 @@ pub struct PlanningRecord {
 
 /// `POST /v1/ingest/civil-defence`: a 人防征收联系单. Source record id: `notice_no`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct CivilDefenceNotice {
     pub notice_no: String,
@@ -170,8 +174,10 @@ pub struct CivilDefenceNotice {
     pub civil_defence_area: Area,
     pub amount_fen: Fen,
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_on: Date,
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub due_on: Date,
 }
 
@@ -190,6 +196,7 @@ pub struct IngestBatch<T> {
 
 /// Answer of a successful ingest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IngestReport {
     pub received: usize,
     /// Records that changed state (and appended to the change log).
@@ -201,6 +208,7 @@ pub struct IngestReport {
 
 /// Every 4xx/5xx body from the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ApiError {
     /// Stable machine code, e.g. `invalid_record`, `body_too_large`, `malformed_json`.
     pub code: String,
@@ -212,6 +220,7 @@ pub struct ApiError {
 
 /// One problem with one field of one record in a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldError {
     /// Index of the record in `records`.
     pub record: usize,
@@ -341,6 +350,7 @@ pub struct RangeRow {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OutboxCounts {
     /// 待上传
     pub pending: u64,
@@ -350,8 +360,10 @@ pub struct OutboxCounts {
 
 /// What the last reconciliation compared and repaired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReconcileReport {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     /// Rows the hub holds, all compared by checksum.
     pub rows_compared: u64,
@@ -379,6 +391,7 @@ impl Default for ReconcileReport {
 
 /// `POST /v1/counters/report`: how a counter stands, for the data centre's operators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct CounterReport {
     pub device_id: DeviceId,
@@ -391,6 +404,7 @@ pub struct CounterReport {
 
 /// `GET /v1/status`: the hub's log and every counter's last report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HubStatus {
     pub head: u64,
     /// The log is compacted through this seq (0: nothing compacted).
@@ -399,14 +413,17 @@ pub struct HubStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CounterStanding {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub reported_at: OffsetDateTime,
     pub report: CounterReport,
 }
 
 /// `GET /v1/connectors`: one department feed as the operators watch it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectorStatus {
     pub name: String,
     /// `postgres_cdc`, `legacy_file`, `push`, `debezium`.
@@ -414,6 +431,7 @@ pub struct ConnectorStatus {
     /// Where the connector stands in its source (an LSN, a file's checksum, a last id).
     pub position: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub heartbeat_at: Option<OffsetDateTime>,
     /// Records received, taken (written or found unchanged) and quarantined, since the
     /// connector first ran.
@@ -422,6 +440,7 @@ pub struct ConnectorStatus {
     pub quarantined: u64,
     /// Commit time at the source of the newest record delivered.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub newest_source_at: Option<OffsetDateTime>,
     /// Seconds from that commit time to now, computed when asked; 0 when the source reports
     /// nothing unsent (`source_lag_bytes` 0). For a pushed feed a quiet department makes it
@@ -431,14 +450,21 @@ pub struct ConnectorStatus {
     pub source_lag_bytes: Option<i64>,
     pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub last_error_at: Option<OffsetDateTime>,
     /// The last comparison of the source with the hub, where the connector can make one.
     #[serde(default)]
     pub verification: Option<SourceComparison>,
 }
 
+/// The most quarantine entries one listing answers (the newest).
+pub const QUARANTINE_PAGE: u32 = 500;
+/// Longest reason a dismissal may give, in characters after trimming.
+pub const MAX_DISMISS_REASON_CHARS: usize = 200;
+
 /// Where a quarantined record stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum QuarantineState {
     /// Waiting for an operator.
@@ -467,6 +493,7 @@ impl QuarantineState {
 
 /// One record a connector could not take (`GET /v1/quarantine`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QuarantineEntry {
     pub id: u64,
     pub connector: String,
@@ -481,8 +508,10 @@ pub struct QuarantineEntry {
     /// `open`, `reprocessed` or `dismissed`.
     pub state: QuarantineState,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub received_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub closed_at: Option<OffsetDateTime>,
     pub closed_by: Option<String>,
     pub close_note: Option<String>,
@@ -490,6 +519,7 @@ pub struct QuarantineEntry {
 
 /// What a connector's delivery did (a file import, a push, a CDC transaction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeliveryReport {
     pub received: usize,
     /// Records that changed the hub's state (appended to the change log).
@@ -510,6 +540,7 @@ pub struct DeliveryReport {
 /// What importing one legacy export file did (`POST /v1/imports/planning`, the watched
 /// folder).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportReport {
     pub file_name: String,
     /// SM3 of the file's bytes (hex): the same file handed in again is recognised by it.
@@ -532,6 +563,7 @@ pub struct ImportReport {
 /// One line of the `POST /v1/imports/planning` answer (NDJSON): progress while the rows
 /// are delivered, then the report or the error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ImportEvent {
     Progress { done: usize, total: usize },
@@ -542,8 +574,10 @@ pub enum ImportEvent {
 /// A connector's source compared with what the hub holds (two-way verification): what the
 /// source has that the hub lacks or holds otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SourceComparison {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub checked_at: OffsetDateTime,
     /// What was compared, e.g. the file name of the last import.
     pub source: String,
@@ -567,6 +601,7 @@ impl SourceComparison {
 /// The answer of `POST /v1/document-checks`: the document rules a counter's document, not
 /// yet printed, breaks against the hub's records; none when it may be printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentCheck {
     pub failed_checks: Vec<yizhan_core::document_rules::FailedCheck>,
@@ -574,6 +609,7 @@ pub struct DocumentCheck {
 
 /// `POST /v1/segments`: a counter asks for document serials to issue from offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct SegmentRequest {
     pub device_id: DeviceId,
@@ -590,6 +626,7 @@ pub use yizhan_core::document::Segment;
 
 /// `POST /v1/counters/key`: a counter registers the public half of its signing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct KeyRegistration {
     pub device_id: DeviceId,

@@ -8,6 +8,7 @@ pub use crate::protocol::{OutboxCounts, ReconcileReport};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum SyncState {
     /// In step with the hub, waiting for news.
@@ -21,12 +22,14 @@ pub enum SyncState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BootstrapProgress {
     pub received: u64,
     pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncStatus {
     pub state: SyncState,
     pub hub_url: String,
@@ -40,6 +43,7 @@ pub struct SyncStatus {
     /// caught up, `None` when not known (never reached the hub).
     pub lag_seconds: Option<u64>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub last_success: Option<OffsetDateTime>,
     /// Why the last attempt failed, in Chinese, ready to show.
     pub last_error: Option<String>,
@@ -55,14 +59,17 @@ pub struct SyncStatus {
 /// The red data-integrity alert: what the hub sent did not check out, so applying stopped
 /// and the replica is being repaired. Kept on record after the repair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IntegrityStatus {
     /// Applying is stopped until the repair is done.
     pub alert: bool,
     /// What failed, in Chinese.
     pub reason: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub detected_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub repaired_at: Option<OffsetDateTime>,
 }
 
@@ -88,6 +95,7 @@ impl SyncStatus {
 
 /// A write to the replica, for the app's `replica-changed` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ReplicaChanged {
     pub cursor: u64,
     /// The projects whose rows or views changed; empty means every project (a snapshot

@@ -2,6 +2,7 @@
 //! the connector it feeds, and its bad row worked in the quarantine.
 
 use yizhan_sync::client::HubAdmin;
+use yizhan_sync::protocol::QuarantineState;
 use yizhan_tests::hub::TestHub;
 
 const EXPORT: &str = "规划许可证号,项目编号,项目名称,建设单位,统一社会信用代码,行政区划代码,批准日期,住宅面积(㎡),非住宅面积(㎡),人防面积(㎡)
@@ -29,13 +30,13 @@ async fn an_export_uploaded_from_the_app_reports_progress_and_its_bad_row_is_wor
     let file = connectors.iter().find(|c| c.name == "planning-file").expect("the file connector is listed");
     assert_eq!((file.kind.as_str(), file.applied, file.quarantined), ("legacy_file", 2, 1));
 
-    let open = admin.quarantine(Some("open")).await.unwrap();
+    let open = admin.quarantine(Some(QuarantineState::Open)).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].location, "第4行");
     let error = admin.dismiss(open[0].id, "数据中心-王敏", "").await.unwrap_err();
     assert!(error.to_string().contains("原因"), "{error}");
     admin.dismiss(open[0].id, "数据中心-王敏", "规划局确认批准日期为笔误，另行补录").await.unwrap();
-    assert!(admin.quarantine(Some("open")).await.unwrap().is_empty());
+    assert!(admin.quarantine(Some(QuarantineState::Open)).await.unwrap().is_empty());
 
     let again = admin.import_planning("规划审批20261124.csv", EXPORT.as_bytes().to_vec(), |_, _| {}).await.unwrap();
     assert!(again.already_imported);

@@ -102,7 +102,17 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     screenshot(client, "e2e", "01c-voucher-preview.png").await;
 
     click(client, "[data-testid=issued-print]", Duration::from_secs(5)).await;
-    click(client, "[data-testid=print-printer] option[value=Yizhan-PDF]", Duration::from_secs(10)).await;
+    // The printer is an el-select: opened by a click, its options in a dropdown teleported to
+    // the end of the body. That dropdown is in the page, hidden, from the start, so the option
+    // is waited for once its popper is shown and done zooming in (a click mid-animation can
+    // land on its neighbour).
+    click(client, "[data-testid=print-printer]", Duration::from_secs(10)).await;
+    click(
+        client,
+        ".el-select__popper[aria-hidden=false]:not(.el-zoom-in-top-enter-active) [data-testid=print-printer-option][data-value=Yizhan-PDF]",
+        Duration::from_secs(5),
+    )
+    .await;
     click(client, "[data-testid=print-start]:not([disabled])", Duration::from_secs(5)).await;
     // The dialog closes by itself once every document printed; a failure keeps it open.
     let mut closed = false;
@@ -227,6 +237,17 @@ async fn clerk_walk() {
     wait_for(&client, "[data-testid=offline-banner]", Duration::from_secs(2)).await;
     assert_eq!(attr(&client, paid_css, "data-fen").await.as_deref(), Some(expected.as_str()));
     screenshot(&client, "e2e", "04-offline-detail.png").await;
+
+    // In English, a failed command reads in English: its code is put in words on the
+    // screen, the backend's own (Chinese) detail carried inside.
+    click(&client, "[data-testid=lang-toggle]", Duration::from_secs(5)).await;
+    click(&client, "[data-testid=nav-verify]", Duration::from_secs(5)).await;
+    let input = wait_for(&client, "[data-testid=verify-input]", Duration::from_secs(5)).await;
+    input.clear().await.unwrap();
+    input.send_keys("not a document QR\u{E007}").await.unwrap();
+    let problem = wait_for(&client, "[data-testid=verify-error]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(problem.contains("The value entered is not valid"), "the invalid_input code in English: {problem}");
+    screenshot(&client, "e2e", "05-english-error.png").await;
     // Dropping the client ends the session; the guards then kill tauri-driver's process
     // group (WebKitWebDriver, the app and WebKit's helpers).
     drop(client);

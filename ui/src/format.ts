@@ -202,3 +202,8 @@ export function formatPaidShare(paidFen: number, owedFen: number): string {
   if (bp === 0) return '<0.01'
   return `0.${String(bp).padStart(2, '0')}`
 }
+
+/** Work reported step by step, in whole percent rounded down: 100% only once every step is done. */
+export function donePercent(progress: { done: number; total: number }): number {
+  return Math.floor(sharePercent(progress.done, progress.total))
+}

@@ -3,16 +3,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import AdminView from '../src/components/AdminView.vue'
+import AdminView from '../src/components/admin/AdminView.vue'
 import { createAppI18n } from '../src/i18n'
-import { createConnectorsStore } from '../src/stores/connectors'
-import { createPlanningImportStore } from '../src/stores/planningImport'
-import { createQuarantineStore } from '../src/stores/quarantine'
 import type { ImportReport } from '../src/api'
 import { connectorStatus, importReport, quarantineEntry } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 let wrapper: VueWrapper | null = null
@@ -24,7 +24,7 @@ async function flush(): Promise<void> {
 }
 
 async function importFile(view: VueWrapper): Promise<void> {
-  const input = view.get('[data-testid=import-file]')
+  const input = view.get('[data-testid=import-drop] input[type=file]')
   Object.defineProperty(input.element, 'files', { value: [new File(['a,b\n'], '规划审批.csv')], configurable: true })
   await input.trigger('change')
   await flush()
@@ -38,7 +38,6 @@ describe('AdminView', () => {
     tauri.handle('list_quarantine', () => [quarantineEntry(3)])
     tauri.handle('import_planning_file', () => report)
     wrapper = mount(AdminView, {
-      props: { connectors: createConnectorsStore(), imports: createPlanningImportStore(), quarantine: createQuarantineStore() },
       global: { plugins: [createAppI18n('zh-CN')] },
     })
     await flush()

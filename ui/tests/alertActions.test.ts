@@ -2,7 +2,7 @@
 // 确认 / 指派 / 备注 / 解除 through the dialog, and 重新校验 of a validation alert's record.
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import AlertList from '../src/components/AlertList.vue'
+import AlertList from '../src/components/alerts/AlertList.vue'
 import { createAppI18n } from '../src/i18n'
 import type { AlertView, OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
@@ -10,7 +10,10 @@ import { CODE, alertView, deliveryReport, outboxEntry, systemAlert } from './fix
 import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const KEY = `payment-overdue:project/${CODE}`
@@ -31,6 +34,13 @@ function press(element: Element, key: string, init: KeyboardEventInit = {}): Key
   const event = new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init })
   element.dispatchEvent(event)
   return event
+}
+
+/** Element Plus shows a form item's message 100 ms after the check failed (it debounces it). */
+async function checked(): Promise<void> {
+  await flush()
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  await flush()
 }
 
 function card(list: VueWrapper, key = KEY) {
@@ -137,6 +147,7 @@ describe('an alert card', () => {
     await card(inQueue).get('[data-testid=alert-project]').trigger('click')
     await card(inQueue).get('[data-testid=alert-message]').trigger('click')
     await card(inQueue).get('[data-testid=alert-note]').trigger('click')
+    await flush()
     expect(inQueue.emitted('open')).toEqual([[CODE], [CODE]])
     press(document.activeElement as Element, 'Escape')
     await flush()
@@ -175,6 +186,8 @@ describe('answering an alert', () => {
     expect(tauri.callsOf('handle_alert')).toEqual([{ alertKey: KEY, projectCode: CODE, handling: { step: 'acknowledge' } }])
     expect(refresh).toHaveBeenCalledTimes(1)
     expect(list.find('[data-testid=alert-dialog]').exists()).toBe(false)
+    // A passing word that it was taken; the card shows 待上传 once read again.
+    expect(document.body.querySelector('.el-message--success')?.textContent).toContain('已确认，待上传数据中心')
   })
 
   it('sends a system alert’s answer with an empty project code', async () => {
@@ -222,20 +235,29 @@ describe('answering an alert', () => {
     const dialog = await open(list, 'resolve')
     const field = dialog.get('[data-testid=alert-dialog-text]')
     press(field.element, 'Enter')
-    await flush()
-    expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ 请填写解除原因。')
+    await checked()
+    const problem = dialog.get('[data-testid=alert-dialog-problem]')
+    expect(problem.text()).toBe('⚠ 请填写解除原因。')
+    expect(problem.attributes('role')).toBe('alert')
     await field.setValue('   ')
     await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
-    await flush()
+    await checked()
     expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ 请填写解除原因。')
     expect(tauri.callsOf('handle_alert')).toHaveLength(0)
     expect(list.find('[data-testid=alert-dialog]').exists()).toBe(true)
 
-    await field.setValue('审'.repeat(201))
-    expect(dialog.get('[data-testid=alert-dialog-count]').text()).toBe('201/200')
-    press(field.element, 'Enter')
+    // Typed or pasted, the reason stops at the limit, counted as the backend counts it
+    // (by character, after trimming).
+    expect(dialog.get('.el-input__count').text()).toBe('0 / 200')
+    await field.setValue(` ${'审'.repeat(201)}`)
+    expect((field.element as HTMLInputElement).value).toBe(` ${'审'.repeat(200)}`)
+    expect(dialog.get('.el-input__count').text()).toBe('200 / 200')
+    // A longer text that got past the field still does not go out, and the message names the field.
+    list.getComponent({ name: 'ElInput' }).vm.$emit('update:modelValue', '审'.repeat(201))
     await flush()
-    expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ 不能超过 200 个字。')
+    press(field.element, 'Enter')
+    await checked()
+    expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ 解除原因不能超过 200 个字。')
     expect(tauri.callsOf('handle_alert')).toHaveLength(0)
 
     await field.setValue(' 建设单位已缴清欠费 ')
@@ -259,6 +281,7 @@ describe('answering an alert', () => {
     expect(shown.attributes('role')).toBe('alert')
     expect(list.get<HTMLInputElement>('[data-testid=alert-dialog-text]').element.value).toBe('窗口03-王芳')
     expect(refresh).toHaveBeenCalledTimes(1)
+    expect(document.body.querySelector('.el-message')).toBeNull()
   })
 
   it('sends once while the answer is on its way', async () => {
@@ -297,6 +320,23 @@ describe('answering an alert', () => {
     await flush()
     expect(list.find('[data-testid=alert-dialog]').exists()).toBe(false)
     expect(tauri.callsOf('handle_alert')).toHaveLength(0)
+  })
+
+  it('keeps every key inside, so the app’s own keys do not act under the dialog', async () => {
+    const seen: string[] = []
+    const spy = (event: KeyboardEvent) => seen.push(event.key)
+    window.addEventListener('keydown', spy)
+    try {
+      const list = mountList([alertView()])
+      const dialog = await open(list, 'assign')
+      press(dialog.get('[data-testid=alert-dialog-text]').element, 'F2')
+      press(dialog.get('[data-testid=alert-dialog-text]').element, 'Escape')
+      await flush()
+      expect(list.find('[data-testid=alert-dialog]').exists()).toBe(false)
+      expect(seen).toEqual([])
+    } finally {
+      window.removeEventListener('keydown', spy)
+    }
   })
 
   it('moves focus to the alert when the answer took its button away', async () => {
@@ -393,7 +433,13 @@ describe('alerts in English', () => {
     expect(item.get('[data-testid=alert-message]').text()).toContain('逾期未缴')
     expect(item.get('[data-testid=alert-resolve]').text()).toContain('Resolve')
     const dialog = await open(list, 'resolve')
+    expect(dialog.get('.el-dialog__title').text()).toBe('Resolve alert')
     await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
+    await checked()
     expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ Give a reason for resolving.')
+    list.getComponent({ name: 'ElInput' }).vm.$emit('update:modelValue', 'x'.repeat(201))
+    await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
+    await checked()
+    expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ The reason can be at most 200 characters.')
   })
 })

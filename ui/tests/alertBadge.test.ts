@@ -1,7 +1,7 @@
 // 预警 levels are never told by colour alone: each has its own icon and its word.
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
-import AlertBadge from '../src/components/AlertBadge.vue'
+import AlertBadge from '../src/components/alerts/AlertBadge.vue'
 import { createAppI18n } from '../src/i18n'
 import type { AlertLevel } from '../src/api'
 import type { Locale } from '../src/format'

@@ -3,8 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
+import { createMemoryHistory, type Router } from 'vue-router'
 import App from '../src/App.vue'
 import { createAppI18n } from '../src/i18n'
+import { createAppRouter } from '../src/router'
 import type { AlertQuery, ProjectQuery, ProjectRow } from '../src/api'
 import {
   CODE,
@@ -20,9 +22,13 @@ import {
   syncStatus,
   systemAlert,
 } from './fixtures'
+import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 function row(n: number): ProjectRow {
@@ -38,18 +44,30 @@ function row(n: number): ProjectRow {
 const ROWS = Array.from({ length: 100_000 }, (_, i) => row(i))
 
 let wrapper: VueWrapper | null = null
+let router: Router
 
-async function mountApp(): Promise<VueWrapper> {
-  wrapper = mount(App, { global: { plugins: [createAppI18n('zh-CN')] }, attachTo: document.body })
+/** The app opened at `address`, as the shell opens it at `#/` (which leads to the list). */
+async function mountApp(address = '/'): Promise<VueWrapper> {
+  router = createAppRouter(createMemoryHistory())
+  // The tabs' views load on first opening (router.ts); loaded here up front, a click's
+  // navigation settles within one flush, as it does in the app once a chunk is cached.
+  await Promise.all(
+    router
+      .getRoutes()
+      .flatMap((route) => Object.values(route.components ?? {}))
+      .map((view) => (typeof view === 'function' ? (view as () => Promise<unknown>)() : null)),
+  )
+  await router.push(address)
+  wrapper = mount(App, { global: { plugins: [createAppI18n('zh-CN'), router] }, attachTo: document.body })
   await tauri.settle()
   await nextTick()
   return wrapper
 }
 
+// Past the navigation too: changing the address is asynchronous.
 async function press(target: Element, key: string): Promise<void> {
   target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }))
-  await tauri.settle()
-  await nextTick()
+  await flush()
 }
 
 async function type(app: VueWrapper, text: string): Promise<void> {
@@ -259,8 +277,7 @@ describe('App', () => {
     expect(app.get('[data-testid=counter-actions]').text()).toContain('窗口办理')
 
     await app.get('[data-testid=tracking-toggle]').trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: true }])
     expect(tauri.callsOf('get_project')).toHaveLength(2)
     const toggle = app.get('[data-testid=tracking-toggle]')
@@ -280,7 +297,7 @@ describe('App', () => {
     await tauri.settle()
     await nextTick()
     const panel = app.get('[data-testid=conflicts-panel]')
-    expect(panel.get('[data-testid=conflict-row]').attributes('data-command-id')).toBe('cmd-9')
+    expect(panel.get('tr.conflict-row [data-testid=conflict-action]').attributes('data-command-id')).toBe('cmd-9')
     expect(panel.text()).toContain('尚未完费，不能复核')
 
     // The arrow keys belong to the dialog, not to the list behind it.
@@ -300,8 +317,7 @@ describe('App', () => {
     expect(tauri.callsOf('list_conflicts')).toHaveLength(3)
 
     await app.get('[data-testid=conflict-project]').trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(app.find('[data-testid=conflicts-panel]').exists()).toBe(false)
     expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
     expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
@@ -327,8 +343,7 @@ describe('App', () => {
     expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
 
     await admin.trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(admin.attributes('aria-current')).toBe('page')
     expect(app.get('[data-testid=admin-view]').find('[data-testid=connector]').exists()).toBe(true)
     expect(tauri.callsOf('list_connectors')).toHaveLength(1)
@@ -359,10 +374,12 @@ describe('App', () => {
     tauri.handle('list_quarantine', () => [])
     const app = await mountApp()
     await app.get('[data-testid=nav-admin]').trigger('click')
-    await tauri.settle()
+    await flush()
     await type(app, CODE)
+    await flush()
     expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
     await app.get('[data-testid=nav-admin]').trigger('click')
+    await flush()
     await press(app.get('[data-testid=search]').element, 'Enter')
     expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
     expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
@@ -394,12 +411,12 @@ describe('App', () => {
 
     const chip = app.get('[data-testid=filter-tracked]')
     expect(chip.text()).toContain('2')
-    expect(chip.attributes('aria-pressed')).toBe('false')
+    expect(chip.classes()).not.toContain('is-checked')
     await chip.trigger('click')
     await tauri.settle()
     await nextTick()
     expect(tauri.callsOf('list_projects').at(-1)).toEqual({ query: { tracked: true, offset: 0, limit: 100 } })
-    expect(chip.attributes('aria-pressed')).toBe('true')
+    expect(chip.classes()).toContain('is-checked')
     expect(app.get('[data-testid=list-total]').text()).toBe('2')
   })
 
@@ -433,8 +450,7 @@ describe('App', () => {
     expect(nav.element.tagName).toBe('BUTTON')
     expect(nav.text()).toContain('预警')
     await nav.trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(nav.attributes('aria-current')).toBe('page')
     expect(app.get('[data-testid=alert-count-orange]').text()).toContain('1')
 
@@ -444,13 +460,12 @@ describe('App', () => {
     expect(tauri.callsOf('get_project')).toHaveLength(0)
 
     await app.get('[data-testid=alert-queue] [data-testid=alert-project]').trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(app.find('[data-testid=alerts-view]').exists()).toBe(false)
     expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
 
     await nav.trigger('click')
-    await tauri.settle()
+    await flush()
     await press(document.body, 'F2')
     expect(app.find('[data-testid=alerts-view]').exists()).toBe(false)
     expect(document.activeElement).toBe(app.get('[data-testid=search]').element)
@@ -473,8 +488,7 @@ describe('App', () => {
     expect(emergency.element.compareDocumentPosition(app.get('header').element) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
 
     await emergency.get('[data-testid=emergency-open-queue]').trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(app.get('[data-testid=nav-alerts]').attributes('aria-current')).toBe('page')
     expect(app.find('[data-testid=alerts-view]').exists()).toBe(true)
   })
@@ -486,8 +500,7 @@ describe('App', () => {
     const nav = app.get('[data-testid=nav-issue]')
     expect(nav.text()).toContain('开具')
     await nav.trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(nav.attributes('aria-current')).toBe('page')
     expect(tauri.callsOf('list_projects').at(-1)).toEqual({ query: { issuable: true, offset: 0, limit: 200 } })
     expect(document.activeElement).toBe(app.get('[data-testid=issue-search]').element)
@@ -501,8 +514,7 @@ describe('App', () => {
     await nextTick()
     expect(app.get('[data-testid=final-check-panel]').attributes('data-code')).toBe(ROWS[0]?.project_code)
     await app.get('[data-testid=final-check-open-project]').trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(app.find('[data-testid=issue-view]').exists()).toBe(false)
     const detail = app.get('[data-testid=detail]')
     expect(detail.attributes('data-code')).toBe(ROWS[0]?.project_code)
@@ -511,8 +523,7 @@ describe('App', () => {
 
     // Back in 开具, the project being checked is still there.
     await nav.trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(app.get('[data-testid=final-check-panel]').attributes('data-code')).toBe(ROWS[0]?.project_code)
     await press(document.body, 'F2')
     expect(app.find('[data-testid=issue-view]').exists()).toBe(false)
@@ -525,8 +536,7 @@ describe('App', () => {
     const nav = app.get('[data-testid=nav-verify]')
     expect(nav.text()).toContain('验真')
     await nav.trigger('click')
-    await tauri.settle()
-    await nextTick()
+    await flush()
     expect(nav.attributes('aria-current')).toBe('page')
     const input = app.get('[data-testid=verify-input]')
     expect(document.activeElement).toBe(input.element)
@@ -550,8 +560,42 @@ describe('App', () => {
     const actions = app.get('[data-testid=counter-actions]')
     expect(actions.text()).toContain('Counter actions')
     expect(actions.get('[data-testid=final-check-button]').text()).toContain('Final check')
-    expect(actions.get('[data-testid=tracking-toggle]').text()).toContain('Tracking: off')
+    expect(actions.get('[data-testid=tracking-state]').text()).toBe('Tracking: off')
     expect(actions.get('[data-testid=note-submit]').text()).toBe('Add note')
     expect(actions.text()).not.toContain('窗口办理')
+  })
+
+  it('opens a project at its address, and the address follows the project opened and closed', async () => {
+    const app = await mountApp(`/projects/${CODE}`)
+    expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe(CODE)
+    expect(app.get('[data-testid=nav-projects]').attributes('aria-current')).toBe('page')
+
+    await press(document.body, 'Escape')
+    expect(router.currentRoute.value.fullPath).toBe('/projects')
+    expect(app.find('[data-testid=detail]').exists()).toBe(false)
+
+    await press(document.body, 'Enter')
+    expect(router.currentRoute.value.fullPath).toBe('/projects/2019-320105-47-01-000000')
+    expect(app.get('[data-testid=detail]').attributes('data-code')).toBe('2019-320105-47-01-000000')
+  })
+
+  it('opens each view at its address, with the list kept behind it', async () => {
+    tauri.handle('list_connectors', () => [])
+    tauri.handle('list_quarantine', () => [])
+    const app = await mountApp('/admin')
+    expect(app.get('[data-testid=nav-admin]').attributes('aria-current')).toBe('page')
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(true)
+    expect(app.get('[data-testid=list-total]').isVisible()).toBe(false)
+
+    await router.push('/verify')
+    await flush()
+    expect(app.find('[data-testid=admin-view]').exists()).toBe(false)
+    expect(app.find('[data-testid=verify-view]').exists()).toBe(true)
+
+    await router.push('/no-such-view')
+    await flush()
+    expect(router.currentRoute.value.name).toBe('projects')
+    expect(app.get('[data-testid=list-total]').isVisible()).toBe(true)
   })
 })

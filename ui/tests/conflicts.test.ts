@@ -2,15 +2,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import ConflictsPanel from '../src/components/ConflictsPanel.vue'
+import ConflictsPanel from '../src/components/shared/ConflictsPanel.vue'
 import { createAppI18n } from '../src/i18n'
-import { createConflictsStore } from '../src/stores/conflicts'
+import { useSyncStatusStore } from '../src/stores/syncStatus'
 import type { OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
-import { CODE, issuedEntry, outboxEntry } from './fixtures'
+import { CODE, issuedEntry, outboxEntry, syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const OTHER = '2020-320102-70-02-000777'
@@ -40,10 +43,29 @@ async function flush(): Promise<void> {
   await nextTick()
 }
 
+/** el-table draws the rows and gives them no attributes: each is a tr.conflict-row, and its command id is on its 办理事项. */
+function rows(panel: VueWrapper) {
+  return panel.findAll('tr.conflict-row')
+}
+
+function commandIds(panel: VueWrapper): (string | undefined)[] {
+  return rows(panel).map((r) => r.get('[data-testid=conflict-action]').attributes('data-command-id'))
+}
+
+function row(panel: VueWrapper, commandId: string) {
+  const found = rows(panel).find((r) => r.find(`[data-command-id=${commandId}]`).exists())
+  if (!found) throw new Error(`no row for ${commandId}`)
+  return found
+}
+
+/** 待处理冲突 as the sync status counts them, which the panel follows. */
+function countConflicts(count: number): void {
+  useSyncStatusStore().status = syncStatus({ outbox: { pending: 0, conflicts: count } })
+}
+
 async function mountPanel(count = 3, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
-  const store = createConflictsStore()
+  countConflicts(count)
   wrapper = mount(ConflictsPanel, {
-    props: { store, count },
     global: { plugins: [createAppI18n(locale)] },
     attachTo: document.body,
   })
@@ -75,59 +97,59 @@ describe('ConflictsPanel', () => {
   it('lists each refused command with what it was, who and when, and the reason', async () => {
     const panel = await mountPanel()
     expect(tauri.callsOf('list_conflicts')).toHaveLength(1)
-    const rows = panel.findAll('[data-testid=conflict-row]')
-    expect(rows.map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-2', 'cmd-1'])
+    expect(commandIds(panel)).toEqual(['cmd-3', 'cmd-2', 'cmd-1'])
+    const [first, second, third] = rows(panel)
 
-    expect(rows[0]?.get('[data-testid=conflict-project]').text()).toBe(CODE)
-    expect(rows[0]?.get('[data-testid=conflict-action]').text()).toBe('复核')
-    expect(rows[0]?.text()).toContain('窗口03-王芳')
-    expect(rows[0]?.text()).toContain('2026年11月24日 10:30:00')
-    expect(rows[0]?.get('[data-testid=conflict-reason]').text()).toContain(
+    expect(first?.get('[data-testid=conflict-project]').text()).toBe(CODE)
+    expect(first?.get('[data-testid=conflict-action]').text()).toBe('复核')
+    expect(first?.text()).toContain('窗口03-王芳')
+    expect(first?.text()).toContain('2026年11月24日 10:30:00')
+    expect(first?.get('[data-testid=conflict-reason]').text()).toContain(
       '项目当前为「部分到账」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。',
     )
 
-    expect(rows[1]?.get('[data-testid=conflict-action]').text()).toBe(`跟进备注：${[...LONG_NOTE].slice(0, 40).join('')}…`)
-    expect(rows[1]?.text()).toContain('窗口01-李强')
-    expect(rows[1]?.get('[data-testid=conflict-reason]').text()).toContain(`数据中心没有项目 ${OTHER}，请核对项目编号。`)
+    expect(second?.get('[data-testid=conflict-action]').text()).toBe(`跟进备注：${[...LONG_NOTE].slice(0, 40).join('')}…`)
+    expect(second?.text()).toContain('窗口01-李强')
+    expect(second?.get('[data-testid=conflict-reason]').text()).toContain(`数据中心没有项目 ${OTHER}，请核对项目编号。`)
 
-    expect(rows[2]?.get('[data-testid=conflict-action]').text()).toBe('项目跟踪：开')
+    expect(third?.get('[data-testid=conflict-action]').text()).toBe('项目跟踪：开')
     // No reason from the hub: the counter's own last error says why it gave up.
-    expect(rows[2]?.get('[data-testid=conflict-reason]').text()).toContain('数据中心多次返回错误，已停止重试。')
+    expect(third?.get('[data-testid=conflict-reason]').text()).toContain('数据中心多次返回错误，已停止重试。')
   })
 
   it('discards one and reloads the list', async () => {
     const panel = await mountPanel()
-    await panel.get('[data-testid=conflict-row][data-command-id=cmd-2] [data-testid=conflict-discard]').trigger('click')
+    await row(panel, 'cmd-2').get('[data-testid=conflict-discard]').trigger('click')
     await flush()
     expect(tauri.callsOf('discard_conflict')).toEqual([{ commandId: 'cmd-2' }])
     expect(tauri.callsOf('redo_conflict')).toHaveLength(0)
     expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
-    expect(panel.findAll('[data-testid=conflict-row]').map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-1'])
+    expect(commandIds(panel)).toEqual(['cmd-3', 'cmd-1'])
   })
 
   it('redoes one and reloads the list', async () => {
     const panel = await mountPanel()
-    await panel.get('[data-testid=conflict-row][data-command-id=cmd-1] [data-testid=conflict-redo]').trigger('click')
+    await row(panel, 'cmd-1').get('[data-testid=conflict-redo]').trigger('click')
     await flush()
     expect(tauri.callsOf('redo_conflict')).toEqual([{ commandId: 'cmd-1' }])
     expect(tauri.callsOf('discard_conflict')).toHaveLength(0)
     expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
-    expect(panel.findAll('[data-testid=conflict-row]').map((r) => r.attributes('data-command-id'))).toEqual(['cmd-3', 'cmd-2'])
+    expect(commandIds(panel)).toEqual(['cmd-3', 'cmd-2'])
   })
 
   it('shows a refused redo in its row and keeps the row', async () => {
     const refusal = '项目当前为「待完税」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。'
     tauri.handle('redo_conflict', () => Promise.reject(refusal))
     const panel = await mountPanel()
-    await panel.get('[data-testid=conflict-row][data-command-id=cmd-3] [data-testid=conflict-redo]').trigger('click')
+    await row(panel, 'cmd-3').get('[data-testid=conflict-redo]').trigger('click')
     await flush()
-    const row = panel.get('[data-testid=conflict-row][data-command-id=cmd-3]')
-    expect(row.get('[data-testid=command-error]').text()).toBe(`⚠ ${refusal}`)
+    const refused = row(panel, 'cmd-3')
+    expect(refused.get('[data-testid=command-error]').text()).toBe(`⚠ ${refusal}`)
     expect(panel.findAll('[data-testid=command-error]')).toHaveLength(1)
     expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
 
     // Once the row is gone (discarded here), its message goes with it.
-    await row.get('[data-testid=conflict-discard]').trigger('click')
+    await refused.get('[data-testid=conflict-discard]').trigger('click')
     await flush()
     expect(panel.find('[data-testid=command-error]').exists()).toBe(false)
   })
@@ -135,21 +157,21 @@ describe('ConflictsPanel', () => {
   it('reloads when the conflict count changes', async () => {
     const panel = await mountPanel(3)
     conflicts = conflicts.slice(0, 1)
-    await panel.setProps({ count: 1 })
+    countConflicts(1)
     await flush()
     expect(tauri.callsOf('list_conflicts')).toHaveLength(2)
-    expect(panel.findAll('[data-testid=conflict-row]')).toHaveLength(1)
+    expect(rows(panel)).toHaveLength(1)
 
     conflicts = []
-    await panel.setProps({ count: 0 })
+    countConflicts(0)
     await flush()
-    expect(panel.find('[data-testid=conflict-row]').exists()).toBe(false)
+    expect(rows(panel)).toHaveLength(0)
     expect(panel.get('[data-testid=conflicts-empty]').text()).toContain('没有待处理的冲突')
   })
 
   it('asks to open the project when its code is clicked, and to close', async () => {
     const panel = await mountPanel()
-    await panel.get('[data-testid=conflict-row][data-command-id=cmd-2] [data-testid=conflict-project]').trigger('click')
+    await row(panel, 'cmd-2').get('[data-testid=conflict-project]').trigger('click')
     expect(panel.emitted('open')).toEqual([[OTHER]])
     await panel.get('[data-testid=conflicts-close]').trigger('click')
     expect(panel.emitted('close')).toHaveLength(1)
@@ -167,16 +189,16 @@ describe('ConflictsPanel', () => {
       ),
     ]
     const panel = await mountPanel(3)
-    const rows = panel.findAll('[data-testid=conflict-row]')
-    expect(rows.map((r) => r.get('[data-testid=conflict-action]').text())).toEqual([
+    const [first, , third] = rows(panel)
+    expect(rows(panel).map((r) => r.get('[data-testid=conflict-action]').text())).toEqual([
       `解除预警：${[...LONG_NOTE].slice(0, 40).join('')}…`,
       '指派预警给 窗口03-王芳',
       '确认预警',
     ])
-    expect(rows[0]?.get('[data-testid=conflict-project]').text()).toBe(CODE)
-    expect(rows[2]?.find('[data-testid=conflict-project]').exists()).toBe(false)
-    expect(rows[2]?.get('[data-testid=conflict-system]').text()).toBe('系统预警')
-    expect(rows[2]?.get('[data-testid=conflict-reason]').text()).toContain('该预警已于 2026-11-24 10:30 解除')
+    expect(first?.get('[data-testid=conflict-project]').text()).toBe(CODE)
+    expect(third?.find('[data-testid=conflict-project]').exists()).toBe(false)
+    expect(third?.get('[data-testid=conflict-system]').text()).toBe('系统预警')
+    expect(third?.get('[data-testid=conflict-reason]').text()).toContain('该预警已于 2026-11-24 10:30 解除')
   })
 
   it('describes refused document commands by their number', async () => {
@@ -199,10 +221,10 @@ describe('ConflictsPanel', () => {
   it('says it in English', async () => {
     const panel = await mountPanel(3, 'en')
     expect(panel.text()).toContain('Conflicts to resolve')
-    const rows = panel.findAll('[data-testid=conflict-row]')
-    expect(rows[0]?.get('[data-testid=conflict-action]').text()).toBe('Final check')
-    expect(rows[2]?.get('[data-testid=conflict-action]').text()).toBe('Tracking: on')
-    expect(rows[0]?.get('[data-testid=conflict-discard]').text()).toBe('Discard')
-    expect(rows[0]?.get('[data-testid=conflict-redo]').text()).toBe('Redo')
+    const [first, , third] = rows(panel)
+    expect(first?.get('[data-testid=conflict-action]').text()).toBe('Final check')
+    expect(third?.get('[data-testid=conflict-action]').text()).toBe('Tracking: on')
+    expect(first?.get('[data-testid=conflict-discard]').text()).toBe('Discard')
+    expect(first?.get('[data-testid=conflict-redo]').text()).toBe('Redo')
   })
 })

@@ -3,15 +3,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import ConnectorList from '../src/components/ConnectorList.vue'
+import ConnectorList from '../src/components/admin/ConnectorList.vue'
 import { createAppI18n } from '../src/i18n'
-import { createConnectorsStore } from '../src/stores/connectors'
 import type { ConnectorStatus } from '../src/api'
 import type { Locale } from '../src/format'
 import { connectorStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const NOW = '2026-11-24T02:00:00Z'
@@ -58,7 +60,6 @@ async function flush(): Promise<void> {
 
 async function mountList(locale: Locale = 'zh-CN'): Promise<VueWrapper> {
   wrapper = mount(ConnectorList, {
-    props: { store: createConnectorsStore() },
     global: { plugins: [createAppI18n(locale)] },
   })
   await flush()

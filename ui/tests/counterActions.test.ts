@@ -2,14 +2,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import CounterActions from '../src/components/CounterActions.vue'
+import CounterActions from '../src/components/projects/CounterActions.vue'
 import { createAppI18n } from '../src/i18n'
 import type { OutboxEntry, ProjectDetail } from '../src/api'
 import type { Locale } from '../src/format'
 import { CODE, clearedProject, outboxEntry, projectDetail } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const REFUSAL = '项目当前为「部分到账」，尚未完费，不能复核。请待费用全部到账并收到完税反馈单后再复核。'
@@ -150,9 +153,9 @@ describe('CounterActions, 项目跟踪', () => {
   it('turns tracking on when off', async () => {
     const actions = mountActions(projectDetail())
     const toggle = actions.get('[data-testid=tracking-toggle]')
-    expect(toggle.attributes('aria-pressed')).toBe('false')
+    expect(toggle.get('input[role=switch]').attributes('aria-checked')).toBe('false')
     expect(toggle.attributes('data-tracked')).toBe('false')
-    expect(toggle.text()).toContain('项目跟踪：关')
+    expect(actions.get('[data-testid=tracking-state]').text()).toBe('项目跟踪：关')
     await toggle.trigger('click')
     await flush()
     expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: true }])
@@ -162,13 +165,31 @@ describe('CounterActions, 项目跟踪', () => {
   it('turns tracking off when on, and shows a flag on its way as 待上传', async () => {
     const actions = mountActions({ ...projectDetail(), tracked: true, tracking_pending: true })
     const toggle = actions.get('[data-testid=tracking-toggle]')
-    expect(toggle.attributes('aria-pressed')).toBe('true')
+    expect(toggle.get('input[role=switch]').attributes('aria-checked')).toBe('true')
     expect(toggle.attributes('data-pending')).toBe('true')
-    expect(toggle.text()).toContain('项目跟踪：开')
+    expect(actions.get('[data-testid=tracking-state]').text()).toBe('项目跟踪：开')
     expect(actions.find('[data-testid=pending-badge]').exists()).toBe(true)
     await toggle.trigger('click')
     await flush()
     expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: false }])
+  })
+
+  it('is one switch named 项目跟踪, sending once while it is on its way', async () => {
+    const answer = tauri.deferred<OutboxEntry>()
+    tauri.handle('set_tracking', () => answer.promise)
+    const actions = mountActions(projectDetail())
+    const toggle = actions.get('[data-testid=tracking-toggle]')
+    expect(toggle.get('input[role=switch]').attributes('aria-label')).toBe('项目跟踪')
+    await toggle.trigger('click')
+    await flush()
+    expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: true }])
+    await toggle.trigger('click')
+    await flush()
+    expect(tauri.callsOf('set_tracking')).toEqual([{ projectCode: CODE, tracked: true }])
+    expect(actions.get('[data-testid=tracking-toggle]').classes()).toContain('is-disabled')
+    answer.resolve(accepted({ kind: 'tracking', project_code: CODE, tracked: true }))
+    await flush()
+    expect(refresh).toHaveBeenCalledTimes(1)
   })
 
   it('shows a refusal next to the toggle', async () => {
@@ -199,10 +220,11 @@ describe('CounterActions, 跟进备注', () => {
     const actions = mountActions(projectDetail())
     const input = actions.get('[data-testid=note-input]')
     expect(input.attributes('maxlength')).toBe('500')
-    expect(actions.get('[data-testid=note-count]').text()).toBe('0/500')
+    // The kit's word count (show-word-limit) under the field.
+    expect(actions.get('.el-input__count').text()).toBe('0 / 500')
 
     await input.setValue('  已电话催缴\n建设单位答复本周内缴清  ')
-    expect(actions.get('[data-testid=note-count]').text()).toBe('21/500')
+    expect(actions.get('.el-input__count').text()).toBe('21 / 500')
 
     // A plain Enter is a line break, not a submission.
     pressOn(input.element, 'Enter')
@@ -215,7 +237,7 @@ describe('CounterActions, 跟进备注', () => {
     expect(tauri.callsOf('add_follow_up_note')).toEqual([{ projectCode: CODE, text: '已电话催缴\n建设单位答复本周内缴清' }])
     expect(refresh).toHaveBeenCalledTimes(1)
     expect((input.element as HTMLTextAreaElement).value).toBe('')
-    expect(actions.get('[data-testid=note-count]').text()).toBe('0/500')
+    expect(actions.get('.el-input__count').text()).toBe('0 / 500')
   })
 
   it('cannot submit an empty note, nor one twice while it is sending', async () => {
@@ -241,6 +263,29 @@ describe('CounterActions, 跟进备注', () => {
     answer.resolve(accepted({ kind: 'follow_up_note', project_code: CODE, text: '已催缴' }))
     await flush()
     expect(submit.attributes('disabled')).toBeDefined() // cleared, so empty again
+  })
+
+  it('names the field and the problem when a note cannot be sent, and sends nothing', async () => {
+    const actions = mountActions(projectDetail())
+    const input = actions.get('[data-testid=note-input]')
+    await input.setValue('  \n ')
+    pressOn(input.element, 'Enter', { ctrlKey: true })
+    // The kit shows a field's error 100 ms after it is found, so that it does not flicker.
+    await vi.waitFor(() => expect(actions.get('[data-testid=note-problem]').text()).toBe('⚠ 请填写跟进备注。'))
+    expect(actions.get('[data-testid=note-problem]').attributes('role')).toBe('alert')
+
+    // More than the limit can only arrive by script (the field stops typing at 500); it is
+    // still refused before the backend, counted by code point as the backend counts.
+    await input.setValue('𠀀'.repeat(501))
+    pressOn(input.element, 'Enter', { ctrlKey: true })
+    await vi.waitFor(() => expect(actions.get('[data-testid=note-problem]').text()).toBe('⚠ 跟进备注不能超过 500 个字符。'))
+    expect(tauri.callsOf('add_follow_up_note')).toHaveLength(0)
+
+    await input.setValue('已催缴')
+    pressOn(input.element, 'Enter', { ctrlKey: true })
+    await flush()
+    expect(tauri.callsOf('add_follow_up_note')).toEqual([{ projectCode: CODE, text: '已催缴' }])
+    await vi.waitFor(() => expect(actions.find('[data-testid=note-problem]').exists()).toBe(false))
   })
 
   it('keeps the text and shows the refusal when the note is refused', async () => {
@@ -313,10 +358,16 @@ describe('CounterActions in English', () => {
     expect(text).toContain('Counter actions')
     expect(actions.get('[data-testid=final-check-button]').text()).toContain('Final check')
     expect(actions.get('[data-testid=final-check-hint]').text()).toContain('Not cleared')
-    expect(actions.get('[data-testid=tracking-toggle]').text()).toContain('Tracking: on')
+    expect(actions.get('[data-testid=tracking-state]').text()).toBe('Tracking: on')
     expect(actions.get('[data-testid=note-submit]').text()).toBe('Add note')
     expect(actions.get('[data-testid=pending-badge]').text()).toContain('To upload')
     expect(text).not.toContain('窗口办理')
     expect(text).not.toContain('待上传')
+  })
+
+  it('names the note field in English when it is empty', async () => {
+    const actions = mountActions(projectDetail(), 'en')
+    pressOn(actions.get('[data-testid=note-input]').element, 'Enter', { ctrlKey: true })
+    await vi.waitFor(() => expect(actions.get('[data-testid=note-problem]').text()).toBe('⚠ Enter the follow-up note.'))
   })
 })

@@ -1,5 +1,5 @@
 // The document commands as the Rust side declares them: camelCase argument names that
-// Tauri maps onto its snake_case parameters, and the print-progress event.
+// Tauri maps onto its snake_case parameters, and the print run's progress channel.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   documentNumber,
@@ -7,7 +7,6 @@ import {
   issueDocument,
   linkPermit,
   listPrinters,
-  onPrintProgress,
   printDocuments,
   projectStage,
   reprintDocument,
@@ -19,7 +18,10 @@ import {
 import { CODE, documentLine, issuedEntry } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const QR = 'http://hub.example.invalid/verify?k=voucher&n=PZ0000001234&p=2019-320105-47-01-123456'
@@ -44,7 +46,7 @@ describe('document commands', () => {
     await linkPermit(CODE, '320105202611240101')
     expect(await documentPreview('PJ0000000042', 1200)).toBe('data:image/png;base64,iVBORw0KGgo=')
     await listPrinters()
-    await printDocuments(['PZ0000001234', 'PJ0000000042'], 'HP LaserJet')
+    await printDocuments(['PZ0000001234', 'PJ0000000042'], 'HP LaserJet', () => {})
     await verifyDocument(QR)
     await signingStatus()
 
@@ -55,20 +57,24 @@ describe('document commands', () => {
       ['link_permit', { projectCode: CODE, constructionPermitNo: '320105202611240101' }],
       ['document_preview', { number: 'PJ0000000042', width: 1200 }],
       ['list_printers', undefined],
-      ['print_documents', { numbers: ['PZ0000001234', 'PJ0000000042'], printer: 'HP LaserJet' }],
+      ['print_documents', { numbers: ['PZ0000001234', 'PJ0000000042'], printer: 'HP LaserJet', progress: expect.any(tauri.Channel) }],
       ['verify_document', { text: QR }],
       ['signing_status', undefined],
     ])
   })
 
-  it('passes each print-progress event on until unlistened', async () => {
-    const seen: PrintProgress[] = []
-    const unlisten = await onPrintProgress((p) => seen.push(p))
+  it('hands each progress message of the print run to the caller', async () => {
     const first = { done: 1, total: 2, number: 'PZ0000001234', error: null }
-    tauri.emit('print-progress', first)
-    unlisten()
-    tauri.emit('print-progress', { done: 2, total: 2, number: 'PJ0000000042', error: null })
-    expect(seen).toEqual([first])
+    const second = { done: 2, total: 2, number: 'PJ0000000042', error: '缺纸' }
+    tauri.handle('print_documents', (args) => {
+      const { progress } = args as { progress: tauri.Channel<PrintProgress> }
+      progress.send(first)
+      progress.send(second)
+      return [first, second]
+    })
+    const seen: PrintProgress[] = []
+    expect(await printDocuments(['PZ0000001234', 'PJ0000000042'], 'HP LaserJet', (p) => seen.push(p))).toEqual([first, second])
+    expect(seen).toEqual([first, second])
   })
 })
 

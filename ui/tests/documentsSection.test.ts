@@ -2,7 +2,7 @@
 // 预览 / 打印 / 补打 / 作废 against a fake backend; then 关联施工许可.
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import DocumentsSection from '../src/components/DocumentsSection.vue'
+import DocumentsSection from '../src/components/documents/DocumentsSection.vue'
 import { createAppI18n } from '../src/i18n'
 import type { OutboxEntry, ProjectDetail } from '../src/api'
 import type { Locale } from '../src/format'
@@ -10,7 +10,10 @@ import { CODE, clearedProject, documentLine, outboxEntry } from './fixtures'
 import { flush, press } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const CONFLICT = '数据中心收到开具指令时，该项目为「部分到账」，尚未完费。'
@@ -41,6 +44,11 @@ function mountSection(detail: ProjectDetail, locale: Locale = 'zh-CN'): VueWrapp
 }
 
 
+
+/** el-form shows a field's message 100 ms after it is found (its own debounce). */
+function validationShown(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 150))
+}
 
 function row(section: VueWrapper, number: string) {
   return section.get(`[data-testid=document-row][data-number=${number}]`)
@@ -180,7 +188,7 @@ describe('DocumentsSection, 作废', () => {
     return section.get('[data-testid=void-dialog]')
   }
 
-  it('requires a reason, then voids with it trimmed on Enter and closes', async () => {
+  it('requires a reason, naming the field, then voids with it trimmed on Enter and closes', async () => {
     const section = mountSection(withDocuments())
     const dialog = await openVoid(section)
     expect(dialog.text()).toContain('作废票据：PJ0000000042')
@@ -190,14 +198,22 @@ describe('DocumentsSection, 作废', () => {
 
     press(reason.element, 'Enter')
     await flush()
-    expect(dialog.get('[data-testid=void-problem]').text()).toBe('⚠ 请填写作废原因。')
+    await validationShown()
+    const problem = dialog.get('[data-testid=void-problem]')
+    expect(problem.text()).toBe('⚠ 请填写作废原因。')
+    expect(problem.attributes('role')).toBe('alert')
     await reason.setValue('   ')
     await dialog.get('[data-testid=void-submit]').trigger('click')
     await flush()
+    await validationShown()
+    expect(dialog.get('[data-testid=void-problem]').text()).toBe('⚠ 请填写作废原因。')
     expect(tauri.callsOf('void_document')).toHaveLength(0)
 
+    // Counted as the backend counts it: trimmed.
     await reason.setValue('  交款人名称有误  ')
-    expect(dialog.get('[data-testid=void-count]').text()).toBe('7/200')
+    expect(dialog.get('.el-input__count').text()).toBe('7 / 200')
+    await validationShown()
+    expect(dialog.find('[data-testid=void-problem]').exists()).toBe(false)
     press(reason.element, 'Enter')
     await flush()
     expect(tauri.callsOf('void_document')).toEqual([{ projectCode: CODE, number: 'PJ0000000042', reason: '交款人名称有误' }])
@@ -205,15 +221,19 @@ describe('DocumentsSection, 作废', () => {
     expect(section.find('[data-testid=void-dialog]').exists()).toBe(false)
   })
 
-  it('refuses a reason over 200 characters without calling the backend', async () => {
+  it('takes no more than 200 characters, counted by code point, so none over it reaches the backend', async () => {
     const section = mountSection(withDocuments())
     const dialog = await openVoid(section)
-    await dialog.get('[data-testid=void-reason]').setValue('错'.repeat(201))
-    expect(dialog.get('[data-testid=void-count]').classes()).toContain('field-count--over')
+    const reason = dialog.get<HTMLInputElement>('[data-testid=void-reason]')
+    await reason.setValue('错'.repeat(201))
+    expect(reason.element.value).toBe('错'.repeat(200))
+    expect(dialog.get('.el-input__count').text()).toBe('200 / 200')
+    // A character outside the BMP is one character to the backend, two UTF-16 units here.
+    await reason.setValue('𠀀'.repeat(200))
+    expect(dialog.get('.el-input__count').text()).toBe('200 / 200')
     await dialog.get('[data-testid=void-submit]').trigger('click')
     await flush()
-    expect(dialog.get('[data-testid=void-problem]').text()).toBe('⚠ 原因不能超过 200 个字。')
-    expect(tauri.callsOf('void_document')).toHaveLength(0)
+    expect(tauri.callsOf('void_document')).toEqual([{ projectCode: CODE, number: 'PJ0000000042', reason: '𠀀'.repeat(200) }])
   })
 
   it('keeps the dialog open with the backend’s refusal, and not for the next document', async () => {
@@ -231,13 +251,36 @@ describe('DocumentsSection, 作废', () => {
     expect(dialog.find('[data-testid=void-refusal]').exists()).toBe(false)
   })
 
-  it('cancels on Esc without sending', async () => {
+  it('cancels on Esc without sending; with a reason typed the first Esc only leaves the field', async () => {
     const section = mountSection(withDocuments())
-    const dialog = await openVoid(section)
+    let dialog = await openVoid(section)
     press(dialog.get('[data-testid=void-reason]').element, 'Escape')
     await flush()
     expect(section.find('[data-testid=void-dialog]').exists()).toBe(false)
+
+    dialog = await openVoid(section)
+    const reason = dialog.get('[data-testid=void-reason]')
+    await reason.setValue('重复开具')
+    const leave = press(reason.element, 'Escape')
+    await flush()
+    expect(section.find('[data-testid=void-dialog]').exists()).toBe(true)
+    expect(document.activeElement).toBe(dialog.element)
+    // Nothing behind the dialog hears its keys.
+    expect(leave.cancelBubble).toBe(true)
+    press(document.activeElement as Element, 'Escape')
+    await flush()
+    expect(section.find('[data-testid=void-dialog]').exists()).toBe(false)
     expect(tauri.callsOf('void_document')).toHaveLength(0)
+  })
+
+  it('names the field in English when the reason is missing', async () => {
+    wrapper?.unmount()
+    const section = mountSection(withDocuments(), 'en')
+    const dialog = await openVoid(section)
+    await dialog.get('[data-testid=void-submit]').trigger('click')
+    await flush()
+    await validationShown()
+    expect(dialog.get('[data-testid=void-problem]').text()).toBe('⚠ Void reason: required.')
   })
 })
 
@@ -253,8 +296,8 @@ describe('DocumentsSection, 关联施工许可', () => {
     const input = section.get('[data-testid=permit-input]')
     await input.setValue('   ')
     press(input.element, 'Enter')
-    await flush()
-    expect(section.get('[data-testid=permit-problem]').text()).toBe('⚠ 请填写施工许可证号。')
+    // The kit shows a field's error 100 ms after it is found, so that it does not flicker.
+    await vi.waitFor(() => expect(section.get('[data-testid=permit-problem]').text()).toBe('⚠ 请填写施工许可证号。'))
     expect(input.attributes('aria-invalid')).toBe('true')
     expect(tauri.callsOf('link_permit')).toHaveLength(0)
 
@@ -263,7 +306,7 @@ describe('DocumentsSection, 关联施工许可', () => {
     await flush()
     expect(tauri.callsOf('link_permit')).toEqual([{ projectCode: CODE, constructionPermitNo: '320105202611240101' }])
     expect(refresh).toHaveBeenCalledTimes(1)
-    expect(section.find('[data-testid=permit-problem]').exists()).toBe(false)
+    await vi.waitFor(() => expect(section.find('[data-testid=permit-problem]').exists()).toBe(false))
     expect((input.element as HTMLInputElement).value).toBe('')
   })
 
@@ -272,8 +315,7 @@ describe('DocumentsSection, 关联施工许可', () => {
     const input = section.get('[data-testid=permit-input]')
     await input.setValue('3'.repeat(41))
     await section.get('[data-testid=permit-submit]').trigger('click')
-    await flush()
-    expect(section.get('[data-testid=permit-problem]').text()).toBe('⚠ 施工许可证号不能超过 40 个字符。')
+    await vi.waitFor(() => expect(section.get('[data-testid=permit-problem]').text()).toBe('⚠ 施工许可证号不能超过 40 个字符。'))
     expect(tauri.callsOf('link_permit')).toHaveLength(0)
 
     tauri.handle('link_permit', () => Promise.reject('该项目还没有有效的缴费凭证或票据，请先开具再关联施工许可。'))

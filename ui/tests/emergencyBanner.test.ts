@@ -3,15 +3,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import EmergencyBanner from '../src/components/EmergencyBanner.vue'
+import EmergencyBanner from '../src/components/alerts/EmergencyBanner.vue'
 import { createAppI18n } from '../src/i18n'
-import { createEmergencyStore } from '../src/stores/emergency'
+import { useEmergencyStore } from '../src/stores/emergency'
 import type { AlertQuery, AlertView } from '../src/api'
 import type { Locale } from '../src/format'
 import { alertView, outboxEntry, systemAlert } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 let wrapper: VueWrapper | null = null
@@ -29,7 +32,7 @@ function answer(query: AlertQuery) {
     total: matching.length,
     counts: { red: 0, orange: 0, yellow: 0 },
     departments: [],
-    alerts: matching.slice(query.offset, query.offset + query.limit),
+    alerts: matching.slice(query.offset ?? 0, (query.offset ?? 0) + (query.limit ?? matching.length)),
   }
 }
 
@@ -39,11 +42,11 @@ async function flush(): Promise<void> {
 }
 
 async function mountBanner(locale: Locale = 'zh-CN'): Promise<VueWrapper> {
-  const store = createEmergencyStore()
+  const store = useEmergencyStore()
   await store.attach()
   wrapper = mount(EmergencyBanner, {
-    props: { store },
-    global: { plugins: [createAppI18n(locale)] },
+    // Unstubbed, el-alert's Transition hands the banner's attributes on to the banner itself.
+    global: { plugins: [createAppI18n(locale)], stubs: { transition: false } },
     attachTo: document.body,
   })
   await flush()

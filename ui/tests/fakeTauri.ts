@@ -51,6 +51,17 @@ export async function invoke(
   return handler(named, raw)
 }
 
+/**
+ * Stands in for `Channel` from @tauri-apps/api/core: the command's handler gets it among
+ * its arguments and sends the command's own progress through it.
+ */
+export class Channel<T> {
+  onmessage: (message: T) => void = () => {}
+  send(message: T): void {
+    this.onmessage(message)
+  }
+}
+
 export async function listen(event: string, listener: Listener): Promise<() => void> {
   const set = listeners.get(event) ?? new Set()
   set.add(listener)

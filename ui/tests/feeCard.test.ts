@@ -1,7 +1,7 @@
 // FeeCard: what a clerk reads off one fee, including the states whose amounts are all 0.
 import { describe, expect, it } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import FeeCard from '../src/components/FeeCard.vue'
+import FeeCard from '../src/components/projects/FeeCard.vue'
 import { createAppI18n } from '../src/i18n'
 import type { Fee } from '../src/api'
 import type { Locale } from '../src/format'

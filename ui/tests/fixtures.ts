@@ -192,6 +192,7 @@ export function connectorStatus(overrides: Partial<ConnectorStatus> = {}): Conne
     source_lag_bytes: 4096,
     last_error: null,
     last_error_at: null,
+    verification: null,
     ...overrides,
   }
 }
@@ -364,14 +365,19 @@ export function issuedEntry(projectCode: string, kind: DocumentKind, serial: num
       project_code: projectCode,
       document: {
         number: { kind, serial },
+        unit: { name: '南京市城乡建设委员会', invoice_code: '32010126' },
         project_code: projectCode,
         project_name: '河西南部安置房项目',
         payer: '南京河西建设发展有限公司',
+        payer_uscc: '91320105MA1XXXXXX0',
+        lines: [{ item_code: '103040', item_name: '城市基础设施配套费', basis: '住宅 12,000.00 m² × ¥210.00/m²', amount_fen: 100_000_00 }],
         total_fen: 100_000_00,
         issued_at: '2026-11-24T02:30:00Z',
         issuer: '窗口03-王芳',
         checker: '窗口01-李强',
         device_id: 'counter-03',
+        planning_permit_nos: ['建字第320105202600123号'],
+        construction_permit_no: '',
       },
       signature: 'A'.repeat(86),
       pdf_sm3: '0'.repeat(64),

@@ -3,15 +3,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import ImportPanel from '../src/components/ImportPanel.vue'
+import ImportPanel from '../src/components/admin/ImportPanel.vue'
 import { createAppI18n } from '../src/i18n'
-import { createPlanningImportStore } from '../src/stores/planningImport'
 import type { ImportReport } from '../src/api'
 import type { Locale } from '../src/format'
 import { importReport } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const CSV = '规划许可证号,项目编号\n建字第3201152026900001号,2026-320115-70-01-900001\n'
@@ -27,14 +29,14 @@ async function flush(): Promise<void> {
 
 function mountPanel(locale: Locale = 'zh-CN'): VueWrapper {
   wrapper = mount(ImportPanel, {
-    props: { store: createPlanningImportStore() },
     global: { plugins: [createAppI18n(locale)] },
   })
   return wrapper
 }
 
 async function choose(panel: VueWrapper, ...files: File[]): Promise<void> {
-  const input = panel.get('[data-testid=import-file]')
+  // el-upload's own file input, inside the drop zone.
+  const input = panel.get('[data-testid=import-drop] input[type=file]')
   Object.defineProperty(input.element, 'files', { value: files, configurable: true })
   await input.trigger('change')
   await flush()
@@ -88,7 +90,7 @@ describe('ImportPanel', () => {
     bar = panel.get('[data-testid=import-progress]')
     expect(bar.attributes('aria-valuenow')).toBe('4000')
     expect(bar.attributes('aria-valuetext')).toBe('4,000 / 12,000 行（33%）')
-    expect(bar.get('.bar__fill').attributes('style')).toContain('width: 33%')
+    expect(bar.get('.el-progress-bar__inner').attributes('style')).toContain('width: 33%')
     expect(panel.text()).toContain(`正在导入 ${NAME}`)
 
     // Another file while this one runs: not sent.
@@ -125,7 +127,9 @@ describe('ImportPanel', () => {
 
     const table = result.get('[data-testid=import-problems]')
     expect(table.findAll('th').map((th) => th.text())).toEqual(['行号', '列', '问题'])
-    expect(table.findAll('[data-testid=import-problem]').map((tr) => tr.findAll('td').map((td) => td.text()))).toEqual([
+    // el-table's rows, whose first cell carries the problem's test id.
+    const rows = table.findAll('[data-testid=import-problem]').map((cell) => cell.element.closest('tr') as HTMLElement)
+    expect(rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim()))).toEqual([
       ['4', '批准日期', '日期 2026-02-30 不存在'],
       ['17', '统一社会信用代码', '校验位不符'],
     ])
@@ -166,7 +170,7 @@ describe('ImportPanel', () => {
 
   it('takes a dropped .xlsx file, and refuses other types and several files without sending', async () => {
     const panel = mountPanel()
-    const drop = panel.get('[data-testid=import-drop]')
+    const drop = panel.get('[data-testid=import-drop] .el-upload-dragger')
     await drop.trigger('drop', { dataTransfer: { files: [new File(['x'], '审批.pdf')] } })
     await flush()
     expect(panel.get('[data-testid=import-error]').text()).toBe('⚠ 只能导入 .csv 或 .xlsx 文件，「审批.pdf」不是。')

@@ -1,18 +1,19 @@
 // 开具: the 可开具 queue, whether this counter can issue, the final check screen and
 // issuing with its preview, against a fake backend.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { mount, type VueWrapper } from '@vue/test-utils'
-import IssueView from '../src/components/IssueView.vue'
+import { DOMWrapper, mount, type VueWrapper } from '@vue/test-utils'
+import IssueView from '../src/components/documents/IssueView.vue'
 import { createAppI18n } from '../src/i18n'
-import { createIssueQueueStore } from '../src/stores/issueQueue'
-import { createProjectDetailStore } from '../src/stores/projectDetail'
 import type { OutboxEntry, ProjectDetail, ProjectQuery, SigningStatus } from '../src/api'
 import type { Locale } from '../src/format'
 import { CODE, clearedProject, issuedEntry, outboxEntry, projectDetail, projectRow, signingStatus } from './fixtures'
 import { flush, press } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const ROWS = [projectRow(1, { project_code: CODE, name: '河西南部安置房项目' }), projectRow(2), projectRow(3)]
@@ -25,7 +26,6 @@ let project: ProjectDetail
 
 async function mountView(locale: Locale = 'zh-CN'): Promise<VueWrapper> {
   wrapper = mount(IssueView, {
-    props: { queue: createIssueQueueStore(), detail: createProjectDetailStore() },
     global: { plugins: [createAppI18n(locale)] },
     attachTo: document.body,
   })
@@ -72,7 +72,8 @@ describe('IssueView', () => {
     const rows = view.findAll('[data-testid=issue-row]')
     expect(rows.map((r) => r.attributes('data-code'))).toEqual(ROWS.map((r) => r.project_code))
     expect(rows[0]?.text()).toContain('河西南部安置房项目')
-    expect(rows[0]?.text()).toContain('¥100,000.00')
+    // The row's button heads the table row that also holds what was paid.
+    expect(rows[0]?.element.closest('tr')?.querySelector('[data-testid=issue-paid]')?.textContent).toBe('¥100,000.00')
     expect(document.activeElement).toBe(view.get('[data-testid=issue-search]').element)
     expect(view.get('[data-testid=issue-pick]').text()).toContain('从左侧选择一个项目')
 
@@ -98,6 +99,11 @@ describe('IssueView', () => {
     await flush()
     expect(tauri.callsOf('get_project')).toEqual([{ projectCode: ROWS[1]?.project_code }])
     expect(rows[1]?.attributes('aria-current')).toBe('true')
+    expect(rows[1]?.element.closest('tr')?.classList).toContain('current-row')
+    expect(rows[0]?.element.closest('tr')?.classList).not.toContain('current-row')
+    // ↑ from the first row goes back to the search.
+    press(rows[0]?.element as Element, 'ArrowUp')
+    expect(document.activeElement).toBe(view.get('[data-testid=issue-search]').element)
   })
 
   it('says the queue is empty', async () => {
@@ -111,9 +117,9 @@ describe('IssueView', () => {
     const view = await pick(await mountView())
     const chips = view.findAll('[data-testid=serials-warning]')
     expect(chips.map((c) => c.attributes('data-kind'))).toEqual(['voucher', 'invoice'])
-    expect(chips[0]?.classes()).toContain('pill--yellow')
+    expect(chips[0]?.classes()).toContain('el-tag--warning')
     expect(chips[0]?.text()).toBe('⚠ 号段余量不足：缴费凭证剩 12 号')
-    expect(chips[1]?.classes()).toContain('pill--red')
+    expect(chips[1]?.classes()).toContain('el-tag--danger')
     expect(chips[1]?.text()).toContain('✖ 非税收入票据号段已用完，不能开具')
 
     expect(button(view, 'voucher').attributes('disabled')).toBeUndefined()
@@ -174,7 +180,8 @@ describe('IssueView', () => {
     expect(infra.get('[data-testid=check-fee-outstanding]').text()).toBe('¥60,000.00')
     expect(infra.get('[data-testid=check-fee-outstanding]').classes()).toContain('owed')
     expect(infra.get('[data-testid=check-fee-paid]').text()).toBe('¥40,000.00')
-    const payment = infra.get('[data-testid=payment-row]')
+    // el-table's row, whose first cell carries the payment's test id.
+    const payment = new DOMWrapper(infra.get('[data-testid=payment-row]').element.closest('tr') as HTMLElement)
     expect(payment.text()).toContain('非税支付平台')
     expect(payment.text()).toContain('FS20260315000123')
     expect(payment.text()).toContain('2026年3月15日 10:03:04')

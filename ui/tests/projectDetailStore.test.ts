@@ -1,10 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ProjectDetail } from '../src/api'
-import { createProjectDetailStore } from '../src/stores/projectDetail'
+import { useProjectDetailStore } from '../src/stores/projectDetail'
 import { CODE, projectDetail } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const OTHER = '2020-320102-70-02-000777'
@@ -14,7 +17,7 @@ describe('project detail store', () => {
 
   it('loads the project by code', async () => {
     tauri.handle('get_project', (args) => projectDetail(args?.projectCode as string))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.open(CODE)
     expect(tauri.callsOf('get_project')).toEqual([{ projectCode: CODE }])
     expect(store.detail?.project.project_code).toBe(CODE)
@@ -24,7 +27,7 @@ describe('project detail store', () => {
   it('reloads when its project changes, and only then', async () => {
     let paid = 0
     tauri.handle('get_project', () => projectDetail(CODE, paid))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.attach()
     await store.open(CODE)
 
@@ -45,7 +48,7 @@ describe('project detail store', () => {
 
   it('does nothing on changes while closed', async () => {
     tauri.handle('get_project', () => projectDetail())
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.attach()
     await store.open(CODE)
     store.close()
@@ -57,7 +60,7 @@ describe('project detail store', () => {
 
   it('shows the backend message for an unknown project', async () => {
     tauri.handle('get_project', () => Promise.reject('未找到项目 2019-320105-47-01-999999，请核对项目代码'))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.open('2019-320105-47-01-999999')
     expect(store.error).toBe('未找到项目 2019-320105-47-01-999999，请核对项目代码')
     expect(store.detail).toBeNull()
@@ -66,7 +69,7 @@ describe('project detail store', () => {
   it('shows the project scanned last even when an earlier answer arrives later', async () => {
     const first = tauri.deferred<ProjectDetail>()
     tauri.handle('get_project', (args) => (args?.projectCode === CODE ? first.promise : projectDetail(OTHER)))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     const opening = store.open(CODE)
     await store.open(OTHER)
     first.resolve(projectDetail(CODE))
@@ -78,7 +81,7 @@ describe('project detail store', () => {
   it('keeps what it shows when a live refresh fails', async () => {
     let fail = false
     tauri.handle('get_project', () => (fail ? Promise.reject('本机副本暂时不可读') : projectDetail()))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.attach()
     await store.open(CODE)
     fail = true
@@ -91,7 +94,7 @@ describe('project detail store', () => {
   it('reads the open project again on refresh, quietly, and nothing when closed', async () => {
     let paid = 0
     tauri.handle('get_project', () => projectDetail(CODE, paid))
-    const store = createProjectDetailStore()
+    const store = useProjectDetailStore()
     await store.refresh()
     expect(tauri.callsOf('get_project')).toHaveLength(0)
 

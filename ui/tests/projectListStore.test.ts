@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ProjectPage, ProjectQuery, ProjectRow, StatusCounts } from '../src/api'
-import { createProjectListStore, PAGE_SIZE, SEARCH_DEBOUNCE_MS } from '../src/stores/projectList'
+import { useProjectListStore, PAGE_SIZE, SEARCH_DEBOUNCE_MS } from '../src/stores/projectList'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 function code(n: number): string {
@@ -58,7 +61,7 @@ describe('project list store', () => {
 
   it('fetches the first page on attach with a clean query', async () => {
     serve(Array.from({ length: 250 }, (_, i) => row(i)))
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     await tauri.settle()
 
@@ -70,7 +73,7 @@ describe('project list store', () => {
 
   it('fetches only the pages that cover the visible rows of a 100,000-row result', async () => {
     serve(Array.from({ length: 100_000 }, (_, i) => row(i)))
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     await tauri.settle()
     tauri.calls.length = 0
@@ -85,7 +88,7 @@ describe('project list store', () => {
 
   it('sends filters as the backend expects them', async () => {
     serve([])
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     store.setStatus('partly_paid')
     store.setOverdue(true)
@@ -111,7 +114,7 @@ describe('project list store', () => {
   it('refreshes the visible page and counts on replica-changed, keeping the selection', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => row(i))
     serve(rows)
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     store.setVisibleRange(100, 120)
     await tauri.settle()
@@ -135,7 +138,7 @@ describe('project list store', () => {
   it('refreshes on a replica-changed event that names no projects', async () => {
     const rows: ProjectRow[] = []
     serve(rows)
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     await tauri.settle()
     expect(store.total).toBe(0)
@@ -153,7 +156,7 @@ describe('project list store', () => {
     // first snapshot load finishes in between, and its replica-changed reaches nobody.
     const rows: ProjectRow[] = []
     serve(rows)
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     store.setVisibleRange(0, 10)
     await tauri.settle()
     expect(store.loaded).toBe(true)
@@ -171,7 +174,7 @@ describe('project list store', () => {
     const stale = tauri.deferred<ProjectPage>()
     let answer: (() => unknown) | null = () => stale.promise
     tauri.handle('list_projects', () => answer?.())
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
 
     answer = () => ({ total: 1, counts: counts(1), rows: [row(1, { status: 'cleared' })] })
@@ -194,7 +197,7 @@ describe('project list store', () => {
       if (query.search === '南京') return slow.promise
       return { total: 1, counts: counts(1), rows: [row(query.search === '南京银行' ? 7 : 0)] }
     })
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     await vi.advanceTimersByTimeAsync(0)
     tauri.calls.length = 0
@@ -218,7 +221,7 @@ describe('project list store', () => {
 
   it('shows the backend message when a page cannot be read', async () => {
     tauri.handle('list_projects', () => Promise.reject('本机副本无法读取，请重启一站'))
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     await store.attach()
     await tauri.settle()
     expect(store.error).toBe('本机副本无法读取，请重启一站')
@@ -226,7 +229,7 @@ describe('project list store', () => {
 
   it('stops listening when detached', async () => {
     serve([])
-    const store = createProjectListStore()
+    const store = useProjectListStore()
     const unlisten = await store.attach()
     expect(tauri.listenerCount('replica-changed')).toBe(1)
     unlisten()

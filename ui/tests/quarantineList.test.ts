@@ -2,16 +2,18 @@
 // to work an open one: 重新校验, 更正后处理, 放弃.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import QuarantineList from '../src/components/QuarantineList.vue'
+import QuarantineList from '../src/components/admin/QuarantineList.vue'
 import { createAppI18n } from '../src/i18n'
-import { createQuarantineStore } from '../src/stores/quarantine'
 import type { QuarantineEntry, QuarantineState } from '../src/api'
 import type { Locale } from '../src/format'
 import { deliveryReport, quarantineEntry } from './fixtures'
 import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 let entries: QuarantineEntry[] = []
@@ -43,7 +45,6 @@ function fixtures(): QuarantineEntry[] {
 
 async function mountList(locale: Locale = 'zh-CN'): Promise<VueWrapper> {
   wrapper = mount(QuarantineList, {
-    props: { store: createQuarantineStore() },
     global: { plugins: [createAppI18n(locale)] },
     attachTo: document.body,
   })
@@ -57,6 +58,11 @@ function entry(list: VueWrapper, id: number) {
 
 function ids(list: VueWrapper): (string | undefined)[] {
   return list.findAll('[data-testid=quarantine-entry]').map((e) => e.attributes('data-id'))
+}
+
+/** el-form shows a field's message 100 ms after it is found (its own debounce). */
+function validationShown(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 150))
 }
 
 function press(element: Element, key: string, init: KeyboardEventInit = {}): KeyboardEvent {
@@ -93,7 +99,7 @@ describe('QuarantineList', () => {
     expect(tauri.callsOf('list_quarantine')).toEqual([{ state: 'open' }])
     expect(ids(list)).toEqual(['3', '2'])
     expect(list.get('[data-testid=quarantine-count]').text()).toBe('共 2 条')
-    const pressed = () => list.findAll('[data-testid=quarantine-filter][aria-pressed=true]').map((b) => b.text())
+    const pressed = () => list.findAll('[data-testid=quarantine-filter].is-active').map((b) => b.text())
     expect(pressed()).toEqual(['待处理'])
 
     await list.get('[data-testid=quarantine-filter][data-state=dismissed]').trigger('click')
@@ -208,6 +214,7 @@ describe('QuarantineList', () => {
       await dialog.get('[data-testid=correction-text]').setValue('{"approved_on": "2026-02-28",}')
       await dialog.get('[data-testid=correction-submit]').trigger('click')
       await flush()
+      await validationShown()
       const problem = dialog.get('[data-testid=correction-problem]')
       expect(problem.text()).toMatch(/^⚠ JSON 格式有误：.+/)
       expect(problem.attributes('role')).toBe('alert')
@@ -216,6 +223,7 @@ describe('QuarantineList', () => {
       await dialog.get('[data-testid=correction-text]').setValue('[]')
       await dialog.get('[data-testid=correction-submit]').trigger('click')
       await flush()
+      await validationShown()
       expect(dialog.get('[data-testid=correction-problem]').text()).toBe('⚠ 更正后的记录须为一个 JSON 对象。')
       expect(tauri.callsOf('reprocess_quarantined')).toHaveLength(0)
     })
@@ -276,7 +284,8 @@ describe('QuarantineList', () => {
       press(text.element, 'Escape')
       await flush()
       expect(list.find('[data-testid=correction-dialog]').exists()).toBe(true)
-      expect(document.activeElement?.getAttribute('role')).toBe('dialog')
+      // Onto the dialog box, so the next Esc still reaches the dialog.
+      expect(document.activeElement).toBe(dialog.element)
       press(document.activeElement as Element, 'Escape')
       await flush()
       expect(list.find('[data-testid=correction-dialog]').exists()).toBe(false)
@@ -291,33 +300,35 @@ describe('QuarantineList', () => {
       return list.get('[data-testid=dismiss-dialog]')
     }
 
-    it('refuses an empty or blank reason without calling the hub', async () => {
+    it('refuses an empty or blank reason, naming the field, without calling the hub', async () => {
       const list = await mountList()
       const dialog = await openReason(list)
       const reason = dialog.get('[data-testid=dismiss-reason]')
       expect(document.activeElement).toBe(reason.element)
       press(reason.element, 'Enter')
       await flush()
+      await validationShown()
       expect(dialog.get('[data-testid=dismiss-problem]').text()).toBe('⚠ 请填写放弃原因。')
       await reason.setValue('   ')
       await dialog.get('[data-testid=dismiss-submit]').trigger('click')
       await flush()
+      await validationShown()
       expect(dialog.get('[data-testid=dismiss-problem]').text()).toBe('⚠ 请填写放弃原因。')
       expect(tauri.callsOf('dismiss_quarantined')).toHaveLength(0)
     })
 
-    it('counts the characters as typed and refuses more than 200', async () => {
+    it('counts the characters as the hub does and takes no more than 200', async () => {
       const list = await mountList()
       const dialog = await openReason(list)
-      const reason = dialog.get('[data-testid=dismiss-reason]')
+      const reason = dialog.get<HTMLInputElement>('[data-testid=dismiss-reason]')
       await reason.setValue('  规划局确认 ')
-      expect(dialog.get('[data-testid=dismiss-count]').text()).toBe('5/200')
+      expect(dialog.get('.el-input__count').text()).toBe('5 / 200')
       await reason.setValue('审'.repeat(201))
-      expect(dialog.get('[data-testid=dismiss-count]').text()).toBe('201/200')
+      expect(reason.element.value).toBe('审'.repeat(200))
+      expect(dialog.get('.el-input__count').text()).toBe('200 / 200')
       press(reason.element, 'Enter')
       await flush()
-      expect(dialog.get('[data-testid=dismiss-problem]').text()).toBe('⚠ 原因不能超过 200 个字。')
-      expect(tauri.callsOf('dismiss_quarantined')).toHaveLength(0)
+      expect(tauri.callsOf('dismiss_quarantined')).toEqual([{ id: 3, reason: '审'.repeat(200) }])
     })
 
     it('sends the trimmed reason on Enter, then shows it done and reloads', async () => {
@@ -365,5 +376,11 @@ describe('QuarantineList', () => {
     expect(entry(list, 3).get('[data-testid=quarantine-reprocess]').text()).toContain('Check again')
     expect(entry(list, 3).findAll('[data-testid=quarantine-problem]').map((p) => p.text())).toEqual(['批准日期: 日期 2026-02-30 不存在'])
     expect(list.findAll('[data-testid=quarantine-filter]').map((b) => b.text())).toEqual(['To do', 'Reprocessed', 'Dismissed', 'All'])
+    await entry(list, 3).get('[data-testid=quarantine-dismiss]').trigger('click')
+    await flush()
+    await list.get('[data-testid=dismiss-submit]').trigger('click')
+    await flush()
+    await validationShown()
+    expect(list.get('[data-testid=dismiss-problem]').text()).toBe('⚠ Reason for dismissing: required.')
   })
 })

@@ -4,15 +4,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import { nextTick } from 'vue'
-import StatusBar from '../src/components/StatusBar.vue'
+import StatusBar from '../src/components/shared/StatusBar.vue'
 import { createAppI18n } from '../src/i18n'
-import { createSyncStatusStore } from '../src/stores/syncStatus'
+import { useSyncStatusStore } from '../src/stores/syncStatus'
 import type { Locale } from '../src/format'
 import type { SyncStatus } from '../src/api'
 import { syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 async function mountBar(outbox: { pending: number; conflicts: number }, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
@@ -21,9 +24,9 @@ async function mountBar(outbox: { pending: number; conflicts: number }, locale: 
 
 async function mountWith(status: SyncStatus, locale: Locale = 'zh-CN'): Promise<VueWrapper> {
   tauri.handle('sync_status', () => status)
-  const store = createSyncStatusStore()
+  const store = useSyncStatusStore()
   await store.attach()
-  return mount(StatusBar, { props: { store }, global: { plugins: [createAppI18n(locale)] } })
+  return mount(StatusBar, { global: { plugins: [createAppI18n(locale)] } })
 }
 
 describe('StatusBar, outbox', () => {

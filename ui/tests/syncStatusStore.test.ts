@@ -1,10 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { SyncStatus } from '../src/api'
-import { createSyncStatusStore } from '../src/stores/syncStatus'
+import { useSyncStatusStore } from '../src/stores/syncStatus'
 import { syncStatus } from './fixtures'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 describe('sync status store', () => {
@@ -12,7 +15,7 @@ describe('sync status store', () => {
 
   it('starts from sync_status and follows sync-status events', async () => {
     tauri.handle('sync_status', () => syncStatus())
-    const store = createSyncStatusStore()
+    const store = useSyncStatusStore()
     await store.attach()
     expect(store.status?.state).toBe('online')
 
@@ -24,7 +27,7 @@ describe('sync status store', () => {
   it('lets an event that overtakes the initial answer win', async () => {
     const initial = tauri.deferred<SyncStatus>()
     tauri.handle('sync_status', () => initial.promise)
-    const store = createSyncStatusStore()
+    const store = useSyncStatusStore()
     const attaching = store.attach()
     await tauri.settle()
     tauri.emit('sync-status', syncStatus({ state: 'syncing', cursor: 1300 }))
@@ -36,7 +39,7 @@ describe('sync status store', () => {
 
   it('reports a failing sync_status', async () => {
     tauri.handle('sync_status', () => Promise.reject('同步服务未启动，请重启一站'))
-    const store = createSyncStatusStore()
+    const store = useSyncStatusStore()
     await store.attach()
     expect(store.error).toBe('同步服务未启动，请重启一站')
   })

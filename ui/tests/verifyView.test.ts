@@ -2,14 +2,17 @@
 // fields, the backend's message for a malformed QR, and Esc to start again.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
-import VerifyView from '../src/components/VerifyView.vue'
+import VerifyView from '../src/components/documents/VerifyView.vue'
 import { createAppI18n } from '../src/i18n'
 import type { OfflineVerification, Verdict } from '../src/api'
 import type { Locale } from '../src/format'
 import { flush, press } from './dom'
 import * as tauri from './fakeTauri'
 
-vi.mock('@tauri-apps/api/core', async () => ({ invoke: (await import('./fakeTauri')).invoke }))
+vi.mock('@tauri-apps/api/core', async () => {
+  const fake = await import('./fakeTauri')
+  return { invoke: fake.invoke, Channel: fake.Channel }
+})
 vi.mock('@tauri-apps/api/event', async () => ({ listen: (await import('./fakeTauri')).listen }))
 
 const QR = 'http://hub.example.invalid/verify?k=voucher&n=PZ0000001234&p=2019-320105-47-01-123456&t=10000000&s=AAAA'

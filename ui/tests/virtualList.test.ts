@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { h, nextTick } from 'vue'
-import VirtualList from '../src/components/VirtualList.vue'
+import VirtualList from '../src/components/shared/VirtualList.vue'
 
 const ROW_HEIGHT = 40
 const VIEWPORT_HEIGHT = 600

@@ -6,6 +6,7 @@
 //! `PrintTo` verb, both through PowerShell, which every supported Windows has.
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Printer {
     pub name: String,
     pub is_default: bool,

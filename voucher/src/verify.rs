@@ -31,6 +31,7 @@ impl<'a> Recorded<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Signed by a registered counter and on record as issued.
@@ -67,6 +68,7 @@ impl Verdict {
 
 /// A verdict with the fields the QR states, as the verification screens show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Checked {
     #[serde(flatten)]
     pub verdict: Verdict,
@@ -75,6 +77,7 @@ pub struct Checked {
     pub project_code: ProjectCode,
     pub total_fen: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_at: time::OffsetDateTime,
     pub device_id: DeviceId,
 }

@@ -13,6 +13,7 @@ use crate::command::{MAX_NOTE_CHARS, MAX_REMARK_CHARS, Rejection, check_text};
 pub const MAX_ALERT_NOTES: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum AlertHandling {
     Acknowledge,

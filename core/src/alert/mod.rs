@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 /// How serious an alert is. Ordered: a later level is more serious.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertLevel {
     /// 黄: an ordinary anomaly, a reminder to the clerk responsible.
@@ -72,6 +73,7 @@ impl AlertLevel {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// Raised, nobody has answered yet: its response deadline runs.
@@ -93,23 +95,28 @@ impl AlertState {
 
 /// Who did something to an alert, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Handled {
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct AlertNote {
     pub by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     pub text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationCause {
     /// Nobody answered within the response deadline.
@@ -119,9 +126,11 @@ pub enum EscalationCause {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Escalation {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     pub from: AlertLevel,
     pub to: AlertLevel,
@@ -129,12 +138,14 @@ pub struct Escalation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// The clerk who resolved it; `None` when it resolved itself because the condition
     /// cleared.
     pub by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub at: OffsetDateTime,
     pub reason: String,
     /// Whether the condition had cleared. A clerk may resolve an alert whose condition
@@ -146,6 +157,7 @@ pub struct Resolution {
 /// One alert: a rule firing on a subject, and everything done about it since. Every field
 /// is written, empty ones as `null` or `[]`, so the screens read one shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Alert {
     pub rule_id: String,
@@ -168,9 +180,11 @@ pub struct Alert {
     #[serde(default)]
     pub quarantine_id: Option<u64>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub raised_at: OffsetDateTime,
     /// Answer by then, or it escalates.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub respond_by: OffsetDateTime,
     pub state: AlertState,
     /// The first answer: acknowledgement or assignment.
@@ -188,6 +202,7 @@ pub struct Alert {
 
 /// Whether an alert was answered within its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Sla {
     /// Open, deadline not yet passed.

@@ -12,6 +12,7 @@ use super::{Alert, AlertLevel, Sla};
 pub const MAX_ALERT_PAGE: u32 = 500;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum StateFilter {
     /// Open or acknowledged: what still needs someone.
@@ -22,6 +23,7 @@ pub enum StateFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AlertQuery {
     /// Any of these levels; empty: every level.
     #[serde(default)]
@@ -91,6 +93,7 @@ pub fn queue_order(a: &Alert, b: &Alert) -> Ordering {
 
 /// Where an alert shown at a counter comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertOrigin {
     /// Raised by the hub and replicated.
@@ -102,6 +105,7 @@ pub enum AlertOrigin {
 
 /// An alert as the queue shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AlertView {
     #[serde(flatten)]
     pub alert: Alert,
@@ -126,6 +130,7 @@ impl AlertView {
 
 /// Active alerts per level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LevelCounts {
     pub yellow: u64,
     pub orange: u64,
@@ -155,6 +160,7 @@ impl LevelCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AlertPage {
     /// Alerts matching the query.
     pub total: u64,

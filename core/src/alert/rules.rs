@@ -36,6 +36,7 @@ pub const OWNER_ROLES: [&str; 3] = ["clerk", "supervisor", "technician"];
 
 /// A rules file refused: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[error("预警规则文件 {file} 第 {line} 行：{problem}")]
 pub struct RuleFileError {
     pub file: String,
@@ -45,6 +46,7 @@ pub struct RuleFileError {
 
 /// What a rule watches, with its own settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "input", rename_all = "snake_case")]
 pub enum Input {
     /// An outstanding fee falls due within `days` days (the due date itself included).
@@ -137,6 +139,7 @@ impl Rule {
 
 /// A rules file as written, kept so the hub can hand the same text to the counters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSource {
     pub file: String,
@@ -145,6 +148,7 @@ pub struct RuleSource {
 
 /// The rules in force as the hub hands them to the counters (the `alert_rules` row).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct RuleFiles {
     pub files: Vec<RuleSource>,

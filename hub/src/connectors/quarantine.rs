@@ -18,11 +18,9 @@ use super::{Connector, ConnectorKind, SourceChange};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ingest::IngestRecord;
+use yizhan_sync::protocol::MAX_DISMISS_REASON_CHARS;
 use crate::store::{QuarantineClosing, QuarantineRecord};
 use crate::routes::ingest::read_record;
-
-/// Longest reason a dismissal may give.
-const REASON_CHARS: usize = 200;
 
 impl Hub {
     /// Re-checks quarantined record `id`, replaced by `corrected` when given; writes it
@@ -66,9 +64,9 @@ impl Hub {
     pub async fn dismiss(&self, id: u64, by: &str, reason: &str) -> Result<(), HubError> {
         let reason = reason.trim();
         let chars = reason.chars().count();
-        if chars == 0 || chars > REASON_CHARS {
+        if chars == 0 || chars > MAX_DISMISS_REASON_CHARS {
             return Err(HubError::InvalidBody(format!(
-                "reason：请填写放弃处理的原因（1–{REASON_CHARS} 个字），收到 {chars} 个字"
+                "reason：请填写放弃处理的原因（1–{MAX_DISMISS_REASON_CHARS} 个字），收到 {chars} 个字"
             )));
         }
         self.open_entry(id).await?;

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{SyncError, hub_answer, unreadable};
-use crate::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QuarantineEntry};
+use crate::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState};
 
 pub struct HubAdmin {
     hub_url: String,
@@ -31,11 +31,11 @@ impl HubAdmin {
         self.json("/v1/connectors", self.http.get(self.url("/v1/connectors"))).await
     }
 
-    /// Entries in `state` (`open`, `reprocessed`, `dismissed`; all when `None`), newest first.
-    pub async fn quarantine(&self, state: Option<&str>) -> Result<Vec<QuarantineEntry>, SyncError> {
-        let mut request = self.http.get(self.url("/v1/quarantine")).query(&[("limit", "500")]);
+    /// Entries in `state` (all when `None`), newest first.
+    pub async fn quarantine(&self, state: Option<QuarantineState>) -> Result<Vec<QuarantineEntry>, SyncError> {
+        let mut request = self.http.get(self.url("/v1/quarantine")).query(&[("limit", QUARANTINE_PAGE)]);
         if let Some(state) = state {
-            request = request.query(&[("state", state)]);
+            request = request.query(&[("state", state.as_str())]);
         }
         self.json("/v1/quarantine", request).await
     }

@@ -25,8 +25,10 @@ const SLA: &str = "(CASE WHEN missed THEN 'missed' WHEN answered_at IS NOT NULL 
 
 /// One day of the alert chart (Asia/Shanghai).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AlertTrendDay {
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub date: Date,
     /// Active at the end of the day, by the level each stands at now.
     pub open: LevelCounts,
@@ -38,6 +40,7 @@ pub struct AlertTrendDay {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AlertTrend {
     /// Oldest first, ending today.
     pub days: Vec<AlertTrendDay>,

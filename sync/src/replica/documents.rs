@@ -35,6 +35,7 @@ pub struct PendingFile {
 
 /// Serials left of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SerialsLeft {
     pub kind: DocumentKind,
     pub left: u64,

@@ -27,6 +27,7 @@ use crate::status::OutboxCounts;
 pub const HUB_ERROR: &str = "hub_error";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// 待上传: issued here, not yet answered by the hub.
@@ -59,12 +60,14 @@ impl OutboxState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OutboxEntry {
     pub command_id: CommandId,
     pub project_code: String,
     pub action: ClerkAction,
     pub clerk: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_at: OffsetDateTime,
     pub state: OutboxState,
     pub attempts: u32,

@@ -26,6 +26,7 @@ use crate::protocol::Op;
 pub const MAX_PAGE: u32 = 500;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProjectQuery {
     /// A project code (whole or part), part of the name or the builder, or a USCC.
     #[serde(default)]
@@ -50,6 +51,7 @@ pub struct ProjectQuery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StatusCounts {
     pub awaiting_assessment: u64,
     pub due: u64,
@@ -63,6 +65,7 @@ pub struct StatusCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProjectPage {
     /// Projects matching the whole query.
     pub total: u64,
@@ -74,6 +77,7 @@ pub struct ProjectPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProjectRow {
     pub project_code: ProjectCode,
     pub name: String,
@@ -97,6 +101,7 @@ pub struct ProjectRow {
 
 /// Where a cleared project stands with its documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStage {
     /// 已开具: a valid voucher or invoice is on record.
@@ -117,12 +122,14 @@ impl ProjectStage {
 
 /// A voucher or invoice of the project, as the detail screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DocumentLine {
     pub number: String,
     pub kind: DocumentKind,
     pub state: DocumentState,
     pub total_fen: Fen,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_at: OffsetDateTime,
     pub issuer: String,
     pub checker: String,
@@ -135,16 +142,19 @@ pub struct DocumentLine {
 
 /// 关联施工许可.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PermitLine {
     pub construction_permit_no: String,
     pub linked_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub linked_at: OffsetDateTime,
     pub pending: bool,
 }
 
 /// Why a project is in 项目跟踪.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum TrackedReason {
     /// A clerk put it there.
@@ -164,6 +174,7 @@ impl TrackedReason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProjectDetail {
     pub project: DetailProject,
     pub status: FeeStatus,
@@ -195,9 +206,11 @@ pub struct ProjectDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FinalCheckLine {
     pub checked_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub checked_at: OffsetDateTime,
     pub remark: String,
     /// 待上传: issued at this counter, not yet confirmed by the hub.
@@ -205,17 +218,20 @@ pub struct FinalCheckLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NoteLine {
     pub note_id: String,
     pub text: String,
     pub written_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub written_at: OffsetDateTime,
     /// 待上传
     pub pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DetailProject {
     pub project_code: ProjectCode,
     pub name: String,
@@ -228,9 +244,11 @@ pub struct DetailProject {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Approval {
     pub planning_permit_no: String,
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub approved_on: Date,
     pub residential_area: yizhan_core::area::Area,
     pub non_residential_area: yizhan_core::area::Area,
@@ -238,6 +256,7 @@ pub struct Approval {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Fee {
     pub fee_kind: FeeKind,
     pub assessed_fen: Fen,
@@ -248,8 +267,10 @@ pub struct Fee {
     pub outstanding_fen: Fen,
     /// `None` while the fee awaits assessment.
     #[serde(with = "opt_date")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub assessed_on: Option<Date>,
     #[serde(with = "opt_date")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub due_on: Option<Date>,
     /// Standard and document the amount rests on; empty while awaiting assessment.
     pub basis: String,
@@ -257,6 +278,7 @@ pub struct Fee {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PaymentLine {
     pub payment_id: String,
     pub fee_kind: FeeKind,
@@ -264,21 +286,26 @@ pub struct PaymentLine {
     pub channel: String,
     pub reference: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub received_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TaxClearanceLine {
     pub clearance_no: String,
     pub tax_office: String,
     #[serde(with = "yizhan_core::serde_date")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub issued_on: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimelineEntry {
     pub seq: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub committed_at: OffsetDateTime,
     pub entity: EntityKind,
     pub key: String,

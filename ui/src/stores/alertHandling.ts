@@ -60,12 +60,13 @@ export function createAlertHandlingStore(refresh: () => Promise<void>) {
     }
   }
 
-  /** Sends the dialog's answer; the dialog closes once this counter has taken it. */
-  async function submit(handling: AlertHandling): Promise<void> {
+  /** Sends the dialog's answer; the dialog closes once this counter has taken it. Resolves to whether it did. */
+  async function submit(handling: AlertHandling): Promise<boolean> {
     const question = asking.value
-    if (!question || busy.value !== null) return
+    if (!question || busy.value !== null) return false
     const { key, project_code } = question.alert
     refusal.value = null
+    let accepted = false
     await settle(key, async () => {
       try {
         await handleAlert(key, project_code, handling)
@@ -73,8 +74,10 @@ export function createAlertHandlingStore(refresh: () => Promise<void>) {
         refusal.value = errorMessage(e)
         return
       }
+      accepted = true
       asking.value = null
     })
+    return accepted
   }
 
   /** 重新校验: the quarantined record as it was received, e.g. now that its project has arrived. */

@@ -3,13 +3,12 @@
 // replica-changed and every 30 s while it is shown; the store lives in the app, so the
 // filters are still set when the supervisor comes back from a project.
 import { reactive, ref } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
 import {
   ALERT_LEVELS,
   alertTrend,
-  errorMessage,
   listAlerts,
-  onReplicaChanged,
   type AlertLevel,
   type AlertQuery,
   type AlertStateFilter,
@@ -18,6 +17,7 @@ import {
   type OwnerRole,
   type Sla,
 } from '../api'
+import { createLoader, followReplica } from './loader'
 
 export const ALERT_QUEUE_PAGE = 200
 export const TREND_DAYS = 14
@@ -40,7 +40,7 @@ export interface AlertFilters {
   min_age_minutes: number | null
 }
 
-export function createAlertQueueStore() {
+export const useAlertQueueStore = defineStore('alertQueue', () => {
   const filters = reactive<AlertFilters>({
     levels: [],
     department: null,
@@ -56,20 +56,15 @@ export function createAlertQueueStore() {
   /** Active alerts per level over the whole queue, whatever the filters. */
   const counts = ref<Record<AlertLevel, number> | null>(null)
   const departments = ref<string[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  const error = ref<string | null>(null)
+  // A filter change can overtake the timed refresh: each loader shows its newest answer only.
+  const { loaded, loading, error, run } = createLoader()
+  const trendLoader = createLoader()
   const trend = ref<AlertTrendDay[]>([])
-  const trendError = ref<string | null>(null)
-  // "More" adds a page; a refresh reads every page shown again, so what the supervisor
-  // scrolled down to stays on screen.
-  let pages = 1
-  // Only the newest answer may be shown: a filter change can overtake the timed refresh.
-  let latestRequest = 0
-  let latestTrend = 0
+  /** From 1. A refresh reads the same page again, so the supervisor stays where they were. */
+  const page = ref(1)
 
-  function query(page: number): AlertQuery {
-    const q: AlertQuery = { state: filters.state, offset: page * ALERT_QUEUE_PAGE, limit: ALERT_QUEUE_PAGE }
+  function query(): AlertQuery {
+    const q: AlertQuery = { state: filters.state, offset: (page.value - 1) * ALERT_QUEUE_PAGE, limit: ALERT_QUEUE_PAGE }
     if (filters.levels.length > 0) q.levels = ALERT_LEVELS.filter((level) => filters.levels.includes(level))
     if (filters.department !== null) q.department = filters.department
     if (filters.owner_role !== null) q.owner_role = filters.owner_role
@@ -78,67 +73,40 @@ export function createAlertQueueStore() {
     return q
   }
 
-  async function load(): Promise<void> {
-    const request = ++latestRequest
-    loading.value = true
-    try {
-      const results = await Promise.all(Array.from({ length: pages }, (_, page) => listAlerts(query(page))))
-      if (request !== latestRequest) return
-      // Pages read side by side can overlap when the queue moved in between.
-      const seen = new Set<string>()
-      alerts.value = results
-        .flatMap((page) => page.alerts)
-        .filter((a) => {
-          if (seen.has(a.key)) return false
-          seen.add(a.key)
-          return true
-        })
-      const first = results[0]
-      if (first) {
-        total.value = first.total
-        counts.value = first.counts
-        departments.value = first.departments
-      }
-      loaded.value = true
-      error.value = null
-    } catch (e) {
-      if (request !== latestRequest) return
-      // The last good queue stays, next to the message: it is still the best picture.
-      error.value = errorMessage(e)
-    } finally {
-      if (request === latestRequest) loading.value = false
-    }
+  function load(): Promise<void> {
+    return run(
+      () => listAlerts(query()),
+      (result) => {
+        alerts.value = result.alerts
+        total.value = result.total
+        counts.value = result.counts
+        departments.value = result.departments
+        // Alerts resolved meanwhile can leave the page shown past the end: show the last one.
+        const last = Math.max(1, Math.ceil(result.total / ALERT_QUEUE_PAGE))
+        if (page.value > last) void setPage(last)
+      },
+    )
   }
 
-  async function loadTrend(): Promise<void> {
-    const request = ++latestTrend
-    try {
-      const result = await alertTrend(TREND_DAYS)
-      if (request !== latestTrend) return
-      trend.value = result.days
-      trendError.value = null
-    } catch (e) {
-      if (request === latestTrend) trendError.value = errorMessage(e)
-    }
+  function loadTrend(): Promise<void> {
+    return trendLoader.run(
+      () => alertTrend(TREND_DAYS),
+      (result) => (trend.value = result.days),
+      { quiet: true },
+    )
   }
 
   function setFilter<K extends keyof AlertFilters>(key: K, value: AlertFilters[K]): Promise<void> {
     filters[key] = value
-    pages = 1
+    page.value = 1
     // Alerts of the previous filters must not stand under the new filters' names.
     alerts.value = []
     loaded.value = false
     return load()
   }
 
-  function toggleLevel(level: AlertLevel): Promise<void> {
-    const levels = filters.levels.includes(level) ? filters.levels.filter((l) => l !== level) : [...filters.levels, level]
-    return setFilter('levels', levels)
-  }
-
-  function showMore(): Promise<void> {
-    if (alerts.value.length >= total.value) return Promise.resolve()
-    pages += 1
+  function setPage(n: number): Promise<void> {
+    page.value = n
     return load()
   }
 
@@ -148,10 +116,10 @@ export function createAlertQueueStore() {
 
   /** Reads everything again on every replica change, until the returned function is called. */
   function attach(): Promise<UnlistenFn> {
-    return onReplicaChanged(() => void refresh())
+    return followReplica(() => void refresh())
   }
 
-  return reactive({
+  return {
     filters,
     alerts,
     total,
@@ -160,15 +128,15 @@ export function createAlertQueueStore() {
     loaded,
     loading,
     error,
+    page,
     trend,
-    trendError,
+    trendError: trendLoader.error,
     load,
     setFilter,
-    toggleLevel,
-    showMore,
+    setPage,
     refresh,
     attach,
-  })
-}
+  }
+})
 
-export type AlertQueueStore = ReturnType<typeof createAlertQueueStore>
+export type AlertQueueStore = ReturnType<typeof useAlertQueueStore>

@@ -1,40 +1,27 @@
 // 待处理冲突: clerk commands the data centre refused, for the clerk to redo or let go.
-import { reactive, ref } from 'vue'
+import { ref } from 'vue'
+import { defineStore } from 'pinia'
 import { discardConflict, errorMessage, listConflicts, redoConflict, type OutboxEntry } from '../api'
+import { createLoader } from './loader'
 
-export function createConflictsStore() {
+export const useConflictsStore = defineStore('conflicts', () => {
   /** Newest first, as list_conflicts gives them. */
   const entries = ref<OutboxEntry[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  /** Why the list itself could not be read. */
-  const error = ref<string | null>(null)
   /** Why 放弃 or 重做 of one entry was refused, by command id; shown in that row. */
   const rowErrors = ref<Record<string, string>>({})
   /** The command id being discarded or redone: its buttons wait for the answer. */
   const busy = ref<string | null>(null)
-  // Only the newest list may be shown: a reload triggered by a count change can overtake
-  // the one triggered by the clerk's own 放弃.
-  let latestRequest = 0
+  // A reload triggered by a count change can overtake the one triggered by the clerk's own
+  // 放弃: the loader shows the newest list only. Its error says why the list itself could not be read.
+  const { loaded, loading, error, run } = createLoader()
 
-  async function load(): Promise<void> {
-    const request = ++latestRequest
-    loading.value = true
-    try {
-      const result = await listConflicts()
-      if (request !== latestRequest) return
+  function load(): Promise<void> {
+    return run(listConflicts, (result) => {
       entries.value = result
-      loaded.value = true
-      error.value = null
       // A message belongs to its row: once the row is gone, so is the message.
       const present = new Set(result.map((e) => e.command_id))
       rowErrors.value = Object.fromEntries(Object.entries(rowErrors.value).filter(([id]) => present.has(id)))
-    } catch (e) {
-      if (request !== latestRequest) return
-      error.value = errorMessage(e)
-    } finally {
-      if (request === latestRequest) loading.value = false
-    }
+    })
   }
 
   async function act(commandId: string, command: (id: string) => Promise<unknown>): Promise<void> {
@@ -63,7 +50,7 @@ export function createConflictsStore() {
     return act(commandId, redoConflict)
   }
 
-  return reactive({ entries, loaded, loading, error, rowErrors, busy, load, discard, redo })
-}
+  return { entries, loaded, loading, error, rowErrors, busy, load, discard, redo }
+})
 
-export type ConflictsStore = ReturnType<typeof createConflictsStore>
+export type ConflictsStore = ReturnType<typeof useConflictsStore>

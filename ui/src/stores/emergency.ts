@@ -1,14 +1,18 @@
 // What the emergency banner stands for: active red alerts about the system itself (a
 // connector down, the data centre unreachable too long, data lost), not about a project.
-import { computed, reactive, ref } from 'vue'
+import { computed, ref } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
-import { MAX_ALERT_PAGE, listAlerts, onReplicaChanged, type AlertView } from '../api'
+import { MAX_ALERT_PAGE, listAlerts, type AlertView } from '../api'
+import { createLoader, followReplica } from './loader'
 
-export function createEmergencyStore() {
+export const useEmergencyStore = defineStore('emergency', () => {
   const alerts = ref<AlertView[]>([])
   /** Active red system alerts, all of them (alerts holds at most a page). */
   const total = ref(0)
-  let latestRequest = 0
+  // A failed read is not shown: what was last known stays, since an emergency does not end
+  // because the replica could not be read once, and the next replica change asks again.
+  const { run } = createLoader()
 
   /** The banner shows the newest; the queue lists them oldest first. */
   const newest = computed(() =>
@@ -18,29 +22,26 @@ export function createEmergencyStore() {
     ),
   )
 
-  async function load(): Promise<void> {
-    const request = ++latestRequest
-    try {
-      const page = await listAlerts({ levels: ['red'], state: 'active', system_only: true, offset: 0, limit: MAX_ALERT_PAGE })
-      if (request !== latestRequest) return
-      alerts.value = page.alerts
-      total.value = page.total
-    } catch {
-      // Keep showing what was last known: an emergency does not end because the replica
-      // could not be read once, and the next replica change asks again.
-    }
+  function load(): Promise<void> {
+    return run(
+      () => listAlerts({ levels: ['red'], state: 'active', system_only: true, offset: 0, limit: MAX_ALERT_PAGE }),
+      (page) => {
+        alerts.value = page.alerts
+        total.value = page.total
+      },
+      { quiet: true },
+    )
   }
 
   /** Starts following replica changes and reads the alerts; resolves to the function that stops. */
-  async function attach(): Promise<UnlistenFn> {
-    try {
-      return await onReplicaChanged(() => void load())
-    } finally {
-      void load()
-    }
+  function attach(): Promise<UnlistenFn> {
+    return followReplica(
+      () => void load(),
+      () => void load(),
+    )
   }
 
-  return reactive({ total, newest, load, attach })
-}
+  return { total, newest, load, attach }
+})
 
-export type EmergencyStore = ReturnType<typeof createEmergencyStore>
+export type EmergencyStore = ReturnType<typeof useEmergencyStore>

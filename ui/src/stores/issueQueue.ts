@@ -1,17 +1,19 @@
 // 开具 · the 可开具 queue: cleared projects with no valid voucher or invoice yet, and
 // whether this counter can issue at all (its signing key, the serials left in its ranges).
-import { computed, reactive, ref } from 'vue'
+// App-wide: 开具 keeps its search while the clerk looks elsewhere.
+import { computed, ref } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
 import {
   errorMessage,
   listProjects,
-  onReplicaChanged,
   signingStatus,
   type DocumentKind,
   type ProjectQuery,
   type ProjectRow,
   type SigningStatus,
 } from '../api'
+import { createLoader, followReplica } from './loader'
 import { SEARCH_DEBOUNCE_MS } from './projectList'
 
 /** The queue is worked from the top and searched, never scrolled through: one page is plenty. */
@@ -24,38 +26,27 @@ export function serialsLeft(signing: SigningStatus | null, kind: DocumentKind): 
   return signing?.serials_left.find((s) => s.kind === kind)?.left ?? null
 }
 
-export function createIssueQueueStore() {
+export const useIssueQueueStore = defineStore('issueQueue', () => {
   const searchInput = ref('')
   const rows = ref<ProjectRow[]>([])
   const total = ref(0)
-  const loaded = ref(false)
-  const loading = ref(false)
-  const error = ref<string | null>(null)
   const signing = ref<SigningStatus | null>(null)
   const signingError = ref<string | null>(null)
-  // Only the newest answer may be shown: typing overtakes the refresh after an issue.
-  let latestRequest = 0
+  // Typing overtakes the refresh after an issue: the loader shows the newest answer only.
+  const { loaded, loading, error, run } = createLoader()
   let debounceTimer: ReturnType<typeof setTimeout> | null = null
 
-  async function load(): Promise<void> {
-    const request = ++latestRequest
+  function load(): Promise<void> {
     const query: ProjectQuery = { issuable: true, offset: 0, limit: ISSUE_QUEUE_LIMIT }
     const search = searchInput.value.trim()
     if (search) query.search = search
-    loading.value = true
-    try {
-      const page = await listProjects(query)
-      if (request !== latestRequest) return
-      rows.value = page.rows
-      total.value = page.total
-      loaded.value = true
-      error.value = null
-    } catch (e) {
-      if (request !== latestRequest) return
-      error.value = errorMessage(e)
-    } finally {
-      if (request === latestRequest) loading.value = false
-    }
+    return run(
+      () => listProjects(query),
+      (page) => {
+        rows.value = page.rows
+        total.value = page.total
+      },
+    )
   }
 
   async function loadSigning(): Promise<void> {
@@ -89,10 +80,10 @@ export function createIssueQueueStore() {
 
   /** Follows replica changes (a project cleared or issued elsewhere, a new serial range); resolves to the function that stops. */
   function attach(): Promise<UnlistenFn> {
-    return onReplicaChanged(() => void refresh())
+    return followReplica(() => void refresh())
   }
 
-  return reactive({
+  return {
     searchInput,
     rows,
     total,
@@ -107,7 +98,7 @@ export function createIssueQueueStore() {
     setSearch,
     flushSearch,
     attach,
-  })
-}
+  }
+})
 
-export type IssueQueueStore = ReturnType<typeof createIssueQueueStore>
+export type IssueQueueStore = ReturnType<typeof useIssueQueueStore>

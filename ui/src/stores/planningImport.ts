@@ -1,5 +1,6 @@
 // 数据接入 · 导入规划审批文件: one upload at a time, its progress and its report.
-import { reactive, ref } from 'vue'
+import { ref } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
 import {
   errorMessage,
@@ -14,7 +15,8 @@ export function isImportable(fileName: string): boolean {
   return /\.(csv|xlsx)$/i.test(fileName)
 }
 
-export function createPlanningImportStore() {
+// App-wide: an import keeps running while the clerk looks at a project in between.
+export const usePlanningImportStore = defineStore('planningImport', () => {
   const running = ref(false)
   const fileName = ref<string | null>(null)
   /** Null until the hub starts delivering rows (the file is still on its way up). */
@@ -44,7 +46,7 @@ export function createPlanningImportStore() {
     }
   }
 
-  return reactive({ running, fileName, progress, report, error, run })
-}
+  return { running, fileName, progress, report, error, run }
+})
 
-export type PlanningImportStore = ReturnType<typeof createPlanningImportStore>
+export type PlanningImportStore = ReturnType<typeof usePlanningImportStore>

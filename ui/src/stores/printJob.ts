@@ -1,8 +1,7 @@
 // One run of the print dialog: the printers to choose from, then the documents sent to the
-// chosen one in order, followed through the backend's print-progress events.
+// chosen one in order, followed through the command's progress channel.
 import { computed, reactive, ref } from 'vue'
-import type { UnlistenFn } from '@tauri-apps/api/event'
-import { errorMessage, listPrinters, onPrintProgress, printDocuments, type Printer, type PrintProgress } from '../api'
+import { errorMessage, listPrinters, printDocuments, type Printer, type PrintProgress } from '../api'
 
 export function createPrintJobStore() {
   const printers = ref<Printer[]>([])
@@ -14,7 +13,7 @@ export function createPrintJobStore() {
   const running = ref(false)
   const finished = ref(false)
   const progress = ref<{ done: number; total: number } | null>(null)
-  /** By position in the run: an event and the final report tell of the same document. */
+  /** By position in the run: a progress message and the final report tell of the same document. */
   const reports = ref<Record<number, PrintProgress>>({})
 
   const failures = computed(() => Object.values(reports.value).filter((r) => r.error !== null))
@@ -35,7 +34,7 @@ export function createPrintJobStore() {
 
   function record(report: PrintProgress): void {
     reports.value = { ...reports.value, [report.done]: report }
-    // Events can arrive after the final report; the count only ever goes forward.
+    // A message can arrive after the final report; the count only ever goes forward.
     if (!progress.value || report.done > progress.value.done) progress.value = { done: report.done, total: report.total }
   }
 
@@ -46,17 +45,13 @@ export function createPrintJobStore() {
     error.value = null
     reports.value = {}
     progress.value = { done: 0, total: numbers.length }
-    let unlisten: UnlistenFn | null = null
     try {
-      // Listening before invoking: the first document can be done before the command returns.
-      unlisten = await onPrintProgress(record)
-      for (const report of await printDocuments(numbers, printer.value)) record(report)
+      for (const report of await printDocuments(numbers, printer.value, record)) record(report)
       finished.value = true
     } catch (e) {
       error.value = errorMessage(e)
     } finally {
       running.value = false
-      unlisten?.()
     }
   }
 

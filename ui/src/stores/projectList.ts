@@ -2,12 +2,12 @@
 // (offset/limit) only for the part the clerk can see, so 100,000 projects cost a few
 // hundred rows of memory. Replica changes re-fetch what is visible in place.
 import { markRaw, reactive, ref, shallowReactive } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
 import {
   districts as fetchDistricts,
   errorMessage,
   listProjects,
-  onReplicaChanged,
   type District,
   type ProjectPage,
   type ProjectQuery,
@@ -15,6 +15,7 @@ import {
   type Status,
   type StatusCounts,
 } from '../api'
+import { followReplica } from './loader'
 
 export const PAGE_SIZE = 100
 export const SEARCH_DEBOUNCE_MS = 150
@@ -33,7 +34,7 @@ export interface ListFilters {
   district: string | null
 }
 
-export function createProjectListStore() {
+export const useProjectListStore = defineStore('projectList', () => {
   /** What the clerk is typing; becomes `filters.search` after the debounce. */
   const searchInput = ref('')
   const filters = reactive<ListFilters>({ search: '', status: null, overdue: false, tracked: false, district: null })
@@ -257,20 +258,14 @@ export function createProjectListStore() {
   }
 
   /** Starts live updates and the first fetch; resolves to the function that stops them. */
-  async function attach(): Promise<UnlistenFn> {
-    try {
-      return await onReplicaChanged(refresh)
-    } finally {
-      // The view asks for its first rows as soon as it is set up, before this listener
-      // exists: a change committed in between (the first snapshot load, typically) sent
-      // its event to nobody. Whatever was fetched before now is stale. Even without live
-      // updates the clerk can still read the list.
-      refresh()
-    }
+  function attach(): Promise<UnlistenFn> {
+    // The view asks for its first rows as soon as it is set up, so whatever it fetched
+    // before the listener existed is stale by then. Even without live updates the clerk
+    // can still read the list.
+    return followReplica(refresh, refresh)
   }
 
-  // reactive() unwraps the refs, so templates and callers read plain values.
-  return reactive({
+  return {
     searchInput,
     filters,
     total,
@@ -294,7 +289,7 @@ export function createProjectListStore() {
     loadDistricts,
     refresh,
     attach,
-  })
-}
+  }
+})
 
-export type ProjectListStore = ReturnType<typeof createProjectListStore>
+export type ProjectListStore = ReturnType<typeof useProjectListStore>

@@ -1,6 +1,7 @@
 // 数据接入 · 隔离区: records the connectors could not take, filtered by state, and the three
 // ways to work an open one (重新校验, 更正后处理, 放弃).
-import { reactive, ref } from 'vue'
+import { ref } from 'vue'
+import { defineStore } from 'pinia'
 import {
   dismissQuarantined,
   errorMessage,
@@ -11,47 +12,37 @@ import {
   type QuarantineEntry,
   type QuarantineState,
 } from '../api'
+import { createLoader } from './loader'
 
 /** What the last action on an entry did, for the line above the list: the entry itself usually leaves the filter. */
 export type QuarantineOutcome =
   | { id: number; location: string; connector: string; action: 'reprocessed'; report: DeliveryReport }
   | { id: number; location: string; connector: string; action: 'dismissed' }
 
-export function createQuarantineStore() {
+export const useQuarantineStore = defineStore('quarantine', () => {
   /** Null: every state. Open first: those are the ones to work. */
   const filter = ref<QuarantineState | null>('open')
   /** Newest first, as list_quarantine gives them. */
   const entries = ref<QuarantineEntry[]>([])
-  const loaded = ref(false)
-  const loading = ref(false)
-  /** Why the list itself could not be read. */
-  const error = ref<string | null>(null)
   /** Why an action on one entry was refused, by entry id; shown with that entry. */
   const rowErrors = ref<Record<number, string>>({})
   /** The entry being worked: every action waits for its answer. */
   const busy = ref<number | null>(null)
   const outcome = ref<QuarantineOutcome | null>(null)
-  // Only the newest list may be shown: a filter change can overtake the reload after an action.
-  let latestRequest = 0
+  // A filter change can overtake the reload after an action: the loader shows the newest
+  // list only. Its error says why the list itself could not be read.
+  const { loaded, loading, error, run } = createLoader()
 
-  async function load(): Promise<void> {
-    const request = ++latestRequest
-    loading.value = true
-    try {
-      const result = await listQuarantine(filter.value)
-      if (request !== latestRequest) return
-      entries.value = result
-      loaded.value = true
-      error.value = null
-      // A message belongs to its entry: once the entry has left the list, so has its message.
-      const present = new Set(result.map((e) => String(e.id)))
-      rowErrors.value = Object.fromEntries(Object.entries(rowErrors.value).filter(([id]) => present.has(id)))
-    } catch (e) {
-      if (request !== latestRequest) return
-      error.value = errorMessage(e)
-    } finally {
-      if (request === latestRequest) loading.value = false
-    }
+  function load(): Promise<void> {
+    return run(
+      () => listQuarantine(filter.value),
+      (result) => {
+        entries.value = result
+        // A message belongs to its entry: once the entry has left the list, so has its message.
+        const present = new Set(result.map((e) => String(e.id)))
+        rowErrors.value = Object.fromEntries(Object.entries(rowErrors.value).filter(([id]) => present.has(id)))
+      },
+    )
   }
 
   function setFilter(state: QuarantineState | null): Promise<void> {
@@ -101,7 +92,7 @@ export function createQuarantineStore() {
     })
   }
 
-  return reactive({ filter, entries, loaded, loading, error, rowErrors, busy, outcome, load, setFilter, reprocess, dismiss })
-}
+  return { filter, entries, loaded, loading, error, rowErrors, busy, outcome, load, setFilter, reprocess, dismiss }
+})
 
-export type QuarantineStore = ReturnType<typeof createQuarantineStore>
+export type QuarantineStore = ReturnType<typeof useQuarantineStore>

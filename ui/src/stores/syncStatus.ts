@@ -1,9 +1,10 @@
 // Sync state for the status bar: the backend pushes every change as a `sync-status` event.
-import { reactive, ref } from 'vue'
+import { ref } from 'vue'
+import { defineStore } from 'pinia'
 import type { UnlistenFn } from '@tauri-apps/api/event'
 import { errorMessage, onSyncStatus, syncStatus, type SyncStatus } from '../api'
 
-export function createSyncStatusStore() {
+export const useSyncStatusStore = defineStore('syncStatus', () => {
   const status = ref<SyncStatus | null>(null)
   const error = ref<string | null>(null)
 
@@ -25,7 +26,7 @@ export function createSyncStatusStore() {
     return unlisten
   }
 
-  return reactive({ status, error, attach })
-}
+  return { status, error, attach }
+})
 
-export type SyncStatusStore = ReturnType<typeof createSyncStatusStore>
+export type SyncStatusStore = ReturnType<typeof useSyncStatusStore>

@@ -1,0 +1,106 @@
+//! The contract between this shell and the screens: every command with its arguments and
+//! result, every event with its payload and the limits the screens check before sending.
+//! `ui/src/bindings.ts` is generated from it (`tests/contract.rs` fails when the file is
+//! stale), so a Rust type that changes shape breaks the UI's type check, not a counter.
+
+use serde::Serialize;
+use specta::Type;
+use specta_typescript::Typescript;
+use tauri::{AppHandle, Emitter, Runtime};
+use tauri_specta::{Builder, ErrorHandlingMode, Event, collect_commands, collect_events};
+use yizhan_core::alert::handling::MAX_ALERT_NOTES;
+use yizhan_core::alert::queue::MAX_ALERT_PAGE;
+use yizhan_core::alert::rules::OWNER_ROLES;
+use yizhan_core::command::{MAX_NOTE_CHARS, MAX_PERMIT_CHARS, MAX_REMARK_CHARS, MAX_VOID_REASON_CHARS};
+use yizhan_core::document::DocumentKind;
+use yizhan_core::id::MAX_ID_CHARS;
+use yizhan_sync::protocol::{ImportReport, MAX_DISMISS_REASON_CHARS, QUARANTINE_PAGE};
+use yizhan_sync::replica::{MAX_PAGE, MAX_TREND_DAYS};
+use yizhan_sync::status::{ReplicaChanged, SyncStatus};
+use yizhan_voucher::qr::MAX_QR_CHARS;
+
+use crate::admin::ImportProgress;
+use crate::{admin, alerts, documents, projects};
+
+/// Where the generated TypeScript is kept, from this crate's directory.
+pub const BINDINGS: &str = "../ui/src/bindings.ts";
+
+/// The sync client's state, whenever it changes.
+#[derive(Debug, Clone, Serialize, Type, Event)]
+#[tauri_specta(event_name = "sync-status")]
+pub struct SyncStatusChanged(pub SyncStatus);
+
+/// Rows of the replica changed; no project codes means "refresh everything".
+#[derive(Debug, Clone, Serialize, Type, Event)]
+#[tauri_specta(event_name = "replica-changed")]
+pub struct ReplicaChangedEvent(pub ReplicaChanged);
+
+/// Sends `event` under the name the generated bindings listen on.
+pub fn emit<R: Runtime, E: Event + Serialize + Clone>(app: &AppHandle<R>, event: E) {
+    if let Err(error) = app.emit(E::NAME, event) {
+        tracing::warn!(%error, event = E::NAME, "event not delivered to the screens");
+    }
+}
+
+/// The commands, events, types and limits the screens are built against.
+pub fn specta<R: Runtime>() -> Builder<R> {
+    Builder::<R>::new()
+        .commands(collect_commands![
+            projects::list_projects,
+            projects::get_project,
+            projects::sync_status,
+            projects::districts,
+            projects::record_final_check,
+            projects::add_follow_up_note,
+            projects::set_tracking,
+            projects::list_conflicts,
+            projects::discard_conflict,
+            projects::redo_conflict,
+            admin::list_connectors,
+            admin::list_quarantine,
+            admin::reprocess_quarantined,
+            admin::dismiss_quarantined,
+            alerts::list_alerts,
+            alerts::alert_trend,
+            alerts::handle_alert,
+            documents::issue_document,
+            documents::void_document,
+            documents::reprint_document,
+            documents::link_permit,
+            documents::document_preview,
+            documents::list_printers,
+            documents::print_documents,
+            documents::verify_document,
+            documents::signing_status,
+        ])
+        .events(collect_events![SyncStatusChanged, ReplicaChangedEvent, ImportProgress])
+        // `import_planning_file` takes the file as a raw body, which the generator cannot
+        // describe: its answer is exported here and its call is written in ui/src/api.ts.
+        .typ::<ImportReport>()
+        .constant("MAX_NOTE_CHARS", MAX_NOTE_CHARS)
+        .constant("MAX_REMARK_CHARS", MAX_REMARK_CHARS)
+        .constant("MAX_VOID_REASON_CHARS", MAX_VOID_REASON_CHARS)
+        .constant("MAX_PERMIT_CHARS", MAX_PERMIT_CHARS)
+        .constant("MAX_RESOLVE_REASON_CHARS", MAX_REMARK_CHARS)
+        .constant("MAX_ASSIGNEE_CHARS", MAX_ID_CHARS)
+        .constant("MAX_ALERT_NOTES", MAX_ALERT_NOTES)
+        .constant("MAX_ALERT_PAGE", MAX_ALERT_PAGE)
+        .constant("MAX_PROJECT_PAGE", MAX_PAGE)
+        .constant("MAX_TREND_DAYS", MAX_TREND_DAYS)
+        .constant("MAX_QR_CHARS", MAX_QR_CHARS)
+        .constant("QUARANTINE_PAGE", QUARANTINE_PAGE)
+        .constant("MAX_DISMISS_REASON_CHARS", MAX_DISMISS_REASON_CHARS)
+        .constant("OWNER_ROLES", OWNER_ROLES)
+        .constant("DOCUMENT_KINDS", DocumentKind::ALL)
+        // A failed command rejects its promise with the `CommandError`, as `invoke` does.
+        .error_handling(ErrorHandlingMode::Throw)
+        // Counts, sequence numbers and fen stay far below 2^53, where a JS number is exact.
+        .dangerously_cast_bigints_to_number()
+}
+
+/// Writes the bindings to `path`.
+pub fn export(path: &std::path::Path) -> Result<(), String> {
+    specta::<tauri::Wry>()
+        .export(Typescript::default().header("// Generated from the Rust types by src-tauri/src/contract.rs. Do not edit.\n// Regenerate: UPDATE_BINDINGS=1 cargo test -p yizhan --test contract"), path)
+        .map_err(|e| e.to_string())
+}
