@@ -30,6 +30,8 @@ impl Driver {
     pub fn start(hub_url: &str, data_dir: &Path, log: Option<&Path>) -> Driver {
         let port = free_port();
         let native_port = free_port();
+        let webview_data = data_dir.join("webview");
+        std::fs::create_dir_all(&webview_data).unwrap_or_else(|e| panic!("create {}: {e}", webview_data.display()));
         let mut cmd = Command::new("tauri-driver");
         cmd.args([
             "--port",
@@ -39,6 +41,10 @@ impl Driver {
         ])
         .env("YIZHAN_HUB_URL", hub_url)
         .env("YIZHAN_DATA_DIR", data_dir)
+        // The webview's own storage (the language chosen, remembered per PC) is the run's,
+        // as on a newly installed counter: a run that ended in English does not start the
+        // next one in English.
+        .env("XDG_DATA_HOME", &webview_data)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
         if let Some(log) = log {
             let file = std::fs::File::create(log)

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import VerifyView from '../src/components/documents/VerifyView.vue'
 import { createAppI18n } from '../src/i18n'
-import type { OfflineVerification, Verdict } from '../src/api'
+import type { CommandError, OfflineVerification, Verdict } from '../src/api'
 import type { Locale } from '../src/format'
 import { flush, press } from './dom'
 import * as tauri from './fakeTauri'
@@ -42,7 +42,7 @@ function verification(verdict: Verdict, overrides: Partial<Fields> = {}): Offlin
 }
 
 let wrapper: VueWrapper | null = null
-let answer: OfflineVerification | string
+let answer: OfflineVerification | string | CommandError
 
 
 async function mountView(locale: Locale = 'zh-CN'): Promise<VueWrapper> {
@@ -69,7 +69,7 @@ describe('VerifyView', () => {
   beforeEach(() => {
     tauri.reset()
     answer = verification({ verdict: 'valid' })
-    tauri.handle('verify_document', () => (typeof answer === 'string' ? Promise.reject(answer) : answer))
+    tauri.handle('verify_document', () => ('verdict' in Object(answer) ? answer : Promise.reject(answer)))
   })
   afterEach(() => {
     wrapper?.unmount()
@@ -138,6 +138,13 @@ describe('VerifyView', () => {
     expect(error.text()).toBe('⚠ 二维码缺少字段 n，不是本系统的票据二维码或已损坏')
     expect(view.get('[data-testid=verify-input]').attributes('aria-invalid')).toBe('true')
     expect(view.find('[data-testid=verify-result]').exists()).toBe(false)
+  })
+
+  it('says a refused QR in the screens’ language, the backend’s detail inside', async () => {
+    answer = { code: 'invalid_input', message: '二维码不是本系统的查验地址', field: 'text' }
+    const view = await mountView('en')
+    await scan(view, 'not a document QR')
+    expect(view.get('[data-testid=verify-error]').text()).toBe('⚠ The value entered is not valid: 二维码不是本系统的查验地址')
   })
 
   it('asks for a QR when Enter comes with nothing typed, without calling the backend', async () => {
