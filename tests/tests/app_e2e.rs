@@ -245,6 +245,13 @@ async fn clerk_walk() {
     let problem = wait_for(&client, "[data-testid=connectors-error]", Duration::from_secs(20)).await.text().await.unwrap();
     assert!(problem.contains("The data centre cannot be reached"), "the offline code in English: {problem}");
     screenshot(&client, "e2e", "05-english-error.png").await;
+    // A scan that is not one of our QRs is refused with its reason, and the window goes on
+    // answering (WebKitGTK once wedged when the focused field's aria-invalid changed).
+    click(&client, "[data-testid=nav-verify]", Duration::from_secs(5)).await;
+    let input = wait_for(&client, "[data-testid=verify-input]", Duration::from_secs(5)).await;
+    input.send_keys("not a document QR\u{E007}").await.unwrap();
+    let problem = wait_for(&client, "[data-testid=verify-error]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(problem.contains("The value entered is not valid"), "the invalid_input code in English: {problem}");
     // Dropping the client ends the session; the guards then kill tauri-driver's process
     // group (WebKitWebDriver, the app and WebKit's helpers).
     drop(client);

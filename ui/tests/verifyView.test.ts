@@ -136,7 +136,7 @@ describe('VerifyView', () => {
     await scan(view, 'http://example.invalid/?k=voucher')
     const error = view.get('[data-testid=verify-error]')
     expect(error.text()).toBe('⚠ 二维码缺少字段 n，不是本系统的票据二维码或已损坏')
-    expect(view.get('[data-testid=verify-input]').attributes('aria-invalid')).toBe('true')
+    expect(view.get('[data-testid=verify-input]').attributes('aria-describedby')).toBe('verify-problem')
     expect(view.find('[data-testid=verify-result]').exists()).toBe(false)
   })
 
