@@ -5,13 +5,18 @@
 
 use std::path::Path;
 
+/// What the Rust types generate now.
+fn generated() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.ts");
+    yizhan_app::contract::export(&path).expect("the contract exports");
+    std::fs::read_to_string(path).unwrap()
+}
+
 #[test]
 fn the_checked_in_bindings_are_what_the_rust_types_generate() {
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join(yizhan_app::contract::BINDINGS);
-    let fresh_dir = tempfile::tempdir().unwrap();
-    let fresh = fresh_dir.path().join("bindings.ts");
-    yizhan_app::contract::export(&fresh).expect("the contract exports");
-    let generated = std::fs::read_to_string(&fresh).unwrap();
+    let generated = generated();
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::write(&checked_in, &generated).unwrap();
@@ -35,12 +40,7 @@ fn the_checked_in_bindings_are_what_the_rust_types_generate() {
 
 #[test]
 fn every_command_the_shell_registers_is_in_the_contract() {
-    let generated = {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bindings.ts");
-        yizhan_app::contract::export(&path).unwrap();
-        std::fs::read_to_string(path).unwrap()
-    };
+    let generated = generated();
     // Each command is invoked by its Rust name; the raw-body upload is the one written by hand.
     for command in ["list_projects", "get_project", "record_final_check", "handle_alert", "issue_document", "print_documents", "verify_document"] {
         assert!(generated.contains(&format!("\"{command}\"")), "{command} missing from the generated contract");
