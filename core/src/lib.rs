@@ -1,6 +1,8 @@
 //! yizhan-core: the domain of the one-stop construction-fee window, pure — no IO, no
 //! async, no SQL. Everything here is shared by the hub and the counter app.
 
+pub mod access;
+pub mod account;
 pub mod alert;
 pub mod area;
 pub mod clock;

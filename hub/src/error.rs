@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use yizhan_sync::protocol::{ApiError, FieldError};
 
+use crate::accounts::AuthError as SignInError;
+use crate::accounts::admin::AdminError;
 use crate::push::auth::AuthError;
 use crate::store::StoreError;
 
@@ -50,6 +52,14 @@ pub enum HubError {
     UnknownDocument(String),
     #[error("文件与票据 {0} 登记的 PDF 摘要不符")]
     FileMismatch(String),
+    /// A person's request without a valid session, or without the permission.
+    #[error(transparent)]
+    Auth(#[from] SignInError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// A route the access table does not name: refused until it is declared.
+    #[error("接口 {0} 未声明访问权限")]
+    Undeclared(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -91,6 +101,18 @@ impl HubError {
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             HubError::PushAuth(e) => e.status(),
+            HubError::Auth(e) => auth_status(e),
+            HubError::Admin(e) => match e {
+                AdminError::AccountTaken(_) | AdminError::AlreadyInitialised => StatusCode::CONFLICT,
+                AdminError::NoSuchAccount(_) | AdminError::NoSuchRole(_) | AdminError::NoSuchSession => {
+                    StatusCode::NOT_FOUND
+                }
+                AdminError::Field(_) | AdminError::Role(_) | AdminError::Policy(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AdminError::Grant(_) | AdminError::OwnAccount => StatusCode::FORBIDDEN,
+                AdminError::Auth(e) => auth_status(e),
+                AdminError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            HubError::Undeclared(_) => StatusCode::INTERNAL_SERVER_ERROR,
             HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +138,22 @@ impl HubError {
             HubError::KeyConflict(_) => "key_conflict",
             HubError::UnknownDocument(_) => "unknown_document",
             HubError::FileMismatch(_) => "file_mismatch",
+            HubError::Auth(e) => auth_code(e),
+            HubError::Admin(e) => match e {
+                AdminError::AccountTaken(_) => "account_taken",
+                AdminError::NoSuchAccount(_) => "no_such_account",
+                AdminError::NoSuchRole(_) => "no_such_role",
+                AdminError::NoSuchSession => "no_such_session",
+                AdminError::Field(_) => "invalid_field",
+                AdminError::Role(_) => "invalid_role",
+                AdminError::Grant(_) => "grant_refused",
+                AdminError::Policy(_) => "invalid_policy",
+                AdminError::AlreadyInitialised => "already_initialised",
+                AdminError::OwnAccount => "own_account",
+                AdminError::Auth(e) => auth_code(e),
+                AdminError::Store(_) => "internal",
+            },
+            HubError::Undeclared(_) => "undeclared_route",
             HubError::Store(_) => "internal",
         }
     }
@@ -147,10 +185,45 @@ impl HubError {
             HubError::KeyConflict(_) => "重装的终端请使用新的数据目录（即新的终端编号）重新登记；如非本单位操作请立即报告。",
             HubError::UnknownDocument(_) => "请核对票据号码；离线开具的票据在终端联网上传后才可查到。",
             HubError::FileMismatch(_) => "请上传开具或补打时生成的原始 PDF 文件。",
+            HubError::Auth(e) => match e {
+                SignInError::NoSession | SignInError::SessionEnded(_) => "请重新登录。",
+                SignInError::LoginFailed => "请核对账号和密码后重试；多次失败后账号将被暂时锁定，可请安全管理员解锁。",
+                SignInError::Throttled => "请稍后再试，或联系系统管理员。",
+                SignInError::SecondFactorNeeded => "请输入动态口令（或一个恢复码）后重试。",
+                SignInError::PasswordChangeRequired => "请先修改密码（/v1/auth/password）。",
+                SignInError::SecondFactorEnrolmentRequired => "请先绑定动态口令（/v1/auth/second-factor）。",
+                SignInError::Forbidden(_) => "如确需此操作，请联系安全管理员授予相应角色。",
+                SignInError::WrongPassword => "请输入正确的当前密码。",
+                SignInError::PasswordRejected(_) => "请按密码策略另设一个密码。",
+                SignInError::WrongCode => "请输入验证器当前显示的动态口令。",
+                SignInError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
+            },
+            HubError::Admin(AdminError::Store(_)) | HubError::Undeclared(_) => {
+                "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。"
+            }
+            HubError::Admin(_) => "请按提示更正后重试。",
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {
             HubError::InvalidRecords(errors) => errors.clone(),
+            HubError::Admin(AdminError::Field(problem)) => vec![FieldError {
+                record: 0,
+                source_id: None,
+                field: problem.field.to_owned(),
+                problem: problem.problem.clone(),
+            }],
+            HubError::Admin(AdminError::Policy(problem)) => vec![FieldError {
+                record: 0,
+                source_id: None,
+                field: problem.field.to_owned(),
+                problem: problem.problem.clone(),
+            }],
+            HubError::Auth(SignInError::PasswordRejected(problem)) => vec![FieldError {
+                record: 0,
+                source_id: None,
+                field: "new_password".to_owned(),
+                problem: problem.to_string(),
+            }],
             _ => Vec::new(),
         };
         ApiError {
@@ -158,6 +231,40 @@ impl HubError {
             message: format!("{self}。{advice}"),
             errors,
         }
+    }
+}
+
+fn auth_status(e: &SignInError) -> StatusCode {
+    match e {
+        SignInError::NoSession
+        | SignInError::SessionEnded(_)
+        | SignInError::LoginFailed
+        | SignInError::SecondFactorNeeded
+        | SignInError::WrongCode => StatusCode::UNAUTHORIZED,
+        SignInError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        SignInError::PasswordChangeRequired
+        | SignInError::SecondFactorEnrolmentRequired
+        | SignInError::Forbidden(_)
+        | SignInError::WrongPassword => StatusCode::FORBIDDEN,
+        SignInError::PasswordRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        SignInError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn auth_code(e: &SignInError) -> &'static str {
+    match e {
+        SignInError::NoSession => "unauthenticated",
+        SignInError::SessionEnded(_) => "session_ended",
+        SignInError::LoginFailed => "login_failed",
+        SignInError::Throttled => "too_many_attempts",
+        SignInError::SecondFactorNeeded => "second_factor_needed",
+        SignInError::PasswordChangeRequired => "password_change_required",
+        SignInError::SecondFactorEnrolmentRequired => "second_factor_enrolment_required",
+        SignInError::Forbidden(_) => "forbidden",
+        SignInError::WrongPassword => "wrong_password",
+        SignInError::PasswordRejected(_) => "password_rejected",
+        SignInError::WrongCode => "wrong_code",
+        SignInError::Store(_) => "internal",
     }
 }
 

@@ -14,7 +14,8 @@ use crate::error::HubError;
 use crate::ingest::{self, IngestRecord, AssessmentRules};
 use crate::notify::Channel;
 use crate::push::{Gate, PushKeys};
-use crate::keys::{KeyError, KeyFile, KeyProvider};
+use crate::keys::{AuditKey, KeyError, KeyFile, KeyProvider};
+use yizhan_core::clock::Clock;
 use crate::store::{SqliteStore, Store, StoreError, StoreUrl};
 
 /// Why a hub could not open: its database, or its keys.
@@ -39,6 +40,12 @@ pub struct Hub {
     notify: Option<Arc<dyn Channel>>,
     /// Bumped when a message is queued, so the sender wakes at once.
     queued: Arc<watch::Sender<u64>>,
+    /// The audit trail's MAC key, from the key provider, never from the store.
+    audit_key: Arc<AuditKey>,
+    /// What sessions, lockouts and the audit trail take as now.
+    clock: Clock,
+    /// Started with `--demo`: serves the unauthenticated ingest routes.
+    demo: bool,
 }
 
 impl Hub {
@@ -58,6 +65,7 @@ impl Hub {
             }
         };
         let signer = keys.signing_key()?;
+        let audit_key = keys.audit_key()?;
         Ok(Hub::with_store(
             store,
             AssessmentRules {
@@ -65,7 +73,8 @@ impl Hub {
                 due_days: config.due_days,
             },
             signer,
-        ))
+        )
+        .with_audit_key(audit_key))
     }
 
     pub fn with_store(store: Arc<dyn Store>, rules: AssessmentRules, signer: HubSigner) -> Hub {
@@ -78,7 +87,41 @@ impl Hub {
             alerts: None,
             notify: None,
             queued: Arc::new(watch::channel(0).0),
+            // A hub made around a store in a test keeps its audit key for its own life;
+            // `open` takes the key provider's.
+            audit_key: Arc::new(AuditKey::generate()),
+            clock: Clock::system(),
+            demo: false,
         }
+    }
+
+    /// Serves the unauthenticated `/v1/ingest/*` routes: for the demo and the suites only.
+    pub fn with_demo_ingest(mut self) -> Hub {
+        self.demo = true;
+        self
+    }
+
+    pub fn demo(&self) -> bool {
+        self.demo
+    }
+
+    pub fn with_audit_key(mut self, key: AuditKey) -> Hub {
+        self.audit_key = Arc::new(key);
+        self
+    }
+
+    pub(crate) fn audit_key(&self) -> &AuditKey {
+        &self.audit_key
+    }
+
+    /// Takes `clock` as now for sessions, lockouts and audit records.
+    pub fn with_clock(mut self, clock: Clock) -> Hub {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Evaluates alerts with `desk`'s rules and clock while it serves.

@@ -33,6 +33,36 @@ pub trait KeyProvider: Send + Sync {
     /// Takes over a signing key an older hub kept elsewhere (in its database), so that
     /// counters which pinned it keep trusting this hub. Refuses a second, different key.
     fn adopt_signing_key(&self, secret: &[u8]) -> Result<(), KeyError>;
+
+    /// The HMAC-SM3 key of the audit trail's chain; made on first use. Whoever can write
+    /// the database but not read this key cannot forge a record that verifies.
+    fn audit_key(&self) -> Result<AuditKey, KeyError>;
+}
+
+/// The audit trail's MAC key: 256 random bits.
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl AuditKey {
+    pub fn generate() -> AuditKey {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        AuditKey(key)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<AuditKey> {
+        bytes.try_into().ok().map(AuditKey)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(…)")
+    }
 }
 
 /// A key file readable only by the service user: the secret scalar in hex on one line.
@@ -64,15 +94,26 @@ impl KeyFile {
         KeyError::Unusable { path: self.path.clone(), problem: problem.into() }
     }
 
-    fn read(&self) -> Result<Option<HubSigner>, KeyError> {
+    /// The secret the file holds, or `None` when there is no file yet.
+    fn read_secret(&self) -> Result<Option<Vec<u8>>, KeyError> {
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io(e)),
         };
         self.check_mode()?;
-        let bytes = hex::decode(text.trim()).map_err(|_| self.unusable("内容应为十六进制的 SM2 私钥"))?;
+        hex::decode(text.trim()).map(Some).map_err(|_| self.unusable("内容应为十六进制的密钥"))
+    }
+
+    fn read(&self) -> Result<Option<HubSigner>, KeyError> {
+        let Some(bytes) = self.read_secret()? else { return Ok(None) };
         HubSigner::from_secret_bytes(&bytes).map(Some).map_err(|e| self.unusable(e.to_string()))
+    }
+
+    /// The file the audit trail's MAC key is kept in: beside the signing key, as
+    /// `hub.audit-key`, so that neither lives in the database the trail is in.
+    fn audit_key_file(&self) -> KeyFile {
+        KeyFile::at(self.path.with_extension("audit-key"))
     }
 
     /// A key others can read is no longer the hub's alone: refuse it rather than sign
@@ -98,7 +139,7 @@ impl KeyFile {
 
     /// Writes the key to a new file of mode 0600 beside the final one, syncs it and moves
     /// it into place, so a crash leaves either no key file or a whole one.
-    fn write(&self, signer: &HubSigner) -> Result<(), KeyError> {
+    fn write_secret(&self, secret: &[u8]) -> Result<(), KeyError> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
@@ -110,10 +151,10 @@ impl KeyFile {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&fresh).map_err(|e| self.io(e))?;
-        writeln!(file, "{}", hex::encode(signer.secret_bytes())).map_err(|e| self.io(e))?;
+        writeln!(file, "{}", hex::encode(secret)).map_err(|e| self.io(e))?;
         file.sync_all().map_err(|e| self.io(e))?;
         fs::rename(&fresh, &self.path).map_err(|e| self.io(e))?;
-        tracing::info!(file = %self.path.display(), "数据中心签名密钥已写入密钥文件");
+        tracing::info!(file = %self.path.display(), "密钥已写入密钥文件");
         Ok(())
     }
 }
@@ -124,8 +165,18 @@ impl KeyProvider for KeyFile {
             return Ok(signer);
         }
         let signer = HubSigner::generate();
-        self.write(&signer)?;
+        self.write_secret(&signer.secret_bytes())?;
         Ok(signer)
+    }
+
+    fn audit_key(&self) -> Result<AuditKey, KeyError> {
+        let file = self.audit_key_file();
+        if let Some(bytes) = file.read_secret()? {
+            return AuditKey::from_bytes(&bytes).ok_or_else(|| file.unusable("审计密钥应为 32 字节"));
+        }
+        let key = AuditKey::generate();
+        file.write_secret(key.bytes())?;
+        Ok(key)
     }
 
     fn adopt_signing_key(&self, secret: &[u8]) -> Result<(), KeyError> {
@@ -133,7 +184,7 @@ impl KeyProvider for KeyFile {
         match self.read()? {
             Some(kept) if kept.secret_bytes() == old.secret_bytes() => Ok(()),
             Some(_) => Err(KeyError::TwoKeys { path: self.path.clone() }),
-            None => self.write(&old),
+            None => self.write_secret(&old.secret_bytes()),
         }
     }
 }
@@ -155,6 +206,9 @@ mod tests {
             assert_eq!(fs::metadata(file.path()).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert!(!dir.path().join("hub.signing-key.new").exists());
+        let audit = file.audit_key().unwrap();
+        assert_eq!(file.audit_key().unwrap().bytes(), audit.bytes());
+        assert!(dir.path().join("hub.audit-key").exists());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! are validated and written to the current state and the append-only change log in one
 //! transaction; counters replicate that state through the snapshot and the change feed.
 
+pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod config;
 pub mod connectors;
 pub mod demo;
@@ -15,7 +17,7 @@ pub mod ingest;
 pub mod keys;
 pub mod notify;
 pub mod push;
-mod routes;
+pub mod routes;
 pub mod simulate;
 pub mod store;
 
@@ -47,10 +49,12 @@ pub async fn serve_until(
     if let Some(desk) = hub.alert_desk() {
         tokio::spawn(alerts::run(hub.clone(), Arc::clone(desk), hub.closing()));
     }
+    tokio::spawn(audit::run_daily_verification(hub.clone(), hub.closing()));
     if let Some(channel) = hub.notify_channel() {
         tokio::spawn(notify::run(hub.clone(), Arc::clone(channel), NOTIFY_RETRY, hub.closing()));
     }
-    axum::serve(listener, router(hub))
+    hub.ensure_builtin_roles().await.map_err(std::io::Error::other)?;
+    axum::serve(listener, router(hub).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.close();

@@ -109,6 +109,16 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         keep: u64,
     },
+    /// Accounts: `admin init` creates the first security and system administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit trail: verify its chain, or prune records older than 180 days.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Post realistic department events to a running hub.
     Simulate {
         /// Base URL of the hub.
@@ -124,6 +134,45 @@ enum Command {
         duration: Option<u64>,
         #[command(flatten)]
         rules: RulesArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// On a hub with no accounts: the first 安全管理员 and 系统管理员, each with a one-time
+    /// password shown once, to be changed at first sign-in. There is no default account.
+    Init {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The security administrator's account, real name and department.
+        #[arg(long)]
+        security_account: String,
+        #[arg(long)]
+        security_name: String,
+        /// The system administrator's account, real name and department.
+        #[arg(long)]
+        system_account: String,
+        #[arg(long)]
+        system_name: String,
+        #[arg(long, default_value = "信息中心")]
+        department: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every record's MAC from the last checkpoint on; names the first record that
+    /// was changed, removed or inserted. Exit status 0 only when the trail is intact.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove records older than `--days` (at least 180), leaving a sealed checkpoint.
+    Prune {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, default_value_t = yizhan_hub::audit::RETENTION_DAYS)]
+        days: i64,
     },
 }
 
@@ -298,6 +347,10 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let hub = store.open(rules.rules(demo.is_some())?)?;
             let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
+            if demo.is_some() {
+                hub = hub.with_demo_ingest();
+                print_demo_accounts(&hub.seed_demo_accounts().await?);
+            }
             if let Some(path) = notify_log {
                 hub = hub.with_notify_channel(std::sync::Arc::new(yizhan_hub::notify::LogChannel { path }));
             }
@@ -378,6 +431,38 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             tracing::info!(head, horizon, "日志压缩完成：早于水位的窗口将重新获取快照");
         }
+        Command::Admin { command: AdminCommand::Init { store, security_account, security_name, system_account, system_name, department } } => {
+            let hub = store.open(assessing_nothing())?;
+            let person = |account: String, real_name: String| yizhan_hub::accounts::admin::NewUser {
+                account,
+                real_name,
+                department: department.clone(),
+            };
+            let made = hub
+                .init_administrators(person(security_account, security_name), person(system_account, system_name))
+                .await?;
+            println!("已创建首批管理员。一次性密码只显示这一次，请当面交给本人；首次登录须修改密码并绑定动态口令：");
+            for (title, one) in ["安全管理员", "系统管理员"].iter().zip(made) {
+                println!("  {title}  账号 {}  一次性密码 {}", one.account, one.password);
+            }
+        }
+        Command::Audit { command: AuditCommand::Verify { store } } => {
+            let hub = store.open(assessing_nothing())?;
+            match hub.verify_audit().await? {
+                yizhan_hub::audit::Verification::Intact { records, from_id, head_id } => {
+                    println!("审计记录完整：第 {from_id}–{head_id} 条，共 {records} 条校验通过");
+                }
+                yizhan_hub::audit::Verification::Broken { id, problem } => {
+                    println!("审计记录被篡改：第 {id} 条。{problem}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Prune { store, days } } => {
+            let hub = store.open(assessing_nothing())?;
+            let removed = hub.prune_audit(time::Duration::days(days)).await?;
+            println!("已剪裁 {removed} 条 {days} 天前的审计记录，校验将从新的检查点开始");
+        }
         Command::Simulate {
             hub,
             rate,
@@ -408,6 +493,16 @@ async fn main() -> anyhow::Result<()> {
 /// For the commands that read and tidy the store but assess no fee (verify, compact).
 fn assessing_nothing() -> AssessmentRules {
     AssessmentRules { tariff: Tariff::demo(), due_days: DEFAULT_DUE_DAYS }
+}
+
+fn print_demo_accounts(made: &[(yizhan_core::account::Account, yizhan_core::access::BuiltinRole)]) {
+    if made.is_empty() {
+        return;
+    }
+    println!("演示账号（密码均为 {}，仅限演示）：", yizhan_hub::accounts::admin::DEMO_PASSWORD);
+    for (account, role) in made {
+        println!("  {account:<10} {}", role.name());
+    }
 }
 
 async fn seed_demo(hub: &Hub, projects: usize, seed: u64) -> anyhow::Result<()> {

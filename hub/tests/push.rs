@@ -78,7 +78,9 @@ impl PushHub {
     async fn start(db: &Path) -> PushHub {
         let hub = Hub::open(HubConfig::new(db))
             .unwrap()
-            .with_push_keys(keys());
+            .with_push_keys(keys())
+            // The projects the pushes refer to arrive through the demo ingest routes.
+            .with_demo_ingest();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));

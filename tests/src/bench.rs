@@ -274,6 +274,8 @@ impl ServedHub {
     }
 
     async fn serve(hub: Hub) -> ServedHub {
+        // The benchmarks post department records through the demo ingest routes.
+        let hub = hub.with_demo_ingest();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");

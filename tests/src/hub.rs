@@ -86,6 +86,7 @@ impl TestHub {
     fn open(&self) -> Hub {
         let hub = Hub::open(HubConfig::new(self.db()))
             .expect("open the hub's store")
+            .with_demo_ingest()
             .with_notify_channel(std::sync::Arc::new(yizhan_hub::notify::LogChannel { path: self.notifications_log() }));
         match &self.alerts {
             Some(clock) => hub.with_alert_desk(AlertDesk::new(None, clock.clone(), Duration::from_millis(100))),

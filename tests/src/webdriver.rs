@@ -148,14 +148,26 @@ pub async fn wait_for(client: &Client, css: &str, within: Duration) -> Element {
 }
 
 /// Waits for the element at `css`, scrolls it to the middle of its scrolling box (a long
-/// panel can hold it below the fold, where WebKit will not click it) and clicks it.
+/// panel can hold it below the fold, where WebKit will not click it) and clicks it. A click
+/// the driver refuses (the element still covered by a closing dropdown or dialog, or
+/// re-rendered between finding and clicking) is tried again until `within` has passed.
 pub async fn click(client: &Client, css: &str, within: Duration) {
-    let element = wait_for(client, css, within).await;
-    client
-        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&element).expect("an element reference")])
-        .await
-        .unwrap_or_else(|e| panic!("cannot scroll to {css}: {e}"));
-    element.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let element = wait_for(client, css, within).await;
+        let scrolled = client
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&element).expect("an element reference")])
+            .await;
+        let clicked = match scrolled {
+            Ok(_) => element.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => return,
+            Err(e) if tokio::time::Instant::now() >= deadline => panic!("cannot click {css}: {e:?}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
 
 /// The attribute `name` of the first element at `css`, if both are there.

@@ -2,7 +2,9 @@
 //! connectors, and our `ApiError` JSON for everything that goes wrong, including what
 //! axum would otherwise answer in plain text.
 
+pub mod access;
 mod alerts;
+mod auth;
 mod commands;
 mod connectors;
 mod documents;
@@ -13,7 +15,7 @@ mod sync;
 
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 use yizhan_sync::protocol::{
@@ -52,6 +54,24 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/projects/{code}/notifications", get(documents::notifications))
         .route("/v1/verify", get(documents::verify_json))
         .route("/verify", get(documents::verify_page))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/me", get(auth::me))
+        .route("/v1/auth/password", post(auth::change_password))
+        .route("/v1/auth/second-factor", post(auth::begin_second_factor))
+        .route("/v1/auth/second-factor/confirm", post(auth::confirm_second_factor))
+        .route("/v1/admin/users", get(auth::users).post(auth::create_user))
+        .route("/v1/admin/users/{account}/status", post(auth::set_status))
+        .route("/v1/admin/users/{account}/password-reset", post(auth::reset_password))
+        .route("/v1/admin/users/{account}/unlock", post(auth::unlock))
+        .route("/v1/admin/users/{account}/grants/{role}", put(auth::grant).delete(auth::revoke))
+        .route("/v1/admin/roles", get(auth::roles))
+        .route("/v1/admin/roles/{id}", put(auth::put_role))
+        .route("/v1/admin/policy", get(auth::policy).put(auth::set_policy))
+        .route("/v1/admin/sessions", get(auth::sessions))
+        .route("/v1/admin/sessions/{id}", delete(auth::end_session))
+        .route("/v1/audit", get(auth::audit))
+        .route("/v1/audit/export", get(auth::export))
         .merge(push::routes());
     let router = with_ingest::<CivilDefenceNotice>(with_ingest::<PaymentRecord>(with_ingest::<
         TaxClearanceRecord,
@@ -59,6 +79,9 @@ pub fn router(hub: Hub) -> Router {
         with_ingest::<PlanningRecord>(router),
     )));
     router
+        // A route layer, so that the route matched is known: every request is held to
+        // its route's line of the access table.
+        .route_layer(axum::middleware::from_fn_with_state(hub.clone(), access::authorise))
         .fallback(|uri: Uri| async move { HubError::NoSuchEndpoint(uri.path().to_owned()) })
         .method_not_allowed_fallback(|method: Method| async move {
             HubError::MethodNotAllowed(method.to_string())

@@ -22,6 +22,7 @@
 //!   a connector's position and tallies, a segment) commit together or not at all, and
 //!   `subscribe` wakes long-polls only after a commit that appended changes.
 
+mod accounts;
 #[cfg(test)]
 pub(crate) mod conformance;
 mod connectors;
@@ -29,6 +30,10 @@ mod documents;
 pub(crate) mod log;
 mod sqlite;
 
+pub use accounts::{
+    AccountStore, AuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
+    LoginFailure, RoleRecord, SessionRecord, UserRecord, UserStatus,
+};
 pub use connectors::{ConnectorKind, ConnectorRecord, Delivered, Delivery, QuarantineClosing, QuarantineItem, QuarantineRecord};
 pub use documents::{Notification, NotificationState};
 
@@ -569,13 +574,32 @@ pub trait NotificationStore: Send + Sync + 'static {
 
 /// The store's traits, to call them on a `dyn Store`: `use crate::store::prelude::*`.
 pub mod prelude {
-    pub use super::{AlertStore, ChangeLog, CommandStore, ConnectorStore, CounterReports, DocumentStore, ImportStore, NotificationStore};
+    pub use super::{
+        AccountStore, AlertStore, AuditStore, ChangeLog, CommandStore, ConnectorStore, CounterReports, DocumentStore,
+        ImportStore, NotificationStore,
+    };
 }
 
 /// Everything the hub keeps, by concern; a backend implements each part.
-pub trait Store: ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore {}
+pub trait Store:
+    ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore + AccountStore + AuditStore
+{
+}
 
-impl<T: ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore> Store for T {}
+impl<
+    T: ChangeLog
+        + CommandStore
+        + AlertStore
+        + ConnectorStore
+        + ImportStore
+        + CounterReports
+        + DocumentStore
+        + NotificationStore
+        + AccountStore
+        + AuditStore,
+> Store for T
+{
+}
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,7 @@ use super::{
     StoreError, Updater, WriteOutcome,
 };
 
+mod accounts;
 mod connectors;
 mod documents;
 mod tx;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: "20261126010000_source_verification", sql: include_str!("sqlite/migrations/20261126010000_source_verification.sql") },
     Migration { version: "20261128000000_documents", sql: include_str!("sqlite/migrations/20261128000000_documents.sql") },
     Migration { version: "20261206120000_alert_columns", sql: include_str!("sqlite/migrations/20261206120000_alert_columns.sql") },
+    Migration { version: "20261207000000_accounts", sql: include_str!("sqlite/migrations/20261207000000_accounts.sql") },
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).

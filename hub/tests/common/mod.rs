@@ -41,7 +41,9 @@ impl TestHub {
         TestHub::serve(Hub::open(HubConfig::new(db)).unwrap(), db).await
     }
 
+    /// A demo hub: these suites post department records through the open ingest routes.
     async fn serve(hub: Hub, db: &Path) -> TestHub {
+        let hub = hub.with_demo_ingest();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));
