@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::access::Permission;
 use crate::alert::Alert;
 use crate::code::ProjectCode;
 use crate::id::{CommandId, DeviceId, check_id};
@@ -85,6 +86,20 @@ impl ClerkAction {
     /// system rows (counter keys, settings, system alerts) of a system alert's handling.
     pub fn project_key(&self) -> &str {
         self.project_code().map_or("", ProjectCode::as_str)
+    }
+
+    /// What the clerk must be allowed to issue it: checked at the counter before it is
+    /// queued, and again at the hub.
+    pub fn permission(&self) -> Permission {
+        match self {
+            ClerkAction::FinalCheck { .. } => Permission::FinalCheckRecord,
+            ClerkAction::FollowUpNote { .. } | ClerkAction::Tracking { .. } => Permission::ProjectRead,
+            ClerkAction::HandleAlert { handling: AlertHandling::Assign { .. }, .. } => Permission::AlertAssign,
+            ClerkAction::HandleAlert { .. } => Permission::AlertHandle,
+            ClerkAction::IssueDocument { .. } | ClerkAction::LinkPermit { .. } => Permission::DocumentIssue,
+            ClerkAction::VoidDocument { .. } => Permission::DocumentVoid,
+            ClerkAction::ReprintDocument { .. } => Permission::DocumentPrint,
+        }
     }
 
     /// The wire name of the kind, as in the JSON's `kind`.

@@ -16,6 +16,7 @@ pub mod entity;
 pub mod id;
 pub mod mask;
 pub mod money;
+pub mod password;
 pub mod records;
 pub mod serde_date;
 pub mod status;

@@ -495,13 +495,15 @@ fn assessing_nothing() -> AssessmentRules {
     AssessmentRules { tariff: Tariff::demo(), due_days: DEFAULT_DUE_DAYS }
 }
 
+/// Says which accounts a newcomer signs in with: every start of a demo hub, not only the
+/// first, since the window's sign-in screen is what they meet next.
 fn print_demo_accounts(made: &[(yizhan_core::account::Account, yizhan_core::access::BuiltinRole)]) {
-    if made.is_empty() {
-        return;
-    }
-    println!("演示账号（密码均为 {}，仅限演示）：", yizhan_hub::accounts::admin::DEMO_PASSWORD);
-    for (account, role) in made {
-        println!("  {account:<10} {}", role.name());
+    use yizhan_hub::accounts::admin::{DEMO_ACCOUNTS, DEMO_PASSWORD};
+    let when = if made.is_empty() { "此前已建立" } else { "已建立" };
+    println!("演示账号（{when}；初始密码均为 {DEMO_PASSWORD}，仅限演示）：");
+    for (account, name, role) in DEMO_ACCOUNTS {
+        let factor = if role.needs_second_factor() { "，首次登录绑定动态口令" } else { "" };
+        println!("  {account:<10} {name}  {}{factor}", role.name());
     }
 }
 

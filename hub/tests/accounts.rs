@@ -565,9 +565,9 @@ async fn admin_init_makes_the_first_two_administrators_once_with_one_time_passwo
 
     let hub = Hub::open(HubConfig::new(&db)).unwrap();
     let answer = hub.login(serde_json::from_value(json!({"account": "sec.zhang", "password": password})).unwrap(), "127.0.0.1").await.unwrap();
-    assert!(answer.principal.must_change_password);
-    assert!(answer.principal.must_enrol_second_factor);
-    assert!(answer.principal.may(Permission::RoleGrant) && !answer.principal.may(Permission::UserManage));
+    assert!(answer.must_change_password);
+    assert!(answer.must_enrol_second_factor);
+    assert!(answer.person.may(Permission::RoleGrant) && !answer.person.may(Permission::UserManage));
     assert!(hub.store().users().await.unwrap().len() == 2, "no other account exists");
 }
 

@@ -2,29 +2,35 @@
 //! of a planning export. They talk to the hub directly (an operator's work needs it
 //! online); a failure carries the hub's own code and Chinese message.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Runtime, State};
 use yizhan_sync::client::HubAdmin;
 
 use crate::contract;
+use crate::session::Session;
+use yizhan_core::access::Permission;
 use crate::error::CommandError;
 use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportReport, QuarantineEntry, QuarantineState};
 
 /// The header that names the uploaded file, percent-encoded (header values are ASCII).
 const FILE_NAME_HEADER: &str = "x-file-name";
 
-/// The hub's operator endpoints, and who works them from this PC.
+/// The hub's operator endpoints, called under the session of the person signed in.
 pub struct Admin {
-    hub: HubAdmin,
-    operator: String,
+    hub: Arc<HubAdmin>,
 }
 
 impl Admin {
-    pub fn new(hub_url: &str, operator: &str) -> Result<Admin, String> {
-        Ok(Admin { hub: HubAdmin::new(hub_url).map_err(|e| e.to_string())?, operator: operator.to_owned() })
+    pub fn new(hub: Arc<HubAdmin>) -> Admin {
+        Admin { hub }
     }
 }
+
+/// Who may look at the data feeds: whoever works their connectors or their quarantine.
+const FEED_WORK: [Permission; 2] = [Permission::ConnectorOperate, Permission::QuarantineCorrect];
 
 /// How far an upload of a planning export has got.
 #[derive(Debug, Clone, Copy, Serialize, specta::Type, tauri_specta::Event)]
@@ -35,13 +41,19 @@ pub struct ImportProgress {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_connectors(admin: State<'_, Admin>) -> Result<Vec<ConnectorStatus>, CommandError> {
+pub async fn list_connectors(admin: State<'_, Admin>, session: State<'_, Session>) -> Result<Vec<ConnectorStatus>, CommandError> {
+    session.clerk_holding(&FEED_WORK)?;
     admin.hub.connectors().await.map_err(CommandError::from)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<QuarantineState>) -> Result<Vec<QuarantineEntry>, CommandError> {
+pub async fn list_quarantine(
+    admin: State<'_, Admin>,
+    session: State<'_, Session>,
+    state: Option<QuarantineState>,
+) -> Result<Vec<QuarantineEntry>, CommandError> {
+    session.clerk_holding(&FEED_WORK)?;
     admin.hub.quarantine(state).await.map_err(CommandError::from)
 }
 
@@ -50,16 +62,19 @@ pub async fn list_quarantine(admin: State<'_, Admin>, state: Option<QuarantineSt
 #[specta::specta]
 pub async fn reprocess_quarantined(
     admin: State<'_, Admin>,
+    session: State<'_, Session>,
     id: u64,
     record: Option<serde_json::Value>,
 ) -> Result<DeliveryReport, CommandError> {
-    admin.hub.reprocess(id, record, &admin.operator).await.map_err(CommandError::from)
+    let operator = session.clerk(Permission::QuarantineCorrect)?;
+    admin.hub.reprocess(id, record, &operator).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: String) -> Result<(), CommandError> {
-    admin.hub.dismiss(id, &admin.operator, &reason).await.map_err(CommandError::from)
+pub async fn dismiss_quarantined(admin: State<'_, Admin>, session: State<'_, Session>, id: u64, reason: String) -> Result<(), CommandError> {
+    let operator = session.clerk(Permission::QuarantineCorrect)?;
+    admin.hub.dismiss(id, &operator, &reason).await.map_err(CommandError::from)
 }
 
 /// The file's bytes as the raw body, its name in `x-file-name`; progress goes out as
@@ -68,8 +83,10 @@ pub async fn dismiss_quarantined(admin: State<'_, Admin>, id: u64, reason: Strin
 pub async fn import_planning_file<R: Runtime>(
     app: AppHandle<R>,
     admin: State<'_, Admin>,
+    session: State<'_, Session>,
     request: Request<'_>,
 ) -> Result<ImportReport, CommandError> {
+    session.clerk(Permission::ConnectorOperate)?;
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(CommandError::invalid("file", "请选择要导入的文件（CSV 或 XLSX）。"));
     };

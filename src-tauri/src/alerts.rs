@@ -7,23 +7,27 @@ use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_notification::NotificationExt;
 use yizhan_core::alert::handling::AlertHandling;
 use yizhan_core::alert::queue::{AlertPage, AlertQuery};
+use yizhan_core::access::Permission;
 use yizhan_core::alert::AlertLevel;
 use yizhan_core::command::ClerkAction;
 use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
 
 use crate::error::CommandError;
 use crate::Counter;
+use crate::session::Session;
 use crate::projects::{issue, typed_code};
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn list_alerts(counter: State<'_, Counter>, query: AlertQuery) -> Result<AlertPage, CommandError> {
+pub fn list_alerts(counter: State<'_, Counter>, session: State<'_, Session>, query: AlertQuery) -> Result<AlertPage, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     counter.read(|r| r.list_alerts(&query))
 }
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend, CommandError> {
+pub fn alert_trend(counter: State<'_, Counter>, session: State<'_, Session>, days: u32) -> Result<AlertTrend, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     counter.read(|r| r.alert_trend(days))
 }
 
@@ -32,6 +36,7 @@ pub fn alert_trend(counter: State<'_, Counter>, days: u32) -> Result<AlertTrend,
 #[specta::specta]
 pub async fn handle_alert(
     counter: State<'_, Counter>,
+    session: State<'_, Session>,
     alert_key: String,
     project_code: String,
     handling: AlertHandling,
@@ -41,7 +46,7 @@ pub async fn handle_alert(
         "" => None,
         code => Some(typed_code(code)?),
     };
-    issue(&counter, ClerkAction::HandleAlert { alert_key, project_code, handling }).await
+    issue(&counter, &session, ClerkAction::HandleAlert { alert_key, project_code, handling }).await
 }
 
 /// Tells the desktop about red alerts it has not told of yet: a supervisor away from the

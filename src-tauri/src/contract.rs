@@ -20,7 +20,7 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 
 use crate::admin::ImportProgress;
-use crate::{admin, alerts, documents, projects};
+use crate::{admin, alerts, documents, projects, session};
 
 /// Where the generated TypeScript is kept, from this crate's directory.
 pub const BINDINGS: &str = "../ui/src/bindings.ts";
@@ -72,6 +72,14 @@ pub fn specta<R: Runtime>() -> Builder<R> {
             documents::print_documents,
             documents::verify_document,
             documents::signing_status,
+            session::sign_in,
+            session::sign_out,
+            session::current_person,
+            session::lock_screen,
+            session::unlock,
+            session::change_password,
+            session::begin_second_factor,
+            session::confirm_second_factor,
         ])
         .events(collect_events![SyncStatusChanged, ReplicaChangedEvent, ImportProgress])
         // `import_planning_file` takes the file as a raw body, which the generator cannot

@@ -1,12 +1,12 @@
 //! The counter's running parts: a read connection to the replica for the UI's queries and
 //! the sync client that writes to it, whose news is forwarded to the UI as events.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{ClientOptions, Outbox, SyncClient};
+use yizhan_sync::client::{ClientOptions, CounterSignIn, HubAdmin, Outbox, SyncClient};
 use yizhan_sync::integrity::HubKey;
 use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
@@ -24,14 +24,14 @@ pub struct Counter {
     key: Result<CounterKey, String>,
     status: watch::Receiver<SyncStatus>,
     outbox: Outbox,
-    clerk: String,
+    sign_ins: CounterSignIn,
     shutdown: CancellationToken,
 }
 
 impl Counter {
     /// Opens (or creates) the replica and starts syncing it in the background; the app is
     /// usable from the replica at once, whether or not the hub answers.
-    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>) -> Result<Counter, Box<dyn std::error::Error>> {
+    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>, hub: Arc<HubAdmin>) -> Result<Counter, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let path = settings.replica_path();
         let replica = Replica::open(&path)?;
@@ -50,6 +50,7 @@ impl Counter {
         let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
+        let sign_ins = client.sign_ins(hub);
 
         let mut status = client.status();
         let status_now = client.status();
@@ -81,7 +82,7 @@ impl Counter {
             key,
             status: status_now,
             outbox,
-            clerk: settings.clerk.clone(),
+            sign_ins,
             shutdown,
         })
     }
@@ -94,9 +95,14 @@ impl Counter {
         Ok(query(&reader)?)
     }
 
-    /// Where clerk commands go, and who issues them at this counter.
-    pub fn outbox(&self) -> (&Outbox, &str) {
-        (&self.outbox, &self.clerk)
+    /// Where clerk commands go.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Signing people in at this counter (`Session`).
+    pub fn sign_ins(&self) -> CounterSignIn {
+        self.sign_ins.clone()
     }
 
     /// The key documents are signed with, or why this counter has none.

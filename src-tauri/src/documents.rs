@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use tauri::State;
 use tauri::ipc::Channel;
+use yizhan_core::access::Permission;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::document::{DocumentKind, IssueContext};
 use yizhan_sync::replica::{Issued, OutboxEntry, SerialsLeft};
@@ -19,18 +20,25 @@ use yizhan_voucher::verify::{Checked, Recorded};
 
 use crate::error::{CommandError, ErrorCode};
 use crate::Counter;
+use crate::session::Session;
 use crate::projects::{issue, typed_code};
 
 /// 开具: the next number of `kind` from this counter's segment, laid out, signed and
 /// kept with its PDF, queued for the hub.
 #[tauri::command]
 #[specta::specta]
-pub async fn issue_document(counter: State<'_, Counter>, project_code: String, kind: DocumentKind) -> Result<OutboxEntry, CommandError> {
+pub async fn issue_document(
+    counter: State<'_, Counter>,
+    session: State<'_, Session>,
+    project_code: String,
+    kind: DocumentKind,
+) -> Result<OutboxEntry, CommandError> {
+    let clerk = session.clerk(Permission::DocumentIssue)?;
     let key = counter.signing_key()?.clone();
-    let (outbox, clerk) = counter.outbox();
-    let issuer = clerk.to_owned();
-    outbox
-        .issue_document(&typed_code(&project_code)?, kind, clerk, move |to_issue| {
+    let issuer = clerk.clone();
+    counter
+        .outbox()
+        .issue_document(&typed_code(&project_code)?, kind, &clerk, move |to_issue| {
             let device_id = to_issue.device_id.clone();
             let ctx = IssueContext { unit: &to_issue.settings.unit, issuer: &issuer, device_id: &device_id, at: to_issue.at };
             let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &to_issue.settings.verify_url)?;
@@ -43,14 +51,20 @@ pub async fn issue_document(counter: State<'_, Counter>, project_code: String, k
 /// 作废 with the reason.
 #[tauri::command]
 #[specta::specta]
-pub async fn void_document(counter: State<'_, Counter>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, CommandError> {
-    issue(&counter, ClerkAction::VoidDocument { project_code: typed_code(&project_code)?, number: number.trim().to_owned(), reason }).await
+pub async fn void_document(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String, number: String, reason: String) -> Result<OutboxEntry, CommandError> {
+    issue(&counter, &session, ClerkAction::VoidDocument { project_code: typed_code(&project_code)?, number: number.trim().to_owned(), reason }).await
 }
 
 /// 补打: the recorded document printed again with its original QR, marked as a reprint.
 #[tauri::command]
 #[specta::specta]
-pub async fn reprint_document(counter: State<'_, Counter>, project_code: String, number: String) -> Result<OutboxEntry, CommandError> {
+pub async fn reprint_document(
+    counter: State<'_, Counter>,
+    session: State<'_, Session>,
+    project_code: String,
+    number: String,
+) -> Result<OutboxEntry, CommandError> {
+    let clerk = session.clerk(Permission::DocumentPrint)?;
     counter.signing_key()?;
     let verify_url = counter
         .read(|r| r.document_settings())?
@@ -61,9 +75,9 @@ pub async fn reprint_document(counter: State<'_, Counter>, project_code: String,
                 "数据中心尚未设置查验地址，暂不能补打。请联系数据中心管理员设置，联网同步后即可补打。",
             )
         })?;
-    let (outbox, clerk) = counter.outbox();
-    outbox
-        .reprint_document(&typed_code(&project_code)?, number.trim(), clerk, move |doc| print_again(doc, &verify_url))
+    counter
+        .outbox()
+        .reprint_document(&typed_code(&project_code)?, number.trim(), &clerk, move |doc| print_again(doc, &verify_url))
         .await
         .map_err(CommandError::from)
 }
@@ -71,14 +85,15 @@ pub async fn reprint_document(counter: State<'_, Counter>, project_code: String,
 /// 关联施工许可.
 #[tauri::command]
 #[specta::specta]
-pub async fn link_permit(counter: State<'_, Counter>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, CommandError> {
-    issue(&counter, ClerkAction::LinkPermit { project_code: typed_code(&project_code)?, construction_permit_no }).await
+pub async fn link_permit(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String, construction_permit_no: String) -> Result<OutboxEntry, CommandError> {
+    issue(&counter, &session, ClerkAction::LinkPermit { project_code: typed_code(&project_code)?, construction_permit_no }).await
 }
 
 /// Page 1 of the newest PDF of `number` kept here, as a PNG data URL `width` pixels wide.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn document_preview(counter: State<'_, Counter>, number: String, width: u32) -> Result<String, CommandError> {
+pub fn document_preview(counter: State<'_, Counter>, session: State<'_, Session>, number: String, width: u32) -> Result<String, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     let pdf = counter
         .read(|r| r.document_pdf(number.trim()))?
         .ok_or_else(|| {
@@ -113,10 +128,12 @@ pub struct PrintProgress {
 #[specta::specta]
 pub fn print_documents(
     counter: State<'_, Counter>,
+    session: State<'_, Session>,
     numbers: Vec<String>,
     printer: String,
     progress: Channel<PrintProgress>,
 ) -> Result<Vec<PrintProgress>, CommandError> {
+    session.clerk(Permission::DocumentPrint)?;
     let total = numbers.len();
     let mut report = Vec::with_capacity(total);
     for (i, number) in numbers.into_iter().enumerate() {
@@ -146,7 +163,8 @@ pub struct OfflineVerification {
 /// works without the network.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn verify_document(counter: State<'_, Counter>, text: String) -> Result<OfflineVerification, CommandError> {
+pub fn verify_document(counter: State<'_, Counter>, session: State<'_, Session>, text: String) -> Result<OfflineVerification, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     let payload = QrPayload::from_url(&text).map_err(|e| CommandError::invalid("text", e.to_string()))?;
     let number = payload.number.display();
     let (key, doc) = counter.read(|r| Ok((r.counter_key(&payload.device_id)?, r.document(&number)?)))?;

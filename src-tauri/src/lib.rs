@@ -10,10 +10,14 @@ mod counter;
 mod documents;
 mod error;
 mod keys;
+mod session;
 mod settings;
+
+use std::sync::Arc;
 
 use tauri::Manager;
 use tauri::ipc::Invoke;
+use yizhan_sync::client::HubAdmin;
 
 pub use counter::Counter;
 pub use settings::Settings;
@@ -30,6 +34,15 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
     })
 }
 
+/// Puts the counter, the session of whoever signs in at it and the admin area's hub
+/// client into the app's state, where the commands find them.
+pub fn manage<R: tauri::Runtime>(app: &tauri::AppHandle<R>, counter: Counter) {
+    let sign_ins = counter.sign_ins();
+    app.manage(admin::Admin::new(Arc::clone(sign_ins.hub())));
+    app.manage(session::Session::new(sign_ins));
+    app.manage(counter);
+}
+
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -40,9 +53,8 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let settings = Settings::from_env(app.path().app_data_dir()?);
-            let counter = Counter::start(&settings, app.handle().clone())?;
-            app.manage(counter);
-            app.manage(admin::Admin::new(&settings.hub_url, &settings.clerk)?);
+            let hub = Arc::new(HubAdmin::new(&settings.hub_url)?);
+            manage(app.handle(), Counter::start(&settings, app.handle().clone(), hub)?);
             Ok(())
         })
         .run(tauri::generate_context!())

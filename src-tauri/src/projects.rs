@@ -5,6 +5,7 @@
 
 use tauri::State;
 use yizhan_core::code::{ProjectCode, ProjectCodeError};
+use yizhan_core::access::Permission;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::id::{CommandId, IdError};
 use yizhan_core::district::NANJING_DISTRICTS;
@@ -12,17 +13,20 @@ use yizhan_sync::replica::{OutboxEntry, ProjectDetail, ProjectPage, ProjectQuery
 use yizhan_sync::status::SyncStatus;
 
 use crate::Counter;
+use crate::session::Session;
 use crate::error::{CommandError, ErrorCode};
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn list_projects(counter: State<'_, Counter>, query: ProjectQuery) -> Result<ProjectPage, CommandError> {
+pub fn list_projects(counter: State<'_, Counter>, session: State<'_, Session>, query: ProjectQuery) -> Result<ProjectPage, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     counter.read(|r| r.list_projects(&query))
 }
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn get_project(counter: State<'_, Counter>, project_code: String) -> Result<ProjectDetail, CommandError> {
+pub fn get_project(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String) -> Result<ProjectDetail, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     let code = typed_code(&project_code)?;
     counter
         .read(|r| r.get_project(&code))?
@@ -43,22 +47,22 @@ pub fn sync_status(counter: State<'_, Counter>) -> SyncStatus {
 /// 复核 of a cleared project.
 #[tauri::command]
 #[specta::specta]
-pub async fn record_final_check(counter: State<'_, Counter>, project_code: String, remark: String) -> Result<OutboxEntry, CommandError> {
-    issue(&counter, ClerkAction::FinalCheck { project_code: typed_code(&project_code)?, remark }).await
+pub async fn record_final_check(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String, remark: String) -> Result<OutboxEntry, CommandError> {
+    issue(&counter, &session, ClerkAction::FinalCheck { project_code: typed_code(&project_code)?, remark }).await
 }
 
 /// 跟进备注.
 #[tauri::command]
 #[specta::specta]
-pub async fn add_follow_up_note(counter: State<'_, Counter>, project_code: String, text: String) -> Result<OutboxEntry, CommandError> {
-    issue(&counter, ClerkAction::FollowUpNote { project_code: typed_code(&project_code)?, text }).await
+pub async fn add_follow_up_note(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String, text: String) -> Result<OutboxEntry, CommandError> {
+    issue(&counter, &session, ClerkAction::FollowUpNote { project_code: typed_code(&project_code)?, text }).await
 }
 
 /// 项目跟踪 on or off.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_tracking(counter: State<'_, Counter>, project_code: String, tracked: bool) -> Result<OutboxEntry, CommandError> {
-    issue(&counter, ClerkAction::Tracking { project_code: typed_code(&project_code)?, tracked }).await
+pub async fn set_tracking(counter: State<'_, Counter>, session: State<'_, Session>, project_code: String, tracked: bool) -> Result<OutboxEntry, CommandError> {
+    issue(&counter, &session, ClerkAction::Tracking { project_code: typed_code(&project_code)?, tracked }).await
 }
 
 /// A project code as the clerk typed or scanned it: blanks around it dropped (a scanner
@@ -71,29 +75,38 @@ fn typed_command_id(text: &str) -> Result<CommandId, CommandError> {
     text.parse().map_err(|e: IdError| CommandError::invalid("command_id", format!("指令编号{e}")))
 }
 
-pub(crate) async fn issue(counter: &Counter, action: ClerkAction) -> Result<OutboxEntry, CommandError> {
-    let (outbox, clerk) = counter.outbox();
-    outbox.issue(action, clerk).await.map_err(CommandError::from)
+/// Queues `action` as the signed-in clerk's, if they may do it.
+pub(crate) async fn issue(counter: &Counter, session: &Session, action: ClerkAction) -> Result<OutboxEntry, CommandError> {
+    let clerk = session.clerk(action.permission())?;
+    counter.outbox().issue(action, &clerk).await.map_err(CommandError::from)
 }
 
 /// 待处理冲突, newest first.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn list_conflicts(counter: State<'_, Counter>) -> Result<Vec<OutboxEntry>, CommandError> {
+pub fn list_conflicts(counter: State<'_, Counter>, session: State<'_, Session>) -> Result<Vec<OutboxEntry>, CommandError> {
+    session.clerk(Permission::ProjectRead)?;
     counter.read(|r| r.conflicts())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn discard_conflict(counter: State<'_, Counter>, command_id: String) -> Result<(), CommandError> {
-    counter.outbox().0.discard(&typed_command_id(&command_id)?).await.map_err(CommandError::from)
+pub async fn discard_conflict(counter: State<'_, Counter>, session: State<'_, Session>, command_id: String) -> Result<(), CommandError> {
+    session.clerk(Permission::ProjectRead)?;
+    counter.outbox().discard(&typed_command_id(&command_id)?).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn redo_conflict(counter: State<'_, Counter>, command_id: String) -> Result<OutboxEntry, CommandError> {
-    let (outbox, clerk) = counter.outbox();
-    outbox.redo(&typed_command_id(&command_id)?, clerk).await.map_err(CommandError::from)
+pub async fn redo_conflict(counter: State<'_, Counter>, session: State<'_, Session>, command_id: String) -> Result<OutboxEntry, CommandError> {
+    let id = typed_command_id(&command_id)?;
+    let permission = counter
+        .read(|r| r.conflicts())?
+        .into_iter()
+        .find(|entry| entry.command_id == id)
+        .map_or(Permission::ProjectRead, |entry| entry.action.permission());
+    let clerk = session.clerk(permission)?;
+    counter.outbox().redo(&id, &clerk).await.map_err(CommandError::from)
 }
 
 #[derive(serde::Serialize, specta::Type)]

@@ -2,11 +2,43 @@
 //! command the UI invokes reaches the replica and answers in the shape ui/src/api.ts reads.
 
 use serde_json::{Value, json};
-use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::{InvokeRequest, WebviewWindow, WebviewWindowBuilder};
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
 use yizhan_app::{Counter, Settings};
+use yizhan_core::access::{BuiltinRole, DataScope};
+use yizhan_core::account::SecurityPolicy;
+use yizhan_core::password::hash_with_salt;
+use yizhan_sync::client::HubAdmin;
+use yizhan_sync::protocol::Person;
+use yizhan_sync::replica::{KeptSignIn, Replica};
+
+const PASSWORD: &str = "Counter-2026";
+
+/// `account` as this counter keeps them after an online sign-in `days_ago`, with a
+/// verifier of [`PASSWORD`] (of a low cost, which still checks, so the test is quick).
+fn kept(account: &str, real_name: &str, role: BuiltinRole, days_ago: i64) -> KeptSignIn {
+    KeptSignIn {
+        person: Person {
+            account: account.parse().unwrap(),
+            real_name: real_name.into(),
+            roles: vec![role.id().into()],
+            role_names: vec![role.name().into()],
+            permissions: role.default_permissions(),
+            scopes: vec![DataScope::All],
+            second_factor: role.needs_second_factor(),
+        },
+        policy: SecurityPolicy::default(),
+        verifier: hash_with_salt(PASSWORD, &[9; 16], 1_000),
+        online_at: OffsetDateTime::now_utc() - Duration::days(days_ago),
+        failures: 0,
+        first_failure_at: None,
+        locked_until: None,
+    }
+}
 
 fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
@@ -31,13 +63,46 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     let settings = Settings {
         hub_url: "http://127.0.0.1:9".into(),
         data_dir: data.path().join("counter"),
-        clerk: "窗口03-王芳".into(),
         hub_key: None,
     };
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let mut replica = Replica::open(settings.replica_path()).unwrap();
+    replica.keep_sign_in(&kept("clerk01", "王芳", BuiltinRole::Clerk, 1)).unwrap();
+    replica.keep_sign_in(&kept("clerk02", "陈晓", BuiltinRole::Clerk, 8)).unwrap();
+    replica.keep_sign_in(&kept("chief01", "李建国", BuiltinRole::Supervisor, 1)).unwrap();
+    drop(replica);
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
-    let counter = Counter::start(&settings, app.handle().clone()).unwrap();
-    app.manage(counter);
+    let hub = Arc::new(HubAdmin::new(&settings.hub_url).unwrap());
+    yizhan_app::manage(app.handle(), Counter::start(&settings, app.handle().clone(), hub).unwrap());
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    // Nobody signed in: nothing of the replica is shown.
+    assert_eq!(invoke(&webview, "current_person", json!({})).unwrap(), Value::Null);
+    let anonymous = invoke(&webview, "list_projects", json!({ "query": { "offset": 0, "limit": 50 } })).unwrap_err();
+    assert_eq!(anonymous["code"], "not_signed_in", "{anonymous}");
+
+    // The hub is down: a clerk kept here signs in offline; a wrong password, an unknown
+    // account and a kept sign-in older than the policy's 7 days read alike.
+    let sign_in = |account: &str, password: &str| {
+        invoke(&webview, "sign_in", json!({ "account": account, "password": password, "code": null }))
+    };
+    let wrong = sign_in("clerk01", "Counter-2025").unwrap_err();
+    let unknown = sign_in("nobody", PASSWORD).unwrap_err();
+    let lapsed = sign_in("clerk02", PASSWORD).unwrap_err();
+    assert_eq!(wrong["code"], "offline_login_failed", "{wrong}");
+    assert_eq!(wrong, unknown, "nobody learns which accounts exist here");
+    assert_eq!(wrong, lapsed, "an online sign-in more than 7 days ago does not let a clerk in offline");
+    let supervisor = sign_in("chief01", PASSWORD).unwrap_err();
+    assert_eq!(supervisor["code"], "second_factor_online_only", "{supervisor}");
+    let empty = sign_in(" ", PASSWORD).unwrap_err();
+    assert_eq!((empty["code"].as_str(), empty["field"].as_str()), (Some("invalid_input"), Some("account")));
+
+    let person = sign_in(" clerk01 ", PASSWORD).unwrap();
+    assert_eq!((person["account"].as_str(), person["real_name"].as_str()), (Some("clerk01"), Some("王芳")));
+    assert_eq!(person["role_names"], json!(["窗口人员"]));
+    assert_eq!((person["offline"].as_bool(), person["locked"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(person["idle_minutes"], 15);
+    assert_eq!(invoke(&webview, "current_person", json!({})).unwrap(), person);
 
     assert!(settings.replica_path().exists(), "the replica file is created at start");
 
@@ -92,4 +157,34 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     let preview = invoke(&webview, "document_preview", json!({ "number": "PZ0000000001", "width": 800 })).unwrap_err();
     assert_eq!(preview["code"], "not_found", "{preview}");
     assert!(preview["message"].as_str().unwrap().contains("PZ0000000001"), "{preview}");
+
+    // A clerk may not void: that is a supervisor's, refused before anything is queued.
+    let void = invoke(&webview, "void_document", json!({ "projectCode": "2019-320105-47-01-123456", "number": "PZ0000000001", "reason": "录入错误" }))
+        .unwrap_err();
+    assert_eq!(void["code"], "forbidden", "{void}");
+    assert!(void["message"].as_str().unwrap().contains("document:void"), "{void}");
+    let feeds = invoke(&webview, "list_quarantine", json!({ "state": null })).unwrap_err();
+    assert_eq!(feeds["code"], "forbidden", "the admin area is not a clerk's: {feeds}");
+
+    // Locked, nothing answers until the same clerk gives the password again.
+    assert_eq!(invoke(&webview, "lock_screen", json!({})).unwrap()["locked"], true);
+    let locked = invoke(&webview, "list_projects", json!({ "query": { "offset": 0, "limit": 50 } })).unwrap_err();
+    assert_eq!(locked["code"], "screen_locked", "{locked}");
+    let wrong = invoke(&webview, "unlock", json!({ "password": "Counter-2025" })).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_password", "{wrong}");
+    assert_eq!(invoke(&webview, "unlock", json!({ "password": PASSWORD })).unwrap()["locked"], false);
+    assert!(invoke(&webview, "list_projects", json!({ "query": { "offset": 0, "limit": 50 } })).is_ok());
+
+    // Offline there is no password change; signing out leaves nobody.
+    let change = invoke(&webview, "change_password", json!({ "currentPassword": PASSWORD, "newPassword": "Counter-2027" })).unwrap_err();
+    assert_eq!(change["code"], "offline", "{change}");
+    invoke(&webview, "sign_out", json!({})).unwrap();
+    assert_eq!(invoke(&webview, "current_person", json!({})).unwrap(), Value::Null);
+
+    // Five wrong passwords lock the kept clerk out here for the policy's 10 minutes.
+    for _ in 0..5 {
+        sign_in("clerk01", "Counter-2025").unwrap_err();
+    }
+    let locked_out = sign_in("clerk01", PASSWORD).unwrap_err();
+    assert_eq!(locked_out, unknown, "a lockout reads as any other failure");
 }

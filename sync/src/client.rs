@@ -55,10 +55,12 @@ use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncStat
 
 mod admin;
 mod documents;
+mod people;
 mod reconcile;
 mod upload;
 
 pub use admin::HubAdmin;
+pub use people::{CounterSignIn, CounterSignedIn, SignInError};
 pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use documents::SEGMENT_SIZE;
 pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};

@@ -2,11 +2,15 @@
 //! connectors and the simulator. Both sides compile these types, so a change here is a
 //! change of the contract (documented in docs/api.md).
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 
 use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
+use yizhan_core::access::{DataScope, Permission};
+use yizhan_core::account::{Account, SecurityPolicy};
 use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::entity::{Area, EntityKind, Exemption};
 use yizhan_core::money::Fen;
@@ -632,4 +636,86 @@ pub struct KeyRegistration {
     pub device_id: DeviceId,
     /// SM2 public key, uncompressed SEC1 in hex.
     pub public_key: String,
+}
+
+/// Body of `POST /v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub account: String,
+    pub password: String,
+    /// The authenticator's code or a recovery code, for whoever must give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The counter PC signing in, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// Who a signed-in person is and what they may do: what the hub answers a sign-in with
+/// (beside the token), and what a counter keeps for signing the same person in offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Person {
+    pub account: Account,
+    pub real_name: String,
+    /// Role ids (`clerk`, `supervisor`, …) and, in the same order, their names.
+    pub roles: Vec<String>,
+    pub role_names: Vec<String>,
+    pub permissions: BTreeSet<Permission>,
+    /// Where the person's grants hold, together.
+    pub scopes: Vec<DataScope>,
+    /// Whether this person signs in with a second factor, and so online only.
+    pub second_factor: bool,
+}
+
+/// Most characters of a real name a command's clerk carries, so that the name and the
+/// account fit an id's 64.
+const CLERK_NAME_CHARS: usize = 30;
+
+impl Person {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// How commands and documents name this person: the real name, for the 复核人 and
+    /// 开票人 printed, and the account, which makes it one person's.
+    pub fn clerk(&self) -> String {
+        let name: String = self.real_name.chars().take(CLERK_NAME_CHARS).collect();
+        format!("{name}（{}）", self.account)
+    }
+}
+
+/// Answer of `POST /v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The session's bearer token, shown this once: the hub keeps only its hash.
+    pub token: String,
+    #[serde(flatten)]
+    pub person: Person,
+    /// Until the password is changed, the session may do only that (and sign out).
+    pub must_change_password: bool,
+    /// Until a second factor is bound, the session may do only that (and sign out).
+    pub must_enrol_second_factor: bool,
+    /// The policy in force: the idle timeout, and how long the counter may let this person
+    /// sign in offline.
+    pub policy: SecurityPolicy,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Days until the password expires (a change is forced once it has).
+    pub password_expires_in_days: i64,
+}
+
+/// Answer of `POST /v1/auth/second-factor`: the secret to bind, as a QR code's address
+/// and as text to type into an authenticator that cannot scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorEnrolment {
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+/// Answer of `POST /v1/auth/second-factor/confirm`: one-time recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
 }

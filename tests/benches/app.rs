@@ -59,9 +59,10 @@ use yizhan_tests::bench::{
 };
 use yizhan_tests::proc_tree::{self, Memory, ProcessMemory};
 use yizhan_tests::webdriver::{
-    Driver, PROJECT_ROW, app_binary, list_total, screenshot, wait_for, wait_for_every,
+    Driver, PROJECT_ROW, app_binary, list_total, screenshot, sign_in, wait_for, wait_for_every,
 };
 use yizhan_tests::{ChildGuard, artifacts_dir, wait_until};
+use yizhan_hub::accounts::admin::DEMO_PASSWORD;
 
 /// The replica's file in the app's data directory (`Settings::replica_path`,
 /// src-tauri/src/settings.rs).
@@ -133,6 +134,7 @@ fn main() {
     runtime.block_on(async {
         let hub_db = cached_hub(config.projects, config.seed).await;
         let hub = ServedHub::start(&hub_db).await;
+        hub.hub.seed_demo_accounts().await.expect("the demo accounts to sign in with");
         let base = scratch_dir();
         let replica = base.path().join(REPLICA_FILE);
         let took = bootstrap_replica(&replica, &hub.url).await;
@@ -217,6 +219,8 @@ async fn run_app(
     };
     let client = driver.open_app(app).await;
     let session = launched.elapsed();
+    // The list shows once a clerk has signed in: as soon as the sign-in screen takes input.
+    sign_in(&client, "clerk01", DEMO_PASSWORD).await;
     wait_for_every(&client, PROJECT_ROW, Duration::from_secs(120), POLL).await;
     let first_row = launched.elapsed();
     let (app_pid, process_exec) = watcher

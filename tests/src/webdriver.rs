@@ -170,6 +170,17 @@ pub async fn click(client: &Client, css: &str, within: Duration) {
     }
 }
 
+/// Signs `account` in on the sign-in screen as a clerk does: the account (a badge scanner
+/// types it and Enter, which moves on to the password), then the password and Enter; returns
+/// once the toolbar shows who is signed in.
+pub async fn sign_in(client: &Client, account: &str, password: &str) {
+    let field = wait_for(client, "[data-testid=sign-in-account]", Duration::from_secs(60)).await;
+    field.send_keys(&format!("{account}\u{E007}")).await.expect("type the account");
+    let field = wait_for(client, "[data-testid=sign-in-password]", Duration::from_secs(5)).await;
+    field.send_keys(&format!("{password}\u{E007}")).await.expect("type the password");
+    wait_for(client, "[data-testid=person-chip]", Duration::from_secs(30)).await;
+}
+
 /// The attribute `name` of the first element at `css`, if both are there.
 pub async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
     let el = client.find(Locator::Css(css)).await.ok()?;

@@ -13,7 +13,8 @@ use fantoccini::Locator;
 use yizhan_core::entity::{FeeAssessment, FeeKind, Payment};
 use yizhan_sync::protocol::{IngestBatch, SnapshotRow};
 use yizhan_tests::hub_process;
-use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, click, list_total, screenshot, wait_for};
+use yizhan_hub::accounts::admin::DEMO_PASSWORD;
+use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, click, list_total, screenshot, sign_in, wait_for};
 
 const DEMO_PROJECTS: usize = 2_000;
 
@@ -164,6 +165,15 @@ async fn clerk_walk() {
     let driver = Driver::start(&hub_url, &work.path().join("counter"), None);
     let client = driver.open_app(&app_binary()).await;
 
+    // Nobody works unsigned: the sign-in screen comes first. The clerk signs in at the hub;
+    // the toolbar names her and her role, and a clerk has no 数据接入.
+    wait_for(&client, "[data-testid=sign-in-account]", Duration::from_secs(60)).await;
+    screenshot(&client, "e2e", "00-sign-in.png").await;
+    sign_in(&client, "clerk01", DEMO_PASSWORD).await;
+    let chip = wait_for(&client, "[data-testid=person-chip]", Duration::from_secs(5)).await.text().await.unwrap();
+    assert!(chip.contains("王芳") && chip.contains("窗口人员"), "the toolbar shows who is signed in: {chip}");
+    assert!(client.find(Locator::Css("[data-testid=nav-admin]")).await.is_err(), "a clerk sees no administration");
+
     // The list fills from the replica once the bootstrap is done.
     wait_for(&client, PROJECT_ROW, Duration::from_secs(60)).await;
     let total = list_total(&client).await;
@@ -238,13 +248,32 @@ async fn clerk_walk() {
     assert_eq!(attr(&client, paid_css, "data-fen").await.as_deref(), Some(expected.as_str()));
     screenshot(&client, "e2e", "04-offline-detail.png").await;
 
-    // In English, a failed command reads in English: 数据接入 asks the unreachable hub for its
-    // connectors, and the `offline` code is put in the screens' words.
+    // The clerk steps away: the screen locks over the open project, and with the hub gone
+    // she unlocks it with her password against what the counter kept of her sign-in.
+    // Ctrl+L, as a clerk leaving the window does (the toolbar's menu has it too).
+    let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();
+    search.send_keys("\u{E009}l\u{E009}").await.unwrap();
+    let password = wait_for(&client, "[data-testid=unlock-password]", Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await; // the dialog's fade-in, for the picture
+    screenshot(&client, "e2e", "05-locked.png").await;
+    password.send_keys("not-her-password\u{E007}").await.unwrap();
+    let problem = wait_for(&client, "[data-testid=unlock-error]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(problem.contains("密码不正确"), "a wrong password is refused: {problem}");
+    let password = wait_for(&client, "[data-testid=unlock-password]", Duration::from_secs(5)).await;
+    password.clear().await.unwrap();
+    password.send_keys(&format!("{DEMO_PASSWORD}\u{E007}")).await.unwrap();
+    wait_for(&client, &detail_css, Duration::from_secs(10)).await;
+    for _ in 0..50 {
+        if client.find(Locator::Css("[data-testid=lock-screen]")).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(client.find(Locator::Css("[data-testid=lock-screen]")).await.is_err(), "the lock is gone after the right password");
+    assert_eq!(attr(&client, paid_css, "data-fen").await.as_deref(), Some(expected.as_str()), "the work under the lock is kept");
+
+    // In English, a failed command reads in English.
     click(&client, "[data-testid=lang-toggle]", Duration::from_secs(5)).await;
-    click(&client, "[data-testid=nav-admin]", Duration::from_secs(5)).await;
-    let problem = wait_for(&client, "[data-testid=connectors-error]", Duration::from_secs(20)).await.text().await.unwrap();
-    assert!(problem.contains("The data centre cannot be reached"), "the offline code in English: {problem}");
-    screenshot(&client, "e2e", "05-english-error.png").await;
     // A scan that is not one of our QRs is refused with its reason, and the window goes on
     // answering (WebKitGTK once wedged when the focused field's aria-invalid changed).
     click(&client, "[data-testid=nav-verify]", Duration::from_secs(5)).await;

@@ -105,7 +105,9 @@ fn scan_qr(pdf: &Path) -> String {
         .find(|p| p.extension().is_some_and(|x| x == "png") && p.file_name().unwrap().to_string_lossy().starts_with(&*stem.file_name().unwrap().to_string_lossy()))
         .expect("the rendered page");
     // zbarimg also complains on stderr about a missing system bus: only stdout is the code.
-    let (ok, text, complaint) = run_out(Command::new("zbarimg").args(["-q", "--raw"]).arg(&png));
+    // QR codes only: with every symbology on, a stretch of the page's lines was once read as
+    // a one-dimensional barcode and its digits added to the QR's text.
+    let (ok, text, complaint) = run_out(Command::new("zbarimg").args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"]).arg(&png));
     assert!(ok, "zbarimg found no QR: {text}{complaint}");
     text.trim().to_owned()
 }

@@ -55,6 +55,20 @@ export const commands = {
 	 */
 	verifyDocument: (text: string) => __TAURI_INVOKE<OfflineVerification_Serialize>("verify_document", { text }),
 	signingStatus: () => __TAURI_INVOKE<SigningStatus_Serialize>("signing_status"),
+	/**  Signs `account` in; whoever was signed in (the screen locked on them) is signed out. */
+	signIn: (account: string, password: string, code: string | null) => __TAURI_INVOKE<SignedInPerson_Serialize>("sign_in", { account, password, code }),
+	signOut: () => __TAURI_INVOKE<null>("sign_out"),
+	currentPerson: () => __TAURI_INVOKE<SignedInPerson_Serialize | null>("current_person"),
+	/**  Locks the screen (idle, or by hand); the work on it stays. */
+	lockScreen: () => __TAURI_INVOKE<SignedInPerson_Serialize | null>("lock_screen"),
+	/**  Unlocks with the signed-in person's password; too many wrong ones sign them out. */
+	unlock: (password: string) => __TAURI_INVOKE<SignedInPerson_Serialize>("unlock", { password }),
+	/**  Changes the signed-in person's password at the hub. */
+	changePassword: (currentPassword: string, newPassword: string) => __TAURI_INVOKE<SignedInPerson_Serialize>("change_password", { currentPassword, newPassword }),
+	/**  A new authenticator secret to bind, with its QR code. */
+	beginSecondFactor: () => __TAURI_INVOKE<SecondFactorEnrolment>("begin_second_factor"),
+	/**  Binds the authenticator with a code from it; answers the recovery codes, shown once. */
+	confirmSecondFactor: (code: string) => __TAURI_INVOKE<string[]>("confirm_second_factor", { code }),
 };
 
 /** Events */
@@ -1091,6 +1105,12 @@ export type PaymentLine_Serialize = {
 	received_at: string,
 };
 
+/**
+ *  One thing a person may do. The string form is what the hub's route table, the role
+ *  records and the audit trail carry.
+ */
+export type Permission = "project:read" | "final_check:record" | "document:issue" | "document:print" | "document:void" | "alert:handle" | "alert:assign" | "alert:escalate" | "quarantine:correct" | "personal:unmask" | "user:manage" | "device:manage" | "connector:operate" | "config:change" | "role:grant" | "policy:change" | "user:unlock" | "audit:read" | "audit:export";
+
 /**  关联施工许可. */
 export type PermitLine = PermitLine_Serialize | PermitLine_Deserialize;
 
@@ -1445,10 +1465,63 @@ export type Resolution_Serialize = {
 	condition_cleared: boolean,
 };
 
+/**  An authenticator to bind: its QR code, and the secret for one that cannot scan. */
+export type SecondFactorEnrolment = {
+	secret: string,
+	otpauth_url: string,
+	/**  The QR code of `otpauth_url`, as SVG. */
+	qr_svg: string,
+};
+
 /**  Serials left of one kind. */
 export type SerialsLeft = {
 	kind: DocumentKind,
 	left: number,
+};
+
+/**  What the screens know of the person signed in. */
+export type SignedInPerson = SignedInPerson_Serialize | SignedInPerson_Deserialize;
+
+/**  What the screens know of the person signed in. */
+export type SignedInPerson_Deserialize = {
+	account: string,
+	real_name: string,
+	/**  Role ids (`clerk`, `supervisor`, …) and, in the same order, their names for the toolbar. */
+	roles: string[],
+	role_names: string[],
+	permissions: Permission[],
+	/**
+	 *  Signed in against this counter's kept verifier, the hub being unreachable: the
+	 *  admin area and password changes wait until the next online sign-in.
+	 */
+	offline: boolean,
+	locked: boolean,
+	must_change_password: boolean,
+	must_enrol_second_factor: boolean,
+	/**  After this long without a key or a click the screen locks. */
+	idle_minutes: number,
+	password_expires_in_days?: number | null,
+};
+
+/**  What the screens know of the person signed in. */
+export type SignedInPerson_Serialize = {
+	account: string,
+	real_name: string,
+	/**  Role ids (`clerk`, `supervisor`, …) and, in the same order, their names for the toolbar. */
+	roles: string[],
+	role_names: string[],
+	permissions: Permission[],
+	/**
+	 *  Signed in against this counter's kept verifier, the hub being unreachable: the
+	 *  admin area and password changes wait until the next online sign-in.
+	 */
+	offline: boolean,
+	locked: boolean,
+	must_change_password: boolean,
+	must_enrol_second_factor: boolean,
+	/**  After this long without a key or a click the screen locks. */
+	idle_minutes: number,
+	password_expires_in_days: number | null,
 };
 
 export type SigningStatus = SigningStatus_Serialize | SigningStatus_Deserialize;

@@ -1,7 +1,16 @@
 // One address per view, so a view can be opened directly (by a test, or by a link). Hash
 // history: the shell serves the front end from a custom protocol, with no server to
 // answer deep paths.
-import { createRouter, createWebHashHistory, type RouteLocationRaw, type RouterHistory } from 'vue-router'
+import { createRouter, createWebHashHistory, type RouteLocationRaw, type RouteMeta, type RouterHistory } from 'vue-router'
+import type { Permission } from './session'
+import { useSessionStore } from './stores/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** A person needs one of these to open the view; the views without are everyone's. */
+    anyOf?: readonly Permission[]
+  }
+}
 
 // The views behind the other tabs load when first opened: the 项目 list, which every counter
 // opens at start, does not wait for the supervisor's charts (ECharts) or the admin tables.
@@ -11,7 +20,7 @@ const AlertsView = () => import('./components/alerts/AlertsView.vue')
 const AdminView = () => import('./components/admin/AdminView.vue')
 
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
-  return createRouter({
+  const router = createRouter({
     history,
     routes: [
       // projects: the list and a project's detail · admin: 数据接入 · alerts: 预警, the
@@ -23,13 +32,31 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       // ProjectsView follows these two addresses.
       { path: '/projects', name: 'projects', components: {} },
       { path: '/projects/:code', name: 'project', components: {} },
-      { path: '/issue', name: 'issue', component: IssueView },
+      { path: '/issue', name: 'issue', component: IssueView, meta: { anyOf: ['document:issue'] } },
       { path: '/verify', name: 'verify', component: VerifyView },
-      { path: '/alerts', name: 'alerts', component: AlertsView },
-      { path: '/admin', name: 'admin', component: AdminView },
+      { path: '/alerts', name: 'alerts', component: AlertsView, meta: { anyOf: ['alert:handle'] } },
+      {
+        path: '/admin',
+        name: 'admin',
+        component: AdminView,
+        meta: { anyOf: ['connector:operate', 'quarantine:correct'] },
+      },
       { path: '/:unknown(.*)*', redirect: { name: 'projects' } },
     ],
   })
+  // A view the person's roles do not allow leads back to 项目. With nobody signed in no view
+  // shows at all; the address is checked again at sign-in (App.vue), as the next person's
+  // roles may differ.
+  router.beforeEach((to) => {
+    const session = useSessionStore()
+    return session.person === null || permits(to.meta, session.can) || { name: 'projects' }
+  })
+  return router
+}
+
+/** Whether someone holding what `can` says may open a view with this meta. */
+export function permits(meta: RouteMeta, can: (permission: Permission) => boolean): boolean {
+  return meta.anyOf === undefined || meta.anyOf.some(can)
 }
 
 /** The address of one project's detail in the 项目 view. */

@@ -1,5 +1,7 @@
 // Stand-ins for `invoke` and `listen` from @tauri-apps/api, wired in with vi.mock by each
 // test file. Commands are answered by per-test handlers; events are fired with `emit`.
+import { signedInPerson } from './fixtures'
+
 type Args = Record<string, unknown>
 /** What a command sent besides named arguments: a raw body (file uploads) and headers. */
 export interface RawRequest {
@@ -29,6 +31,9 @@ export function reset(): void {
   calls.length = 0
   handlers.clear()
   listeners.clear()
+  // Someone is signed in with every business permission, so a test of the work does not sign
+  // in first; the sign-in tests answer otherwise.
+  handle('current_person', () => signedInPerson())
 }
 
 // The real invoke takes named arguments, or a raw body (Uint8Array, ArrayBuffer, number[])

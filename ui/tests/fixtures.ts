@@ -16,6 +16,7 @@ import type {
   SigningStatus,
   SyncStatus,
 } from '../src/api'
+import type { Permission, SignedInPerson } from '../src/session'
 
 export const CODE = '2019-320105-47-01-123456'
 
@@ -384,4 +385,52 @@ export function issuedEntry(projectCode: string, kind: DocumentKind, serial: num
     },
     { state: 'pending', reject_code: null, reject_reason: null, attempts: 0 },
   )
+}
+
+/** What the supervisor's roles grant: every business permission, none of the three administrators'. */
+export const BUSINESS_PERMISSIONS: Permission[] = [
+  'project:read',
+  'final_check:record',
+  'document:issue',
+  'document:print',
+  'document:void',
+  'alert:handle',
+  'alert:assign',
+  'alert:escalate',
+  'quarantine:correct',
+  'connector:operate',
+]
+
+/** What a window clerk may do: no 数据接入, no 预警 queue. */
+/** The built-in 窗口人员 role's default grant (core/src/access.rs). */
+export const CLERK_PERMISSIONS: Permission[] = ['project:read', 'final_check:record', 'document:issue', 'document:print', 'alert:handle']
+
+/** Signed in and ready to work; the fake backend's `current_person` by default. */
+export function signedInPerson(overrides: Partial<SignedInPerson> = {}): SignedInPerson {
+  return {
+    account: 'lq0101',
+    real_name: '李强',
+    roles: ['supervisor'],
+    role_names: ['科长'],
+    permissions: BUSINESS_PERMISSIONS,
+    locked: false,
+    must_change_password: false,
+    must_enrol_second_factor: false,
+    idle_minutes: 10,
+    offline: false,
+    password_expires_in_days: 60,
+    ...overrides,
+  }
+}
+
+/** A window clerk, as the sign-in screens and the navigation see one. */
+export function clerk(overrides: Partial<SignedInPerson> = {}): SignedInPerson {
+  return signedInPerson({
+    account: 'wf0103',
+    real_name: '王芳',
+    roles: ['clerk'],
+    role_names: ['窗口人员'],
+    permissions: CLERK_PERMISSIONS,
+    ...overrides,
+  })
 }

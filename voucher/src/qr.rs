@@ -147,6 +147,12 @@ fn decode_fixed<const N: usize>(text: &str) -> Option<[u8; N]> {
     URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
 }
 
+/// `text` as a QR code in SVG, for a screen: an authenticator's enrolment address.
+pub fn svg(text: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)?;
+    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -230,5 +236,12 @@ pub(crate) mod tests {
         assert_eq!(QrPayload::from_url("").unwrap_err(), PayloadError::Missing("n"));
         let huge = format!("{url}&pad={}", "A".repeat(MAX_QR_CHARS));
         assert!(matches!(QrPayload::from_url(&huge), Err(PayloadError::TooLong(_))));
+    }
+
+    #[test]
+    fn an_enrolment_address_becomes_an_svg_qr_code() {
+        let image = svg("otpauth://totp/Yizhan:clerk01?secret=JBSWY3DPEHPK3PXP&issuer=Yizhan").unwrap();
+        assert!(image.starts_with("<?xml") && image.contains("<svg") && image.contains("<path"), "{image}");
+        assert!(svg(&"x".repeat(5000)).is_err(), "too long for a QR code");
     }
 }

@@ -28,7 +28,7 @@ fn the_qr_in_a_1600_px_preview_scans_to_the_verification_url() {
     let path = dir.path().join("preview.png");
     std::fs::write(&path, &png).expect("the preview is written");
     let output = Command::new("zbarimg")
-        .args(["-q", "--raw"])
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
         .arg(&path)
         .output()
         .unwrap_or_else(|e| panic!("cannot run zbarimg ({e}); install the test tools with `scripts/deps.sh --test`"));

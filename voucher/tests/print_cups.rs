@@ -80,7 +80,7 @@ fn utf8(path: &Path) -> &str {
 fn qr_in(pdf: &Path, scratch: &Path) -> Option<String> {
     let page = scratch.join("page");
     read_with("pdftoppm", &["-r", "150", "-png", "-singlefile", "-f", "1", "-l", "1", utf8(pdf), utf8(&page)])?;
-    let text = read_with("zbarimg", &["-q", "--raw", utf8(&page.with_extension("png"))])?;
+    let text = read_with("zbarimg", &["-q", "--raw", "-Sdisable", "-Sqrcode.enable", utf8(&page.with_extension("png"))])?;
     Some(text.trim_end_matches('\n').to_owned())
 }
 

@@ -10,14 +10,16 @@ pub mod totp;
 use std::collections::BTreeSet;
 
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sm3::{Digest, Sm3};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use yizhan_core::access::{BuiltinRole, DataScope, Permission};
 use yizhan_core::account::{Account, PasswordProblem, SecurityPolicy, check_password};
 
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
+use yizhan_sync::protocol::{Person, SecondFactorEnrolment, SignInRequest, SignedIn};
+
 use crate::store::{LoginFailure, SessionRecord, StoreError, UserRecord, UserStatus};
 
 /// Failed sign-ins from one address, within the policy's lockout window, after which that
@@ -101,33 +103,6 @@ impl Principal {
     }
 }
 
-/// Body of `POST /v1/auth/login`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub account: String,
-    pub password: String,
-    /// The authenticator's code or a recovery code, for whoever must give one.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// The counter PC signing in, when it is one.
-    #[serde(default)]
-    pub device: Option<String>,
-}
-
-/// Answer of a sign-in: the token (shown once; the hub keeps only its hash).
-#[derive(Debug, Clone, Serialize)]
-pub struct LoginAnswer {
-    pub token: String,
-    #[serde(flatten)]
-    pub principal: Principal,
-    pub idle_minutes: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-    /// Days until the password expires (a change is forced once it has).
-    pub password_expires_in_days: i64,
-}
-
 /// SM3 of a token, hex: how sessions are kept and named.
 pub fn token_id(token: &str) -> String {
     hex::encode(Sm3::digest(token.as_bytes()))
@@ -206,7 +181,7 @@ impl Hub {
 
     /// Signs a person in from `address`: throttled per address, locked per account after
     /// the policy's failures, a second factor for whoever must give one.
-    pub async fn login(&self, request: LoginRequest, address: &str) -> Result<LoginAnswer, AuthError> {
+    pub async fn login(&self, request: SignInRequest, address: &str) -> Result<SignedIn, AuthError> {
         let policy = self.security_policy().await?;
         let now = self.clock().now();
         let window = now - Duration::minutes(policy.lockout_window_minutes.into());
@@ -277,12 +252,28 @@ impl Hub {
         .await?;
         self.store().insert_session(&session).await?;
         let expires_in = Duration::days(policy.expiry_days.into()) - (now - user.password_changed_at);
-        Ok(LoginAnswer {
+        let roles = self.store().roles().await?;
+        let role_names = principal
+            .roles
+            .iter()
+            .map(|id| roles.iter().find(|r| &r.id == id).map_or_else(|| id.clone(), |r| r.name.clone()))
+            .collect();
+        Ok(SignedIn {
             token,
-            principal,
-            idle_minutes: policy.idle_minutes,
+            must_change_password: principal.must_change_password,
+            must_enrol_second_factor: principal.must_enrol_second_factor,
+            person: Person {
+                account: principal.account,
+                real_name: principal.real_name,
+                roles: principal.roles,
+                role_names,
+                permissions: principal.permissions,
+                scopes: principal.scopes,
+                second_factor: needs_factor,
+            },
             expires_at: now + Duration::hours(policy.session_hours.into()),
             password_expires_in_days: expires_in.whole_days().max(0),
+            policy,
         })
     }
 
@@ -462,14 +453,6 @@ impl Hub {
         self.audit(Entry::new(&principal.actor(), AuditEvent::SecondFactorEnrolled, principal.account.as_str())).await?;
         Ok(codes)
     }
-}
-
-/// What the enrolment screen shows: the QR code of `otpauth_url`, and the secret to type
-/// into an app that cannot scan.
-#[derive(Debug, Clone, Serialize)]
-pub struct SecondFactorEnrolment {
-    pub secret: String,
-    pub otpauth_url: String,
 }
 
 fn end_text(reason: Option<&str>) -> &'static str {

@@ -16,7 +16,9 @@ use yizhan_core::account::SecurityPolicy;
 
 use super::access::SourceAddress;
 use crate::accounts::admin::{NewUser, OneTimePassword, UserView};
-use crate::accounts::{LoginAnswer, LoginRequest, Principal, SecondFactorEnrolment};
+use yizhan_sync::protocol::{RecoveryCodes, SecondFactorEnrolment, SignInRequest, SignedIn};
+
+use crate::accounts::Principal;
 use crate::audit::{AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -41,8 +43,8 @@ fn done() -> Done {
 pub async fn login(
     State(hub): State<Hub>,
     Extension(SourceAddress(address)): Extension<SourceAddress>,
-    request: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Json<LoginAnswer>, HubError> {
+    request: Result<Json<SignInRequest>, JsonRejection>,
+) -> Result<Json<SignedIn>, HubError> {
     Ok(Json(hub.login(body(request)?, &address).await?))
 }
 
@@ -94,9 +96,9 @@ pub async fn confirm_second_factor(
     State(hub): State<Hub>,
     Extension(me): Extension<Principal>,
     code: Result<Json<Code>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, HubError> {
-    let codes = hub.confirm_second_factor(&me, &body(code)?.code).await?;
-    Ok(Json(serde_json::json!({"recovery_codes": codes})))
+) -> Result<Json<RecoveryCodes>, HubError> {
+    let recovery_codes = hub.confirm_second_factor(&me, &body(code)?.code).await?;
+    Ok(Json(RecoveryCodes { recovery_codes }))
 }
 
 /// `GET /v1/admin/users`.

@@ -1,6 +1,8 @@
 //! The data centre's operator endpoints, as the app's admin area reads and works them:
 //! connector status, the quarantine, and the upload of a planning export with its progress.
 
+use std::sync::{PoisonError, RwLock};
+
 use futures_util::StreamExt;
 use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
@@ -11,7 +13,9 @@ use crate::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, ImportReport
 
 pub struct HubAdmin {
     hub_url: String,
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
+    /// The bearer token of the person signed in through this client, if any.
+    pub(super) session: RwLock<Option<String>>,
 }
 
 impl HubAdmin {
@@ -24,7 +28,7 @@ impl HubAdmin {
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
-        Ok(HubAdmin { hub_url, http })
+        Ok(HubAdmin { hub_url, http, session: RwLock::new(None) })
     }
 
     pub async fn connectors(&self) -> Result<Vec<ConnectorStatus>, SyncError> {
@@ -94,7 +98,7 @@ impl HubAdmin {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.hub_url)
     }
 
@@ -102,12 +106,16 @@ impl HubAdmin {
         SyncError::Network { url: self.hub_url.clone(), source }
     }
 
-    async fn send(&self, request: RequestBuilder) -> Result<reqwest::Response, SyncError> {
+    async fn send(&self, mut request: RequestBuilder) -> Result<reqwest::Response, SyncError> {
+        let token = self.session.read().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         let response = request.send().await.map_err(|source| self.network(source))?;
         hub_answer(response).await.map_err(|e| e.unwrap_or_else(|source| self.network(source)))
     }
 
-    async fn json<T: DeserializeOwned>(&self, path: &str, request: RequestBuilder) -> Result<T, SyncError> {
+    pub(super) async fn json<T: DeserializeOwned>(&self, path: &str, request: RequestBuilder) -> Result<T, SyncError> {
         let answer = self.send(request).await?.bytes().await.map_err(|source| self.network(source))?;
         serde_json::from_slice(&answer).map_err(|e| unreadable(path, &e))
     }

@@ -15,6 +15,7 @@ mod outbox;
 mod query;
 mod reconcile;
 mod schema;
+mod sign_ins;
 mod view;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ pub use alerts::CounterLink;
 pub use bootstrap::BootstrapReport;
 pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
+pub use sign_ins::KeptSignIn;
 pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
     Approval, DetailProject, DocumentLine, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
@@ -119,6 +121,8 @@ pub enum ReplicaError {
     NoSuchConflict(yizhan_core::id::CommandId),
     #[error("本地副本记录的本机终端编号{0}。请联系技术人员。")]
     DeviceId(#[from] yizhan_core::id::IdError),
+    #[error("本机保存的登录记录无法读取：{0}。请联网登录一次，以重新保存。")]
+    KeptSignIn(String),
     #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
 }
