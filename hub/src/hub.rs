@@ -42,6 +42,9 @@ pub struct Hub {
     queued: Arc<watch::Sender<u64>>,
     /// The audit trail's MAC key, from the key provider, never from the store.
     audit_key: Arc<AuditKey>,
+    /// Why the audit trail is in doubt (a record not written, a chain that does not
+    /// verify), since this hub started: the red alert's subject.
+    audit_problem: Arc<std::sync::Mutex<Option<String>>>,
     /// What sessions, lockouts and the audit trail take as now.
     clock: Clock,
     /// Started with `--demo`: serves the unauthenticated ingest routes.
@@ -90,6 +93,7 @@ impl Hub {
             // A hub made around a store in a test keeps its audit key for its own life;
             // `open` takes the key provider's.
             audit_key: Arc::new(AuditKey::generate()),
+            audit_problem: Arc::default(),
             clock: Clock::system(),
             demo: false,
         }
@@ -112,6 +116,17 @@ impl Hub {
 
     pub(crate) fn audit_key(&self) -> &AuditKey {
         &self.audit_key
+    }
+
+    /// Puts the audit trail in doubt for the alert rules; the first problem is kept.
+    pub(crate) fn audit_in_doubt(&self, problem: String) {
+        let mut kept = self.audit_problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tracing::error!(problem, "审计记录异常");
+        kept.get_or_insert(problem);
+    }
+
+    pub(crate) fn audit_problem(&self) -> Option<String> {
+        self.audit_problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Takes `clock` as now for sessions, lockouts and audit records.

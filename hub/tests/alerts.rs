@@ -270,3 +270,45 @@ async fn a_day_turn_re_evaluates_every_project_and_shows_how_far_it_came_at_metr
         until(&hub, &format!("payment-overdue:project/{code}"), "overdue", active_at("orange")).await;
     }
 }
+
+/// `POST /v1/auth/login` with a wrong password for `account`.
+async fn fail_sign_in(hub: &TestHub, account: &str) -> u16 {
+    let body = serde_json::to_vec(&json!({"account": account, "password": "Wrong-Password-1"})).unwrap();
+    hub.post_json_to("/v1/auth/login", body).await.0
+}
+
+#[tokio::test]
+async fn a_burst_of_failed_sign_ins_raises_an_orange_alert_that_clears_when_it_passes() {
+    let hands = SimulatedClock::starting_at(datetime!(2026-12-07 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    const BURST: &str = "login-burst:security/sign-in";
+    // Twenty failures within ten minutes, across accounts that exist and accounts that do not
+    // (the hub's per-address throttle answers 429 from the twentieth on).
+    for n in 0..20 {
+        let status = fail_sign_in(&hub, &format!("guess{n:02}")).await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let burst = until(&hub, BURST, "orange login burst", active_at("orange")).await;
+    assert!(burst["message"].as_str().unwrap().contains("登录失败 20 次"), "{burst}");
+    assert_eq!(burst["department"], "数据中心");
+
+    hands.advance(time::Duration::minutes(11));
+    until(&hub, BURST, "the burst's alert resolved once it is over ten minutes old", resolved).await;
+}
+
+#[tokio::test]
+async fn an_audit_record_that_cannot_be_written_fails_the_action_and_raises_a_red_alert() {
+    let hands = SimulatedClock::starting_at(datetime!(2026-12-07 02:00 UTC));
+    let hub = hub_on(&hands, None).await;
+    assert_eq!(fail_sign_in(&hub, "clerk01").await, 401);
+    // The trail stops taking records under the running hub, as on a full disk.
+    let conn = rusqlite::Connection::open(&hub.db).unwrap();
+    conn.execute_batch("CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        .unwrap();
+    drop(conn);
+
+    let status = fail_sign_in(&hub, "clerk01").await;
+    assert_eq!(status, 500, "a sign-in that cannot be audited does not happen");
+    let alert = until(&hub, "audit-failure:security/audit", "red audit failure", active_at("red")).await;
+    assert!(alert["message"].as_str().unwrap().contains("login_failure 的审计记录未能写入"), "{alert}");
+}

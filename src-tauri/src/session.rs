@@ -197,9 +197,9 @@ pub async fn unlock(session: State<'_, Session>, password: String) -> Result<Sig
                 })
             })
             .ok_or_else(|| refused("not_signed_in", "请先登录。")),
-        Err(SignInError::TooManyAttempts) => {
+        Err(ended @ (SignInError::TooManyAttempts | SignInError::Forgotten)) => {
             session.end().await;
-            Err(SignInError::TooManyAttempts.into())
+            Err(ended.into())
         }
         Err(e) => Err(e.into()),
     }

@@ -208,6 +208,7 @@ impl SyncClient {
         // Reconcile once caught up after every (re)connection, and on a schedule.
         let mut reconcile_due = true;
         let mut last_reconciled = tokio::time::Instant::now();
+        let mut people_checked: Option<tokio::time::Instant> = None;
         while !shutdown.is_cancelled() {
             match self.step(self.options.wait, shutdown).await {
                 Ok(step) => {
@@ -226,6 +227,12 @@ impl SyncClient {
                                 last_reconciled = tokio::time::Instant::now();
                             }
                             Err(error) => tracing::warn!(%error, "reconciliation failed; it runs again later"),
+                        }
+                    }
+                    if caught_up && people_checked.is_none_or(|at| at.elapsed() >= people::PEOPLE_EVERY) {
+                        match self.refresh_kept_sign_ins(shutdown).await {
+                            Ok(_) => people_checked = Some(tokio::time::Instant::now()),
+                            Err(error) => tracing::warn!(%error, "could not ask the hub about the people kept here"),
                         }
                     }
                 }

@@ -706,6 +706,29 @@ pub struct SignedIn {
     pub password_expires_in_days: i64,
 }
 
+/// Most accounts one `POST /v1/counters/sign-ins` asks after: a counter keeps the few
+/// people who work at it.
+pub const MAX_SIGN_IN_CHECKS: usize = 200;
+
+/// Body of `POST /v1/counters/sign-ins`: the people a counter keeps for offline sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInCheck {
+    pub accounts: Vec<String>,
+}
+
+/// How one kept person stands at the hub now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInStanding {
+    pub account: String,
+    /// Who they are and what they may do today; none when the account is gone or disabled,
+    /// and the counter forgets them.
+    pub person: Option<Person>,
+    /// A password changed after the counter kept its verifier makes that verifier stale.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub password_changed_at: Option<OffsetDateTime>,
+}
+
 /// Answer of `POST /v1/auth/second-factor`: the secret to bind, as a QR code's address
 /// and as text to type into an authenticator that cannot scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

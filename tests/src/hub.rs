@@ -74,6 +74,11 @@ impl TestHub {
         test_hub
     }
 
+    /// The running hub itself, for what a test arranges behind its routes.
+    pub fn hub(&self) -> &Hub {
+        &self.running.as_ref().expect("the hub is running").hub
+    }
+
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("hub.sqlite3")
     }

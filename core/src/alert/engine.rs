@@ -80,6 +80,16 @@ pub enum SystemSignal {
         /// documents; empty for one that does not.
         serials_left: Vec<(String, u64)>,
     },
+    /// Signing in and the audit trail at the hub.
+    Security {
+        /// When sign-ins failed, and when accounts were locked, recently (the hub's last
+        /// day at most): each rule counts those within its own window.
+        failed_logins: Vec<OffsetDateTime>,
+        lockouts: Vec<OffsetDateTime>,
+        /// Why the audit trail is in doubt: a record that could not be written, or the
+        /// first record its verification found changed, removed or inserted.
+        audit_problem: Option<String>,
+    },
 }
 
 /// A rule that holds on a subject now.
@@ -279,6 +289,18 @@ fn system_firing(rule: &Rule, signal: &SystemSignal, now: OffsetDateTime) -> Opt
             let (kind, left) = serials_left.iter().filter(|(_, left)| *left < u64::from(*below)).min_by_key(|(_, left)| *left)?;
             let (name, left) = (format!("窗口 {device}"), left.to_string());
             Some(fire(format!("counter/{device}"), "", rule.level, &[("device", &name), ("kind", kind), ("left", &left)], None))
+        }
+        (Input::LoginBurst { failures, lockouts, minutes }, SystemSignal::Security { failed_logins, lockouts: locked, .. }) => {
+            let within = |times: &[OffsetDateTime]| times.iter().filter(|at| minutes_since(**at) < i64::from(*minutes)).count();
+            let (failed, locked) = (within(failed_logins), within(locked));
+            (failed >= *failures as usize || locked >= *lockouts as usize).then(|| {
+                let (failed, locked, minutes) = (failed.to_string(), locked.to_string(), minutes.to_string());
+                let values = [("failures", failed.as_str()), ("lockouts", locked.as_str()), ("minutes", minutes.as_str())];
+                fire("security/sign-in".into(), "", rule.level, &values, None)
+            })
+        }
+        (Input::AuditFailure, SystemSignal::Security { audit_problem: Some(problem), .. }) => {
+            Some(fire("security/audit".into(), "", rule.level, &[("problem", problem)], None))
         }
         _ => None,
     }
@@ -495,6 +517,30 @@ mod tests {
             serials_left: Vec::new(),
         };
         assert_eq!(fired(&rules.system_firings(&never, now)), [("sync-lag", AlertLevel::Yellow)]);
+    }
+
+    #[test]
+    fn a_burst_of_failed_sign_ins_or_lockouts_is_orange_and_a_doubtful_audit_trail_red() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        let ago = |minutes: i64| now - time::Duration::minutes(minutes);
+        let signal = |failed: Vec<OffsetDateTime>, locked: Vec<OffsetDateTime>, audit: Option<&str>| SystemSignal::Security {
+            failed_logins: failed,
+            lockouts: locked,
+            audit_problem: audit.map(str::to_owned),
+        };
+        let quiet = signal((0..19).map(|_| ago(1)).collect(), vec![ago(1), ago(2)], None);
+        assert!(rules.system_firings(&quiet, now).is_empty(), "19 failures and 2 lockouts in 10 minutes are a busy morning");
+        let stale = signal((0..40).map(|_| ago(11)).collect(), (0..5).map(|_| ago(30)).collect(), None);
+        assert!(rules.system_firings(&stale, now).is_empty(), "what is older than the window does not count");
+        let guessing = rules.system_firings(&signal((0..20).map(|_| ago(3)).collect(), Vec::new(), None), now);
+        assert_eq!(fired(&guessing), [("login-burst", AlertLevel::Orange)]);
+        assert_eq!(guessing[0].message, "最近 10 分钟内数据中心登录失败 20 次、锁定账号 0 个，可能有人在猜测口令。");
+        let locking = rules.system_firings(&signal(Vec::new(), vec![ago(1), ago(2), ago(9)], None), now);
+        assert_eq!(fired(&locking), [("login-burst", AlertLevel::Orange)]);
+        let broken = rules.system_firings(&signal(Vec::new(), Vec::new(), Some("校验失败：第 42 条被改动")), now);
+        assert_eq!(fired(&broken), [("audit-failure", AlertLevel::Red)]);
+        assert!(broken[0].message.contains("第 42 条被改动"), "{}", broken[0].message);
     }
 
     #[test]

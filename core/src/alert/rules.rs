@@ -73,6 +73,11 @@ pub enum Input {
     /// A document issued at a counter that the hub's document rules found wrong: on record
     /// as 冲突待处理 until a supervisor sorts it out.
     DocumentConflict,
+    /// Failed sign-ins at the hub reach `failures`, or account lockouts reach `lockouts`,
+    /// within the last `minutes`: someone may be guessing passwords.
+    LoginBurst { failures: u32, lockouts: u32, minutes: u32 },
+    /// The audit trail could not be written, or its chain no longer verifies.
+    AuditFailure,
 }
 
 impl Input {
@@ -89,6 +94,8 @@ impl Input {
             Input::SerialsLow { .. } => "serials_low",
             Input::UsccCheckFailed => "uscc_check_failed",
             Input::DocumentConflict => "document_conflict",
+            Input::LoginBurst { .. } => "login_burst",
+            Input::AuditFailure => "audit_failure",
         }
     }
 
@@ -107,6 +114,8 @@ impl Input {
             Input::SerialsLow { .. } => &["device", "kind", "left"],
             Input::UsccCheckFailed => &["project_code", "uscc", "problem"],
             Input::DocumentConflict => &["project_code", "number", "problem"],
+            Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],
+            Input::AuditFailure => &["problem"],
         }
     }
 
@@ -246,6 +255,8 @@ struct RawRule {
     red_after_minutes: Option<u32>,
     mib: Option<u64>,
     below: Option<u32>,
+    failures: Option<u32>,
+    lockouts: Option<u32>,
 }
 
 /// Level deadlines when a file sets none: a working day, half a day, half an hour.
@@ -330,9 +341,15 @@ fn check_rule(
         "serials_low" => Input::SerialsLow { below: need(raw.below, "below")? },
         "uscc_check_failed" => Input::UsccCheckFailed,
         "document_conflict" => Input::DocumentConflict,
+        "login_burst" => Input::LoginBurst {
+            failures: need(raw.failures, "failures")?,
+            lockouts: need(raw.lockouts, "lockouts")?,
+            minutes: need(raw.minutes, "minutes")?,
+        },
+        "audit_failure" => Input::AuditFailure,
         other => {
             return Err(named(&format!(
-                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict"
+                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict、login_burst、audit_failure"
             )));
         }
     };
@@ -345,6 +362,8 @@ fn check_rule(
         ("red_after_minutes", raw.red_after_minutes.is_some()),
         ("mib", raw.mib.is_some()),
         ("below", raw.below.is_some()),
+        ("failures", raw.failures.is_some()),
+        ("lockouts", raw.lockouts.is_some()),
     ];
     let own: &[&str] = match &input {
         Input::DueSoon { .. } => &["days"],
@@ -353,8 +372,9 @@ fn check_rule(
         Input::SyncLag { .. } => &["minutes", "red_after_minutes"],
         Input::ConnectorDown { .. } => &["minutes"],
         Input::SlotLag { .. } => &["mib"],
-        Input::LogGap | Input::ReconciliationMismatch | Input::UsccCheckFailed | Input::DocumentConflict => &[],
+        Input::LogGap | Input::ReconciliationMismatch | Input::UsccCheckFailed | Input::DocumentConflict | Input::AuditFailure => &[],
         Input::SerialsLow { .. } => &["below"],
+        Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],
     };
     if let Some((stray, _)) = settings_used.iter().find(|(name, used)| *used && !own.contains(name)) {
         return Err(named(&format!("输入 {} 没有设置项 {stray}", input.name())));

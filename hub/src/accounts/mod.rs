@@ -18,7 +18,7 @@ use yizhan_core::account::{Account, PasswordProblem, SecurityPolicy, check_passw
 
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
-use yizhan_sync::protocol::{Person, SecondFactorEnrolment, SignInRequest, SignedIn};
+use yizhan_sync::protocol::{Person, SecondFactorEnrolment, SignInRequest, SignInStanding, SignedIn};
 
 use crate::store::{LoginFailure, SessionRecord, StoreError, UserRecord, UserStatus};
 
@@ -146,7 +146,10 @@ impl Hub {
     /// Records `entry` in the audit trail now; an action whose record cannot be written
     /// fails with it.
     pub async fn audit(&self, entry: Entry) -> Result<(), StoreError> {
-        crate::audit::append(self.store(), self.audit_key(), entry, self.clock().now()).await.map(|_| ())
+        let event = entry.event;
+        crate::audit::append(self.store(), self.audit_key(), entry, self.clock().now()).await.map(|_| ()).inspect_err(|e| {
+            self.audit_in_doubt(format!("{} 的审计记录未能写入（{e}），该操作已失败", event.as_str()));
+        })
     }
 
     async fn fail_login(&self, typed: &str, address: &str, policy: &SecurityPolicy, reason: &str, user: Option<UserRecord>) -> AuthError {
@@ -207,9 +210,8 @@ impl Hub {
         if user.status == UserStatus::Disabled {
             return Err(self.fail_login(&request.account, address, &policy, "账号已停用", Some(user)).await);
         }
-        let roles = self.roles_of(&user).await?;
-        let needs_factor = roles.iter().any(|r| BuiltinRole::from_id(r).is_none_or(BuiltinRole::needs_second_factor))
-            || policy.clerk_second_factor;
+        let person = self.person_of(&user, &policy).await?;
+        let needs_factor = person.second_factor;
         if let (true, Some(secret)) = (needs_factor, user.totp_secret.clone()) {
             let Some(code) = request.code.as_deref().filter(|c| !c.trim().is_empty()) else {
                 return Err(AuthError::SecondFactorNeeded);
@@ -252,33 +254,59 @@ impl Hub {
         .await?;
         self.store().insert_session(&session).await?;
         let expires_in = Duration::days(policy.expiry_days.into()) - (now - user.password_changed_at);
-        let roles = self.store().roles().await?;
-        let role_names = principal
-            .roles
-            .iter()
-            .map(|id| roles.iter().find(|r| &r.id == id).map_or_else(|| id.clone(), |r| r.name.clone()))
-            .collect();
         Ok(SignedIn {
             token,
             must_change_password: principal.must_change_password,
             must_enrol_second_factor: principal.must_enrol_second_factor,
-            person: Person {
-                account: principal.account,
-                real_name: principal.real_name,
-                roles: principal.roles,
-                role_names,
-                permissions: principal.permissions,
-                scopes: principal.scopes,
-                second_factor: needs_factor,
-            },
+            person,
             expires_at: now + Duration::hours(policy.session_hours.into()),
             password_expires_in_days: expires_in.whole_days().max(0),
             policy,
         })
     }
 
-    async fn roles_of(&self, user: &UserRecord) -> Result<Vec<String>, StoreError> {
-        Ok(self.store().grants(&user.account).await?.into_iter().map(|g| g.role).collect())
+    /// Who `user` is and what their grants let them do today.
+    async fn person_of(&self, user: &UserRecord, policy: &SecurityPolicy) -> Result<Person, StoreError> {
+        let grants = self.store().grants(&user.account).await?;
+        let roles = self.store().roles().await?;
+        let held: Vec<_> = grants.iter().filter_map(|g| roles.iter().find(|r| r.id == g.role)).collect();
+        let second_factor = policy.clerk_second_factor
+            || grants.iter().any(|g| BuiltinRole::from_id(&g.role).is_none_or(BuiltinRole::needs_second_factor));
+        Ok(Person {
+            account: user.account.clone(),
+            real_name: user.real_name.clone(),
+            roles: grants.iter().map(|g| g.role.clone()).collect(),
+            role_names: grants
+                .iter()
+                .map(|g| roles.iter().find(|r| r.id == g.role).map_or_else(|| g.role.clone(), |r| r.name.clone()))
+                .collect(),
+            permissions: held.iter().flat_map(|r| r.permissions.iter().copied()).collect(),
+            scopes: grants.into_iter().map(|g| g.scope).collect(),
+            second_factor,
+        })
+    }
+
+    /// How the people a counter keeps for offline sign-in stand now: who they are and what
+    /// they may do, when their password last changed, or nothing for an account that is
+    /// gone or disabled.
+    pub async fn sign_in_standing(&self, accounts: &[String]) -> Result<Vec<SignInStanding>, StoreError> {
+        let policy = self.security_policy().await?;
+        let mut standing = Vec::with_capacity(accounts.len());
+        for typed in accounts {
+            let user = match Account::parse(typed.as_str()) {
+                Ok(account) => self.store().user(&account).await?,
+                Err(_) => None,
+            };
+            standing.push(match user.filter(|u| u.status == UserStatus::Active) {
+                Some(user) => SignInStanding {
+                    account: typed.clone(),
+                    password_changed_at: Some(user.password_changed_at),
+                    person: Some(self.person_of(&user, &policy).await?),
+                },
+                None => SignInStanding { account: typed.clone(), person: None, password_changed_at: None },
+            });
+        }
+        Ok(standing)
     }
 
     /// The person behind a session, with the permissions their grants give today.

@@ -307,6 +307,11 @@ impl Hub {
                 firings.add(firing);
             }
         }
+        // On the hub's own clock, which stamps the audit records it counts.
+        let hub_now = self.clock().now();
+        for firing in rules.system_firings(&signals::security(self, hub_now).await, hub_now) {
+            firings.add(firing);
+        }
         let open = self.store().quarantine(Some(QuarantineState::Open), None, signals::QUARANTINE_SCAN).await?;
         for entry in &open {
             for firing in rules.system_firings(&signals::quarantined(entry), now) {

@@ -1,11 +1,44 @@
-//! What the system rules read at the hub: its feeds and its quarantine.
+//! What the system rules read at the hub: its feeds, its quarantine, and signing in and
+//! the audit trail.
 
+use time::{Duration, OffsetDateTime};
 use yizhan_core::alert::engine::SystemSignal;
+use crate::audit::AuditEvent;
 use crate::connectors::ConnectorKind;
-use crate::store::{ConnectorRecord, QuarantineRecord};
+use crate::hub::Hub;
+use crate::store::{AuditQuery, ConnectorRecord, QuarantineRecord, StoreError};
 
 /// Most quarantined records one tick turns into alerts; the rest wait for the next.
 pub(crate) const QUARANTINE_SCAN: usize = 10_000;
+
+/// How far back, and how many at most, failed sign-ins and lockouts are read for the
+/// security rules: more than any rule's window and threshold needs.
+const SECURITY_LOOKBACK: Duration = Duration::days(1);
+const SECURITY_SCAN: usize = 5_000;
+
+/// Failed sign-ins and lockouts of the last day, from the audit trail (which keeps them
+/// after a successful sign-in clears the lockout count), and any doubt about the trail: one
+/// that cannot even be read is in doubt too, and must not keep the other rules from running.
+pub(crate) async fn security(hub: &Hub, now: OffsetDateTime) -> SystemSignal {
+    let times = |event: AuditEvent| async move {
+        let query = AuditQuery {
+            event: Some(event.as_str().to_owned()),
+            from: Some(now - SECURITY_LOOKBACK),
+            limit: SECURITY_SCAN,
+            ..AuditQuery::default()
+        };
+        Ok::<Vec<OffsetDateTime>, StoreError>(hub.store().search_audit(&query).await?.into_iter().map(|r| r.at).collect())
+    };
+    let read = async { Ok::<_, StoreError>((times(AuditEvent::LoginFailure).await?, times(AuditEvent::Lockout).await?)) };
+    let (failed_logins, lockouts) = match read.await {
+        Ok(read) => read,
+        Err(e) => {
+            hub.audit_in_doubt(format!("审计记录无法读取（{e}）"));
+            (Vec::new(), Vec::new())
+        }
+    };
+    SystemSignal::Security { failed_logins, lockouts, audit_problem: hub.audit_problem() }
+}
 
 pub(crate) fn connector(status: &ConnectorRecord) -> SystemSignal {
     // Failing when the last error is newer than the last sign of life; down since that

@@ -285,8 +285,13 @@ pub async fn prune(store: &dyn AuditStore, key: &AuditKey, before: OffsetDateTim
 pub const VERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl crate::hub::Hub {
+    /// Checks the chain; a break also raises the red alert.
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
-        verify(self.store(), self.audit_key()).await
+        let verification = verify(self.store(), self.audit_key()).await?;
+        if let Verification::Broken { id, problem } = &verification {
+            self.audit_in_doubt(format!("校验失败：第 {id} 条，{problem}"));
+        }
+        Ok(verification)
     }
 
     /// Prunes records older than `keep` (at least 180 days), audited.

@@ -85,6 +85,7 @@ pub const ROUTES: &[RouteRule] = &[
     rule("POST", "/v1/reconcile/rows", Counter),
     rule("POST", "/v1/counters/report", Counter),
     rule("POST", "/v1/counters/key", Counter),
+    rule("POST", "/v1/counters/sign-ins", Counter),
     rule("POST", "/v1/segments", Counter),
     rule("POST", "/v1/document-checks", Counter),
     rule("GET", "/v1/documents/{number}", Counter),

@@ -16,7 +16,9 @@ use yizhan_core::account::SecurityPolicy;
 
 use super::access::SourceAddress;
 use crate::accounts::admin::{NewUser, OneTimePassword, UserView};
-use yizhan_sync::protocol::{RecoveryCodes, SecondFactorEnrolment, SignInRequest, SignedIn};
+use yizhan_sync::protocol::{
+    MAX_SIGN_IN_CHECKS, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
+};
 
 use crate::accounts::Principal;
 use crate::audit::{AuditEvent, Entry};
@@ -46,6 +48,21 @@ pub async fn login(
     request: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Json<SignedIn>, HubError> {
     Ok(Json(hub.login(body(request)?, &address).await?))
+}
+
+/// `POST /v1/counters/sign-ins`: how the people a counter keeps for offline sign-in stand.
+pub async fn sign_in_standing(
+    State(hub): State<Hub>,
+    check: Result<Json<SignInCheck>, JsonRejection>,
+) -> Result<Json<Vec<SignInStanding>>, HubError> {
+    let check = body(check)?;
+    if check.accounts.len() > MAX_SIGN_IN_CHECKS {
+        return Err(HubError::InvalidBody(format!(
+            "accounts：一次最多 {MAX_SIGN_IN_CHECKS} 个账号，收到 {} 个",
+            check.accounts.len()
+        )));
+    }
+    Ok(Json(hub.sign_in_standing(&check.accounts).await?))
 }
 
 /// `POST /v1/auth/logout`.

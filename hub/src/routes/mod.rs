@@ -36,6 +36,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/reconcile/sums", post(reconcile::sums))
         .route("/v1/reconcile/rows", post(reconcile::rows))
         .route("/v1/counters/report", post(sync::counter_report))
+        .route("/v1/counters/sign-ins", post(auth::sign_in_standing))
         .route("/v1/status", get(sync::status))
         .route("/v1/alerts", get(alerts::alerts))
         .route("/v1/alert-rules", get(alerts::rules))

@@ -27,11 +27,13 @@ impl TestHub {
         hub
     }
 
-    /// A hub that evaluates alerts with `desk`.
+    /// A hub that evaluates alerts with `desk`, on the desk's clock throughout.
     pub async fn start_with_alerts(desk: AlertDesk) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hub.sqlite3");
-        let mut hub = TestHub::serve(Hub::open(HubConfig::new(&db)).unwrap().with_alert_desk(desk), &db).await;
+        let clock = desk.clock().clone();
+        let hub = Hub::open(HubConfig::new(&db)).unwrap().with_clock(clock).with_alert_desk(desk);
+        let mut hub = TestHub::serve(hub, &db).await;
         hub._dir = Some(dir);
         hub
     }

@@ -11,8 +11,10 @@ use yizhan_core::account::SecurityPolicy;
 use yizhan_core::clock::Clock;
 use yizhan_core::password::{self, ITERATIONS, SALT_BYTES};
 
-use super::{HubAdmin, SyncClient, SyncError, with_replica};
-use crate::protocol::{Person, RecoveryCodes, SecondFactorEnrolment, SignInRequest, SignedIn};
+use super::{CancellationToken, HubAdmin, SyncClient, SyncError, with_replica};
+use crate::protocol::{
+    MAX_SIGN_IN_CHECKS, Person, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
+};
 use crate::replica::{KeptSignIn, Replica};
 
 /// Why a sign-in or an unlock at the counter was refused.
@@ -31,6 +33,10 @@ pub enum SignInError {
     /// Unlocking: too many wrong passwords; the person is signed out.
     #[error("密码错误次数过多，已退出登录，请重新登录。")]
     TooManyAttempts,
+    /// Unlocking: the counter no longer keeps the person (the account was disabled or its
+    /// password changed at the hub); they are signed out.
+    #[error("本机的登录记录已失效（账号已停用或密码已在别处修改），请重新登录。")]
+    Forgotten,
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
@@ -43,6 +49,7 @@ impl SignInError {
             SignInError::OnlineOnly => "second_factor_online_only",
             SignInError::WrongPassword => "wrong_password",
             SignInError::TooManyAttempts => "too_many_attempts",
+            SignInError::Forgotten => "sign_in_expired",
             SignInError::Sync(SyncError::Hub { code, .. }) => code.as_str(),
             SignInError::Sync(_) => "",
         }
@@ -74,6 +81,51 @@ impl SyncClient {
     /// Signing in at this counter, through `hub` (whose requests then carry the session).
     pub fn sign_ins(&self, hub: Arc<HubAdmin>) -> CounterSignIn {
         CounterSignIn { replica: Arc::clone(&self.replica), hub, clock: self.clock.clone() }
+    }
+}
+
+/// How often a connected counter asks the hub how the people it keeps stand.
+pub(super) const PEOPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl SyncClient {
+    /// Brings the people kept here in line with the hub: a disabled or removed account, or
+    /// a password changed since it was kept, is forgotten (no more offline sign-in here);
+    /// a role change updates what the person may do. Answers how many were forgotten.
+    pub async fn refresh_kept_sign_ins(&self, shutdown: &CancellationToken) -> Result<usize, SyncError> {
+        let accounts = self.with_replica(|r| r.kept_accounts()).await?;
+        if accounts.is_empty() {
+            return Ok(0);
+        }
+        let mut forgotten = 0;
+        for chunk in accounts.chunks(MAX_SIGN_IN_CHECKS) {
+            let body = serde_json::to_vec(&SignInCheck { accounts: chunk.to_vec() }).expect("a check serialises");
+            let standing: Vec<SignInStanding> = self.post_json("/v1/counters/sign-ins", body, shutdown).await?;
+            forgotten += self
+                .with_replica(move |r| {
+                    let mut forgotten = 0;
+                    for one in standing {
+                        let Some(mut kept) = r.kept_sign_in(&one.account)? else { continue };
+                        match one.person {
+                            Some(person) if one.password_changed_at.is_none_or(|at| at <= kept.online_at) => {
+                                if kept.person != person {
+                                    kept.person = person;
+                                    r.keep_sign_in(&kept)?;
+                                }
+                            }
+                            _ => {
+                                r.forget_sign_in(&one.account)?;
+                                forgotten += 1;
+                            }
+                        }
+                    }
+                    Ok(forgotten)
+                })
+                .await?;
+        }
+        if forgotten > 0 {
+            tracing::info!(forgotten, "已停用或已改密码的账号不能再在本机离线登录");
+        }
+        Ok(forgotten)
     }
 }
 
@@ -188,7 +240,7 @@ impl CounterSignIn {
         let now = self.clock.now();
         let owned = account.to_owned();
         let Some(kept) = self.with_replica(move |r| r.kept_sign_in(&owned)).await? else {
-            return Err(SignInError::TooManyAttempts);
+            return Err(SignInError::Forgotten);
         };
         if kept.locked_until.is_some_and(|t| t > now) {
             return Err(SignInError::TooManyAttempts);

@@ -91,6 +91,13 @@ impl Replica {
         }))
     }
 
+    /// Everyone kept here.
+    pub fn kept_accounts(&self) -> Result<Vec<String>, ReplicaError> {
+        let mut stmt = self.conn.prepare("SELECT account FROM kept_sign_ins ORDER BY account")?;
+        let accounts = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
+        Ok(accounts)
+    }
+
     /// Forgets `account` here: it can no longer sign in offline at this counter.
     pub fn forget_sign_in(&mut self, account: &str) -> Result<(), ReplicaError> {
         self.conn.execute("DELETE FROM kept_sign_ins WHERE account = ?1", [account])?;
@@ -135,6 +142,7 @@ mod tests {
 
         let mut replica = Replica::open(&path).unwrap();
         assert_eq!(replica.kept_sign_in("clerk01").unwrap(), Some(kept()));
+        assert_eq!(replica.kept_accounts().unwrap(), ["clerk01"]);
         let mut failed = kept();
         failed.failures = 5;
         failed.first_failure_at = Some(failed.online_at);

@@ -725,6 +725,7 @@ const en: Messages = {
     offline_login_failed: 'Wrong account or password, or the account cannot sign in at the moment. The data centre cannot be reached: only people who signed in online on this PC recently can sign in offline.',
     second_factor_online_only: 'This account signs in with a one-time code, which needs the data centre. It cannot be reached; try again later.',
     not_signed_in: 'Sign in first.',
+    sign_in_expired: 'This PC\'s record of your sign-in is no longer valid (the account was disabled or its password changed elsewhere). Sign in again.',
     screen_locked: 'The screen is locked. Unlock it first.',
     forbidden: 'Your role does not allow this.',
     password_change_required: 'Change your password first.',

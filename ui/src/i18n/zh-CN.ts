@@ -725,6 +725,7 @@ const zhCN = {
     offline_login_failed: '账号或密码错误，或账号暂时不能登录。数据中心暂时无法连接：只有近期在本机联网登录过的人员可以离线登录。',
     second_factor_online_only: '该账号须使用动态口令，只能联网登录。数据中心暂时无法连接，请稍后再试。',
     not_signed_in: '请先登录。',
+    sign_in_expired: '本机的登录记录已失效（账号已停用或密码已在别处修改），请重新登录。',
     screen_locked: '屏幕已锁定，请先解锁。',
     forbidden: '您的角色没有这项权限。',
     password_change_required: '请先修改密码。',

@@ -26,7 +26,7 @@ const IDLE_CHECK_MS = 30_000
  * administrator, or signed out after too many wrong passwords at the lock.
  */
 export function isSessionEnded(error: unknown): boolean {
-  return isCommandError(error) && ['session_ended', 'not_signed_in', 'too_many_attempts'].includes(error.code)
+  return isCommandError(error) && ['session_ended', 'not_signed_in', 'too_many_attempts', 'sign_in_expired'].includes(error.code)
 }
 
 export const useSessionStore = defineStore('session', () => {

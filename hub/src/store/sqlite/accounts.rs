@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, ToSql, TransactionBehavior, params, params_from_iter};
 use time::OffsetDateTime;
 use yizhan_core::access::{DataScope, Permission};
 use yizhan_core::account::Account;
@@ -16,6 +16,26 @@ use crate::store::{
 const USER_COLUMNS: &str = "account, real_name, department, status, password_hash, password_changed_at,
     must_change_password, locked_until, totp_secret, totp_pending, totp_last_step, recovery_codes,
     created_at, created_by";
+
+/// A user's columns, in `USER_COLUMNS` order.
+fn user_values(user: &UserRecord) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(user.account.to_string()),
+        Box::new(user.real_name.clone()),
+        Box::new(user.department.clone()),
+        Box::new(user.status.as_str()),
+        Box::new(user.password_hash.clone()),
+        Box::new(time_text(user.password_changed_at)),
+        Box::new(user.must_change_password),
+        Box::new(user.locked_until.map(time_text)),
+        Box::new(user.totp_secret.clone()),
+        Box::new(user.totp_pending.clone()),
+        Box::new(user.totp_last_step),
+        Box::new(serde_json::to_string(&user.recovery_codes).expect("strings serialise")),
+        Box::new(time_text(user.created_at)),
+        Box::new(user.created_by.clone()),
+    ]
+}
 
 fn opt_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
     text.as_deref().map(parse_time).transpose()
@@ -123,22 +143,7 @@ impl AccountStore for SqliteStore {
                     "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                      ON CONFLICT (account) DO NOTHING"
                 ),
-                params![
-                    user.account.as_str(),
-                    user.real_name,
-                    user.department,
-                    user.status.as_str(),
-                    user.password_hash,
-                    time_text(user.password_changed_at),
-                    user.must_change_password,
-                    user.locked_until.map(time_text),
-                    user.totp_secret,
-                    user.totp_pending,
-                    user.totp_last_step,
-                    serde_json::to_string(&user.recovery_codes).expect("strings serialise"),
-                    time_text(user.created_at),
-                    user.created_by,
-                ],
+                params_from_iter(user_values(&user)),
             )?;
             Ok(added == 1)
         })
@@ -408,25 +413,13 @@ impl AccountStore for SqliteStore {
 }
 
 fn update_user(conn: &rusqlite::Connection, user: &UserRecord) -> Result<(), StoreError> {
+    // Every column but the two set once at creation (the last two of `user_values`).
     conn.execute(
         "UPDATE users SET real_name = ?2, department = ?3, status = ?4, password_hash = ?5,
            password_changed_at = ?6, must_change_password = ?7, locked_until = ?8, totp_secret = ?9,
            totp_pending = ?10, totp_last_step = ?11, recovery_codes = ?12
          WHERE account = ?1",
-        params![
-            user.account.as_str(),
-            user.real_name,
-            user.department,
-            user.status.as_str(),
-            user.password_hash,
-            time_text(user.password_changed_at),
-            user.must_change_password,
-            user.locked_until.map(time_text),
-            user.totp_secret,
-            user.totp_pending,
-            user.totp_last_step,
-            serde_json::to_string(&user.recovery_codes).expect("strings serialise"),
-        ],
+        params_from_iter(user_values(user).into_iter().take(12)),
     )?;
     Ok(())
 }
