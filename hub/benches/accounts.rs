@@ -1,4 +1,4 @@
-//! The cost of signing in (docs/perf.md, 口令派生与登录):
+//! The cost of signing in (docs/perf.md §13):
 //!
 //!   cargo bench -p yizhan-hub --bench accounts
 //!
