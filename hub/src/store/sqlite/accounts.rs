@@ -288,27 +288,11 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account_failures_since(&self, account: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
-        let account = account.to_owned();
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                Ok(conn
-                    .prepare_cached("SELECT COUNT(*) FROM login_failures WHERE account = ?1 AND at >= ?2")?
-                    .query_row(params![account, time_text(since)], |r| r.get(0))?)
-            })
-        })
-        .await
+        self.failures_since(FailuresBy::Account, account, since).await
     }
 
     async fn address_failures_since(&self, address: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
-        let address = address.to_owned();
-        self.blocking(move |inner| {
-            inner.readers.with(|conn| {
-                Ok(conn
-                    .prepare_cached("SELECT COUNT(*) FROM login_failures WHERE address = ?1 AND at >= ?2")?
-                    .query_row(params![address, time_text(since)], |r| r.get(0))?)
-            })
-        })
-        .await
+        self.failures_since(FailuresBy::Address, address, since).await
     }
 
     async fn clear_login_failures(&self, account: &str) -> Result<(), StoreError> {
@@ -407,6 +391,27 @@ impl AccountStore for SqliteStore {
                 [json],
             )?;
             Ok(())
+        })
+        .await
+    }
+}
+
+/// Which failed sign-ins to count: one account's (lockout) or one address's (throttle).
+#[derive(Clone, Copy)]
+enum FailuresBy {
+    Account,
+    Address,
+}
+
+impl SqliteStore {
+    async fn failures_since(&self, by: FailuresBy, value: &str, since: OffsetDateTime) -> Result<u32, StoreError> {
+        let sql = match by {
+            FailuresBy::Account => "SELECT COUNT(*) FROM login_failures WHERE account = ?1 AND at >= ?2",
+            FailuresBy::Address => "SELECT COUNT(*) FROM login_failures WHERE address = ?1 AND at >= ?2",
+        };
+        let value = value.to_owned();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| Ok(conn.prepare_cached(sql)?.query_row(params![value, time_text(since)], |r| r.get(0))?))
         })
         .await
     }
