@@ -1,5 +1,7 @@
 //! What a voucher or invoice says, and the canonical form its signature covers.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
@@ -8,7 +10,7 @@ use crate::code::ProjectCode;
 use crate::command::Rejection;
 use crate::id::{CommandId, DeviceId};
 use crate::uscc::Uscc;
-use crate::entity::{FeeAssessment, FeeKind};
+use crate::entity::{FeeAssessment, FeeKind, FinalCheck};
 use crate::money::Fen;
 use crate::records::ProjectRecords;
 
@@ -121,6 +123,11 @@ pub struct DocumentSettings {
     /// The public verification page printed in every QR (`https://…/verify`): an address a
     /// phone outside the counters' network reaches.
     pub verify_url: String,
+    /// The kinds a clerk may issue for a project they recorded the 复核 of. Empty by
+    /// default: four eyes on every kind, the 复核 by one clerk, the issue by another.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    #[cfg_attr(feature = "specta", specta(type = Vec<DocumentKind>))]
+    pub single_clerk_kinds: BTreeSet<DocumentKind>,
 }
 
 /// The key of the one `document_settings` row.
@@ -154,6 +161,7 @@ impl DocumentSettings {
         Ok(DocumentSettings {
             unit: IssuingUnit { name: name.to_owned(), invoice_code: code.to_owned() },
             verify_url: url.trim_end_matches('/').to_owned(),
+            single_clerk_kinds: BTreeSet::new(),
         })
     }
 
@@ -166,6 +174,20 @@ impl DocumentSettings {
             Some(url::Host::Ipv6(ip)) => !ip.is_loopback() && !ip.is_unspecified(),
             None => false,
         }
+    }
+}
+
+/// Four eyes: `clerk` may not issue a document of `kind` for a project whose 复核 they
+/// recorded, unless the data centre let one clerk do both for the kind (`single_clerk`, from
+/// [`DocumentSettings::single_clerk_kinds`]; on for every kind until settings say so).
+/// Checked at the counter before anything is printed, and again at the hub.
+pub fn four_eyes(single_clerk: &BTreeSet<DocumentKind>, kind: DocumentKind, final_check: Option<&FinalCheck>, clerk: &str) -> Result<(), Rejection> {
+    match final_check {
+        Some(check) if check.checked_by == clerk && !single_clerk.contains(&kind) => Err(Rejection::new(
+            "four_eyes",
+            format!("{clerk} 已复核本项目，不能再开具它的{}（复核与开具须由两人办理）。请由另一位窗口人员开具。", kind.name_zh()),
+        )),
+        _ => Ok(()),
     }
 }
 

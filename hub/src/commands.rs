@@ -1,23 +1,52 @@
 //! Clerk commands at the hub: each decided by the domain rules (`yizhan_core::command`)
-//! against the hub's own rows, inside the transaction that writes its effect, and run
-//! once per command id.
+//! against the hub's own rows, inside the transaction that writes its effect and its
+//! audit record, and run once per command id.
+//!
+//! Who issued a command is the counter's word, signed with its registered key when the
+//! command was queued; the hub trusts that, never the body's clerk. It accepts the command
+//! only if that person held the permission when they issued it, and flags one from an
+//! account disabled since.
 
 use time::OffsetDateTime;
-use yizhan_core::clock::shanghai_date;
+use yizhan_core::account::Account;
+use yizhan_core::clock::{shanghai_date, shanghai_minute};
 use yizhan_core::command::{Issued, Rejection, decide};
-use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
+use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult, clerk_label};
+use yizhan_voucher::signature::PublicKey;
 
+use crate::audit::{Actor, AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::store::{Decider, RowWrite, project_records};
+use crate::store::{CommandAudit, Decider, RowWrite, UserStatus, project_records};
+
+/// The person the hub holds a command to be from, and how they stand now.
+struct Attested {
+    account: Account,
+    /// As documents and rows name them, from the hub's own account record.
+    clerk: String,
+    roles: String,
+    disabled_since: bool,
+}
 
 impl Hub {
-    pub async fn run_command(&self, envelope: CommandEnvelope) -> Result<CommandResult, HubError> {
-        let refused = self.check_issue(&envelope.device_id, &envelope.action).await?;
+    /// Runs one command that arrived from `address`; `action_json` is its action exactly
+    /// as sent, which the counter's signature covers.
+    pub async fn run_command(&self, mut envelope: CommandEnvelope, action_json: &str, address: &str) -> Result<CommandResult, HubError> {
+        let attested = self.attest(&envelope, action_json).await?;
+        let refused = match &attested {
+            Ok(person) => {
+                envelope.clerk = person.clerk.clone();
+                self.check_issue(&envelope.device_id, &envelope.action, &person.clerk).await?
+            }
+            Err(rejection) => Some(rejection.clone()),
+        };
+        let audit = self.command_audit(&envelope, attested.as_ref().ok(), address);
         let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()), refused);
         let action = envelope.action.clone();
         let command_id = envelope.command_id.clone();
-        let run = self.store().run_command(envelope, decider).await?;
+        let run = self.store().run_command(envelope, decider, audit).await.inspect_err(|e| {
+            self.audit_in_doubt(format!("指令 {command_id} 未能执行或其审计记录未能写入（{e}）"));
+        })?;
         if run.outcome.is_ok() {
             self.notify_applicant(&action).await?;
             // What a command wrote can raise an alert of its own (a document in conflict).
@@ -41,10 +70,96 @@ impl Hub {
         );
         Ok(result)
     }
+
+    /// Who the command is from, by the counter's signature, and whether that person could
+    /// issue it when they did; a rejection for the counter otherwise.
+    async fn attest(&self, envelope: &CommandEnvelope, action_json: &str) -> Result<Result<Attested, Rejection>, HubError> {
+        let device = &envelope.device_id;
+        let (Some(account), Some(signature)) = (&envelope.account, &envelope.signature) else {
+            return Ok(Err(Rejection::new(
+                "unsigned_command",
+                "该指令没有本窗口的签名和办理人账号（登录功能启用前排队的指令），数据中心不予受理。请登录后重新办理。",
+            )));
+        };
+        let Some(key) = self.counter_key(device).await? else {
+            return Ok(Err(Rejection::new("unknown_counter", format!("终端 {device} 未登记签名公钥，指令无法核验，数据中心不予受理。"))));
+        };
+        let key = PublicKey::from_hex(&key.public_key)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device}：{e}"))))?;
+        let signed = hex::decode(signature)
+            .ok()
+            .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+            .is_some_and(|signature| key.verifies(envelope.signed_text(action_json).as_bytes(), &signature));
+        if !signed {
+            return Ok(Err(Rejection::new(
+                "bad_signature",
+                format!("指令的签名与终端 {device} 登记的公钥不符（办理人、时间或内容被改动过），数据中心不予受理。"),
+            )));
+        }
+        let Some(user) = self.store().user(account).await? else {
+            return Ok(Err(Rejection::new("unknown_clerk", format!("办理人账号 {account} 在数据中心不存在，指令不予受理。"))));
+        };
+        let clerk = clerk_label(&user.real_name, &user.account);
+        let when = shanghai_minute(envelope.issued_at);
+        let needed = envelope.action.permission();
+        match self.standing_at(account, envelope.issued_at).await? {
+            Some(standing) if standing.active && standing.permissions.contains(&needed) => {}
+            Some(standing) if standing.active => {
+                return Ok(Err(Rejection::new(
+                    "not_permitted",
+                    format!("{clerk} 在办理时（{when}）没有「{}」权限，指令不予受理。", needed.as_str()),
+                )));
+            }
+            _ => {
+                return Ok(Err(Rejection::new("clerk_not_active", format!("{clerk} 的账号在办理时（{when}）未启用，指令不予受理。"))));
+            }
+        }
+        let roles = self.store().grants(account).await?.into_iter().map(|g| g.role).collect::<Vec<_>>().join(",");
+        Ok(Ok(Attested { account: account.clone(), clerk, roles, disabled_since: user.status == UserStatus::Disabled }))
+    }
+
+    /// The audit record of the command's run: under the attested person, or under the
+    /// account the envelope claims when its signature did not hold.
+    fn command_audit(&self, envelope: &CommandEnvelope, attested: Option<&Attested>, address: &str) -> CommandAudit {
+        let (key, at) = (self.audit_key().clone(), self.clock().now());
+        let actor = Actor {
+            user: attested.map_or_else(
+                || envelope.account.as_ref().map_or_else(String::new, |a| format!("{a}（未核实）")),
+                |p| p.account.to_string(),
+            ),
+            role: attested.map(|p| p.roles.clone()).unwrap_or_default(),
+            device: envelope.device_id.to_string(),
+            address: address.to_owned(),
+        };
+        let event = if attested.is_some_and(|p| p.disabled_since) {
+            AuditEvent::ClerkCommandDisabledAccount
+        } else {
+            AuditEvent::ClerkCommand
+        };
+        let object = match envelope.action.project_code() {
+            Some(code) => format!("{} {code}", envelope.action.kind()),
+            None => envelope.action.kind().to_owned(),
+        };
+        let (command_id, base_seq, local_at) = (envelope.command_id.to_string(), envelope.base_seq, envelope.issued_at);
+        Box::new(move |run, tail| {
+            let mut entry = Entry::new(&actor, event, object).detail(serde_json::json!({
+                "command_id": command_id,
+                "base_seq": base_seq,
+                "seq": run.outcome.as_ref().ok().copied().flatten(),
+                "repeated": run.repeated,
+            }));
+            entry.local_at = Some(local_at);
+            if let Err(rejection) = &run.outcome {
+                entry = entry.failed(format!("{}：{}", rejection.code, rejection.reason));
+            }
+            crate::audit::seal(&key, entry, at, tail)
+        })
+    }
 }
 
-/// `refused`: what the hub found wrong before the domain rules (a document's signature
-/// or segment), recorded as the command's answer like any rejection.
+/// `refused`: what the hub found wrong before the domain rules (the signature, the
+/// clerk's standing, a document's signature or segment), recorded as the command's answer
+/// like any rejection.
 fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejection>) -> Decider {
     Box::new(move |rows| {
         if let Some(rejection) = refused.clone() {

@@ -17,7 +17,7 @@ use yizhan_hub::connectors::planning_cdc;
 use yizhan_hub::ingest::AssessmentRules;
 use yizhan_hub::keys::KeyFile;
 use yizhan_hub::store::StoreUrl;
-use yizhan_core::document::DocumentSettings;
+use yizhan_core::document::{DocumentKind, DocumentSettings};
 use yizhan_hub::simulate::SimulateOptions;
 use yizhan_hub::{Hub, HubConfig};
 
@@ -94,6 +94,10 @@ enum Command {
         /// The verification page as a phone reaches it, e.g. https://yizhan.example.gov.cn/verify.
         #[arg(long)]
         verify_url: String,
+        /// A document kind (voucher, invoice) the clerk who recorded a project's 复核 may
+        /// issue too; by default every kind needs a second clerk (four eyes). Repeatable.
+        #[arg(long = "single-clerk", value_parser = parse_kind)]
+        single_clerk: Vec<DocumentKind>,
         /// Who sets them, recorded with the change.
         #[arg(long)]
         by: String,
@@ -409,8 +413,9 @@ async fn main() -> anyhow::Result<()> {
             let hub = store.open(rules.rules(true)?)?;
             seed_demo(&hub, projects, seed).await?;
         }
-        Command::DocumentSettings { store, unit_name, invoice_code, verify_url, by } => {
-            let settings = DocumentSettings::new(&unit_name, &invoice_code, &verify_url).map_err(|r| anyhow::anyhow!(r.reason))?;
+        Command::DocumentSettings { store, unit_name, invoice_code, verify_url, single_clerk, by } => {
+            let mut settings = DocumentSettings::new(&unit_name, &invoice_code, &verify_url).map_err(|r| anyhow::anyhow!(r.reason))?;
+            settings.single_clerk_kinds = single_clerk.into_iter().collect();
             anyhow::ensure!(!by.trim().is_empty(), "请用 --by 写明设置人");
             if !settings.reachable_by_phones() {
                 tracing::warn!(verify_url = settings.verify_url, "查验地址指向本机，办事人用手机扫码无法访问：正式使用请填写对外可访问的地址");
@@ -517,4 +522,8 @@ async fn seed_demo(hub: &Hub, projects: usize, seed: u64) -> anyhow::Result<()> 
         "演示数据已写入"
     );
     Ok(())
+}
+
+fn parse_kind(text: &str) -> Result<DocumentKind, String> {
+    DocumentKind::parse(text.trim()).ok_or_else(|| format!("票据种类应为 voucher（缴费凭证）或 invoice（非税收入票据），收到 {text:?}"))
 }

@@ -138,7 +138,7 @@ async fn every_route_admits_or_refuses_each_caller_as_its_table_line_declares() 
         let path = concrete(route.path);
         for (who, token) in [("no session", None), ("a forged token", Some(forged.as_str())), ("a replayed token", Some(replayed.as_str()))] {
             let (status, body) = hall.call(method.clone(), &path, token, None).await;
-            let needs_person = matches!(route.access, Access::Session | Access::Permission(_));
+            let needs_person = matches!(route.access, Access::Session | Access::Permission(_) | Access::AnyOf(_));
             assert_eq!(
                 refused_by_access(status, &body),
                 needs_person,
@@ -166,6 +166,7 @@ async fn every_route_admits_or_refuses_each_caller_as_its_table_line_declares() 
             let (status, body) = hall.call(method.clone(), &path, Some(token), None).await;
             let allowed = match route.access {
                 Access::Permission(p) => role.default_permissions().contains(&p),
+                Access::AnyOf(any) => any.iter().any(|p| role.default_permissions().contains(p)),
                 _ => true,
             };
             assert_eq!(

@@ -163,15 +163,9 @@ async fn a_quarantined_civil_defence_notice_raises_orange_alerts_linked_to_it_un
     assert_eq!(alert["department"], "人防办");
     until(&hub, &format!("validation-failed:quarantine/{id}"), "validation failed", active_at("orange")).await;
 
-    let (status, body) = hub
-        .client
-        .post(format!("{}/v1/quarantine/{id}/dismiss", hub.url))
-        .json(&json!({ "by": "数据管理员", "reason": "人防办已重新出具联系单" }))
-        .send()
-        .await
-        .map(|r| (r.status().as_u16(), r))
-        .unwrap();
-    assert_eq!(status, 200, "{:?}", body.text().await);
+    let path = format!("/v1/quarantine/{id}/dismiss");
+    let (status, body) = hub.post_json_to(&path, serde_json::to_vec(&json!({ "reason": "人防办已重新出具联系单" })).unwrap()).await;
+    assert_eq!(status, 200, "{body}");
     until(&hub, &mismatch, "dismissed", resolved).await;
 }
 

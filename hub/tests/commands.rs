@@ -3,21 +3,37 @@
 
 mod common;
 
-use common::{CODE, TestHub, clearance, notice, planning};
+use common::{CODE, TestHub, clearance, pay_everything, project_with_fees, seed_clerks, signed};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use yizhan_core::command::ClerkAction;
-use yizhan_core::entity::{EntityKind, FeeKind};
-use yizhan_core::records::ProjectRecords;
+use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::CommandEnvelope;
+use yizhan_voucher::signature::CounterKey;
 
 const DEVICE: &str = "counter-01";
 
+/// The key of the suites' counter `DEVICE`.
+static KEY: std::sync::LazyLock<CounterKey> = std::sync::LazyLock::new(CounterKey::generate);
+
+/// A hub with the demo accounts, `DEVICE`'s key registered.
+async fn start() -> TestHub {
+    let hub = TestHub::start().await;
+    seed_clerks(&hub.hub).await;
+    hub.hub.register_counter_key(&DEVICE.parse().unwrap(), &KEY.public_key().to_hex()).await.unwrap();
+    hub
+}
+
+/// A command as the counter sends it, issued by 王芳 (clerk01) there.
 fn envelope(id: &str, action: Value) -> Value {
+    signed(unsigned(id, action), "clerk01", &KEY)
+}
+
+fn unsigned(id: &str, action: Value) -> Value {
     json!({
         "command_id": id,
         "device_id": DEVICE,
-        "clerk": "窗口01-张敏",
+        "clerk": "王芳（clerk01）",
         "issued_at": "2026-11-24T02:30:00Z",
         "base_seq": 3,
         "action": action,
@@ -51,40 +67,9 @@ async fn run(hub: &TestHub, command: Value) -> Value {
     body["results"][0].clone()
 }
 
-async fn project_with_fees(hub: &TestHub) {
-    assert_eq!(hub.post("planning", json!([planning("建字第1号", CODE)])).await.0, 200);
-    assert_eq!(hub.post("civil-defence", json!([notice("RF-1", CODE)])).await.0, 200);
-}
-
-/// Pays every fee of the project in full.
-async fn pay_everything(hub: &TestHub) {
-    let mut records = ProjectRecords::default();
-    for row in hub.hub.store().project_rows(CODE).await.unwrap() {
-        records.add(row.entity, &row.key, row.payload.as_bytes()).unwrap();
-    }
-    let payments: Vec<Value> = records
-        .assessments
-        .iter()
-        .map(|a| {
-            json!({
-                "payment_id": format!("PAY-{}", a.fee_kind.as_str()),
-                "project_code": CODE,
-                "fee_kind": a.fee_kind,
-                "amount_fen": a.net_fen(),
-                "channel": "非税支付平台",
-                "reference": "全额",
-                "received_at": "2025-08-01T02:00:00Z",
-            })
-        })
-        .collect();
-    assert_eq!(payments.len(), 2, "infrastructure and civil-defence fees");
-    assert!(records.assessments.iter().any(|a| a.fee_kind == FeeKind::CivilDefence));
-    assert_eq!(hub.post("payments", Value::Array(payments)).await.0, 200);
-}
-
 #[tokio::test]
 async fn a_final_check_stands_only_once_the_project_is_cleared_and_only_once() {
-    let hub = TestHub::start().await;
+    let hub = start().await;
     project_with_fees(&hub).await;
 
     let head = hub.head().await;
@@ -107,27 +92,26 @@ async fn a_final_check_stands_only_once_the_project_is_cleared_and_only_once() {
     let logged = hub.log().await.pop().unwrap();
     assert_eq!((logged["entity"].as_str(), logged["key"].as_str()), (Some("final_check"), Some(CODE)));
     assert_eq!(logged["origin"], format!("command:{DEVICE}"));
-    assert_eq!(logged["payload"]["checked_by"], "窗口01-张敏");
+    assert_eq!(logged["payload"]["checked_by"], "王芳（clerk01）");
 
     // The answer was lost and the counter sends it again: same answer, nothing new.
     let again = run(&hub, final_check("c-1")).await;
     assert_eq!((again["outcome"].clone(), again["seq"].clone(), again["repeated"].clone()), (json!("accepted"), done["seq"].clone(), json!(true)));
     assert_eq!(hub.head().await, head + 1);
 
-    let mut altered = final_check("c-1");
-    altered["action"]["remark"] = json!("改过的意见");
+    let altered = envelope("c-1", json!({ "kind": "final_check", "project_code": CODE, "remark": "改过的意见" }));
     let reused = run(&hub, altered).await;
     assert_eq!(reused["code"], "command_id_reused", "{reused}");
 
     let second = run(&hub, final_check("c-2")).await;
     assert_eq!(second["code"], "already_checked", "{second}");
-    assert!(second["reason"].as_str().unwrap().contains("窗口01-张敏"), "{second}");
+    assert!(second["reason"].as_str().unwrap().contains("王芳（clerk01）"), "{second}");
     assert_eq!(hub.head().await, head + 1);
 }
 
 #[tokio::test]
 async fn each_command_of_a_batch_is_answered_on_its_own() {
-    let hub = TestHub::start().await;
+    let hub = start().await;
     project_with_fees(&hub).await;
     let mut no_action = note("c-broken", CODE, "x");
     no_action.as_object_mut().unwrap().remove("action");
@@ -171,7 +155,7 @@ async fn each_command_of_a_batch_is_answered_on_its_own() {
 
 #[tokio::test]
 async fn a_request_the_hub_cannot_answer_per_command_is_refused_whole() {
-    let hub = TestHub::start().await;
+    let hub = start().await;
     project_with_fees(&hub).await;
     let head = hub.head().await;
 
@@ -196,6 +180,112 @@ async fn a_request_the_hub_cannot_answer_per_command_is_refused_whole() {
 
 /// One request of a generated schedule: which commands it carries, in order, repeats
 /// included (a counter re-sending after a lost answer, or two retries racing).
+/// Sends `command` and answers its result and the audit record the hub wrote of it.
+async fn run_audited(hub: &TestHub, command: Value) -> (Value, yizhan_hub::store::AuditRecord) {
+    let result = run(hub, command).await;
+    let query = yizhan_hub::store::AuditQuery { event: None, limit: 1, ..Default::default() };
+    let records = hub.hub.store().search_audit(&query).await.unwrap();
+    (result, records.into_iter().next().expect("an audit record of the command"))
+}
+
+#[tokio::test]
+async fn a_command_is_the_signed_in_clerks_by_the_counters_signature_never_by_its_body() {
+    let hub = start().await;
+    project_with_fees(&hub).await;
+    let head = hub.head().await;
+
+    // The body names another clerk; the counter signed for clerk01: the hub records 王芳.
+    let mut claimed = unsigned("n-1", json!({ "kind": "follow_up_note", "project_code": CODE, "text": "已电话催缴" }));
+    claimed["clerk"] = json!("李建国（chief01）");
+    let (result, audit) = run_audited(&hub, signed(claimed, "clerk01", &KEY)).await;
+    assert_eq!(result["outcome"], "accepted", "{result}");
+    let logged = hub.log().await.pop().unwrap();
+    assert_eq!(logged["payload"]["written_by"], "王芳（clerk01）", "{logged}");
+    assert_eq!(
+        (audit.user.as_str(), audit.role.as_str(), audit.device.as_str(), audit.event.as_str(), audit.result.as_str()),
+        ("clerk01", "clerk", DEVICE, "clerk_command", "success")
+    );
+    assert_eq!(audit.object, format!("follow_up_note {CODE}"));
+    assert_eq!(audit.local_at, Some(time::macros::datetime!(2026-11-24 02:30 UTC)), "the counter's time beside the hub's");
+    assert_eq!(audit.address, "127.0.0.1");
+
+    // Unsigned (queued before sign-in existed), signed by another key, or changed after
+    // signing: refused, and on record as refused.
+    let note = |id: &str| json!({ "kind": "follow_up_note", "project_code": CODE, "text": format!("第{id}条") });
+    let (unsigned_result, audit) = run_audited(&hub, unsigned("n-2", note("2"))).await;
+    assert_eq!(unsigned_result["code"], "unsigned_command", "{unsigned_result}");
+    assert_eq!((audit.event.as_str(), audit.result.as_str()), ("clerk_command", "failure"));
+    assert!(audit.reason.starts_with("unsigned_command"), "{}", audit.reason);
+    let stranger = CounterKey::generate();
+    assert_eq!(run(&hub, signed(unsigned("n-3", note("3")), "clerk01", &stranger)).await["code"], "bad_signature");
+    let mut swapped = envelope("n-4", note("4"));
+    swapped["account"] = json!("chief01");
+    let (swapped, audit) = run_audited(&hub, swapped).await;
+    assert_eq!(swapped["code"], "bad_signature", "another account than the one signed for: {swapped}");
+    assert_eq!(audit.user, "chief01（未核实）");
+    let mut retimed = envelope("n-5", note("5"));
+    retimed["issued_at"] = json!("2026-11-23T02:30:00Z");
+    assert_eq!(run(&hub, retimed).await["code"], "bad_signature");
+    assert_eq!(run(&hub, signed(unsigned("n-6", note("6")), "nobody", &KEY)).await["code"], "unknown_clerk");
+    assert_eq!(hub.head().await, head + 1, "nothing refused is written");
+
+    // A clerk may not void (a supervisor's permission), checked as the clerk stood then.
+    let void = json!({ "kind": "void_document", "project_code": CODE, "number": "PZ0000000001", "reason": "有误" });
+    let refused = run(&hub, envelope("v-1", void.clone())).await;
+    assert_eq!(refused["code"], "not_permitted", "{refused}");
+    assert!(refused["reason"].as_str().unwrap().contains("document:void"), "{refused}");
+    // Before the account existed it could do nothing.
+    let mut early = unsigned("n-7", note("7"));
+    early["issued_at"] = json!("2026-01-05T02:30:00Z");
+    assert_eq!(run(&hub, signed(early, "clerk01", &KEY)).await["code"], "clerk_not_active");
+}
+
+#[tokio::test]
+async fn a_command_queued_before_the_clerks_account_was_disabled_is_taken_and_flagged_orange() {
+    let desk = yizhan_hub::alerts::AlertDesk::new(None, yizhan_core::clock::Clock::system(), std::time::Duration::from_millis(50));
+    let hub = TestHub::start_with_alerts(desk).await;
+    seed_clerks(&hub.hub).await;
+    hub.hub.register_counter_key(&DEVICE.parse().unwrap(), &KEY.public_key().to_hex()).await.unwrap();
+    project_with_fees(&hub).await;
+    // Queued offline at the counter while clerk01 was active; the account is disabled
+    // before the counter comes back.
+    let issued_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+    let mut queued = unsigned("n-1", json!({ "kind": "follow_up_note", "project_code": CODE, "text": "离线时记录" }));
+    queued["issued_at"] = json!(issued_at.format(&time::format_description::well_known::Rfc3339).unwrap());
+    let sysadmin = yizhan_hub::accounts::Principal {
+        account: "sysadmin".parse().unwrap(),
+        real_name: "赵敏".into(),
+        roles: vec!["system_admin".into()],
+        permissions: yizhan_core::access::BuiltinRole::SystemAdmin.default_permissions(),
+        scopes: Vec::new(),
+        session_id: String::new(),
+        must_change_password: false,
+        must_enrol_second_factor: false,
+        address: "127.0.0.1".into(),
+        device: None,
+    };
+    hub.hub.set_user_status(&sysadmin, "clerk01", yizhan_hub::store::UserStatus::Disabled).await.unwrap();
+    let (result, audit) = run_audited(&hub, signed(queued, "clerk01", &KEY)).await;
+    assert_eq!(result["outcome"], "accepted", "the clerk could issue it then: {result}");
+    assert_eq!((audit.event.as_str(), audit.user.as_str()), ("clerk_command_disabled_account", "clerk01"));
+    let mut flagged = Value::Null;
+    for _ in 0..400 {
+        let (_, page) = hub.get("/v1/alerts?state=all&limit=500").await;
+        if let Some(alert) = page["alerts"].as_array().unwrap().iter().find(|a| a["key"] == "disabled-account-command:security/disabled-account") {
+            flagged = alert.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(flagged["level"], "orange", "{flagged}");
+    assert!(flagged["message"].as_str().unwrap().contains("clerk01"), "{flagged}");
+
+    // One issued after the account was disabled is refused.
+    let mut after = unsigned("n-2", json!({ "kind": "follow_up_note", "project_code": CODE, "text": "停用后" }));
+    after["issued_at"] = json!(time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap());
+    assert_eq!(run(&hub, signed(after, "clerk01", &KEY)).await["code"], "clerk_not_active");
+}
+
 #[derive(Debug, Clone)]
 struct Delivery {
     commands: Vec<usize>,
@@ -217,7 +307,7 @@ proptest! {
     fn retries_and_duplicates_have_exactly_once_effects((_commands, deliveries) in schedules()) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let hub = TestHub::start().await;
+            let hub = start().await;
             project_with_fees(&hub).await;
             let start = hub.head().await;
             // Notes add a row each; tracking commands alternate the flag, so a repeat that

@@ -106,13 +106,25 @@ async fn segments_go_to_registered_counters_only_and_never_overlap() {
     assert_eq!(invoice["first"], 1, "each kind is numbered on its own");
 }
 
-async fn issue(hub: &TestHub, command_id: &str, device: &str, doc: &Document, key: &CounterKey) -> Value {
-    let payload = QrPayload::seal(doc, key).unwrap();
+/// `doc` signed with `signer`, sent as its counter (whose key is `counter`) sends it,
+/// issued by 王芳 (clerk01).
+async fn issue(hub: &TestHub, command_id: &str, device: &str, doc: &Document, signer: &CounterKey, counter: &CounterKey) -> Value {
+    send_issue(hub, command_id, device, "clerk01", doc, signer, counter).await
+}
+
+/// `doc` issued by `account` at counter-01, whose key signs both.
+async fn issue_as(hub: &TestHub, command_id: &str, account: &str, doc: &Document, key: &CounterKey) -> Value {
+    send_issue(hub, command_id, "counter-01", account, doc, key, key).await
+}
+
+async fn send_issue(hub: &TestHub, command_id: &str, device: &str, account: &str, doc: &Document, signer: &CounterKey, counter: &CounterKey) -> Value {
+    let payload = QrPayload::seal(doc, signer).unwrap();
     let command = json!({
-        "command_id": command_id, "device_id": device, "clerk": "王芳", "issued_at": "2026-11-24T02:30:00Z", "base_seq": 0,
+        "command_id": command_id, "device_id": device, "clerk": account, "issued_at": "2026-11-24T02:30:00Z", "base_seq": 0,
         "action": { "kind": "issue_document", "project_code": common::CODE, "document": doc,
                     "signature": payload.signature_text(), "pdf_sm3": "ab".repeat(32) }
     });
+    let command = common::signed(command, account, counter);
     let (status, body) = hub.post_json_to("/v1/commands", serde_json::to_vec(&json!({ "commands": [command] })).unwrap()).await;
     assert_eq!(status, 200, "{body}");
     body["results"][0].clone()
@@ -126,14 +138,15 @@ async fn a_document_signed_by_another_key_or_numbered_outside_its_segment_is_ref
     let stranger = CounterKey::generate();
     assert_eq!(register(&hub, "counter-01", &key.public_key().to_hex()).await.0, 200);
     assert_eq!(segment(&hub, "counter-01", "voucher", 10).await.0, 200);
-    let unknown = issue(&hub, "c0", "counter-09", &document(1, "counter-09"), &key).await;
+    common::seed_clerks(&hub.hub).await;
+    let unknown = issue(&hub, "c0", "counter-09", &document(1, "counter-09"), &key, &key).await;
     assert_eq!(unknown["code"], "unknown_counter", "{unknown}");
-    let forged = issue(&hub, "c1", "counter-01", &document(1, "counter-01"), &stranger).await;
+    let forged = issue(&hub, "c1", "counter-01", &document(1, "counter-01"), &stranger, &key).await;
     assert_eq!(forged["code"], "bad_signature", "{forged}");
-    let outside = issue(&hub, "c2", "counter-01", &document(11, "counter-01"), &key).await;
+    let outside = issue(&hub, "c2", "counter-01", &document(11, "counter-01"), &key, &key).await;
     assert_eq!(outside["code"], "not_in_segment", "{outside}");
     assert!(hub.log().await.iter().all(|c| c["entity"] != "document"), "nothing refused is on record");
-    let accepted = issue(&hub, "c3", "counter-01", &document(1, "counter-01"), &key).await;
+    let accepted = issue(&hub, "c3", "counter-01", &document(1, "counter-01"), &key, &key).await;
     assert_eq!(accepted["outcome"], "accepted", "{accepted}");
     let response = hub.client.put(format!("{}/v1/documents/PZ0000000001/pdf", hub.url)).body(b"%PDF-1.7 another file".to_vec()).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 409, "only the file whose SM3 is on record is kept");
@@ -184,4 +197,30 @@ async fn whatever_a_scanner_reads_gets_a_verdict_or_a_named_problem() {
     let (status, body) = hub.get(&format!("/v1/verify?{hostile_code}")).await;
     assert_eq!(status, 400, "{body}");
     assert!(body["message"].as_str().unwrap().contains("项目代码格式不正确") && !body.to_string().contains("<script>"), "{body}");
+}
+
+#[tokio::test]
+async fn the_clerk_who_recorded_the_final_check_cannot_issue_its_documents_even_past_the_counter() {
+    let hub = TestHub::start().await;
+    common::seed_clerks(&hub.hub).await;
+    common::project_with_fees(&hub).await;
+    common::pay_everything(&hub).await;
+    assert_eq!(hub.post("tax", json!([common::clearance("WS-1", common::CODE)])).await.0, 200);
+    let key = CounterKey::generate();
+    assert_eq!(register(&hub, "counter-01", &key.public_key().to_hex()).await.0, 200);
+    assert_eq!(segment(&hub, "counter-01", "voucher", 10).await.0, 200);
+    let check = json!({
+        "command_id": "fc-1", "device_id": "counter-01", "clerk": "王芳（clerk01）", "issued_at": "2026-11-24T02:00:00Z", "base_seq": 0,
+        "action": { "kind": "final_check", "project_code": common::CODE, "remark": "" }
+    });
+    let (_, body) = hub.post_json_to("/v1/commands", serde_json::to_vec(&json!({ "commands": [common::signed(check, "clerk01", &key)] })).unwrap()).await;
+    assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
+
+    // A counter that skipped its own check (or had not heard of the 复核) is refused here.
+    let same = issue(&hub, "d-1", "counter-01", &document(1, "counter-01"), &key, &key).await;
+    assert_eq!(same["code"], "four_eyes", "{same}");
+    assert!(same["reason"].as_str().unwrap().contains("王芳（clerk01）"), "{same}");
+    assert!(hub.log().await.iter().all(|c| c["entity"] != "document"), "nothing refused is on record");
+    let other = issue_as(&hub, "d-2", "clerk02", &document(1, "counter-01"), &key).await;
+    assert_eq!(other["outcome"], "accepted", "{other}");
 }

@@ -825,6 +825,8 @@ async fn an_unreachable_source_is_reported_and_retried() {
 struct HubProcess {
     child: tokio::process::Child,
     url: String,
+    /// The system administrator's session (the demo's `sysadmin`), once the hub answers.
+    session: tokio::sync::OnceCell<String>,
 }
 
 impl HubProcess {
@@ -852,14 +854,34 @@ impl HubProcess {
         HubProcess {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            session: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Signs the demo's system administrator in, binding the authenticator.
+    async fn sign_in(&self) -> Option<String> {
+        let http = reqwest::Client::new();
+        let call = |path: &str, token: Option<&str>, body: serde_json::Value| {
+            let mut request = http.post(format!("{}{path}", self.url)).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            async move { request.send().await.ok()?.json::<serde_json::Value>().await.ok() }
+        };
+        let password = yizhan_hub::accounts::admin::DEMO_PASSWORD;
+        let answer = call("/v1/auth/login", None, serde_json::json!({"account": "sysadmin", "password": password})).await?;
+        let token = answer["token"].as_str()?.to_owned();
+        let enrolment = call("/v1/auth/second-factor", Some(&token), serde_json::Value::Null).await?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let code = yizhan_hub::accounts::totp::code_at(enrolment["secret"].as_str()?, now)?;
+        call("/v1/auth/second-factor/confirm", Some(&token), serde_json::json!({"code": code})).await?;
+        Some(token)
     }
 
     /// The connector's position, once the hub answers.
     async fn position(&self) -> Option<String> {
-        let response = reqwest::get(format!("{}/v1/connectors", self.url))
-            .await
-            .ok()?;
+        let token = self.session.get_or_try_init(|| async { self.sign_in().await.ok_or(()) }).await.ok()?;
+        let response = reqwest::Client::new().get(format!("{}/v1/connectors", self.url)).bearer_auth(token).send().await.ok()?;
         let connectors: Vec<yizhan_sync::protocol::ConnectorStatus> = response.json().await.ok()?;
         connectors
             .into_iter()

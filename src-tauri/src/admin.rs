@@ -66,15 +66,15 @@ pub async fn reprocess_quarantined(
     id: u64,
     record: Option<serde_json::Value>,
 ) -> Result<DeliveryReport, CommandError> {
-    let operator = session.clerk(Permission::QuarantineCorrect)?;
-    admin.hub.reprocess(id, record, &operator).await.map_err(CommandError::from)
+    session.clerk(Permission::QuarantineCorrect)?;
+    admin.hub.reprocess(id, record).await.map_err(CommandError::from)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn dismiss_quarantined(admin: State<'_, Admin>, session: State<'_, Session>, id: u64, reason: String) -> Result<(), CommandError> {
-    let operator = session.clerk(Permission::QuarantineCorrect)?;
-    admin.hub.dismiss(id, &operator, &reason).await.map_err(CommandError::from)
+    session.clerk(Permission::QuarantineCorrect)?;
+    admin.hub.dismiss(id, &reason).await.map_err(CommandError::from)
 }
 
 /// The file's bytes as the raw body, its name in `x-file-name`; progress goes out as

@@ -8,7 +8,8 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use yizhan_sync::client::{ClientOptions, CounterSignIn, HubAdmin, Outbox, SyncClient};
 use yizhan_sync::integrity::HubKey;
-use yizhan_sync::replica::{Replica, ReplicaError, ReplicaReader};
+use yizhan_sync::protocol::Person;
+use yizhan_sync::replica::{Issuer, Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use yizhan_voucher::signature::CounterKey;
@@ -108,6 +109,11 @@ impl Counter {
     /// The key documents are signed with, or why this counter has none.
     pub fn signing_key(&self) -> Result<&CounterKey, CommandError> {
         self.key.as_ref().map_err(|problem| CommandError::new(ErrorCode::SigningUnavailable, problem.clone()))
+    }
+
+    /// Who commands are issued by at this counter: `person`, vouched for by its key.
+    pub fn issuer(&self, person: &Person) -> Result<Issuer, CommandError> {
+        Ok(Issuer::new(person.account.clone(), person.clerk(), self.signing_key()?.clone()))
     }
 
     pub fn status(&self) -> SyncStatus {

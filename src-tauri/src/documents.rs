@@ -33,14 +33,14 @@ pub async fn issue_document(
     project_code: String,
     kind: DocumentKind,
 ) -> Result<OutboxEntry, CommandError> {
-    let clerk = session.clerk(Permission::DocumentIssue)?;
+    let issuer = counter.issuer(&session.acting(&[Permission::DocumentIssue])?)?;
     let key = counter.signing_key()?.clone();
-    let issuer = clerk.clone();
+    let clerk = issuer.clerk().to_owned();
     counter
         .outbox()
-        .issue_document(&typed_code(&project_code)?, kind, &clerk, move |to_issue| {
+        .issue_document(&typed_code(&project_code)?, kind, &issuer, move |to_issue| {
             let device_id = to_issue.device_id.clone();
-            let ctx = IssueContext { unit: &to_issue.settings.unit, issuer: &issuer, device_id: &device_id, at: to_issue.at };
+            let ctx = IssueContext { unit: &to_issue.settings.unit, issuer: &clerk, device_id: &device_id, at: to_issue.at };
             let printed = print_new(to_issue.records, to_issue.number, &ctx, &key, &to_issue.settings.verify_url)?;
             Ok(Issued { action: printed.action, pdf: printed.pdf })
         })
@@ -64,8 +64,7 @@ pub async fn reprint_document(
     project_code: String,
     number: String,
 ) -> Result<OutboxEntry, CommandError> {
-    let clerk = session.clerk(Permission::DocumentPrint)?;
-    counter.signing_key()?;
+    let issuer = counter.issuer(&session.acting(&[Permission::DocumentPrint])?)?;
     let verify_url = counter
         .read(|r| r.document_settings())?
         .map(|s| s.verify_url)
@@ -77,7 +76,7 @@ pub async fn reprint_document(
         })?;
     counter
         .outbox()
-        .reprint_document(&typed_code(&project_code)?, number.trim(), &clerk, move |doc| print_again(doc, &verify_url))
+        .reprint_document(&typed_code(&project_code)?, number.trim(), &issuer, move |doc| print_again(doc, &verify_url))
         .await
         .map_err(CommandError::from)
 }

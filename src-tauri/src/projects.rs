@@ -77,8 +77,8 @@ fn typed_command_id(text: &str) -> Result<CommandId, CommandError> {
 
 /// Queues `action` as the signed-in clerk's, if they may do it.
 pub(crate) async fn issue(counter: &Counter, session: &Session, action: ClerkAction) -> Result<OutboxEntry, CommandError> {
-    let clerk = session.clerk(action.permission())?;
-    counter.outbox().issue(action, &clerk).await.map_err(CommandError::from)
+    let issuer = counter.issuer(&session.acting(&[action.permission()])?)?;
+    counter.outbox().issue(action, &issuer).await.map_err(CommandError::from)
 }
 
 /// 待处理冲突, newest first.
@@ -105,8 +105,8 @@ pub async fn redo_conflict(counter: State<'_, Counter>, session: State<'_, Sessi
         .into_iter()
         .find(|entry| entry.command_id == id)
         .map_or(Permission::ProjectRead, |entry| entry.action.permission());
-    let clerk = session.clerk(permission)?;
-    counter.outbox().redo(&id, &clerk).await.map_err(CommandError::from)
+    let issuer = counter.issuer(&session.acting(&[permission])?)?;
+    counter.outbox().redo(&id, &issuer).await.map_err(CommandError::from)
 }
 
 #[derive(serde::Serialize, specta::Type)]

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tauri::State;
 use yizhan_core::access::Permission;
 use yizhan_sync::client::{CounterSignIn, CounterSignedIn, SignInError};
+use yizhan_sync::protocol::Person;
 
 use crate::error::{CommandError, ErrorCode};
 
@@ -100,6 +101,11 @@ impl Session {
 
     /// [`Session::clerk`] for work any one of `permissions` allows.
     pub fn clerk_holding(&self, permissions: &[Permission]) -> Result<String, CommandError> {
+        self.acting(permissions).map(|person| person.clerk())
+    }
+
+    /// The person signed in, if they may do work any one of `permissions` allows now.
+    pub fn acting(&self, permissions: &[Permission]) -> Result<Person, CommandError> {
         self.with(|current| {
             let Some(current) = current else {
                 return Err(refused("not_signed_in", "请先登录。"));
@@ -118,7 +124,7 @@ impl Session {
                 let needed: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
                 return Err(refused("forbidden", &format!("没有权限：需要 {}", needed.join(" 或 "))));
             }
-            Ok(s.person.clerk())
+            Ok(s.person.clone())
         })
     }
 

@@ -13,9 +13,10 @@ use yizhan_core::clock::Clock;
 use crate::client::{ClientOptions, SyncClient};
 use crate::replica::Replica;
 
-const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数]
-  --once    取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令后退出
-  --limit   每批最多取多少条变更（默认 5000）";
+const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数] [--counter-key 公钥]
+  --once         取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令后退出
+  --limit        每批最多取多少条变更（默认 5000）
+  --counter-key  本终端签名公钥（130 位十六进制）：上传指令前在数据中心登记";
 
 #[derive(Debug)]
 struct Args {
@@ -23,16 +24,18 @@ struct Args {
     hub: String,
     once: bool,
     batch_limit: Option<u32>,
+    counter_key: Option<String>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut db, mut hub, mut once, mut batch_limit) = (None, None, false, None);
+    let (mut db, mut hub, mut once, mut batch_limit, mut counter_key) = (None, None, false, None, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} 后缺少取值"));
         match arg.as_str() {
             "--db" => db = Some(PathBuf::from(value()?)),
             "--hub" => hub = Some(value()?),
             "--once" => once = true,
+            "--counter-key" => counter_key = Some(value()?),
             "--limit" => {
                 let text = value()?;
                 batch_limit = Some(
@@ -48,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         hub: hub.ok_or("缺少 --hub")?,
         once,
         batch_limit,
+        counter_key,
     })
 }
 
@@ -87,7 +91,7 @@ async fn run(args: Args, clock: Clock) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut options = ClientOptions::default();
+    let mut options = ClientOptions { counter_key: args.counter_key, ..ClientOptions::default() };
     if let Some(limit) = args.batch_limit {
         options.batch_limit = limit;
     }

@@ -243,13 +243,42 @@ pub struct CommandEnvelope {
     /// a lost answer changes nothing and gets the first answer again.
     pub command_id: CommandId,
     pub device_id: DeviceId,
+    /// The clerk as the counter named them (`Person::clerk`). The hub records the name its
+    /// own account gives for `account`, never this text.
     pub clerk: String,
+    /// Who was signed in at the counter when the command was issued. Absent only in
+    /// commands queued before counters signed their clerks in; the hub refuses those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
     /// When the clerk issued it, by the counter's clock.
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
     /// The replica's cursor when the clerk issued it: the state the clerk was looking at.
     pub base_seq: u64,
     pub action: yizhan_core::command::ClerkAction,
+    /// The counter key's SM2 signature over [`CommandEnvelope::signed_text`], hex: the
+    /// counter's word for who issued it, which the hub trusts instead of the body's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl CommandEnvelope {
+    /// What the counter signs: who issued the command, where, when, against which state,
+    /// and the SM3 of the action exactly as the JSON text sent.
+    pub fn signed_text(&self, action_json: &str) -> String {
+        use sm3::Digest;
+        serde_json::json!([
+            "YIZHAN-COMMAND-1",
+            self.command_id.as_str(),
+            self.device_id.as_str(),
+            self.account.as_ref().map(Account::as_str),
+            self.clerk,
+            self.issued_at.format(&time::format_description::well_known::Rfc3339).expect("a time formats as RFC 3339"),
+            self.base_seq,
+            hex::encode(sm3::Sm3::digest(action_json.as_bytes())),
+        ])
+        .to_string()
+    }
 }
 
 /// Body of `POST /v1/commands`: commands in the order the counter issued them.
@@ -681,9 +710,14 @@ impl Person {
     /// How commands and documents name this person: the real name, for the 复核人 and
     /// 开票人 printed, and the account, which makes it one person's.
     pub fn clerk(&self) -> String {
-        let name: String = self.real_name.chars().take(CLERK_NAME_CHARS).collect();
-        format!("{name}（{}）", self.account)
+        clerk_label(&self.real_name, &self.account)
     }
+}
+
+/// How commands and documents name a person: `王芳（clerk01）`.
+pub fn clerk_label(real_name: &str, account: &Account) -> String {
+    let name: String = real_name.chars().take(CLERK_NAME_CHARS).collect();
+    format!("{name}（{account}）")
 }
 
 /// Answer of `POST /v1/auth/login`.

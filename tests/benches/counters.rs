@@ -86,6 +86,7 @@ fn main() {
 
 fn options() -> ClientOptions {
     ClientOptions {
+        counter_key: Some(yizhan_tests::counter::COUNTER_KEY.public_key().to_hex()),
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
         // Reconciliation is its own scenario.
@@ -227,7 +228,7 @@ async fn outbox_drain(config: &Config, report: &mut Report) {
         let mut replica = Replica::open(&path).unwrap();
         for i in 0..commands {
             let action = ClerkAction::FollowUpNote { project_code: codes[i % codes.len()].clone(), text: format!("离线第{i}条") };
-            replica.issue(action, "窗口01", time::OffsetDateTime::now_utc()).expect("queue a command");
+            replica.issue(action, &yizhan_tests::counter::issuer("clerk01"), time::OffsetDateTime::now_utc()).expect("queue a command");
         }
     }
     let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();

@@ -276,6 +276,7 @@ impl ServedHub {
     async fn serve(hub: Hub) -> ServedHub {
         // The benchmarks post department records through the demo ingest routes.
         let hub = hub.with_demo_ingest();
+        crate::hub::seed_accounts(&hub).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");

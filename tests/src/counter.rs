@@ -14,7 +14,11 @@ use yizhan_core::status::FeeStatus;
 use yizhan_sync::protocol::PaymentRecord;
 pub use yizhan_core::clock::SimulatedClock;
 use yizhan_sync::client::{ClientOptions, SyncClient};
-use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
+use yizhan_core::account::Account;
+use yizhan_hub::accounts::admin::DEMO_ACCOUNTS;
+use yizhan_sync::protocol::clerk_label;
+use yizhan_sync::replica::{Issuer, ProjectQuery, Replica, ReplicaReader};
+use yizhan_voucher::signature::CounterKey;
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use crate::hub::TestHub;
@@ -23,8 +27,25 @@ use crate::replica::{assert_same_state, replica_state, state_of};
 /// How long any awaited event may take before the test fails.
 pub const WITHIN: Duration = Duration::from_secs(60);
 
+/// The key the suites' counters sign with; each registers it at the hub for its own device.
+pub static COUNTER_KEY: std::sync::LazyLock<CounterKey> = std::sync::LazyLock::new(CounterKey::generate);
+
+/// A demo account (every test hub has them, `TestHub`) issuing commands at a suite's
+/// counter, named as the app names them.
+pub fn issuer(account: &str) -> Issuer {
+    issuer_signing(account, &COUNTER_KEY)
+}
+
+/// [`issuer`] at a counter that registered `key`.
+pub fn issuer_signing(account: &str, key: &CounterKey) -> Issuer {
+    let (_, name, _) = DEMO_ACCOUNTS.iter().find(|(a, _, _)| *a == account).expect("a demo account");
+    let account: Account = account.parse().expect("an account");
+    Issuer::new(account.clone(), clerk_label(name, &account), key.clone())
+}
+
 pub fn options() -> ClientOptions {
     ClientOptions {
+        counter_key: Some(COUNTER_KEY.public_key().to_hex()),
         wait: Duration::from_secs(5),
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),

@@ -23,6 +23,15 @@ use yizhan_sync::protocol::{
     Change, ChangeBatch, IngestBatch, IngestReport, PaymentRecord, SnapshotHeader, SnapshotRow,
 };
 
+/// The demo accounts, on a hub that has none: the clerks the suites' counters issue
+/// commands as. The suites' counters work on dates of their own (the demo day, a day of
+/// 2024 for a long outage), before this run, so the accounts have stood as they are since
+/// well before any of them.
+pub async fn seed_accounts(hub: &Hub) {
+    let since = time::macros::datetime!(2020-01-01 00:00 UTC);
+    hub.seed_demo_accounts_since(since).await.expect("seed the demo accounts");
+}
+
 /// The date the demo data is made relative to, so every run seeds the same rows.
 pub const DEMO_TODAY: time::Date = date!(2026 - 11 - 24);
 
@@ -32,6 +41,9 @@ pub struct TestHub {
     addr: SocketAddr,
     http: reqwest::Client,
     running: Option<Running>,
+    /// Admin clients signed in once per account: a second sign-in within the same TOTP
+    /// step would be a replayed code.
+    operators: tokio::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<yizhan_sync::client::HubAdmin>>>,
     /// The clock alerts are judged by, when this hub evaluates them.
     alerts: Option<Clock>,
 }
@@ -66,12 +78,39 @@ impl TestHub {
             addr,
             http,
             running: None,
+            operators: Default::default(),
             alerts,
         };
         let hub = test_hub.open();
         test_hub.seed(&hub, projects, 42).await;
         test_hub.serve(hub, listener);
         test_hub
+    }
+
+    /// An admin client signed in as the demo account `account`, its authenticator bound
+    /// (administrators and supervisors sign in with a second factor).
+    pub async fn operator(&self, account: &str) -> std::sync::Arc<yizhan_sync::client::HubAdmin> {
+        let mut operators = self.operators.lock().await;
+        if let Some(admin) = operators.get(account) {
+            return admin.clone();
+        }
+        let admin = yizhan_sync::client::HubAdmin::new(&self.url).expect("an admin client");
+        let request = yizhan_sync::protocol::SignInRequest {
+            account: account.into(),
+            password: yizhan_hub::accounts::admin::DEMO_PASSWORD.into(),
+            code: None,
+            device: None,
+        };
+        let signed_in = admin.sign_in(&request).await.expect("the demo account signs in");
+        if signed_in.must_enrol_second_factor {
+            let enrolment = admin.begin_second_factor().await.expect("an authenticator secret");
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let code = yizhan_hub::accounts::totp::code_at(&enrolment.secret, now).expect("a code");
+            admin.confirm_second_factor(&code).await.expect("the authenticator is bound");
+        }
+        let admin = std::sync::Arc::new(admin);
+        operators.insert(account.to_owned(), admin.clone());
+        admin
     }
 
     /// The running hub itself, for what a test arranges behind its routes.
@@ -141,6 +180,7 @@ impl TestHub {
         let settings = DocumentSettings::new("南京市建设工程收费综合窗口", "32010126", &format!("{}/verify", self.url))
             .expect("well-formed document settings");
         hub.set_document_settings(&settings, "测试").await.expect("set the document settings");
+        seed_accounts(hub).await;
     }
 
     async fn serve_again(&mut self, hub: Hub) {

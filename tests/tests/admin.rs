@@ -1,7 +1,6 @@
 //! The app's admin area against a real hub: a planning export uploaded with its progress,
 //! the connector it feeds, and its bad row worked in the quarantine.
 
-use yizhan_sync::client::HubAdmin;
 use yizhan_sync::protocol::QuarantineState;
 use yizhan_tests::hub::TestHub;
 
@@ -14,7 +13,7 @@ const EXPORT: &str = "规划许可证号,项目编号,项目名称,建设单位,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_uploaded_from_the_app_reports_progress_and_its_bad_row_is_worked() {
     let hub = TestHub::start(20).await;
-    let admin = HubAdmin::new(&hub.url).unwrap();
+    let admin = hub.operator("sysadmin").await;
     let mut heard = Vec::new();
     let report = admin
         .import_planning("规划审批20261124.csv", EXPORT.as_bytes().to_vec(), |done, total| heard.push((done, total)))
@@ -30,13 +29,19 @@ async fn an_export_uploaded_from_the_app_reports_progress_and_its_bad_row_is_wor
     let file = connectors.iter().find(|c| c.name == "planning-file").expect("the file connector is listed");
     assert_eq!((file.kind.as_str(), file.applied, file.quarantined), ("legacy_file", 2, 1));
 
+    // The supervisor works the quarantine (a business duty, not the system administrator's).
+    assert!(admin.dismiss(1, "规划局确认").await.unwrap_err().to_string().contains("quarantine:correct"));
+    let admin = hub.operator("chief01").await;
     let open = admin.quarantine(Some(QuarantineState::Open)).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].location, "第4行");
-    let error = admin.dismiss(open[0].id, "数据中心-王敏", "").await.unwrap_err();
+    let error = admin.dismiss(open[0].id, "").await.unwrap_err();
     assert!(error.to_string().contains("原因"), "{error}");
-    admin.dismiss(open[0].id, "数据中心-王敏", "规划局确认批准日期为笔误，另行补录").await.unwrap();
+    admin.dismiss(open[0].id, "规划局确认批准日期为笔误，另行补录").await.unwrap();
     assert!(admin.quarantine(Some(QuarantineState::Open)).await.unwrap().is_empty());
+    let closed = admin.quarantine(Some(QuarantineState::Dismissed)).await.unwrap();
+    assert_eq!(closed[0].closed_by.as_deref(), Some("李建国（chief01）"), "the session's person, not a name sent");
+    let admin = hub.operator("sysadmin").await;
 
     let again = admin.import_planning("规划审批20261124.csv", EXPORT.as_bytes().to_vec(), |_, _| {}).await.unwrap();
     assert!(again.already_imported);

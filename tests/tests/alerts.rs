@@ -12,7 +12,7 @@ use yizhan_core::clock::SHANGHAI;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::status::FeeStatus;
 use yizhan_sync::replica::{ProjectQuery, ReplicaReader, TrackedReason};
-use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, options};
+use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, issuer, options};
 use yizhan_tests::hub::{DEMO_TODAY, TestHub};
 use yizhan_tests::proxy::Proxy;
 
@@ -136,8 +136,10 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
         AlertHandling::Note { text: "已电话催缴，建设单位称本周内缴清。".into() },
         AlertHandling::Resolve { reason: "建设单位书面承诺11月30日前缴清".into() },
     ] {
+        // Assigning is the supervisor's (alert:assign); the hub refuses it from a clerk.
+        let by = if matches!(handling, AlertHandling::Assign { .. }) { issuer("chief01") } else { issuer("clerk02") };
         let action = ClerkAction::HandleAlert { alert_key: key.clone(), project_code: Some(project_code.parse().unwrap()), handling };
-        outbox.issue(action, "窗口02-陈静").await.expect("the answer is queued");
+        outbox.issue(action, &by).await.expect("the answer is queued");
     }
     // At once, here: shown as answered, marked on its way.
     let here = reader.list_alerts(&AlertQuery { state: StateFilter::All, ..of_project(&project_code) }).unwrap();
@@ -152,11 +154,11 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
     .await;
     let answered = alerts.into_iter().find(|v| v.key == key).unwrap();
     assert!(!answered.pending);
-    assert_eq!(answered.alert.responded.as_ref().map(|h| h.by.as_str()), Some("窗口02-陈静"));
+    assert_eq!(answered.alert.responded.as_ref().map(|h| h.by.as_str()), Some("陈静（clerk02）"));
     assert_eq!(answered.alert.assignee.as_deref(), Some("窗口05-李强"));
     assert_eq!(answered.alert.notes.len(), 1);
     let resolution = answered.alert.resolution.unwrap();
-    assert_eq!((resolution.by.as_deref(), resolution.condition_cleared), (Some("窗口02-陈静"), false));
+    assert_eq!((resolution.by.as_deref(), resolution.condition_cleared), (Some("陈静（clerk02）"), false));
 
     // The hub's queue agrees, and its change log says which counter answered.
     let page = hub.get_json(&format!("/v1/alerts?state=resolved&project_code={project_code}")).await;

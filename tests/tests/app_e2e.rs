@@ -94,7 +94,21 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     wait_for(client, &format!("[data-testid=final-check-panel][data-code='{code}']"), Duration::from_secs(10)).await;
     click(client, "[data-testid=final-check-button]:not([disabled])", Duration::from_secs(10)).await;
     wait_for(client, "[data-testid=final-check-done]", Duration::from_secs(10)).await;
-    // Enabled once the app has registered its key and taken its segments from the hub.
+    // Four eyes: 王芳 recorded the 复核, so she may not issue its voucher (enabled once the
+    // app has registered its key and taken its segments from the hub).
+    click(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await;
+    let refused = wait_for(client, "[data-testid=command-error][data-for=issue]", Duration::from_secs(15)).await.text().await.unwrap();
+    assert!(refused.contains("复核与开具须由两人办理"), "{refused}");
+    // She locks the screen (Ctrl+L) and 切换用户 lets 陈静 sign in at the same counter.
+    let search = client.find(Locator::Css("[data-testid=issue-search]")).await.unwrap();
+    search.send_keys("\u{E009}l\u{E009}").await.unwrap();
+    click(client, "[data-testid=switch-user]", Duration::from_secs(5)).await;
+    sign_in(client, "clerk02", DEMO_PASSWORD).await;
+    let chip = wait_for(client, "[data-testid=person-name]", Duration::from_secs(5)).await.text().await.unwrap();
+    assert_eq!(chip, "陈静");
+    click(client, "[data-testid=nav-issue]", Duration::from_secs(5)).await;
+    click(client, &format!("[data-testid=issue-row][data-code='{code}']"), Duration::from_secs(20)).await;
+    wait_for(client, &format!("[data-testid=final-check-panel][data-code='{code}']"), Duration::from_secs(10)).await;
     click(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await;
     let issued = wait_for(client, "[data-testid=issued]", Duration::from_secs(15)).await;
     let number = issued.attr("data-number").await.unwrap().expect("the issued number");

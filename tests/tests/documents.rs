@@ -18,14 +18,22 @@ use yizhan_core::document_rules::FailedCheck;
 use yizhan_sync::protocol::PlanningRecord;
 use yizhan_sync::client::{Outbox, SyncClient};
 use yizhan_sync::replica::{Issued, OutboxState};
-use yizhan_tests::counter::{Counter, cleared_project_and_its_reversal, options};
+use yizhan_sync::replica::Issuer;
+use yizhan_tests::counter::{Counter, cleared_project_and_its_reversal, issuer_signing, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::{target_bin, wait_until};
 use yizhan_tests::worker::Worker;
 use yizhan_voucher::issue::print_new;
 use yizhan_voucher::signature::CounterKey;
 
-const CLERK: &str = "窗口05-刘洋";
+/// 复核 is recorded by one clerk and documents issued by another (four eyes).
+fn checker(key: &CounterKey) -> Issuer {
+    issuer_signing("clerk01", key)
+}
+
+fn clerk(key: &CounterKey) -> Issuer {
+    issuer_signing("clerk02", key)
+}
 const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-document-worker");
 
 /// A counter whose client registers `key` at the hub.
@@ -58,8 +66,8 @@ async fn counter_with_segments_on(hub: TestHub) -> (TestHub, Counter, CounterKey
 async fn issue_voucher(outbox: &Outbox, project: &str, key: &CounterKey) -> String {
     let key = key.clone();
     let entry = outbox
-        .issue_document(&project.parse().unwrap(), DocumentKind::Voucher, CLERK, move |to| {
-            let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
+        .issue_document(&project.parse().unwrap(), DocumentKind::Voucher, &clerk(&key), move |to| {
+            let ctx = IssueContext { unit: &to.settings.unit, issuer: "陈静（clerk02）", device_id: &to.device_id, at: to.at };
             let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
             Ok(Issued { action: printed.action, pdf: printed.pdf })
         })
@@ -141,7 +149,15 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
 
     let (project, _) = cleared_project_and_its_reversal(&counter);
     let outbox = client.outbox();
-    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, &checker(&key)).await.unwrap();
+    // Four eyes: the clerk who recorded the 复核 is refused before anything is laid out,
+    // printed or numbered; another clerk issues.
+    let refused = outbox
+        .issue_document(&project, DocumentKind::Voucher, &checker(&key), |_| panic!("nothing is printed for the 复核 clerk"))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("复核与开具须由两人办理"), "{refused}");
+    assert_eq!(counter.reader().serials_left().unwrap(), left, "no number is spent");
     let verify_base = format!("{}/verify", hub.url);
     let number = issue_voucher(&outbox, project.as_str(), &key).await;
     sync(&client).await;
@@ -187,14 +203,14 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     assert!(!ok, "an altered file must fail: {text}");
 
     let reprint = outbox
-        .reprint_document(&project, &number, CLERK, {
+        .reprint_document(&project, &number, &clerk(&key), {
             let base = verify_base.clone();
             move |doc| yizhan_voucher::issue::print_again(doc, &base)
         })
         .await
         .unwrap();
     assert_eq!(reprint.action.kind(), "reprint_document");
-    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: "320105202611240101".into() }, CLERK).await.unwrap();
+    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: "320105202611240101".into() }, &clerk(&key)).await.unwrap();
     sync(&client).await;
     let doc = hub_document(&hub, &number).await;
     assert_eq!(doc.reprints.len(), 1);
@@ -208,7 +224,10 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     assert_eq!(page.rows[0].stage, Some(yizhan_sync::replica::ProjectStage::Linked));
 
     outbox
-        .issue(ClerkAction::VoidDocument { project_code: project.clone(), number: number.clone(), reason: "交款人名称有误".into() }, CLERK)
+        .issue(
+            ClerkAction::VoidDocument { project_code: project.clone(), number: number.clone(), reason: "交款人名称有误".into() },
+            &issuer_signing("chief01", &key),
+        )
         .await
         .unwrap();
     sync(&client).await;
@@ -232,11 +251,11 @@ async fn the_applicant_hears_of_the_document_and_the_permit() {
         .find(|code| reader.get_project(code).unwrap().unwrap().project.contact_phone_masked.is_some())
         .expect("a cleared project with a contact");
     let outbox = client.outbox();
-    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, &checker(&key)).await.unwrap();
     let number = issue_voucher(&outbox, project.as_str(), &key).await;
     let queue = reader.list_projects(&yizhan_sync::replica::ProjectQuery { issuable: Some(true), limit: 300, ..Default::default() }).unwrap();
     assert!(!queue.rows.iter().any(|r| r.project_code == project), "an issued project leaves the 可开具 queue at once");
-    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: " 320105202611240102 ".into() }, CLERK).await.unwrap();
+    outbox.issue(ClerkAction::LinkPermit { project_code: project.clone(), construction_permit_no: " 320105202611240102 ".into() }, &clerk(&key)).await.unwrap();
     sync(&client).await;
 
     let log = hub.notifications_log();
@@ -263,7 +282,7 @@ async fn a_voucher_issued_offline_for_a_project_the_hub_no_longer_finds_cleared_
     // cleared.
     hub.ingest("payments", vec![reversal]).await;
     let offline = client_offline(&counter, &key);
-    offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, &checker(&key)).await.unwrap();
     let number = issue_voucher(&offline.outbox(), project.as_str(), &key).await;
     drop(offline);
     sync(&client).await;
@@ -285,7 +304,7 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
     let (project, _) = cleared_project_and_its_reversal(&counter);
     {
         let offline = client_offline(&counter, &key);
-        offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+        offline.outbox().issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, &checker(&key)).await.unwrap();
     }
     let dir = tempfile::TempDir::new().unwrap();
     let args = ["--key", &key.secret_hex(), "--project", project.as_str(), "--count", "1000"];
@@ -402,8 +421,8 @@ async fn a_document_the_hubs_records_do_not_bear_out_is_refused_online_and_a_con
     let try_issue = || async {
         let key = key.clone();
         outbox
-            .issue_document(&project, DocumentKind::Voucher, CLERK, move |to| {
-                let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
+            .issue_document(&project, DocumentKind::Voucher, &clerk(&key), move |to| {
+                let ctx = IssueContext { unit: &to.settings.unit, issuer: "陈静（clerk02）", device_id: &to.device_id, at: to.at };
                 let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
                 Ok(Issued { action: printed.action, pdf: printed.pdf })
             })
@@ -412,10 +431,10 @@ async fn a_document_the_hubs_records_do_not_bear_out_is_refused_online_and_a_con
 
     // 复核 recorded here but not yet at the hub: asked now, the hub names it missing; and a
     // line for a fee never assessed.
-    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, CLERK).await.unwrap();
+    outbox.issue(ClerkAction::FinalCheck { project_code: project.clone(), remark: String::new() }, &checker(&key)).await.unwrap();
     let draft = yizhan_sync::replica::Replica::open(&counter.path)
         .unwrap()
-        .document_draft(&project, DocumentKind::Voucher, CLERK, time::OffsetDateTime::now_utc())
+        .document_draft(&project, DocumentKind::Voucher, clerk(&key).clerk(), time::OffsetDateTime::now_utc())
         .unwrap();
     let ask = |document| hub_checks(&hub, document);
     assert_eq!(ask(draft.clone()).await, serde_json::json!([{"check": "not_checked"}]));

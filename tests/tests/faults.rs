@@ -14,7 +14,7 @@ use yizhan_core::status::FeeStatus;
 use yizhan_sync::client::{ClientOptions, Outbox};
 use yizhan_sync::replica::ProjectQuery;
 use yizhan_tests::bench::Rng;
-use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::counter::{Counter, Running, issuer, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::{Faults, Proxy};
 
@@ -92,7 +92,7 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
                 } else {
                     ClerkAction::FollowUpNote { project_code: pick(&mut rng, &codes), text: format!("第{step}步") }
                 };
-                if let Ok(entry) = site.outbox.issue(action, "窗口").await {
+                if let Ok(entry) = site.outbox.issue(action, &issuer("clerk01")).await {
                     site.issued.push(entry.command_id);
                 }
             }

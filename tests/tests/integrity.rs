@@ -4,7 +4,7 @@
 
 use yizhan_core::command::ClerkAction;
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::counter::{Counter, Running, issuer, options};
 use yizhan_tests::front::TamperingFront;
 use yizhan_tests::hub::TestHub;
 
@@ -32,7 +32,7 @@ async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
     let during = counter.reader().get_project(&codes[0]).unwrap().unwrap();
     assert_eq!(during.payments, before.payments);
     outbox
-        .issue(ClerkAction::FollowUpNote { project_code: codes[1].clone(), text: "告警期间记录".into() }, "窗口01")
+        .issue(ClerkAction::FollowUpNote { project_code: codes[1].clone(), text: "告警期间记录".into() }, &issuer("clerk01"))
         .await
         .expect("commands are still taken");
 

@@ -18,11 +18,10 @@ use yizhan_sync::client::{GIVE_UP_AFTER, Outbox};
 use yizhan_sync::protocol::Change;
 use yizhan_sync::replica::{HUB_ERROR, ProjectQuery};
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, cleared_project_and_its_reversal, options};
+use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, cleared_project_and_its_reversal, issuer, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::Proxy;
 
-const CLERK: &str = "窗口02-陈静";
 
 fn note(project_code: &ProjectCode, text: String) -> ClerkAction {
     ClerkAction::FollowUpNote {
@@ -32,7 +31,7 @@ fn note(project_code: &ProjectCode, text: String) -> ClerkAction {
 }
 
 async fn issue(outbox: &Outbox, action: ClerkAction) -> CommandId {
-    outbox.issue(action, CLERK).await.expect("the counter queues the command").command_id
+    outbox.issue(action, &issuer("clerk02")).await.expect("the counter queues the command").command_id
 }
 
 /// How many times the hub's log carries each key of `entity`.
@@ -139,7 +138,7 @@ async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delive
     for (i, code) in codes.iter().take(20).enumerate() {
         other_notes.push(
             other_outbox
-                .issue(note(code, format!("二号窗口第{i}条")), "窗口05-李强")
+                .issue(note(code, format!("二号窗口第{i}条")), &issuer("clerk01"))
                 .await
                 .unwrap()
                 .command_id,

@@ -33,7 +33,11 @@ impl Counter {
     }
 
     fn worker(&self, hub: &TestHub, args: &[&str]) -> Worker {
-        Worker::spawn(WORKER, &self.db, &hub.url, args, self.dir.path())
+        // The suites' counter key, registered before the notes it signed go up.
+        let key = yizhan_tests::counter::COUNTER_KEY.public_key().to_hex();
+        let mut all = vec!["--counter-key", key.as_str()];
+        all.extend_from_slice(args);
+        Worker::spawn(WORKER, &self.db, &hub.url, &all, self.dir.path())
     }
 
     /// Runs the worker until it has caught up with the hub.
@@ -146,7 +150,7 @@ fn queue_notes(db: &Path, count: usize) -> Vec<CommandId> {
                 project_code: codes[i % codes.len()].clone(),
                 text: format!("断电测试第{i}条"),
             };
-            replica.issue(action, "窗口04-周", time::OffsetDateTime::now_utc()).unwrap().command_id
+            replica.issue(action, &yizhan_tests::counter::issuer("clerk01"), time::OffsetDateTime::now_utc()).unwrap().command_id
         })
         .collect()
 }

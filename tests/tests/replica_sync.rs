@@ -5,9 +5,15 @@ use tokio_util::sync::CancellationToken;
 use yizhan_sync::client::ClientOptions;
 use yizhan_sync::replica::ProjectQuery;
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::counter::{Counter, Running};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::replica::{assert_consistent, replica_state};
+
+/// The suites' client options without a counter key: these counters issue no commands, so
+/// they register none, and the hub's head moves by what each test does alone.
+fn options() -> ClientOptions {
+    ClientOptions { counter_key: None, ..yizhan_tests::counter::options() }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_bootstrapped_from_a_seeded_hub_holds_exactly_its_snapshot() {

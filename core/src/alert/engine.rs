@@ -89,6 +89,9 @@ pub enum SystemSignal {
         /// Why the audit trail is in doubt: a record that could not be written, or the
         /// first record its verification found changed, removed or inserted.
         audit_problem: Option<String>,
+        /// The accounts whose commands arrived after the account was disabled, recently,
+        /// one entry a command.
+        disabled_account_commands: Vec<String>,
     },
 }
 
@@ -301,6 +304,13 @@ fn system_firing(rule: &Rule, signal: &SystemSignal, now: OffsetDateTime) -> Opt
         }
         (Input::AuditFailure, SystemSignal::Security { audit_problem: Some(problem), .. }) => {
             Some(fire("security/audit".into(), "", rule.level, &[("problem", problem)], None))
+        }
+        (Input::DisabledAccountCommand, SystemSignal::Security { disabled_account_commands, .. }) => {
+            let accounts: std::collections::BTreeSet<&str> = disabled_account_commands.iter().map(String::as_str).collect();
+            (!accounts.is_empty()).then(|| {
+                let (accounts, commands) = (accounts.into_iter().collect::<Vec<_>>().join("、"), disabled_account_commands.len().to_string());
+                fire("security/disabled-account".into(), "", rule.level, &[("account", &accounts), ("commands", &commands)], None)
+            })
         }
         _ => None,
     }
@@ -528,6 +538,7 @@ mod tests {
             failed_logins: failed,
             lockouts: locked,
             audit_problem: audit.map(str::to_owned),
+            disabled_account_commands: Vec::new(),
         };
         let quiet = signal((0..19).map(|_| ago(1)).collect(), vec![ago(1), ago(2)], None);
         assert!(rules.system_firings(&quiet, now).is_empty(), "19 failures and 2 lockouts in 10 minutes are a busy morning");
@@ -541,6 +552,25 @@ mod tests {
         let broken = rules.system_firings(&signal(Vec::new(), Vec::new(), Some("校验失败：第 42 条被改动")), now);
         assert_eq!(fired(&broken), [("audit-failure", AlertLevel::Red)]);
         assert!(broken[0].message.contains("第 42 条被改动"), "{}", broken[0].message);
+    }
+
+    #[test]
+    fn commands_from_an_account_disabled_before_they_arrived_are_orange() {
+        let rules = RuleSet::built_in();
+        let now = datetime!(2026-11-24 02:00 UTC);
+        let signal = |accounts: &[&str]| SystemSignal::Security {
+            failed_logins: Vec::new(),
+            lockouts: Vec::new(),
+            audit_problem: None,
+            disabled_account_commands: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        assert!(rules.system_firings(&signal(&[]), now).is_empty());
+        let flagged = rules.system_firings(&signal(&["clerk07", "clerk02", "clerk07"]), now);
+        assert_eq!(fired(&flagged), [("disabled-account-command", AlertLevel::Orange)]);
+        assert_eq!(
+            flagged[0].message,
+            "账号 clerk02、clerk07 停用前在窗口离线办理的 3 条指令已上传并受理，请科长逐条核对。"
+        );
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub enum Input {
     LoginBurst { failures: u32, lockouts: u32, minutes: u32 },
     /// The audit trail could not be written, or its chain no longer verifies.
     AuditFailure,
+    /// Commands a counter queued for a clerk whose account was disabled before they
+    /// reached the hub: taken, since the clerk could issue them then, for a supervisor to
+    /// look over.
+    DisabledAccountCommand,
 }
 
 impl Input {
@@ -96,6 +100,7 @@ impl Input {
             Input::DocumentConflict => "document_conflict",
             Input::LoginBurst { .. } => "login_burst",
             Input::AuditFailure => "audit_failure",
+            Input::DisabledAccountCommand => "disabled_account_command",
         }
     }
 
@@ -116,6 +121,7 @@ impl Input {
             Input::DocumentConflict => &["project_code", "number", "problem"],
             Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],
             Input::AuditFailure => &["problem"],
+            Input::DisabledAccountCommand => &["account", "commands"],
         }
     }
 
@@ -347,9 +353,10 @@ fn check_rule(
             minutes: need(raw.minutes, "minutes")?,
         },
         "audit_failure" => Input::AuditFailure,
+        "disabled_account_command" => Input::DisabledAccountCommand,
         other => {
             return Err(named(&format!(
-                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict、login_burst、audit_failure"
+                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict、login_burst、audit_failure、disabled_account_command"
             )));
         }
     };
@@ -372,7 +379,12 @@ fn check_rule(
         Input::SyncLag { .. } => &["minutes", "red_after_minutes"],
         Input::ConnectorDown { .. } => &["minutes"],
         Input::SlotLag { .. } => &["mib"],
-        Input::LogGap | Input::ReconciliationMismatch | Input::UsccCheckFailed | Input::DocumentConflict | Input::AuditFailure => &[],
+        Input::LogGap
+        | Input::ReconciliationMismatch
+        | Input::UsccCheckFailed
+        | Input::DocumentConflict
+        | Input::AuditFailure
+        | Input::DisabledAccountCommand => &[],
         Input::SerialsLow { .. } => &["below"],
         Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],
     };

@@ -14,7 +14,7 @@ use yizhan_core::account::{Account, PolicyError, SecurityPolicy};
 use super::{AuthError, Principal, hash_password};
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
-use crate::store::{GrantRecord, RoleRecord, SessionRecord, StoreError, UserRecord, UserStatus};
+use crate::store::{GrantRecord, RoleRecord, SessionRecord, Standing, StoreError, UserRecord, UserStatus};
 
 /// Why an administrator's request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -132,11 +132,13 @@ impl Hub {
         Ok(())
     }
 
-    async fn add_user(&self, by: &Actor, new: NewUser, role: &str, scope: DataScope) -> Result<OneTimePassword, AdminError> {
+    /// `password`: none for a one-time password, to be changed at first sign-in.
+    async fn add_user(&self, by: &Actor, new: NewUser, role: &str, scope: DataScope, password: Option<&str>) -> Result<OneTimePassword, AdminError> {
         let account = parse_account(&new.account)?;
         let real_name = check_name("real_name", &new.real_name)?;
         let department = check_name("department", &new.department)?;
-        let password = one_time_password();
+        let must_change_password = password.is_none();
+        let password = password.map_or_else(one_time_password, str::to_owned);
         let now = self.clock().now();
         let user = UserRecord {
             account: account.clone(),
@@ -145,7 +147,7 @@ impl Hub {
             status: UserStatus::Active,
             password_hash: hash_password(password.clone()).await,
             password_changed_at: now,
-            must_change_password: true,
+            must_change_password,
             locked_until: None,
             totp_secret: None,
             totp_pending: None,
@@ -169,6 +171,7 @@ impl Hub {
             self.audit(Entry::new(by, AuditEvent::RoleGranted, account.as_str()).detail(serde_json::json!({"role": role})))
                 .await?;
         }
+        self.note_standing(&account).await?;
         Ok(OneTimePassword { account, password })
     }
 
@@ -180,22 +183,16 @@ impl Hub {
             return Err(AdminError::AlreadyInitialised);
         }
         let installer = Actor { user: "admin-init".into(), role: "installer".into(), ..Actor::default() };
-        let security = self.add_user(&installer, security, BuiltinRole::SecurityAdmin.id(), DataScope::All).await?;
-        let system = self.add_user(&installer, system, BuiltinRole::SystemAdmin.id(), DataScope::All).await?;
+        let security = self.add_user(&installer, security, BuiltinRole::SecurityAdmin.id(), DataScope::All, None).await?;
+        let system = self.add_user(&installer, system, BuiltinRole::SystemAdmin.id(), DataScope::All, None).await?;
         Ok([security, system])
     }
 
     /// A new account (系统管理员), with no role: the security administrator grants one.
     pub async fn create_user(&self, by: &Principal, new: NewUser) -> Result<OneTimePassword, AdminError> {
-        self.add_user(&by.actor(), new, "", DataScope::All).await
+        self.add_user(&by.actor(), new, "", DataScope::All, None).await
     }
 
-    /// An account with a role, made in one step: the demo's and the suites' accounts.
-    pub async fn create_user_with_role(&self, new: NewUser, role: BuiltinRole, scope: DataScope) -> Result<OneTimePassword, AdminError> {
-        self.ensure_builtin_roles().await?;
-        let seeder = Actor { user: "demo".into(), role: "installer".into(), ..Actor::default() };
-        self.add_user(&seeder, new, role.id(), scope).await
-    }
 
     async fn user_or_refuse(&self, account: &str) -> Result<UserRecord, AdminError> {
         let parsed = parse_account(account)?;
@@ -235,6 +232,7 @@ impl Hub {
                 .detail(serde_json::json!({"before": {"status": before}, "after": {"status": status}})),
         )
         .await?;
+        self.note_standing(&user.account).await?;
         if status == UserStatus::Disabled {
             self.end_sessions_of(&user.account, "disabled", None, by).await?;
         }
@@ -286,6 +284,7 @@ impl Hub {
         let before = self.store().roles().await?.into_iter().find(|r| r.id == id);
         let role = RoleRecord { id: id.to_owned(), name, permissions, builtin: BuiltinRole::from_id(id).is_some() };
         self.store().put_role(&role).await?;
+        self.note_standing_of_holders(&role.id).await?;
         self.audit(
             Entry::new(&by.actor(), AuditEvent::RoleChanged, id)
                 .detail(serde_json::json!({"before": before.map(|r| r.permissions), "after": &role.permissions})),
@@ -329,6 +328,7 @@ impl Hub {
                 .detail(serde_json::json!({"role": role, "scope": scope})),
         )
         .await?;
+        self.note_standing(&user.account).await?;
         Ok(())
     }
 
@@ -342,6 +342,7 @@ impl Hub {
         }
         self.audit(Entry::new(&by.actor(), AuditEvent::RoleRevoked, user.account.as_str()).detail(serde_json::json!({"role": role})))
             .await?;
+        self.note_standing(&user.account).await?;
         Ok(())
     }
 
@@ -381,8 +382,9 @@ impl Hub {
 pub const DEMO_PASSWORD: &str = "Yizhan-Demo-2026";
 
 /// The demo's accounts: one per built-in role.
-pub const DEMO_ACCOUNTS: [(&str, &str, BuiltinRole); 5] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, BuiltinRole); 6] = [
     ("clerk01", "王芳", BuiltinRole::Clerk),
+    ("clerk02", "陈静", BuiltinRole::Clerk),
     ("chief01", "李建国", BuiltinRole::Supervisor),
     ("sysadmin", "赵敏", BuiltinRole::SystemAdmin),
     ("secadmin", "孙立", BuiltinRole::SecurityAdmin),
@@ -397,16 +399,26 @@ impl Hub {
         if !self.store().users().await?.is_empty() {
             return Ok(Vec::new());
         }
+        self.ensure_builtin_roles().await?;
+        let seeder = Actor { user: "demo".into(), role: "installer".into(), ..Actor::default() };
         let mut made = Vec::new();
         for (account, name, role) in DEMO_ACCOUNTS {
             let new = NewUser { account: account.into(), real_name: name.into(), department: "一站式收费综合窗口（演示）".into() };
-            let created = self.create_user_with_role(new, role, DataScope::All).await?;
-            let mut user = self.store().user(&created.account).await?.ok_or_else(|| AdminError::NoSuchAccount(account.into()))?;
-            user.password_hash = hash_password(DEMO_PASSWORD.to_owned()).await;
-            user.must_change_password = false;
-            self.store().update_user(&user).await?;
+            let created = self.add_user(&seeder, new, role.id(), DataScope::All, Some(DEMO_PASSWORD)).await?;
             made.push((created.account, role));
         }
         Ok(made)
+    }
+
+    /// [`Hub::seed_demo_accounts`], the accounts standing as made since `since`: for demo
+    /// commands dated before the accounts were made (the suites' counters work on the demo
+    /// day, which may lie before the run).
+    pub async fn seed_demo_accounts_since(&self, since: OffsetDateTime) -> Result<(), AdminError> {
+        for (account, _) in self.seed_demo_accounts().await? {
+            if let Some(now) = self.store().standings(&account).await?.pop() {
+                self.store().record_standing(&Standing { since, ..now }).await?;
+            }
+        }
+        Ok(())
     }
 }

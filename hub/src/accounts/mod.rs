@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod password;
+mod standing;
 pub mod totp;
 
 use std::collections::BTreeSet;
@@ -91,6 +92,11 @@ impl Principal {
         } else {
             None
         }
+    }
+
+    /// How records name this person: `王芳（clerk01）`.
+    pub fn clerk(&self) -> String {
+        yizhan_sync::protocol::clerk_label(&self.real_name, &self.account)
     }
 
     pub fn actor(&self) -> Actor {
@@ -269,7 +275,6 @@ impl Hub {
     async fn person_of(&self, user: &UserRecord, policy: &SecurityPolicy) -> Result<Person, StoreError> {
         let grants = self.store().grants(&user.account).await?;
         let roles = self.store().roles().await?;
-        let held: Vec<_> = grants.iter().filter_map(|g| roles.iter().find(|r| r.id == g.role)).collect();
         let second_factor = policy.clerk_second_factor
             || grants.iter().any(|g| BuiltinRole::from_id(&g.role).is_none_or(BuiltinRole::needs_second_factor));
         Ok(Person {
@@ -280,7 +285,7 @@ impl Hub {
                 .iter()
                 .map(|g| roles.iter().find(|r| r.id == g.role).map_or_else(|| g.role.clone(), |r| r.name.clone()))
                 .collect(),
-            permissions: held.iter().flat_map(|r| r.permissions.iter().copied()).collect(),
+            permissions: standing::granted(&grants, &roles),
             scopes: grants.into_iter().map(|g| g.scope).collect(),
             second_factor,
         })
@@ -313,11 +318,7 @@ impl Hub {
     async fn principal(&self, user: &UserRecord, session: &SessionRecord) -> Result<Principal, StoreError> {
         let grants = self.store().grants(&user.account).await?;
         let roles = self.store().roles().await?;
-        let permissions = grants
-            .iter()
-            .filter_map(|g| roles.iter().find(|r| r.id == g.role))
-            .flat_map(|r| r.permissions.iter().copied())
-            .collect();
+        let permissions = standing::granted(&grants, &roles);
         let policy = self.security_policy().await?;
         let expired = self.clock().now() - user.password_changed_at > Duration::days(policy.expiry_days.into());
         Ok(Principal {

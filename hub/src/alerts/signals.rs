@@ -16,28 +16,40 @@ pub(crate) const QUARANTINE_SCAN: usize = 10_000;
 const SECURITY_LOOKBACK: Duration = Duration::days(1);
 const SECURITY_SCAN: usize = 5_000;
 
-/// Failed sign-ins and lockouts of the last day, from the audit trail (which keeps them
-/// after a successful sign-in clears the lockout count), and any doubt about the trail: one
+/// Failed sign-ins, lockouts and commands flagged for a disabled account of the last day,
+/// from the audit trail (which keeps failures after a successful sign-in clears the
+/// lockout count), and any doubt about the trail: one
 /// that cannot even be read is in doubt too, and must not keep the other rules from running.
 pub(crate) async fn security(hub: &Hub, now: OffsetDateTime) -> SystemSignal {
-    let times = |event: AuditEvent| async move {
+    let recent = |event: AuditEvent| async move {
         let query = AuditQuery {
             event: Some(event.as_str().to_owned()),
             from: Some(now - SECURITY_LOOKBACK),
             limit: SECURITY_SCAN,
             ..AuditQuery::default()
         };
-        Ok::<Vec<OffsetDateTime>, StoreError>(hub.store().search_audit(&query).await?.into_iter().map(|r| r.at).collect())
+        hub.store().search_audit(&query).await
     };
-    let read = async { Ok::<_, StoreError>((times(AuditEvent::LoginFailure).await?, times(AuditEvent::Lockout).await?)) };
-    let (failed_logins, lockouts) = match read.await {
+    let read = async {
+        Ok::<_, StoreError>((
+            recent(AuditEvent::LoginFailure).await?,
+            recent(AuditEvent::Lockout).await?,
+            recent(AuditEvent::ClerkCommandDisabledAccount).await?,
+        ))
+    };
+    let (failed, locked, flagged) = match read.await {
         Ok(read) => read,
         Err(e) => {
             hub.audit_in_doubt(format!("审计记录无法读取（{e}）"));
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         }
     };
-    SystemSignal::Security { failed_logins, lockouts, audit_problem: hub.audit_problem() }
+    SystemSignal::Security {
+        failed_logins: failed.iter().map(|r| r.at).collect(),
+        lockouts: locked.iter().map(|r| r.at).collect(),
+        audit_problem: hub.audit_problem(),
+        disabled_account_commands: flagged.into_iter().map(|r| r.user).collect(),
+    }
 }
 
 pub(crate) fn connector(status: &ConnectorRecord) -> SystemSignal {

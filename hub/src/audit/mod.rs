@@ -42,6 +42,16 @@ pub enum AuditEvent {
     AuditSearched,
     AuditExported,
     AuditPruned,
+    /// A clerk command received from a counter, with its outcome.
+    ClerkCommand,
+    /// A clerk command from an account disabled since the clerk issued it at the counter:
+    /// accepted when the clerk held the permission then, and flagged for a supervisor.
+    ClerkCommandDisabledAccount,
+    /// A quarantined record corrected or re-checked, or set aside with a reason.
+    QuarantineReprocessed,
+    QuarantineDismissed,
+    /// A legacy export uploaded (a configuration of the feeds: what the hub takes in).
+    PlanningImported,
 }
 
 impl AuditEvent {
@@ -66,6 +76,11 @@ impl AuditEvent {
             AuditEvent::AuditSearched => "audit_searched",
             AuditEvent::AuditExported => "audit_exported",
             AuditEvent::AuditPruned => "audit_pruned",
+            AuditEvent::ClerkCommand => "clerk_command",
+            AuditEvent::ClerkCommandDisabledAccount => "clerk_command_disabled_account",
+            AuditEvent::QuarantineReprocessed => "quarantine_reprocessed",
+            AuditEvent::QuarantineDismissed => "quarantine_dismissed",
+            AuditEvent::PlanningImported => "planning_imported",
         }
     }
 }
@@ -155,32 +170,34 @@ fn time_text(t: OffsetDateTime) -> String {
 /// Appends `entry` at `at`, chained to the trail's tail.
 pub async fn append(store: &dyn AuditStore, key: &AuditKey, entry: Entry, at: OffsetDateTime) -> Result<AuditRecord, StoreError> {
     let key = key.clone();
-    store
-        .append_audit(Box::new(move |tail: &AuditTail| {
-            let (result, reason) = match entry.result {
-                Ok(()) => ("success".to_owned(), String::new()),
-                Err(reason) => ("failure".to_owned(), reason),
-            };
-            let mut record = AuditRecord {
-                id: tail.id + 1,
-                // The MAC covers the time as stored: RFC 3339 to the microsecond.
-                at: at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000).expect("a nanosecond below 10⁹"),
-                local_at: entry.local_at,
-                user: entry.actor.user,
-                role: entry.actor.role,
-                device: entry.actor.device,
-                address: entry.actor.address,
-                event: entry.event.as_str().to_owned(),
-                object: entry.object,
-                result,
-                reason,
-                detail: if entry.detail.is_null() { String::new() } else { entry.detail.to_string() },
-                mac: String::new(),
-            };
-            record.mac = record_mac(&key, &tail.mac, &record);
-            record
-        }))
-        .await
+    store.append_audit(Box::new(move |tail: &AuditTail| seal(&key, entry, at, tail))).await
+}
+
+/// The record `entry` makes at `at` after `tail`, its MAC chained to the tail's: for a
+/// store writing it inside the transaction of the action it records.
+pub fn seal(key: &AuditKey, entry: Entry, at: OffsetDateTime, tail: &AuditTail) -> AuditRecord {
+    let (result, reason) = match entry.result {
+        Ok(()) => ("success".to_owned(), String::new()),
+        Err(reason) => ("failure".to_owned(), reason),
+    };
+    let mut record = AuditRecord {
+        id: tail.id + 1,
+        // The MAC covers the time as stored: RFC 3339 to the microsecond.
+        at: at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000).expect("a nanosecond below 10⁹"),
+        local_at: entry.local_at,
+        user: entry.actor.user,
+        role: entry.actor.role,
+        device: entry.actor.device,
+        address: entry.actor.address,
+        event: entry.event.as_str().to_owned(),
+        object: entry.object,
+        result,
+        reason,
+        detail: if entry.detail.is_null() { String::new() } else { entry.detail.to_string() },
+        mac: String::new(),
+    };
+    record.mac = record_mac(key, &tail.mac, &record);
+    record
 }
 
 /// What `audit verify` found.

@@ -25,6 +25,10 @@ pub enum Access {
     Session,
     /// A signed-in person holding the permission, with an unrestricted session.
     Permission(Permission),
+    /// A signed-in person holding any one of the permissions: what two duties both look
+    /// at (the feeds' status: the system administrator runs them, the supervisor corrects
+    /// their quarantined records).
+    AnyOf(&'static [Permission]),
     /// A department's push credential (HMAC-SM3 signature or OAuth2 token), checked by
     /// the push handlers against the source pushed to.
     Department,
@@ -50,6 +54,9 @@ const fn rule(method: &'static str, path: &'static str, access: Access) -> Route
 
 use Access::*;
 use Permission as P;
+
+/// Running the department feeds, or correcting what they quarantined.
+const FEED_WORK: &[Permission] = &[P::ConnectorOperate, P::QuarantineCorrect];
 
 /// Every route the hub serves. Paths as axum matches them.
 pub const ROUTES: &[RouteRule] = &[
@@ -96,12 +103,12 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/alerts", Counter),
     rule("GET", "/v1/alert-rules", Counter),
     rule("GET", "/metrics", Counter),
-    rule("GET", "/v1/connectors", Counter),
-    rule("POST", "/v1/connectors/planning-file/verify", Counter),
-    rule("GET", "/v1/quarantine", Counter),
-    rule("POST", "/v1/quarantine/{id}/reprocess", Counter),
-    rule("POST", "/v1/quarantine/{id}/dismiss", Counter),
-    rule("POST", "/v1/imports/planning", Counter),
+    rule("GET", "/v1/connectors", AnyOf(FEED_WORK)),
+    rule("POST", "/v1/connectors/planning-file/verify", Permission(P::ConnectorOperate)),
+    rule("GET", "/v1/quarantine", AnyOf(FEED_WORK)),
+    rule("POST", "/v1/quarantine/{id}/reprocess", Permission(P::QuarantineCorrect)),
+    rule("POST", "/v1/quarantine/{id}/dismiss", Permission(P::QuarantineCorrect)),
+    rule("POST", "/v1/imports/planning", Permission(P::ConnectorOperate)),
     rule("POST", "/v1/push/debezium/token", Department),
     rule("POST", "/v1/push/civil-defence", Department),
     rule("POST", "/v1/push/tax", Department),
@@ -159,7 +166,7 @@ pub async fn authorise(State(hub): State<Hub>, mut request: Request, next: Next)
         Public | SignIn | Department | Counter => {}
         DemoIngest if hub.demo() => {}
         DemoIngest => return HubError::NoSuchEndpoint(path).into_response(),
-        Session | Permission(_) => {
+        Session | Permission(_) | AnyOf(_) => {
             let Some(token) = bearer(request.headers()) else {
                 return HubError::Auth(AuthError::NoSession).into_response();
             };
@@ -170,12 +177,17 @@ pub async fn authorise(State(hub): State<Hub>, mut request: Request, next: Next)
                 }
                 Err(e) => return HubError::Auth(e).into_response(),
             };
-            if let Permission(needed) = access {
+            let needed: &[Permission] = match &access {
+                Permission(one) => std::slice::from_ref(one),
+                AnyOf(any) => any,
+                _ => &[],
+            };
+            if !needed.is_empty() {
                 if let Some(restricted) = principal.restricted() {
                     return HubError::Auth(restricted).into_response();
                 }
-                if !principal.may(needed) {
-                    return HubError::Auth(AuthError::Forbidden(needed)).into_response();
+                if !needed.iter().any(|p| principal.may(*p)) {
+                    return HubError::Auth(AuthError::Forbidden(needed[0])).into_response();
                 }
             }
             request.extensions_mut().insert(principal);

@@ -4,12 +4,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
+use axum::Extension;
 use serde_json::value::RawValue;
 use yizhan_core::id::CommandId;
 use yizhan_sync::protocol::{
     CommandBatch, CommandEnvelope, CommandOutcome, CommandResult, CommandResults, FieldError,
 };
 
+use super::access::SourceAddress;
 use super::ingest::{describe, read_body, read_list};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -20,6 +22,7 @@ pub const MAX_COMMANDS_PER_REQUEST: usize = 1_000;
 
 pub async fn commands(
     State(hub): State<Hub>,
+    Extension(SourceAddress(address)): Extension<SourceAddress>,
     body: Body,
 ) -> Result<Json<CommandResults>, HubError> {
     let body = read_body(body).await?;
@@ -55,7 +58,7 @@ pub async fn commands(
     let mut results = Vec::with_capacity(read.len());
     for (raw, read) in raw.iter().zip(read) {
         results.push(match read {
-            Ok(envelope) => hub.run_command(envelope).await?,
+            Ok(envelope) => hub.run_command(envelope, action_text(raw).unwrap_or_default(), &address).await?,
             Err((field, problem)) => CommandResult {
                 command_id: command_id(raw).expect("commands without a readable id were refused above"),
                 outcome: CommandOutcome::Rejected {
@@ -73,6 +76,17 @@ pub async fn commands(
 fn read_command(raw: &RawValue) -> Result<CommandEnvelope, (String, String)> {
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
         .map_err(|e| describe(e.path(), e.inner()))
+}
+
+/// The action exactly as the counter sent it: its signature covers these bytes, not a
+/// re-encoding of them.
+fn action_text(raw: &RawValue) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct Signed<'a> {
+        #[serde(borrow)]
+        action: &'a RawValue,
+    }
+    serde_json::from_str::<Signed<'_>>(raw.get()).ok().map(|signed| signed.action.get())
 }
 
 fn command_id(raw: &RawValue) -> Option<CommandId> {

@@ -1,7 +1,7 @@
 //! The operators' view of the department feeds: connector status, the quarantine and its
 //! handling, and the legacy export upload.
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,6 +15,8 @@ use futures_util::StreamExt;
 use yizhan_sync::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, QuarantineEntry, QuarantineState, SourceComparison};
 
 use super::ingest::read_body_up_to;
+use crate::accounts::Principal;
+use crate::audit::{AuditEvent, Entry};
 use crate::config::IMPORT_LIMIT_BYTES;
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -109,50 +111,56 @@ pub async fn quarantine(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reprocess {
-    by: String,
     /// The corrected record; absent: the record as it was, checked again.
     #[serde(default)]
     record: Option<Box<RawValue>>,
 }
 
 /// `POST /v1/quarantine/{id}/reprocess`.
+/// Who corrects or dismisses is the session's person, never a name in the body.
 pub async fn reprocess(
     State(hub): State<Hub>,
+    Extension(by): Extension<Principal>,
     Path(id): Path<u64>,
     body: Result<Json<Reprocess>, JsonRejection>,
 ) -> Result<Json<DeliveryReport>, HubError> {
     let Json(body) = body.map_err(|e| HubError::InvalidBody(e.body_text()))?;
-    let by = operator(&body.by)?;
-    Ok(Json(hub.reprocess(id, body.record.as_deref(), by).await?))
+    let outcome = hub.reprocess(id, body.record.as_deref(), &by.clerk()).await;
+    let entry = Entry::new(&by.actor(), AuditEvent::QuarantineReprocessed, format!("quarantine/{id}"))
+        .detail(serde_json::json!({"corrected": body.record.is_some()}));
+    audited(&hub, entry, outcome).await.map(Json)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dismiss {
-    by: String,
     reason: String,
 }
 
 /// `POST /v1/quarantine/{id}/dismiss`.
 pub async fn dismiss(
     State(hub): State<Hub>,
+    Extension(by): Extension<Principal>,
     Path(id): Path<u64>,
     body: Result<Json<Dismiss>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, HubError> {
     let Json(body) = body.map_err(|e| HubError::InvalidBody(e.body_text()))?;
-    hub.dismiss(id, operator(&body.by)?, &body.reason).await?;
+    let outcome = hub.dismiss(id, &by.clerk(), &body.reason).await;
+    let entry = Entry::new(&by.actor(), AuditEvent::QuarantineDismissed, format!("quarantine/{id}"))
+        .detail(serde_json::json!({"reason": body.reason}));
+    audited(&hub, entry, outcome).await?;
     Ok(Json(serde_json::json!({ "dismissed": id })))
 }
 
-fn operator(by: &str) -> Result<&str, HubError> {
-    let by = by.trim();
-    let chars = by.chars().count();
-    if chars == 0 || chars > 64 || by.chars().any(char::is_control) {
-        return Err(HubError::InvalidBody(format!(
-            "by：应为处理人姓名或工号（1–64 个字符，不含控制字符），收到 {chars} 个字符"
-        )));
-    }
-    Ok(by)
+/// Records an operator's action with its outcome; the answer is the action's, or the
+/// audit failure's when the record could not be written.
+async fn audited<T>(hub: &Hub, entry: Entry, outcome: Result<T, HubError>) -> Result<T, HubError> {
+    let entry = match &outcome {
+        Ok(_) => entry,
+        Err(e) => entry.failed(e.to_string()),
+    };
+    hub.audit(entry).await?;
+    outcome
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,6 +173,7 @@ pub struct ImportQuery {
 /// error), so an upload of a large export shows how far it has got.
 pub async fn import_planning(
     State(hub): State<Hub>,
+    Extension(by): Extension<Principal>,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Body,
 ) -> Result<Response, HubError> {
@@ -183,7 +192,12 @@ pub async fn import_planning(
                 let _ = progress.try_send(ImportEvent::Progress { done, total });
             })
             .await;
-        let last = match outcome {
+        let entry = Entry::new(&by.actor(), AuditEvent::PlanningImported, &file_name).detail(serde_json::json!({
+            "bytes": bytes.len(),
+            "changed": outcome.as_ref().ok().map(|r| r.delivery.changed),
+            "quarantined": outcome.as_ref().ok().map(|r| r.delivery.quarantined),
+        }));
+        let last = match audited(&hub, entry, outcome).await {
             Ok(report) => ImportEvent::Report(report),
             Err(error) => ImportEvent::Error(error.to_api_error()),
         };

@@ -82,6 +82,16 @@ pub struct GrantRecord {
     pub granted_at: OffsetDateTime,
 }
 
+/// How an account stood from `since` until its next standing: active or not, and the
+/// permissions its grants gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub account: Account,
+    pub since: OffsetDateTime,
+    pub active: bool,
+    pub permissions: std::collections::BTreeSet<Permission>,
+}
+
 /// A session as the hub keeps it: the token's hash, never the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionRecord {
@@ -188,6 +198,11 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn put_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
     /// False when the account did not hold the role.
     async fn remove_grant(&self, account: &Account, role: &str) -> Result<bool, StoreError>;
+
+    /// Appends a change of an account's standing.
+    async fn record_standing(&self, standing: &Standing) -> Result<(), StoreError>;
+    /// Every standing the account has had, oldest first.
+    async fn standings(&self, account: &Account) -> Result<Vec<Standing>, StoreError>;
 
     async fn record_login_failure(&self, failure: LoginFailure) -> Result<(), StoreError>;
     /// Failures of `account` since `since`, not counting those before its last success.

@@ -142,9 +142,34 @@ fn envelope(id: &str, remark: &str) -> CommandEnvelope {
         device_id: "counter-03".parse().unwrap(),
         clerk: "王芳".into(),
         issued_at: time::macros::datetime!(2026-11-24 02:00 UTC),
+        account: Some("clerk01".parse().unwrap()),
         base_seq: 0,
         action: ClerkAction::FinalCheck { project_code: CODE.parse().unwrap(), remark: remark.into() },
+        signature: None,
     }
+}
+
+/// Records each run in the audit trail, as the hub does, with its outcome.
+fn audited() -> super::CommandAudit {
+    Box::new(|run: &super::CommandRun, tail: &super::AuditTail| super::AuditRecord {
+        id: tail.id + 1,
+        at: time::macros::datetime!(2026-11-24 02:00:01 UTC),
+        local_at: Some(time::macros::datetime!(2026-11-24 02:00 UTC)),
+        user: "clerk01".into(),
+        role: "clerk".into(),
+        device: "counter-03".into(),
+        address: "10.0.0.3".into(),
+        event: "clerk_command".into(),
+        object: CODE.into(),
+        result: if run.outcome.is_ok() { "success" } else { "failure" }.into(),
+        reason: run.outcome.as_ref().err().map(|r| r.code.clone()).unwrap_or_default(),
+        detail: serde_json::json!({"repeated": run.repeated}).to_string(),
+        mac: format!("{}+1", tail.mac),
+    })
+}
+
+async fn audited_reasons(store: &dyn Store) -> Vec<(u64, String, String)> {
+    store.audit_after(0, 100).await.unwrap().into_iter().map(|r| (r.id, r.reason, r.detail)).collect()
 }
 
 pub(crate) async fn a_command_runs_once_per_id(store: &dyn Store) {
@@ -156,30 +181,51 @@ pub(crate) async fn a_command_runs_once_per_id(store: &dyn Store) {
             Ok(Ok(vec![RowWrite { entity: EntityKind::FinalCheck, key: CODE.into(), project_code: CODE.into(), payload: "{}".into() }]))
         })
     };
-    let first = store.run_command(envelope("c1", ""), decide(seen.clone())).await.unwrap();
+    let first = store.run_command(envelope("c1", ""), decide(seen.clone()), audited()).await.unwrap();
     assert_eq!((first.outcome.clone(), first.repeated), (Ok(Some(2)), false));
     assert_eq!(*seen.lock().unwrap(), [1], "decided on the project's rows read in the transaction");
-    let again = store.run_command(envelope("c1", ""), decide(seen.clone())).await.unwrap();
+    let again = store.run_command(envelope("c1", ""), decide(seen.clone()), audited()).await.unwrap();
     assert_eq!((again.outcome, again.repeated), (first.outcome, true));
     assert_eq!(seen.lock().unwrap().len(), 1, "a repeated command is not decided again");
-    let reused = store.run_command(envelope("c1", "另一条"), decide(seen.clone())).await.unwrap();
+    let reused = store.run_command(envelope("c1", "另一条"), decide(seen.clone()), audited()).await.unwrap();
     assert!(matches!(reused.outcome, Err(ref r) if r.code == "command_id_reused"), "{reused:?}");
     assert_eq!(store.head().await.unwrap(), 2);
 
     let refuse: super::Decider = Box::new(|_| Ok(Err(Rejection::new("not_cleared", "尚未完费"))));
-    let refused = store.run_command(envelope("c2", ""), refuse).await.unwrap();
+    let refused = store.run_command(envelope("c2", ""), refuse, audited()).await.unwrap();
     assert!(matches!(refused.outcome, Err(ref r) if r.code == "not_cleared"));
     let refuse_again: super::Decider = Box::new(|_| panic!("a recorded rejection is answered, not decided again"));
-    assert!(store.run_command(envelope("c2", ""), refuse_again).await.unwrap().repeated);
+    assert!(store.run_command(envelope("c2", ""), refuse_again, audited()).await.unwrap().repeated);
     assert_eq!(store.head().await.unwrap(), 2, "a rejection writes no change");
+    let first = |repeated: bool| serde_json::json!({"repeated": repeated}).to_string();
+    assert_eq!(
+        audited_reasons(store).await,
+        [
+            (1, String::new(), first(false)),
+            (2, String::new(), first(true)),
+            (3, "command_id_reused".into(), first(false)),
+            (4, "not_cleared".into(), first(false)),
+            (5, "not_cleared".into(), first(true)),
+        ],
+        "every arrival of a command is in the audit trail, chained in order"
+    );
 }
 
 pub(crate) async fn a_failed_decision_or_update_writes_nothing(store: &dyn Store) {
     store.write("test", vec![row("a", "1")]).await.unwrap();
     let failing: super::Decider = Box::new(|_| Err(StoreError::Corrupt("决定时出错".into())));
-    assert!(store.run_command(envelope("c1", ""), failing).await.is_err());
+    assert!(store.run_command(envelope("c1", ""), failing, audited()).await.is_err());
+    assert!(audited_reasons(store).await.is_empty(), "a command that failed is not recorded as run");
+    let decided: super::Decider = Box::new(|_| Ok(Ok(vec![row("b", "1")])));
+    store.run_command(envelope("c0", ""), decided, audited()).await.unwrap();
+    let head = store.head().await.unwrap();
+    // Chained to no record, so its id is taken: the trail refuses it.
+    let unwritable: super::CommandAudit = Box::new(|run, _| audited()(run, &super::AuditTail::default()));
+    let decided: super::Decider = Box::new(|_| Ok(Ok(vec![row("b", "3")])));
+    assert!(store.run_command(envelope("c9", ""), decided, unwritable).await.is_err(), "a command whose audit record cannot be written fails");
+    assert_eq!(store.head().await.unwrap(), head, "and writes nothing");
     let retried: super::Decider = Box::new(|_| Ok(Ok(vec![row("b", "2")])));
-    assert!(!store.run_command(envelope("c1", ""), retried).await.unwrap().repeated, "a failed command left no record");
+    assert!(!store.run_command(envelope("c1", ""), retried, audited()).await.unwrap().repeated, "a failed command left no record");
 
     let mut calls = 0;
     let update: super::Updater = Box::new(move |code, rows| {

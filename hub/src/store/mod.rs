@@ -32,7 +32,7 @@ mod sqlite;
 
 pub use accounts::{
     AccountStore, AuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
-    LoginFailure, RoleRecord, SessionRecord, UserRecord, UserStatus,
+    LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
 };
 pub use connectors::{ConnectorKind, ConnectorRecord, Delivered, Delivery, QuarantineClosing, QuarantineItem, QuarantineRecord};
 pub use documents::{Notification, NotificationState};
@@ -443,6 +443,10 @@ pub struct CommandRun {
     pub repeated: bool,
 }
 
+/// Builds the audit record of a command's run from the trail's tail, inside the command's
+/// transaction: a command whose record cannot be written does not run.
+pub type CommandAudit = Box<dyn FnOnce(&CommandRun, &AuditTail) -> AuditRecord + Send>;
+
 /// Clerk commands, each run once per id.
 #[async_trait::async_trait]
 pub trait CommandStore: Send + Sync + 'static {
@@ -453,6 +457,7 @@ pub trait CommandStore: Send + Sync + 'static {
         &self,
         envelope: CommandEnvelope,
         decide: Decider,
+        audit: CommandAudit,
     ) -> Result<CommandRun, StoreError>;
 }
 

@@ -26,7 +26,7 @@ use super::log;
 use super::prelude::*;
 
 use super::{
-    CommandRun, ConnectorKind, ConnectorRecord, Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, QuarantineRecord, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
+    CommandAudit, CommandRun, ConnectorKind, ConnectorRecord, Decider, Delivered, Delivery, ImportedFile, KeptReport, LoggedChange, QuarantineClosing, QuarantineRecord, Notification, OpenAlerts, RowWrite, Snapshot, SnapshotPosition, StateRow,
     StoreError, Updater, WriteOutcome,
 };
 
@@ -53,6 +53,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: "20261128000000_documents", sql: include_str!("sqlite/migrations/20261128000000_documents.sql") },
     Migration { version: "20261206120000_alert_columns", sql: include_str!("sqlite/migrations/20261206120000_alert_columns.sql") },
     Migration { version: "20261207000000_accounts", sql: include_str!("sqlite/migrations/20261207000000_accounts.sql") },
+    Migration { version: "20261208000000_standing_history", sql: include_str!("sqlite/migrations/20261208000000_standing_history.sql") },
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -421,10 +422,11 @@ impl Inner {
             .send_if_modified(|h| std::mem::replace(h, head) != head);
     }
 
-    fn run_command(&self, envelope: &CommandEnvelope, decide: Decider) -> Result<CommandRun, StoreError> {
+    fn run_command(&self, envelope: &CommandEnvelope, decide: Decider, audit: CommandAudit) -> Result<CommandRun, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (head, result) = log::run_command(&mut SqliteTx(&tx), envelope, decide)?;
+        accounts::insert_audit(&tx, &audit(&result, &accounts::read_tail(&tx)?))?;
         tx.commit()?;
         self.published(head);
         Ok(result)
@@ -715,8 +717,9 @@ impl CommandStore for SqliteStore {
         &self,
         envelope: CommandEnvelope,
         decide: Decider,
+        audit: CommandAudit,
     ) -> Result<CommandRun, StoreError> {
-        self.blocking(move |inner| inner.run_command(&envelope, decide))
+        self.blocking(move |inner| inner.run_command(&envelope, decide, audit))
             .await
     }
 }

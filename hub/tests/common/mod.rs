@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use yizhan_hub::alerts::AlertDesk;
+use yizhan_core::entity::FeeKind;
+use yizhan_core::records::ProjectRecords;
 use yizhan_hub::{Hub, HubConfig};
 
 pub struct TestHub {
@@ -14,6 +16,9 @@ pub struct TestHub {
     pub url: String,
     pub client: reqwest::Client,
     pub db: PathBuf,
+    /// Sessions of the feeds' operators, signed in at first need: the supervisor's
+    /// (quarantine) and the system administrator's (connectors, imports).
+    operators: tokio::sync::OnceCell<(String, String)>,
     server: JoinHandle<std::io::Result<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -54,6 +59,7 @@ impl TestHub {
             url,
             client: reqwest::Client::new(),
             db: db.to_owned(),
+            operators: tokio::sync::OnceCell::new(),
             server,
             _dir: None,
         }
@@ -77,16 +83,59 @@ impl TestHub {
         self.post_json_to(&format!("/v1/ingest/{source}"), body).await
     }
 
+    /// A session of the demo account `account`, its authenticator bound if its role
+    /// needs one.
+    pub async fn sign_in(&self, account: &str) -> String {
+        seed_clerks(&self.hub).await;
+        let call = |path: &str, token: Option<&str>, body: Value| {
+            let mut request = self.client.post(format!("{}{path}", self.url)).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let password = yizhan_hub::accounts::admin::DEMO_PASSWORD;
+        let answer = call("/v1/auth/login", None, json!({"account": account, "password": password})).await;
+        let token = answer["token"].as_str().unwrap_or_else(|| panic!("{account} signs in: {answer}")).to_owned();
+        if answer["must_enrol_second_factor"] == true {
+            let enrolment = call("/v1/auth/second-factor", Some(&token), Value::Null).await;
+            let now = self.hub.clock().now().unix_timestamp();
+            let code = yizhan_hub::accounts::totp::code_at(enrolment["secret"].as_str().unwrap(), now).unwrap();
+            call("/v1/auth/second-factor/confirm", Some(&token), json!({"code": code})).await;
+        }
+        token
+    }
+
+    /// The session an operator route needs, none for the others.
+    pub async fn bearer_for(&self, path: &str) -> Option<String> {
+        let operated = ["/v1/quarantine", "/v1/connectors", "/v1/imports"];
+        if !operated.iter().any(|p| path.starts_with(p)) {
+            return None;
+        }
+        let (supervisor, system) = self
+            .operators
+            .get_or_init(|| async { (self.sign_in("chief01").await, self.sign_in("sysadmin").await) })
+            .await;
+        Some(if path.starts_with("/v1/quarantine") { supervisor } else { system }.clone())
+    }
+
+    /// `request` to `path`, with the session the route needs.
+    async fn send(&self, path: &str, mut request: reqwest::RequestBuilder) -> reqwest::Response {
+        if let Some(token) = self.bearer_for(path).await {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
     /// POSTs `body` as JSON to `path`; the status and the JSON answer.
     pub async fn post_json_to(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let response = self
+            .send(path, self
             .client
             .post(format!("{}{path}", self.url))
             .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .body(body))
+            .await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text)
@@ -96,18 +145,13 @@ impl TestHub {
 
     /// POSTs nothing to `path`: an action that takes no body.
     pub async fn post_path(&self, path: &str) -> (u16, Value) {
-        let response = self.client.post(format!("{}{path}", self.url)).send().await.unwrap();
+        let response = self.send(path, self.client.post(format!("{}{path}", self.url))).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
 
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path_and_query}", self.url))
-            .send()
-            .await
-            .unwrap();
+        let response = self.send(path_and_query, self.client.get(format!("{}{path_and_query}", self.url))).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
@@ -133,6 +177,38 @@ impl TestHub {
             changes.extend(page);
         }
     }
+}
+
+/// A project with its infrastructure and civil-defence fees assessed.
+pub async fn project_with_fees(hub: &TestHub) {
+    assert_eq!(hub.post("planning", json!([planning("建字第1号", CODE)])).await.0, 200);
+    assert_eq!(hub.post("civil-defence", json!([notice("RF-1", CODE)])).await.0, 200);
+}
+
+/// Pays every fee of the project in full.
+pub async fn pay_everything(hub: &TestHub) {
+    let mut records = ProjectRecords::default();
+    for row in hub.hub.store().project_rows(CODE).await.unwrap() {
+        records.add(row.entity, &row.key, row.payload.as_bytes()).unwrap();
+    }
+    let payments: Vec<Value> = records
+        .assessments
+        .iter()
+        .map(|a| {
+            json!({
+                "payment_id": format!("PAY-{}", a.fee_kind.as_str()),
+                "project_code": CODE,
+                "fee_kind": a.fee_kind,
+                "amount_fen": a.net_fen(),
+                "channel": "非税支付平台",
+                "reference": "全额",
+                "received_at": "2025-08-01T02:00:00Z",
+            })
+        })
+        .collect();
+    assert_eq!(payments.len(), 2, "infrastructure and civil-defence fees");
+    assert!(records.assessments.iter().any(|a| a.fee_kind == FeeKind::CivilDefence));
+    assert_eq!(hub.post("payments", Value::Array(payments)).await.0, 200);
 }
 
 pub const USCC: &str = "91350100M000100Y43";
@@ -189,4 +265,22 @@ pub fn clearance(no: &str, code: &str) -> Value {
         "tax_office": "国家税务总局南京市江宁区税务局",
         "issued_on": "2025-08-01"
     })
+}
+
+/// The demo accounts, standing since before the demo day the suites' commands are dated.
+pub async fn seed_clerks(hub: &Hub) {
+    hub.seed_demo_accounts_since(time::macros::datetime!(2026-10-01 00:00 UTC)).await.unwrap();
+}
+
+/// `envelope` as a counter holding `key` sends it: with `account` as the one signed in
+/// there, and the counter's signature over it.
+pub fn signed(mut envelope: Value, account: &str, key: &yizhan_voucher::signature::CounterKey) -> Value {
+    envelope["account"] = json!(account);
+    // A command made malformed on purpose goes unsigned: the hub refuses it on reading.
+    let Ok(parsed) = serde_json::from_value::<yizhan_sync::protocol::CommandEnvelope>(envelope.clone()) else {
+        return envelope;
+    };
+    let action = serde_json::to_string(&envelope["action"]).unwrap();
+    envelope["signature"] = json!(hex::encode(key.sign(parsed.signed_text(&action).as_bytes())));
+    envelope
 }

@@ -44,24 +44,20 @@ impl HubAdmin {
         self.json("/v1/quarantine", request).await
     }
 
-    /// Re-checks entry `id`, as `record` corrects it or as it was.
-    pub async fn reprocess(
-        &self,
-        id: u64,
-        record: Option<serde_json::Value>,
-        by: &str,
-    ) -> Result<DeliveryReport, SyncError> {
+    /// Re-checks entry `id`, as `record` corrects it or as it was; the hub records the
+    /// signed-in person as who did.
+    pub async fn reprocess(&self, id: u64, record: Option<serde_json::Value>) -> Result<DeliveryReport, SyncError> {
         let path = format!("/v1/quarantine/{id}/reprocess");
-        let mut body = json!({ "by": by });
+        let mut body = json!({});
         if let Some(record) = record {
             body["record"] = record;
         }
         self.json(&path, self.http.post(self.url(&path)).json(&body)).await
     }
 
-    pub async fn dismiss(&self, id: u64, by: &str, reason: &str) -> Result<(), SyncError> {
+    pub async fn dismiss(&self, id: u64, reason: &str) -> Result<(), SyncError> {
         let path = format!("/v1/quarantine/{id}/dismiss");
-        let body = json!({ "by": by, "reason": reason });
+        let body = json!({ "reason": reason });
         self.json::<serde_json::Value>(&path, self.http.post(self.url(&path)).json(&body)).await?;
         Ok(())
     }

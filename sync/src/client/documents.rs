@@ -9,7 +9,7 @@ use yizhan_core::document_rules::{FailedCheck, describe};
 
 use super::{CancellationToken, SyncClient, SyncError, cancellable};
 use crate::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequest};
-use crate::replica::{Issued, LOW_SERIALS, OutboxEntry, ReplicaError, ToIssue};
+use crate::replica::{Issued, Issuer, LOW_SERIALS, OutboxEntry, ReplicaError, ToIssue};
 use crate::status::SyncState;
 
 /// Serials asked for at a time: a busy counter's week.
@@ -25,16 +25,10 @@ impl SyncClient {
     /// Registers the key, tops up segments and delivers PDFs; stops at the first thing
     /// that does not go through (the next round tries again).
     pub async fn tend_documents(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
-        let Some(public_key) = self.options.counter_key.clone() else {
+        if !self.register_key(shutdown).await? {
             return Ok(());
-        };
-        let device_id = self.with_replica(|r| r.device_id()).await?;
-        if self.with_replica(|r| r.registered_key()).await?.as_deref() != Some(public_key.as_str()) {
-            let body = serde_json::to_vec(&KeyRegistration { device_id: device_id.clone(), public_key: public_key.clone() })
-                .expect("a registration serialises");
-            let _: serde_json::Value = self.post_json("/v1/counters/key", body, shutdown).await?;
-            self.with_replica(move |r| r.set_registered_key(&public_key)).await?;
         }
+        let device_id = self.with_replica(|r| r.device_id()).await?;
         for left in self.with_replica(|r| r.serials_left()).await? {
             if left.left < LOW_SERIALS {
                 let request = SegmentRequest { device_id: device_id.clone(), kind: left.kind, size: SEGMENT_SIZE };
@@ -69,6 +63,25 @@ impl SyncClient {
     }
 }
 
+impl SyncClient {
+    /// Registers this counter's public key at the hub unless it is already: the hub checks
+    /// every command and document the counter signs against it. False for a counter that
+    /// has no key.
+    pub(super) async fn register_key(&self, shutdown: &CancellationToken) -> Result<bool, SyncError> {
+        let Some(public_key) = self.options.counter_key.clone() else {
+            return Ok(false);
+        };
+        if self.with_replica(|r| r.registered_key()).await?.as_deref() != Some(public_key.as_str()) {
+            let device_id = self.with_replica(|r| r.device_id()).await?;
+            let body = serde_json::to_vec(&KeyRegistration { device_id, public_key: public_key.clone() })
+                .expect("a registration serialises");
+            let _: serde_json::Value = self.post_json("/v1/counters/key", body, shutdown).await?;
+            self.with_replica(move |r| r.set_registered_key(&public_key)).await?;
+        }
+        Ok(true)
+    }
+}
+
 impl super::Outbox {
     /// Issues a document from this counter's segment: `make` gets the number and the
     /// project, lays out, signs and prints it.
@@ -76,13 +89,13 @@ impl super::Outbox {
         &self,
         project_code: &ProjectCode,
         kind: DocumentKind,
-        clerk: &str,
+        issuer: &Issuer,
         make: impl FnOnce(ToIssue<'_>) -> Result<Issued, Rejection> + Send + 'static,
     ) -> Result<OutboxEntry, SyncError> {
-        let (code, clerk) = (project_code.clone(), clerk.to_owned());
+        let (code, issuer) = (project_code.clone(), issuer.clone());
         let online = matches!(self.status.borrow().state, SyncState::Online | SyncState::Syncing);
         if online && self.delivered(&code).await? {
-            let (draft_code, draft_clerk) = (code.clone(), clerk.clone());
+            let (draft_code, draft_clerk) = (code.clone(), issuer.clerk().to_owned());
             let draft = super::with_replica(&self.replica, move |r| r.document_draft(&draft_code, kind, &draft_clerk, r.clock().now())).await?;
             match self.hub_checks(&draft).await {
                 Ok(failed) if !failed.is_empty() => {
@@ -98,7 +111,7 @@ impl super::Outbox {
                 Err(error) => tracing::warn!(%error, "开具前未能请数据中心核对，按本机数据开具"),
             }
         }
-        let entry = super::with_replica(&self.replica, move |r| r.issue_document(&code, kind, &clerk, r.clock().now(), make)).await?;
+        let entry = super::with_replica(&self.replica, move |r| r.issue_document(&code, kind, &issuer, r.clock().now(), make)).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
@@ -138,11 +151,11 @@ impl super::Outbox {
         &self,
         project_code: &ProjectCode,
         number: &str,
-        clerk: &str,
+        issuer: &Issuer,
         make: impl FnOnce(&IssuedDocument) -> Result<Vec<u8>, Rejection> + Send + 'static,
     ) -> Result<OutboxEntry, SyncError> {
-        let (code, number, clerk) = (project_code.clone(), number.to_owned(), clerk.to_owned());
-        let entry = super::with_replica(&self.replica, move |r| r.reprint_document(&code, &number, &clerk, r.clock().now(), make)).await?;
+        let (code, number, issuer) = (project_code.clone(), number.to_owned(), issuer.clone());
+        let entry = super::with_replica(&self.replica, move |r| r.reprint_document(&code, &number, &issuer, r.clock().now(), make)).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }

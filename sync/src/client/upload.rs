@@ -18,7 +18,7 @@ use yizhan_core::command::ClerkAction;
 
 use super::{CancellationToken, SyncClient, SyncError, backoff, notify, with_replica};
 use crate::protocol::CommandResults;
-use crate::replica::{OutboxEntry, Replica};
+use crate::replica::{Issuer, OutboxEntry, Replica};
 use crate::status::{ReplicaChanged, SyncStatus};
 
 /// Commands per request: a counter back from days offline drains 1,000 in five requests.
@@ -39,19 +39,19 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Checks and queues a command by `clerk`. A command the rules refuse fails with
+    /// Checks and queues a command by `issuer`. A command the rules refuse fails with
     /// `ReplicaError::Refused`, whose message is for the clerk.
-    pub async fn issue(&self, action: ClerkAction, clerk: &str) -> Result<OutboxEntry, SyncError> {
-        let clerk = clerk.to_owned();
-        let entry = with_replica(&self.replica, move |r| r.issue(action, &clerk, r.clock().now())).await?;
+    pub async fn issue(&self, action: ClerkAction, issuer: &Issuer) -> Result<OutboxEntry, SyncError> {
+        let issuer = issuer.clone();
+        let entry = with_replica(&self.replica, move |r| r.issue(action, &issuer, r.clock().now())).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
 
     /// Issues a rejected command again, under a new id.
-    pub async fn redo(&self, command_id: &CommandId, clerk: &str) -> Result<OutboxEntry, SyncError> {
-        let (id, clerk) = (command_id.clone(), clerk.to_owned());
-        let entry = with_replica(&self.replica, move |r| r.redo(&id, &clerk, r.clock().now())).await?;
+    pub async fn redo(&self, command_id: &CommandId, issuer: &Issuer) -> Result<OutboxEntry, SyncError> {
+        let (id, issuer) = (command_id.clone(), issuer.clone());
+        let entry = with_replica(&self.replica, move |r| r.redo(&id, &issuer, r.clock().now())).await?;
         self.issued(&entry.project_code).await?;
         Ok(entry)
     }
@@ -178,6 +178,12 @@ impl SyncClient {
             .map_err(Failure::Retry)?;
         if outgoing.is_empty() {
             return Ok(Delivery::Idle);
+        }
+        // The hub takes a command only with the signature of a key it has registered.
+        match self.register_key(shutdown).await {
+            Ok(_) => {}
+            Err(SyncError::Cancelled) => return Err(Failure::Cancelled),
+            Err(error) => return Err(Failure::Retry(error)),
         }
         let command_ids: Vec<CommandId> = outgoing.iter().map(|o| o.command_id.clone()).collect();
         // The envelopes go as stored, byte for byte the same on every retry.

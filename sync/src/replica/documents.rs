@@ -8,14 +8,14 @@ use sm3::{Digest, Sm3};
 use time::OffsetDateTime;
 use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::document::{
-    CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentKind, DocumentNumber, DocumentSettings, IssueContext, IssuedDocument,
+    CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentKind, DocumentNumber, DocumentSettings, IssueContext, IssuedDocument, four_eyes,
 };
 use yizhan_core::code::ProjectCode;
 use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::entity::EntityKind;
 use yizhan_core::records::ProjectRecords;
 
-use super::outbox::{OutboxEntry, overlay, queue};
+use super::outbox::{Issuer, OutboxEntry, overlay, queue};
 use super::view::load_records;
 use super::{Replica, ReplicaError, ReplicaReader, format_time, read_meta};
 use crate::protocol::Segment;
@@ -90,7 +90,7 @@ impl Replica {
         &mut self,
         project_code: &ProjectCode,
         kind: DocumentKind,
-        clerk: &str,
+        issuer: &Issuer,
         at: OffsetDateTime,
         make: impl FnOnce(ToIssue<'_>) -> Result<Issued, Rejection>,
     ) -> Result<OutboxEntry, ReplicaError> {
@@ -103,10 +103,11 @@ impl Replica {
             params![kind.as_str(), first],
         )?;
         let records = seen_records(&tx, project_code.as_str(), clock_today)?;
+        four_eyes(&settings.single_clerk_kinds, kind, records.final_check.as_ref(), issuer.clerk()).map_err(ReplicaError::Refused)?;
         let number = DocumentNumber { kind, serial: serial as u64 };
         let device_id = super::outbox::device_id(&tx)?;
         let issued = make(ToIssue { number, records: &records, device_id, at, settings: &settings }).map_err(ReplicaError::Refused)?;
-        let entry = queue(&tx, clock_today, issued.action, clerk, at, None)?;
+        let entry = queue(&tx, clock_today, issued.action, issuer, at, None)?;
         keep_file(&tx, &number.display(), &entry.command_id, &issued.pdf)?;
         tx.commit()?;
         Ok(entry)
@@ -117,7 +118,7 @@ impl Replica {
         &mut self,
         project_code: &ProjectCode,
         number: &str,
-        clerk: &str,
+        issuer: &Issuer,
         at: OffsetDateTime,
         make: impl FnOnce(&IssuedDocument) -> Result<Vec<u8>, Rejection>,
     ) -> Result<OutboxEntry, ReplicaError> {
@@ -136,7 +137,7 @@ impl Replica {
             number: number.to_owned(),
             pdf_sm3: hex::encode(Sm3::digest(&pdf)),
         };
-        let entry = queue(&tx, clock_today, action, clerk, at, None)?;
+        let entry = queue(&tx, clock_today, action, issuer, at, None)?;
         keep_file(&tx, number, &entry.command_id, &pdf)?;
         tx.commit()?;
         Ok(entry)

@@ -39,7 +39,7 @@ pub use bootstrap::BootstrapReport;
 pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
 pub use sign_ins::KeptSignIn;
-pub use outbox::{HUB_ERROR, OutboxEntry, OutboxState, Outgoing};
+pub use outbox::{HUB_ERROR, Issuer, OutboxEntry, OutboxState, Outgoing};
 pub use query::{
     Approval, DetailProject, DocumentLine, Fee, FinalCheckLine, MAX_PAGE, NoteLine, PaymentLine, ProjectDetail, ProjectPage, ProjectQuery, ProjectRow,
     PermitLine, ProjectStage, StatusCounts, TrackedReason, TaxClearanceLine, TimelineEntry,

@@ -13,8 +13,10 @@ use yizhan_core::alert::handling::handle;
 use yizhan_core::alert::queue::AlertOrigin;
 use yizhan_core::command::{ClerkAction, Effect, Issued, decide};
 use yizhan_core::code::ProjectCode;
+use yizhan_core::account::Account;
 use yizhan_core::id::{CommandId, DeviceId};
 use yizhan_core::records::ProjectRecords;
+use yizhan_voucher::signature::CounterKey;
 
 use super::alert_view;
 use super::view::load_records;
@@ -76,6 +78,42 @@ pub struct OutboxEntry {
     pub reject_reason: Option<String>,
 }
 
+/// Who issues a command at this counter: the signed-in person, vouched for by the
+/// counter's key. Each command is signed as it is queued, so a later edit of the replica
+/// file cannot change who did what.
+#[derive(Clone)]
+pub struct Issuer {
+    account: Account,
+    clerk: String,
+    key: CounterKey,
+}
+
+impl Issuer {
+    /// `clerk`: how commands and documents name the person (`Person::clerk`).
+    pub fn new(account: Account, clerk: impl Into<String>, key: CounterKey) -> Issuer {
+        Issuer { account, clerk: clerk.into().trim().to_owned(), key }
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    pub fn clerk(&self) -> &str {
+        &self.clerk
+    }
+
+    fn sign(&self, envelope: &mut CommandEnvelope) {
+        let action = serde_json::to_string(&envelope.action).expect("a clerk action serialises to JSON");
+        envelope.signature = Some(hex::encode(self.key.sign(envelope.signed_text(&action).as_bytes())));
+    }
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer").field("account", &self.account).field("clerk", &self.clerk).finish_non_exhaustive()
+    }
+}
+
 /// One queued command ready to send: its id and its envelope as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -106,27 +144,27 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
 impl Replica {
     /// Checks `action` by the hub's rules against what this counter knows, and queues it.
     /// A command the rules refuse here is not queued: the clerk hears why at once.
-    pub fn issue(&mut self, action: ClerkAction, clerk: &str, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
-        self.issue_redoing(action, clerk, at, None)
+    pub fn issue(&mut self, action: ClerkAction, issuer: &Issuer, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
+        self.issue_redoing(action, issuer, at, None)
     }
 
     fn issue_redoing(
         &mut self,
         action: ClerkAction,
-        clerk: &str,
+        issuer: &Issuer,
         at: OffsetDateTime,
         redo_of: Option<&CommandId>,
     ) -> Result<OutboxEntry, ReplicaError> {
         let clock_today = self.clock.today();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let entry = queue(&tx, clock_today, action, clerk, at, redo_of)?;
+        let entry = queue(&tx, clock_today, action, issuer, at, redo_of)?;
         tx.commit()?;
         Ok(entry)
     }
 
     /// Issues a rejected command again under a new id (the hub answers an old id with its
     /// old answer), after checking it again; the rejected one is set aside.
-    pub fn redo(&mut self, command_id: &CommandId, clerk: &str, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
+    pub fn redo(&mut self, command_id: &CommandId, issuer: &Issuer, at: OffsetDateTime) -> Result<OutboxEntry, ReplicaError> {
         let action = self
             .conn
             .query_row(
@@ -137,7 +175,7 @@ impl Replica {
             .optional()?
             .ok_or_else(|| ReplicaError::NoSuchConflict(command_id.clone()))?
             .action;
-        self.issue_redoing(action, clerk, at, Some(command_id))
+        self.issue_redoing(action, issuer, at, Some(command_id))
     }
 
     /// Lets a rejected command go; returns its project.
@@ -366,20 +404,22 @@ pub(crate) fn queue(
     tx: &Connection,
     clock_today: time::Date,
     action: ClerkAction,
-    clerk: &str,
+    issuer: &Issuer,
     at: OffsetDateTime,
     redo_of: Option<&CommandId>,
 ) -> Result<OutboxEntry, ReplicaError> {
     let meta = read_meta(tx)?;
     let cursor = meta.cursor.ok_or(ReplicaError::NotBootstrapped)?;
     let device_id = device_id(tx)?;
-    let envelope = CommandEnvelope {
+    let mut envelope = CommandEnvelope {
         command_id: new_command_id(),
         device_id,
-        clerk: clerk.trim().to_owned(),
+        clerk: issuer.clerk.clone(),
+        account: Some(issuer.account.clone()),
         issued_at: at,
         base_seq: cursor,
         action,
+        signature: None,
     };
     let project_code = envelope.action.project_key().to_owned();
     let today = meta.view_date.unwrap_or(clock_today);
@@ -395,6 +435,7 @@ pub(crate) fn queue(
     };
     decide(&envelope.action, &issued, &records, today)
         .map_err(ReplicaError::Refused)?;
+    issuer.sign(&mut envelope);
     if let Some(old) = redo_of {
         let changed = tx.execute(
             "UPDATE outbox SET state = 'discarded' WHERE command_id = ?1 AND state = 'rejected'",

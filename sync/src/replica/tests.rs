@@ -986,7 +986,14 @@ mod outbox {
     use crate::protocol::{CommandEnvelope, CommandOutcome, CommandResult};
     use yizhan_core::id::CommandId;
 
-    const CLERK: &str = "窗口03-王芳";
+    const CLERK: &str = "王芳（clerk01）";
+
+    static KEY: std::sync::LazyLock<yizhan_voucher::signature::CounterKey> =
+        std::sync::LazyLock::new(yizhan_voucher::signature::CounterKey::generate);
+
+    fn clerk() -> Issuer {
+        Issuer::new("clerk01".parse().unwrap(), CLERK, KEY.clone())
+    }
 
     fn note(text: &str) -> ClerkAction {
         ClerkAction::FollowUpNote {
@@ -1042,14 +1049,14 @@ mod outbox {
     #[test]
     fn a_command_the_rules_refuse_is_not_queued_and_the_clerk_hears_why() {
         let mut f = project_a();
-        let refused = f.replica.issue(final_check(), CLERK, AT).unwrap_err();
+        let refused = f.replica.issue(final_check(), &clerk(), AT).unwrap_err();
         assert!(matches!(&refused, ReplicaError::Refused(r) if r.code == "not_cleared"), "{refused:?}");
         assert!(refused.to_string().contains("「待缴」"), "{refused}");
         let unknown = ClerkAction::FollowUpNote {
             project_code: CODE_C.parse().unwrap(),
             text: "x".into(),
         };
-        assert!(matches!(f.replica.issue(unknown, CLERK, AT), Err(ReplicaError::Refused(r)) if r.code == "unknown_project"));
+        assert!(matches!(f.replica.issue(unknown, &clerk(), AT), Err(ReplicaError::Refused(r)) if r.code == "unknown_project"));
         assert_eq!(counts(&f), (0, 0));
         assert!(f.replica.outgoing(10).unwrap().is_empty());
     }
@@ -1057,8 +1064,8 @@ mod outbox {
     #[test]
     fn queued_commands_show_at_once_as_pending_and_go_out_in_order() {
         let mut f = project_a();
-        let first = f.replica.issue(note(" 已电话催缴 "), CLERK, AT).unwrap();
-        let second = f.replica.issue(tracking(true), CLERK, AT).unwrap();
+        let first = f.replica.issue(note(" 已电话催缴 "), &clerk(), AT).unwrap();
+        let second = f.replica.issue(tracking(true), &clerk(), AT).unwrap();
         assert_eq!(first.state, OutboxState::Pending);
         assert_eq!(counts(&f), (2, 0));
 
@@ -1073,8 +1080,20 @@ mod outbox {
         assert_eq!(ids, [first.command_id.as_str(), second.command_id.as_str()]);
         let envelope: CommandEnvelope = serde_json::from_str(&outgoing[0].envelope).unwrap();
         assert_eq!(envelope.base_seq, f.cursor());
-        assert_eq!(envelope.clerk, CLERK);
+        assert_eq!((envelope.clerk.as_str(), envelope.account.as_ref().map(|a| a.as_str())), (CLERK, Some("clerk01")));
         assert!(envelope.device_id.as_str().starts_with("counter-"));
+        // Signed by the counter's key over who, where, when and the action as sent.
+        #[derive(serde::Deserialize)]
+        struct Sent<'a> {
+            #[serde(borrow)]
+            action: &'a serde_json::value::RawValue,
+        }
+        let action = serde_json::from_str::<Sent<'_>>(&outgoing[0].envelope).unwrap().action.get().to_owned();
+        let signature: [u8; 64] = hex::decode(envelope.signature.as_deref().unwrap()).unwrap().try_into().unwrap();
+        assert!(KEY.public_key().verifies(envelope.signed_text(&action).as_bytes(), &signature));
+        let mut forged = envelope.clone();
+        forged.account = Some("chief01".parse().unwrap());
+        assert!(!KEY.public_key().verifies(forged.signed_text(&action).as_bytes(), &signature), "another account breaks the signature");
         let again: CommandEnvelope = serde_json::from_str(&f.replica.outgoing(1).unwrap()[0].envelope).unwrap();
         assert_eq!(again.device_id, envelope.device_id, "one device id per counter");
         assert_eq!(f.replica.outgoing(1).unwrap().len(), 1);
@@ -1083,7 +1102,7 @@ mod outbox {
     #[test]
     fn the_hubs_row_replaces_the_pending_one_without_showing_it_twice() {
         let mut f = project_a();
-        let issued = f.replica.issue(note("已电话催缴"), CLERK, AT).unwrap();
+        let issued = f.replica.issue(note("已电话催缴"), &clerk(), AT).unwrap();
         let seq = f.cursor() + 1;
         assert_eq!(f.replica.record_answers(&[accepted(&issued.command_id, seq)], AT).unwrap(), [CODE_A]);
         assert_eq!(counts(&f), (0, 0));
@@ -1107,8 +1126,8 @@ mod outbox {
     #[test]
     fn rejections_become_conflicts_the_clerk_can_discard_or_redo() {
         let mut f = project_a();
-        let a = f.replica.issue(tracking(true), CLERK, AT).unwrap();
-        let b = f.replica.issue(note("补交材料"), CLERK, AT).unwrap();
+        let a = f.replica.issue(tracking(true), &clerk(), AT).unwrap();
+        let b = f.replica.issue(note("补交材料"), &clerk(), AT).unwrap();
         let settled = f
             .replica
             .record_answers(&[rejected(&a.command_id, "项目已注销"), rejected(&b.command_id, "备注重复")], AT)
@@ -1125,19 +1144,19 @@ mod outbox {
         assert!(!detail.tracked && detail.notes.is_empty(), "a rejected command shows no effect");
 
         assert_eq!(f.replica.discard(&b.command_id).unwrap(), CODE_A);
-        let redone = f.replica.redo(&a.command_id, "窗口05-李强", AT).unwrap();
+        let redone = f.replica.redo(&a.command_id, &Issuer::new("clerk02".parse().unwrap(), "陈静（clerk02）", KEY.clone()), AT).unwrap();
         assert_ne!(redone.command_id, a.command_id, "the hub answers an old id with its old answer");
-        assert_eq!((redone.state, redone.clerk.as_str()), (OutboxState::Pending, "窗口05-李强"));
+        assert_eq!((redone.state, redone.clerk.as_str()), (OutboxState::Pending, "陈静（clerk02）"));
         assert_eq!(counts(&f), (1, 0));
         assert!(matches!(f.replica.discard(&a.command_id), Err(ReplicaError::NoSuchConflict(_))));
-        assert!(matches!(f.replica.redo(&b.command_id, CLERK, AT), Err(ReplicaError::NoSuchConflict(_))));
+        assert!(matches!(f.replica.redo(&b.command_id, &clerk(), AT), Err(ReplicaError::NoSuchConflict(_))));
     }
 
     #[test]
     fn a_command_the_hub_keeps_failing_on_is_set_aside_after_the_limit() {
         let mut f = project_a();
-        let stuck = f.replica.issue(note("一"), CLERK, AT).unwrap();
-        let next = f.replica.issue(note("二"), CLERK, AT).unwrap();
+        let stuck = f.replica.issue(note("一"), &clerk(), AT).unwrap();
+        let next = f.replica.issue(note("二"), &clerk(), AT).unwrap();
         for _ in 0..2 {
             assert_eq!(f.replica.record_failure(&stuck.command_id, "HTTP 500", 3, AT).unwrap(), None);
         }
@@ -1151,7 +1170,7 @@ mod outbox {
     #[test]
     fn the_outbox_outlives_a_new_snapshot() {
         let mut f = project_a();
-        let issued = f.replica.issue(note("离线时记录"), CLERK, AT).unwrap();
+        let issued = f.replica.issue(note("离线时记录"), &clerk(), AT).unwrap();
         let rows = f.rows();
         f.replica.bootstrap("http://hub", None, Cursor::new(snapshot(900, &rows)), |_| {}).unwrap();
         assert_eq!(f.replica.outgoing(10).unwrap()[0].command_id, issued.command_id);

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use yizhan_core::document::{DocumentKind, IssueContext};
-use yizhan_sync::replica::{Issued, Replica};
+use yizhan_sync::replica::{Issued, Issuer, Replica};
 use yizhan_voucher::issue::print_new;
 use yizhan_voucher::signature::CounterKey;
 
@@ -21,12 +21,13 @@ fn main() {
     let key = CounterKey::from_secret_hex(&arg("--key")).expect("a signing key");
     let project = arg("--project").parse().expect("a project code");
     let count: usize = arg("--count").parse().expect("a count");
+    let issuer = Issuer::new("clerk02".parse().expect("an account"), "陈静（clerk02）", key.clone());
     let mut out = std::io::stdout();
     for _ in 0..count {
         let mut number = None;
         replica
-            .issue_document(&project, DocumentKind::Voucher, "窗口05-刘洋", replica.clock().now(), |to| {
-                let ctx = IssueContext { unit: &to.settings.unit, issuer: "刘洋", device_id: &to.device_id, at: to.at };
+            .issue_document(&project, DocumentKind::Voucher, &issuer, replica.clock().now(), |to| {
+                let ctx = IssueContext { unit: &to.settings.unit, issuer: issuer.clerk(), device_id: &to.device_id, at: to.at };
                 let printed = print_new(to.records, to.number, &ctx, &key, &to.settings.verify_url)?;
                 number = Some(to.number.display());
                 Ok(Issued { action: printed.action, pdf: printed.pdf })

@@ -10,7 +10,7 @@ use yizhan_core::account::Account;
 use super::{SqliteStore, StoreError, lock, parse_time, time_text, to_i64, to_u64};
 use crate::store::{
     AccountStore, AuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
-    LoginFailure, RoleRecord, SessionRecord, UserRecord, UserStatus,
+    LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
 };
 
 const USER_COLUMNS: &str = "account, real_name, department, status, password_hash, password_changed_at,
@@ -276,6 +276,45 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn record_standing(&self, standing: &Standing) -> Result<(), StoreError> {
+        let standing = standing.clone();
+        self.blocking(move |inner| {
+            lock(&inner.writer).execute(
+                "INSERT INTO standing_history (account, since, active, permissions) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    standing.account.as_str(),
+                    time_text(standing.since),
+                    standing.active,
+                    serde_json::to_string(&standing.permissions).expect("permissions serialise")
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn standings(&self, account: &Account) -> Result<Vec<Standing>, StoreError> {
+        let account = account.clone();
+        self.blocking(move |inner| {
+            inner.readers.with(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT since, active, permissions FROM standing_history WHERE account = ?1 ORDER BY rowid",
+                )?;
+                collect(stmt.query_map([account.as_str()], |r| {
+                    Ok((|| {
+                        Ok(Standing {
+                            account: account.clone(),
+                            since: parse_time(&r.get::<_, String>(0)?)?,
+                            active: r.get(1)?,
+                            permissions: json(&r.get::<_, String>(2)?, "权限")?,
+                        })
+                    })())
+                })?)
+            })
+        })
+        .await
+    }
+
     async fn record_login_failure(&self, failure: LoginFailure) -> Result<(), StoreError> {
         self.blocking(move |inner| {
             lock(&inner.writer).execute(
@@ -429,7 +468,29 @@ fn update_user(conn: &rusqlite::Connection, user: &UserRecord) -> Result<(), Sto
     Ok(())
 }
 
-fn read_tail(conn: &rusqlite::Connection) -> Result<AuditTail, StoreError> {
+pub(super) fn insert_audit(conn: &rusqlite::Connection, record: &AuditRecord) -> Result<(), StoreError> {
+    conn.execute(
+        &format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+        params![
+            to_i64(record.id),
+            time_text(record.at),
+            record.local_at.map(time_text),
+            record.user,
+            record.role,
+            record.device,
+            record.address,
+            record.event,
+            record.object,
+            record.result,
+            record.reason,
+            record.detail,
+            record.mac
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn read_tail(conn: &rusqlite::Connection) -> Result<AuditTail, StoreError> {
     let last: Option<(i64, String)> = conn
         .query_row("SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
@@ -456,24 +517,7 @@ impl AuditStore for SqliteStore {
             let mut conn = lock(&inner.writer);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let record = build(&read_tail(&tx)?);
-            tx.execute(
-                &format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
-                params![
-                    to_i64(record.id),
-                    time_text(record.at),
-                    record.local_at.map(time_text),
-                    record.user,
-                    record.role,
-                    record.device,
-                    record.address,
-                    record.event,
-                    record.object,
-                    record.result,
-                    record.reason,
-                    record.detail,
-                    record.mac
-                ],
-            )?;
+            insert_audit(&tx, &record)?;
             tx.commit()?;
             Ok(record)
         })
