@@ -27,6 +27,10 @@ impl Admin {
     pub fn new(hub: Arc<HubAdmin>) -> Admin {
         Admin { hub }
     }
+
+    pub fn hub(&self) -> &HubAdmin {
+        &self.hub
+    }
 }
 
 /// Who may look at the data feeds: whoever works their connectors or their quarantine.

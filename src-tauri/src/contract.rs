@@ -20,7 +20,7 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 
 use crate::admin::ImportProgress;
-use crate::{admin, alerts, documents, projects, session};
+use crate::{admin, alerts, audit, documents, projects, session};
 
 /// Where the generated TypeScript is kept, from this crate's directory.
 pub const BINDINGS: &str = "../ui/src/bindings.ts";
@@ -57,6 +57,8 @@ pub fn specta<R: Runtime>() -> Builder<R> {
             projects::discard_conflict,
             projects::redo_conflict,
             admin::list_connectors,
+            audit::search_audit,
+            audit::export_audit,
             admin::list_quarantine,
             admin::reprocess_quarantined,
             admin::dismiss_quarantined,

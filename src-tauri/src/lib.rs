@@ -4,6 +4,7 @@
 
 mod admin;
 mod alerts;
+mod audit;
 pub mod contract;
 mod projects;
 mod counter;

@@ -776,3 +776,49 @@ pub struct SecondFactorEnrolment {
 pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
+
+/// A search of the hub's audit trail (`GET /v1/audit`, `/v1/audit/export`); empty fields
+/// do not filter. Times are RFC 3339.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditSearch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// `success` or `failure`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The next page: records older than this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<u64>,
+}
+
+/// One record of the audit trail as the audit administrator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditEntry {
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub id: u64,
+    /// When the hub recorded it (RFC 3339, UTC).
+    pub at: String,
+    /// The counter's own clock, for what a counter did.
+    pub local_at: Option<String>,
+    pub user: String,
+    pub role: String,
+    pub device: String,
+    pub address: String,
+    pub event: String,
+    pub object: String,
+    /// `success` or `failure`.
+    pub result: String,
+    pub reason: String,
+    /// Before/after of changed values as JSON, personal fields masked.
+    pub detail: String,
+}

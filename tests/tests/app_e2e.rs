@@ -83,6 +83,76 @@ fn feed_down(work: &std::path::Path) -> Vec<String> {
     ]
 }
 
+/// Ctrl+L, as a clerk leaving the window does, then 切换用户 on the lock screen: the next
+/// person signs in.
+async fn switch_user(client: &fantoccini::Client) {
+    // Typed into whichever field the view on screen has: keys go to an element.
+    let mut sent = false;
+    for field in ["[data-testid=issue-search]", "[data-testid=verify-input]", "[data-testid=audit-event]", "[data-testid=search]"] {
+        if let Ok(input) = client.find(Locator::Css(field)).await
+            && input.send_keys("\u{E009}l\u{E009}").await.is_ok()
+        {
+            sent = true;
+            break;
+        }
+    }
+    assert!(sent, "a field to type Ctrl+L into");
+    click(client, "[data-testid=switch-user]", Duration::from_secs(5)).await;
+}
+
+/// 审计管理员 at the same counter: signs in, binds the authenticator from the key the
+/// enrolment screen shows, finds the clerks' commands in the audit trail (no business
+/// screens for this duty) and exports them; then 陈静 signs in again for the rest.
+async fn audit_as_the_audit_administrator(client: &fantoccini::Client) {
+    switch_user(client).await;
+    let field = wait_for(client, "[data-testid=sign-in-account]", Duration::from_secs(10)).await;
+    field.send_keys("auditor\u{E007}").await.unwrap();
+    let field = wait_for(client, "[data-testid=sign-in-password]", Duration::from_secs(5)).await;
+    field.send_keys(&format!("{DEMO_PASSWORD}\u{E007}")).await.unwrap();
+    let secret = wait_for(client, "[data-testid=second-factor-secret]", Duration::from_secs(15)).await.text().await.unwrap().replace(' ', "");
+    screenshot(client, "e2e", "06-second-factor.png").await;
+    let code = yizhan_hub::accounts::totp::code_at(&secret, time::OffsetDateTime::now_utc().unix_timestamp()).expect("a TOTP code");
+    let field = wait_for(client, "[data-testid=second-factor-code]", Duration::from_secs(5)).await;
+    field.send_keys(&format!("{code}\u{E007}")).await.unwrap();
+    wait_for(client, "[data-testid=recovery-codes]", Duration::from_secs(10)).await;
+    click(client, "[data-testid=recovery-done]", Duration::from_secs(5)).await;
+    let chip = wait_for(client, "[data-testid=person-name]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert_eq!(chip, "周静");
+    for business in ["nav-issue", "nav-admin", "nav-alerts"] {
+        assert!(client.find(Locator::Css(&format!("[data-testid={business}]"))).await.is_err(), "{business} is not the audit administrator's");
+    }
+    click(client, "[data-testid=nav-audit]", Duration::from_secs(5)).await;
+    let event = wait_for(client, "[data-testid=audit-event]", Duration::from_secs(10)).await;
+    event.send_keys("clerk_command\u{E007}").await.unwrap();
+    for _ in 0..100 {
+        let shown = client.find_all(Locator::Css("[data-testid=audit-row-event]")).await.unwrap();
+        let mut events = Vec::new();
+        for cell in &shown {
+            events.push(cell.text().await.unwrap());
+        }
+        if !events.is_empty() && events.iter().all(|e| e == "clerk_command") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        client.find(Locator::Css("[data-testid=audit-row-event]")).await.is_ok(),
+        "the clerks' 复核 and 开具 are in the audit trail"
+    );
+    screenshot(client, "e2e", "07-audit-trail.png").await;
+    click(client, "[data-testid=audit-export-csv]", Duration::from_secs(5)).await;
+    let path = attr(client, "[data-testid=audit-exported]", "data-path").await;
+    let path = match path {
+        Some(path) => path,
+        None => wait_for(client, "[data-testid=audit-exported]", Duration::from_secs(15)).await.attr("data-path").await.unwrap().expect("the file's path"),
+    };
+    let csv = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the export {path}: {e}"));
+    assert!(csv.contains("clerk_command") && csv.contains("clerk02"), "the export holds what the search found: {csv}");
+    std::fs::remove_file(&path).expect("the export is the test's to remove");
+    switch_user(client).await;
+    sign_in(client, "clerk02", DEMO_PASSWORD).await;
+}
+
 /// At the 开具 tab: a cleared project is checked and its voucher issued (signed with the
 /// key from the session's keyring, numbered from the segment the app took), previewed and
 /// printed to the cups-pdf queue; at 验真 its QR, as a scanner types it, verifies.
@@ -99,10 +169,8 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     click(client, "[data-testid=issue-voucher]:not([disabled])", Duration::from_secs(30)).await;
     let refused = wait_for(client, "[data-testid=command-error][data-for=issue]", Duration::from_secs(15)).await.text().await.unwrap();
     assert!(refused.contains("复核与开具须由两人办理"), "{refused}");
-    // She locks the screen (Ctrl+L) and 切换用户 lets 陈静 sign in at the same counter.
-    let search = client.find(Locator::Css("[data-testid=issue-search]")).await.unwrap();
-    search.send_keys("\u{E009}l\u{E009}").await.unwrap();
-    click(client, "[data-testid=switch-user]", Duration::from_secs(5)).await;
+    // She locks the screen and 切换用户 lets 陈静 sign in at the same counter.
+    switch_user(client).await;
     sign_in(client, "clerk02", DEMO_PASSWORD).await;
     let chip = wait_for(client, "[data-testid=person-name]", Duration::from_secs(5)).await.text().await.unwrap();
     assert_eq!(chip, "陈静");
@@ -213,6 +281,7 @@ async fn clerk_walk() {
     client.find(Locator::Css("[data-testid=filter-tracked]")).await.unwrap().click().await.unwrap();
 
     issue_print_and_verify_a_voucher(&client, &hub_url).await;
+    audit_as_the_audit_administrator(&client).await;
 
     // A scanner types the code and Enter: the project opens.
     let search = client.find(Locator::Css("[data-testid=search]")).await.unwrap();

@@ -49,6 +49,8 @@ export type {
   AlertTrend_Serialize as AlertTrend,
   AlertTrendDay_Serialize as AlertTrendDay,
   AlertView_Serialize as AlertView,
+  AuditEntry_Serialize as AuditEntry,
+  AuditSearch_Deserialize as AuditSearch,
   ClerkAction_Serialize as ClerkAction,
   CommandError_Serialize as CommandError,
   ConnectorStatus_Serialize as ConnectorStatus,
@@ -210,6 +212,8 @@ export const {
   listConnectors,
   listQuarantine,
   reprocessQuarantined,
+  searchAudit,
+  exportAudit,
 } = commands
 
 /** 放弃: lets a refused command go. */

@@ -22,6 +22,13 @@ export const commands = {
 	discardConflict: (commandId: string) => __TAURI_INVOKE<null>("discard_conflict", { commandId }),
 	redoConflict: (commandId: string) => __TAURI_INVOKE<OutboxEntry_Serialize>("redo_conflict", { commandId }),
 	listConnectors: () => __TAURI_INVOKE<ConnectorStatus_Serialize[]>("list_connectors"),
+	/**  A page of the trail, newest first. */
+	searchAudit: (search: AuditSearch_Deserialize) => __TAURI_INVOKE<AuditEntry_Serialize[]>("search_audit", { search }),
+	/**
+	 *  Everything `search` finds, as a CSV or XLSX file in the user's download folder; answers
+	 *  the file's path.
+	 */
+	exportAudit: (search: AuditSearch_Deserialize, format: string) => __TAURI_INVOKE<string>("export_audit", { search, format }),
 	listQuarantine: (state: QuarantineState | null) => __TAURI_INVOKE<QuarantineEntry_Serialize[]>("list_quarantine", { state }),
 	/**  Re-checks a quarantined record, as `record` corrects it or as it was. */
 	reprocessQuarantined: (id: number, record: Value | null) => __TAURI_INVOKE<DeliveryReport_Serialize>("reprocess_quarantined", { id, record }),
@@ -374,6 +381,87 @@ export type Approval_Serialize = {
  *  On the wire and in payloads it is that whole number.
  */
 export type Area = number;
+
+/**  One record of the audit trail as the audit administrator reads it. */
+export type AuditEntry = AuditEntry_Serialize | AuditEntry_Deserialize;
+
+/**  One record of the audit trail as the audit administrator reads it. */
+export type AuditEntry_Deserialize = {
+	id: number | null,
+	/**  When the hub recorded it (RFC 3339, UTC). */
+	at: string,
+	/**  The counter's own clock, for what a counter did. */
+	local_at?: string | null,
+	user: string,
+	role: string,
+	device: string,
+	address: string,
+	event: string,
+	object: string,
+	/**  `success` or `failure`. */
+	result: string,
+	reason: string,
+	/**  Before/after of changed values as JSON, personal fields masked. */
+	detail: string,
+};
+
+/**  One record of the audit trail as the audit administrator reads it. */
+export type AuditEntry_Serialize = {
+	id: number | null,
+	/**  When the hub recorded it (RFC 3339, UTC). */
+	at: string,
+	/**  The counter's own clock, for what a counter did. */
+	local_at: string | null,
+	user: string,
+	role: string,
+	device: string,
+	address: string,
+	event: string,
+	object: string,
+	/**  `success` or `failure`. */
+	result: string,
+	reason: string,
+	/**  Before/after of changed values as JSON, personal fields masked. */
+	detail: string,
+};
+
+/**
+ *  A search of the hub's audit trail (`GET /v1/audit`, `/v1/audit/export`); empty fields
+ *  do not filter. Times are RFC 3339.
+ */
+export type AuditSearch = AuditSearch_Serialize | AuditSearch_Deserialize;
+
+/**
+ *  A search of the hub's audit trail (`GET /v1/audit`, `/v1/audit/export`); empty fields
+ *  do not filter. Times are RFC 3339.
+ */
+export type AuditSearch_Deserialize = {
+	user?: string | null,
+	event?: string | null,
+	object?: string | null,
+	/**  `success` or `failure`. */
+	result?: string | null,
+	from?: string | null,
+	to?: string | null,
+	/**  The next page: records older than this id. */
+	before_id?: number | null,
+};
+
+/**
+ *  A search of the hub's audit trail (`GET /v1/audit`, `/v1/audit/export`); empty fields
+ *  do not filter. Times are RFC 3339.
+ */
+export type AuditSearch_Serialize = {
+	user?: string,
+	event?: string,
+	object?: string,
+	/**  `success` or `failure`. */
+	result?: string,
+	from?: string,
+	to?: string,
+	/**  The next page: records older than this id. */
+	before_id?: number,
+};
 
 export type BootstrapProgress = {
 	received: number,

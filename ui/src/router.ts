@@ -18,6 +18,7 @@ const IssueView = () => import('./components/documents/IssueView.vue')
 const VerifyView = () => import('./components/documents/VerifyView.vue')
 const AlertsView = () => import('./components/alerts/AlertsView.vue')
 const AdminView = () => import('./components/admin/AdminView.vue')
+const AuditView = () => import('./components/admin/AuditView.vue')
 
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
   const router = createRouter({
@@ -41,6 +42,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
         component: AdminView,
         meta: { anyOf: ['connector:operate', 'quarantine:correct'] },
       },
+      { path: '/audit', name: 'audit', component: AuditView, meta: { anyOf: ['audit:read'] } },
       { path: '/:unknown(.*)*', redirect: { name: 'projects' } },
     ],
   })

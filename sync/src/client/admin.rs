@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{SyncError, hub_answer, unreadable};
-use crate::protocol::{ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState};
+use crate::protocol::{
+    AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState,
+};
 
 pub struct HubAdmin {
     hub_url: String,
@@ -92,6 +94,19 @@ impl HubAdmin {
             code: "import_cut_off".into(),
             message: "导入结果未能完整收到：连接中断。文件中已送达的行已写入，重新导入同一文件不会重复写入。".into(),
         })
+    }
+
+    /// A page of the audit trail, newest first (audit:read); the search is itself recorded.
+    pub async fn audit(&self, search: &AuditSearch) -> Result<Vec<AuditEntry>, SyncError> {
+        self.json("/v1/audit", self.http.get(self.url("/v1/audit")).query(search)).await
+    }
+
+    /// Every record `search` finds as a `csv` or `xlsx` file (audit:export); the export is
+    /// itself recorded.
+    pub async fn export_audit(&self, search: &AuditSearch, format: &str) -> Result<Vec<u8>, SyncError> {
+        let request = self.http.get(self.url("/v1/audit/export")).query(search).query(&[("format", format)]);
+        let bytes = self.send(request).await?.bytes().await.map_err(|source| self.network(source))?;
+        Ok(bytes.to_vec())
     }
 
     pub(super) fn url(&self, path: &str) -> String {
