@@ -1,7 +1,7 @@
 // One address per view, so a view can be opened directly (by a test, or by a link). Hash
 // history: the shell serves the front end from a custom protocol, with no server to
 // answer deep paths.
-import { createRouter, createWebHashHistory, type RouteLocationRaw, type RouteMeta, type RouterHistory } from 'vue-router'
+import { createRouter, createWebHashHistory, type RouteLocationRaw, type RouteMeta, type Router, type RouterHistory } from 'vue-router'
 import type { Permission } from './session'
 import { useSessionStore } from './stores/session'
 
@@ -31,8 +31,8 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       // Nothing is routed in for the list and a project's detail: the shell keeps
       // ProjectsView mounted behind every other view, so the list keeps its place, and
       // ProjectsView follows these two addresses.
-      { path: '/projects', name: 'projects', components: {} },
-      { path: '/projects/:code', name: 'project', components: {} },
+      { path: '/projects', name: 'projects', components: {}, meta: { anyOf: ['project:read'] } },
+      { path: '/projects/:code', name: 'project', components: {}, meta: { anyOf: ['project:read'] } },
       { path: '/issue', name: 'issue', component: IssueView, meta: { anyOf: ['document:issue'] } },
       { path: '/verify', name: 'verify', component: VerifyView },
       { path: '/alerts', name: 'alerts', component: AlertsView, meta: { anyOf: ['alert:handle'] } },
@@ -46,14 +46,22 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/:unknown(.*)*', redirect: { name: 'projects' } },
     ],
   })
-  // A view the person's roles do not allow leads back to 项目. With nobody signed in no view
-  // shows at all; the address is checked again at sign-in (App.vue), as the next person's
-  // roles may differ.
+  // A view the person's roles do not allow leads back to their first view. With nobody
+  // signed in no view shows at all; the address is checked again at sign-in (App.vue), as
+  // the next person's roles may differ.
   router.beforeEach((to) => {
     const session = useSessionStore()
-    return session.person === null || permits(to.meta, session.can) || { name: 'projects' }
+    return session.person === null || permits(to.meta, session.can) || { name: homeFor(router, session.can) }
   })
   return router
+}
+
+/** The views in the order a person's first view is picked from; 验真 is everyone's. */
+const HOMES = ['projects', 'issue', 'alerts', 'admin', 'audit'] as const
+
+/** Where someone holding what `can` says starts: 项目 for the window's staff, the duty's own view for an administrator. */
+export function homeFor(router: Router, can: (permission: Permission) => boolean): string {
+  return HOMES.find((name) => permits(router.resolve({ name }).meta, can)) ?? 'verify'
 }
 
 /** Whether someone holding what `can` says may open a view with this meta. */

@@ -316,6 +316,23 @@ describe('App when signing in', () => {
     expect(router.currentRoute.value.name).toBe('admin')
   })
 
+  it('starts the audit administrator at 审计记录, with no 项目, no project search and no alert banner', async () => {
+    tauri.handle('sign_in', () => signedInPerson({ permissions: ['audit:read', 'audit:export'] }))
+    tauri.handle('current_person', () => null)
+    tauri.handle('search_audit', () => [])
+    const app = await mountApp('/projects')
+    await signIn(app)
+    expect(router.currentRoute.value.name).toBe('audit')
+    expect(app.find('[data-testid=nav-audit]').exists()).toBe(true)
+    expect(app.find('[data-testid=nav-projects]').exists()).toBe(false)
+    expect(app.find('[data-testid=search]').exists()).toBe(false)
+    expect(tauri.callsOf('list_projects')).toHaveLength(0)
+    expect(tauri.callsOf('list_alerts')).toHaveLength(0)
+    await router.push('/projects/2019-320105-47-01-123456')
+    await flush()
+    expect(router.currentRoute.value.name).toBe('audit')
+  })
+
   it('shows only the change-password screen while the password must be changed', async () => {
     tauri.handle('current_person', () => clerk({ must_change_password: true }))
     const app = await mountApp()
