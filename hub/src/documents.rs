@@ -17,6 +17,7 @@ use yizhan_voucher::qr::QrPayload;
 use yizhan_voucher::signature::PublicKey;
 use yizhan_voucher::verify::{Checked, Recorded};
 
+use crate::audit::{Actor, AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::store::{RowWrite, project_records};
@@ -64,10 +65,17 @@ impl Hub {
     /// `settings:{by}` so each change is on record and reaches every counter.
     pub async fn set_document_settings(&self, settings: &DocumentSettings, by: &str) -> Result<(), HubError> {
         let origin = format!("settings:{}", by.trim());
+        let before = self.document_settings().await?;
         let row = RowWrite::upsert(EntityKind::DocumentSettings, DOCUMENT_SETTINGS_KEY.into(), "", settings);
         let outcome = self.store().write(&origin, vec![row]).await?;
         if outcome.changed() > 0 {
             tracing::info!(by, unit = settings.unit.name, invoice_code = settings.unit.invoice_code, verify_url = settings.verify_url, "票据设置已更改");
+            let actor = Actor { user: by.trim().to_owned(), role: "config".into(), ..Actor::default() };
+            self.audit(
+                Entry::new(&actor, AuditEvent::ConfigChanged, "document_settings")
+                    .detail(serde_json::json!({"before": before, "after": settings})),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -201,6 +201,17 @@ async fn rule_files_apply_without_restart_and_a_broken_one_changes_nothing() {
     std::fs::write(dir.path().join("window.toml"), yizhan_core::alert::rules::BUILT_IN[0].1).unwrap();
     until(&hub, DUE_SOON, "back to 7 days", resolved).await;
     assert!(hub.get("/v1/alert-rules").await.1["refused"].is_null());
+
+    // Each change of the rules in force, and the edit refused, is a configuration change on record.
+    let query = yizhan_hub::store::AuditQuery { event: Some("config_changed".into()), limit: 10, ..Default::default() };
+    let changes = hub.hub.store().search_audit(&query).await.unwrap();
+    let results: Vec<&str> = changes.iter().rev().map(|r| r.result.as_str()).collect();
+    assert!(changes.iter().all(|r| r.object == "alert_rules"), "{changes:#?}");
+    assert_eq!((results.first(), results.last()), (Some(&"success"), Some(&"success")), "{changes:#?}");
+    assert!(
+        changes.iter().any(|r| r.result == "failure" && r.reason.contains("finance.toml")),
+        "the refused edit is on record with its file: {changes:#?}"
+    );
 }
 
 #[tokio::test]

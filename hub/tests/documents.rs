@@ -224,3 +224,21 @@ async fn the_clerk_who_recorded_the_final_check_cannot_issue_its_documents_even_
     let other = issue_as(&hub, "d-2", "clerk02", &document(1, "counter-01"), &key).await;
     assert_eq!(other["outcome"], "accepted", "{other}");
 }
+
+#[tokio::test]
+async fn a_change_of_the_document_settings_is_on_record_with_before_and_after() {
+    let hub = TestHub::start().await;
+    let first = yizhan_core::document::DocumentSettings::new("南京市建设工程收费综合窗口", "32010126", "https://yizhan.example.gov.cn/verify").unwrap();
+    hub.hub.set_document_settings(&first, "系统管理员-张伟").await.unwrap();
+    let mut second = first.clone();
+    second.single_clerk_kinds.insert(DocumentKind::Invoice);
+    hub.hub.set_document_settings(&second, "系统管理员-张伟").await.unwrap();
+    hub.hub.set_document_settings(&second, "系统管理员-张伟").await.unwrap();
+    let query = yizhan_hub::store::AuditQuery { event: Some("config_changed".into()), limit: 10, ..Default::default() };
+    let changes = hub.hub.store().search_audit(&query).await.unwrap();
+    assert_eq!(changes.len(), 2, "setting what is already set changes nothing: {changes:#?}");
+    assert_eq!((changes[0].user.as_str(), changes[0].object.as_str()), ("系统管理员-张伟", "document_settings"));
+    let detail: Value = serde_json::from_str(&changes[0].detail).unwrap();
+    assert_eq!(detail["after"]["single_clerk_kinds"], json!(["invoice"]), "{detail}");
+    assert!(detail["before"]["single_clerk_kinds"].is_null(), "{detail}");
+}

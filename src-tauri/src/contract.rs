@@ -14,7 +14,7 @@ use yizhan_core::alert::rules::OWNER_ROLES;
 use yizhan_core::command::{MAX_NOTE_CHARS, MAX_PERMIT_CHARS, MAX_REMARK_CHARS, MAX_VOID_REASON_CHARS};
 use yizhan_core::document::DocumentKind;
 use yizhan_core::id::MAX_ID_CHARS;
-use yizhan_sync::protocol::{ImportReport, MAX_DISMISS_REASON_CHARS, QUARANTINE_PAGE};
+use yizhan_sync::protocol::{AUDIT_PAGE, ImportReport, MAX_DISMISS_REASON_CHARS, QUARANTINE_PAGE};
 use yizhan_sync::replica::{MAX_PAGE, MAX_TREND_DAYS};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 use yizhan_voucher::qr::MAX_QR_CHARS;
@@ -99,6 +99,7 @@ pub fn specta<R: Runtime>() -> Builder<R> {
         .constant("MAX_TREND_DAYS", MAX_TREND_DAYS)
         .constant("MAX_QR_CHARS", MAX_QR_CHARS)
         .constant("QUARANTINE_PAGE", QUARANTINE_PAGE)
+        .constant("AUDIT_PAGE", AUDIT_PAGE)
         .constant("MAX_DISMISS_REASON_CHARS", MAX_DISMISS_REASON_CHARS)
         .constant("OWNER_ROLES", OWNER_ROLES)
         .constant("DOCUMENT_KINDS", DocumentKind::ALL)

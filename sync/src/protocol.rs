@@ -777,6 +777,9 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
+/// Most records one `GET /v1/audit` answers; older ones are asked for with `before_id`.
+pub const AUDIT_PAGE: u32 = 500;
+
 /// A search of the hub's audit trail (`GET /v1/audit`, `/v1/audit/export`); empty fields
 /// do not filter. Times are RFC 3339.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,10 @@ async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
     let counter = Counter::new();
     let client = counter.client_at(&front.url, options());
     client.catch_up(&Default::default()).await.expect("first snapshot through the front");
+    // The counter registers its key first, as it does on coming online, and hears of it:
+    // the batch altered below must be the payment's, not the registration's.
+    client.tend_documents(&Default::default()).await.expect("the key registered");
+    client.catch_up(&Default::default()).await.expect("the registration heard of");
     let codes = counter.project_codes(3);
     let before = counter.reader().get_project(&codes[0]).unwrap().unwrap();
     let outbox = client.outbox();

@@ -101,6 +101,7 @@ export {
   MAX_VOID_REASON_CHARS,
   OWNER_ROLES,
   QUARANTINE_PAGE,
+  AUDIT_PAGE,
 } from './bindings'
 
 /** A project's fee status (待核定 … 已完费). */

@@ -86,6 +86,8 @@ export const events = {
 };
 
 /* Constants */
+export const AUDIT_PAGE = 500 as const;
+
 export const DOCUMENT_KINDS = ["voucher","invoice"] as const;
 
 export const MAX_ALERT_NOTES = 50 as const;

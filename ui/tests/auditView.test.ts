@@ -78,4 +78,18 @@ describe('AuditView', () => {
     expect(tauri.callsOf('export_audit')[0]).toMatchObject({ format: 'xlsx' })
     expect(view.get('[data-testid=audit-exported]').text()).toContain('审计记录-20261207-100000.csv')
   })
+
+  it('reads older records after a full page, with the same filters, below the last one listed', async () => {
+    wrapper?.unmount()
+    const page = Array.from({ length: 500 }, (_, i) => entry(1000 - i, 'login_success'))
+    tauri.handle('search_audit', (args) => ((args as { search: { before_id: number | null } }).search.before_id === null ? page : [entry(3, 'logout')]))
+    wrapper = mount(AuditView, { global: { plugins: [createAppI18n('zh-CN')] }, attachTo: document.body })
+    await flush()
+    const view = wrapper as VueWrapper
+    await view.get('[data-testid=audit-older]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('search_audit').at(-1)).toMatchObject({ search: { before_id: 501 } })
+    expect(view.find('[data-testid=audit-older]').exists()).toBe(false)
+    // A full page is 500 rows of the kit's table, slow to draw in jsdom.
+  }, 30_000)
 })

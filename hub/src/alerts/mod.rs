@@ -19,6 +19,7 @@ use yizhan_core::entity::EntityKind;
 use yizhan_sync::protocol::{KeyRange, QuarantineState};
 
 use self::evaluate::{SystemFirings, project_alerts};
+use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
 use crate::store::{RowWrite, StoreError};
 
@@ -179,39 +180,52 @@ impl AlertDesk {
         let _ = self.wake.send(Wake::Recheck);
     }
 
-    /// Reads the rules folder again; true when the rules in force changed.
-    fn reload_rules(&self) -> bool {
-        let Some(dir) = &self.rules_dir else { return false };
+    /// Reads the rules folder again: whether the rules in force changed, or an edit was
+    /// refused (both are configuration changes the audit trail records).
+    fn reload_rules(&self) -> RulesReload {
+        let Some(dir) = &self.rules_dir else { return RulesReload::Unchanged };
         let files = match read_rule_files(dir) {
             Ok(files) => files,
             Err(error) => {
                 tracing::error!(dir = %dir.display(), %error, "无法读取预警规则文件夹，沿用现有规则");
-                return false;
+                return RulesReload::Unchanged;
             }
         };
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.rules();
         if refused.as_ref().is_some_and(|(sources, _)| *sources == files) {
-            return false;
+            return RulesReload::Unchanged;
         }
+        let names: Vec<String> = files.iter().map(|f| f.file.clone()).collect();
         match RuleSet::built_in_with(files.clone()) {
             Ok(rules) if rules == *current => {
                 *refused = None;
-                false
+                RulesReload::Unchanged
             }
             Ok(rules) => {
                 tracing::info!(rules = rules.rules.len(), dir = %dir.display(), "预警规则已更新");
+                let ids = rules.rules.iter().map(|r| r.id.clone()).collect();
                 *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
                 *refused = None;
-                true
+                RulesReload::Changed { files: names, rules: ids }
             }
             Err(error) => {
                 tracing::error!(%error, "预警规则文件有误，未生效，沿用现有规则");
+                let reason = error.to_string();
                 *refused = Some((files, error));
-                false
+                RulesReload::Refused { files: names, reason }
             }
         }
     }
+}
+
+/// What reading the rules folder again came to.
+enum RulesReload {
+    Unchanged,
+    /// New rules in force: the files read and the rule ids now in force.
+    Changed { files: Vec<String>, rules: Vec<String> },
+    /// An edit that does not read: the rules in force stay.
+    Refused { files: Vec<String>, reason: String },
 }
 
 fn read_rule_files(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
@@ -225,6 +239,24 @@ fn read_rule_files(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(files)
+}
+
+impl Hub {
+    /// Records a change of the rule files, or an edit refused, as a configuration change by
+    /// whoever edited the folder (the hub knows the folder, not the person).
+    async fn audit_rules_reload(&self, reload: RulesReload) -> Result<(), StoreError> {
+        let actor = Actor { user: "alert-rules".into(), role: "config".into(), ..Actor::default() };
+        let entry = match reload {
+            RulesReload::Unchanged => return Ok(()),
+            RulesReload::Changed { files, rules } => {
+                Entry::new(&actor, AuditEvent::ConfigChanged, "alert_rules").detail(serde_json::json!({"files": files, "after": rules}))
+            }
+            RulesReload::Refused { files, reason } => {
+                Entry::new(&actor, AuditEvent::ConfigChanged, "alert_rules").detail(serde_json::json!({"files": files})).failed(reason)
+            }
+        };
+        self.audit(entry).await
+    }
 }
 
 impl Hub {
@@ -335,7 +367,9 @@ impl Hub {
     }
 
     async fn alert_tick(&self, desk: &AlertDesk, evaluated_day: &mut Option<Date>) -> Result<(), StoreError> {
-        let rules_changed = desk.reload_rules();
+        let reload = desk.reload_rules();
+        let rules_changed = matches!(reload, RulesReload::Changed { .. });
+        self.audit_rules_reload(reload).await?;
         self.publish_rules(desk).await?;
         let today = desk.clock.today();
         let reason = match *evaluated_day {

@@ -52,6 +52,8 @@ pub enum AuditEvent {
     QuarantineDismissed,
     /// A legacy export uploaded (a configuration of the feeds: what the hub takes in).
     PlanningImported,
+    /// A configuration change: document settings, alert rule files.
+    ConfigChanged,
 }
 
 impl AuditEvent {
@@ -81,6 +83,7 @@ impl AuditEvent {
             AuditEvent::QuarantineReprocessed => "quarantine_reprocessed",
             AuditEvent::QuarantineDismissed => "quarantine_dismissed",
             AuditEvent::PlanningImported => "planning_imported",
+            AuditEvent::ConfigChanged => "config_changed",
         }
     }
 }

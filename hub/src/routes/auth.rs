@@ -27,7 +27,7 @@ use crate::hub::Hub;
 use crate::store::{AuditQuery, AuditRecord, RoleRecord, SessionRecord, UserStatus};
 
 /// Most audit records one search answers; the export pages through all of them.
-const AUDIT_PAGE: usize = 500;
+const AUDIT_PAGE: usize = yizhan_sync::protocol::AUDIT_PAGE as usize;
 /// Most records one export holds: about a year of a busy hall.
 const EXPORT_LIMIT: usize = 200_000;
 

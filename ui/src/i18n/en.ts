@@ -327,6 +327,7 @@ const en: Messages = {
     exportXlsx: 'Export XLSX',
     exported: 'Exported to {path}',
     empty: 'No record matches',
+    older: 'Older records',
     at: 'Time',
     reason: 'Reason',
     device: 'Counter',

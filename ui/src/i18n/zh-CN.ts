@@ -327,6 +327,7 @@ const zhCN = {
     exportXlsx: '导出 XLSX',
     exported: '已导出到 {path}',
     empty: '没有符合条件的记录',
+    older: '更早的记录',
     at: '时间',
     reason: '原因',
     device: '终端',

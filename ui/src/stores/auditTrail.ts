@@ -2,7 +2,7 @@
 // (newest first, the next page older than its last record) and the last export's file.
 import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
-import { errorMessage, exportAudit, searchAudit, type AuditEntry, type AuditSearch } from '../api'
+import { AUDIT_PAGE, errorMessage, exportAudit, searchAudit, type AuditEntry, type AuditSearch } from '../api'
 import { createLoader } from './loader'
 
 export interface AuditFilters {
@@ -22,7 +22,10 @@ export const useAuditTrailStore = defineStore('auditTrail', () => {
   const exported = ref<string | null>(null)
   const exportError = ref<string | null>(null)
 
-  function search(): AuditSearch {
+  /** Whether the hub may hold older records than those listed: the last page came back full. */
+  const more = ref(false)
+
+  function search(beforeId: number | null = null): AuditSearch {
     const text = (value: string) => (value.trim() === '' ? null : value.trim())
     return {
       user: text(filters.user),
@@ -31,12 +34,31 @@ export const useAuditTrailStore = defineStore('auditTrail', () => {
       result: filters.result === '' ? null : filters.result,
       from: filters.range ? new Date(filters.range[0]).toISOString() : null,
       to: filters.range ? new Date(filters.range[1]).toISOString() : null,
-      before_id: null,
+      before_id: beforeId,
     }
   }
 
   function load(): Promise<void> {
-    return loader.run(() => searchAudit(search()), (found) => (entries.value = found))
+    return loader.run(
+      () => searchAudit(search()),
+      (found) => {
+        entries.value = found
+        more.value = found.length === AUDIT_PAGE
+      },
+    )
+  }
+
+  /** The next page: records older than the last one listed, with the same filters. */
+  function loadOlder(): Promise<void> {
+    const last = entries.value.at(-1)
+    if (!last) return Promise.resolve()
+    return loader.run(
+      () => searchAudit(search(last.id)),
+      (found) => {
+        entries.value = [...entries.value, ...found]
+        more.value = found.length === AUDIT_PAGE
+      },
+    )
   }
 
   async function exportAs(format: 'csv' | 'xlsx'): Promise<void> {
@@ -52,5 +74,18 @@ export const useAuditTrailStore = defineStore('auditTrail', () => {
     }
   }
 
-  return { filters, entries, loading: loader.loading, loaded: loader.loaded, error: loader.error, load, exporting, exported, exportError, exportAs }
+  return {
+    filters,
+    entries,
+    more,
+    loading: loader.loading,
+    loaded: loader.loaded,
+    error: loader.error,
+    load,
+    loadOlder,
+    exporting,
+    exported,
+    exportError,
+    exportAs,
+  }
 })
