@@ -7,10 +7,13 @@
 //! only if that person held the permission when they issued it, and flags one from an
 //! account disabled since.
 
+use std::collections::BTreeSet;
+
 use time::OffsetDateTime;
 use yizhan_core::account::Account;
 use yizhan_core::clock::{shanghai_date, shanghai_minute};
-use yizhan_core::command::{Issued, Rejection, decide};
+use yizhan_core::command::{ClerkAction, Issued, Rejection, decide};
+use yizhan_core::document::{DocumentKind, four_eyes};
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult, clerk_label};
 use yizhan_voucher::signature::PublicKey;
 
@@ -36,12 +39,18 @@ impl Hub {
         let refused = match &attested {
             Ok(person) => {
                 envelope.clerk = person.clerk.clone();
-                self.check_issue(&envelope.device_id, &envelope.action, &person.clerk).await?
+                self.check_issue(&envelope.device_id, &envelope.action).await?
             }
             Err(rejection) => Some(rejection.clone()),
         };
         let audit = self.command_audit(&envelope, attested.as_ref().ok(), address);
-        let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()), refused);
+        // Four eyes is decided on the project's rows inside the command's transaction; the
+        // settings say for which kinds it is off.
+        let single_clerk = match &envelope.action {
+            ClerkAction::IssueDocument { .. } => self.document_settings().await?.map(|s| s.single_clerk_kinds).unwrap_or_default(),
+            _ => BTreeSet::new(),
+        };
+        let decider = decider(envelope.clone(), shanghai_date(OffsetDateTime::now_utc()), refused, single_clerk);
         let action = envelope.action.clone();
         let command_id = envelope.command_id.clone();
         let run = self.store().run_command(envelope, decider, audit).await.inspect_err(|e| {
@@ -159,13 +168,18 @@ impl Hub {
 
 /// `refused`: what the hub found wrong before the domain rules (the signature, the
 /// clerk's standing, a document's signature or segment), recorded as the command's answer
-/// like any rejection.
-fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejection>) -> Decider {
+/// like any rejection. `single_clerk`: the document kinds four eyes is off for.
+fn decider(envelope: CommandEnvelope, today: time::Date, refused: Option<Rejection>, single_clerk: BTreeSet<DocumentKind>) -> Decider {
     Box::new(move |rows| {
         if let Some(rejection) = refused.clone() {
             return Ok(Err(rejection));
         }
         let records = project_records(rows)?;
+        if let ClerkAction::IssueDocument { document, .. } = &envelope.action
+            && let Err(rejection) = four_eyes(&single_clerk, document.number.kind, records.final_check.as_ref(), &envelope.clerk)
+        {
+            return Ok(Err(rejection));
+        }
         let issued = Issued {
             command_id: &envelope.command_id,
             clerk: &envelope.clerk,

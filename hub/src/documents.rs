@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use yizhan_core::command::{ClerkAction, Rejection};
 use yizhan_core::clock::shanghai_date;
 use yizhan_core::document::{
-    CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentNumber, DocumentSettings, IssuedDocument, four_eyes,
+    CounterKeyRecord, DOCUMENT_SETTINGS_KEY, Document, DocumentNumber, DocumentSettings, IssuedDocument,
 };
 use yizhan_core::document_rules::{FailedCheck, check_document};
 use yizhan_core::id::DeviceId;
@@ -107,18 +107,12 @@ impl Hub {
         Ok(segment)
     }
 
-    /// What the domain rules cannot check for a document `clerk` issued: that its
-    /// counter's registered key signed it, that its number lies in that counter's segment,
-    /// and four eyes (not issued by the clerk who recorded the project's 复核).
-    pub(crate) async fn check_issue(&self, device_id: &DeviceId, action: &ClerkAction, clerk: &str) -> Result<Option<Rejection>, HubError> {
+    /// What the domain rules cannot check for an issued document: that its counter's
+    /// registered key signed it and that its number lies in that counter's segment.
+    pub(crate) async fn check_issue(&self, device_id: &DeviceId, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
         let ClerkAction::IssueDocument { document, signature, .. } = action else {
             return Ok(None);
         };
-        let single_clerk = self.document_settings().await?.map(|s| s.single_clerk_kinds).unwrap_or_default();
-        let records = project_records(&self.store().project_rows(document.project_code.as_str()).await?)?;
-        if let Err(rejection) = four_eyes(&single_clerk, document.number.kind, records.final_check.as_ref(), clerk) {
-            return Ok(Some(rejection));
-        }
         let refuse = |code: &str, reason: String| Ok(Some(Rejection { code: code.into(), reason }));
         let number = document.number.display();
         let Some(key) = self.counter_key(device_id).await? else {

@@ -4,6 +4,8 @@
 //! makes its own database, publication and slot and drops them, slot first (a slot left
 //! behind pins WAL). Without such a server the tests fail and say how to get one.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -858,29 +860,16 @@ impl HubProcess {
         }
     }
 
-    /// Signs the demo's system administrator in, binding the authenticator.
-    async fn sign_in(&self) -> Option<String> {
-        let http = reqwest::Client::new();
-        let call = |path: &str, token: Option<&str>, body: serde_json::Value| {
-            let mut request = http.post(format!("{}{path}", self.url)).json(&body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            async move { request.send().await.ok()?.json::<serde_json::Value>().await.ok() }
-        };
-        let password = yizhan_hub::accounts::admin::DEMO_PASSWORD;
-        let answer = call("/v1/auth/login", None, serde_json::json!({"account": "sysadmin", "password": password})).await?;
-        let token = answer["token"].as_str()?.to_owned();
-        let enrolment = call("/v1/auth/second-factor", Some(&token), serde_json::Value::Null).await?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let code = yizhan_hub::accounts::totp::code_at(enrolment["secret"].as_str()?, now)?;
-        call("/v1/auth/second-factor/confirm", Some(&token), serde_json::json!({"code": code})).await?;
-        Some(token)
-    }
-
     /// The connector's position, once the hub answers.
     async fn position(&self) -> Option<String> {
-        let token = self.session.get_or_try_init(|| async { self.sign_in().await.ok_or(()) }).await.ok()?;
+        let token = self
+            .session
+            .get_or_try_init(|| async {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                common::sign_in_at(&reqwest::Client::new(), &self.url, "sysadmin", now).await.ok_or(())
+            })
+            .await
+            .ok()?;
         let response = reqwest::Client::new().get(format!("{}/v1/connectors", self.url)).bearer_auth(token).send().await.ok()?;
         let connectors: Vec<yizhan_sync::protocol::ConnectorStatus> = response.json().await.ok()?;
         connectors

@@ -203,6 +203,27 @@ pub fn seal(key: &AuditKey, entry: Entry, at: OffsetDateTime, tail: &AuditTail) 
     record
 }
 
+/// A record as the audit administrator reads it (`GET /v1/audit`): the fields, its MAC left
+/// to `audit verify`.
+impl From<AuditRecord> for yizhan_sync::protocol::AuditEntry {
+    fn from(r: AuditRecord) -> Self {
+        yizhan_sync::protocol::AuditEntry {
+            id: r.id,
+            at: time_text(r.at),
+            local_at: r.local_at.map(time_text),
+            user: r.user,
+            role: r.role,
+            device: r.device,
+            address: r.address,
+            event: r.event,
+            object: r.object,
+            result: r.result,
+            reason: r.reason,
+            detail: r.detail,
+        }
+    }
+}
+
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {

@@ -17,14 +17,14 @@ use yizhan_core::account::SecurityPolicy;
 use super::access::SourceAddress;
 use crate::accounts::admin::{NewUser, OneTimePassword, UserView};
 use yizhan_sync::protocol::{
-    MAX_SIGN_IN_CHECKS, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
+    AuditEntry, MAX_SIGN_IN_CHECKS, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
 };
 
 use crate::accounts::Principal;
 use crate::audit::{AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::store::{AuditQuery, AuditRecord, RoleRecord, SessionRecord, UserStatus};
+use crate::store::{AuditQuery, RoleRecord, SessionRecord, UserStatus};
 
 /// Most audit records one search answers; the export pages through all of them.
 const AUDIT_PAGE: usize = yizhan_sync::protocol::AUDIT_PAGE as usize;
@@ -296,7 +296,7 @@ pub async fn audit(
     State(hub): State<Hub>,
     Extension(me): Extension<Principal>,
     params: Result<Query<AuditParams>, QueryRejection>,
-) -> Result<Json<Vec<AuditRecord>>, HubError> {
+) -> Result<Json<Vec<AuditEntry>>, HubError> {
     let Query(params) = params.map_err(|e| HubError::BadQuery(e.body_text()))?;
     let query = params.query(params.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE))?;
     let found = hub.store().search_audit(&query).await?;
@@ -304,7 +304,7 @@ pub async fn audit(
         "user": query.user, "event": query.event, "object": query.object, "result": query.result, "found": found.len()
     })))
     .await?;
-    Ok(Json(found))
+    Ok(Json(found.into_iter().map(AuditEntry::from).collect()))
 }
 
 /// `GET /v1/audit/export?format=csv|xlsx`: every record the search finds, as a file. The
