@@ -189,7 +189,7 @@ impl BuiltinRole {
     ];
 
     /// The role's id in the hub's records: `clerk`, `supervisor`, `system_admin`, …
-    pub fn id(self) -> &'static str {
+    pub const fn id(self) -> &'static str {
         match self {
             BuiltinRole::Clerk => "clerk",
             BuiltinRole::Supervisor => "supervisor",

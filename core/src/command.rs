@@ -95,6 +95,7 @@ impl ClerkAction {
             ClerkAction::FinalCheck { .. } => Permission::FinalCheckRecord,
             ClerkAction::FollowUpNote { .. } | ClerkAction::Tracking { .. } => Permission::ProjectRead,
             ClerkAction::HandleAlert { handling: AlertHandling::Assign { .. }, .. } => Permission::AlertAssign,
+            ClerkAction::HandleAlert { handling: AlertHandling::Escalate { .. }, .. } => Permission::AlertEscalate,
             ClerkAction::HandleAlert { .. } => Permission::AlertHandle,
             ClerkAction::IssueDocument { .. } | ClerkAction::LinkPermit { .. } => Permission::DocumentIssue,
             ClerkAction::VoidDocument { .. } => Permission::DocumentVoid,

@@ -5,6 +5,7 @@ pub mod access;
 pub mod account;
 pub mod alert;
 pub mod area;
+pub mod audit;
 pub mod clock;
 pub mod code;
 pub mod command;

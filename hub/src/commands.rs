@@ -10,12 +10,13 @@
 use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
+use yizhan_core::access::Permission;
 use yizhan_core::account::Account;
+use yizhan_core::alert::handling::{AlertHandling, assignee_account};
 use yizhan_core::clock::{shanghai_date, shanghai_minute};
 use yizhan_core::command::{ClerkAction, Issued, Rejection, decide};
 use yizhan_core::document::{DocumentKind, four_eyes};
 use yizhan_sync::protocol::{CommandEnvelope, CommandOutcome, CommandResult, clerk_label};
-use yizhan_voucher::signature::PublicKey;
 
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::error::HubError;
@@ -39,7 +40,10 @@ impl Hub {
         let refused = match &attested {
             Ok(person) => {
                 envelope.clerk = person.clerk.clone();
-                self.check_issue(&envelope.device_id, &envelope.action).await?
+                match self.check_issue(&envelope.device_id, &envelope.action).await? {
+                    Some(rejection) => Some(rejection),
+                    None => self.check_assignee(&envelope.action).await?,
+                }
             }
             Err(rejection) => Some(rejection.clone()),
         };
@@ -90,15 +94,9 @@ impl Hub {
                 "该指令没有本窗口的签名和办理人账号（登录功能启用前排队的指令），数据中心不予受理。请登录后重新办理。",
             )));
         };
-        let Some(key) = self.counter_key(device).await? else {
+        let Some(signed) = self.counter_signed(device, &envelope.signed_text(action_json), signature).await? else {
             return Ok(Err(Rejection::new("unknown_counter", format!("终端 {device} 未登记签名公钥，指令无法核验，数据中心不予受理。"))));
         };
-        let key = PublicKey::from_hex(&key.public_key)
-            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device}：{e}"))))?;
-        let signed = hex::decode(signature)
-            .ok()
-            .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-            .is_some_and(|signature| key.verifies(envelope.signed_text(action_json).as_bytes(), &signature));
         if !signed {
             return Ok(Err(Rejection::new(
                 "bad_signature",
@@ -125,6 +123,27 @@ impl Hub {
         }
         let roles = self.store().grants(account).await?.into_iter().map(|g| g.role).collect::<Vec<_>>().join(",");
         Ok(Ok(Attested { account: account.clone(), clerk, roles, disabled_since: user.status == UserStatus::Disabled }))
+    }
+
+    /// An alert is assigned to a person who may handle it: an active account holding
+    /// `alert:handle` now.
+    async fn check_assignee(&self, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
+        let ClerkAction::HandleAlert { handling: AlertHandling::Assign { assignee }, .. } = action else {
+            return Ok(None);
+        };
+        let account = match assignee_account(assignee) {
+            Ok(account) => account,
+            Err(rejection) => return Ok(Some(rejection)),
+        };
+        let standing = self.standing_at(&account, self.clock().now()).await?;
+        Ok(match standing {
+            Some(s) if s.active && s.permissions.contains(&Permission::AlertHandle) => None,
+            Some(s) if s.active => Some(Rejection::new(
+                "assignee_not_permitted",
+                format!("{account} 没有处理预警（alert:handle）的权限，不能指派给该账号。"),
+            )),
+            _ => Some(Rejection::new("assignee_unknown", format!("数据中心没有在用的账号 {account}，不能指派。"))),
+        })
     }
 
     /// The audit record of the command's run: under the attested person, or under the

@@ -44,3 +44,41 @@ pub fn load_tariff(path: &Path) -> anyhow::Result<Tariff> {
         .map_err(|e| anyhow::anyhow!("无法读取收费标准文件 {}：{e}", path.display()))?;
     Tariff::from_toml(&text).map_err(|e| anyhow::anyhow!("{}：{e}", path.display()))
 }
+
+impl crate::hub::Hub {
+    /// Puts the fee rules this hub assesses by on record when they differ from those the
+    /// last start recorded: a tariff file or due-days flag changed between two starts is a
+    /// configuration change like any other, though it is made outside the hub.
+    pub async fn note_assessment_rules(&self) -> Result<(), crate::store::StoreError> {
+        use crate::audit::{Actor, AuditEvent, Entry};
+        use crate::store::AuditQuery;
+        use sm3::Digest;
+
+        let rules = self.rules();
+        let text = serde_json::json!({ "tariff": rules.tariff, "due_days": rules.due_days }).to_string();
+        let digest = hex::encode(sm3::Sm3::digest(text.as_bytes()));
+        let query = AuditQuery {
+            event: Some(AuditEvent::ConfigChanged.as_str().to_owned()),
+            object: Some(ASSESSMENT_RULES.to_owned()),
+            limit: 1,
+            ..AuditQuery::default()
+        };
+        let before = self.store().search_audit(&query).await?.pop().and_then(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.detail).ok()?.get("sm3_after")?.as_str().map(str::to_owned)
+        });
+        if before.as_deref() == Some(digest.as_str()) {
+            return Ok(());
+        }
+        let actor = Actor { user: "yizhan-hub serve".into(), role: "operator".into(), ..Actor::default() };
+        let entry = Entry::new(&actor, AuditEvent::ConfigChanged, ASSESSMENT_RULES).detail(serde_json::json!({
+            "sm3_before": before,
+            "sm3_after": digest,
+            "due_days": rules.due_days,
+            "demo": rules.tariff.demo,
+        }));
+        self.audit(entry).await
+    }
+}
+
+/// The audit trail's name for the tariff and due days the hub assesses by.
+const ASSESSMENT_RULES: &str = "assessment_rules";

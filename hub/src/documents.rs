@@ -61,6 +61,22 @@ impl Hub {
         self.stored(EntityKind::CounterKey, device_id.as_str(), "终端公钥").await
     }
 
+    /// Whether `signature` (hex SM2) over `text` is by `device_id`'s registered key;
+    /// `None` when the device registered none.
+    pub async fn counter_signed(&self, device_id: &DeviceId, text: &str, signature: &str) -> Result<Option<bool>, HubError> {
+        let Some(key) = self.counter_key(device_id).await? else {
+            return Ok(None);
+        };
+        let key = PublicKey::from_hex(&key.public_key)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
+        Ok(Some(
+            hex::decode(signature)
+                .ok()
+                .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+                .is_some_and(|signature| key.verifies(text.as_bytes(), &signature)),
+        ))
+    }
+
     /// Sets what every document names and links to, recorded in the change log under
     /// `settings:{by}` so each change is on record and reaches every counter.
     pub async fn set_document_settings(&self, settings: &DocumentSettings, by: &str) -> Result<(), HubError> {

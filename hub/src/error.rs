@@ -50,6 +50,12 @@ pub enum HubError {
     KeyConflict(String),
     #[error("数据中心没有票据 {0}")]
     UnknownDocument(String),
+    /// A counter's signed upload from a device with no registered key.
+    #[error("终端 {0} 未登记签名公钥，无法核验其上传的内容")]
+    UnknownCounter(String),
+    /// A counter's signed upload whose signature does not hold under its registered key.
+    #[error("上传内容的签名与终端 {0} 登记的公钥不符（内容被改动过）")]
+    BadSignature(String),
     #[error("文件与票据 {0} 登记的 PDF 摘要不符")]
     FileMismatch(String),
     /// A person's request without a valid session, or without the permission.
@@ -97,6 +103,7 @@ impl HubError {
             | HubError::AlertsOff
             | HubError::UnknownDocument(_) => StatusCode::NOT_FOUND,
             HubError::KeyConflict(_) | HubError::FileMismatch(_) => StatusCode::CONFLICT,
+            HubError::UnknownCounter(_) | HubError::BadSignature(_) => StatusCode::FORBIDDEN,
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -138,6 +145,8 @@ impl HubError {
             HubError::KeyConflict(_) => "key_conflict",
             HubError::UnknownDocument(_) => "unknown_document",
             HubError::FileMismatch(_) => "file_mismatch",
+            HubError::UnknownCounter(_) => "unknown_counter",
+            HubError::BadSignature(_) => "bad_signature",
             HubError::Auth(e) => auth_code(e),
             HubError::Admin(e) => match e {
                 AdminError::AccountTaken(_) => "account_taken",
@@ -185,6 +194,8 @@ impl HubError {
             HubError::KeyConflict(_) => "重装的终端请使用新的数据目录（即新的终端编号）重新登记；如非本单位操作请立即报告。",
             HubError::UnknownDocument(_) => "请核对票据号码；离线开具的票据在终端联网上传后才可查到。",
             HubError::FileMismatch(_) => "请上传开具或补打时生成的原始 PDF 文件。",
+            HubError::UnknownCounter(_) => "终端须先登记其签名公钥（/v1/counters/key）再上传。",
+            HubError::BadSignature(_) => "请由终端按原样重新发送；如非本单位终端所发，请立即报告。",
             HubError::Auth(e) => match e {
                 SignInError::NoSession | SignInError::SessionEnded(_) => "请重新登录。",
                 SignInError::LoginFailed => "请核对账号和密码后重试；多次失败后账号将被暂时锁定，可请安全管理员解锁。",

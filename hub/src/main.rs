@@ -350,6 +350,7 @@ async fn main() -> anyhow::Result<()> {
             notify_log,
         } => {
             let hub = store.open(rules.rules(demo.is_some())?)?;
+            hub.note_assessment_rules().await?;
             let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
             if demo.is_some() {
                 hub = hub.with_demo_ingest();

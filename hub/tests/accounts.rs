@@ -596,3 +596,29 @@ async fn record_ingest_without_credentials_exists_only_on_a_demo_hub() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn fee_rules_changed_between_two_starts_are_on_record_once() {
+    use yizhan_hub::store::AuditQuery;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite3");
+    let query = AuditQuery { object: Some("assessment_rules".into()), limit: 10, ..AuditQuery::default() };
+    let hub = Hub::open(HubConfig::new(&path)).unwrap();
+    hub.note_assessment_rules().await.unwrap();
+    hub.note_assessment_rules().await.unwrap();
+    let first = hub.store().search_audit(&query).await.unwrap();
+    assert_eq!(first.len(), 1, "the same rules at the next start are not recorded again");
+    drop(hub);
+
+    let mut changed = HubConfig::new(&path);
+    changed.due_days += 30;
+    let hub = Hub::open(changed).unwrap();
+    hub.note_assessment_rules().await.unwrap();
+    let both = hub.store().search_audit(&query).await.unwrap();
+    assert_eq!(both.len(), 2);
+    let (after, before): (Value, Value) = (serde_json::from_str(&both[0].detail).unwrap(), serde_json::from_str(&first[0].detail).unwrap());
+    assert_eq!(both[0].event, "config_changed");
+    assert_eq!(after["sm3_before"], before["sm3_after"], "the change names what it replaced");
+    assert_ne!(after["sm3_after"], before["sm3_after"]);
+    assert_eq!(after["due_days"], before["due_days"].as_u64().unwrap() + 30);
+}

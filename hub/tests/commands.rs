@@ -345,3 +345,26 @@ proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn an_alert_goes_only_to_a_person_who_handles_alerts_and_up_only_by_a_supervisors_hand() {
+    let hub = start().await;
+    let handle = |id: &str, account: &str, handling: Value| {
+        let action = json!({ "kind": "handle_alert", "alert_key": "payment-overdue:project/x", "project_code": CODE, "handling": handling });
+        signed(unsigned(id, action), account, &KEY)
+    };
+    let assign = |to: &str| json!({ "step": "assign", "assignee": to });
+    let refused = run(&hub, handle("a-1", "chief01", assign("nobody99"))).await;
+    assert_eq!(refused["code"], "assignee_unknown", "{refused}");
+    let refused = run(&hub, handle("a-2", "chief01", assign("auditor"))).await;
+    assert_eq!(refused["code"], "assignee_not_permitted", "the audit administrator answers no alerts: {refused}");
+    let refused = run(&hub, handle("a-3", "chief01", assign("王芳"))).await;
+    assert!(refused["reason"].as_str().unwrap().contains("assignee"), "a name is no account: {refused}");
+    // To a clerk, the check passes: what is left is that the hub holds no such alert.
+    assert_eq!(run(&hub, handle("a-4", "chief01", assign("clerk02"))).await["code"], "unknown_alert");
+    assert_eq!(run(&hub, handle("a-5", "clerk01", assign("clerk02"))).await["code"], "not_permitted", "assigning is the supervisor's");
+
+    let escalate = json!({ "step": "escalate", "reason": "建设单位失联" });
+    assert_eq!(run(&hub, handle("e-1", "clerk01", escalate.clone())).await["code"], "not_permitted", "escalating is the supervisor's");
+    assert_eq!(run(&hub, handle("e-2", "chief01", escalate)).await["code"], "unknown_alert");
+}

@@ -10,8 +10,10 @@ use yizhan_core::alert::queue::{AlertPage, AlertQuery};
 use yizhan_core::access::Permission;
 use yizhan_core::alert::AlertLevel;
 use yizhan_core::command::ClerkAction;
+use yizhan_sync::protocol::AlertAssignee;
 use yizhan_sync::replica::{AlertTrend, OutboxEntry, ReplicaReader};
 
+use crate::admin::Admin;
 use crate::error::CommandError;
 use crate::Counter;
 use crate::session::Session;
@@ -31,7 +33,15 @@ pub fn alert_trend(counter: State<'_, Counter>, session: State<'_, Session>, day
     counter.read(|r| r.alert_trend(days))
 }
 
-/// 确认、指派、备注、解除: queued like every clerk command.
+/// Whom the supervisor may assign an alert to, as the hub knows them now.
+#[tauri::command]
+#[specta::specta]
+pub async fn alert_assignees(admin: State<'_, Admin>, session: State<'_, Session>) -> Result<Vec<AlertAssignee>, CommandError> {
+    session.clerk(Permission::AlertAssign)?;
+    admin.hub().alert_assignees().await.map_err(CommandError::from)
+}
+
+/// 确认、指派、备注、解除、升级: queued like every clerk command.
 #[tauri::command]
 #[specta::specta]
 pub async fn handle_alert(

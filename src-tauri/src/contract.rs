@@ -12,6 +12,7 @@ use yizhan_core::alert::handling::MAX_ALERT_NOTES;
 use yizhan_core::alert::queue::MAX_ALERT_PAGE;
 use yizhan_core::alert::rules::OWNER_ROLES;
 use yizhan_core::command::{MAX_NOTE_CHARS, MAX_PERMIT_CHARS, MAX_REMARK_CHARS, MAX_VOID_REASON_CHARS};
+use yizhan_core::audit::AuditEvent;
 use yizhan_core::document::DocumentKind;
 use yizhan_core::id::MAX_ID_CHARS;
 use yizhan_sync::protocol::{AUDIT_PAGE, ImportReport, MAX_DISMISS_REASON_CHARS, QUARANTINE_PAGE};
@@ -65,6 +66,7 @@ pub fn specta<R: Runtime>() -> Builder<R> {
             alerts::list_alerts,
             alerts::alert_trend,
             alerts::handle_alert,
+            alerts::alert_assignees,
             documents::issue_document,
             documents::void_document,
             documents::reprint_document,
@@ -103,6 +105,7 @@ pub fn specta<R: Runtime>() -> Builder<R> {
         .constant("MAX_DISMISS_REASON_CHARS", MAX_DISMISS_REASON_CHARS)
         .constant("OWNER_ROLES", OWNER_ROLES)
         .constant("DOCUMENT_KINDS", DocumentKind::ALL)
+        .constant("AUDIT_EVENTS", AuditEvent::ALL)
         // A failed command rejects its promise with the `CommandError`, as `invoke` does.
         .error_handling(ErrorHandlingMode::Throw)
         // Counts, sequence numbers and fen stay far below 2^53, where a JS number is exact.

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{ClientOptions, CounterSignIn, HubAdmin, Outbox, SyncClient};
+use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, HubAdmin, Outbox, SyncClient};
 use yizhan_sync::integrity::HubKey;
 use yizhan_sync::protocol::Person;
-use yizhan_sync::replica::{Issuer, Replica, ReplicaError, ReplicaReader};
+use yizhan_sync::replica::{CounterAudit, Issuer, Replica, ReplicaError, ReplicaReader};
 use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 
 use yizhan_voucher::signature::CounterKey;
@@ -26,6 +26,7 @@ pub struct Counter {
     status: watch::Receiver<SyncStatus>,
     outbox: Outbox,
     sign_ins: CounterSignIn,
+    audit: AuditTrail,
     shutdown: CancellationToken,
 }
 
@@ -47,11 +48,12 @@ impl Counter {
         if let Err(problem) = &key {
             tracing::warn!(problem, "本终端暂不能开具票据");
         }
-        let counter_key = key.as_ref().ok().map(|k| k.public_key().to_hex());
+        let counter_key = key.as_ref().ok().cloned();
         let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
         let sign_ins = client.sign_ins(hub);
+        let audit = client.audit_trail();
 
         let mut status = client.status();
         let status_now = client.status();
@@ -84,6 +86,7 @@ impl Counter {
             status: status_now,
             outbox,
             sign_ins,
+            audit,
             shutdown,
         })
     }
@@ -99,6 +102,12 @@ impl Counter {
     /// Where clerk commands go.
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
+    }
+
+    /// Puts what happened here on this counter's audit trail; a command whose record cannot
+    /// be written fails.
+    pub fn record(&self, entry: &CounterAudit) -> Result<(), CommandError> {
+        Ok(self.audit.record_blocking(entry)?)
     }
 
     /// Signing people in at this counter (`Session`).

@@ -10,7 +10,8 @@ use tauri::ipc::Channel;
 use yizhan_core::access::Permission;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::document::{DocumentKind, IssueContext};
-use yizhan_sync::replica::{Issued, OutboxEntry, SerialsLeft};
+use yizhan_core::audit::AuditEvent;
+use yizhan_sync::replica::{CounterAudit, Issued, OutboxEntry, SerialsLeft};
 use yizhan_voucher::issue::{print_again, print_new};
 use yizhan_voucher::preview::preview_png;
 use yizhan_voucher::print::{Printer, print_pdf, printers};
@@ -92,7 +93,8 @@ pub async fn link_permit(counter: State<'_, Counter>, session: State<'_, Session
 #[tauri::command(async)]
 #[specta::specta]
 pub fn document_preview(counter: State<'_, Counter>, session: State<'_, Session>, number: String, width: u32) -> Result<String, CommandError> {
-    session.clerk(Permission::ProjectRead)?;
+    let person = session.acting(&[Permission::ProjectRead])?;
+    counter.record(&CounterAudit::new(person.account.as_str(), AuditEvent::DocumentViewed, number.trim()))?;
     let pdf = counter
         .read(|r| r.document_pdf(number.trim()))?
         .ok_or_else(|| {
@@ -132,7 +134,7 @@ pub fn print_documents(
     printer: String,
     progress: Channel<PrintProgress>,
 ) -> Result<Vec<PrintProgress>, CommandError> {
-    session.clerk(Permission::DocumentPrint)?;
+    let person = session.acting(&[Permission::DocumentPrint])?;
     let total = numbers.len();
     let mut report = Vec::with_capacity(total);
     for (i, number) in numbers.into_iter().enumerate() {
@@ -142,6 +144,12 @@ pub fn print_documents(
             Ok(None) => Some(format!("本机没有票据 {number} 的 PDF")),
             Err(e) => Some(e.message),
         };
+        let printed = CounterAudit::new(person.account.as_str(), AuditEvent::DocumentPrinted, &number)
+            .detail(serde_json::json!({ "printer": printer }));
+        counter.record(&match &error {
+            Some(e) => printed.failed(e),
+            None => printed,
+        })?;
         let done = PrintProgress { done: i + 1, total, number, error };
         if let Err(error) = progress.send(done.clone()) {
             tracing::warn!(%error, "print progress not delivered to the screen");
@@ -163,9 +171,12 @@ pub struct OfflineVerification {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn verify_document(counter: State<'_, Counter>, session: State<'_, Session>, text: String) -> Result<OfflineVerification, CommandError> {
-    session.clerk(Permission::ProjectRead)?;
+    let person = session.acting(&[Permission::ProjectRead])?;
     let payload = QrPayload::from_url(&text).map_err(|e| CommandError::invalid("text", e.to_string()))?;
     let number = payload.number.display();
+    counter.record(
+        &CounterAudit::new(person.account.as_str(), AuditEvent::DocumentViewed, &number).detail(serde_json::json!({ "via": "verify" })),
+    )?;
     let (key, doc) = counter.read(|r| Ok((r.counter_key(&payload.device_id)?, r.document(&number)?)))?;
     let key = key.and_then(|k| PublicKey::from_hex(&k.public_key).ok());
     let checked = Checked::of(payload, key.as_ref(), doc.as_ref().map(Recorded::of).as_ref());

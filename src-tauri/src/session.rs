@@ -8,7 +8,9 @@ use serde::Serialize;
 use tauri::State;
 use yizhan_core::access::Permission;
 use yizhan_sync::client::{CounterSignIn, CounterSignedIn, SignInError};
+use yizhan_core::audit::AuditEvent;
 use yizhan_sync::protocol::Person;
+use yizhan_sync::replica::CounterAudit;
 
 use crate::error::{CommandError, ErrorCode};
 
@@ -136,9 +138,12 @@ impl Session {
         self.with(|current| current.as_ref().map(|c| c.signed_in.clone())).ok_or_else(|| refused("not_signed_in", "请先登录。"))
     }
 
-    async fn end(&self) {
-        if self.with(Option::take).is_some() {
-            self.sign_ins.sign_out().await;
+    /// Signs out whoever is signed in. They are signed out even when the sign-out
+    /// cannot be recorded; the error says so.
+    async fn end(&self) -> Result<(), CommandError> {
+        match self.with(Option::take) {
+            Some(ended) => Ok(self.sign_ins.sign_out(ended.signed_in.person.account.as_str()).await?),
+            None => Ok(()),
         }
     }
 }
@@ -154,7 +159,7 @@ pub async fn sign_in(session: State<'_, Session>, account: String, password: Str
     if password.is_empty() {
         return Err(CommandError::invalid("password", "请输入密码。"));
     }
-    session.end().await;
+    session.end().await?;
     let signed_in = session.sign_ins.sign_in(&account, &password, code.as_deref()).await?;
     tracing::info!(online = signed_in.online, "已登录");
     let current = Current { signed_in, locked: false };
@@ -166,8 +171,7 @@ pub async fn sign_in(session: State<'_, Session>, account: String, password: Str
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out(session: State<'_, Session>) -> Result<(), CommandError> {
-    session.end().await;
-    Ok(())
+    session.end().await
 }
 
 #[tauri::command]
@@ -176,16 +180,22 @@ pub fn current_person(session: State<'_, Session>) -> Option<SignedInPerson> {
     session.person()
 }
 
-/// Locks the screen (idle, or by hand); the work on it stays.
+/// Locks the screen, `idle` or by hand; the work on it stays. Locked first, then put on
+/// record: a record that cannot be written does not leave the screen open.
 #[tauri::command]
 #[specta::specta]
-pub fn lock_screen(session: State<'_, Session>) -> Option<SignedInPerson> {
-    session.with(|current| {
+pub async fn lock_screen(session: State<'_, Session>, idle: bool) -> Result<Option<SignedInPerson>, CommandError> {
+    let locked = session.with(|current| {
         current.as_mut().map(|c| {
             c.locked = true;
             SignedInPerson::from(&*c)
         })
-    })
+    });
+    if let Some(person) = &locked {
+        let event = if idle { AuditEvent::Timeout } else { AuditEvent::ScreenLocked };
+        session.sign_ins.record(CounterAudit::new(&person.account, event, &person.account)).await?;
+    }
+    Ok(locked)
 }
 
 /// Unlocks with the signed-in person's password; too many wrong ones sign them out.
@@ -194,7 +204,7 @@ pub fn lock_screen(session: State<'_, Session>) -> Option<SignedInPerson> {
 #[tracing::instrument(skip(session, password))]
 pub async fn unlock(session: State<'_, Session>, password: String) -> Result<SignedInPerson, CommandError> {
     let account = session.signed_in()?.person.account.to_string();
-    match session.sign_ins.check_password(&account, &password).await {
+    match session.sign_ins.unlock(&account, &password).await {
         Ok(()) => session
             .with(|current| {
                 current.as_mut().map(|c| {
@@ -204,7 +214,7 @@ pub async fn unlock(session: State<'_, Session>, password: String) -> Result<Sig
             })
             .ok_or_else(|| refused("not_signed_in", "请先登录。")),
         Err(ended @ (SignInError::TooManyAttempts | SignInError::Forgotten)) => {
-            session.end().await;
+            session.end().await?;
             Err(ended.into())
         }
         Err(e) => Err(e.into()),

@@ -12,11 +12,12 @@ use yizhan_core::clock::Clock;
 
 use crate::client::{ClientOptions, SyncClient};
 use crate::replica::Replica;
+use yizhan_voucher::signature::CounterKey;
 
-const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数] [--counter-key 公钥]
-  --once         取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令后退出
+const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数] [--counter-key 密钥文件]
+  --once         取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令和审计记录后退出
   --limit        每批最多取多少条变更（默认 5000）
-  --counter-key  本终端签名公钥（130 位十六进制）：上传指令前在数据中心登记";
+  --counter-key  本终端签名私钥所在文件（64 位十六进制）：上传指令前在数据中心登记其公钥，审计记录以它签名上传";
 
 #[derive(Debug)]
 struct Args {
@@ -24,7 +25,7 @@ struct Args {
     hub: String,
     once: bool,
     batch_limit: Option<u32>,
-    counter_key: Option<String>,
+    counter_key: Option<PathBuf>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -35,7 +36,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--db" => db = Some(PathBuf::from(value()?)),
             "--hub" => hub = Some(value()?),
             "--once" => once = true,
-            "--counter-key" => counter_key = Some(value()?),
+            "--counter-key" => counter_key = Some(PathBuf::from(value()?)),
             "--limit" => {
                 let text = value()?;
                 batch_limit = Some(
@@ -53,6 +54,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         batch_limit,
         counter_key,
     })
+}
+
+/// The counter key kept in `path` as its secret's hex.
+fn read_counter_key(path: &std::path::Path) -> Result<CounterKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--counter-key {}：{e}", path.display()))?;
+    CounterKey::from_secret_hex(text.trim()).map_err(|e| format!("--counter-key {}：{e}", path.display()))
 }
 
 pub fn main() -> ExitCode {
@@ -91,7 +98,14 @@ async fn run(args: Args, clock: Clock) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut options = ClientOptions { counter_key: args.counter_key, ..ClientOptions::default() };
+    let counter_key = match args.counter_key.as_deref().map(read_counter_key).transpose() {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut options = ClientOptions { counter_key, ..ClientOptions::default() };
     if let Some(limit) = args.batch_limit {
         options.batch_limit = limit;
     }
@@ -130,6 +144,7 @@ async fn run(args: Args, clock: Clock) -> ExitCode {
             if client.drain_outbox(&shutdown).await? > 0 {
                 client.catch_up(&shutdown).await?;
             }
+            client.send_audit_trail(&shutdown).await?;
             Ok::<_, crate::client::SyncError>(())
         }
         .await;

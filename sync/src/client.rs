@@ -51,15 +51,18 @@ use tokio::sync::Notify;
 use crate::protocol::{ApiError, ChangeBatch};
 use crate::replica::{CounterLink, Replica, ReplicaError, ReplicaMeta};
 use crate::integrity::HubKey;
+use yizhan_voucher::signature::CounterKey;
 use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
 mod admin;
+mod audit_trail;
 mod documents;
 mod people;
 mod reconcile;
 mod upload;
 
 pub use admin::HubAdmin;
+pub use audit_trail::AuditTrail;
 pub use people::{CounterSignIn, CounterSignedIn, SignInError};
 pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use documents::SEGMENT_SIZE;
@@ -86,9 +89,10 @@ pub struct ClientOptions {
     /// The hub's public key as installed on this counter. Set, a snapshot sealed with
     /// any other key is refused; unset, the key of the first snapshot is trusted.
     pub hub_key: Option<HubKey>,
-    /// This counter's SM2 public key (hex), registered at the hub before it asks for
-    /// number segments; unset, the counter issues no documents.
-    pub counter_key: Option<String>,
+    /// This counter's SM2 key: its public half registered at the hub before it asks for
+    /// number segments, and its audit records sent up signed with it. Unset, the counter
+    /// issues no documents and its audit records wait.
+    pub counter_key: Option<CounterKey>,
 }
 
 impl Default for ClientOptions {

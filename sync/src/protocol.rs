@@ -825,3 +825,67 @@ pub struct AuditEntry {
     /// Before/after of changed values as JSON, personal fields masked.
     pub detail: String,
 }
+
+/// Most records one `POST /v1/counters/audit` carries.
+pub const COUNTER_AUDIT_BATCH: usize = 200;
+/// Longest object, reason and detail a counter's audit record may carry, in characters.
+pub const MAX_AUDIT_OBJECT_CHARS: usize = 200;
+pub const MAX_AUDIT_REASON_CHARS: usize = 500;
+pub const MAX_AUDIT_DETAIL_CHARS: usize = 4_000;
+
+/// One record of a counter's own audit trail: what happened at the window, numbered in
+/// the order it happened there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterAuditRecord {
+    /// 1, 2, 3, … per counter, never reused: the hub takes them in this order, once each.
+    pub seq: u64,
+    /// The counter's clock when it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub local_at: OffsetDateTime,
+    /// Who was at the counter ("" before anyone signed in); for a failed sign-in, the
+    /// account typed.
+    pub account: String,
+    pub event: yizhan_core::audit::AuditEvent,
+    pub object: String,
+    /// `Err(reason)` for what was refused or failed.
+    pub result: Result<(), String>,
+    /// Before/after or other particulars as JSON text ("" for none), personal fields masked.
+    pub detail: String,
+}
+
+/// Body of `POST /v1/counters/audit`: the next records of one counter's audit trail,
+/// signed by the counter's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterAuditBatch {
+    pub device_id: DeviceId,
+    pub records: Vec<CounterAuditRecord>,
+    /// The counter key's SM2 signature over [`CounterAuditBatch::signed_text`], hex.
+    pub signature: String,
+}
+
+impl CounterAuditBatch {
+    /// What the counter signs: the device and every record, as this type serialises them.
+    pub fn signed_text(device_id: &DeviceId, records: &[CounterAuditRecord]) -> String {
+        serde_json::json!(["YIZHAN-COUNTER-AUDIT-1", device_id.as_str(), records]).to_string()
+    }
+}
+
+/// Answer of `POST /v1/counters/audit`: the hub holds this counter's records up to `through`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterAuditAccepted {
+    pub through: u64,
+}
+
+/// One person an alert may be assigned to (`GET /v1/alerts/assignees`): an active account
+/// holding `alert:handle`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AlertAssignee {
+    pub account: String,
+    pub real_name: String,
+    pub department: String,
+    /// The names of the person's roles, for telling two 王芳 apart.
+    pub role_names: Vec<String>,
+}

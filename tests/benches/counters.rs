@@ -86,7 +86,7 @@ fn main() {
 
 fn options() -> ClientOptions {
     ClientOptions {
-        counter_key: Some(yizhan_tests::counter::COUNTER_KEY.public_key().to_hex()),
+        counter_key: Some(yizhan_tests::counter::COUNTER_KEY.clone()),
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
         // Reconciliation is its own scenario.

@@ -45,7 +45,7 @@ pub fn issuer_signing(account: &str, key: &CounterKey) -> Issuer {
 
 pub fn options() -> ClientOptions {
     ClientOptions {
-        counter_key: Some(COUNTER_KEY.public_key().to_hex()),
+        counter_key: Some(COUNTER_KEY.clone()),
         wait: Duration::from_secs(5),
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use time::{Date, OffsetDateTime, Time};
 use yizhan_core::alert::handling::AlertHandling;
 use yizhan_core::alert::queue::{AlertOrigin, AlertQuery, AlertView, StateFilter};
-use yizhan_core::alert::{AlertLevel, AlertState};
+use yizhan_core::alert::{AlertLevel, AlertState, EscalationCause};
 use yizhan_core::clock::SHANGHAI;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::status::FeeStatus;
@@ -131,13 +131,16 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
     let (key, project_code) = (alert.key.clone(), alert.alert.project_code.clone());
 
     for handling in [
+        AlertHandling::Escalate { reason: "建设单位失联，需分管领导协调".into() },
         AlertHandling::Acknowledge,
-        AlertHandling::Assign { assignee: "窗口05-李强".into() },
+        AlertHandling::Assign { assignee: "clerk02".into() },
         AlertHandling::Note { text: "已电话催缴，建设单位称本周内缴清。".into() },
         AlertHandling::Resolve { reason: "建设单位书面承诺11月30日前缴清".into() },
     ] {
-        // Assigning is the supervisor's (alert:assign); the hub refuses it from a clerk.
-        let by = if matches!(handling, AlertHandling::Assign { .. }) { issuer("chief01") } else { issuer("clerk02") };
+        // Assigning and escalating are the supervisor's (alert:assign, alert:escalate); the
+        // hub refuses them from a clerk.
+        let supervisors = matches!(handling, AlertHandling::Assign { .. } | AlertHandling::Escalate { .. });
+        let by = if supervisors { issuer("chief01") } else { issuer("clerk02") };
         let action = ClerkAction::HandleAlert { alert_key: key.clone(), project_code: Some(project_code.parse().unwrap()), handling };
         outbox.issue(action, &by).await.expect("the answer is queued");
     }
@@ -155,7 +158,9 @@ async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
     let answered = alerts.into_iter().find(|v| v.key == key).unwrap();
     assert!(!answered.pending);
     assert_eq!(answered.alert.responded.as_ref().map(|h| h.by.as_str()), Some("陈静（clerk02）"));
-    assert_eq!(answered.alert.assignee.as_deref(), Some("窗口05-李强"));
+    assert_eq!(answered.alert.assignee.as_deref(), Some("clerk02"), "assigned to a person's account");
+    let by_hand = answered.alert.escalations.last().expect("the supervisor's escalation");
+    assert_eq!((answered.alert.level, by_hand.cause, by_hand.by.as_deref()), (AlertLevel::Red, EscalationCause::ByHand, Some("李建国（chief01）")));
     assert_eq!(answered.alert.notes.len(), 1);
     let resolution = answered.alert.resolution.unwrap();
     assert_eq!((resolution.by.as_deref(), resolution.condition_cleared), (Some("陈静（clerk02）"), false));

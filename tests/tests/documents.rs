@@ -38,7 +38,7 @@ const WORKER: &str = env!("CARGO_BIN_EXE_yizhan-document-worker");
 
 /// A counter whose client registers `key` at the hub.
 fn client(counter: &Counter, hub_url: &str, key: &CounterKey) -> SyncClient {
-    counter.client_at(hub_url, yizhan_sync::client::ClientOptions { counter_key: Some(key.public_key().to_hex()), ..options() })
+    counter.client_at(hub_url, yizhan_sync::client::ClientOptions { counter_key: Some(key.clone()), ..options() })
 }
 
 /// The same counter cut off from the hub: its client points at a port nobody listens on.
@@ -167,6 +167,21 @@ async fn an_issued_voucher_reaches_the_hub_and_its_paper_verifies_until_altered_
     let local_pdf = counter.reader().document_pdf(&number).unwrap().expect("the counter keeps the PDF");
     let stored = hub.http_bytes(&format!("/v1/documents/{number}/pdf")).await;
     assert_eq!(stored, local_pdf, "the hub keeps the very file the counter printed");
+    let looked_at: Vec<(String, String)> = hub
+        .hub()
+        .store()
+        .audit_after(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.object == number)
+        .map(|r| (r.event, r.address))
+        .collect();
+    assert_eq!(
+        looked_at,
+        [("document_viewed".to_owned(), "127.0.0.1".to_owned()), ("document_downloaded".to_owned(), "127.0.0.1".to_owned())],
+        "reading a document and fetching its PDF at the hub are on record, with where from"
+    );
     let detail = counter.reader().get_project(&project).unwrap().unwrap();
     assert_eq!(detail.documents.len(), 1);
     assert!(!detail.documents[0].pending, "the hub's row came back through the feed");

@@ -27,7 +27,7 @@ async fn account_changes_at_the_hub_reach_the_counter_at_its_next_sync() {
     for account in ["clerk01", "chief01", "sysadmin"] {
         let signed_in = sign_ins.sign_in(account, DEMO_PASSWORD, None).await.unwrap();
         assert!(signed_in.online, "{account}");
-        sign_ins.sign_out().await;
+        sign_ins.sign_out(account).await.unwrap();
     }
     drop(online);
 

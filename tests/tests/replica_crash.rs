@@ -34,7 +34,9 @@ impl Counter {
 
     fn worker(&self, hub: &TestHub, args: &[&str]) -> Worker {
         // The suites' counter key, registered before the notes it signed go up.
-        let key = yizhan_tests::counter::COUNTER_KEY.public_key().to_hex();
+        let key = self.dir.path().join("counter.key");
+        std::fs::write(&key, yizhan_tests::counter::COUNTER_KEY.secret_hex()).unwrap();
+        let key = key.to_str().unwrap().to_owned();
         let mut all = vec!["--counter-key", key.as_str()];
         all.extend_from_slice(args);
         Worker::spawn(WORKER, &self.db, &hub.url, &all, self.dir.path())

@@ -42,6 +42,7 @@ import { commandErrorText } from './i18n'
 // What the backend sends: the serialise-side shape of each type (bindings.ts also has the
 // shape it would read, where an absent Option is allowed).
 export type {
+  AlertAssignee,
   AlertHandling,
   AlertLevel,
   AlertPage_Serialize as AlertPage,
@@ -102,6 +103,7 @@ export {
   OWNER_ROLES,
   QUARANTINE_PAGE,
   AUDIT_PAGE,
+  AUDIT_EVENTS,
 } from './bindings'
 
 /** A project's fee status (待核定 … 已完费). */
@@ -202,6 +204,7 @@ export const {
   listAlerts,
   alertTrend,
   handleAlert,
+  alertAssignees,
   issueDocument,
   voidDocument,
   reprintDocument,

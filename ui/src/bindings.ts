@@ -35,8 +35,10 @@ export const commands = {
 	dismissQuarantined: (id: number, reason: string) => __TAURI_INVOKE<null>("dismiss_quarantined", { id, reason }),
 	listAlerts: (query: AlertQuery_Deserialize) => __TAURI_INVOKE<AlertPage_Serialize>("list_alerts", { query }),
 	alertTrend: (days: number) => __TAURI_INVOKE<AlertTrend_Serialize>("alert_trend", { days }),
-	/**  确认、指派、备注、解除: queued like every clerk command. */
+	/**  确认、指派、备注、解除、升级: queued like every clerk command. */
 	handleAlert: (alertKey: string, projectCode: string, handling: AlertHandling) => __TAURI_INVOKE<OutboxEntry_Serialize>("handle_alert", { alertKey, projectCode, handling }),
+	/**  Whom the supervisor may assign an alert to, as the hub knows them now. */
+	alertAssignees: () => __TAURI_INVOKE<AlertAssignee[]>("alert_assignees"),
 	/**
 	 *  开具: the next number of `kind` from this counter's segment, laid out, signed and
 	 *  kept with its PDF, queued for the hub.
@@ -66,8 +68,11 @@ export const commands = {
 	signIn: (account: string, password: string, code: string | null) => __TAURI_INVOKE<SignedInPerson_Serialize>("sign_in", { account, password, code }),
 	signOut: () => __TAURI_INVOKE<null>("sign_out"),
 	currentPerson: () => __TAURI_INVOKE<SignedInPerson_Serialize | null>("current_person"),
-	/**  Locks the screen (idle, or by hand); the work on it stays. */
-	lockScreen: () => __TAURI_INVOKE<SignedInPerson_Serialize | null>("lock_screen"),
+	/**
+	 *  Locks the screen, `idle` or by hand; the work on it stays. Locked first, then put on
+	 *  record: a record that cannot be written does not leave the screen open.
+	 */
+	lockScreen: (idle: boolean) => __TAURI_INVOKE<SignedInPerson_Serialize | null>("lock_screen", { idle }),
 	/**  Unlocks with the signed-in person's password; too many wrong ones sign them out. */
 	unlock: (password: string) => __TAURI_INVOKE<SignedInPerson_Serialize>("unlock", { password }),
 	/**  Changes the signed-in person's password at the hub. */
@@ -86,6 +91,8 @@ export const events = {
 };
 
 /* Constants */
+export const AUDIT_EVENTS = ["login_success","login_failure","lockout","logout","timeout","screen_locked","screen_unlocked","password_change","password_reset","second_factor_enrolled","user_created","user_changed","user_unlocked","role_changed","role_granted","role_revoked","policy_changed","session_ended","audit_searched","audit_exported","audit_pruned","clerk_command","clerk_command_disabled_account","document_viewed","document_printed","document_downloaded","quarantine_reprocessed","quarantine_dismissed","planning_imported","config_changed"] as const;
+
 export const AUDIT_PAGE = 500 as const;
 
 export const DOCUMENT_KINDS = ["voucher","invoice"] as const;
@@ -114,7 +121,7 @@ export const MAX_TREND_DAYS = 90 as const;
 
 export const MAX_VOID_REASON_CHARS = 200 as const;
 
-export const OWNER_ROLES = ["clerk","supervisor","technician"] as const;
+export const OWNER_ROLES = ["clerk","supervisor"] as const;
 
 export const QUARANTINE_PAGE = 500 as const;
 
@@ -125,7 +132,26 @@ export const QUARANTINE_PAGE = 500 as const;
  */
 export type Alert = Alert_Serialize | Alert_Deserialize;
 
-export type AlertHandling = { step: "acknowledge" } | { step: "assign"; assignee: string } | { step: "note"; text: string } | { step: "resolve"; reason: string };
+/**
+ *  One person an alert may be assigned to (`GET /v1/alerts/assignees`): an active account
+ *  holding `alert:handle`.
+ */
+export type AlertAssignee = {
+	account: string,
+	real_name: string,
+	department: string,
+	/**  The names of the person's roles, for telling two 王芳 apart. */
+	role_names: string[],
+};
+
+export type AlertHandling = { step: "acknowledge" } | 
+/**  To the account of a person who handles alerts (the hub checks who holds it). */
+{ step: "assign"; assignee: string } | { step: "note"; text: string } | { step: "resolve"; reason: string } | 
+/**
+ *  One level up, now: what the clock would do when nobody answers, done at once
+ *  because the supervisor judges it cannot wait.
+ */
+{ step: "escalate"; reason: string };
 
 /**  How serious an alert is. Ordered: a later level is more serious. */
 export type AlertLevel = 
@@ -302,7 +328,10 @@ export type Alert_Deserialize = {
 	/**  The project it is about; empty for system alerts. */
 	project_code: string,
 	department: string,
-	/**  `clerk`, `supervisor` or `technician`: who is expected to answer. */
+	/**
+	 *  The role expected to answer (`rules::OWNER_ROLES`); it follows the rule while the
+	 *  alert is active.
+	 */
 	owner_role: string,
 	/**  The level it was raised at, and the level it stands at now. */
 	raised_level: AlertLevel,
@@ -338,7 +367,10 @@ export type Alert_Serialize = {
 	/**  The project it is about; empty for system alerts. */
 	project_code: string,
 	department: string,
-	/**  `clerk`, `supervisor` or `technician`: who is expected to answer. */
+	/**
+	 *  The role expected to answer (`rules::OWNER_ROLES`); it follows the rule while the
+	 *  alert is active.
+	 */
 	owner_role: string,
 	/**  The level it was raised at, and the level it stands at now. */
 	raised_level: AlertLevel,
@@ -854,13 +886,18 @@ export type EscalationCause =
 /**  Nobody answered within the response deadline. */
 "unanswered" | 
 /**  The condition itself grew worse (a sync delay that became an outage). */
-"worsened";
+"worsened" | 
+/**  A supervisor raised it by hand (`alert:escalate`), with a reason. */
+"by_hand";
 
 export type Escalation_Deserialize = {
 	at: string,
 	from: AlertLevel,
 	to: AlertLevel,
 	cause: EscalationCause,
+	/**  Who raised it by hand, and why; absent for the clock's and the condition's. */
+	by?: string | null,
+	reason?: string | null,
 };
 
 export type Escalation_Serialize = {
@@ -868,6 +905,9 @@ export type Escalation_Serialize = {
 	from: AlertLevel,
 	to: AlertLevel,
 	cause: EscalationCause,
+	/**  Who raised it by hand, and why; absent for the clock's and the condition's. */
+	by?: string,
+	reason?: string,
 };
 
 export type Fee = Fee_Serialize | Fee_Deserialize;

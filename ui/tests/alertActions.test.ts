@@ -1,12 +1,13 @@
 // Working an alert where it is listed (a project's detail, the queue): what each card says,
-// 确认 / 指派 / 备注 / 解除 through the dialog, and 重新校验 of a validation alert's record.
+// 确认 / 指派 / 备注 / 解除 / 升级 through the dialog, and 重新校验 of a validation alert's record.
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import AlertList from '../src/components/alerts/AlertList.vue'
 import { createAppI18n } from '../src/i18n'
 import type { AlertView, OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
-import { CODE, alertView, deliveryReport, outboxEntry, systemAlert } from './fixtures'
+import { CODE, alertView, clerk, deliveryReport, outboxEntry, systemAlert } from './fixtures'
+import { useSessionStore } from '../src/stores/session'
 import { flush } from './dom'
 import * as tauri from './fakeTauri'
 
@@ -67,9 +68,11 @@ function accepted(): OutboxEntry {
 }
 
 describe('an alert card', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     tauri.reset()
     refresh = vi.fn(() => Promise.resolve())
+    // The supervisor, who may do every step.
+    await useSessionStore().load()
   })
   afterEach(() => {
     wrapper?.unmount()
@@ -90,7 +93,7 @@ describe('an alert card', () => {
     expect(item.get('[data-testid=alert-message]').text()).toBe('城市基础设施配套费逾期未缴：欠缴 ¥60,000.00，缴款期限 2026年4月9日')
     expect(item.get('[data-testid=alert-runbook]').text()).toContain('电话催缴建设单位')
     expect(item.text()).toContain('收费窗口 · 科长')
-    expect(buttons(list)).toEqual(['alert-acknowledge', 'alert-assign', 'alert-note', 'alert-resolve'])
+    expect(buttons(list)).toEqual(['alert-acknowledge', 'alert-assign', 'alert-note', 'alert-resolve', 'alert-escalate'])
     expect(item.find('[data-testid=pending-badge]').exists()).toBe(false)
     expect(item.find('[data-testid=alert-reverify]').exists()).toBe(false)
   })
@@ -161,10 +164,11 @@ describe('an alert card', () => {
 })
 
 describe('answering an alert', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     tauri.reset()
     refresh = vi.fn(() => Promise.resolve())
     tauri.handle('handle_alert', () => accepted())
+    await useSessionStore().load()
   })
   afterEach(() => {
     wrapper?.unmount()
@@ -202,16 +206,73 @@ describe('answering an alert', () => {
     ])
   })
 
-  it('指派 sends the trimmed name on Enter', async () => {
+  it('指派 offers the people the data centre says handle alerts, and sends the account chosen', async () => {
+    tauri.handle('alert_assignees', () => [
+      { account: 'clerk01', real_name: '王芳', department: '收费窗口', role_names: ['窗口人员'] },
+      { account: 'clerk02', real_name: '陈静', department: '收费窗口', role_names: ['窗口人员'] },
+    ])
     const list = mountList([alertView()])
     const dialog = await open(list, 'assign')
+    await flush()
+    const offered = list.findAllComponents({ name: 'ElOption' }).map((option) => option.props('label'))
+    expect(offered).toEqual(['王芳（clerk01）', '陈静（clerk02）'])
+    list.getComponent({ name: 'ElSelect' }).vm.$emit('update:modelValue', 'clerk02')
+    await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('handle_alert')).toEqual([{ alertKey: KEY, projectCode: CODE, handling: { step: 'assign', assignee: 'clerk02' } }])
+    expect(list.find('[data-testid=alert-dialog]').exists()).toBe(false)
+  })
+
+  it('指派 offline says the people cannot be listed and still takes a typed account', async () => {
+    tauri.handle('alert_assignees', () => {
+      throw { code: 'offline', message: '无法连接数据中心' }
+    })
+    const list = mountList([alertView()])
+    const dialog = await open(list, 'assign')
+    await flush()
+    expect(dialog.get('[data-testid=alert-assignees-offline]').text()).toContain('可直接输入对方的账号')
+    await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
+    await checked()
+    expect(dialog.get('[data-testid=alert-dialog-problem]').text()).toBe('⚠ 请选择指派给谁。')
+    list.getComponent({ name: 'ElSelect' }).vm.$emit('update:modelValue', 'clerk01')
+    await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('handle_alert')[0]).toMatchObject({ handling: { step: 'assign', assignee: 'clerk01' } })
+  })
+
+  it('升级 sends the reason; a red alert offers no 升级', async () => {
+    const list = mountList([alertView()])
+    const dialog = await open(list, 'escalate')
+    expect(dialog.get('.el-dialog__title').text()).toBe('升级预警')
     const field = dialog.get('[data-testid=alert-dialog-text]')
-    expect(document.activeElement).toBe(field.element)
-    await field.setValue('  窗口03-王芳 ')
+    await field.setValue(' 建设单位失联，需分管领导协调 ')
     press(field.element, 'Enter')
     await flush()
-    expect(tauri.callsOf('handle_alert')).toEqual([{ alertKey: KEY, projectCode: CODE, handling: { step: 'assign', assignee: '窗口03-王芳' } }])
-    expect(list.find('[data-testid=alert-dialog]').exists()).toBe(false)
+    expect(tauri.callsOf('handle_alert')).toEqual([
+      { alertKey: KEY, projectCode: CODE, handling: { step: 'escalate', reason: '建设单位失联，需分管领导协调' } },
+    ])
+    wrapper?.unmount()
+    const red = mountList([alertView({ level: 'red' })])
+    expect(buttons(red)).not.toContain('alert-escalate')
+  })
+
+  it('offers a clerk neither 指派 nor 升级, which are the supervisor’s', async () => {
+    tauri.handle('current_person', () => clerk())
+    await useSessionStore().load()
+    const list = mountList([alertView()])
+    expect(buttons(list)).toEqual(['alert-acknowledge', 'alert-note', 'alert-resolve'])
+  })
+
+  it('shows who escalated by hand and why', () => {
+    const list = mountList([
+      alertView({
+        level: 'red',
+        escalations: [{ at: '2026-11-25T01:00:00Z', from: 'orange', to: 'red', cause: 'by_hand', by: '李建国（chief01）', reason: '建设单位失联' }],
+      }),
+    ])
+    const step = card(list).get('[data-testid=alert-escalation]').text()
+    expect(step).toContain('橙色预警 → 红色预警（人工升级）')
+    expect(step).toContain('李建国（chief01）：建设单位失联')
   })
 
   it('备注 keeps Enter for line breaks and sends on Ctrl+Enter', async () => {
@@ -272,14 +333,14 @@ describe('answering an alert', () => {
     const refusal = '该预警已于 2026-11-24 10:30 解除，无需再处理。'
     tauri.handle('handle_alert', () => Promise.reject(refusal))
     const list = mountList([alertView()])
-    const dialog = await open(list, 'assign')
-    await dialog.get('[data-testid=alert-dialog-text]').setValue('窗口03-王芳')
+    const dialog = await open(list, 'resolve')
+    await dialog.get('[data-testid=alert-dialog-text]').setValue('建设单位已缴清欠费')
     await dialog.get('[data-testid=alert-dialog-submit]').trigger('click')
     await flush()
     const shown = list.get('[data-testid=alert-dialog-refusal]')
     expect(shown.text()).toBe(`⚠ ${refusal}`)
     expect(shown.attributes('role')).toBe('alert')
-    expect(list.get<HTMLInputElement>('[data-testid=alert-dialog-text]').element.value).toBe('窗口03-王芳')
+    expect(list.get<HTMLInputElement>('[data-testid=alert-dialog-text]').element.value).toBe('建设单位已缴清欠费')
     expect(refresh).toHaveBeenCalledTimes(1)
     expect(document.body.querySelector('.el-message')).toBeNull()
   })
@@ -328,7 +389,7 @@ describe('answering an alert', () => {
     window.addEventListener('keydown', spy)
     try {
       const list = mountList([alertView()])
-      const dialog = await open(list, 'assign')
+      const dialog = await open(list, 'resolve')
       press(dialog.get('[data-testid=alert-dialog-text]').element, 'F2')
       press(dialog.get('[data-testid=alert-dialog-text]').element, 'Escape')
       await flush()
@@ -359,14 +420,16 @@ describe('重新校验 of a validation alert', () => {
       subject: 'quarantine/42',
       project_code: '',
       department: '数据中心',
-      owner_role: 'technician',
+      owner_role: 'supervisor',
       message: '人防征收联系单 RF-2026-0031 校验失败：数据中心没有该项目',
       quarantine_id: 42,
     })
 
-  beforeEach(() => {
+  beforeEach(async () => {
     tauri.reset()
     refresh = vi.fn(() => Promise.resolve())
+    // The supervisor, who may do every step.
+    await useSessionStore().load()
   })
   afterEach(() => {
     wrapper?.unmount()
@@ -413,9 +476,11 @@ describe('重新校验 of a validation alert', () => {
 })
 
 describe('alerts in English', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     tauri.reset()
     refresh = vi.fn(() => Promise.resolve())
+    // The supervisor, who may do every step.
+    await useSessionStore().load()
   })
   afterEach(() => {
     wrapper?.unmount()

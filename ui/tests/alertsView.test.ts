@@ -147,9 +147,9 @@ describe('AlertsView', () => {
       '数据中心',
     ])
     await choose(view, 'alert-filter-department', '人防办')
-    await choose(view, 'alert-filter-role', '技术人员')
+    await choose(view, 'alert-filter-role', '科长')
     // The choice shows in words.
-    expect(view.get('[data-testid=alert-filter-role]').text()).toContain('技术人员')
+    expect(view.get('[data-testid=alert-filter-role]').text()).toContain('科长')
     await choose(view, 'alert-filter-state', '全部')
     await choose(view, 'alert-filter-sla', '已超时')
     await choose(view, 'alert-filter-age', '4 小时以上')
@@ -157,7 +157,7 @@ describe('AlertsView', () => {
       state: 'all',
       levels: ['red', 'yellow'],
       department: '人防办',
-      owner_role: 'technician',
+      owner_role: 'supervisor',
       sla: 'missed',
       min_age_minutes: 240,
       offset: 0,
@@ -170,7 +170,7 @@ describe('AlertsView', () => {
     await flush()
     await choose(view, 'alert-filter-department', '全部部门')
     await choose(view, 'alert-filter-age', '不限')
-    expect(queries().at(-1)).toEqual({ state: 'all', levels: ['yellow'], owner_role: 'technician', sla: 'missed', offset: 0, limit: 200 })
+    expect(queries().at(-1)).toEqual({ state: 'all', levels: ['yellow'], owner_role: 'supervisor', sla: 'missed', offset: 0, limit: 200 })
   }, SLOW)
 
   it('shows 200 a page, stays on the page on a refresh, and starts from the top on a new filter', async () => {

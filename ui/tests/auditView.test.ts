@@ -54,15 +54,16 @@ describe('AuditView', () => {
   it('lists the newest records at once, each with its result in words', async () => {
     const view = wrapper as VueWrapper
     expect(tauri.callsOf('search_audit')).toHaveLength(1)
-    const events = view.findAll('[data-testid=audit-row-event]').map((cell) => cell.text())
+    const events = view.findAll('[data-testid=audit-row-event]').map((cell) => cell.attributes('data-event'))
     expect(events).toEqual(['clerk_command', 'login_success'])
+    expect(view.get('[data-testid=audit-row-event]').text()).toBe('业务办理指令（clerk_command）')
     expect(view.text()).toContain('失败')
     expect(view.text()).toContain('not_cleared：尚未完费')
   })
 
   it('searches with the filters as typed, empty ones left out', async () => {
     const view = wrapper as VueWrapper
-    await view.get('[data-testid=audit-event]').setValue(' clerk_command ')
+    view.getComponent({ name: 'ElSelect' }).vm.$emit('update:modelValue', 'clerk_command')
     await view.get('[data-testid=audit-user]').setValue('clerk01')
     await view.get('form').trigger('submit')
     await flush()

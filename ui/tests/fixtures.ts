@@ -288,7 +288,7 @@ export function systemAlert(overrides: Partial<AlertView> = {}): AlertView {
     subject: 'connector/planning-cdc',
     project_code: '',
     department: '数据中心',
-    owner_role: 'technician',
+    owner_role: 'supervisor',
     raised_level: 'red',
     level: 'red',
     message: '接入通道 planning-cdc 已中断 35 分钟',

@@ -21,10 +21,11 @@ pub fn advance(
     let next = match (current, firing) {
         (None, Some((firing, rule))) => Some(raise(firing, rule, now)),
         // The same finding, no deadline passed: nothing to write (and nothing to copy).
-        (Some(alert), Some((firing, _)))
+        (Some(alert), Some((firing, rule)))
             if alert.is_active()
                 && firing.level <= alert.level
                 && firing.message == alert.message
+                && alert.owner_role == rule.owner_role
                 && (alert.state != AlertState::Open || now < alert.respond_by) =>
         {
             None
@@ -43,6 +44,8 @@ pub fn advance(
                     from: next.level,
                     to: firing.level,
                     cause: EscalationCause::Worsened,
+                    by: None,
+                    reason: None,
                 });
                 next.level = firing.level;
                 if next.state == AlertState::Open {
@@ -50,6 +53,7 @@ pub fn advance(
                 }
             }
             next.message.clone_from(&firing.message);
+            next.owner_role.clone_from(&rule.owner_role);
             escalate_in_place(&mut next, rule, now);
             Some(next)
         }
@@ -93,6 +97,8 @@ fn escalate_in_place(alert: &mut Alert, rule: &Rule, now: OffsetDateTime) {
             from: alert.level,
             to,
             cause: EscalationCause::Unanswered,
+            by: None,
+            reason: None,
         });
         alert.level = to;
         alert.respond_by += rule.respond_within(to);

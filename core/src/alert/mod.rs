@@ -123,6 +123,8 @@ pub enum EscalationCause {
     Unanswered,
     /// The condition itself grew worse (a sync delay that became an outage).
     Worsened,
+    /// A supervisor raised it by hand (`alert:escalate`), with a reason.
+    ByHand,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +137,11 @@ pub struct Escalation {
     pub from: AlertLevel,
     pub to: AlertLevel,
     pub cause: EscalationCause,
+    /// Who raised it by hand, and why; absent for the clock's and the condition's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,7 +174,8 @@ pub struct Alert {
     /// The project it is about; empty for system alerts.
     pub project_code: String,
     pub department: String,
-    /// `clerk`, `supervisor` or `technician`: who is expected to answer.
+    /// The role expected to answer (`rules::OWNER_ROLES`); it follows the rule while the
+    /// alert is active.
     pub owner_role: String,
     /// The level it was raised at, and the level it stands at now.
     pub raised_level: AlertLevel,

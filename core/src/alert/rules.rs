@@ -15,7 +15,7 @@
 //! input = "due_soon"         # what the rule watches; see `Input`
 //! days = 7
 //! level = "黄"
-//! owner = "clerk"            # clerk, supervisor or technician
+//! owner = "clerk"            # clerk or supervisor: the role that answers
 //! message = "项目 {project_code} 的{fee}将于 {due_on} 到期，尚欠 {outstanding}。"
 //! runbook = "电话提醒建设单位经办人。"
 //! ```
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::AlertLevel;
+use crate::access::BuiltinRole;
 
 /// The built-in rules: every example of DOMAIN.md "Alerts", one file per department.
 pub const BUILT_IN: [(&str, &str); 3] = [
@@ -32,7 +33,10 @@ pub const BUILT_IN: [(&str, &str); 3] = [
     ("data-centre.toml", include_str!("../../alert-rules/data-centre.toml")),
 ];
 
-pub const OWNER_ROLES: [&str; 3] = ["clerk", "supervisor", "technician"];
+/// The roles an alert may be owned by: the built-in roles that answer alerts. What the
+/// data centre's feeds raise goes to the supervisor, who works the quarantine and calls
+/// in the technicians the runbook names.
+pub const OWNER_ROLES: [&str; 2] = [BuiltinRole::Clerk.id(), BuiltinRole::Supervisor.id()];
 
 /// A rules file refused: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -394,7 +398,7 @@ fn check_rule(
     let level = AlertLevel::parse(&raw.level)
         .ok_or_else(|| named(&format!("level = {:?} 无效，应为 黄、橙 或 红", raw.level)))?;
     if !OWNER_ROLES.contains(&raw.owner.as_str()) {
-        return Err(named(&format!("owner = {:?} 无效，应为 clerk、supervisor 或 technician", raw.owner)));
+        return Err(named(&format!("owner = {:?} 无效，应为 clerk（窗口人员）或 supervisor（科长）", raw.owner)));
     }
     let message = raw.message.trim().to_owned();
     if message.is_empty() {

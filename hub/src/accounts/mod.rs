@@ -19,7 +19,7 @@ use yizhan_core::account::{Account, PasswordProblem, SecurityPolicy, check_passw
 
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
-use yizhan_sync::protocol::{Person, SecondFactorEnrolment, SignInRequest, SignInStanding, SignedIn};
+use yizhan_sync::protocol::{AlertAssignee, Person, SecondFactorEnrolment, SignInRequest, SignInStanding, SignedIn};
 
 use crate::store::{LoginFailure, SessionRecord, StoreError, UserRecord, UserStatus};
 
@@ -289,6 +289,27 @@ impl Hub {
             scopes: grants.into_iter().map(|g| g.scope).collect(),
             second_factor,
         })
+    }
+
+    /// Whom an alert may be assigned to: the active accounts holding `alert:handle`.
+    pub async fn alert_assignees(&self) -> Result<Vec<AlertAssignee>, StoreError> {
+        let policy = self.security_policy().await?;
+        let mut assignees = Vec::new();
+        for user in self.store().users().await? {
+            if user.status != UserStatus::Active {
+                continue;
+            }
+            let person = self.person_of(&user, &policy).await?;
+            if person.may(Permission::AlertHandle) {
+                assignees.push(AlertAssignee {
+                    account: user.account.to_string(),
+                    real_name: user.real_name,
+                    department: user.department,
+                    role_names: person.role_names,
+                });
+            }
+        }
+        Ok(assignees)
     }
 
     /// How the people a counter keeps for offline sign-in stand now: who they are and what

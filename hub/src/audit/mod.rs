@@ -4,10 +4,12 @@
 //! change, remove or insert a record unnoticed. Written here once, over any backend's
 //! plain append (`AuditStore`).
 
+pub mod counter;
 pub mod export;
 
+pub use yizhan_core::audit::AuditEvent;
+
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sm3::Sm3;
 use time::{Duration, OffsetDateTime};
 
@@ -18,75 +20,6 @@ use crate::store::{AuditCheckpoint, AuditRecord, AuditStore, AuditTail, StoreErr
 pub const RETENTION_DAYS: i64 = 180;
 /// Records read per page while verifying.
 const VERIFY_PAGE: usize = 5_000;
-
-/// What happened, as the audit administrator searches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditEvent {
-    LoginSuccess,
-    LoginFailure,
-    Lockout,
-    Logout,
-    Timeout,
-    PasswordChange,
-    PasswordReset,
-    SecondFactorEnrolled,
-    UserCreated,
-    UserChanged,
-    UserUnlocked,
-    RoleChanged,
-    RoleGranted,
-    RoleRevoked,
-    PolicyChanged,
-    SessionEnded,
-    AuditSearched,
-    AuditExported,
-    AuditPruned,
-    /// A clerk command received from a counter, with its outcome.
-    ClerkCommand,
-    /// A clerk command from an account disabled since the clerk issued it at the counter:
-    /// accepted when the clerk held the permission then, and flagged for a supervisor.
-    ClerkCommandDisabledAccount,
-    /// A quarantined record corrected or re-checked, or set aside with a reason.
-    QuarantineReprocessed,
-    QuarantineDismissed,
-    /// A legacy export uploaded (a configuration of the feeds: what the hub takes in).
-    PlanningImported,
-    /// A configuration change: document settings, alert rule files.
-    ConfigChanged,
-}
-
-impl AuditEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditEvent::LoginSuccess => "login_success",
-            AuditEvent::LoginFailure => "login_failure",
-            AuditEvent::Lockout => "lockout",
-            AuditEvent::Logout => "logout",
-            AuditEvent::Timeout => "timeout",
-            AuditEvent::PasswordChange => "password_change",
-            AuditEvent::PasswordReset => "password_reset",
-            AuditEvent::SecondFactorEnrolled => "second_factor_enrolled",
-            AuditEvent::UserCreated => "user_created",
-            AuditEvent::UserChanged => "user_changed",
-            AuditEvent::UserUnlocked => "user_unlocked",
-            AuditEvent::RoleChanged => "role_changed",
-            AuditEvent::RoleGranted => "role_granted",
-            AuditEvent::RoleRevoked => "role_revoked",
-            AuditEvent::PolicyChanged => "policy_changed",
-            AuditEvent::SessionEnded => "session_ended",
-            AuditEvent::AuditSearched => "audit_searched",
-            AuditEvent::AuditExported => "audit_exported",
-            AuditEvent::AuditPruned => "audit_pruned",
-            AuditEvent::ClerkCommand => "clerk_command",
-            AuditEvent::ClerkCommandDisabledAccount => "clerk_command_disabled_account",
-            AuditEvent::QuarantineReprocessed => "quarantine_reprocessed",
-            AuditEvent::QuarantineDismissed => "quarantine_dismissed",
-            AuditEvent::PlanningImported => "planning_imported",
-            AuditEvent::ConfigChanged => "config_changed",
-        }
-    }
-}
 
 /// Who acted, from where: the parts of a record a request gives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

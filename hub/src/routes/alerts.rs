@@ -63,7 +63,7 @@ impl AlertParams {
         if let Some(role) = self.owner_role.as_deref()
             && !OWNER_ROLES.contains(&role)
         {
-            return Err(bad("owner_role", role, "clerk、supervisor 或 technician"));
+            return Err(bad("owner_role", role, "clerk 或 supervisor"));
         }
         Ok(AlertQuery {
             levels,
@@ -133,4 +133,9 @@ pub async fn metrics(State(hub): State<Hub>) -> Result<impl IntoResponse, HubErr
     let mut text = String::new();
     encode(&mut text, &registry).expect("writing metrics into a String cannot fail");
     Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text))
+}
+
+/// `GET /v1/alerts/assignees`: whom a supervisor may assign an alert to.
+pub async fn assignees(State(hub): State<Hub>) -> Result<Json<Vec<yizhan_sync::protocol::AlertAssignee>>, HubError> {
+    Ok(Json(hub.alert_assignees().await?))
 }

@@ -2,7 +2,7 @@
 //! verification — `GET /v1/verify` for programs, `GET /verify` the page a phone opens
 //! when it scans a printed QR.
 
-use axum::Json;
+use axum::{Extension, Json};
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
@@ -15,7 +15,9 @@ use yizhan_sync::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequ
 use yizhan_voucher::qr::MAX_QR_CHARS;
 use yizhan_voucher::verify::Verdict;
 
+use super::access::SourceAddress;
 use super::ingest::{read_body, read_body_up_to};
+use crate::audit::{Actor, AuditEvent, Entry};
 use crate::documents::{MAX_PDF_BYTES, Verification, parse_number};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -50,9 +52,14 @@ pub async fn check(State(hub): State<Hub>, body: Body) -> Result<Json<DocumentCh
     Ok(Json(DocumentCheck { failed_checks: hub.check_document(&document).await? }))
 }
 
-pub async fn document(State(hub): State<Hub>, Path(number): Path<String>) -> Result<impl IntoResponse, HubError> {
+pub async fn document(
+    State(hub): State<Hub>,
+    Extension(SourceAddress(address)): Extension<SourceAddress>,
+    Path(number): Path<String>,
+) -> Result<impl IntoResponse, HubError> {
     parse_number(&number)?;
-    let doc = hub.issued_document(&number).await?.ok_or(HubError::UnknownDocument(number))?;
+    let doc = hub.issued_document(&number).await?.ok_or_else(|| HubError::UnknownDocument(number.clone()))?;
+    hub.audit(Entry::new(&Actor { address, ..Actor::default() }, AuditEvent::DocumentViewed, number)).await?;
     Ok(Json(doc))
 }
 
@@ -71,13 +78,17 @@ pub async fn put_pdf(State(hub): State<Hub>, Path(number): Path<String>, body: B
 /// The PDF as issued, or the reprint with `?sm3=`.
 pub async fn get_pdf(
     State(hub): State<Hub>,
+    Extension(SourceAddress(address)): Extension<SourceAddress>,
     Path(number): Path<String>,
     axum::extract::Query(query): axum::extract::Query<FileQuery>,
 ) -> Result<impl IntoResponse, HubError> {
     parse_number(&number)?;
     let doc = hub.issued_document(&number).await?.ok_or_else(|| HubError::UnknownDocument(number.clone()))?;
     let sm3 = query.sm3.unwrap_or(doc.pdf_sm3);
-    let bytes = hub.store().document_file(&sm3).await?.ok_or(HubError::UnknownDocument(number))?;
+    let bytes = hub.store().document_file(&sm3).await?.ok_or_else(|| HubError::UnknownDocument(number.clone()))?;
+    let downloaded = Entry::new(&Actor { address, ..Actor::default() }, AuditEvent::DocumentDownloaded, number)
+        .detail(serde_json::json!({ "pdf_sm3": sm3 }));
+    hub.audit(downloaded).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes))
 }
 

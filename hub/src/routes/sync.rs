@@ -204,6 +204,17 @@ pub async fn counter_report(
     Ok(Json(serde_json::json!({ "recorded": true })))
 }
 
+/// `POST /v1/counters/audit`: the next records of a counter's own audit trail.
+pub async fn counter_audit(
+    State(hub): State<Hub>,
+    axum::Extension(super::access::SourceAddress(address)): axum::Extension<super::access::SourceAddress>,
+    batch: Result<Json<yizhan_sync::protocol::CounterAuditBatch>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<yizhan_sync::protocol::CounterAuditAccepted>, HubError> {
+    let Json(batch) = batch.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    let through = hub.take_counter_audit(batch, &address).await?;
+    Ok(Json(yizhan_sync::protocol::CounterAuditAccepted { through }))
+}
+
 /// `GET /v1/status`: the log's head and horizon, and every counter's last report.
 pub async fn status(State(hub): State<Hub>) -> Result<Json<HubStatus>, HubError> {
     let counters = hub

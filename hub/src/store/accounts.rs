@@ -179,6 +179,11 @@ pub struct AuditQuery {
 /// two writers never chain to the same record.
 pub type AuditBuilder = Box<dyn FnOnce(&AuditTail) -> AuditRecord + Send>;
 
+/// Builds what a counter's records add, from how far the hub holds that counter's trail
+/// and the tail, inside the store's write transaction: the records and how far the hub
+/// then holds it.
+pub type CounterAuditBuilder = Box<dyn FnOnce(u64, &AuditTail) -> (Vec<AuditRecord>, u64) + Send>;
+
 #[async_trait::async_trait]
 pub trait AccountStore: Send + Sync + 'static {
     async fn user(&self, account: &Account) -> Result<Option<UserRecord>, StoreError>;
@@ -225,6 +230,10 @@ pub trait AccountStore: Send + Sync + 'static {
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends the record `build` makes from the current tail, in one transaction.
     async fn append_audit(&self, build: AuditBuilder) -> Result<AuditRecord, StoreError>;
+    /// Appends the records `build` makes from how far the hub holds `device_id`'s trail
+    /// (0 at first) and the tail, and keeps how far it then holds it, in one transaction;
+    /// answers that.
+    async fn append_counter_audit(&self, device_id: String, build: CounterAuditBuilder) -> Result<u64, StoreError>;
     /// Records after `after_id` in id order, at most `limit`.
     async fn audit_after(&self, after_id: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
     async fn search_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;

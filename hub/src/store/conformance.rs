@@ -360,6 +360,55 @@ pub(crate) async fn alerts_are_found_by_what_the_desk_asks_of_them(store: &dyn S
     assert_eq!(store.alert_projects_to_tick(datetime!(2026-11-24 09:00 UTC)).await.unwrap(), [""], "what is resolved leaves the tick");
 }
 
+/// A counter's audit records as the hub's builder makes them: those after `held`, when
+/// they continue from it.
+fn counter_records(seqs: std::ops::RangeInclusive<u64>) -> super::CounterAuditBuilder {
+    Box::new(move |held, tail| {
+        if *seqs.start() != held + 1 {
+            return (Vec::new(), held);
+        }
+        let mut mac = tail.mac.clone();
+        let records = seqs
+            .clone()
+            .enumerate()
+            .map(|(i, seq)| {
+                mac = format!("{mac}+{seq}");
+                super::AuditRecord {
+                    id: tail.id + 1 + i as u64,
+                    at: time::macros::datetime!(2026-11-24 02:00:01 UTC),
+                    local_at: Some(time::macros::datetime!(2026-11-24 01:00 UTC)),
+                    user: "clerk01".into(),
+                    role: "clerk".into(),
+                    device: "counter-03".into(),
+                    address: "10.0.0.3".into(),
+                    event: "document_printed".into(),
+                    object: format!("JF-2026-{seq:06}"),
+                    result: "success".into(),
+                    reason: String::new(),
+                    detail: String::new(),
+                    mac: mac.clone(),
+                }
+            })
+            .collect();
+        (records, *seqs.end())
+    })
+}
+
+pub(crate) async fn a_counters_audit_trail_is_taken_once_each_in_order(store: &dyn Store) {
+    assert_eq!(store.append_counter_audit("counter-03".into(), counter_records(1..=2)).await.unwrap(), 2);
+    assert_eq!(store.append_counter_audit("counter-03".into(), counter_records(1..=2)).await.unwrap(), 2, "a repeat adds nothing");
+    assert_eq!(store.append_counter_audit("counter-03".into(), counter_records(5..=6)).await.unwrap(), 2, "nor does a gap");
+    assert_eq!(store.append_counter_audit("counter-07".into(), counter_records(1..=1)).await.unwrap(), 1, "each counter has its own numbers");
+    assert_eq!(store.append_counter_audit("counter-03".into(), counter_records(3..=3)).await.unwrap(), 3);
+    let trail = store.audit_after(0, 100).await.unwrap();
+    assert_eq!(
+        trail.iter().map(|r| (r.id, r.object.as_str())).collect::<Vec<_>>(),
+        [(1, "JF-2026-000001"), (2, "JF-2026-000002"), (3, "JF-2026-000001"), (4, "JF-2026-000003")],
+        "chained on the one trail in the order taken"
+    );
+    assert_eq!(trail[3].mac, format!("{}+3", trail[2].mac));
+}
+
 /// Runs every test of the contract against a backend: `$open` is an expression giving a
 /// fresh store (and whatever must live as long as it, such as its folder).
 macro_rules! conformance_suite {
@@ -383,6 +432,7 @@ macro_rules! conformance_suite {
                 an_import_keeps_only_the_last_files_bytes,
                 alerts_are_found_by_what_the_desk_asks_of_them,
                 a_counter_keeps_only_its_latest_report,
+                a_counters_audit_trail_is_taken_once_each_in_order,
             );
         }
     };

@@ -31,7 +31,7 @@ pub(crate) mod log;
 mod sqlite;
 
 pub use accounts::{
-    AccountStore, AuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
+    AccountStore, AuditBuilder, CounterAuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
     LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
 };
 pub use connectors::{ConnectorKind, ConnectorRecord, Delivered, Delivery, QuarantineClosing, QuarantineItem, QuarantineRecord};

@@ -54,6 +54,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: "20261206120000_alert_columns", sql: include_str!("sqlite/migrations/20261206120000_alert_columns.sql") },
     Migration { version: "20261207000000_accounts", sql: include_str!("sqlite/migrations/20261207000000_accounts.sql") },
     Migration { version: "20261208000000_standing_history", sql: include_str!("sqlite/migrations/20261208000000_standing_history.sql") },
+    Migration { version: "20261209000000_counter_audit_held", sql: include_str!("sqlite/migrations/20261209000000_counter_audit_held.sql") },
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).

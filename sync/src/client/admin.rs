@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{SyncError, hub_answer, unreadable};
 use crate::protocol::{
-    AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState,
+    AlertAssignee, AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState,
 };
 
 pub struct HubAdmin {
@@ -94,6 +94,11 @@ impl HubAdmin {
             code: "import_cut_off".into(),
             message: "导入结果未能完整收到：连接中断。文件中已送达的行已写入，重新导入同一文件不会重复写入。".into(),
         })
+    }
+
+    /// Whom an alert may be assigned to (alert:assign).
+    pub async fn alert_assignees(&self) -> Result<Vec<AlertAssignee>, SyncError> {
+        self.json("/v1/alerts/assignees", self.http.get(self.url("/v1/alerts/assignees"))).await
     }
 
     /// A page of the audit trail, newest first (audit:read); the search is itself recorded.

@@ -68,7 +68,7 @@ impl SyncClient {
     /// every command and document the counter signs against it. False for a counter that
     /// has no key.
     pub(super) async fn register_key(&self, shutdown: &CancellationToken) -> Result<bool, SyncError> {
-        let Some(public_key) = self.options.counter_key.clone() else {
+        let Some(public_key) = self.options.counter_key.as_ref().map(|k| k.public_key().to_hex()) else {
             return Ok(false);
         };
         if self.with_replica(|r| r.registered_key()).await?.as_deref() != Some(public_key.as_str()) {

@@ -11,11 +11,12 @@ use yizhan_core::account::SecurityPolicy;
 use yizhan_core::clock::Clock;
 use yizhan_core::password::{self, ITERATIONS, SALT_BYTES};
 
-use super::{CancellationToken, HubAdmin, SyncClient, SyncError, with_replica};
+use super::{AuditTrail, CancellationToken, HubAdmin, SyncClient, SyncError, with_replica};
 use crate::protocol::{
     MAX_SIGN_IN_CHECKS, Person, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
 };
-use crate::replica::{KeptSignIn, Replica};
+use crate::replica::{CounterAudit, KeptSignIn, Replica};
+use yizhan_core::audit::AuditEvent;
 
 /// Why a sign-in or an unlock at the counter was refused.
 #[derive(Debug, thiserror::Error)]
@@ -75,13 +76,21 @@ pub struct CounterSignIn {
     replica: Arc<Mutex<Replica>>,
     hub: Arc<HubAdmin>,
     clock: Clock,
+    /// What happens here without the hub (offline sign-ins, the lock screen) is recorded
+    /// here; the hub records what goes through it.
+    audit: AuditTrail,
 }
 
 impl SyncClient {
     /// Signing in at this counter, through `hub` (whose requests then carry the session).
     pub fn sign_ins(&self, hub: Arc<HubAdmin>) -> CounterSignIn {
-        CounterSignIn { replica: Arc::clone(&self.replica), hub, clock: self.clock.clone() }
+        CounterSignIn { replica: Arc::clone(&self.replica), hub, clock: self.clock.clone(), audit: self.audit_trail() }
     }
+}
+
+/// What a record of this counter's says of a sign-in or sign-out the hub did not see.
+fn offline() -> serde_json::Value {
+    serde_json::json!({ "offline": true })
 }
 
 /// How often a connected counter asks the hub how the people it keeps stand.
@@ -208,21 +217,29 @@ impl CounterSignIn {
         let now = self.clock.now();
         let owned = account.to_owned();
         let Some(kept) = self.with_replica(move |r| r.kept_sign_in(&owned)).await? else {
-            return Err(SignInError::OfflineRefused);
+            return Err(self.refuse_offline(account, "本机没有该账号的登录记录").await);
         };
         let window = Duration::days(kept.policy.offline_days.into());
-        if kept.locked_until.is_some_and(|t| t > now) || now - kept.online_at > window {
-            return Err(SignInError::OfflineRefused);
+        if kept.locked_until.is_some_and(|t| t > now) {
+            return Err(self.refuse_offline(account, "账号在本机锁定中").await);
+        }
+        if now - kept.online_at > window {
+            let lapsed = format!("上次在本机在线登录已超过 {} 天", kept.policy.offline_days);
+            return Err(self.refuse_offline(account, &lapsed).await);
         }
         if !matches(kept.verifier.clone(), password.to_owned()).await {
-            self.save(failed(kept, now)).await?;
-            return Err(SignInError::OfflineRefused);
+            self.fail(kept, now).await?;
+            return Err(self.refuse_offline(account, "密码错误").await);
         }
         if kept.person.second_factor {
+            self.audit
+                .record(CounterAudit::new(account, AuditEvent::LoginFailure, account).failed("须使用动态口令，只能在线登录").detail(offline()))
+                .await?;
             return Err(SignInError::OnlineOnly);
         }
         let kept = cleared(kept);
         self.save(kept.clone()).await?;
+        self.audit.record(CounterAudit::new(account, AuditEvent::LoginSuccess, account).detail(offline())).await?;
         tracing::info!(account, "离线登录");
         Ok(CounterSignedIn {
             person: kept.person,
@@ -234,25 +251,60 @@ impl CounterSignIn {
         })
     }
 
-    /// Checks that `password` is `account`'s, as unlocking the screen does: against the
-    /// verifier kept here, online or not. Too many wrong ones end the sign-in.
-    pub async fn check_password(&self, account: &str, password: &str) -> Result<(), SignInError> {
+    /// An offline sign-in refused for `reason`, on record: the clerk is told the same
+    /// whatever the reason (nobody learns which accounts exist), the audit trail says which.
+    async fn refuse_offline(&self, account: &str, reason: &str) -> SignInError {
+        let entry = CounterAudit::new(account, AuditEvent::LoginFailure, account).failed(reason).detail(offline());
+        match self.audit.record(entry).await {
+            Ok(()) => SignInError::OfflineRefused,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Unlocks the screen for `account` if `password` is theirs: against the verifier kept
+    /// here, online or not. Too many wrong ones end the sign-in.
+    pub async fn unlock(&self, account: &str, password: &str) -> Result<(), SignInError> {
         let now = self.clock.now();
         let owned = account.to_owned();
-        let Some(kept) = self.with_replica(move |r| r.kept_sign_in(&owned)).await? else {
-            return Err(SignInError::Forgotten);
+        let outcome = match self.with_replica(move |r| r.kept_sign_in(&owned)).await? {
+            None => Err(SignInError::Forgotten),
+            Some(kept) if kept.locked_until.is_some_and(|t| t > now) => Err(SignInError::TooManyAttempts),
+            Some(kept) => {
+                if matches(kept.verifier.clone(), password.to_owned()).await {
+                    self.save(cleared(kept)).await?;
+                    Ok(())
+                } else if self.fail(kept, now).await? {
+                    Err(SignInError::TooManyAttempts)
+                } else {
+                    Err(SignInError::WrongPassword)
+                }
+            }
         };
-        if kept.locked_until.is_some_and(|t| t > now) {
-            return Err(SignInError::TooManyAttempts);
-        }
-        if matches(kept.verifier.clone(), password.to_owned()).await {
-            self.save(cleared(kept)).await?;
-            return Ok(());
-        }
+        let entry = CounterAudit::new(account, AuditEvent::ScreenUnlocked, account);
+        self.audit.record(match &outcome { Ok(()) => entry, Err(e) => entry.failed(&e.to_string()) }).await?;
+        outcome
+    }
+
+    /// Records what happened at this counter to whoever is signed in (the screen locked).
+    pub async fn record(&self, entry: CounterAudit) -> Result<(), SignInError> {
+        Ok(self.audit.record(entry).await?)
+    }
+
+    /// Counts one more failed attempt of `kept`'s at `now`; true, and a lockout on
+    /// record, when it locks the account here.
+    async fn fail(&self, kept: KeptSignIn, now: OffsetDateTime) -> Result<bool, SignInError> {
+        let was_locked = kept.locked_until.is_some_and(|t| t > now);
         let kept = failed(kept, now);
-        let locked = kept.locked_until.is_some();
+        let locked = kept.locked_until.is_some_and(|t| t > now);
+        let account = kept.person.account.to_string();
+        let minutes = kept.policy.lockout_minutes;
         self.save(kept).await?;
-        Err(if locked { SignInError::TooManyAttempts } else { SignInError::WrongPassword })
+        if locked && !was_locked {
+            let lockout = CounterAudit::new(&account, AuditEvent::Lockout, &account)
+                .detail(serde_json::json!({ "offline": true, "minutes": minutes }));
+            self.audit.record(lockout).await?;
+        }
+        Ok(locked)
     }
 
     /// Changes the signed-in person's password at the hub (online only), and the verifier
@@ -267,11 +319,20 @@ impl CounterSignIn {
         &self.hub
     }
 
-    /// Ends the hub session, if there is one; signing out offline needs nothing of the hub.
-    pub async fn sign_out(&self) {
-        if let Err(e) = self.hub.sign_out().await {
-            tracing::warn!(error = %e, "退出登录时未能通知数据中心，会话将按超时结束");
+    /// Ends the hub session, if there is one, which the hub records; a sign-out the hub
+    /// does not hear of (offline, or it did not answer) is recorded here.
+    pub async fn sign_out(&self, account: &str) -> Result<(), SignInError> {
+        let heard = self.hub.signed_in() && {
+            let ended = self.hub.sign_out().await;
+            if let Err(e) = &ended {
+                tracing::warn!(error = %e, "退出登录时未能通知数据中心，会话将按超时结束");
+            }
+            ended.is_ok()
+        };
+        if !heard {
+            self.audit.record(CounterAudit::new(account, AuditEvent::Logout, account).detail(offline())).await?;
         }
+        Ok(())
     }
 
     async fn keep(&self, person: &Person, policy: &SecurityPolicy, password: &str) -> Result<(), SignInError> {

@@ -127,11 +127,11 @@ impl SyncClient {
         loop {
             let batch = if one_at_a_time { 1 } else { UPLOAD_BATCH };
             let retry_in = match self.deliver(batch, shutdown).await {
-                Ok(Delivery::Idle) => match self.tend_documents(shutdown).await {
+                Ok(Delivery::Idle) => match self.tend_after_commands(shutdown).await {
                     Ok(()) => None,
                     Err(SyncError::Cancelled) => return,
                     Err(error) => {
-                        tracing::info!(%error, "documents wait: key, segments or files not delivered");
+                        tracing::info!(%error, "audit records or documents wait: key, records, segments or files not delivered");
                         Some(delays.next().unwrap_or(self.options.max_backoff))
                     }
                 },
@@ -168,6 +168,14 @@ impl SyncClient {
                 _ = shutdown.cancelled() => return,
             }
         }
+    }
+
+    /// What goes up once the commands have: the audit trail (behind the commands it may
+    /// tell of), then the documents' key, segments and files; one failing holds up neither.
+    async fn tend_after_commands(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
+        let audit = self.send_audit_trail(shutdown).await;
+        let documents = self.tend_documents(shutdown).await;
+        audit.map(drop).and(documents)
     }
 
     /// Sends the oldest `limit` pending commands and records the answers.

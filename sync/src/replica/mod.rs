@@ -9,6 +9,7 @@ mod alert_queue;
 mod alert_view;
 mod alerts;
 mod apply;
+mod audit_trail;
 mod bootstrap;
 mod documents;
 mod outbox;
@@ -35,6 +36,7 @@ use crate::protocol::SnapshotRow;
 
 pub use alert_queue::{AlertTrend, AlertTrendDay, MAX_TREND_DAYS};
 pub use alerts::CounterLink;
+pub use audit_trail::CounterAudit;
 pub use bootstrap::BootstrapReport;
 pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
@@ -123,6 +125,8 @@ pub enum ReplicaError {
     DeviceId(#[from] yizhan_core::id::IdError),
     #[error("本机保存的登录记录无法读取：{0}。请联网登录一次，以重新保存。")]
     KeptSignIn(String),
+    #[error("本机审计记录有误：{0}。请联系技术人员。")]
+    AuditTrail(String),
     #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
 }

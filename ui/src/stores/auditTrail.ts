@@ -26,7 +26,8 @@ export const useAuditTrailStore = defineStore('auditTrail', () => {
   const more = ref(false)
 
   function search(beforeId: number | null = null): AuditSearch {
-    const text = (value: string) => (value.trim() === '' ? null : value.trim())
+    // A cleared select leaves undefined behind.
+    const text = (value: string | undefined) => (value === undefined || value.trim() === '' ? null : value.trim())
     return {
       user: text(filters.user),
       event: text(filters.event),

@@ -56,7 +56,7 @@ export const useSessionStore = defineStore('session', () => {
     // No limit set: the policy leaves locking to the clerk (Ctrl+L).
     if (locked.value || minutes <= 0) return
     const left = lastInput + minutes * 60_000 - Date.now()
-    if (left <= 0) void lock()
+    if (left <= 0) void lock(true)
     else idleTimer = setTimeout(checkIdle, Math.min(left, IDLE_CHECK_MS))
   }
 
@@ -145,12 +145,12 @@ export const useSessionStore = defineStore('session', () => {
    * Covers the screen at once, then tells the backend. Should that fail, the screen stays
    * covered all the same: unlocking asks the backend for the password either way.
    */
-  async function lock(): Promise<void> {
+  async function lock(idle = false): Promise<void> {
     if (!person.value || locked.value) return
     locked.value = true
     stopFollowingInput()
     try {
-      await api.lockScreen()
+      await api.lockScreen(idle)
     } catch (e) {
       endIfOver(e)
     }

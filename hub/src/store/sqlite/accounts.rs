@@ -9,7 +9,7 @@ use yizhan_core::account::Account;
 
 use super::{SqliteStore, StoreError, lock, parse_time, time_text, to_i64, to_u64};
 use crate::store::{
-    AccountStore, AuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
+    AccountStore, AuditBuilder, CounterAuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
     LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
 };
 
@@ -520,6 +520,31 @@ impl AuditStore for SqliteStore {
             insert_audit(&tx, &record)?;
             tx.commit()?;
             Ok(record)
+        })
+        .await
+    }
+
+    async fn append_counter_audit(&self, device_id: String, build: CounterAuditBuilder) -> Result<u64, StoreError> {
+        self.blocking(move |inner| {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held: Option<i64> = tx
+                .query_row("SELECT through FROM counter_audit_held WHERE device_id = ?1", [&device_id], |r| r.get(0))
+                .optional()?;
+            let held = held.map(to_u64).transpose()?.unwrap_or(0);
+            let (records, through) = build(held, &read_tail(&tx)?);
+            for record in &records {
+                insert_audit(&tx, record)?;
+            }
+            if through != held {
+                tx.execute(
+                    "INSERT INTO counter_audit_held (device_id, through) VALUES (?1, ?2)
+                     ON CONFLICT (device_id) DO UPDATE SET through = excluded.through",
+                    params![device_id, to_i64(through)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(through)
         })
         .await
     }

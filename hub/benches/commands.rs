@@ -1,0 +1,173 @@
+//! What authorisation and audit cost on the command path and the change feed (docs/perf.md
+//! §14):
+//!
+//!   cargo bench -p yizhan-hub --bench commands
+//!
+//! - **commands**: YIZHAN_COMMANDS (default 2,000) follow-up notes, signed by a counter key
+//!   for a demo clerk, run one after another on a hub over a real SQLite file of
+//!   YIZHAN_PROJECTS (default 1,000) demo projects, twice: through `Hub::run_command` as
+//!   served (the counter's SM2 signature verified, the clerk's account, standing history and
+//!   grants read, the audit record sealed with HMAC-SM3 in the command's transaction), and
+//!   straight through the store with the same rules, no checks and a bare audit row. The
+//!   difference is what authorisation and the audit MAC cost.
+//! - **feed**: the route table's check that every request passes (`access_of` on the
+//!   change feed's path), against one `GET /v1/changes` page over loopback HTTP. The feed
+//!   writes no audit record.
+//!
+//! Without `--bench` (what `cargo test --benches` runs) each runs a few times, as a smoke test.
+
+use std::time::{Duration, Instant};
+
+use axum::http::Method;
+use time::OffsetDateTime;
+use yizhan_core::clock::shanghai_date;
+use yizhan_core::command::{ClerkAction, Issued, decide};
+use yizhan_core::id::DeviceId;
+use yizhan_hub::routes::access::access_of;
+use yizhan_hub::store::{AuditRecord, Decider, RowWrite, project_records};
+use yizhan_hub::{Hub, HubConfig};
+use yizhan_sync::protocol::{CommandEnvelope, clerk_label};
+use yizhan_voucher::signature::CounterKey;
+
+const DEVICE: &str = "counter-bench";
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn per_second(n: usize, took: Duration) -> f64 {
+    n as f64 / took.as_secs_f64()
+}
+
+/// A hub of `projects` demo projects with the demo accounts and the bench counter's key.
+async fn hub(dir: &std::path::Path, projects: usize, key: &CounterKey) -> (Hub, Vec<String>) {
+    let hub = Hub::open(HubConfig::new(dir.join("hub.sqlite3"))).unwrap();
+    yizhan_hub::demo::seed_on(&hub, projects, 7, time::macros::date!(2026 - 11 - 24)).await.unwrap();
+    hub.seed_demo_accounts_since(time::macros::datetime!(2020-01-01 00:00 UTC)).await.unwrap();
+    hub.register_counter_key(&DEVICE.parse().unwrap(), &key.public_key().to_hex()).await.unwrap();
+    let mut codes: Vec<String> = hub.store().changes_after(0, 1_000_000).await.unwrap().into_iter().map(|c| c.project_code).collect();
+    codes.retain(|c| !c.is_empty());
+    codes.dedup();
+    (hub, codes)
+}
+
+/// `n` follow-up notes by clerk01, signed as the counter signs them at queue time.
+fn notes(n: usize, codes: &[String], key: &CounterKey, run: &str) -> Vec<(CommandEnvelope, String)> {
+    let account: yizhan_core::account::Account = "clerk01".parse().unwrap();
+    (0..n)
+        .map(|i| {
+            let action = ClerkAction::FollowUpNote { project_code: codes[i % codes.len()].parse().unwrap(), text: format!("催缴记录 {i}") };
+            let mut envelope = CommandEnvelope {
+                command_id: format!("bench-{run}-{i}").parse().unwrap(),
+                device_id: DEVICE.parse().unwrap(),
+                clerk: clerk_label("王芳", &account),
+                account: Some(account.clone()),
+                issued_at: OffsetDateTime::now_utc(),
+                base_seq: 0,
+                action,
+                signature: None,
+            };
+            let json = serde_json::to_string(&envelope.action).unwrap();
+            envelope.signature = Some(hex::encode(key.sign(envelope.signed_text(&json).as_bytes())));
+            (envelope, json)
+        })
+        .collect()
+}
+
+/// The same rules the hub decides by, with nothing checked first.
+fn bare_decider(envelope: CommandEnvelope) -> Decider {
+    Box::new(move |rows| {
+        let records = project_records(rows)?;
+        let device: &DeviceId = &envelope.device_id;
+        let issued = Issued { command_id: &envelope.command_id, clerk: &envelope.clerk, device_id: device, at: envelope.issued_at };
+        Ok(decide(&envelope.action, &issued, &records, shanghai_date(envelope.issued_at)).map(|effect| {
+            vec![RowWrite {
+                entity: effect.entity(),
+                key: effect.key(),
+                project_code: envelope.action.project_key().to_owned(),
+                payload: effect.payload(),
+            }]
+        }))
+    })
+}
+
+fn bare_audit(run: &yizhan_hub::store::CommandRun, tail: &yizhan_hub::store::AuditTail) -> AuditRecord {
+    AuditRecord {
+        id: tail.id + 1,
+        at: OffsetDateTime::now_utc(),
+        local_at: None,
+        user: "clerk01".into(),
+        role: String::new(),
+        device: DEVICE.into(),
+        address: String::new(),
+        event: "clerk_command".into(),
+        object: String::new(),
+        result: if run.outcome.is_ok() { "success" } else { "failure" }.into(),
+        reason: String::new(),
+        detail: String::new(),
+        mac: String::new(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (projects, commands) = if full { (setting("YIZHAN_PROJECTS", 1_000), setting("YIZHAN_COMMANDS", 2_000)) } else { (20, 20) };
+    let key = CounterKey::generate();
+
+    let bare_dir = tempfile::tempdir().unwrap();
+    let (bare_hub, codes) = hub(bare_dir.path(), projects, &key).await;
+    let started = Instant::now();
+    for (envelope, _) in notes(commands, &codes, &key, "bare") {
+        let run = bare_hub.store().run_command(envelope.clone(), bare_decider(envelope), Box::new(bare_audit)).await.unwrap();
+        assert!(run.outcome.is_ok(), "{run:?}");
+    }
+    let bare = started.elapsed();
+
+    let full_dir = tempfile::tempdir().unwrap();
+    let (served_hub, codes) = hub(full_dir.path(), projects, &key).await;
+    let started = Instant::now();
+    for (envelope, json) in notes(commands, &codes, &key, "full") {
+        let result = served_hub.run_command(envelope, &json, "127.0.0.1").await.unwrap();
+        assert!(matches!(result.outcome, yizhan_sync::protocol::CommandOutcome::Accepted { .. }), "{result:?}");
+    }
+    let served = started.elapsed();
+    let cost = 1.0 - per_second(commands, served) / per_second(commands, bare);
+    println!(
+        "commands: {commands} notes on {projects} projects: without checks {:.0}/s ({:.2} ms each), authorised and audited {:.0}/s ({:.2} ms each): throughput {:.1} % lower (target ≤ 5 %)",
+        per_second(commands, bare),
+        bare.as_secs_f64() * 1000.0 / commands as f64,
+        per_second(commands, served),
+        served.as_secs_f64() * 1000.0 / commands as f64,
+        cost * 100.0
+    );
+
+    // The feed: the route check against one page of changes over HTTP.
+    let checks = if full { 1_000_000 } else { 1_000 };
+    let started = Instant::now();
+    for _ in 0..checks {
+        std::hint::black_box(access_of(&Method::GET, std::hint::black_box("/v1/changes")));
+    }
+    let check = started.elapsed() / checks;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/changes?after=0&limit=500", listener.local_addr().unwrap());
+    tokio::spawn(yizhan_hub::serve(listener, served_hub));
+    let http = reqwest::Client::new();
+    let pages = if full { 200 } else { 3 };
+    let mut times = Vec::with_capacity(pages);
+    for _ in 0..pages {
+        let started = Instant::now();
+        let response = http.get(&url).send().await.unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let page = times[times.len() / 2];
+    println!(
+        "feed: the route check {:.0} ns per request; a page of 500 changes {:.2} ms (median of {pages}): {:.4} % of the request (target ≤ 5 %)",
+        check.as_secs_f64() * 1e9,
+        page.as_secs_f64() * 1000.0,
+        check.as_secs_f64() / page.as_secs_f64() * 100.0
+    );
+}
