@@ -71,6 +71,31 @@ impl Default for SecurityPolicy {
 /// policy may shorten it but never stretch it past this.
 pub const MAX_IDLE_MINUTES: u32 = 30;
 
+/// The range a numeric field of the policy must keep to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PolicyBound {
+    /// As the policy record names the field.
+    pub field: &'static str,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// The floor level 3 sets, field by field in the order of [`SecurityPolicy::numbers`]:
+/// what the hub holds a policy to, and what the policy form checks before sending.
+pub const POLICY_BOUNDS: [PolicyBound; 10] = [
+    PolicyBound { field: "min_length", min: 8, max: 64 },
+    PolicyBound { field: "min_classes", min: 3, max: 4 },
+    PolicyBound { field: "expiry_days", min: 1, max: 90 },
+    PolicyBound { field: "history", min: 5, max: 24 },
+    PolicyBound { field: "lockout_failures", min: 3, max: 10 },
+    PolicyBound { field: "lockout_window_minutes", min: 1, max: 1440 },
+    PolicyBound { field: "lockout_minutes", min: 10, max: 1440 },
+    PolicyBound { field: "idle_minutes", min: 1, max: MAX_IDLE_MINUTES },
+    PolicyBound { field: "session_hours", min: 1, max: 24 },
+    PolicyBound { field: "offline_days", min: 0, max: 30 },
+];
+
 /// A policy value out of its bounds: `field` names it as in the policy record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}：{problem}")]
@@ -82,24 +107,29 @@ pub struct PolicyError {
 impl SecurityPolicy {
     /// Refuses a policy weaker than the floor level 3 sets, naming the first bad field.
     pub fn check(&self) -> Result<(), PolicyError> {
-        let bounds: [(&'static str, u32, u32, u32); 10] = [
-            ("min_length", self.min_length, 8, 64),
-            ("min_classes", self.min_classes, 3, 4),
-            ("expiry_days", self.expiry_days, 1, 90),
-            ("history", self.history, 5, 24),
-            ("lockout_failures", self.lockout_failures, 3, 10),
-            ("lockout_window_minutes", self.lockout_window_minutes, 1, 1440),
-            ("lockout_minutes", self.lockout_minutes, 10, 1440),
-            ("idle_minutes", self.idle_minutes, 1, MAX_IDLE_MINUTES),
-            ("session_hours", self.session_hours, 1, 24),
-            ("offline_days", self.offline_days, 0, 30),
-        ];
-        for (field, value, low, high) in bounds {
-            if !(low..=high).contains(&value) {
-                return Err(PolicyError { field, problem: format!("应在 {low}–{high} 之间，收到 {value}") });
+        for (bound, value) in POLICY_BOUNDS.iter().zip(self.numbers()) {
+            if !(bound.min..=bound.max).contains(&value) {
+                let (low, high) = (bound.min, bound.max);
+                return Err(PolicyError { field: bound.field, problem: format!("应在 {low}–{high} 之间，收到 {value}") });
             }
         }
         Ok(())
+    }
+
+    /// The numeric fields in the order of [`POLICY_BOUNDS`].
+    fn numbers(&self) -> [u32; 10] {
+        [
+            self.min_length,
+            self.min_classes,
+            self.expiry_days,
+            self.history,
+            self.lockout_failures,
+            self.lockout_window_minutes,
+            self.lockout_minutes,
+            self.idle_minutes,
+            self.session_hours,
+            self.offline_days,
+        ]
     }
 }
 
@@ -180,6 +210,14 @@ mod tests {
         let short = SecurityPolicy { min_length: 6, ..SecurityPolicy::default() };
         assert_eq!(short.check().unwrap_err().field, "min_length");
         let strict = SecurityPolicy { min_length: 12, expiry_days: 30, ..SecurityPolicy::default() };
+        // Each bound names the field it holds: one past its ceiling is refused on that field.
+        let policy = serde_json::to_value(SecurityPolicy::default()).unwrap();
+        for bound in POLICY_BOUNDS {
+            let mut over = policy.clone();
+            over[bound.field] = (bound.max + 1).into();
+            let over: SecurityPolicy = serde_json::from_value(over).unwrap();
+            assert_eq!(over.check().unwrap_err().field, bound.field);
+        }
         assert_eq!(strict.check(), Ok(()));
         let json = r#"{"min_length": 10}"#;
         let parsed: SecurityPolicy = serde_json::from_str(json).unwrap();

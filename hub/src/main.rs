@@ -439,7 +439,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::Init { store, security_account, security_name, system_account, system_name, department } } => {
             let hub = store.open(assessing_nothing())?;
-            let person = |account: String, real_name: String| yizhan_hub::accounts::admin::NewUser {
+            let person = |account: String, real_name: String| yizhan_sync::protocol::NewUser {
                 account,
                 real_name,
                 department: department.clone(),

@@ -203,7 +203,7 @@ async fn quarantined_rows_are_reprocessed_when_corrected_or_dismissed_with_a_rea
 
     // Another day's file, with a row nobody can fix: dismissed with a reason.
     let later = [HEADER.to_owned(), row_text(6, USCC, "-1")].join("\n");
-    report(import(&hub, "规划审批20261125.csv", later.into_bytes()).await.1);
+    report(import(hub, "规划审批20261125.csv", later.into_bytes()).await.1);
     let (_, open) = hub.get("/v1/quarantine?state=open").await;
     let negative_area = open[0]["id"].as_u64().unwrap();
     let (status, answer) = post(format!("/v1/quarantine/{negative_area}/dismiss"), json!({"reason": " "})).await;

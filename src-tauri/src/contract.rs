@@ -21,7 +21,9 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 
 use crate::admin::ImportProgress;
-use crate::{admin, alerts, audit, documents, projects, session};
+use crate::{accounts, admin, alerts, audit, documents, projects, session};
+use yizhan_core::access::Permission;
+use yizhan_core::account::POLICY_BOUNDS;
 
 /// Where the generated TypeScript is kept, from this crate's directory.
 pub const BINDINGS: &str = "../ui/src/bindings.ts";
@@ -84,6 +86,19 @@ pub fn specta<R: Runtime>() -> Builder<R> {
             session::change_password,
             session::begin_second_factor,
             session::confirm_second_factor,
+            accounts::list_users,
+            accounts::create_user,
+            accounts::set_user_status,
+            accounts::reset_password,
+            accounts::unlock_user,
+            accounts::grant_role,
+            accounts::revoke_role,
+            accounts::list_roles,
+            accounts::put_role,
+            accounts::security_policy,
+            accounts::set_security_policy,
+            accounts::list_sessions,
+            accounts::end_session,
         ])
         .events(collect_events![SyncStatusChanged, ReplicaChangedEvent, ImportProgress])
         // `import_planning_file` takes the file as a raw body, which the generator cannot
@@ -106,6 +121,10 @@ pub fn specta<R: Runtime>() -> Builder<R> {
         .constant("OWNER_ROLES", OWNER_ROLES)
         .constant("DOCUMENT_KINDS", DocumentKind::ALL)
         .constant("AUDIT_EVENTS", AuditEvent::ALL)
+        // The role form groups the permissions by duty, and the policy form checks the
+        // hub's bounds before sending.
+        .constant("PERMISSION_DUTIES", Permission::ALL.map(|p| (p, p.duty())))
+        .constant("POLICY_BOUNDS", POLICY_BOUNDS)
         // A failed command rejects its promise with the `CommandError`, as `invoke` does.
         .error_handling(ErrorHandlingMode::Throw)
         // Counts, sequence numbers and fen stay far below 2^53, where a JS number is exact.

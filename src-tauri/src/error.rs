@@ -14,7 +14,7 @@ pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl CommandError {
     }
 
     pub fn invalid(field: &'static str, message: impl Into<String>) -> CommandError {
-        CommandError { code: ErrorCode::InvalidInput, message: message.into(), field: Some(field) }
+        CommandError { code: ErrorCode::InvalidInput, message: message.into(), field: Some(field.to_owned()) }
     }
 }
 
@@ -99,7 +99,9 @@ impl From<SyncError> for CommandError {
     fn from(e: SyncError) -> CommandError {
         match e {
             SyncError::Replica(e) => e.into(),
-            SyncError::Hub { ref code, .. } => CommandError::new(ErrorCode::Refused(code.clone()), e.to_string()),
+            SyncError::Hub { ref code, ref field, .. } => {
+                CommandError { code: ErrorCode::Refused(code.clone()), message: e.to_string(), field: field.clone() }
+            }
             SyncError::Network { .. } => CommandError::new(ErrorCode::Offline, e.to_string()),
             SyncError::Internal(_) | SyncError::Cancelled => CommandError::new(ErrorCode::Internal, e.to_string()),
         }
@@ -147,8 +149,15 @@ mod tests {
         assert_eq!(code(ReplicaError::NoSuchConflict("c1".parse().unwrap()).into()), "not_found");
         assert_eq!(code(ReplicaError::Integrity("封印不符".into()).into()), "integrity");
         assert_eq!(code(ReplicaError::SchemaTooNew("20990101".into()).into()), "local_store");
-        let hub = SyncError::Hub { status: 400, code: "invalid_body".into(), message: "请求体结构不正确".into() };
+        let hub = SyncError::Hub { status: 400, code: "invalid_body".into(), message: "请求体结构不正确".into(), field: None };
         assert_eq!(code(hub.into()), "invalid_body", "the hub's code is carried through unchanged");
+        let policy = SyncError::Hub {
+            status: 422,
+            code: "invalid_policy".into(),
+            message: "idle_minutes：应在 1–30 之间，收到 45".into(),
+            field: Some("idle_minutes".into()),
+        };
+        assert_eq!(CommandError::from(policy).field.as_deref(), Some("idle_minutes"), "the field the hub named reaches the form");
         assert_eq!(code(SyncError::Replica(ReplicaError::NotCreated).into()), "not_ready");
         assert_eq!(code(SyncError::Cancelled.into()), "internal");
     }

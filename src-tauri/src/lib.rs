@@ -2,6 +2,7 @@
 //! replica's queries to the UI as Tauri commands and the client's news as events. No SQL
 //! and no business rules live here (those are in `yizhan-sync` and `yizhan-core`).
 
+mod accounts;
 mod admin;
 mod alerts;
 mod audit;

@@ -118,7 +118,13 @@ pub enum SyncError {
         source: reqwest::Error,
     },
     #[error("数据中心拒绝了同步请求（HTTP {status}，{code}）：{message}")]
-    Hub { status: u16, code: String, message: String },
+    Hub {
+        status: u16,
+        code: String,
+        message: String,
+        /// The field of the request the hub named at fault, so a form can say it there.
+        field: Option<String>,
+    },
     #[error(transparent)]
     Replica(#[from] ReplicaError),
     #[error("本地同步任务意外中止：{0}。系统会自动重试；如反复出现，请联系技术人员。")]
@@ -553,8 +559,9 @@ pub(crate) async fn hub_answer(response: Response) -> Result<Response, Result<Sy
         Ok(body) => body,
         Err(e) => return Err(Err(e)),
     };
-    let (code, message) = match serde_json::from_str::<ApiError>(&body) {
+    let (code, message, field) = match serde_json::from_str::<ApiError>(&body) {
         Ok(error) => {
+            let field = error.errors.first().map(|e| e.field.clone());
             let problems: Vec<String> =
                 error.errors.iter().map(|e| format!("{}：{}", e.field, e.problem)).collect();
             let message = if problems.is_empty() {
@@ -562,11 +569,11 @@ pub(crate) async fn hub_answer(response: Response) -> Result<Response, Result<Sy
             } else {
                 format!("{}（{}）", error.message, problems.join("；"))
             };
-            (error.code, message)
+            (error.code, message, field)
         }
-        Err(_) => (String::new(), body),
+        Err(_) => (String::new(), body, None),
     };
-    Err(Ok(SyncError::Hub { status: status.as_u16(), code, message }))
+    Err(Ok(SyncError::Hub { status: status.as_u16(), code, message, field }))
 }
 
 /// An answer from the hub that is not what the protocol says it is.
@@ -575,6 +582,7 @@ fn unreadable(path: &str, error: &serde_json::Error) -> SyncError {
         status: 200,
         code: "unreadable_answer".into(),
         message: format!("{path} 的应答无法读取：{error}"),
+        field: None,
     }
 }
 
@@ -643,6 +651,7 @@ mod tests {
             status,
             code: code.into(),
             message: String::new(),
+            field: None,
         };
         assert!(hub(409, "cursor_ahead").needs_snapshot());
         assert!(hub(410, "cursor_compacted").needs_snapshot());

@@ -889,3 +889,137 @@ pub struct AlertAssignee {
     /// The names of the person's roles, for telling two 王芳 apart.
     pub role_names: Vec<String>,
 }
+
+/// Whether an account may sign in at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<UserStatus> {
+        [UserStatus::Active, UserStatus::Disabled].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Body of `POST /v1/admin/users`: the account starts with no role, and a one-time password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub account: String,
+    pub real_name: String,
+    pub department: String,
+}
+
+/// A role held by a person, where it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GrantRecord {
+    pub account: Account,
+    pub role: String,
+    pub scope: DataScope,
+    pub granted_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
+    pub granted_at: OffsetDateTime,
+}
+
+/// An account as administrators see it (`GET /v1/admin/users`): never its verifier or
+/// second-factor secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserView {
+    pub account: Account,
+    pub real_name: String,
+    pub department: String,
+    pub status: UserStatus,
+    /// Set while sign-in is refused after too many failures.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
+    pub locked_until: Option<OffsetDateTime>,
+    pub second_factor: bool,
+    pub must_change_password: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
+    pub password_changed_at: OffsetDateTime,
+    pub grants: Vec<GrantRecord>,
+}
+
+/// An account just made or reset, with the one-time password shown this once: the hub
+/// keeps only its verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OneTimePassword {
+    pub account: Account,
+    pub password: String,
+}
+
+/// Body of `POST /v1/admin/users/{account}/status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: UserStatus,
+}
+
+/// Body of `PUT /v1/admin/users/{account}/grants/{role}`: where the role holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    #[serde(default)]
+    pub scope: DataScope,
+}
+
+/// A role: the built-in ones keep their id and duty, their permissions may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RoleRecord {
+    pub id: String,
+    pub name: String,
+    pub permissions: BTreeSet<Permission>,
+    pub builtin: bool,
+}
+
+/// Body of `PUT /v1/admin/roles/{id}`: the permissions must all belong to one duty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    pub name: String,
+    pub permissions: BTreeSet<Permission>,
+}
+
+/// A session as the hub keeps it (`GET /v1/admin/sessions`): the token's hash, never the
+/// token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SessionRecord {
+    /// SM3 of the token, hex: also how an administrator names a session to end it.
+    pub id: String,
+    pub account: Account,
+    pub address: String,
+    pub device: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
+    pub last_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
+    pub ended_at: Option<OffsetDateTime>,
+    /// logout, idle, expired, forced, password_changed, disabled.
+    pub end_reason: Option<String>,
+    /// True until the second factor has been given (a session that only may do that).
+    pub awaiting_second_factor: bool,
+}

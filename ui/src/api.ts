@@ -9,6 +9,7 @@ import {
   commands,
   events,
   OWNER_ROLES,
+  PERMISSION_DUTIES,
   type AlertView_Serialize as AlertView,
   type Approval_Serialize as Approval,
   type CommandError_Serialize as CommandError,
@@ -218,6 +219,38 @@ export const {
   reprocessQuarantined,
   searchAudit,
   exportAudit,
+} = commands
+
+// The account screens (用户, 角色与权限, 安全策略, 在线会话): each checked at the hub again.
+export type {
+  DataScope,
+  GrantRecord_Serialize as GrantRecord,
+  NewUser,
+  OneTimePassword,
+  RoleBody,
+  RoleRecord,
+  SecurityPolicy_Serialize as SecurityPolicy,
+  SessionRecord_Serialize as SessionRecord,
+  UserStatus,
+  UserView_Serialize as UserView,
+} from './bindings'
+export { PERMISSION_DUTIES, POLICY_BOUNDS } from './bindings'
+/** The duties level 3 keeps apart (business, and system, security and audit administration). */
+export type Duty = (typeof PERMISSION_DUTIES)[number][1]
+export const {
+  listUsers,
+  createUser,
+  setUserStatus,
+  resetPassword,
+  unlockUser,
+  grantRole,
+  revokeRole,
+  listRoles,
+  putRole,
+  securityPolicy,
+  setSecurityPolicy,
+  listSessions,
+  endSession,
 } = commands
 
 /** 放弃: lets a refused command go. */

@@ -81,6 +81,25 @@ export const commands = {
 	beginSecondFactor: () => __TAURI_INVOKE<SecondFactorEnrolment>("begin_second_factor"),
 	/**  Binds the authenticator with a code from it; answers the recovery codes, shown once. */
 	confirmSecondFactor: (code: string) => __TAURI_INVOKE<string[]>("confirm_second_factor", { code }),
+	listUsers: () => __TAURI_INVOKE<UserView_Serialize[]>("list_users"),
+	/**  A new account with no role; answers its one-time password, which nobody sees again. */
+	createUser: (user: NewUser) => __TAURI_INVOKE<OneTimePassword>("create_user", { user }),
+	/**  停用 ends the account's sessions at once; 启用 lets it sign in again. */
+	setUserStatus: (account: string, status: UserStatus) => __TAURI_INVOKE<null>("set_user_status", { account, status }),
+	/**  A new one-time password for `account`, to be changed at its next sign-in. */
+	resetPassword: (account: string) => __TAURI_INVOKE<OneTimePassword>("reset_password", { account }),
+	unlockUser: (account: string) => __TAURI_INVOKE<null>("unlock_user", { account }),
+	grantRole: (account: string, role: string, scope: DataScope) => __TAURI_INVOKE<null>("grant_role", { account, role, scope }),
+	revokeRole: (account: string, role: string) => __TAURI_INVOKE<null>("revoke_role", { account, role }),
+	listRoles: () => __TAURI_INVOKE<RoleRecord[]>("list_roles"),
+	/**  Sets role `id`'s name and permissions (a new id makes a role); all of one duty. */
+	putRole: (id: string, role: RoleBody) => __TAURI_INVOKE<RoleRecord>("put_role", { id, role }),
+	securityPolicy: () => __TAURI_INVOKE<SecurityPolicy_Serialize>("security_policy"),
+	/**  A policy weaker than level 3's floor is refused with the field at fault. */
+	setSecurityPolicy: (policy: SecurityPolicy_Deserialize) => __TAURI_INVOKE<null>("set_security_policy", { policy }),
+	listSessions: () => __TAURI_INVOKE<SessionRecord_Serialize[]>("list_sessions"),
+	/**  强制下线: the session's token stops working at once. */
+	endSession: (id: string) => __TAURI_INVOKE<null>("end_session", { id }),
 };
 
 /** Events */
@@ -122,6 +141,10 @@ export const MAX_TREND_DAYS = 90 as const;
 export const MAX_VOID_REASON_CHARS = 200 as const;
 
 export const OWNER_ROLES = ["clerk","supervisor"] as const;
+
+export const PERMISSION_DUTIES = [["project:read","business"],["final_check:record","business"],["document:issue","business"],["document:print","business"],["document:void","business"],["alert:handle","business"],["alert:assign","business"],["alert:escalate","business"],["quarantine:correct","business"],["personal:unmask","business"],["user:manage","system"],["device:manage","system"],["connector:operate","system"],["config:change","system"],["role:grant","security"],["policy:change","security"],["user:unlock","security"],["audit:read","audit"],["audit:export","audit"]] as const;
+
+export const POLICY_BOUNDS = [{"field":"min_length","max":64,"min":8},{"field":"min_classes","max":4,"min":3},{"field":"expiry_days","max":90,"min":1},{"field":"history","max":24,"min":5},{"field":"lockout_failures","max":10,"min":3},{"field":"lockout_window_minutes","max":1440,"min":1},{"field":"lockout_minutes","max":1440,"min":10},{"field":"idle_minutes","max":30,"min":1},{"field":"session_hours","max":24,"min":1},{"field":"offline_days","max":30,"min":0}] as const;
 
 export const QUARANTINE_PAGE = 500 as const;
 
@@ -659,6 +682,9 @@ export type ConnectorStatus_Serialize = {
 	verification: SourceComparison_Serialize | null,
 };
 
+/**  Where a grant holds: the whole city, or the projects of some districts. */
+export type DataScope = { kind: "all" } | { kind: "districts"; districts: string[] };
+
 /**  What a connector's delivery did (a file import, a push, a CDC transaction). */
 export type DeliveryReport = DeliveryReport_Serialize | DeliveryReport_Deserialize;
 
@@ -1005,6 +1031,27 @@ export type FinalCheckLine_Serialize = {
 	pending: boolean,
 };
 
+/**  A role held by a person, where it holds. */
+export type GrantRecord = GrantRecord_Serialize | GrantRecord_Deserialize;
+
+/**  A role held by a person, where it holds. */
+export type GrantRecord_Deserialize = {
+	account: string,
+	role: string,
+	scope: DataScope,
+	granted_by: string,
+	granted_at: string,
+};
+
+/**  A role held by a person, where it holds. */
+export type GrantRecord_Serialize = {
+	account: string,
+	role: string,
+	scope: DataScope,
+	granted_by: string,
+	granted_at: string,
+};
+
 /**  Who did something to an alert, and when. */
 export type Handled = Handled_Serialize | Handled_Deserialize;
 
@@ -1140,6 +1187,13 @@ export type LineItem = {
 	amount_fen: number,
 };
 
+/**  Body of `POST /v1/admin/users`: the account starts with no role, and a one-time password. */
+export type NewUser = {
+	account: string,
+	real_name: string,
+	department: string,
+};
+
 export type NoteLine = NoteLine_Serialize | NoteLine_Deserialize;
 
 export type NoteLine_Deserialize = {
@@ -1169,6 +1223,15 @@ export type OfflineVerification_Deserialize = {
 export type OfflineVerification_Serialize = {
 	payer: string | null,
 } & Checked_Serialize;
+
+/**
+ *  An account just made or reset, with the one-time password shown this once: the hub
+ *  keeps only its verifier.
+ */
+export type OneTimePassword = {
+	account: string,
+	password: string,
+};
 
 export type Op = "upsert" | "delete";
 
@@ -1595,6 +1658,20 @@ export type Resolution_Serialize = {
 	condition_cleared: boolean,
 };
 
+/**  Body of `PUT /v1/admin/roles/{id}`: the permissions must all belong to one duty. */
+export type RoleBody = {
+	name: string,
+	permissions: Permission[],
+};
+
+/**  A role: the built-in ones keep their id and duty, their permissions may change. */
+export type RoleRecord = {
+	id: string,
+	name: string,
+	permissions: Permission[],
+	builtin: boolean,
+};
+
 /**  An authenticator to bind: its QR code, and the secret for one that cannot scan. */
 export type SecondFactorEnrolment = {
 	secret: string,
@@ -1603,10 +1680,104 @@ export type SecondFactorEnrolment = {
 	qr_svg: string,
 };
 
+/**
+ *  The rules for passwords, lockout and sessions. The defaults are the issue's: what
+ *  等保2.0 level 3 assessors expect unless the bureau's own rules are stricter.
+ */
+export type SecurityPolicy = SecurityPolicy_Serialize | SecurityPolicy_Deserialize;
+
+/**
+ *  The rules for passwords, lockout and sessions. The defaults are the issue's: what
+ *  等保2.0 level 3 assessors expect unless the bureau's own rules are stricter.
+ */
+export type SecurityPolicy_Deserialize = {
+	min_length?: number,
+	/**  Of upper case, lower case, digits and other characters. */
+	min_classes?: number,
+	expiry_days?: number,
+	/**  How many earlier passwords may not be used again. */
+	history?: number,
+	lockout_failures?: number,
+	lockout_window_minutes?: number,
+	lockout_minutes?: number,
+	idle_minutes?: number,
+	session_hours?: number,
+	/**  How long after an online sign-in a counter lets the same clerk sign in offline. */
+	offline_days?: number,
+	/**  Whether clerks too must use a second factor (supervisors and administrators always do). */
+	clerk_second_factor?: boolean,
+};
+
+/**
+ *  The rules for passwords, lockout and sessions. The defaults are the issue's: what
+ *  等保2.0 level 3 assessors expect unless the bureau's own rules are stricter.
+ */
+export type SecurityPolicy_Serialize = {
+	min_length: number,
+	/**  Of upper case, lower case, digits and other characters. */
+	min_classes: number,
+	expiry_days: number,
+	/**  How many earlier passwords may not be used again. */
+	history: number,
+	lockout_failures: number,
+	lockout_window_minutes: number,
+	lockout_minutes: number,
+	idle_minutes: number,
+	session_hours: number,
+	/**  How long after an online sign-in a counter lets the same clerk sign in offline. */
+	offline_days: number,
+	/**  Whether clerks too must use a second factor (supervisors and administrators always do). */
+	clerk_second_factor: boolean,
+};
+
 /**  Serials left of one kind. */
 export type SerialsLeft = {
 	kind: DocumentKind,
 	left: number,
+};
+
+/**
+ *  A session as the hub keeps it (`GET /v1/admin/sessions`): the token's hash, never the
+ *  token.
+ */
+export type SessionRecord = SessionRecord_Serialize | SessionRecord_Deserialize;
+
+/**
+ *  A session as the hub keeps it (`GET /v1/admin/sessions`): the token's hash, never the
+ *  token.
+ */
+export type SessionRecord_Deserialize = {
+	/**  SM3 of the token, hex: also how an administrator names a session to end it. */
+	id: string,
+	account: string,
+	address: string,
+	device?: string | null,
+	created_at: string,
+	last_seen: string,
+	ended_at: string | null,
+	/**  logout, idle, expired, forced, password_changed, disabled. */
+	end_reason?: string | null,
+	/**  True until the second factor has been given (a session that only may do that). */
+	awaiting_second_factor: boolean,
+};
+
+/**
+ *  A session as the hub keeps it (`GET /v1/admin/sessions`): the token's hash, never the
+ *  token.
+ */
+export type SessionRecord_Serialize = {
+	/**  SM3 of the token, hex: also how an administrator names a session to end it. */
+	id: string,
+	account: string,
+	address: string,
+	device: string | null,
+	created_at: string,
+	last_seen: string,
+	ended_at: string | null,
+	/**  logout, idle, expired, forced, password_changed, disabled. */
+	end_reason: string | null,
+	/**  True until the second factor has been given (a session that only may do that). */
+	awaiting_second_factor: boolean,
 };
 
 /**  What the screens know of the person signed in. */
@@ -1850,6 +2021,49 @@ export type TrackedReason =
 "clerk" | 
 /**  It is overdue: overdue projects enter on their own and leave when paid. */
 "overdue";
+
+/**  Whether an account may sign in at all. */
+export type UserStatus = "active" | "disabled";
+
+/**
+ *  An account as administrators see it (`GET /v1/admin/users`): never its verifier or
+ *  second-factor secret.
+ */
+export type UserView = UserView_Serialize | UserView_Deserialize;
+
+/**
+ *  An account as administrators see it (`GET /v1/admin/users`): never its verifier or
+ *  second-factor secret.
+ */
+export type UserView_Deserialize = {
+	account: string,
+	real_name: string,
+	department: string,
+	status: UserStatus,
+	/**  Set while sign-in is refused after too many failures. */
+	locked_until: string | null,
+	second_factor: boolean,
+	must_change_password: boolean,
+	password_changed_at: string,
+	grants: GrantRecord_Deserialize[],
+};
+
+/**
+ *  An account as administrators see it (`GET /v1/admin/users`): never its verifier or
+ *  second-factor secret.
+ */
+export type UserView_Serialize = {
+	account: string,
+	real_name: string,
+	department: string,
+	status: UserStatus,
+	/**  Set while sign-in is refused after too many failures. */
+	locked_until: string | null,
+	second_factor: boolean,
+	must_change_password: boolean,
+	password_changed_at: string,
+	grants: GrantRecord_Serialize[],
+};
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

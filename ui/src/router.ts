@@ -19,6 +19,10 @@ const VerifyView = () => import('./components/documents/VerifyView.vue')
 const AlertsView = () => import('./components/alerts/AlertsView.vue')
 const AdminView = () => import('./components/admin/AdminView.vue')
 const AuditView = () => import('./components/admin/AuditView.vue')
+const UsersView = () => import('./components/admin/UsersView.vue')
+const RolesView = () => import('./components/admin/RolesView.vue')
+const PolicyView = () => import('./components/admin/PolicyView.vue')
+const SessionsView = () => import('./components/admin/SessionsView.vue')
 
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
   const router = createRouter({
@@ -43,6 +47,11 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
         meta: { anyOf: ['connector:operate', 'quarantine:correct'] },
       },
       { path: '/audit', name: 'audit', component: AuditView, meta: { anyOf: ['audit:read'] } },
+      // The account screens: 用户 and 在线会话 (系统管理员), 角色与权限 and 安全策略 (安全管理员).
+      { path: '/users', name: 'users', component: UsersView, meta: { anyOf: ['user:manage'] } },
+      { path: '/roles', name: 'roles', component: RolesView, meta: { anyOf: ['role:grant'] } },
+      { path: '/policy', name: 'policy', component: PolicyView, meta: { anyOf: ['policy:change'] } },
+      { path: '/sessions', name: 'sessions', component: SessionsView, meta: { anyOf: ['user:manage'] } },
       { path: '/:unknown(.*)*', redirect: { name: 'projects' } },
     ],
   })
@@ -57,7 +66,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
 }
 
 /** The views in the order a person's first view is picked from; 验真 is everyone's. */
-const HOMES = ['projects', 'issue', 'alerts', 'admin', 'audit'] as const
+const HOMES = ['projects', 'issue', 'alerts', 'admin', 'audit', 'users', 'roles', 'policy', 'sessions'] as const
 
 /** Where someone holding what `can` says starts: 项目 for the window's staff, the duty's own view for an administrator. */
 export function homeFor(router: Router, can: (permission: Permission) => boolean): string {

@@ -8,7 +8,7 @@ import type { AlertView, OutboxEntry } from '../src/api'
 import type { Locale } from '../src/format'
 import { CODE, alertView, clerk, deliveryReport, outboxEntry, systemAlert } from './fixtures'
 import { useSessionStore } from '../src/stores/session'
-import { flush } from './dom'
+import { checked, flush } from './dom'
 import * as tauri from './fakeTauri'
 
 vi.mock('@tauri-apps/api/core', async () => {
@@ -38,12 +38,6 @@ function press(element: Element, key: string, init: KeyboardEventInit = {}): Key
 }
 
 /** Element Plus shows a form item's message 100 ms after the check failed (it debounces it). */
-async function checked(): Promise<void> {
-  await flush()
-  await new Promise((resolve) => setTimeout(resolve, 120))
-  await flush()
-}
-
 function card(list: VueWrapper, key = KEY) {
   return list.get(`[data-testid=alert-item][data-key="${key}"]`)
 }

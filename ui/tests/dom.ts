@@ -19,3 +19,10 @@ export function press(target: EventTarget, key: string, init: KeyboardEventInit 
   target.dispatchEvent(event)
   return event
 }
+
+/** A form's check has run and its problems are drawn: the kit validates, then shows the message, a little later. */
+export async function checked(): Promise<void> {
+  await flush()
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  await flush()
+}

@@ -333,6 +333,41 @@ describe('App when signing in', () => {
     expect(router.currentRoute.value.name).toBe('audit')
   })
 
+  it('shows a clerk none of the account screens, and sends them back from their addresses', async () => {
+    const app = await mountApp('/users')
+    await signIn(app)
+    for (const view of ['users', 'roles', 'policy', 'sessions']) {
+      expect(app.find(`[data-testid=nav-${view}]`).exists()).toBe(false)
+      await router.push(`/${view}`)
+      await flush()
+      expect(router.currentRoute.value.name).toBe('projects')
+    }
+  })
+
+  it('gives the system administrator 用户 and 在线会话, and the security administrator 角色与权限 and 安全策略', async () => {
+    tauri.handle('sign_in', () => signedInPerson({ permissions: ['user:manage', 'device:manage', 'config:change'] }))
+    tauri.handle('current_person', () => null)
+    tauri.handle('list_users', () => [])
+    tauri.handle('list_roles', () => [])
+    const app = await mountApp('/roles')
+    await signIn(app)
+    expect(router.currentRoute.value.name).toBe('users')
+    expect(app.find('[data-testid=nav-users]').exists()).toBe(true)
+    expect(app.find('[data-testid=nav-sessions]').exists()).toBe(true)
+    expect(app.find('[data-testid=nav-roles]').exists()).toBe(false)
+    expect(app.find('[data-testid=nav-policy]').exists()).toBe(false)
+    app.unmount()
+
+    tauri.handle('sign_in', () => signedInPerson({ permissions: ['role:grant', 'policy:change', 'user:unlock'] }))
+    const security = await mountApp('/users')
+    await signIn(security)
+    expect(router.currentRoute.value.name).toBe('roles')
+    expect(security.find('[data-testid=nav-roles]').exists()).toBe(true)
+    expect(security.find('[data-testid=nav-policy]').exists()).toBe(true)
+    expect(security.find('[data-testid=nav-users]').exists()).toBe(false)
+    expect(security.find('[data-testid=nav-sessions]').exists()).toBe(false)
+  })
+
   it('shows only the change-password screen while the password must be changed', async () => {
     tauri.handle('current_person', () => clerk({ must_change_password: true }))
     const app = await mountApp()

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use yizhan_core::access::{BuiltinRole, DataScope, GrantError, Permission, RoleError, check_grant, duty_of};
 use yizhan_core::account::{Account, PolicyError, SecurityPolicy};
@@ -15,6 +14,7 @@ use super::{AuthError, Principal, hash_password};
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
 use crate::store::{GrantRecord, RoleRecord, SessionRecord, Standing, StoreError, UserRecord, UserStatus};
+use yizhan_sync::protocol::{NewUser, OneTimePassword, UserView};
 
 /// Why an administrator's request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -55,38 +55,6 @@ pub struct FieldProblem {
 
 fn field(field: &'static str, problem: impl Into<String>) -> AdminError {
     AdminError::Field(FieldProblem { field, problem: problem.into() })
-}
-
-/// Body of `POST /v1/admin/users`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub account: String,
-    pub real_name: String,
-    pub department: String,
-}
-
-/// An account as administrators see it: never its verifier or second-factor secret.
-#[derive(Debug, Clone, Serialize)]
-pub struct UserView {
-    pub account: Account,
-    pub real_name: String,
-    pub department: String,
-    pub status: UserStatus,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub locked_until: Option<OffsetDateTime>,
-    pub second_factor: bool,
-    pub must_change_password: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub password_changed_at: OffsetDateTime,
-    pub grants: Vec<GrantRecord>,
-}
-
-/// An account just made or reset, with the one-time password shown this once.
-#[derive(Debug, Clone, Serialize)]
-pub struct OneTimePassword {
-    pub account: Account,
-    pub password: String,
 }
 
 /// A password an administrator hands over, to be changed at first sign-in: 14 characters

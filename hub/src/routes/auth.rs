@@ -1,8 +1,6 @@
 //! People's routes: signing in and out, one's own password and second factor, and the
 //! administrators' accounts, roles, policy, sessions and audit trail.
 
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
@@ -11,20 +9,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yizhan_core::access::{DataScope, Permission};
 use yizhan_core::account::SecurityPolicy;
 
 use super::access::SourceAddress;
-use crate::accounts::admin::{NewUser, OneTimePassword, UserView};
 use yizhan_sync::protocol::{
-    AuditEntry, MAX_SIGN_IN_CHECKS, RecoveryCodes, SecondFactorEnrolment, SignInCheck, SignInRequest, SignInStanding, SignedIn,
+    AuditEntry, GrantBody, MAX_SIGN_IN_CHECKS, NewUser, OneTimePassword, RecoveryCodes, RoleBody, RoleRecord, SecondFactorEnrolment,
+    SessionRecord, SignInCheck, SignInRequest, SignInStanding, SignedIn, StatusChange, UserView,
 };
 
 use crate::accounts::Principal;
 use crate::audit::{AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
-use crate::store::{AuditQuery, RoleRecord, SessionRecord, UserStatus};
+use crate::store::AuditQuery;
 
 /// Most audit records one search answers; the export pages through all of them.
 const AUDIT_PAGE: usize = yizhan_sync::protocol::AUDIT_PAGE as usize;
@@ -132,12 +129,6 @@ pub async fn create_user(
     Ok(Json(hub.create_user(&me, body(new)?).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusChange {
-    status: String,
-}
-
 /// `POST /v1/admin/users/{account}/status`.
 pub async fn set_status(
     State(hub): State<Hub>,
@@ -145,12 +136,7 @@ pub async fn set_status(
     Path(account): Path<String>,
     change: Result<Json<StatusChange>, JsonRejection>,
 ) -> Result<Done, HubError> {
-    let status = match body(change)?.status.as_str() {
-        "active" => UserStatus::Active,
-        "disabled" => UserStatus::Disabled,
-        other => return Err(HubError::InvalidBody(format!("status：应为 active 或 disabled，收到 {other:?}"))),
-    };
-    hub.set_user_status(&me, &account, status).await?;
+    hub.set_user_status(&me, &account, body(change)?.status).await?;
     Ok(done())
 }
 
@@ -171,13 +157,6 @@ pub async fn unlock(
 ) -> Result<Done, HubError> {
     hub.unlock_user(&me, &account).await?;
     Ok(done())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GrantBody {
-    #[serde(default)]
-    scope: DataScope,
 }
 
 /// `PUT /v1/admin/users/{account}/grants/{role}`.
@@ -204,13 +183,6 @@ pub async fn revoke(
 /// `GET /v1/admin/roles`.
 pub async fn roles(State(hub): State<Hub>) -> Result<Json<Vec<RoleRecord>>, HubError> {
     Ok(Json(hub.store().roles().await?))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleBody {
-    name: String,
-    permissions: BTreeSet<Permission>,
 }
 
 /// `PUT /v1/admin/roles/{id}`.

@@ -5,35 +5,12 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use yizhan_core::access::{DataScope, Permission};
+use yizhan_core::access::Permission;
 use yizhan_core::account::Account;
+// Roles, grants and sessions are kept as administrators read them on the wire.
+pub use yizhan_sync::protocol::{GrantRecord, RoleRecord, SessionRecord, UserStatus};
 
 use super::StoreError;
-
-/// Whether an account may sign in at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<UserStatus, StoreError> {
-        match text {
-            "active" => Ok(UserStatus::Active),
-            "disabled" => Ok(UserStatus::Disabled),
-            other => Err(StoreError::Corrupt(format!("不认识的账号状态 {other}"))),
-        }
-    }
-}
 
 /// One person's account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,26 +39,6 @@ pub struct UserRecord {
     pub created_by: String,
 }
 
-/// A role as stored: built-in ones keep their id, and their grants may be changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RoleRecord {
-    pub id: String,
-    pub name: String,
-    pub permissions: std::collections::BTreeSet<Permission>,
-    pub builtin: bool,
-}
-
-/// A role held by a person, where it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GrantRecord {
-    pub account: Account,
-    pub role: String,
-    pub scope: DataScope,
-    pub granted_by: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub granted_at: OffsetDateTime,
-}
-
 /// How an account stood from `since` until its next standing: active or not, and the
 /// permissions its grants gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,26 +47,6 @@ pub struct Standing {
     pub since: OffsetDateTime,
     pub active: bool,
     pub permissions: std::collections::BTreeSet<Permission>,
-}
-
-/// A session as the hub keeps it: the token's hash, never the token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionRecord {
-    /// SM3 of the token, hex: also how an administrator names a session to end it.
-    pub id: String,
-    pub account: Account,
-    pub address: String,
-    pub device: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub last_seen: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub ended_at: Option<OffsetDateTime>,
-    /// logout, idle, expired, forced, password_changed, disabled.
-    pub end_reason: Option<String>,
-    /// True until the second factor has been given (a session that only may do that).
-    pub awaiting_second_factor: bool,
 }
 
 /// A sign-in attempt that failed, kept for lockout and per-address throttling.

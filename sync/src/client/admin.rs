@@ -1,5 +1,6 @@
 //! The data centre's operator endpoints, as the app's admin area reads and works them:
-//! connector status, the quarantine, and the upload of a planning export with its progress.
+//! connector status, the quarantine, the upload of a planning export with its progress,
+//! the audit trail, and the accounts, roles, security policy and online sessions.
 
 use std::sync::{PoisonError, RwLock};
 
@@ -8,10 +9,21 @@ use reqwest::RequestBuilder;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use yizhan_core::access::DataScope;
+use yizhan_core::account::SecurityPolicy;
+
 use super::{SyncError, hub_answer, unreadable};
 use crate::protocol::{
-    AlertAssignee, AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, ImportEvent, ImportReport, QUARANTINE_PAGE, QuarantineEntry, QuarantineState,
+    AlertAssignee, AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, GrantBody, ImportEvent, ImportReport, NewUser, OneTimePassword, QUARANTINE_PAGE,
+    QuarantineEntry, QuarantineState, RoleBody, RoleRecord, SessionRecord, StatusChange, UserStatus, UserView,
 };
+
+/// One segment of a route's path: an account, role or session id typed by a person stays
+/// one segment whatever it holds.
+fn segment(text: &str) -> String {
+    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+}
 
 pub struct HubAdmin {
     hub_url: String,
@@ -60,8 +72,7 @@ impl HubAdmin {
     pub async fn dismiss(&self, id: u64, reason: &str) -> Result<(), SyncError> {
         let path = format!("/v1/quarantine/{id}/dismiss");
         let body = json!({ "reason": reason });
-        self.json::<serde_json::Value>(&path, self.http.post(self.url(&path)).json(&body)).await?;
-        Ok(())
+        self.done(&path, self.http.post(self.url(&path)).json(&body)).await
     }
 
     /// Uploads a planning export; `progress(done, total)` hears of the rows delivered.
@@ -84,7 +95,8 @@ impl HubAdmin {
                     ImportEvent::Progress { done, total } => progress(done, total),
                     ImportEvent::Report(report) => return Ok(report),
                     ImportEvent::Error(error) => {
-                        return Err(SyncError::Hub { status: 422, code: error.code, message: error.message });
+                        let field = error.errors.first().map(|e| e.field.clone());
+                        return Err(SyncError::Hub { status: 422, code: error.code, message: error.message, field });
                     }
                 }
             }
@@ -93,6 +105,7 @@ impl HubAdmin {
             status: 200,
             code: "import_cut_off".into(),
             message: "导入结果未能完整收到：连接中断。文件中已送达的行已写入，重新导入同一文件不会重复写入。".into(),
+            field: None,
         })
     }
 
@@ -114,6 +127,76 @@ impl HubAdmin {
         Ok(bytes.to_vec())
     }
 
+    /// Every account with its grants (user:manage).
+    pub async fn users(&self) -> Result<Vec<UserView>, SyncError> {
+        self.json("/v1/admin/users", self.http.get(self.url("/v1/admin/users"))).await
+    }
+
+    /// A new account with no role, and its one-time password, answered this once (user:manage).
+    pub async fn create_user(&self, new: &NewUser) -> Result<OneTimePassword, SyncError> {
+        self.json("/v1/admin/users", self.http.post(self.url("/v1/admin/users")).json(new)).await
+    }
+
+    /// Disables an account (its sessions end at once) or enables it again (user:manage).
+    pub async fn set_user_status(&self, account: &str, status: UserStatus) -> Result<(), SyncError> {
+        let path = format!("/v1/admin/users/{}/status", segment(account));
+        self.done(&path, self.http.post(self.url(&path)).json(&StatusChange { status })).await
+    }
+
+    /// A new one-time password; the account's sessions end (user:manage).
+    pub async fn reset_password(&self, account: &str) -> Result<OneTimePassword, SyncError> {
+        let path = format!("/v1/admin/users/{}/password-reset", segment(account));
+        self.json(&path, self.http.post(self.url(&path))).await
+    }
+
+    /// Lifts a lockout before its time (user:unlock).
+    pub async fn unlock_user(&self, account: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/admin/users/{}/unlock", segment(account));
+        self.done(&path, self.http.post(self.url(&path))).await
+    }
+
+    /// Grants `role` where `scope` says (role:grant); the hub refuses a grant to oneself.
+    pub async fn grant_role(&self, account: &str, role: &str, scope: DataScope) -> Result<(), SyncError> {
+        let path = format!("/v1/admin/users/{}/grants/{}", segment(account), segment(role));
+        self.done(&path, self.http.put(self.url(&path)).json(&GrantBody { scope })).await
+    }
+
+    pub async fn revoke_role(&self, account: &str, role: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/admin/users/{}/grants/{}", segment(account), segment(role));
+        self.done(&path, self.http.delete(self.url(&path))).await
+    }
+
+    /// Every role with its permissions (role:grant).
+    pub async fn roles(&self) -> Result<Vec<RoleRecord>, SyncError> {
+        self.json("/v1/admin/roles", self.http.get(self.url("/v1/admin/roles"))).await
+    }
+
+    /// Sets a role's name and permissions, making the role if it is new (role:grant).
+    pub async fn put_role(&self, id: &str, role: &RoleBody) -> Result<RoleRecord, SyncError> {
+        let path = format!("/v1/admin/roles/{}", segment(id));
+        self.json(&path, self.http.put(self.url(&path)).json(role)).await
+    }
+
+    pub async fn security_policy(&self) -> Result<SecurityPolicy, SyncError> {
+        self.json("/v1/admin/policy", self.http.get(self.url("/v1/admin/policy"))).await
+    }
+
+    /// Sets the policy (policy:change); one weaker than level 3's floor is refused by field.
+    pub async fn set_security_policy(&self, policy: &SecurityPolicy) -> Result<(), SyncError> {
+        self.done("/v1/admin/policy", self.http.put(self.url("/v1/admin/policy")).json(policy)).await
+    }
+
+    /// Who is signed in now (user:manage).
+    pub async fn sessions(&self) -> Result<Vec<SessionRecord>, SyncError> {
+        self.json("/v1/admin/sessions", self.http.get(self.url("/v1/admin/sessions"))).await
+    }
+
+    /// Force-logout: the session's token stops working at once (user:manage).
+    pub async fn end_session(&self, id: &str) -> Result<(), SyncError> {
+        let path = format!("/v1/admin/sessions/{}", segment(id));
+        self.done(&path, self.http.delete(self.url(&path))).await
+    }
+
     pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.hub_url)
     }
@@ -129,6 +212,11 @@ impl HubAdmin {
         }
         let response = request.send().await.map_err(|source| self.network(source))?;
         hub_answer(response).await.map_err(|e| e.unwrap_or_else(|source| self.network(source)))
+    }
+
+    /// A request whose answer says only that it was done.
+    async fn done(&self, path: &str, request: RequestBuilder) -> Result<(), SyncError> {
+        self.json::<serde_json::Value>(path, request).await.map(drop)
     }
 
     pub(super) async fn json<T: DeserializeOwned>(&self, path: &str, request: RequestBuilder) -> Result<T, SyncError> {

@@ -39,6 +39,7 @@ impl SyncClient {
                         status: 200,
                         code: "unreadable_answer".into(),
                         message: format!("数据中心分配的号段不正确：{segment:?}"),
+                        field: None,
                     });
                 }
                 self.with_replica(move |r| r.add_segment(segment)).await?;

@@ -54,7 +54,10 @@ fn user_row(r: &Row<'_>) -> Result<UserRecord, StoreError> {
         account: parse_account(r.get(0)?)?,
         real_name: r.get(1)?,
         department: r.get(2)?,
-        status: UserStatus::parse(&r.get::<_, String>(3)?)?,
+        status: {
+            let status = r.get::<_, String>(3)?;
+            UserStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("不认识的账号状态 {status}")))?
+        },
         password_hash: r.get(4)?,
         password_changed_at: parse_time(&r.get::<_, String>(5)?)?,
         must_change_password: r.get(6)?,
