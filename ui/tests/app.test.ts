@@ -74,6 +74,9 @@ async function type(app: VueWrapper, text: string): Promise<void> {
   await app.get('[data-testid=search]').setValue(text)
 }
 
+/** The whole shell mounted in jsdom, the list drawn and a view opened: a few seconds alone, more beside other suites. */
+const MOUNTS_THE_APP = 20_000
+
 describe('App', () => {
   beforeEach(() => {
     tauri.reset()
@@ -110,7 +113,7 @@ describe('App', () => {
     expect(app.get('[data-testid=sync-state]').attributes('data-state')).toBe('online')
     expect(app.find('[data-testid=offline-banner]').exists()).toBe(false)
     expect(app.find('[data-testid=integrity-banner]').exists()).toBe(false)
-  })
+  }, MOUNTS_THE_APP)
 
   it('opens a scanned project code on Enter and returns to the list on Esc', async () => {
     const app = await mountApp()
@@ -528,7 +531,7 @@ describe('App', () => {
     await press(document.body, 'F2')
     expect(app.find('[data-testid=issue-view]').exists()).toBe(false)
     expect(document.activeElement).toBe(app.get('[data-testid=search]').element)
-  })
+  }, MOUNTS_THE_APP)
 
   it('reaches 验真 from the navigation with the focus in its field', async () => {
     tauri.handle('verify_document', () => Promise.reject('二维码缺少字段 n，不是本系统的票据二维码或已损坏'))
