@@ -167,7 +167,7 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     assert_eq!(feeds["code"], "forbidden", "the admin area is not a clerk's: {feeds}");
 
     // Locked, nothing answers until the same clerk gives the password again.
-    assert_eq!(invoke(&webview, "lock_screen", json!({})).unwrap()["locked"], true);
+    assert_eq!(invoke(&webview, "lock_screen", json!({ "idle": true })).unwrap()["locked"], true);
     let locked = invoke(&webview, "list_projects", json!({ "query": { "offset": 0, "limit": 50 } })).unwrap_err();
     assert_eq!(locked["code"], "screen_locked", "{locked}");
     let wrong = invoke(&webview, "unlock", json!({ "password": "Counter-2025" })).unwrap_err();
@@ -180,6 +180,13 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     assert_eq!(change["code"], "offline", "{change}");
     invoke(&webview, "sign_out", json!({})).unwrap();
     assert_eq!(invoke(&webview, "current_person", json!({})).unwrap(), Value::Null);
+    // All of it is on this counter's own audit trail, waiting for the hub.
+    let trail = Replica::open(settings.replica_path()).unwrap().audit_to_send(100).unwrap();
+    let events: Vec<(&str, bool)> = trail.iter().map(|r| (r.event.as_str(), r.result.is_ok())).collect();
+    assert!(
+        events.ends_with(&[("timeout", true), ("screen_unlocked", false), ("screen_unlocked", true), ("logout", true)]),
+        "{events:?}"
+    );
 
     // Five wrong passwords lock the kept clerk out here for the policy's 10 minutes.
     for _ in 0..5 {
