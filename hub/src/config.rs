@@ -46,20 +46,19 @@ pub fn load_tariff(path: &Path) -> anyhow::Result<Tariff> {
 }
 
 impl crate::hub::Hub {
-    /// Puts the fee rules this hub assesses by on record when they differ from those the
-    /// last start recorded: a tariff file or due-days flag changed between two starts is a
-    /// configuration change like any other, though it is made outside the hub.
-    pub async fn note_assessment_rules(&self) -> Result<(), crate::store::StoreError> {
+    /// Puts a configuration made outside the hub (a file or a flag read at start) on record
+    /// as `object` when it differs from the one the last start recorded: a changed tariff
+    /// file or connector between two starts is a configuration change like any other.
+    /// `config` must hold no secret: it is kept in the audit record as it is.
+    pub async fn note_configuration(&self, object: &str, config: serde_json::Value) -> Result<(), crate::store::StoreError> {
         use crate::audit::{Actor, AuditEvent, Entry};
         use crate::store::AuditQuery;
         use sm3::Digest;
 
-        let rules = self.rules();
-        let text = serde_json::json!({ "tariff": rules.tariff, "due_days": rules.due_days }).to_string();
-        let digest = hex::encode(sm3::Sm3::digest(text.as_bytes()));
+        let digest = hex::encode(sm3::Sm3::digest(config.to_string().as_bytes()));
         let query = AuditQuery {
             event: Some(AuditEvent::ConfigChanged.as_str().to_owned()),
-            object: Some(ASSESSMENT_RULES.to_owned()),
+            object: Some(object.to_owned()),
             limit: 1,
             ..AuditQuery::default()
         };
@@ -70,13 +69,19 @@ impl crate::hub::Hub {
             return Ok(());
         }
         let actor = Actor { user: "yizhan-hub serve".into(), role: "operator".into(), ..Actor::default() };
-        let entry = Entry::new(&actor, AuditEvent::ConfigChanged, ASSESSMENT_RULES).detail(serde_json::json!({
+        let entry = Entry::new(&actor, AuditEvent::ConfigChanged, object).detail(serde_json::json!({
             "sm3_before": before,
             "sm3_after": digest,
-            "due_days": rules.due_days,
-            "demo": rules.tariff.demo,
+            "config": config,
         }));
         self.audit(entry).await
+    }
+
+    /// [`Hub::note_configuration`] of the fee rules this hub assesses by.
+    pub async fn note_assessment_rules(&self) -> Result<(), crate::store::StoreError> {
+        let rules = self.rules();
+        self.note_configuration(ASSESSMENT_RULES, serde_json::json!({ "tariff": rules.tariff, "due_days": rules.due_days }))
+            .await
     }
 }
 

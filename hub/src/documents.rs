@@ -61,20 +61,25 @@ impl Hub {
         self.stored(EntityKind::CounterKey, device_id.as_str(), "终端公钥").await
     }
 
-    /// Whether `signature` (hex SM2) over `text` is by `device_id`'s registered key;
-    /// `None` when the device registered none.
-    pub async fn counter_signed(&self, device_id: &DeviceId, text: &str, signature: &str) -> Result<Option<bool>, HubError> {
+    /// `device_id`'s registered key, parsed; a key the store holds that does not parse is a
+    /// corrupt store.
+    pub(crate) async fn counter_public_key(&self, device_id: &DeviceId) -> Result<Option<PublicKey>, HubError> {
         let Some(key) = self.counter_key(device_id).await? else {
             return Ok(None);
         };
-        let key = PublicKey::from_hex(&key.public_key)
-            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
-        Ok(Some(
-            hex::decode(signature)
-                .ok()
-                .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-                .is_some_and(|signature| key.verifies(text.as_bytes(), &signature)),
-        ))
+        PublicKey::from_hex(&key.public_key)
+            .map(Some)
+            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))
+    }
+
+    /// Whether `signature` (hex SM2) over `text` is by `device_id`'s registered key;
+    /// `None` when the device registered none.
+    pub async fn counter_signed(&self, device_id: &DeviceId, text: String, signature: &str) -> Result<Option<bool>, HubError> {
+        let Some(key) = self.counter_public_key(device_id).await? else {
+            return Ok(None);
+        };
+        let signature = signature.to_owned();
+        Ok(Some(off_the_workers(move || signed_by(&key, &text, &signature)).await))
     }
 
     /// Sets what every document names and links to, recorded in the change log under
@@ -125,18 +130,22 @@ impl Hub {
 
     /// What the domain rules cannot check for an issued document: that its counter's
     /// registered key signed it and that its number lies in that counter's segment.
-    pub(crate) async fn check_issue(&self, device_id: &DeviceId, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
+    pub(crate) async fn check_issue(&self, device_id: &DeviceId, key: Option<&PublicKey>, action: &ClerkAction) -> Result<Option<Rejection>, HubError> {
         let ClerkAction::IssueDocument { document, signature, .. } = action else {
             return Ok(None);
         };
         let refuse = |code: &str, reason: String| Ok(Some(Rejection { code: code.into(), reason }));
         let number = document.number.display();
-        let Some(key) = self.counter_key(device_id).await? else {
+        let Some(key) = key.cloned() else {
             return refuse("unknown_counter", format!("终端 {device_id} 未登记签名公钥，票据 {number} 无法核验。"));
         };
-        let key = PublicKey::from_hex(&key.public_key)
-            .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))?;
-        let signed = QrPayload::parse_signature(signature).is_some_and(|s| QrPayload::of(document, s).signed_by(&key));
+        let signed = match QrPayload::parse_signature(signature) {
+            Some(signature) => {
+                let payload = QrPayload::of(document, signature);
+                off_the_workers(move || payload.signed_by(&key)).await
+            }
+            None => false,
+        };
         if !signed {
             return refuse("bad_signature", format!("票据 {number} 的签名与终端 {device_id} 的公钥不符，未登记。"));
         }
@@ -227,4 +236,18 @@ impl FileMatch {
 /// Whether `number` is a document number at all, for the routes.
 pub fn parse_number(number: &str) -> Result<DocumentNumber, HubError> {
     DocumentNumber::parse(number).ok_or_else(|| HubError::BadQuery(format!("票据号码 {number} 格式不正确，应如 PZ0000001234")))
+}
+
+/// Whether `signature` (hex SM2, r‖s) over `text` is by `key`: most of a millisecond of
+/// arithmetic, for a blocking thread.
+pub(crate) fn signed_by(key: &PublicKey, text: &str, signature: &str) -> bool {
+    hex::decode(signature)
+        .ok()
+        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+        .is_some_and(|signature| key.verifies(text.as_bytes(), &signature))
+}
+
+/// A signature check on the blocking pool, so that it does not stall an async worker.
+async fn off_the_workers(check: impl FnOnce() -> bool + Send + 'static) -> bool {
+    tokio::task::spawn_blocking(check).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }

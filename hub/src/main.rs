@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use sm3::Digest;
 use clap::{Args, Parser, Subcommand};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -243,6 +244,34 @@ impl ConnectorArgs {
         Ok(hub.with_push_keys(keys))
     }
 
+    /// The connectors as the audit trail keeps them: the push keys by their file's SM3
+    /// (which tells a changed key without showing it), the planning database without its
+    /// password.
+    fn on_record(&self) -> anyhow::Result<serde_json::Value> {
+        let push_keys = match &self.push_keys {
+            Some(path) => {
+                let bytes = std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))?;
+                serde_json::json!({ "file": path, "sm3": hex::encode(sm3::Sm3::digest(&bytes)) })
+            }
+            None => serde_json::Value::Null,
+        };
+        let planning_cdc = match &self.planning_cdc {
+            Some(source) => self.planning_cdc_config(source)?.on_record(),
+            None => serde_json::Value::Null,
+        };
+        Ok(serde_json::json!({
+            "import_dir": self.import_dir,
+            "import_every": self.import_every,
+            "push_keys": push_keys,
+            "planning_cdc": planning_cdc,
+        }))
+    }
+
+    fn planning_cdc_config(&self, source: &str) -> anyhow::Result<planning_cdc::CdcConfig> {
+        Ok(planning_cdc::CdcConfig::new(source, &self.planning_cdc_slot, &self.planning_cdc_publication)?
+            .with_lag_alarm_bytes(self.planning_cdc_lag_alarm_mib.saturating_mul(1024 * 1024)))
+    }
+
     /// Starts each configured connector as a task that stops with `shutdown`.
     fn start(&self, hub: &Hub, shutdown: &CancellationToken) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let mut tasks = Vec::new();
@@ -256,9 +285,7 @@ impl ConnectorArgs {
             )));
         }
         if let Some(source) = &self.planning_cdc {
-            let config = planning_cdc::CdcConfig::new(source, &self.planning_cdc_slot, &self.planning_cdc_publication)?
-                .with_lag_alarm_bytes(self.planning_cdc_lag_alarm_mib.saturating_mul(1024 * 1024));
-            tasks.push(tokio::spawn(planning_cdc::run(hub.clone(), config, shutdown.clone())));
+            tasks.push(tokio::spawn(planning_cdc::run(hub.clone(), self.planning_cdc_config(source)?, shutdown.clone())));
         }
         Ok(tasks)
     }
@@ -351,6 +378,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let hub = store.open(rules.rules(demo.is_some())?)?;
             hub.note_assessment_rules().await?;
+            hub.note_configuration("connectors", connectors.on_record()?).await?;
             let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
             if demo.is_some() {
                 hub = hub.with_demo_ingest();

@@ -620,5 +620,64 @@ async fn fee_rules_changed_between_two_starts_are_on_record_once() {
     assert_eq!(both[0].event, "config_changed");
     assert_eq!(after["sm3_before"], before["sm3_after"], "the change names what it replaced");
     assert_ne!(after["sm3_after"], before["sm3_after"]);
-    assert_eq!(after["due_days"], before["due_days"].as_u64().unwrap() + 30);
+    assert_eq!(after["config"]["due_days"], before["config"]["due_days"].as_u64().unwrap() + 30);
+}
+
+/// Starts `yizhan-hub serve` on `db` with `connectors` until it serves, then stops it.
+fn serve_until_started(db: &std::path::Path, tariff: &std::path::Path, connectors: &[&str]) {
+    use std::io::{BufRead, BufReader};
+    let mut hub = Command::new(env!("CARGO_BIN_EXE_yizhan-hub"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--tariff")
+        .arg(tariff)
+        .args(connectors)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let said: Vec<String> = BufReader::new(hub.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.contains("数据中心已启动"))
+        .collect();
+    let started = hub.try_wait().unwrap().is_none();
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    assert!(started, "the hub did not start: {said:?}");
+}
+
+#[tokio::test]
+async fn connectors_changed_between_two_starts_are_on_record_once_without_the_password() {
+    use yizhan_hub::store::AuditQuery;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite3");
+    let tariff = dir.path().join("tariff.toml");
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/tariff-demo.toml")).unwrap();
+    std::fs::write(&tariff, demo.replace("demo = true", "demo = false")).unwrap();
+    let (first_dir, second_dir) = (dir.path().join("规划导出"), dir.path().join("规划导出-新"));
+    std::fs::create_dir_all(&first_dir).unwrap();
+    std::fs::create_dir_all(&second_dir).unwrap();
+    let cdc = "postgres://planner:S3cret-pass@127.0.0.1:9/planning";
+    let with = |folder: &std::path::Path| vec!["--import-dir".to_owned(), folder.display().to_string(), "--planning-cdc".into(), cdc.into()];
+
+    for _ in 0..2 {
+        let args = with(&first_dir);
+        serve_until_started(&db, &tariff, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let args = with(&second_dir);
+    serve_until_started(&db, &tariff, &args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let hub = Hub::open(HubConfig::new(&db)).unwrap();
+    let query = AuditQuery { object: Some("connectors".into()), limit: 10, ..AuditQuery::default() };
+    let records = hub.store().search_audit(&query).await.unwrap();
+    assert_eq!(records.len(), 2, "the same connectors at the next start are not recorded again: {records:?}");
+    let (after, before): (Value, Value) = (serde_json::from_str(&records[0].detail).unwrap(), serde_json::from_str(&records[1].detail).unwrap());
+    assert_eq!(records[0].event, "config_changed");
+    assert_eq!(after["sm3_before"], before["sm3_after"], "the change names what it replaced");
+    assert_eq!(after["config"]["import_dir"], second_dir.display().to_string());
+    assert_eq!(before["config"]["import_dir"], first_dir.display().to_string());
+    assert_eq!(after["config"]["planning_cdc"]["source"], "planner@127.0.0.1:9/planning");
+    assert!(records.iter().all(|r| !r.detail.contains("S3cret-pass")), "the database password is not on record");
 }

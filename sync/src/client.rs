@@ -66,7 +66,7 @@ pub use audit_trail::AuditTrail;
 pub use people::{CounterSignIn, CounterSignedIn, SignInError};
 pub use reconcile::{FANOUT, LEAF_ROWS};
 pub use documents::SEGMENT_SIZE;
-pub use upload::{GIVE_UP_AFTER, Outbox, UPLOAD_BATCH};
+pub use upload::{GIVE_UP_AFTER, Outbox};
 
 /// `ApiError` codes with which the hub says "take a snapshot": the cursor means nothing
 /// here (the hub was rebuilt, or the rows came from another hub), or the changes after it

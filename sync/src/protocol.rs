@@ -826,6 +826,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// Commands a counter sends per `POST /v1/commands`: one back from days offline drains
+/// 1,000 in five requests.
+pub const UPLOAD_BATCH: usize = 200;
 /// Most records one `POST /v1/counters/audit` carries.
 pub const COUNTER_AUDIT_BATCH: usize = 200;
 /// Longest object, reason and detail a counter's audit record may carry, in characters.

@@ -50,7 +50,10 @@ async fn an_account_signs_in_with_its_one_time_password_and_is_forced_out_reset_
     secadmin.grant_role("liuyang", "clerk", jiangning.clone()).await.unwrap();
     let (code, status, _) = refusal(secadmin.grant_role("secadmin", "security_admin", DataScope::All).await.unwrap_err());
     assert_eq!((code.as_str(), status), ("grant_refused", 403));
-    assert_eq!(refusal(secadmin.users().await.unwrap_err()).1, 403, "the accounts are the system administrator's");
+    let listed = secadmin.users().await.unwrap();
+    assert!(listed.iter().any(|u| u.account.as_str() == "liuyang"), "the security administrator sees whom roles go to");
+    let auditor = hub.operator("auditor").await;
+    assert_eq!(refusal(auditor.users().await.unwrap_err()).1, 403, "the list of accounts is not the auditor's business");
     let users = sysadmin.users().await.unwrap();
     let grants = &users.iter().find(|u| u.account.as_str() == "liuyang").unwrap().grants;
     assert_eq!((grants[0].role.as_str(), &grants[0].scope, grants[0].granted_by.as_str()), ("clerk", &jiangning, "secadmin"));

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, type VueWrapper } from '@vue/test-utils'
 import RolesView from '../src/components/admin/RolesView.vue'
 import { createAppI18n } from '../src/i18n'
-import type { RoleRecord } from '../src/api'
+import type { RoleRecord, UserView } from '../src/api'
 import { useSessionStore } from '../src/stores/session'
 import { checked, flush } from './dom'
 import { signedInPerson } from './fixtures'
@@ -21,7 +21,38 @@ const ROLES: RoleRecord[] = [
   { id: 'audit_admin', name: '审计管理员', permissions: ['audit:read', 'audit:export'], builtin: true },
 ]
 
+function person(account: string, real_name: string, extra: Partial<UserView> = {}): UserView {
+  return {
+    account,
+    real_name,
+    department: '收费窗口',
+    status: 'active',
+    locked_until: null,
+    second_factor: false,
+    must_change_password: false,
+    password_changed_at: '2026-12-01T00:00:00Z',
+    grants: [],
+    ...extra,
+  }
+}
+
+const USERS: UserView[] = [
+  person('clerk01', '王芳', {
+    grants: [{ account: 'clerk01', role: 'clerk', scope: { kind: 'all' }, granted_by: 'secadmin', granted_at: '2026-12-01T00:00:00Z' }],
+  }),
+  person('clerk02', '李强', { locked_until: '2999-01-01T00:00:00Z' }),
+  person('secadmin', '赵敏'),
+]
+
 let wrapper: VueWrapper | null = null
+
+/** The kit's selects open a popper to pick from: what one emits on a pick is sent instead. */
+async function pick(view: VueWrapper, testid: string, value: unknown): Promise<void> {
+  const select = view.findAllComponents({ name: 'ElSelect' }).find((s) => s.attributes('data-testid') === testid)
+  if (!select) throw new Error(`no select ${testid}`)
+  select.vm.$emit('update:modelValue', value)
+  await flush()
+}
 
 async function mountView(): Promise<VueWrapper> {
   wrapper = mount(RolesView, { global: { plugins: [createAppI18n('zh-CN')] }, attachTo: document.body })
@@ -33,6 +64,7 @@ describe('RolesView', () => {
   beforeEach(() => {
     tauri.reset()
     tauri.handle('list_roles', () => ROLES)
+    tauri.handle('list_users', () => USERS)
     tauri.handle('districts', () => [
       { code: '320105', name: '建邺区' },
       { code: '320115', name: '江宁区' },
@@ -87,23 +119,39 @@ describe('RolesView', () => {
       return null
     })
     const view = await mountView()
-    await view.get('[data-testid=grant-account]').setValue('clerk01')
-    // The kit's selects open a popper to pick from: what they emit on a pick is sent instead.
-    const [roles] = view.findAllComponents({ name: 'ElSelect' })
-    roles?.vm.$emit('update:modelValue', 'clerk')
+    await pick(view, 'grant-account', 'clerk01')
+    await pick(view, 'grant-role', 'clerk')
     await view.get('[data-testid=grant-scope] input[value=districts]').setValue(true)
     await flush()
-    const [, districts] = view.findAllComponents({ name: 'ElSelect' })
-    districts?.vm.$emit('update:modelValue', ['320115'])
-    await flush()
+    await pick(view, 'grant-districts', ['320115'])
     await view.get('[data-testid=grant-submit]').trigger('click')
     await flush()
     expect(tauri.callsOf('grant_role')).toEqual([{ account: 'clerk01', role: 'clerk', scope: { kind: 'districts', districts: ['320115'] } }])
     expect(view.get('[data-testid=roles-outcome]').text()).toContain('已将 窗口人员 授予 clerk01')
 
-    await view.get('[data-testid=grant-account]').setValue('secadmin')
+    await pick(view, 'grant-account', 'secadmin')
     await view.get('[data-testid=grant-submit]').trigger('click')
     await flush()
     expect(view.get('[data-testid=roles-action-error]').text()).toContain('不能给自己授予或收回角色')
+  })
+
+  it('offers the hub’s accounts, shows the roles of the one picked, and offers the locked ones to unlock', async () => {
+    tauri.handle('unlock_user', () => null)
+    const view = await mountView()
+    const accounts = view.findAllComponents({ name: 'ElSelect' }).find((s) => s.attributes('data-testid') === 'grant-account')
+    expect(accounts?.findAllComponents({ name: 'ElOption' }).map((o) => o.props('value'))).toEqual(['clerk01', 'clerk02', 'secadmin'])
+    await pick(view, 'grant-account', 'clerk01')
+    expect(view.get('[data-testid=grant-held]').text()).toContain('王芳 现有角色：')
+    expect(view.get('[data-testid=grant-held]').text()).toContain('窗口人员 · 全市')
+    await pick(view, 'grant-account', 'clerk02')
+    expect(view.get('[data-testid=grant-held]').text()).toContain('无角色')
+
+    const unlock = view.findAllComponents({ name: 'ElSelect' }).find((s) => s.attributes('data-testid') === 'unlock-account')
+    expect(unlock?.findAllComponents({ name: 'ElOption' }).map((o) => o.props('value'))).toEqual(['clerk02'])
+    await pick(view, 'unlock-account', 'clerk02')
+    await view.get('[data-testid=unlock-submit]').trigger('click')
+    await flush()
+    expect(tauri.callsOf('unlock_user')).toEqual([{ account: 'clerk02' }])
+    expect(tauri.callsOf('list_users').length).toBeGreaterThan(1)
   })
 })

@@ -5,7 +5,7 @@
 
 pub mod admin;
 pub mod password;
-mod standing;
+pub(crate) mod standing;
 pub mod totp;
 
 use std::collections::BTreeSet;

@@ -51,6 +51,11 @@ impl Hub {
     /// How `account` stood at `at`: the latest standing from before it (of two from the
     /// same moment, the one recorded last); none before the account existed.
     pub async fn standing_at(&self, account: &Account, at: OffsetDateTime) -> Result<Option<Standing>, StoreError> {
-        Ok(self.store().standings(account).await?.into_iter().filter(|s| s.since <= at).max_by_key(|s| s.since))
+        Ok(standing_at(&self.store().standings(account).await?, at).cloned())
     }
+}
+
+/// Of an account's `standings` in the order recorded, the one in force at `at`.
+pub(crate) fn standing_at(standings: &[Standing], at: OffsetDateTime) -> Option<&Standing> {
+    standings.iter().filter(|s| s.since <= at).max_by_key(|s| s.since)
 }

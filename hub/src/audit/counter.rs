@@ -108,7 +108,7 @@ impl Hub {
         check(&batch)?;
         let device = batch.device_id.clone();
         let text = CounterAuditBatch::signed_text(&device, &batch.records);
-        match self.counter_signed(&device, &text, &batch.signature).await? {
+        match self.counter_signed(&device, text, &batch.signature).await? {
             None => return Err(HubError::UnknownCounter(device.to_string())),
             Some(false) => return Err(HubError::BadSignature(device.to_string())),
             Some(true) => {}

@@ -58,6 +58,10 @@ use Permission as P;
 /// Running the department feeds, or correcting what they quarantined.
 const FEED_WORK: &[Permission] = &[P::ConnectorOperate, P::QuarantineCorrect];
 
+/// Who looks at the list of accounts: the system administrator keeps them, the security
+/// administrator grants them roles and unlocks them.
+const ACCOUNT_WORK: &[Permission] = &[P::UserManage, P::RoleGrant, P::UserUnlock];
+
 /// Every route the hub serves. Paths as axum matches them.
 pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/health", Public),
@@ -69,7 +73,7 @@ pub const ROUTES: &[RouteRule] = &[
     rule("POST", "/v1/auth/password", Session),
     rule("POST", "/v1/auth/second-factor", Session),
     rule("POST", "/v1/auth/second-factor/confirm", Session),
-    rule("GET", "/v1/admin/users", Permission(P::UserManage)),
+    rule("GET", "/v1/admin/users", AnyOf(ACCOUNT_WORK)),
     rule("POST", "/v1/admin/users", Permission(P::UserManage)),
     rule("POST", "/v1/admin/users/{account}/status", Permission(P::UserManage)),
     rule("POST", "/v1/admin/users/{account}/password-reset", Permission(P::UserManage)),

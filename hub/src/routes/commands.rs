@@ -55,10 +55,17 @@ pub async fn commands(
     if !unidentified.is_empty() {
         return Err(HubError::InvalidRecords(unidentified));
     }
-    let mut results = Vec::with_capacity(read.len());
-    for (raw, read) in raw.iter().zip(read) {
-        results.push(match read {
-            Ok(envelope) => hub.run_command(envelope, action_text(raw).unwrap_or_default(), &address).await?,
+    let readable = raw
+        .iter()
+        .zip(&read)
+        .filter_map(|(raw, read)| read.as_ref().ok().map(|envelope| (envelope.clone(), action_text(raw).unwrap_or_default().to_owned())))
+        .collect();
+    let mut run = hub.run_commands(readable, &address).await?.into_iter();
+    let results = raw
+        .iter()
+        .zip(read)
+        .map(|(raw, read)| match read {
+            Ok(_) => run.next().expect("one result for every command run"),
             Err((field, problem)) => CommandResult {
                 command_id: command_id(raw).expect("commands without a readable id were refused above"),
                 outcome: CommandOutcome::Rejected {
@@ -67,8 +74,8 @@ pub async fn commands(
                 },
                 repeated: false,
             },
-        });
-    }
+        })
+        .collect();
     let head = hub.store().head().await?;
     Ok(Json(CommandResults { results, head }))
 }

@@ -17,12 +17,10 @@ use yizhan_core::id::CommandId;
 use yizhan_core::command::ClerkAction;
 
 use super::{CancellationToken, SyncClient, SyncError, backoff, notify, with_replica};
-use crate::protocol::CommandResults;
+use crate::protocol::{CommandResults, UPLOAD_BATCH};
 use crate::replica::{Issuer, OutboxEntry, Replica};
 use crate::status::{ReplicaChanged, SyncStatus};
 
-/// Commands per request: a counter back from days offline drains 1,000 in five requests.
-pub const UPLOAD_BATCH: usize = 200;
 /// Failures of the hub's own on one command before the counter sets it aside.
 pub const GIVE_UP_AFTER: u32 = 5;
 

@@ -895,6 +895,9 @@ const en: Messages = {
       unlockHint: 'An account locked after failed sign-ins can be unlocked before its lock runs out.',
       unlock: 'Unlock',
       unlocked: '{account} is unlocked',
+      held: '{name} holds: ',
+      noList: 'The list of accounts could not be read ({error}); type the account instead.',
+      pickAccount: 'Pick or type an account',
     },
     policy: {
       title: 'Security policy',

@@ -896,6 +896,9 @@ const zhCN = {
       unlockHint: '账号因多次登录失败被锁定时，可在锁定期满前解锁。',
       unlock: '解锁',
       unlocked: '{account} 已解锁',
+      held: '{name} 现有角色：',
+      noList: '未能读取账号列表（{error}），可直接输入账号。',
+      pickAccount: '选择或输入账号',
     },
     policy: {
       title: '安全策略',

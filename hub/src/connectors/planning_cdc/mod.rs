@@ -116,6 +116,16 @@ impl CdcConfig {
         self.heartbeat = every;
         self
     }
+
+    /// What the audit trail keeps of this configuration: all of it but the password.
+    pub fn on_record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "source": self.source.to_string(),
+            "slot": self.slot,
+            "publication": self.publication,
+            "lag_alarm_bytes": self.lag_alarm_bytes,
+        })
+    }
 }
 
 /// Why a session with the source ended. Each message says what happened and what to do.
