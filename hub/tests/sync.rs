@@ -503,3 +503,19 @@ async fn a_database_from_a_newer_hub_is_refused_untouched() {
     let refused = Hub::open(HubConfig::new(&db)).err().expect("a newer schema is refused").to_string();
     assert!(refused.contains("29991231000000_future") && refused.contains("新版"), "{refused}");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_hub_database_and_its_wal_are_readable_by_the_service_account_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite3");
+    std::fs::write(&db, b"").unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let hub = Hub::open(HubConfig::new(&db)).unwrap();
+    for file in ["hub.sqlite3", "hub.sqlite3-wal", "hub.sqlite3-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: an existing file made readable by others is narrowed too");
+    }
+    drop(hub);
+}

@@ -98,6 +98,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// Blocking: call it at start-up or from `spawn_blocking`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        yizhan_sync::sql::keep_private(path).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         configure(&conn)?;

@@ -129,6 +129,8 @@ pub enum ReplicaError {
     AuditTrail(String),
     #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
+    #[error("本地副本文件无法设为仅本机账户可读写：{0}。请检查数据目录的权限。")]
+    Private(#[source] std::io::Error),
 }
 
 impl From<crate::migrate::MigrateError> for ReplicaError {
@@ -170,6 +172,7 @@ impl Replica {
 
     /// [`Replica::open`] with the clock that says what today is and stamps commands.
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<Replica, ReplicaError> {
+        crate::sql::keep_private(path.as_ref()).map_err(ReplicaError::Private)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -1275,3 +1275,17 @@ mod integrity {
         assert_eq!(replica.meta().unwrap().hub_key, Some(SIGNER.public_key()));
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn the_replica_file_and_its_wal_are_readable_by_the_counters_account_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("replica.sqlite3");
+    // Opening migrates it, which writes through the WAL.
+    let _replica = Replica::open(&path).unwrap();
+    for file in ["replica.sqlite3", "replica.sqlite3-wal", "replica.sqlite3-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+}
