@@ -100,7 +100,7 @@ impl Hub {
             return Ok(None);
         };
         let standings = self.store().standings(account).await?;
-        let roles = self.store().grants(account).await?.into_iter().map(|g| g.role).collect::<Vec<_>>().join(",");
+        let roles = self.roles_held(account).await?;
         Ok(Some(Clerk { user, standings, roles }))
     }
 

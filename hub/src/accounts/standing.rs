@@ -48,6 +48,12 @@ impl Hub {
         Ok(())
     }
 
+    /// The roles `account` holds now, as the audit trail names them beside the person
+    /// (`clerk,supervisor`, as a session's actor does).
+    pub(crate) async fn roles_held(&self, account: &Account) -> Result<String, StoreError> {
+        Ok(self.store().grants(account).await?.into_iter().map(|g| g.role).collect::<Vec<_>>().join(","))
+    }
+
     /// How `account` stood at `at`: the latest standing from before it (of two from the
     /// same moment, the one recorded last); none before the account existed.
     pub async fn standing_at(&self, account: &Account, at: OffsetDateTime) -> Result<Option<Standing>, StoreError> {

@@ -117,7 +117,7 @@ impl Hub {
         for r in &batch.records {
             if !r.account.is_empty() && !roles.contains_key(&r.account) {
                 let held = match r.account.parse() {
-                    Ok(account) => self.store().grants(&account).await?.into_iter().map(|g| g.role).collect::<Vec<_>>().join(","),
+                    Ok(account) => self.roles_held(&account).await?,
                     Err(_) => String::new(),
                 };
                 roles.insert(r.account.clone(), held);

@@ -55,18 +55,24 @@ pub async fn commands(
     if !unidentified.is_empty() {
         return Err(HubError::InvalidRecords(unidentified));
     }
-    let readable = raw
-        .iter()
-        .zip(&read)
-        .filter_map(|(raw, read)| read.as_ref().ok().map(|envelope| (envelope.clone(), action_text(raw).unwrap_or_default().to_owned())))
-        .collect();
+    // The readable commands run as one batch; each unreadable one is answered in its place.
+    let mut readable = Vec::with_capacity(read.len());
+    let mut places = Vec::new();
+    for (raw, read) in raw.iter().zip(read) {
+        match read {
+            Ok(envelope) => {
+                readable.push((envelope, action_text(raw).unwrap_or_default().to_owned()));
+                places.push(None);
+            }
+            Err(problem) => places.push(Some((raw, problem))),
+        }
+    }
     let mut run = hub.run_commands(readable, &address).await?.into_iter();
-    let results = raw
-        .iter()
-        .zip(read)
-        .map(|(raw, read)| match read {
-            Ok(_) => run.next().expect("one result for every command run"),
-            Err((field, problem)) => CommandResult {
+    let results = places
+        .into_iter()
+        .map(|place| match place {
+            None => run.next().expect("one result for every command run"),
+            Some((raw, (field, problem))) => CommandResult {
                 command_id: command_id(raw).expect("commands without a readable id were refused above"),
                 outcome: CommandOutcome::Rejected {
                     code: "invalid_command".into(),
