@@ -22,6 +22,14 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
+# The demo's counter PC enrols itself at first start with a code its own hub makes, as the
+# system administrator would hand one out; a PC already enrolled needs none.
+if [ ! -f "$data/counter/replica.sqlite3" ]; then
+  YIZHAN_ENROLMENT_CODE=$("$target_dir/yizhan-hub" device add --db "$data/hub.sqlite3" \
+    --id "demo-counter-$(date +%s)" --name "演示窗口" --by "演示" | tail -n 1)
+  export YIZHAN_ENROLMENT_CODE
+fi
+
 echo "==> hub on http://$listen (store: $data/hub.sqlite3)"
 "$target_dir/yizhan-hub" serve --db "$data/hub.sqlite3" --listen "$listen" \
   --demo "${YIZHAN_DEMO_PROJECTS:-5000}" --notify-log "$data/notifications.jsonl" &
@@ -33,7 +41,7 @@ done
 curl -fsS "http://$listen/v1/health" >/dev/null || { echo "the hub did not start" >&2; exit 1; }
 
 echo "==> simulator: ${YIZHAN_SIM_RATE:-2} events/s"
-"$target_dir/yizhan-hub" simulate --hub "http://$listen" --rate "${YIZHAN_SIM_RATE:-2}" &
+"$target_dir/yizhan-hub" simulate --hub "http://$listen" --db "$data/hub.sqlite3" --rate "${YIZHAN_SIM_RATE:-2}" &
 pids+=($!)
 
 export YIZHAN_HUB_URL="http://$listen"

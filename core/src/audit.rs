@@ -83,6 +83,15 @@ audit_events! {
     PlanningImported = "planning_imported";
     /// A configuration change: document settings, alert rule files.
     ConfigChanged = "config_changed";
+    /// An enrolment code made for a counter PC, and the PC enrolling with it (or failing to).
+    DeviceCodeIssued = "device_code_issued";
+    DeviceEnrolled = "device_enrolled";
+    /// A counter PC retired or reported lost.
+    DeviceRevoked = "device_revoked";
+    /// A revoked PC calling again: told to wipe itself.
+    DeviceRefused = "device_refused";
+    /// A counter PC whose clock is off by more than the margin (or back within it).
+    DeviceClockSkew = "device_clock_skew";
 }
 
 impl fmt::Display for AuditEvent {

@@ -47,7 +47,11 @@ async fn hub(dir: &std::path::Path, projects: usize, key: &CounterKey) -> (Hub, 
     let hub = Hub::open(HubConfig::new(dir.join("hub.sqlite3"))).unwrap();
     yizhan_hub::demo::seed_on(&hub, projects, 7, time::macros::date!(2026 - 11 - 24)).await.unwrap();
     hub.seed_demo_accounts_since(time::macros::datetime!(2020-01-01 00:00 UTC)).await.unwrap();
-    hub.register_counter_key(&DEVICE.parse().unwrap(), &key.public_key().to_hex()).await.unwrap();
+    let by = yizhan_hub::audit::Actor { user: "bench".into(), ..Default::default() };
+    let new = yizhan_sync::protocol::device::NewDevice { device_id: DEVICE.parse().unwrap(), name: "基准测试窗口".into(), scope: Default::default() };
+    let code = hub.new_device(&by, new).await.unwrap().code;
+    let request = yizhan_sync::protocol::device::EnrolmentRequest { code, public_key: key.public_key().to_hex() };
+    hub.enrol(request, "127.0.0.1").await.unwrap();
     let mut codes: Vec<String> = hub.store().changes_after(0, 1_000_000).await.unwrap().into_iter().map(|c| c.project_code).collect();
     codes.retain(|c| !c.is_empty());
     codes.dedup();
@@ -181,14 +185,17 @@ async fn main() {
     }
     let check = started.elapsed() / checks;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1/changes?after=0&limit=500", listener.local_addr().unwrap());
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("{base}/v1/changes?after=0&limit=500");
     tokio::spawn(yizhan_hub::serve(listener, served_hub));
     let http = reqwest::Client::new();
+    // As the counter asks: proving its PC with its device token on every page.
+    let device = yizhan_sync::client::DeviceAuth::new(&base, DEVICE.parse().unwrap(), key.clone(), yizhan_core::clock::Clock::system()).unwrap();
     let pages = if full { 200 } else { 3 };
     let mut times = Vec::with_capacity(pages);
     for _ in 0..pages {
         let started = Instant::now();
-        let response = http.get(&url).send().await.unwrap();
+        let response = device.sign(http.get(&url)).await.unwrap().send().await.unwrap();
         assert!(response.status().is_success());
         response.bytes().await.unwrap();
         times.push(started.elapsed());

@@ -35,8 +35,10 @@ pub struct Verification {
 }
 
 impl Hub {
-    /// Registers `device_id`'s public key, once: a different key for a registered
-    /// counter is refused, since it would let a stolen id sign as that counter.
+    /// Puts `device_id`'s public key on the change log, once, for every counter to check
+    /// its documents offline: a different key for a registered counter is refused, since
+    /// it would let a stolen id sign as that counter. Done when the PC takes its first
+    /// number segment: only PCs that issue documents need their key at other counters.
     pub async fn register_counter_key(&self, device_id: &DeviceId, public_key: &str) -> Result<CounterKeyRecord, HubError> {
         let key = PublicKey::from_hex(public_key).map_err(|e| HubError::InvalidBody(format!("public_key：{e}")))?;
         if let Some(known) = self.counter_key(device_id).await? {
@@ -61,13 +63,14 @@ impl Hub {
         self.stored(EntityKind::CounterKey, device_id.as_str(), "终端公钥").await
     }
 
-    /// `device_id`'s registered key, parsed; a key the store holds that does not parse is a
-    /// corrupt store.
+    /// The key `device_id` enrolled with, parsed (whatever it stands as now: a retired PC's
+    /// uploads are still checked); a key the store holds that does not parse is a corrupt
+    /// store.
     pub(crate) async fn counter_public_key(&self, device_id: &DeviceId) -> Result<Option<PublicKey>, HubError> {
-        let Some(key) = self.counter_key(device_id).await? else {
+        let Some(key) = self.store().device(device_id).await?.and_then(|d| d.public_key) else {
             return Ok(None);
         };
-        PublicKey::from_hex(&key.public_key)
+        PublicKey::from_hex(&key)
             .map(Some)
             .map_err(|e| HubError::Store(crate::store::StoreError::Corrupt(format!("终端公钥 {device_id}：{e}"))))
     }
@@ -121,7 +124,10 @@ impl Hub {
             return Err(HubError::InvalidBody(format!("size：号段大小应为 1–{MAX_SEGMENT_SIZE}，收到 {}", request.size)));
         }
         if self.counter_key(&request.device_id).await?.is_none() {
-            return Err(HubError::InvalidBody(format!("device_id：终端 {} 尚未登记签名公钥，不能领取号段", request.device_id)));
+            let Some(key) = self.store().device(&request.device_id).await?.and_then(|d| d.public_key) else {
+                return Err(HubError::InvalidBody(format!("device_id：终端 {} 尚未登记，不能领取号段", request.device_id)));
+            };
+            self.register_counter_key(&request.device_id, &key).await?;
         }
         let segment = self.store().allocate_segment(request.device_id.as_str(), request.kind, request.size).await?;
         tracing::info!(device_id = %request.device_id, kind = request.kind.as_str(), first = segment.first, last = segment.last, "号段已分配");
@@ -248,6 +254,6 @@ pub(crate) fn signed_by(key: &PublicKey, text: &str, signature: &str) -> bool {
 }
 
 /// A signature check on the blocking pool, so that it does not stall an async worker.
-async fn off_the_workers(check: impl FnOnce() -> bool + Send + 'static) -> bool {
+pub(crate) async fn off_the_workers(check: impl FnOnce() -> bool + Send + 'static) -> bool {
     tokio::task::spawn_blocking(check).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }

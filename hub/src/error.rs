@@ -63,6 +63,8 @@ pub enum HubError {
     Auth(#[from] SignInError),
     #[error(transparent)]
     Admin(#[from] AdminError),
+    #[error(transparent)]
+    Device(#[from] crate::devices::DeviceError),
     /// A route the access table does not name: refused until it is declared.
     #[error("接口 {0} 未声明访问权限")]
     Undeclared(String),
@@ -119,6 +121,7 @@ impl HubError {
                 AdminError::Auth(e) => auth_status(e),
                 AdminError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
+            HubError::Device(e) => e.status(),
             HubError::Undeclared(_) => StatusCode::INTERNAL_SERVER_ERROR,
             HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -162,6 +165,7 @@ impl HubError {
                 AdminError::Auth(e) => auth_code(e),
                 AdminError::Store(_) => "internal",
             },
+            HubError::Device(e) => e.code(),
             HubError::Undeclared(_) => "undeclared_route",
             HubError::Store(_) => "internal",
         }
@@ -213,6 +217,7 @@ impl HubError {
                 "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。"
             }
             HubError::Admin(_) => "请按提示更正后重试。",
+            HubError::Device(e) => e.advice(),
             HubError::Store(_) => "数据中心内部错误，请稍后重试；如持续出现请联系技术人员。",
         };
         let errors = match self {
@@ -228,6 +233,12 @@ impl HubError {
                 source_id: None,
                 field: problem.field.to_owned(),
                 problem: problem.problem.clone(),
+            }],
+            HubError::Device(crate::devices::DeviceError::Field { field, problem }) => vec![FieldError {
+                record: 0,
+                source_id: None,
+                field: (*field).to_owned(),
+                problem: problem.clone(),
             }],
             HubError::Auth(SignInError::PasswordRejected(problem)) => vec![FieldError {
                 record: 0,

@@ -49,6 +49,12 @@ pub struct Hub {
     clock: Clock,
     /// Started with `--demo`: serves the unauthenticated ingest routes.
     demo: bool,
+    /// How far a counter's clock may drift from this hub's before it is told.
+    clock_margin_seconds: u32,
+    seen_devices: Arc<crate::devices::SeenDevices>,
+    /// The HMAC-SM3 key of device challenges: random per process, so a challenge is good
+    /// at the hub instance that made it (for two minutes).
+    challenge_key: Arc<[u8; 32]>,
 }
 
 impl Hub {
@@ -96,6 +102,13 @@ impl Hub {
             audit_problem: Arc::default(),
             clock: Clock::system(),
             demo: false,
+            clock_margin_seconds: crate::devices::DEFAULT_CLOCK_MARGIN_SECONDS,
+            seen_devices: Arc::default(),
+            challenge_key: Arc::new({
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+                key
+            }),
         }
     }
 
@@ -107,6 +120,23 @@ impl Hub {
 
     pub fn demo(&self) -> bool {
         self.demo
+    }
+
+    pub fn with_clock_margin(mut self, seconds: u32) -> Hub {
+        self.clock_margin_seconds = seconds;
+        self
+    }
+
+    pub fn clock_margin_seconds(&self) -> u32 {
+        self.clock_margin_seconds
+    }
+
+    pub(crate) fn challenge_key(&self) -> &[u8] {
+        &self.challenge_key[..]
+    }
+
+    pub(crate) fn seen_devices(&self) -> &crate::devices::SeenDevices {
+        &self.seen_devices
     }
 
     pub fn with_audit_key(mut self, key: AuditKey) -> Hub {
@@ -176,6 +206,11 @@ impl Hub {
 
     pub(crate) fn push_gate(&self) -> &Gate {
         &self.push
+    }
+
+    /// The store, to share with a task that outlives this borrow (the simulator).
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod devices;
 pub mod documents;
 mod error;
 mod etl;

@@ -119,16 +119,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Counter PCs: `device add` makes the one-time enrolment code of a PC (the first ones,
+    /// the administrators' own, before anyone can sign in; later ones from the app too).
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
     /// The audit trail: verify its chain, or prune records older than 180 days.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Post realistic department events to a running hub.
+    /// Post realistic department events to a running demo hub, beside it on its server.
     Simulate {
         /// Base URL of the hub.
         #[arg(long, default_value = "http://127.0.0.1:8640")]
         hub: String,
+        /// The hub's store, read for what is outstanding.
+        #[command(flatten)]
+        store: StoreArgs,
         /// Events per second.
         #[arg(long)]
         rate: f64,
@@ -161,6 +170,27 @@ enum AdminCommand {
         system_name: String,
         #[arg(long, default_value = "信息中心")]
         department: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Prints the enrolment code (valid 24 hours) of the PC to be enrolled as `--id`.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The device id, as documents and the audit trail name the PC: `jn-window-03`.
+        #[arg(long)]
+        id: String,
+        /// What the window calls it: `江宁区 3 号窗口`.
+        #[arg(long)]
+        name: String,
+        /// Districts (GB/T 2260 codes) whose projects the PC holds; none: the whole city.
+        #[arg(long = "district")]
+        districts: Vec<String>,
+        /// Who makes the code, for the audit trail.
+        #[arg(long)]
+        by: String,
     },
 }
 
@@ -480,6 +510,21 @@ async fn main() -> anyhow::Result<()> {
                 println!("  {title}  账号 {}  一次性密码 {}", one.account, one.password);
             }
         }
+        Command::Device { command: DeviceCommand::Add { store, id, name, districts, by } } => {
+            anyhow::ensure!(!by.trim().is_empty(), "请用 --by 写明生成登记码的人");
+            let hub = store.open(assessing_nothing())?;
+            let scope = if districts.is_empty() {
+                yizhan_core::access::DataScope::All
+            } else {
+                yizhan_core::access::DataScope::Districts(districts.into_iter().collect())
+            };
+            let device_id = id.parse().map_err(|e| anyhow::anyhow!("--id：{e}"))?;
+            let by = yizhan_hub::audit::Actor { user: by.trim().to_owned(), role: "console".into(), ..Default::default() };
+            let new = yizhan_sync::protocol::device::NewDevice { device_id, name, scope };
+            let code = hub.new_device(&by, new).await?;
+            println!("终端 {} 的登记码（{} 前有效，只能使用一次）：", code.device_id, yizhan_core::clock::shanghai_minute(code.expires_at));
+            println!("{}", code.code);
+        }
         Command::Audit { command: AuditCommand::Verify { store } } => {
             let hub = store.open(assessing_nothing())?;
             match hub.verify_audit().await? {
@@ -499,13 +544,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Simulate {
             hub,
+            store,
             rate,
             seed,
             duration,
             rules,
         } => {
+            let opened = store.open(assessing_nothing())?;
             let options = SimulateOptions {
                 hub,
+                store: opened.shared_store(),
                 rate,
                 seed,
                 duration: duration.map(Duration::from_secs),

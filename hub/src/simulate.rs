@@ -2,9 +2,9 @@
 //! outstanding fees, tax clearances for fully paid projects, new planning approvals and
 //! 人防 notices, posted through the hub's HTTP ingest API at a steady rate.
 //!
-//! The simulator keeps a model of what is outstanding the way a counter does: it loads
-//! the snapshot, then follows the change feed, so it always picks targets from the hub's
-//! real state (including what other clients changed).
+//! The simulator keeps a model of what is outstanding the way a counter does: it reads
+//! the hub's state, then follows its change log (from the store, on the hub's server), so
+//! it always picks targets from the hub's real state (including what others changed).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -21,12 +21,13 @@ use yizhan_core::entity::{
 use yizhan_core::mask::mask_mobile;
 use yizhan_core::money::Fen;
 use yizhan_sync::protocol::{
-    ApiError, ChangeBatch, CivilDefenceNotice, IngestBatch, IngestReport, PaymentRecord,
-    PlanningRecord, SnapshotHeader, SnapshotRow, TaxClearanceRecord,
+    ApiError, CivilDefenceNotice, IngestBatch, IngestReport, PaymentRecord, PlanningRecord,
+    TaxClearanceRecord,
 };
 
 use crate::demo::Generator;
 use crate::ingest::{IngestRecord, AssessmentRules};
+use crate::store::Store;
 
 /// Events are sent in batches every tick, as department connectors push.
 const TICK: Duration = Duration::from_millis(100);
@@ -37,8 +38,12 @@ const DRAWS: usize = 200;
 const FIRST_PROJECT_SERIAL: u32 = 900_000;
 
 pub struct SimulateOptions {
-    /// Base URL of the hub, e.g. `http://127.0.0.1:8640`.
+    /// Base URL of the hub, e.g. `http://127.0.0.1:8640`: its demo ingest routes take the
+    /// events.
     pub hub: String,
+    /// The hub's store, read for what is outstanding: the simulator runs beside the hub,
+    /// as a department's system would, and is no counter.
+    pub store: std::sync::Arc<dyn Store>,
     /// Events per second.
     pub rate: f64,
     pub seed: u64,
@@ -70,7 +75,8 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
     }
     let client = reqwest::Client::builder().gzip(true).build()?;
     let hub = options.hub.trim_end_matches('/').to_owned();
-    let mut model = Model::load(&client, &hub).await?;
+    let store = options.store.as_ref();
+    let mut model = Model::load(store).await?;
     tracing::info!(
         projects = model.codes.len(),
         as_of = model.cursor,
@@ -93,7 +99,7 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
         if options.duration.is_some_and(|d| elapsed >= d) {
             break;
         }
-        model.follow(&client, &hub).await?;
+        model.follow(store).await?;
         // Catch up with the clock rather than the ticks, so slow posts do not lower the
         // rate; but never more than a second's worth at once.
         let due = (options.rate * elapsed.as_secs_f64()) as u64;
@@ -161,45 +167,31 @@ struct Model {
 }
 
 impl Model {
-    async fn load(client: &reqwest::Client, hub: &str) -> anyhow::Result<Model> {
-        let response = client
-            .get(format!("{hub}/v1/snapshot"))
-            .send()
-            .await
-            .context("无法连接数据中心")?;
-        let response = ok_or_api_error(response).await?;
-        let mut lines = ndjson_lines(response);
-        let header: SnapshotHeader =
-            serde_json::from_slice(&lines.next().await.context("快照为空：缺少首行")??)
-                .context("快照首行无法解析")?;
-        let mut model = Model {
-            cursor: header.as_of,
-            ..Model::default()
-        };
-        while let Some(line) = lines.next().await {
-            let row: SnapshotRow = serde_json::from_slice(&line?).context("快照行无法解析")?;
-            model.apply(row.entity, row.version, &row.payload.to_string())?;
+    async fn load(store: &dyn Store) -> anyhow::Result<Model> {
+        let snapshot = store.snapshot(None).await.context("无法读取数据中心的数据")?;
+        let mut model = Model { cursor: snapshot.position.as_of, ..Model::default() };
+        let mut chunks = snapshot.rows;
+        while let Some(chunk) = chunks.next().await {
+            for row in chunk? {
+                model.apply(row.entity, row.version, &row.payload)?;
+            }
         }
         Ok(model)
     }
 
     /// Applies the changes committed since the model's cursor.
-    async fn follow(&mut self, client: &reqwest::Client, hub: &str) -> anyhow::Result<()> {
+    async fn follow(&mut self, store: &dyn Store) -> anyhow::Result<()> {
         loop {
-            let url = format!("{hub}/v1/changes?after={}&limit=10000", self.cursor);
-            let batch: ChangeBatch = ok_or_api_error(client.get(url).send().await?)
-                .await?
-                .json()
-                .await?;
-            for change in &batch.changes {
+            let changes = store.changes_after(self.cursor, 10_000).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                return Ok(());
+            };
+            for change in &changes {
                 if let Some(payload) = &change.payload {
-                    self.apply(change.entity, change.version, payload.get())?;
+                    self.apply(change.entity, change.version, payload)?;
                 }
             }
-            self.cursor = batch.upto;
-            if batch.upto >= batch.head {
-                return Ok(());
-            }
+            self.cursor = last;
         }
     }
 
@@ -421,31 +413,4 @@ async fn ok_or_api_error(response: reqwest::Response) -> anyhow::Result<reqwest:
         ),
         Err(_) => bail!("{status}：{text}"),
     }
-}
-
-/// The body split into lines as it arrives, without holding more than one line.
-fn ndjson_lines(
-    response: reqwest::Response,
-) -> impl futures_util::Stream<Item = anyhow::Result<Vec<u8>>> + Unpin {
-    let chunks = response.bytes_stream();
-    Box::pin(futures_util::stream::unfold(
-        (chunks, Vec::new(), false),
-        |(mut chunks, mut buffer, mut done)| async move {
-            loop {
-                if let Some(end) = buffer.iter().position(|&b| b == b'\n') {
-                    let line: Vec<u8> = buffer.drain(..=end).take(end).collect();
-                    return Some((Ok(line), (chunks, buffer, done)));
-                }
-                if done {
-                    return (!buffer.is_empty())
-                        .then(|| (Ok(std::mem::take(&mut buffer)), (chunks, buffer, true)));
-                }
-                match chunks.next().await {
-                    Some(Ok(bytes)) => buffer.extend_from_slice(&bytes),
-                    Some(Err(e)) => return Some((Err(e.into()), (chunks, buffer, true))),
-                    None => done = true,
-                }
-            }
-        },
-    ))
 }

@@ -3,6 +3,8 @@
 //! expired, forged, replayed and other people's credentials, and the database file
 //! tampered with as an intruder would.
 
+mod common;
+
 use std::collections::HashMap;
 use std::process::Command;
 
@@ -28,6 +30,9 @@ struct Hall {
     hub: Hub,
     clock: SimulatedClock,
     http: reqwest::Client,
+    /// The PC the hall's requests come from; its token is fetched again when the hall's
+    /// clock has run past it.
+    device: yizhan_sync::client::DeviceAuth,
     dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -37,32 +42,30 @@ impl Hall {
     async fn open() -> Hall {
         let dir = tempfile::tempdir().unwrap();
         let clock = SimulatedClock::starting_at(START);
-        let hub = Hub::open(HubConfig::new(dir.path().join("hub.sqlite3")))
-            .unwrap()
-            .with_clock(clock.clock())
-            .with_demo_ingest();
-        hub.seed_demo_accounts().await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
-            let _ = stopped.await;
-        }));
-        Hall { url, hub, clock, http: reqwest::Client::new(), dir, _stop: stop }
+        let (url, hub, stop) = common::serve_on(dir.path(), &clock, true).await;
+        let device = common::enrolled_device(&url, &common::enrolment_code(&hub).await, clock.clock()).await.unwrap();
+        Hall { url, hub, clock, http: reqwest::Client::new(), device, dir, _stop: stop }
     }
 
     async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        loop {
+            let mut request = self.http.request(method.clone(), format!("{}{path}", self.url));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let response = self.device.sign(request).await.unwrap().send().await.unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            let answer = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            if answer["code"] == "device_session_ended" {
+                self.device.forget().await;
+                continue;
+            }
+            return (status, answer);
         }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     async fn login(&self, account: &str, password: &str, code: Option<&str>) -> (StatusCode, Value) {
@@ -442,20 +445,15 @@ async fn the_audit_trail_records_each_event_and_exports_as_csv_and_xlsx() {
     assert_eq!((failure["result"].as_str(), failure["reason"].as_str()), (Some("failure"), Some("密码错误")));
     assert_eq!(failure["address"], "127.0.0.1");
 
-    let csv = hall
-        .http
-        .get(format!("{}/v1/audit/export?format=csv&user=clerk01", hall.url))
-        .bearer_auth(&auditor)
-        .send()
-        .await
-        .unwrap();
+    let csv = hall.device.sign(hall.http.get(format!("{}/v1/audit/export?format=csv&user=clerk01", hall.url)).bearer_auth(&auditor)).await.unwrap().send().await.unwrap();
     assert_eq!(csv.status(), StatusCode::OK);
     let text = csv.text().await.unwrap();
     assert!(text.starts_with('\u{feff}') && text.contains("login_failure") && text.contains("时间（北京时间）"), "{text}");
     let xlsx = hall
-        .http
-        .get(format!("{}/v1/audit/export?format=xlsx", hall.url))
-        .bearer_auth(&auditor)
+        .device
+        .sign(hall.http.get(format!("{}/v1/audit/export?format=xlsx", hall.url)).bearer_auth(&auditor))
+        .await
+        .unwrap()
         .send()
         .await
         .unwrap()
@@ -565,7 +563,8 @@ async fn admin_init_makes_the_first_two_administrators_once_with_one_time_passwo
     assert!(!ok && out.contains("已有管理员账号"), "{out}");
 
     let hub = Hub::open(HubConfig::new(&db)).unwrap();
-    let answer = hub.login(serde_json::from_value(json!({"account": "sec.zhang", "password": password})).unwrap(), "127.0.0.1").await.unwrap();
+    let pc = "admin-pc-01".parse().unwrap();
+    let answer = hub.login(serde_json::from_value(json!({"account": "sec.zhang", "password": password})).unwrap(), "127.0.0.1", &pc).await.unwrap();
     assert!(answer.must_change_password);
     assert!(answer.must_enrol_second_factor);
     assert!(answer.person.may(Permission::RoleGrant) && !answer.person.may(Permission::UserManage));

@@ -236,7 +236,7 @@ async fn dashboards_filter_the_queue_and_read_open_alerts_as_metrics() {
         assert!(body["message"].as_str().unwrap().contains(field), "{query}: {body}");
     }
 
-    let metrics = hub.client.get(format!("{}/metrics", hub.url)).send().await.unwrap().text().await.unwrap();
+    let metrics = hub.text("/metrics").await;
     assert!(metrics.contains("yizhan_alerts_open{level=\"orange\"} 2"), "{metrics}");
     assert!(metrics.contains("yizhan_alerts_open{level=\"red\"} 0"), "{metrics}");
     assert!(metrics.contains("department=\"收费窗口\""), "{metrics}");
@@ -244,7 +244,7 @@ async fn dashboards_filter_the_queue_and_read_open_alerts_as_metrics() {
 
 /// Reads one of `/metrics`' series, as a number.
 async fn metric(hub: &TestHub, series: &str) -> Option<i64> {
-    let text = hub.client.get(format!("{}/metrics", hub.url)).send().await.unwrap().text().await.unwrap();
+    let text = hub.text("/metrics").await;
     text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 

@@ -18,9 +18,9 @@ static KEY: std::sync::LazyLock<CounterKey> = std::sync::LazyLock::new(CounterKe
 
 /// A hub with the demo accounts, `DEVICE`'s key registered.
 async fn start() -> TestHub {
-    let hub = TestHub::start().await;
+    let mut hub = TestHub::start().await;
     seed_clerks(&hub.hub).await;
-    hub.hub.register_counter_key(&DEVICE.parse().unwrap(), &KEY.public_key().to_hex()).await.unwrap();
+    hub.act_as(DEVICE, &KEY).await;
     hub
 }
 
@@ -243,9 +243,9 @@ async fn a_command_is_the_signed_in_clerks_by_the_counters_signature_never_by_it
 #[tokio::test]
 async fn a_command_queued_before_the_clerks_account_was_disabled_is_taken_and_flagged_orange() {
     let desk = yizhan_hub::alerts::AlertDesk::new(None, yizhan_core::clock::Clock::system(), std::time::Duration::from_millis(50));
-    let hub = TestHub::start_with_alerts(desk).await;
+    let mut hub = TestHub::start_with_alerts(desk).await;
     seed_clerks(&hub.hub).await;
-    hub.hub.register_counter_key(&DEVICE.parse().unwrap(), &KEY.public_key().to_hex()).await.unwrap();
+    hub.act_as(DEVICE, &KEY).await;
     project_with_fees(&hub).await;
     // Queued offline at the counter while clerk01 was active; the account is disabled
     // before the counter comes back.

@@ -10,10 +10,6 @@ use yizhan_core::document::{Document, DocumentKind, DocumentNumber};
 use yizhan_voucher::qr::QrPayload;
 use yizhan_voucher::signature::CounterKey;
 
-async fn register(hub: &TestHub, device: &str, key: &str) -> (u16, Value) {
-    hub.post_json_to("/v1/counters/key", serde_json::to_vec(&json!({ "device_id": device, "public_key": key })).unwrap()).await
-}
-
 async fn segment(hub: &TestHub, device: &str, kind: &str, size: u64) -> (u16, Value) {
     hub.post_json_to("/v1/segments", serde_json::to_vec(&json!({ "device_id": device, "kind": kind, "size": size })).unwrap()).await
 }
@@ -30,37 +26,12 @@ fn document(serial: u64, device: &str) -> Document {
 }
 
 #[tokio::test]
-async fn a_counter_registers_one_key_and_a_bad_or_second_key_is_refused_by_name() {
-    let hub = TestHub::start().await;
-    let key = CounterKey::generate().public_key().to_hex();
-    let (status, body) = hub.post_json_to("/v1/counters/key", b"{\"device_id\":".to_vec()).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("malformed_json")), "{body}");
-    let (status, body) = register(&hub, "counter-01", "04zz").await;
-    assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("public_key"), "{body}");
-    for device in ["", "窗\u{7}口", &"x".repeat(65)] {
-        let (status, body) = register(&hub, device, &key).await;
-        assert_eq!(status, 400, "{device:?}");
-        assert!(body["message"].as_str().unwrap().contains("device_id"), "{body}");
-    }
-    let (status, record) = register(&hub, "counter-01", &key).await;
-    assert_eq!((status, record["public_key"].as_str()), (200, Some(key.as_str())));
-    assert_eq!(register(&hub, "counter-01", &key).await.0, 200, "the same key again is no change");
-    let (status, body) = register(&hub, "counter-01", &CounterKey::generate().public_key().to_hex()).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("key_conflict")), "{body}");
-    let logged: Vec<Value> = hub.log().await.into_iter().filter(|c| c["entity"] == "counter_key").collect();
-    assert_eq!(logged.len(), 1, "one key on record, replicated to every counter");
-}
-
-#[tokio::test]
-async fn segments_go_to_registered_counters_only_and_never_overlap() {
-    let hub = TestHub::start().await;
-    let (status, body) = segment(&hub, "counter-01", "voucher", 100).await;
-    assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("尚未登记"), "{body}");
-    for device in ["counter-01", "counter-02"] {
-        assert_eq!(register(&hub, device, &CounterKey::generate().public_key().to_hex()).await.0, 200);
-    }
+async fn segments_go_to_the_enrolled_counter_asking_only_and_never_overlap() {
+    let mut hub = TestHub::start().await;
+    let (_, second_client) = hub.client_as("counter-02", &CounterKey::generate()).await;
+    hub.act_as("counter-01", &CounterKey::generate()).await;
+    let (status, body) = segment(&hub, "counter-02", "voucher", 100).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("device_mismatch")), "a PC asks for its own segments only: {body}");
     for size in [0, 1_001] {
         let (status, body) = segment(&hub, "counter-01", "voucher", size).await;
         assert_eq!(status, 400);
@@ -77,9 +48,9 @@ async fn segments_go_to_registered_counters_only_and_never_overlap() {
     }
     let requests: Vec<_> = (0..20)
         .map(|i| {
-            let (url, client) = (hub.url.clone(), hub.client.clone());
+            let url = hub.url.clone();
+            let (device, client) = if i % 2 == 0 { ("counter-01", hub.client.clone()) } else { ("counter-02", second_client.clone()) };
             tokio::spawn(async move {
-                let device = if i % 2 == 0 { "counter-01" } else { "counter-02" };
                 let answer: Value = client
                     .post(format!("{url}/v1/segments"))
                     .json(&json!({ "device_id": device, "kind": "voucher", "size": 50 }))
@@ -132,15 +103,16 @@ async fn send_issue(hub: &TestHub, command_id: &str, device: &str, account: &str
 
 #[tokio::test]
 async fn a_document_signed_by_another_key_or_numbered_outside_its_segment_is_refused() {
-    let hub = TestHub::start().await;
+    let mut hub = TestHub::start().await;
     assert_eq!(hub.post("planning", json!([common::planning("建字第1号", common::CODE)])).await.0, 200);
     let key = CounterKey::generate();
     let stranger = CounterKey::generate();
-    assert_eq!(register(&hub, "counter-01", &key.public_key().to_hex()).await.0, 200);
+    hub.act_as("counter-01", &key).await;
     assert_eq!(segment(&hub, "counter-01", "voucher", 10).await.0, 200);
     common::seed_clerks(&hub.hub).await;
-    let unknown = issue(&hub, "c0", "counter-09", &document(1, "counter-09"), &key, &key).await;
-    assert_eq!(unknown["code"], "unknown_counter", "{unknown}");
+    let another = issue(&hub, "c0", "counter-09", &document(1, "counter-09"), &key, &key).await;
+    assert_eq!(another["code"], "invalid_command", "{another}");
+    assert!(another["reason"].as_str().unwrap().contains("device_id"), "a PC sends its own commands only: {another}");
     let forged = issue(&hub, "c1", "counter-01", &document(1, "counter-01"), &stranger, &key).await;
     assert_eq!(forged["code"], "bad_signature", "{forged}");
     let outside = issue(&hub, "c2", "counter-01", &document(11, "counter-01"), &key, &key).await;
@@ -201,13 +173,13 @@ async fn whatever_a_scanner_reads_gets_a_verdict_or_a_named_problem() {
 
 #[tokio::test]
 async fn the_clerk_who_recorded_the_final_check_cannot_issue_its_documents_even_past_the_counter() {
-    let hub = TestHub::start().await;
+    let mut hub = TestHub::start().await;
     common::seed_clerks(&hub.hub).await;
     common::project_with_fees(&hub).await;
     common::pay_everything(&hub).await;
     assert_eq!(hub.post("tax", json!([common::clearance("WS-1", common::CODE)])).await.0, 200);
     let key = CounterKey::generate();
-    assert_eq!(register(&hub, "counter-01", &key.public_key().to_hex()).await.0, 200);
+    hub.act_as("counter-01", &key).await;
     assert_eq!(segment(&hub, "counter-01", "voucher", 10).await.0, 200);
     let check = json!({
         "command_id": "fc-1", "device_id": "counter-01", "clerk": "王芳（clerk01）", "issued_at": "2026-11-24T02:00:00Z", "base_seq": 0,

@@ -827,8 +827,11 @@ async fn an_unreachable_source_is_reported_and_retried() {
 struct HubProcess {
     child: tokio::process::Child,
     url: String,
-    /// The system administrator's session (the demo's `sysadmin`), once the hub answers.
-    session: tokio::sync::OnceCell<String>,
+    /// The enrolment code of the PC the system administrator signs in at.
+    code: String,
+    /// That PC's client and the system administrator's session (the demo's `sysadmin`),
+    /// once the hub answers.
+    session: tokio::sync::OnceCell<(reqwest::Client, String)>,
 }
 
 impl HubProcess {
@@ -838,6 +841,13 @@ impl HubProcess {
             .local_addr()
             .unwrap()
             .port();
+        let made = std::process::Command::new(HUB_BIN)
+            .args(["device", "add", "--id", &format!("admin-pc-{port}"), "--name", "系统管理员终端", "--by", "test", "--db"])
+            .arg(db)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let code = String::from_utf8(made.stdout).unwrap().lines().last().expect("the code is printed last").to_owned();
         let child = tokio::process::Command::new(HUB_BIN)
             .args(["serve", "--demo", "0", "--listen", &format!("127.0.0.1:{port}"), "--db"])
             .arg(db)
@@ -856,21 +866,24 @@ impl HubProcess {
         HubProcess {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            code,
             session: tokio::sync::OnceCell::new(),
         }
     }
 
     /// The connector's position, once the hub answers.
     async fn position(&self) -> Option<String> {
-        let token = self
+        let (client, token) = self
             .session
             .get_or_try_init(|| async {
+                let client = common::try_device_client(&self.url, &self.code, yizhan_core::clock::Clock::system()).await.map_err(drop)?;
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                common::sign_in_at(&reqwest::Client::new(), &self.url, "sysadmin", now).await.ok_or(())
+                let token = common::sign_in_at(&client, &self.url, "sysadmin", now).await.ok_or(())?;
+                Ok::<_, ()>((client, token))
             })
             .await
             .ok()?;
-        let response = reqwest::Client::new().get(format!("{}/v1/connectors", self.url)).bearer_auth(token).send().await.ok()?;
+        let response = client.get(format!("{}/v1/connectors", self.url)).bearer_auth(token).send().await.ok()?;
         let connectors: Vec<yizhan_sync::protocol::ConnectorStatus> = response.json().await.ok()?;
         connectors
             .into_iter()

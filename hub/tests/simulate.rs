@@ -24,6 +24,7 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
 
     let options = SimulateOptions {
         hub: hub.url.clone(),
+        store: hub.hub.shared_store(),
         rate: 100.0,
         seed: 9,
         duration: Some(Duration::from_secs(3)),

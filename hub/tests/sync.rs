@@ -20,12 +20,8 @@ type Replica = BTreeMap<(String, String), (u64, u64, Value)>;
 async fn snapshot(hub: &TestHub) -> (SnapshotHeader, Replica) {
     // Decompressed here rather than by reqwest, to see that the hub really sends gzip.
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    let response = client
-        .get(format!("{}/v1/snapshot", hub.url))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let request = client.get(format!("{}/v1/snapshot", hub.url)).header("accept-encoding", "gzip");
+    let response = hub.device.sign(request).await.unwrap().send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "gzip");
     assert_eq!(response.headers()["content-type"], "application/x-ndjson");
@@ -234,16 +230,18 @@ async fn shutting_down_ends_pending_long_polls_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let hub = Hub::open(HubConfig::new(dir.path().join("hub.sqlite3"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/v1/changes?after=0&wait=30",
-        listener.local_addr().unwrap()
-    );
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("{base}/v1/changes?after=0&wait=30");
+    let code = common::enrolment_code(&hub).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(yizhan_hub::serve_until(listener, hub, async {
         let _ = stopped.await;
     }));
+    let client = common::device_client(&base, &code, yizhan_core::clock::Clock::system()).await;
     let poll = tokio::spawn(async move {
-        reqwest::get(url)
+        client
+            .get(url)
+            .send()
             .await
             .unwrap()
             .json::<Value>()
@@ -381,7 +379,8 @@ async fn changes_and_snapshot_send_the_payload_bytes_the_hub_stored() {
 
 #[tokio::test]
 async fn counters_report_their_standing_and_the_status_lists_them() {
-    let hub = TestHub::start().await;
+    let mut hub = TestHub::start().await;
+    hub.act_as("counter-01", &yizhan_voucher::signature::CounterKey::generate()).await;
     let report = |device: &str| {
         json!({"device_id": device, "cursor": 7, "outbox": {"pending": 2, "conflicts": 1},
                "integrity_alert": false, "reconcile": null})
@@ -399,9 +398,11 @@ async fn counters_report_their_standing_and_the_status_lists_them() {
     let (status, body) = post(report("")).await;
     assert_eq!(status, 400);
     assert!(body["message"].as_str().unwrap().contains("device_id"), "{body}");
-    let mut unknown = report("counter-02");
+    let mut unknown = report("counter-01");
     unknown["extra"] = json!(1);
     assert_eq!(post(unknown).await.0, 400);
+    let (status, body) = post(report("counter-02")).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("device_mismatch")), "a PC reports for itself only: {body}");
 
     let (status, body) = hub.get("/v1/status").await;
     assert_eq!(status, 200);

@@ -1,16 +1,16 @@
 //! The counter's running parts: a read connection to the replica for the UI's queries and
 //! the sync client that writes to it, whose news is forwarded to the UI as events.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, HubAdmin, Outbox, SyncClient};
+use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, Outbox, SyncClient};
 use yizhan_sync::integrity::HubKey;
 use yizhan_sync::protocol::Person;
 use yizhan_sync::replica::{CounterAudit, Issuer, Replica, ReplicaError, ReplicaReader};
-use yizhan_sync::status::{ReplicaChanged, SyncStatus};
+use yizhan_sync::status::{DeviceStanding, ReplicaChanged, SyncStatus};
 
 use yizhan_voucher::signature::CounterKey;
 
@@ -33,10 +33,10 @@ pub struct Counter {
 impl Counter {
     /// Opens (or creates) the replica and starts syncing it in the background; the app is
     /// usable from the replica at once, whether or not the hub answers.
-    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>, hub: Arc<HubAdmin>) -> Result<Counter, Box<dyn std::error::Error>> {
+    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>) -> Result<Counter, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let path = settings.replica_path();
-        let replica = Replica::open(&path)?;
+        let mut replica = Replica::open(&path)?;
         let reader = ReplicaReader::open(&path)?;
         let hub_key = settings
             .hub_key
@@ -49,19 +49,30 @@ impl Counter {
             tracing::warn!(problem, "本终端暂不能开具票据");
         }
         let counter_key = key.as_ref().ok().cloned();
+        if let (None, Some(code), Some(device_key)) = (replica.enrolment()?, settings.enrolment_code.as_deref(), &counter_key) {
+            let enrolment = tauri::async_runtime::block_on(yizhan_sync::client::enrol(&settings.hub_url, code, device_key))?;
+            replica.enrol(&enrolment)?;
+            tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
+        }
         let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
-        let sign_ins = client.sign_ins(hub);
+        let sign_ins = client.sign_ins();
         let audit = client.audit_trail();
 
         let mut status = client.status();
         let status_now = client.status();
         let status_app = app.clone();
+        let wiped = path.clone();
         tauri::async_runtime::spawn(async move {
             while status.changed().await.is_ok() {
                 let now = status.borrow_and_update().clone();
+                let wipe = now.device == DeviceStanding::Wipe;
                 contract::emit(&status_app, SyncStatusChanged(now));
+                if wipe {
+                    wipe_and_restart(&status_app, &wiped);
+                    break;
+                }
             }
         });
         let mut changes = client.subscribe();
@@ -128,6 +139,20 @@ impl Counter {
     pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
     }
+}
+
+/// The data centre revoked this PC: its replica (rows, outbox, stored documents,
+/// enrolment) and its key go, and the app starts again as on a PC never enrolled. The files
+/// are unlinked at once; what this process still holds open goes when it restarts.
+fn wipe_and_restart<R: Runtime>(app: &AppHandle<R>, replica: &std::path::Path) {
+    tracing::warn!("本终端已被数据中心注销：清除本机数据和密钥");
+    if let Err(error) = yizhan_sync::replica::wipe(replica) {
+        tracing::error!(%error, "本机副本未能清除");
+    }
+    if let Err(problem) = crate::keys::forget() {
+        tracing::error!(problem, "本机密钥未能清除");
+    }
+    app.restart();
 }
 
 impl Drop for Counter {

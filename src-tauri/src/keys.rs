@@ -1,6 +1,7 @@
-//! The counter's SM2 signing key in the OS credential store (Secret Service on Linux,
+//! The counter's SM2 device key in the OS credential store (Secret Service on Linux,
 //! Credential Manager on Windows, Keychain on macOS): made on first run, never written to
-//! disk by the app.
+//! disk by the app, registered when the PC enrols; it proves the PC to the hub and signs
+//! its commands and documents.
 
 use yizhan_voucher::signature::CounterKey;
 
@@ -18,6 +19,15 @@ pub fn load_or_create() -> Result<CounterKey, String> {
             tracing::info!(public_key = key.public_key().to_hex(), "本终端签名密钥已生成并存入系统密钥环");
             Ok(key)
         }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// Removes the key: for a PC the data centre revoked, which must not sign again.
+pub fn forget() -> Result<(), String> {
+    let entry = keyring::Entry::new(SERVICE, ACCOUNT).map_err(unavailable)?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(unavailable(e)),
     }
 }

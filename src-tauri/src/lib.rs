@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use tauri::Manager;
 use tauri::ipc::Invoke;
-use yizhan_sync::client::HubAdmin;
 
 pub use counter::Counter;
 pub use settings::Settings;
@@ -55,8 +54,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let settings = Settings::from_env(app.path().app_data_dir()?);
-            let hub = Arc::new(HubAdmin::new(&settings.hub_url)?);
-            manage(app.handle(), Counter::start(&settings, app.handle().clone(), hub)?);
+            manage(app.handle(), Counter::start(&settings, app.handle().clone())?);
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -12,6 +12,9 @@ pub struct Settings {
     /// The hub's public key (hex, from its `/v1/health`), pinned by the installer: a hub
     /// with another key is refused. Unset, the key of the first snapshot is trusted.
     pub hub_key: Option<String>,
+    /// The one-time code to enrol this PC with at first start (`YIZHAN_ENROLMENT_CODE`;
+    /// the demo passes the one its hub made).
+    pub enrolment_code: Option<String>,
 }
 
 impl Settings {
@@ -24,6 +27,12 @@ impl Settings {
             app_data_dir,
         )
         .with_hub_key(std::env::var("YIZHAN_HUB_KEY").ok())
+        .with_enrolment_code(std::env::var("YIZHAN_ENROLMENT_CODE").ok())
+    }
+
+    fn with_enrolment_code(mut self, code: Option<String>) -> Settings {
+        self.enrolment_code = code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        self
     }
 
     fn with_hub_key(mut self, hub_key: Option<String>) -> Settings {
@@ -36,7 +45,7 @@ impl Settings {
             .map(|u| u.trim().trim_end_matches('/').to_owned())
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| DEFAULT_HUB_URL.to_owned());
-        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), hub_key: None }
+        Settings { hub_url, data_dir: data_dir.unwrap_or(app_data_dir), hub_key: None, enrolment_code: None }
     }
 
     pub fn replica_path(&self) -> PathBuf {

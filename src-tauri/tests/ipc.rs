@@ -5,14 +5,12 @@ use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::{InvokeRequest, WebviewWindow, WebviewWindowBuilder};
-use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use yizhan_app::{Counter, Settings};
 use yizhan_core::access::{BuiltinRole, DataScope};
 use yizhan_core::account::SecurityPolicy;
 use yizhan_core::password::hash_with_salt;
-use yizhan_sync::client::HubAdmin;
 use yizhan_sync::protocol::Person;
 use yizhan_sync::replica::{KeptSignIn, Replica};
 
@@ -64,6 +62,7 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
         hub_url: "http://127.0.0.1:9".into(),
         data_dir: data.path().join("counter"),
         hub_key: None,
+        enrolment_code: None,
     };
     std::fs::create_dir_all(&settings.data_dir).unwrap();
     let mut replica = Replica::open(settings.replica_path()).unwrap();
@@ -72,8 +71,7 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     replica.keep_sign_in(&kept("chief01", "李建国", BuiltinRole::Supervisor, 1)).unwrap();
     drop(replica);
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
-    let hub = Arc::new(HubAdmin::new(&settings.hub_url).unwrap());
-    yizhan_app::manage(app.handle(), Counter::start(&settings, app.handle().clone(), hub).unwrap());
+    yizhan_app::manage(app.handle(), Counter::start(&settings, app.handle().clone()).unwrap());
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
     // Nobody signed in: nothing of the replica is shown.

@@ -52,16 +52,18 @@ use crate::protocol::{ApiError, ChangeBatch};
 use crate::replica::{CounterLink, Replica, ReplicaError, ReplicaMeta};
 use crate::integrity::HubKey;
 use yizhan_voucher::signature::CounterKey;
-use crate::status::{BootstrapProgress, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
+use crate::status::{BootstrapProgress, DeviceStanding, IntegrityStatus, ReplicaChanged, SyncState, SyncStatus};
 
 mod admin;
 mod audit_trail;
+mod device;
 mod documents;
 mod people;
 mod reconcile;
 mod upload;
 
 pub use admin::HubAdmin;
+pub use device::{DEVICE_LOST, DEVICE_RETIRED, DeviceAuth, enrol};
 pub use audit_trail::AuditTrail;
 pub use people::{CounterSignIn, CounterSignedIn, SignInError};
 pub use reconcile::{FANOUT, LEAF_ROWS};
@@ -87,12 +89,15 @@ pub struct ClientOptions {
     /// after every reconnection).
     pub reconcile_every: Duration,
     /// The hub's public key as installed on this counter. Set, a snapshot sealed with
-    /// any other key is refused; unset, the key of the first snapshot is trusted.
+    /// any other key is refused; unset, the key pinned at enrolment is used.
     pub hub_key: Option<HubKey>,
-    /// This counter's SM2 key: its public half registered at the hub before it asks for
-    /// number segments, and its audit records sent up signed with it. Unset, the counter
-    /// issues no documents and its audit records wait.
+    /// This counter's SM2 device key, whose public half the hub registered at enrolment:
+    /// every request proves it, and commands, documents and audit records are signed with
+    /// it. Unset (or the replica not enrolled), the hub refuses the counter.
     pub counter_key: Option<CounterKey>,
+    /// Whether this PC issues documents: it takes number segments (its key then travels
+    /// the change log, for other counters to check its documents) and uploads PDFs.
+    pub issues_documents: bool,
 }
 
 impl Default for ClientOptions {
@@ -105,6 +110,7 @@ impl Default for ClientOptions {
             reconcile_every: Duration::from_secs(6 * 3600),
             hub_key: None,
             counter_key: None,
+            issues_documents: true,
         }
     }
 }
@@ -160,6 +166,10 @@ pub struct SyncClient {
     repair: AtomicBool,
     /// When this client started: how long a counter that never reached the hub has waited.
     started_at: time::OffsetDateTime,
+    /// How this PC proves itself, once enrolled with a key.
+    device: Option<DeviceAuth>,
+    /// People's requests from this PC (sign-in, the admin area), carrying its proof too.
+    admin: Arc<HubAdmin>,
 }
 
 impl SyncClient {
@@ -180,6 +190,22 @@ impl SyncClient {
             })?;
         let mut initial = SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url));
         initial.outbox = replica.outbox_counts()?;
+        let enrolment = replica.enrolment()?;
+        let device = match (&enrolment, &options.counter_key) {
+            (Some(enrolment), Some(key)) => {
+                Some(DeviceAuth::new(&hub_url, enrolment.device_id.clone(), key.clone(), replica.clock().clone())?)
+            }
+            _ => None,
+        };
+        let mut options = options;
+        if options.hub_key.is_none() {
+            options.hub_key = enrolment
+                .as_ref()
+                .map(|e| HubKey::from_hex(&e.hub_key))
+                .transpose()
+                .map_err(|e| ReplicaError::Enrolment(format!("登记时记下的数据中心公钥：{e}")))?;
+        }
+        let admin = Arc::new(HubAdmin::new(&hub_url, device.clone())?);
         let (status, _) = watch::channel(initial);
         let (changed, _) = broadcast::channel(256);
         Ok(SyncClient {
@@ -193,7 +219,14 @@ impl SyncClient {
             changed,
             wake_upload: Arc::new(Notify::new()),
             repair: AtomicBool::new(false),
+            device,
+            admin,
         })
+    }
+
+    /// The hub client for people's requests from this PC.
+    pub fn hub_admin(&self) -> Arc<HubAdmin> {
+        Arc::clone(&self.admin)
     }
 
     pub fn status(&self) -> watch::Receiver<SyncStatus> {
@@ -326,6 +359,10 @@ impl SyncClient {
                 .as_ref()
                 .filter(|r| r.rows_repaired > 0)
                 .map(|r| format!("对账发现 {} 条记录与数据中心不一致，已按数据中心修复", r.rows_repaired)),
+            clock_skew_seconds: match status.device {
+                DeviceStanding::Enrolled { clock_skew_seconds } => clock_skew_seconds,
+                _ => None,
+            },
         }
     }
 
@@ -472,14 +509,28 @@ impl SyncClient {
         Ok(Step::Bootstrapped)
     }
 
-    /// Sends a request; a non-2xx answer becomes [`SyncError::Hub`] with the hub's message.
+    /// Sends a request as this device; a non-2xx answer becomes [`SyncError::Hub`] with
+    /// the hub's message. What the hub says of this device's clock or standing goes into
+    /// the status.
     async fn send(&self, request: RequestBuilder) -> Result<Response, SyncError> {
-        let network = |source: reqwest::Error| SyncError::Network {
-            url: self.hub_url.clone(),
-            source,
+        let answer = send_as(self.device.as_ref(), &self.hub_url, request).await;
+        let standing = match &answer {
+            Ok(response) => DeviceStanding::Enrolled { clock_skew_seconds: clock_skew(response) },
+            Err(SyncError::Hub { code, .. }) if code == DEVICE_RETIRED => DeviceStanding::Retired,
+            Err(SyncError::Hub { code, .. }) if code == DEVICE_LOST => DeviceStanding::Wipe,
+            Err(_) => return answer,
         };
-        let response = request.send().await.map_err(network)?;
-        hub_answer(response).await.map_err(|e| e.unwrap_or_else(network))
+        // Revocation is for good: an upload a retired PC may still make says nothing new.
+        let retired = standing == DeviceStanding::Retired;
+        let moved = self.status.send_if_modified(|s| {
+            let moves = matches!((&s.device, &standing), (DeviceStanding::Enrolled { .. }, _) | (DeviceStanding::Retired, DeviceStanding::Wipe));
+            moves && std::mem::replace(&mut s.device, standing) != s.device
+        });
+        if moved && retired {
+            // What the outbox holds goes up now, and the PC is wiped once it has.
+            self.wake_upload.notify_one();
+        }
+        answer
     }
 
     /// POSTs `body` (JSON) to `path` and reads the answer as `T`. An answer that is not a
@@ -525,6 +576,33 @@ impl SyncClient {
     fn notify(&self, cursor: u64, project_codes: Vec<String>) {
         notify(&self.changed, cursor, project_codes);
     }
+}
+
+/// Sends `request` as `device` (unsigned without one); a non-2xx answer becomes
+/// [`SyncError::Hub`], and a token the hub no longer holds is dropped for the next try.
+pub(crate) async fn send_as(device: Option<&DeviceAuth>, hub_url: &str, request: RequestBuilder) -> Result<Response, SyncError> {
+    let network = |source: reqwest::Error| SyncError::Network { url: hub_url.to_owned(), source };
+    let Some(device) = device else {
+        let response = request.send().await.map_err(network)?;
+        return hub_answer(response).await.map_err(|e| e.unwrap_or_else(network));
+    };
+    // A token the hub no longer holds (expired early, the hub restored) is proven again
+    // at once, for a request that can be sent twice.
+    let again = request.try_clone();
+    let response = device.sign(request).await?.send().await.map_err(network)?;
+    let answer = hub_answer(response).await.map_err(|e| e.unwrap_or_else(network));
+    match (answer, again) {
+        (Err(error), Some(again)) if device.note(&error).await => {
+            let response = device.sign(again).await?.send().await.map_err(network)?;
+            hub_answer(response).await.map_err(|e| e.unwrap_or_else(network))
+        }
+        (answer, _) => answer,
+    }
+}
+
+/// By how much the hub finds this PC's clock off, when beyond its margin.
+fn clock_skew(response: &Response) -> Option<i64> {
+    response.headers().get(crate::protocol::device::CLOCK_SKEW_HEADER)?.to_str().ok()?.parse().ok()
 }
 
 /// Runs `f` on the replica off the async threads: SQLite calls block.

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 
+pub mod device;
+
 use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
 use yizhan_core::access::{DataScope, Permission};
 use yizhan_core::account::{Account, SecurityPolicy};
@@ -430,6 +432,9 @@ pub struct CounterReport {
     pub device_id: DeviceId,
     pub cursor: u64,
     pub outbox: OutboxCounts,
+    /// Issued documents whose PDF the hub does not have yet.
+    #[serde(default)]
+    pub documents_pending: u64,
     /// The red integrity alert is up.
     pub integrity_alert: bool,
     pub reconcile: Option<ReconcileReport>,
@@ -657,16 +662,6 @@ pub const MAX_SEGMENT_SIZE: u64 = 1_000;
 /// The answer of `POST /v1/segments`.
 pub use yizhan_core::document::Segment;
 
-/// `POST /v1/counters/key`: a counter registers the public half of its signing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(deny_unknown_fields)]
-pub struct KeyRegistration {
-    pub device_id: DeviceId,
-    /// SM2 public key, uncompressed SEC1 in hex.
-    pub public_key: String,
-}
-
 /// Body of `POST /v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -676,9 +671,6 @@ pub struct SignInRequest {
     /// The authenticator's code or a recovery code, for whoever must give one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// The counter PC signing in, when it is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
 }
 
 /// Who a signed-in person is and what they may do: what the hub answers a sign-in with

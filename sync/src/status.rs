@@ -53,6 +53,23 @@ pub struct SyncStatus {
     pub integrity: IntegrityStatus,
     /// The last reconciliation with the hub; `None` before the first.
     pub reconcile: Option<ReconcileReport>,
+    /// How the hub last said this PC stands.
+    pub device: DeviceStanding,
+}
+
+/// This PC as the hub sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeviceStanding {
+    /// In service; its clock off the hub's by this many seconds (positive: ahead) when
+    /// beyond the hub's margin, since offline commands and documents carry its time.
+    Enrolled { clock_skew_seconds: Option<i64> },
+    /// Retired: it uploads what it holds, then wipes itself.
+    Retired,
+    /// Reported lost, or retired with nothing left to upload: the app wipes the replica,
+    /// its documents and keys, and returns to first-run.
+    Wipe,
 }
 
 
@@ -89,6 +106,7 @@ impl SyncStatus {
             outbox: OutboxCounts::default(),
             integrity: IntegrityStatus::default(),
             reconcile: None,
+            device: DeviceStanding::Enrolled { clock_skew_seconds: None },
         }
     }
 }
@@ -135,6 +153,7 @@ mod tests {
                 "outbox": { "pending": 0, "conflicts": 0 },
                 "integrity": { "alert": false, "reason": null, "detected_at": null, "repaired_at": null },
                 "reconcile": null,
+                "device": { "kind": "enrolled", "clock_skew_seconds": null },
             })
         );
         let states =

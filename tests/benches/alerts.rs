@@ -50,7 +50,7 @@ async fn cached_replica(projects: usize) -> PathBuf {
         let scratch = scratch_dir();
         let hub = ServedHub::start(&copy_db(&cached_hub(projects, 42).await, scratch.path(), "hub.sqlite3")).await;
         let partial = scratch.path().join("replica.sqlite3");
-        let took = bootstrap_replica(&partial, &hub.url).await;
+        let took = bootstrap_replica(&partial, &hub).await;
         eprintln!("bootstrapped a replica of {projects} projects in {:.0} s", took.as_secs_f64());
         hub.stop().await;
         // Opening the writer again checkpoints the WAL into the file before it is kept.

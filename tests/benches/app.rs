@@ -140,7 +140,7 @@ fn main() {
         hub.hub.seed_demo_accounts().await.expect("the demo accounts to sign in with");
         let base = scratch_dir();
         let replica = base.path().join(REPLICA_FILE);
-        let took = bootstrap_replica(&replica, &hub.url).await;
+        let took = bootstrap_replica(&replica, &hub).await;
         println!(
             "replica bootstrapped in {:.1} s: {:.0} MiB",
             took.as_secs_f64(),
@@ -204,7 +204,7 @@ async fn run_app(
     log: &Path,
     last: bool,
 ) -> Run {
-    let driver = Driver::start(hub_url, data_dir, Some(log));
+    let driver = Driver::start(hub_url, data_dir, None, Some(log));
     // The app is WebKitWebDriver's child, which is tauri-driver's: watch for it to exec.
     let launched = Instant::now();
     let launched_at = SystemTime::now();

@@ -21,8 +21,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
+use yizhan_core::clock::Clock;
 use yizhan_core::command::ClerkAction;
-use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
+use yizhan_sync::client::{CancellationToken, ClientOptions};
 use yizhan_sync::replica::{Replica, ReplicaReader};
 use yizhan_tests::bench::{
     Report, ServedHub, cached_hub, copy_db, load_average, ms, percentile, project_codes, scratch_dir, thousands,
@@ -102,9 +103,9 @@ async fn served_hub(projects: usize, dir: &Path) -> ServedHub {
 }
 
 /// A replica of the hub at `url`, caught up, in `dir`.
-async fn bootstrapped(dir: &Path, url: &str) -> std::path::PathBuf {
+async fn bootstrapped(dir: &Path, hub: &ServedHub) -> std::path::PathBuf {
     let path = dir.join("template.sqlite3");
-    let client = SyncClient::new(Replica::open(&path).unwrap(), url, options()).unwrap();
+    let client = hub.client(&path, Clock::system(), options()).await;
     client.catch_up(&CancellationToken::new()).await.expect("bootstrap the template replica");
     drop(client);
     path
@@ -116,14 +117,14 @@ async fn fleet_latency(config: &Config, report: &mut Report) {
     let events = config.size(env_or("YIZHAN_BENCH_EVENTS", 50), 3);
     let scratch = scratch_dir();
     let hub = served_hub(projects, scratch.path()).await;
-    let template = bootstrapped(scratch.path(), &hub.url).await;
+    let template = bootstrapped(scratch.path(), &hub).await;
     let codes = project_codes(&template);
 
     let shutdown = CancellationToken::new();
     let mut heard: Vec<broadcast::Receiver<yizhan_sync::status::ReplicaChanged>> = Vec::new();
     for i in 0..replicas {
         let path = copy_db(&template, scratch.path(), &format!("counter-{i}.sqlite3"));
-        let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+        let client = hub.client(&path, Clock::system(), options()).await;
         heard.push(client.subscribe());
         tokio::spawn(client.run(shutdown.clone()));
     }
@@ -222,7 +223,7 @@ async fn outbox_drain(config: &Config, report: &mut Report) {
     let commands = config.size(env_or("YIZHAN_BENCH_COMMANDS", 10_000), 300);
     let scratch = scratch_dir();
     let hub = served_hub(projects, scratch.path()).await;
-    let path = bootstrapped(scratch.path(), &hub.url).await;
+    let path = bootstrapped(scratch.path(), &hub).await;
     let codes = project_codes(&path);
     {
         let mut replica = Replica::open(&path).unwrap();
@@ -231,7 +232,7 @@ async fn outbox_drain(config: &Config, report: &mut Report) {
             replica.issue(action, &yizhan_tests::counter::issuer("clerk01"), time::OffsetDateTime::now_utc()).expect("queue a command");
         }
     }
-    let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+    let client = hub.client(&path, Clock::system(), options()).await;
     let started = Instant::now();
     let requests = client.drain_outbox(&CancellationToken::new()).await.expect("drain the outbox");
     let took = started.elapsed();
@@ -252,7 +253,7 @@ async fn reconcile(config: &Config, report: &mut Report) {
     let projects = config.size(env_or("YIZHAN_BENCH_RECONCILE_PROJECTS", 200_000), 500);
     let scratch = scratch_dir();
     let hub = served_hub(projects, scratch.path()).await;
-    let path = bootstrapped(scratch.path(), &hub.url).await;
+    let path = bootstrapped(scratch.path(), &hub).await;
     {
         let db = rusqlite::Connection::open(&path).unwrap();
         let altered = db
@@ -266,7 +267,7 @@ async fn reconcile(config: &Config, report: &mut Report) {
             .unwrap();
         assert_eq!(altered, ALTERED_ROWS);
     }
-    let client = SyncClient::new(Replica::open(&path).unwrap(), &hub.url, options()).unwrap();
+    let client = hub.client(&path, Clock::system(), options()).await;
     let started = Instant::now();
     let result = client.reconcile(&CancellationToken::new()).await.expect("reconcile");
     let took = started.elapsed();

@@ -39,7 +39,7 @@ use futures_util::StreamExt;
 use yizhan_core::entity::FeeKind;
 use yizhan_core::status::FeeStatus;
 use yizhan_hub::demo::Generator;
-use yizhan_sync::client::{CancellationToken, ClientOptions, SyncClient};
+use yizhan_sync::client::{CancellationToken, ClientOptions};
 use yizhan_sync::protocol::{ChangeBatch, IngestBatch, IngestReport, PaymentRecord};
 use yizhan_sync::status::SyncStatus;
 use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
@@ -370,12 +370,7 @@ async fn ingest_latency(config: &Config, report: &mut Report) {
     let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
     let hub = ServedHub::start(&hub_db).await;
     let replica_path = dir.path().join("replica.sqlite3");
-    let client = SyncClient::new(
-        Replica::open_with_clock(&replica_path, demo_clock()).expect("open the replica"),
-        &hub.url,
-        ClientOptions::default(),
-    )
-    .expect("sync client");
+    let client = hub.client(&replica_path, demo_clock(), ClientOptions::default()).await;
     let shutdown = CancellationToken::new();
     let start = Instant::now();
     client
@@ -487,7 +482,7 @@ async fn apply(config: &Config, report: &mut Report) {
     let hub_db = tokio::task::block_in_place(|| copy_db(&cached, dir.path(), "hub.sqlite3"));
     let hub = ServedHub::start(&hub_db).await;
     let base = dir.path().join("base.sqlite3");
-    bootstrap_replica(&base, &hub.url).await;
+    bootstrap_replica(&base, &hub).await;
     let codes = tokio::task::block_in_place(|| project_codes(&base));
     let base_cursor = hub.head().await;
 
@@ -664,7 +659,7 @@ async fn alert_pass(config: &Config, report: &mut Report) {
     let base = dir.path().join("base.sqlite3");
     let base_cursor = {
         let hub = ServedHub::start(&hub_db).await;
-        bootstrap_replica(&base, &hub.url).await;
+        bootstrap_replica(&base, &hub).await;
         let head = hub.head().await;
         hub.stop().await;
         head
@@ -764,12 +759,7 @@ async fn live_during_pass(config: &Config, hub_db: &Path, base: &Path, dir: &Pat
     let replica_path = tokio::task::block_in_place(|| copy_db(base, dir, "live.sqlite3"));
     let codes = tokio::task::block_in_place(|| project_codes(&replica_path));
     let hub = ServedHub::start_with_alerts(hub_db).await;
-    let client = SyncClient::new(
-        Replica::open_with_clock(&replica_path, demo_clock()).expect("open the replica"),
-        &hub.url,
-        ClientOptions::default(),
-    )
-    .expect("sync client");
+    let client = hub.client(&replica_path, demo_clock(), ClientOptions::default()).await;
     let mut status = client.status();
     let shutdown = CancellationToken::new();
     let started = Instant::now();
@@ -841,7 +831,7 @@ async fn queries(config: &Config, report: &mut Report) {
     let hub = ServedHub::start(&hub_db).await;
     let dir = scratch_dir();
     let path = dir.path().join("replica.sqlite3");
-    bootstrap_replica(&path, &hub.url).await;
+    bootstrap_replica(&path, &hub).await;
     hub.stop().await;
     let scenario = format!("queries, {} projects", thousands(config.projects as f64));
     let timings = tokio::task::block_in_place(|| {

@@ -19,7 +19,10 @@ use time::OffsetDateTime;
 use yizhan_core::clock::Clock;
 use yizhan_hub::alerts::AlertDesk;
 
+use crate::counter::COUNTER_KEY;
 use crate::hub::DEMO_TODAY;
+use yizhan_core::access::DataScope;
+use yizhan_sync::protocol::device::{EnrolmentRequest, NewDevice};
 
 /// 10:00 in Shanghai on [`DEMO_TODAY`]: the instant every replica and alert desk of the
 /// benchmarks stands at, so the workload is the same whatever the calendar says.
@@ -200,16 +203,11 @@ pub async fn cached_hub(projects: usize, seed: u64) -> PathBuf {
     path
 }
 
-/// A replica at `path` bootstrapped from the hub at `hub_url` and caught up with it, as a
-/// counter's is after its first start. Returns how long that took.
-pub async fn bootstrap_replica(path: &Path, hub_url: &str) -> Duration {
+/// A replica at `path` bootstrapped from `hub` and caught up with it, as a counter's is
+/// after its first start (enrolled first). Returns how long that took.
+pub async fn bootstrap_replica(path: &Path, hub: &ServedHub) -> Duration {
+    let client = hub.client(path, demo_clock(), ClientOptions::default()).await;
     let start = Instant::now();
-    let client = SyncClient::new(
-        Replica::open_with_clock(path, demo_clock()).expect("open the replica"),
-        hub_url,
-        ClientOptions::default(),
-    )
-    .expect("sync client");
     client
         .catch_up(&CancellationToken::new())
         .await
@@ -258,6 +256,30 @@ pub struct ServedHub {
 }
 
 impl ServedHub {
+    /// A sync client for the PC whose replica is at `path`, living by `clock`: enrolled here
+    /// with the suites' key at first use, as its first-run screen does.
+    pub async fn client(&self, path: &Path, clock: Clock, options: ClientOptions) -> SyncClient {
+        self.enrol_replica(path).await;
+        let options = ClientOptions { counter_key: Some(COUNTER_KEY.clone()), ..options };
+        SyncClient::new(Replica::open_with_clock(path, clock).expect("open the replica"), &self.url, options).expect("sync client")
+    }
+
+    /// Enrols the PC whose replica is at `path` here, unless it is enrolled already (a
+    /// copy of an enrolled replica is the same PC).
+    pub async fn enrol_replica(&self, path: &Path) {
+        let mut replica = Replica::open(path).expect("open the replica");
+        if replica.enrolment().expect("read the enrolment").is_some() {
+            return;
+        }
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_nanos();
+        let new = NewDevice { device_id: format!("bench-{nanos:x}").parse().expect("a device id"), name: "基准测试窗口".into(), scope: DataScope::All };
+        let by = yizhan_hub::audit::Actor { user: "bench".into(), ..Default::default() };
+        let code = self.hub.new_device(&by, new).await.expect("an enrolment code").code;
+        let request = EnrolmentRequest { code, public_key: COUNTER_KEY.public_key().to_hex() };
+        let enrolment = self.hub.enrol(request, "127.0.0.1").await.expect("the PC enrols");
+        replica.enrol(&enrolment).expect("record the enrolment");
+    }
+
     pub async fn start(db: &Path) -> ServedHub {
         let hub = tokio::task::block_in_place(|| Hub::open(HubConfig::new(db)))
             .expect("open the hub's store");

@@ -9,6 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::task::JoinHandle;
+use yizhan_sync::protocol::device::{DEVICE_TIME_HEADER, DEVICE_TOKEN_HEADER};
 
 pub struct TamperingFront {
     /// Give this to the client instead of the hub's URL.
@@ -58,13 +59,19 @@ impl Drop for TamperingFront {
 async fn forward(State(relay): State<Relay>, request: Request) -> Response {
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let method = request.method().clone();
-    let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+    // What the hub reads of a request besides its body: its type and who sends it.
+    let kept: Vec<(header::HeaderName, header::HeaderValue)> = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| [header::CONTENT_TYPE.as_str(), header::AUTHORIZATION.as_str(), DEVICE_TOKEN_HEADER, DEVICE_TIME_HEADER].contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     let Ok(body) = axum::body::to_bytes(request.into_body(), usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
     let mut upstream = relay.http.request(method, format!("{}{path}", relay.hub_url)).body(body);
-    if let Some(content_type) = content_type {
-        upstream = upstream.header(header::CONTENT_TYPE, content_type);
+    for (name, value) in kept {
+        upstream = upstream.header(name, value);
     }
     let Ok(answer) = upstream.send().await else {
         return StatusCode::BAD_GATEWAY.into_response();

@@ -19,9 +19,17 @@ use yizhan_core::entity::FeeKind;
 use yizhan_hub::alerts::AlertDesk;
 use yizhan_hub::demo::Generator;
 use yizhan_hub::{Hub, HubConfig};
+use yizhan_core::access::DataScope;
+use yizhan_core::id::DeviceId;
+use yizhan_sync::client::DeviceAuth;
+use yizhan_sync::protocol::device::{Enrolment, EnrolmentRequest, NewDevice};
 use yizhan_sync::protocol::{
     Change, ChangeBatch, IngestBatch, IngestReport, PaymentRecord, SnapshotHeader, SnapshotRow,
 };
+use yizhan_sync::replica::Replica;
+use yizhan_voucher::signature::CounterKey;
+
+use crate::counter::{COUNTER_KEY, Counter};
 
 /// The demo accounts, on a hub that has none: the clerks the suites' counters issue
 /// commands as. The suites' counters work on dates of their own (the demo day, a day of
@@ -46,6 +54,10 @@ pub struct TestHub {
     operators: tokio::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<yizhan_sync::client::HubAdmin>>>,
     /// The clock alerts are judged by, when this hub evaluates them.
     alerts: Option<Clock>,
+    /// The PCs enrolled here with their keys: a rebuilt hub enrols them again.
+    devices: std::sync::Mutex<Vec<(DeviceId, CounterKey)>>,
+    /// The suites' own PC, reading the counters' routes.
+    probe: tokio::sync::OnceCell<DeviceAuth>,
 }
 
 struct Running {
@@ -80,6 +92,8 @@ impl TestHub {
             running: None,
             operators: Default::default(),
             alerts,
+            devices: Default::default(),
+            probe: Default::default(),
         };
         let hub = test_hub.open();
         test_hub.seed(&hub, projects, 42).await;
@@ -94,12 +108,11 @@ impl TestHub {
         if let Some(admin) = operators.get(account) {
             return admin.clone();
         }
-        let admin = yizhan_sync::client::HubAdmin::new(&self.url).expect("an admin client");
+        let admin = yizhan_sync::client::HubAdmin::new(&self.url, Some(self.device().await)).expect("an admin client");
         let request = yizhan_sync::protocol::SignInRequest {
             account: account.into(),
             password: yizhan_hub::accounts::admin::DEMO_PASSWORD.into(),
             code: None,
-            device: None,
         };
         let signed_in = admin.sign_in(&request).await.expect("the demo account signs in");
         if signed_in.must_enrol_second_factor {
@@ -111,6 +124,46 @@ impl TestHub {
         let admin = std::sync::Arc::new(admin);
         operators.insert(account.to_owned(), admin.clone());
         admin
+    }
+
+    /// A PC enrolled here with a key of its own, proving itself as the app's does: for
+    /// people's requests from it.
+    pub async fn device(&self) -> DeviceAuth {
+        let key = CounterKey::generate();
+        let enrolment = self.enrol(&key, DataScope::All).await;
+        DeviceAuth::new(&self.url, enrolment.device_id, key, Clock::system()).expect("a device client")
+    }
+
+    /// Enrols a new PC holding `key` for `scope`, as its first-run screen does with the
+    /// code the system administrator made (`yizhan-hub device add`).
+    pub async fn enrol(&self, key: &CounterKey, scope: DataScope) -> Enrolment {
+        let device_id: DeviceId = {
+            let devices = self.devices.lock().unwrap();
+            format!("counter-{:02}", devices.len() + 1).parse().expect("a device id")
+        };
+        let code = device_code(self.hub(), &device_id, scope).await;
+        let enrolment = yizhan_sync::client::enrol(&self.url, &code, key).await.expect("the PC enrols");
+        self.devices.lock().unwrap().push((device_id, key.clone()));
+        enrolment
+    }
+
+    /// A counter PC enrolled here with the suites' key, its replica holding the enrolment.
+    pub async fn counter(&self) -> Counter {
+        let counter = Counter::new();
+        self.enrol_counter(&counter, &COUNTER_KEY).await;
+        counter
+    }
+
+    /// Enrols `counter`'s PC here with `key` (a new device id) and records it in its replica.
+    pub async fn enrol_counter(&self, counter: &Counter, key: &CounterKey) -> Enrolment {
+        self.enrol_replica(&counter.path, key).await
+    }
+
+    /// Enrols the PC whose replica is at `path` here with `key`, recording it there.
+    pub async fn enrol_replica(&self, path: &std::path::Path, key: &CounterKey) -> Enrolment {
+        let enrolment = self.enrol(key, DataScope::All).await;
+        Replica::open(path).expect("the counter's replica").enrol(&enrolment).expect("record the enrolment");
+        enrolment
     }
 
     /// The running hub itself, for what a test arranges behind its routes.
@@ -169,6 +222,12 @@ impl TestHub {
         }
         let hub = self.open();
         self.seed(&hub, projects, 43).await;
+        let devices = self.devices.lock().unwrap().clone();
+        for (device_id, key) in devices {
+            let code = device_code(&hub, &device_id, DataScope::All).await;
+            let request = EnrolmentRequest { code, public_key: key.public_key().to_hex() };
+            hub.enrol(request, "127.0.0.1").await.expect("the PC enrols at the rebuilt hub");
+        }
         self.serve_again(hub).await;
     }
 
@@ -283,16 +342,35 @@ impl TestHub {
         new_payments(&self.running.as_ref().expect("the hub is running").hub, project_codes, count, serial)
     }
 
-    async fn get_ok(&self, url: &str) -> reqwest::Response {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        assert!(response.status().is_success(), "GET {url}: HTTP {}", response.status());
-        response
+    /// `request` from the suites' own enrolled PC.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let device = self.probe.get_or_init(|| self.device()).await;
+        device.sign(request).await.expect("a device token").send().await.expect("the hub answers")
     }
+
+    /// `GET url` as the suites' own enrolled PC; once more after a token the hub no longer
+    /// holds (a rebuilt hub).
+    async fn get_ok(&self, url: &str) -> reqwest::Response {
+        let device = self.probe.get_or_init(|| self.device()).await;
+        for _ in 0..2 {
+            let request = device.sign(self.http.get(url)).await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            let response = request.send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+                device.forget().await;
+                continue;
+            }
+            assert!(response.status().is_success(), "GET {url}: HTTP {}", response.status());
+            return response;
+        }
+        panic!("GET {url}: the hub refused the suites' PC twice")
+    }
+}
+
+/// The enrolment code for `device_id`, as the system administrator makes it at the hub.
+async fn device_code(hub: &Hub, device_id: &DeviceId, scope: DataScope) -> String {
+    let by = yizhan_hub::audit::Actor { user: "sysadmin".into(), role: "system_admin".into(), ..Default::default() };
+    let new = NewDevice { device_id: device_id.clone(), name: format!("测试窗口 {device_id}"), scope };
+    hub.new_device(&by, new).await.expect("an enrolment code").code
 }
 
 async fn ok_json<T: DeserializeOwned>(response: reqwest::Response) -> T {

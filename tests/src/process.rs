@@ -81,6 +81,7 @@ pub fn wait_until(within: Duration, what: &str, mut ready: impl FnMut() -> bool)
 /// The `yizhan-hub` binary serving a store at `db`, seeded with `demo` projects when new.
 pub struct HubProcess {
     pub url: String,
+    db: PathBuf,
     process: ChildGuard,
 }
 
@@ -88,6 +89,23 @@ impl HubProcess {
     pub fn kill(&mut self) {
         self.process.kill();
     }
+
+    /// The one-time code of a new PC `device_id`, made as the system administrator makes
+    /// it on the hub server (`yizhan-hub device add`).
+    pub fn enrolment_code(&self, device_id: &str) -> String {
+        enrolment_code(&self.db, device_id)
+    }
+}
+
+/// [`HubProcess::enrolment_code`] for the store at `db`.
+pub fn enrolment_code(db: &Path, device_id: &str) -> String {
+    let made = Command::new(target_bin("yizhan-hub"))
+        .args(["device", "add", "--id", device_id, "--name", "测试窗口", "--by", "test", "--db"])
+        .arg(db)
+        .output()
+        .expect("run yizhan-hub device add");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    String::from_utf8(made.stdout).expect("UTF-8").lines().last().expect("the code is printed last").trim().to_owned()
 }
 
 /// `extra` are further `serve` flags (a department feed, alert rules).
@@ -106,5 +124,5 @@ pub fn hub_process(db: &Path, demo: usize, extra: &[String]) -> HubProcess {
     wait_until(Duration::from_secs(120), "the hub to answer /v1/health", || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
-    HubProcess { url, process }
+    HubProcess { url, db: db.to_owned(), process }
 }

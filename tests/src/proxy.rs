@@ -115,7 +115,8 @@ impl Proxy {
         *self.shared.met.lock().unwrap()
     }
 
-    /// The next `count` answers are cut after `bytes` bytes each.
+    /// The answers to the next `count` reads (GETs: not the PC proving itself) are cut
+    /// after `bytes` bytes each.
     pub fn cut_next_answers(&self, count: usize, bytes: usize) {
         *self.shared.planned_cuts.lock().unwrap() = vec![bytes; count];
     }
@@ -241,8 +242,9 @@ async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
             window.drain(..keep);
         }
         if let Some(line) = request_line(&buf[..n]) {
+            let read = line.starts_with("GET ");
             shared.requests.lock().unwrap().push(line);
-            if let Some(after) = shared.planned_cuts.lock().unwrap().pop() {
+            if let Some(after) = read.then(|| shared.planned_cuts.lock().unwrap().pop()).flatten() {
                 cut.store(after as i64, Ordering::SeqCst);
             }
         }

@@ -24,10 +24,11 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts tauri-driver on a free port. The app it launches inherits `YIZHAN_HUB_URL`
-    /// and `YIZHAN_DATA_DIR` from it. Its output (and so the app's log) goes to `log` when
-    /// given, else to this process's own.
-    pub fn start(hub_url: &str, data_dir: &Path, log: Option<&Path>) -> Driver {
+    /// Starts tauri-driver on a free port. The app it launches inherits `YIZHAN_HUB_URL`,
+    /// `YIZHAN_DATA_DIR` and, for a PC not enrolled yet, `YIZHAN_ENROLMENT_CODE` from it.
+    /// Its output (and so the app's log) goes to `log` when given, else to this process's
+    /// own.
+    pub fn start(hub_url: &str, data_dir: &Path, enrolment_code: Option<&str>, log: Option<&Path>) -> Driver {
         let port = free_port();
         let native_port = free_port();
         let webview_data = data_dir.join("webview");
@@ -41,6 +42,7 @@ impl Driver {
         ])
         .env("YIZHAN_HUB_URL", hub_url)
         .env("YIZHAN_DATA_DIR", data_dir)
+        .env("YIZHAN_ENROLMENT_CODE", enrolment_code.unwrap_or_default())
         // The webview's own storage (the language chosen, remembered per PC) is the run's,
         // as on a newly installed counter: a run that ended in English does not start the
         // next one in English.

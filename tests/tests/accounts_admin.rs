@@ -10,7 +10,7 @@ use yizhan_sync::protocol::{NewUser, RoleBody, SignInRequest, UserStatus};
 use yizhan_tests::hub::TestHub;
 
 fn sign_in(account: &str, password: &str) -> SignInRequest {
-    SignInRequest { account: account.into(), password: password.into(), code: None, device: Some("counter-07".into()) }
+    SignInRequest { account: account.into(), password: password.into(), code: None }
 }
 
 /// The hub's code, HTTP status and field of a refusal.
@@ -40,7 +40,9 @@ async fn an_account_signs_in_with_its_one_time_password_and_is_forced_out_reset_
     assert_eq!(refusal(sysadmin.create_user(&misspelt).await.unwrap_err()), ("invalid_field".into(), 422, Some("account".into())));
 
     // The one-time password signs in, to a session that must change it first.
-    let counter = HubAdmin::new(&hub.url).unwrap();
+    let pc = hub.device().await;
+    let pc_id = pc.device_id().to_string();
+    let counter = HubAdmin::new(&hub.url, Some(pc)).unwrap();
     let signed_in = counter.sign_in(&sign_in("liuyang", &made.password)).await.unwrap();
     assert!(signed_in.must_change_password);
 
@@ -61,7 +63,7 @@ async fn an_account_signs_in_with_its_one_time_password_and_is_forced_out_reset_
     // 强制下线: the session is listed with its counter, ended, and its token refused.
     let sessions = sysadmin.sessions().await.unwrap();
     let session = sessions.iter().find(|s| s.account.as_str() == "liuyang").expect("the new sign-in is online");
-    assert_eq!(session.device.as_deref(), Some("counter-07"));
+    assert_eq!(session.device.as_deref(), Some(pc_id.as_str()), "the session names the PC it was opened on");
     sysadmin.end_session(&session.id).await.unwrap();
     let ended = refusal(counter.change_password(&made.password, "Counter-2026-liu").await.unwrap_err());
     assert_eq!(ended.1, 401, "{ended:?}");
@@ -93,7 +95,7 @@ async fn the_security_administrator_unlocks_an_account_and_changes_a_role_and_th
     let sysadmin = hub.operator("sysadmin").await;
 
     // A clerk locked out by wrong passwords is let in again before the lock runs out.
-    let counter = HubAdmin::new(&hub.url).unwrap();
+    let counter = HubAdmin::new(&hub.url, Some(hub.device().await)).unwrap();
     let policy = secadmin.security_policy().await.unwrap();
     assert_eq!(policy, SecurityPolicy::default());
     for _ in 0..policy.lockout_failures {

@@ -12,7 +12,7 @@ use yizhan_core::clock::SHANGHAI;
 use yizhan_core::command::ClerkAction;
 use yizhan_core::status::FeeStatus;
 use yizhan_sync::replica::{ProjectQuery, ReplicaReader, TrackedReason};
-use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, issuer, options};
+use yizhan_tests::counter::{Running, SimulatedClock, WITHIN, issuer, options};
 use yizhan_tests::hub::{DEMO_TODAY, TestHub};
 use yizhan_tests::proxy::Proxy;
 
@@ -46,7 +46,7 @@ async fn deadlines_pass_and_raise_alerts_at_a_counter_the_hub_cannot_reach() {
     let hub = TestHub::start(300).await;
     let proxy = Proxy::start(&hub.url).await;
     let clock = SimulatedClock::starting_at(morning(DEMO_TODAY));
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let mut running = Running::start(counter.client_on(&proxy.url, options(), clock.clock()));
     running.wait_status("caught up", |s| s.cursor > 0 && s.lag_changes == Some(0)).await;
     let reader = counter.reader_on(clock.clock());
@@ -114,7 +114,7 @@ async fn deadlines_pass_and_raise_alerts_at_a_counter_the_hub_cannot_reach() {
 async fn answers_to_an_alert_travel_through_the_hub_to_another_counter() {
     let clock = SimulatedClock::starting_at(morning(DEMO_TODAY));
     let hub = TestHub::start_with_alerts(300, clock.clock()).await;
-    let (first, second) = (Counter::new(), Counter::new());
+    let (first, second) = (hub.counter().await, hub.counter().await);
     let first_client = first.client_on(&hub.url, options(), clock.clock());
     let outbox = first_client.outbox();
     let mut at_first = Running::start(first_client);
@@ -211,7 +211,7 @@ async fn a_project_with_a_legacy_uscc_reaches_the_counter_flagged_orange() {
     let report = hub.ingest("planning", vec![record]).await;
     assert_eq!((report.received, report.changed), (1, 1), "the record is kept: {report:?}");
 
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let clock = SimulatedClock::starting_at(morning(DEMO_TODAY));
     let running = Running::start(counter.client_on(&hub.url, options(), clock.clock()));
     let reader = counter.reader_on(clock.clock());

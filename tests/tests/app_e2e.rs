@@ -6,6 +6,7 @@
 
 #![cfg(feature = "app-e2e")]
 
+use yizhan_sync::client::DeviceAuth;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,9 @@ use yizhan_tests::webdriver::{Driver, PROJECT_ROW, app_binary, attr, click, list
 const DEMO_PROJECTS: usize = 2_000;
 
 /// A project whose infrastructure fee still has money outstanding, from the hub's snapshot.
-async fn project_with_outstanding_infra(hub_url: &str) -> (String, i64) {
-    let body = reqwest::get(format!("{hub_url}/v1/snapshot")).await.unwrap().bytes().await.unwrap();
+async fn project_with_outstanding_infra(hub_url: &str, probe: &DeviceAuth) -> (String, i64) {
+    let request = probe.sign(reqwest::Client::new().get(format!("{hub_url}/v1/snapshot"))).await.unwrap();
+    let body = request.send().await.unwrap().bytes().await.unwrap();
     let mut net = HashMap::<String, i64>::new();
     let mut paid = HashMap::<String, i64>::new();
     for line in body.split(|b| *b == b'\n').skip(1).filter(|l| !l.is_empty()) {
@@ -172,7 +174,7 @@ async fn audit_as_the_audit_administrator(client: &fantoccini::Client) {
 /// At the 开具 tab: a cleared project is checked and its voucher issued (signed with the
 /// key from the session's keyring, numbered from the segment the app took), previewed and
 /// printed to the cups-pdf queue; at 验真 its QR, as a scanner types it, verifies.
-async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: &str) {
+async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: &str, probe: &DeviceAuth) {
     click(client, "[data-testid=nav-issue]", Duration::from_secs(5)).await;
     let row = wait_for(client, "[data-testid=issue-row]", Duration::from_secs(20)).await;
     let code = row.attr("data-code").await.unwrap().expect("a queued project's code");
@@ -232,7 +234,7 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     let http = reqwest::Client::new();
     let mut recorded = None;
     for _ in 0..80 {
-        let answer = http.get(format!("{hub_url}/v1/documents/{number}")).send().await.unwrap();
+        let answer = probe.sign(http.get(format!("{hub_url}/v1/documents/{number}"))).await.unwrap().send().await.unwrap();
         if answer.status().is_success() {
             recorded = Some(answer.json::<yizhan_core::document::IssuedDocument>().await.unwrap());
             break;
@@ -258,9 +260,13 @@ async fn clerk_walk() {
     let work = tempfile::tempdir().unwrap();
     let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS, &feed_down(work.path()));
     let hub_url = hub.url.clone();
-    let (code, outstanding) = project_with_outstanding_infra(&hub_url).await;
+    // The suites' own PC, enrolled beside the counter's, reads what the hub holds.
+    let probe_key = yizhan_voucher::signature::CounterKey::generate();
+    let probe_enrolment = yizhan_sync::client::enrol(&hub_url, &hub.enrolment_code("e2e-probe"), &probe_key).await.unwrap();
+    let probe = DeviceAuth::new(&hub_url, probe_enrolment.device_id, probe_key, yizhan_core::clock::Clock::system()).unwrap();
+    let (code, outstanding) = project_with_outstanding_infra(&hub_url, &probe).await;
 
-    let driver = Driver::start(&hub_url, &work.path().join("counter"), None);
+    let driver = Driver::start(&hub_url, &work.path().join("counter"), Some(&hub.enrolment_code("e2e-counter")), None);
     let client = driver.open_app(&app_binary()).await;
 
     // Nobody works unsigned: the sign-in screen comes first. The clerk signs in at the hub;
@@ -296,7 +302,7 @@ async fn clerk_walk() {
     screenshot(&client, "e2e", "01b-tracked-overdue.png").await;
     client.find(Locator::Css("[data-testid=filter-tracked]")).await.unwrap().click().await.unwrap();
 
-    issue_print_and_verify_a_voucher(&client, &hub_url).await;
+    issue_print_and_verify_a_voucher(&client, &hub_url, &probe).await;
     audit_as_the_audit_administrator(&client).await;
 
     // A scanner types the code and Enter: the project opens.

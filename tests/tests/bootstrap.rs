@@ -4,7 +4,7 @@
 use yizhan_core::code::ProjectCode;
 use yizhan_core::entity::EntityKind;
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, options};
+use yizhan_tests::counter::{Running, options};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::Proxy;
 
@@ -12,7 +12,7 @@ use yizhan_tests::proxy::Proxy;
 async fn a_snapshot_cut_off_twice_resumes_where_it_broke_off() {
     let hub = TestHub::start(1_500).await;
     let proxy = Proxy::start(&hub.url).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     // The first two snapshot answers break off part way.
     proxy.cut_next_answers(2, 150_000);
     let client = counter.client_at(&proxy.url, options());

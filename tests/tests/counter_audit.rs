@@ -3,13 +3,13 @@
 //! on the counter and reaches the hub's chain when it is back, in order, once each, under
 //! the counter's signature.
 
-use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use yizhan_core::audit::AuditEvent;
 use yizhan_hub::accounts::admin::DEMO_PASSWORD;
 use yizhan_hub::store::AuditRecord;
-use yizhan_sync::client::{HubAdmin, SignInError, SyncClient};
+use yizhan_core::clock::Clock;
+use yizhan_sync::client::{DeviceAuth, SignInError, SyncClient};
 use yizhan_sync::protocol::{CounterAuditBatch, CounterAuditRecord};
 use yizhan_sync::replica::CounterAudit;
 use yizhan_tests::counter::{COUNTER_KEY, Counter, options};
@@ -26,8 +26,10 @@ async fn from_counters(hub: &TestHub) -> Vec<AuditRecord> {
     all.into_iter().filter(|r| r.detail.contains("\"counter_seq\"")).collect()
 }
 
-async fn post(hub: &TestHub, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new().post(format!("{}/v1/counters/audit", hub.url)).json(body).send().await.unwrap();
+/// `body` posted as the PC `pc` sends its audit trail.
+async fn post(hub: &TestHub, pc: &DeviceAuth, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let request = reqwest::Client::new().post(format!("{}/v1/counters/audit", hub.url)).json(body);
+    let response = pc.sign(request).await.unwrap().send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -52,9 +54,9 @@ fn record(seq: u64, event: AuditEvent) -> CounterAuditRecord {
 #[tokio::test]
 async fn what_happens_at_a_counter_offline_reaches_the_hubs_trail_in_order_once() {
     let hub = TestHub::start(10).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let online = counter.client(&hub, options());
-    let sign_ins = online.sign_ins(Arc::new(HubAdmin::new(&hub.url).unwrap()));
+    let sign_ins = online.sign_ins();
     sign_ins.sign_in("clerk01", DEMO_PASSWORD, None).await.unwrap();
     sign_ins.sign_out("clerk01").await.unwrap();
     let device = yizhan_sync::replica::Replica::open(&counter.path).unwrap().device_id().unwrap().to_string();
@@ -63,7 +65,7 @@ async fn what_happens_at_a_counter_offline_reaches_the_hubs_trail_in_order_once(
     // The hub goes away. A wrong password, a right one, the screen locked when idle, a
     // wrong password and the right one on the lock screen, a print, and a sign-out.
     let down = offline(&counter);
-    let offline_sign_ins = down.sign_ins(Arc::new(HubAdmin::new("http://127.0.0.1:9").unwrap()));
+    let offline_sign_ins = down.sign_ins();
     let wrong = offline_sign_ins.sign_in("clerk01", "not-the-password", None).await;
     assert!(matches!(wrong, Err(SignInError::OfflineRefused)), "{wrong:?}");
     offline_sign_ins.sign_in("clerk01", DEMO_PASSWORD, None).await.unwrap();
@@ -114,31 +116,32 @@ async fn what_happens_at_a_counter_offline_reaches_the_hubs_trail_in_order_once(
 #[tokio::test]
 async fn the_hub_takes_a_counters_records_only_signed_by_its_key_in_order_and_well_formed() {
     let hub = TestHub::start(1).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client(&hub, options());
     client.audit_trail().record(CounterAudit::new("clerk01", AuditEvent::ScreenLocked, "clerk01")).await.unwrap();
     assert_eq!(client.send_audit_trail(&CancellationToken::new()).await.unwrap(), 1, "the key is registered first");
     let device = yizhan_sync::replica::Replica::open(&counter.path).unwrap().device_id().unwrap().to_string();
+    let pc = DeviceAuth::new(&hub.url, device.parse().unwrap(), COUNTER_KEY.clone(), Clock::system()).unwrap();
 
-    let (status, error) = post(&hub, &signed(&device, vec![record(2, AuditEvent::Logout)], &CounterKey::generate())).await;
+    let (status, error) = post(&hub, &pc, &signed(&device, vec![record(2, AuditEvent::Logout)], &CounterKey::generate())).await;
     assert_eq!((status, error["code"].as_str()), (403, Some("bad_signature")), "{error}");
-    let (status, error) = post(&hub, &signed("counter-unknown", vec![record(1, AuditEvent::Logout)], &COUNTER_KEY)).await;
-    assert_eq!((status, error["code"].as_str()), (403, Some("unknown_counter")), "{error}");
+    let (status, error) = post(&hub, &pc, &signed("counter-unknown", vec![record(1, AuditEvent::Logout)], &COUNTER_KEY)).await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("device_mismatch")), "a PC sends its own trail only: {error}");
     let mut altered = signed(&device, vec![record(2, AuditEvent::Logout)], &COUNTER_KEY);
     altered["records"][0]["account"] = "chief01".into();
-    assert_eq!(post(&hub, &altered).await.1["code"], "bad_signature", "who did it cannot be changed on the way");
+    assert_eq!(post(&hub, &pc, &altered).await.1["code"], "bad_signature", "who did it cannot be changed on the way");
 
-    let (status, error) = post(&hub, &signed(&device, vec![record(2, AuditEvent::ClerkCommand)], &COUNTER_KEY)).await;
+    let (status, error) = post(&hub, &pc, &signed(&device, vec![record(2, AuditEvent::ClerkCommand)], &COUNTER_KEY)).await;
     assert_eq!(status, 400, "{error}");
     assert!(error["message"].as_str().unwrap().contains("records[0].event"), "{error}");
     let mut long = record(2, AuditEvent::DocumentViewed);
     long.object = "票".repeat(10_000);
-    let (status, error) = post(&hub, &signed(&device, vec![long], &COUNTER_KEY)).await;
+    let (status, error) = post(&hub, &pc, &signed(&device, vec![long], &COUNTER_KEY)).await;
     assert!(status == 400 && error["message"].as_str().unwrap().contains("records[0].object"), "{status} {error}");
 
-    let (status, held) = post(&hub, &signed(&device, vec![record(5, AuditEvent::Logout)], &COUNTER_KEY)).await;
+    let (status, held) = post(&hub, &pc, &signed(&device, vec![record(5, AuditEvent::Logout)], &COUNTER_KEY)).await;
     assert_eq!((status, held["through"].as_u64()), (200, Some(1)), "a gap adds nothing and says how far the hub holds");
-    let (status, held) = post(&hub, &signed(&device, vec![record(2, AuditEvent::Logout)], &COUNTER_KEY)).await;
+    let (status, held) = post(&hub, &pc, &signed(&device, vec![record(2, AuditEvent::Logout)], &COUNTER_KEY)).await;
     assert_eq!((status, held["through"].as_u64()), (200, Some(2)));
     assert_eq!(from_counters(&hub).await.len(), 2, "refused batches left nothing behind");
 }

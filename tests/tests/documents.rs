@@ -55,6 +55,7 @@ async fn counter_with_segments() -> (TestHub, Counter, CounterKey, SyncClient) {
 async fn counter_with_segments_on(hub: TestHub) -> (TestHub, Counter, CounterKey, SyncClient) {
     let counter = Counter::new();
     let key = CounterKey::generate();
+    hub.enrol_counter(&counter, &key).await;
     let client = client(&counter, &hub.url, &key);
     let token = CancellationToken::new();
     client.catch_up(&token).await.expect("the counter catches up");
@@ -367,13 +368,13 @@ async fn vouchers_issued_offline_through_a_crash_reach_the_hub_once_each() {
 async fn a_counter_left_with_few_serials_sees_a_yellow_alert_until_it_tops_up() {
     let hub = TestHub::start(50).await;
     let counter = Counter::new();
-    counter.catch_up(&hub).await;
     let mut replica = yizhan_sync::replica::Replica::open(&counter.path).unwrap();
     let link = || yizhan_sync::replica::CounterLink {
         last_contact: Some(time::OffsetDateTime::now_utc()),
         started_at: time::OffsetDateTime::now_utc(),
         log_problem: None,
         mismatch: None,
+        clock_skew_seconds: None,
     };
     // The active one: a counter's own alert that resolves before the hub saw it is gone.
     let serials_low = || {
@@ -384,7 +385,9 @@ async fn a_counter_left_with_few_serials_sees_a_yellow_alert_until_it_tops_up() 
     replica.tick_alerts(link()).unwrap();
     assert!(serials_low().is_none(), "a counter that issues no documents has no segments to run low on");
 
-    replica.set_registered_key(&CounterKey::generate().public_key().to_hex()).unwrap();
+    let key = CounterKey::generate();
+    hub.enrol_counter(&counter, &key).await;
+    client(&counter, &hub.url, &key).catch_up(&CancellationToken::new()).await.expect("the counter catches up");
     replica.tick_alerts(link()).unwrap();
     let alert = serials_low().expect("a counter with 5 vouchers and no invoices left is warned");
     assert_eq!(alert.alert.level, yizhan_core::alert::AlertLevel::Yellow);
@@ -399,7 +402,7 @@ async fn a_counter_left_with_few_serials_sees_a_yellow_alert_until_it_tops_up() 
 
 /// What the hub's `POST /v1/document-checks` finds wrong with `document`.
 async fn hub_checks(hub: &TestHub, document: yizhan_core::document::Document) -> serde_json::Value {
-    let answer = reqwest::Client::new().post(format!("{}/v1/document-checks", hub.url)).json(&document).send().await.unwrap();
+    let answer = hub.send(reqwest::Client::new().post(format!("{}/v1/document-checks", hub.url)).json(&document)).await;
     assert_eq!(answer.status(), 200);
     answer.json::<serde_json::Value>().await.unwrap()["failed_checks"].clone()
 }

@@ -42,7 +42,7 @@ async fn counters_behind_bad_networks_converge_and_every_command_counts_once() {
     let mut sites = Vec::new();
     for i in 0..COUNTERS {
         let proxy = Proxy::start(&hub.url).await;
-        let counter = Counter::new();
+        let counter = hub.counter().await;
         let client = counter.client_at(&proxy.url, quick.clone());
         client.catch_up(&Default::default()).await.expect("first snapshot on a good network");
         proxy.set_faults(Some(faults), seed + i as u64);

@@ -4,7 +4,7 @@
 
 use yizhan_core::command::ClerkAction;
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, issuer, options};
+use yizhan_tests::counter::{Running, issuer, options};
 use yizhan_tests::front::TamperingFront;
 use yizhan_tests::hub::TestHub;
 
@@ -12,7 +12,7 @@ use yizhan_tests::hub::TestHub;
 async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
     let hub = TestHub::start(80).await;
     let front = TamperingFront::start(&hub.url).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client_at(&front.url, options());
     client.catch_up(&Default::default()).await.expect("first snapshot through the front");
     // The counter registers its key first, as it does on coming online, and hears of it:
@@ -57,7 +57,7 @@ async fn a_batch_altered_on_the_way_is_refused_alerted_and_repaired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_altered_behind_the_apps_back_are_found_and_repaired_by_reconciliation() {
     let hub = TestHub::start(300).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client(&hub, options());
     client.catch_up(&Default::default()).await.unwrap();
 
@@ -98,7 +98,7 @@ async fn rows_altered_behind_the_apps_back_are_found_and_repaired_by_reconciliat
     eprintln!("reconciled {} rows, repaired 5, {} ranges, {shipped} bytes", repaired.rows_compared, repaired.ranges_compared);
     // The data centre's operators see it too.
     let status: yizhan_sync::protocol::HubStatus =
-        reqwest::get(format!("{}/v1/status", hub.url)).await.unwrap().json().await.unwrap();
+        hub.send(reqwest::Client::new().get(format!("{}/v1/status", hub.url))).await.json().await.unwrap();
     let device_id = counter.reader().meta().unwrap().device_id.unwrap();
     let standing = status.counters.iter().find(|c| c.report.device_id == device_id.as_str()).expect("the counter reported");
     assert_eq!(standing.report.reconcile.as_ref().map(|r| r.rows_repaired), Some(5));

@@ -78,7 +78,7 @@ async fn views_stand_at(counter: &Counter, day: Date) {
 async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delivers_them_all_on_reconnect() {
     let hub = TestHub::start(300).await;
     let proxy = Proxy::start(&hub.url).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let clock = SimulatedClock::starting_at(OffsetDateTime::now_utc());
     let client = counter.client_on(&proxy.url, options(), clock.clock());
     client.catch_up(&Default::default()).await.expect("first snapshot through the proxy");
@@ -129,7 +129,7 @@ async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delive
     // Meanwhile the departments and another counter go on at the hub.
     hub.ingest("payments", hub.new_payments(&codes, 40, 1)).await;
     hub.ingest("payments", vec![reversal]).await;
-    let other = Counter::new();
+    let other = hub.counter().await;
     let other_client = other.client(&hub, options());
     other_client.catch_up(&Default::default()).await.unwrap();
     let other_outbox = other_client.outbox();
@@ -187,7 +187,7 @@ async fn a_counter_offline_for_three_days_with_a_thousand_queued_commands_delive
 async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
     let hub = TestHub::start(60).await;
     let proxy = Proxy::start(&hub.url).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client_at(&proxy.url, options());
     client.catch_up(&Default::default()).await.unwrap();
     let outbox = client.outbox();
@@ -224,7 +224,7 @@ async fn commands_the_hub_refuses_or_fails_on_do_not_hold_up_the_rest() {
 async fn a_counter_behind_the_compacted_log_reloads_the_snapshot_and_keeps_its_outbox() {
     let hub = TestHub::start(100).await;
     let proxy = Proxy::start(&hub.url).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client_at(&proxy.url, options());
     client.catch_up(&Default::default()).await.unwrap();
     let codes = counter.project_codes(10);
@@ -251,6 +251,6 @@ async fn a_counter_behind_the_compacted_log_reloads_the_snapshot_and_keeps_its_o
     assert!(reloaded >= horizon, "a new snapshot was loaded (as of {reloaded}, horizon {horizon})");
     let notes = logged(&hub.changes_since(horizon).await, EntityKind::FollowUpNote);
     assert_eq!(notes.get(queued.as_str()), Some(&1), "the note queued before the reload was delivered once");
-    let compacted = reqwest::get(format!("{}/v1/changes?after=0", hub.url)).await.unwrap();
+    let compacted = hub.send(reqwest::Client::new().get(format!("{}/v1/changes?after=0", hub.url))).await;
     assert_eq!(compacted.status().as_u16(), 410, "a cursor behind the horizon is told so");
 }

@@ -2,14 +2,13 @@
 //! counter; with the hub gone they sign in offline; an account disabled, a password changed
 //! or a role changed at the hub reaches the counter at its next sync.
 
-use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use yizhan_core::access::{DataScope, Permission};
 use yizhan_hub::accounts::admin::DEMO_PASSWORD;
 use yizhan_hub::store::{GrantRecord, UserStatus};
-use yizhan_sync::client::{HubAdmin, SignInError, SyncClient};
+use yizhan_sync::client::{SignInError, SyncClient};
 use yizhan_tests::counter::{Counter, options};
 use yizhan_tests::hub::TestHub;
 
@@ -21,9 +20,9 @@ fn offline(counter: &Counter) -> SyncClient {
 async fn account_changes_at_the_hub_reach_the_counter_at_its_next_sync() {
     let hub = TestHub::start(10).await;
     hub.hub().seed_demo_accounts().await.unwrap();
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let online = counter.client(&hub, options());
-    let sign_ins = online.sign_ins(Arc::new(HubAdmin::new(&hub.url).unwrap()));
+    let sign_ins = online.sign_ins();
     for account in ["clerk01", "chief01", "sysadmin"] {
         let signed_in = sign_ins.sign_in(account, DEMO_PASSWORD, None).await.unwrap();
         assert!(signed_in.online, "{account}");
@@ -33,7 +32,7 @@ async fn account_changes_at_the_hub_reach_the_counter_at_its_next_sync() {
 
     // The hub goes away: the clerk signs in offline; the supervisor, who uses a second factor, cannot.
     let down = offline(&counter);
-    let offline_sign_ins = down.sign_ins(Arc::new(HubAdmin::new("http://127.0.0.1:9").unwrap()));
+    let offline_sign_ins = down.sign_ins();
     let clerk = offline_sign_ins.sign_in("clerk01", DEMO_PASSWORD, None).await.unwrap();
     assert!(!clerk.online && clerk.person.may(Permission::DocumentIssue));
     assert!(matches!(offline_sign_ins.sign_in("chief01", DEMO_PASSWORD, None).await, Err(SignInError::OnlineOnly)));
@@ -66,7 +65,7 @@ async fn account_changes_at_the_hub_reach_the_counter_at_its_next_sync() {
     let forgotten = back.refresh_kept_sign_ins(&CancellationToken::new()).await.unwrap();
     assert_eq!(forgotten, 2, "the disabled account and the changed password");
     let down = offline(&counter);
-    let offline_sign_ins = down.sign_ins(Arc::new(HubAdmin::new("http://127.0.0.1:9").unwrap()));
+    let offline_sign_ins = down.sign_ins();
     for gone in ["clerk01", "sysadmin"] {
         let refused = offline_sign_ins.sign_in(gone, DEMO_PASSWORD, None).await;
         assert!(matches!(refused, Err(SignInError::OfflineRefused)), "{gone}: {refused:?}");

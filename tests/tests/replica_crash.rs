@@ -26,9 +26,11 @@ struct Counter {
 }
 
 impl Counter {
-    fn new() -> Counter {
+    /// A PC enrolled at `hub` with the suites' key.
+    async fn enrolled(hub: &TestHub) -> Counter {
         let dir = TempDir::new().unwrap();
         let db = dir.path().join("replica.sqlite3");
+        hub.enrol_replica(&db, &yizhan_tests::counter::COUNTER_KEY).await;
         Counter { dir, db }
     }
 
@@ -76,7 +78,7 @@ async fn assert_matches_hub(db: &Path, hub: &TestHub, context: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_snapshot_the_replica_stays_empty_then_loads_whole() {
     let hub = TestHub::start(20_000).await;
-    let counter = Counter::new();
+    let counter = Counter::enrolled(&hub).await;
 
     assert!(
         counter.kill_when_wal_grows(&hub, &["--once"], 4 * MIB),
@@ -100,7 +102,7 @@ async fn killed_mid_snapshot_the_replica_stays_empty_then_loads_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_batch_the_replica_keeps_whole_batches_then_converges() {
     let hub = TestHub::start(2_000).await;
-    let counter = Counter::new();
+    let counter = Counter::enrolled(&hub).await;
     counter.catch_up(&hub);
     let (_, state) = replica_state(&counter.db);
     // Rows of the system (the document settings) belong to no project.
@@ -178,7 +180,7 @@ async fn notes_at_hub(hub: &TestHub) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_upload_no_command_is_lost_or_applied_twice() {
     let hub = TestHub::start(200).await;
-    let counter = Counter::new();
+    let counter = Counter::enrolled(&hub).await;
     counter.catch_up(&hub);
     let notes = queue_notes(&counter.db, 3_000);
 
@@ -203,7 +205,7 @@ async fn killed_mid_upload_no_command_is_lost_or_applied_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_apply_with_a_full_outbox_no_command_is_lost_or_applied_twice() {
     let hub = TestHub::start(1_000).await;
-    let counter = Counter::new();
+    let counter = Counter::enrolled(&hub).await;
     counter.catch_up(&hub);
     let notes = queue_notes(&counter.db, 500);
     let codes = yizhan_tests::bench::project_codes(&counter.db);

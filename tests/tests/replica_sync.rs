@@ -5,20 +5,20 @@ use tokio_util::sync::CancellationToken;
 use yizhan_sync::client::ClientOptions;
 use yizhan_sync::replica::ProjectQuery;
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running};
+use yizhan_tests::counter::Running;
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::replica::{assert_consistent, replica_state};
 
-/// The suites' client options without a counter key: these counters issue no commands, so
-/// they register none, and the hub's head moves by what each test does alone.
+/// The suites' client options for a PC that issues no documents: its key stays off the
+/// change log, and the hub's head moves by what each test does alone.
 fn options() -> ClientOptions {
-    ClientOptions { counter_key: None, ..yizhan_tests::counter::options() }
+    ClientOptions { issues_documents: false, ..yizhan_tests::counter::options() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_bootstrapped_from_a_seeded_hub_holds_exactly_its_snapshot() {
     let hub = TestHub::start(300).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let client = counter.client(&hub, options());
     let status = client.status();
     let cursor = client.catch_up(&CancellationToken::new()).await.expect("catch up");
@@ -56,7 +56,7 @@ async fn a_replica_bootstrapped_from_a_seeded_hub_holds_exactly_its_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_ingested_at_the_hub_reaches_the_running_replica() {
     let hub = TestHub::start(50).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let mut running = Running::start(counter.client(&hub, options()));
     running.wait_status("online", |s| s.state == SyncState::Online).await;
 
@@ -90,7 +90,7 @@ async fn a_payment_ingested_at_the_hub_reaches_the_running_replica() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_stopped_mid_stream_resumes_from_its_cursor() {
     let hub = TestHub::start(50).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let base = counter.catch_up(&hub).await;
     let codes = counter.project_codes(50);
     for round in 0..6 {
@@ -122,7 +122,7 @@ async fn a_client_stopped_mid_stream_resumes_from_its_cursor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_hub_restart_the_client_reconnects_and_catches_up() {
     let mut hub = TestHub::start(50).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let mut running = Running::start(counter.client(&hub, options()));
     running.wait_status("online", |s| s.state == SyncState::Online).await;
 
@@ -152,7 +152,7 @@ async fn after_a_hub_restart_the_client_reconnects_and_catches_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_sent_twice_changes_nothing_the_second_time() {
     let hub = TestHub::start(50).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     counter.catch_up(&hub).await;
     let payments = hub.new_payments(&counter.project_codes(10), 20, 0);
 
@@ -174,7 +174,7 @@ async fn an_ingest_sent_twice_changes_nothing_the_second_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_of_a_rebuilt_hub_loads_the_new_snapshot() {
     let mut hub = TestHub::start(50).await;
-    let counter = Counter::new();
+    let counter = hub.counter().await;
     let old_cursor = counter.catch_up(&hub).await;
     hub.rebuild(10).await;
     assert!(

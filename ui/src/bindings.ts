@@ -110,7 +110,7 @@ export const events = {
 };
 
 /* Constants */
-export const AUDIT_EVENTS = ["login_success","login_failure","lockout","logout","timeout","screen_locked","screen_unlocked","password_change","password_reset","second_factor_enrolled","user_created","user_changed","user_unlocked","role_changed","role_granted","role_revoked","policy_changed","session_ended","audit_searched","audit_exported","audit_pruned","clerk_command","clerk_command_disabled_account","document_viewed","document_printed","document_downloaded","quarantine_reprocessed","quarantine_dismissed","planning_imported","config_changed"] as const;
+export const AUDIT_EVENTS = ["login_success","login_failure","lockout","logout","timeout","screen_locked","screen_unlocked","password_change","password_reset","second_factor_enrolled","user_created","user_changed","user_unlocked","role_changed","role_granted","role_revoked","policy_changed","session_ended","audit_searched","audit_exported","audit_pruned","clerk_command","clerk_command_disabled_account","document_viewed","document_printed","document_downloaded","quarantine_reprocessed","quarantine_dismissed","planning_imported","config_changed","device_code_issued","device_enrolled","device_revoked","device_refused","device_clock_skew"] as const;
 
 export const AUDIT_PAGE = 500 as const;
 
@@ -749,6 +749,39 @@ export type DetailProject_Serialize = {
 	/**  Always masked (`138****1234`): the clerk never needs the full number on screen. */
 	contact_phone_masked: string | null,
 };
+
+/**  This PC as the hub sees it. */
+export type DeviceStanding = DeviceStanding_Serialize | DeviceStanding_Deserialize;
+
+/**  This PC as the hub sees it. */
+export type DeviceStanding_Deserialize = 
+/**
+ *  In service; its clock off the hub's by this many seconds (positive: ahead) when
+ *  beyond the hub's margin, since offline commands and documents carry its time.
+ */
+{ kind: "enrolled"; clock_skew_seconds?: number | null } | 
+/**  Retired: it uploads what it holds, then wipes itself. */
+{ kind: "retired" } | 
+/**
+ *  Reported lost, or retired with nothing left to upload: the app wipes the replica,
+ *  its documents and keys, and returns to first-run.
+ */
+{ kind: "wipe" };
+
+/**  This PC as the hub sees it. */
+export type DeviceStanding_Serialize = 
+/**
+ *  In service; its clock off the hub's by this many seconds (positive: ahead) when
+ *  beyond the hub's margin, since offline commands and documents carry its time.
+ */
+{ kind: "enrolled"; clock_skew_seconds: number | null } | 
+/**  Retired: it uploads what it holds, then wipes itself. */
+{ kind: "retired" } | 
+/**
+ *  Reported lost, or retired with nothing left to upload: the app wipes the replica,
+ *  its documents and keys, and returns to first-run.
+ */
+{ kind: "wipe" };
 
 export type District = {
 	code: string,
@@ -1956,6 +1989,8 @@ export type SyncStatus_Deserialize = {
 	integrity: IntegrityStatus_Deserialize,
 	/**  The last reconciliation with the hub; `None` before the first. */
 	reconcile?: ReconcileReport_Deserialize | null,
+	/**  How the hub last said this PC stands. */
+	device: DeviceStanding_Deserialize,
 };
 
 export type SyncStatus_Serialize = {
@@ -1981,6 +2016,8 @@ export type SyncStatus_Serialize = {
 	integrity: IntegrityStatus_Serialize,
 	/**  The last reconciliation with the hub; `None` before the first. */
 	reconcile: ReconcileReport_Serialize | null,
+	/**  How the hub last said this PC stands. */
+	device: DeviceStanding_Serialize,
 };
 
 export type TaxClearanceLine = TaxClearanceLine_Serialize | TaxClearanceLine_Deserialize;

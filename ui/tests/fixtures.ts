@@ -110,6 +110,7 @@ export function syncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     outbox: { pending: 0, conflicts: 0 },
     integrity: { alert: false, reason: null, detected_at: null, repaired_at: null },
     reconcile: null,
+    device: { kind: 'enrolled', clock_skew_seconds: null },
     ...overrides,
   }
 }

@@ -79,6 +79,9 @@ pub enum SystemSignal {
         /// Serials left per document kind (its Chinese name), for a counter that issues
         /// documents; empty for one that does not.
         serials_left: Vec<(String, u64)>,
+        /// How far the hub last found its clock off, beyond the hub's margin (seconds,
+        /// positive: ahead).
+        clock_skew_seconds: Option<i64>,
     },
     /// Signing in and the audit trail at the hub.
     Security {
@@ -292,6 +295,11 @@ fn system_firing(rule: &Rule, signal: &SystemSignal, now: OffsetDateTime) -> Opt
             let (kind, left) = serials_left.iter().filter(|(_, left)| *left < u64::from(*below)).min_by_key(|(_, left)| *left)?;
             let (name, left) = (format!("窗口 {device}"), left.to_string());
             Some(fire(format!("counter/{device}"), "", rule.level, &[("device", &name), ("kind", kind), ("left", &left)], None))
+        }
+        (Input::ClockSkew, SystemSignal::Counter { device, clock_skew_seconds: Some(skew), .. }) => {
+            let (name, seconds) = (format!("窗口 {device}"), skew.unsigned_abs().to_string());
+            let direction = if *skew > 0 { "快" } else { "慢" };
+            Some(fire(format!("counter/{device}"), "", rule.level, &[("device", &name), ("seconds", &seconds), ("direction", direction)], None))
         }
         (Input::LoginBurst { failures, lockouts, minutes }, SystemSignal::Security { failed_logins, lockouts: locked, .. }) => {
             let within = |times: &[OffsetDateTime]| times.iter().filter(|at| minutes_since(**at) < i64::from(*minutes)).count();
@@ -509,6 +517,7 @@ mod tests {
             log_problem: log_problem.map(str::to_owned),
             mismatch: mismatch.map(str::to_owned),
             serials_left: vec![("缴费凭证".into(), 20), ("非税收入票据".into(), 150)],
+            clock_skew_seconds: None,
         };
         assert!(rules.system_firings(&counter(14, None, None), now).is_empty());
         assert_eq!(fired(&rules.system_firings(&counter(15, None, None), now)), [("sync-lag", AlertLevel::Yellow)]);
@@ -525,6 +534,7 @@ mod tests {
             log_problem: None,
             mismatch: None,
             serials_left: Vec::new(),
+            clock_skew_seconds: None,
         };
         assert_eq!(fired(&rules.system_firings(&never, now)), [("sync-lag", AlertLevel::Yellow)]);
     }
@@ -584,6 +594,7 @@ mod tests {
             log_problem: None,
             mismatch: None,
             serials_left: vec![("缴费凭证".into(), voucher), ("非税收入票据".into(), invoice)],
+            clock_skew_seconds: None,
         };
         assert!(rules.system_firings(&counter(20, 200), now).is_empty());
         let low = rules.system_firings(&counter(150, 3), now);

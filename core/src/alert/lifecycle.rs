@@ -263,6 +263,7 @@ mod tests {
             log_problem: None,
             mismatch: None,
             serials_left: Vec::new(),
+            clock_skew_seconds: None,
         };
         let yellow = rules.system_firings(&counter(20), T0).remove(0);
         let raised = advance(None, Some((&yellow, rule)), T0).unwrap();

@@ -71,6 +71,9 @@ pub enum Input {
     ReconciliationMismatch,
     /// A counter that issues documents has fewer than `below` serials of a kind left.
     SerialsLow { below: u32 },
+    /// The hub finds the counter's clock off by more than its margin: offline commands
+    /// and documents carry that time.
+    ClockSkew,
     /// A project's builder USCC is well formed but fails its check character: a legacy
     /// code still in circulation, kept and flagged rather than dropped (GB 32100-2015).
     UsccCheckFailed,
@@ -100,6 +103,7 @@ impl Input {
             Input::LogGap => "log_gap",
             Input::ReconciliationMismatch => "reconciliation_mismatch",
             Input::SerialsLow { .. } => "serials_low",
+            Input::ClockSkew => "clock_skew",
             Input::UsccCheckFailed => "uscc_check_failed",
             Input::DocumentConflict => "document_conflict",
             Input::LoginBurst { .. } => "login_burst",
@@ -121,6 +125,7 @@ impl Input {
             Input::LogGap => &["device", "problem"],
             Input::ReconciliationMismatch => &["subject", "problem"],
             Input::SerialsLow { .. } => &["device", "kind", "left"],
+            Input::ClockSkew => &["device", "seconds", "direction"],
             Input::UsccCheckFailed => &["project_code", "uscc", "problem"],
             Input::DocumentConflict => &["project_code", "number", "problem"],
             Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],
@@ -349,6 +354,7 @@ fn check_rule(
         "log_gap" => Input::LogGap,
         "reconciliation_mismatch" => Input::ReconciliationMismatch,
         "serials_low" => Input::SerialsLow { below: need(raw.below, "below")? },
+        "clock_skew" => Input::ClockSkew,
         "uscc_check_failed" => Input::UsccCheckFailed,
         "document_conflict" => Input::DocumentConflict,
         "login_burst" => Input::LoginBurst {
@@ -360,7 +366,7 @@ fn check_rule(
         "disabled_account_command" => Input::DisabledAccountCommand,
         other => {
             return Err(named(&format!(
-                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、uscc_check_failed、document_conflict、login_burst、audit_failure、disabled_account_command"
+                "未知的输入 input = {other:?}；可用：due_soon、overdue、validation_failed、sync_lag、connector_down、slot_lag、log_gap、reconciliation_mismatch、serials_low、clock_skew、uscc_check_failed、document_conflict、login_burst、audit_failure、disabled_account_command"
             )));
         }
     };
@@ -388,6 +394,7 @@ fn check_rule(
         | Input::UsccCheckFailed
         | Input::DocumentConflict
         | Input::AuditFailure
+        | Input::ClockSkew
         | Input::DisabledAccountCommand => &[],
         Input::SerialsLow { .. } => &["below"],
         Input::LoginBurst { .. } => &["failures", "lockouts", "minutes"],

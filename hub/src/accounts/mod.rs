@@ -16,6 +16,7 @@ use sm3::{Digest, Sm3};
 use time::Duration;
 use yizhan_core::access::{BuiltinRole, DataScope, Permission};
 use yizhan_core::account::{Account, PasswordProblem, SecurityPolicy, check_password};
+use yizhan_core::id::DeviceId;
 
 use crate::audit::{Actor, AuditEvent, Entry};
 use crate::hub::Hub;
@@ -114,7 +115,7 @@ pub fn token_id(token: &str) -> String {
     hex::encode(Sm3::digest(token.as_bytes()))
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     use base64::Engine;
@@ -190,7 +191,8 @@ impl Hub {
 
     /// Signs a person in from `address`: throttled per address, locked per account after
     /// the policy's failures, a second factor for whoever must give one.
-    pub async fn login(&self, request: SignInRequest, address: &str) -> Result<SignedIn, AuthError> {
+    /// The session is bound to `device`, the enrolled PC the request came from.
+    pub async fn login(&self, request: SignInRequest, address: &str, device: &DeviceId) -> Result<SignedIn, AuthError> {
         let policy = self.security_policy().await?;
         let now = self.clock().now();
         let window = now - Duration::minutes(policy.lockout_window_minutes.into());
@@ -243,7 +245,7 @@ impl Hub {
             id: token_id(&token),
             account: user.account.clone(),
             address: address.to_owned(),
-            device: request.device.clone(),
+            device: Some(device.to_string()),
             created_at: now,
             last_seen: now,
             ended_at: None,

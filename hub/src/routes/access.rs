@@ -9,7 +9,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use yizhan_core::access::Permission;
 
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use yizhan_sync::protocol::device::{CLOCK_SKEW_HEADER, DEVICE_TIME_HEADER, DEVICE_TOKEN_HEADER, DeviceState};
+
 use crate::accounts::{AuthError, Principal};
+use crate::devices::{DeviceCaller, DeviceError};
 use crate::error::HubError;
 use crate::hub::Hub;
 
@@ -18,10 +23,12 @@ use crate::hub::Hub;
 pub enum Access {
     /// Anyone: liveness, and the verification page phones reach.
     Public,
-    /// Anyone, throttled per address and locked per account: signing in.
+    /// An enrolled device, throttled per address and locked per account: signing in. The
+    /// session is bound to the device.
     SignIn,
-    /// Any signed-in person, even one held to changing their password or binding a
-    /// second factor first: who am I, sign out, change password, bind the factor.
+    /// Any signed-in person at the device the session was opened on, even one held to
+    /// changing their password or binding a second factor first: who am I, sign out,
+    /// change password, bind the factor.
     Session,
     /// A signed-in person holding the permission, with an unrestricted session.
     Permission(Permission),
@@ -34,10 +41,17 @@ pub enum Access {
     Department,
     /// Unauthenticated record ingest: served only by a hub started with `--demo`.
     DemoIngest,
-    /// The counter app's own background work (feed, reconciliation, outbox, number
-    /// segments, key registration, status report). Device authentication of these
-    /// requests arrives with device enrolment; until the app signs in, they carry none.
+    /// An enrolled, active device's own background work (feed, reconciliation, number
+    /// segments, look-ups).
     Counter,
+    /// A device's uploads of what was done at it (outbox, PDFs, its audit trail, its
+    /// report): still taken from a retired device, until it has nothing left to send.
+    CounterUpload,
+    /// A PC with an enrolment code, throttled per address: enrolling.
+    Enrol,
+    /// A device proving it holds its key, for a token: the challenge, and the signed
+    /// challenge (the handler checks the signature).
+    DeviceProof,
 }
 
 /// One route and its access.
@@ -67,6 +81,12 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/health", Public),
     rule("GET", "/verify", Public),
     rule("GET", "/v1/verify", Public),
+    rule("POST", "/v1/devices/enrol", Enrol),
+    rule("POST", "/v1/devices/challenge", DeviceProof),
+    rule("POST", "/v1/devices/session", DeviceProof),
+    rule("GET", "/v1/admin/devices", Permission(P::DeviceManage)),
+    rule("POST", "/v1/admin/devices", Permission(P::DeviceManage)),
+    rule("POST", "/v1/admin/devices/{device}/revoke", Permission(P::DeviceManage)),
     rule("POST", "/v1/auth/login", SignIn),
     rule("POST", "/v1/auth/logout", Session),
     rule("GET", "/v1/auth/me", Session),
@@ -91,18 +111,17 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/changes", Counter),
     rule("GET", "/v1/snapshot", Counter),
     rule("GET", "/v1/projects/{code}", Counter),
-    rule("POST", "/v1/commands", Counter),
+    rule("POST", "/v1/commands", CounterUpload),
     rule("POST", "/v1/reconcile/sums", Counter),
     rule("POST", "/v1/reconcile/rows", Counter),
-    rule("POST", "/v1/counters/report", Counter),
-    rule("POST", "/v1/counters/key", Counter),
+    rule("POST", "/v1/counters/report", CounterUpload),
     rule("POST", "/v1/counters/sign-ins", Counter),
-    rule("POST", "/v1/counters/audit", Counter),
+    rule("POST", "/v1/counters/audit", CounterUpload),
     rule("POST", "/v1/segments", Counter),
     rule("POST", "/v1/document-checks", Counter),
     rule("GET", "/v1/documents/{number}", Counter),
     rule("GET", "/v1/documents/{number}/pdf", Counter),
-    rule("PUT", "/v1/documents/{number}/pdf", Counter),
+    rule("PUT", "/v1/documents/{number}/pdf", CounterUpload),
     rule("GET", "/v1/projects/{code}/notifications", Counter),
     rule("GET", "/v1/status", Counter),
     rule("GET", "/v1/alerts", Counter),
@@ -155,49 +174,85 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Holds a request to its route's rule: refuses 401 without a valid session where one is
-/// needed, 403 without the permission, and puts the [`Principal`] in the request for the
-/// handler.
-pub async fn authorise(State(hub): State<Hub>, mut request: Request, next: Next) -> Response {
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The device a request comes from, by the token it carries; its clock read from the time
+/// it says. A lost device is refused here whatever it asks.
+async fn device_of(hub: &Hub, headers: &HeaderMap, address: &str) -> Result<DeviceCaller, HubError> {
+    let token = header_text(headers, DEVICE_TOKEN_HEADER).ok_or(DeviceError::NoDevice)?;
+    let time = header_text(headers, DEVICE_TIME_HEADER)
+        .map(|t| OffsetDateTime::parse(t, &Rfc3339).map_err(|_| HubError::BadQuery(format!("{DEVICE_TIME_HEADER}：应为 RFC 3339 时间，收到 {t}"))))
+        .transpose()?;
+    hub.authenticate_device(token, time, address).await
+}
+
+/// Holds a request to its route's rule: refuses 401 without a valid device or session
+/// where one is needed, 403 without the permission, and puts the [`DeviceCaller`] and the
+/// [`Principal`] in the request for the handler. An answer to a device whose clock is off
+/// by more than the margin says by how much.
+pub async fn authorise(State(hub): State<Hub>, request: Request, next: Next) -> Response {
+    let margin = u64::from(hub.clock_margin_seconds());
+    let (response, skew) = match admit(&hub, request).await {
+        Ok((request, skew)) => (next.run(request).await, skew),
+        Err(refused) => (refused.into_response(), None),
+    };
+    let mut response = response;
+    if let Some(skew) = skew.filter(|s| s.unsigned_abs() > margin) {
+        response.headers_mut().insert(CLOCK_SKEW_HEADER, skew.into());
+    }
+    response
+}
+
+/// The request as its route lets it through, with its device's clock skew, or why not.
+async fn admit(hub: &Hub, mut request: Request) -> Result<(Request, Option<i64>), HubError> {
     let Some(path) = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
-        return next.run(request).await;
+        return Ok((request, None));
     };
     let Some(access) = access_of(request.method(), &path) else {
         tracing::error!(method = %request.method(), path, "接口未在权限表中声明，已拒绝");
-        return HubError::Undeclared(path).into_response();
+        return Err(HubError::Undeclared(path));
     };
     let address = source_address(&request);
     request.extensions_mut().insert(SourceAddress(address.clone()));
-    match access {
-        Public | SignIn | Department | Counter => {}
-        DemoIngest if hub.demo() => {}
-        DemoIngest => return HubError::NoSuchEndpoint(path).into_response(),
-        Session | Permission(_) | AnyOf(_) => {
-            let Some(token) = bearer(request.headers()) else {
-                return HubError::Auth(AuthError::NoSession).into_response();
-            };
-            let principal: Principal = match hub.authenticate(token).await {
-                Ok(mut p) => {
-                    p.address = address;
-                    p
-                }
-                Err(e) => return HubError::Auth(e).into_response(),
-            };
-            let needed: &[Permission] = match &access {
-                Permission(one) => std::slice::from_ref(one),
-                AnyOf(any) => any,
-                _ => &[],
-            };
-            if !needed.is_empty() {
-                if let Some(restricted) = principal.restricted() {
-                    return HubError::Auth(restricted).into_response();
-                }
-                if !needed.iter().any(|p| principal.may(*p)) {
-                    return HubError::Auth(AuthError::Forbidden(needed[0])).into_response();
-                }
+    let device = match access {
+        Public | Department | Enrol | DeviceProof => None,
+        DemoIngest if hub.demo() => None,
+        DemoIngest => return Err(HubError::NoSuchEndpoint(path)),
+        Counter | CounterUpload | SignIn | Session | Permission(_) | AnyOf(_) => {
+            let device = device_of(hub, &request.headers().clone(), &address).await?;
+            if device.state == DeviceState::Retired && access != CounterUpload {
+                return Err(DeviceError::Retired(device.device_id.to_string()).into());
             }
-            request.extensions_mut().insert(principal);
+            Some(device)
         }
+    };
+    let skew = device.as_ref().and_then(|d| d.clock_skew_seconds);
+    if let (Session | Permission(_) | AnyOf(_), Some(device)) = (access, &device) {
+        let token = bearer(request.headers()).ok_or(AuthError::NoSession)?.to_owned();
+        let mut principal: Principal = hub.authenticate(&token).await?;
+        if principal.device.as_deref() != Some(device.device_id.as_str()) {
+            return Err(DeviceError::OtherDevice.into());
+        }
+        principal.address = address;
+        let needed: &[Permission] = match &access {
+            Permission(one) => std::slice::from_ref(one),
+            AnyOf(any) => any,
+            _ => &[],
+        };
+        if !needed.is_empty() {
+            if let Some(restricted) = principal.restricted() {
+                return Err(restricted.into());
+            }
+            if !needed.iter().any(|p| principal.may(*p)) {
+                return Err(AuthError::Forbidden(needed[0]).into());
+            }
+        }
+        request.extensions_mut().insert(principal);
     }
-    next.run(request).await
+    if let Some(device) = device {
+        request.extensions_mut().insert(device);
+    }
+    Ok((request, skew))
 }

@@ -18,6 +18,7 @@ use yizhan_sync::protocol::{
 };
 
 use crate::accounts::Principal;
+use crate::devices::DeviceCaller;
 use crate::audit::{AuditEvent, Entry};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -28,7 +29,7 @@ const AUDIT_PAGE: usize = yizhan_sync::protocol::AUDIT_PAGE as usize;
 /// Most records one export holds: about a year of a busy hall.
 const EXPORT_LIMIT: usize = 200_000;
 
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HubError> {
+pub(super) fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HubError> {
     body.map(|Json(b)| b).map_err(|e| HubError::InvalidBody(e.body_text()))
 }
 
@@ -42,9 +43,10 @@ fn done() -> Done {
 pub async fn login(
     State(hub): State<Hub>,
     Extension(SourceAddress(address)): Extension<SourceAddress>,
+    Extension(device): Extension<DeviceCaller>,
     request: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Json<SignedIn>, HubError> {
-    Ok(Json(hub.login(body(request)?, &address).await?))
+    Ok(Json(hub.login(body(request)?, &address, &device.device_id).await?))
 }
 
 /// `POST /v1/counters/sign-ins`: how the people a counter keeps for offline sign-in stand.

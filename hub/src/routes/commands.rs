@@ -13,6 +13,7 @@ use yizhan_sync::protocol::{
 
 use super::access::SourceAddress;
 use super::ingest::{describe, read_body, read_list};
+use crate::devices::DeviceCaller;
 use crate::error::HubError;
 use crate::hub::Hub;
 
@@ -23,6 +24,7 @@ pub const MAX_COMMANDS_PER_REQUEST: usize = 1_000;
 pub async fn commands(
     State(hub): State<Hub>,
     Extension(SourceAddress(address)): Extension<SourceAddress>,
+    Extension(caller): Extension<DeviceCaller>,
     body: Body,
 ) -> Result<Json<CommandResults>, HubError> {
     let body = read_body(body).await?;
@@ -60,6 +62,10 @@ pub async fn commands(
     let mut places = Vec::new();
     for (raw, read) in raw.iter().zip(read) {
         match read {
+            // A counter sends its own outbox: another's commands are not its to relay.
+            Ok(envelope) if envelope.device_id != caller.device_id => {
+                places.push(Some((raw, ("device_id".into(), format!("与发出请求的终端 {} 不符", caller.device_id)))));
+            }
             Ok(envelope) => {
                 readable.push((envelope, action_text(raw).unwrap_or_default().to_owned()));
                 places.push(None);

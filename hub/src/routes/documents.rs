@@ -8,16 +8,17 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
-use yizhan_core::document::{CounterKeyRecord, Document};
+use yizhan_core::document::Document;
 use yizhan_core::mask::mask_mobile;
 use yizhan_core::money::format_yuan;
-use yizhan_sync::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequest};
+use yizhan_sync::protocol::{DocumentCheck, Segment, SegmentRequest};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 use yizhan_voucher::verify::Verdict;
 
 use super::access::SourceAddress;
 use super::ingest::{read_body, read_body_up_to};
 use crate::audit::{Actor, AuditEvent, Entry};
+use crate::devices::DeviceCaller;
 use crate::documents::{MAX_PDF_BYTES, Verification, parse_number};
 use crate::error::HubError;
 use crate::hub::Hub;
@@ -35,13 +36,9 @@ fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HubError>
     })
 }
 
-pub async fn register_key(State(hub): State<Hub>, body: Body) -> Result<Json<CounterKeyRecord>, HubError> {
-    let registration: KeyRegistration = read_json(&read_body(body).await?)?;
-    Ok(Json(hub.register_counter_key(&registration.device_id, &registration.public_key).await?))
-}
-
-pub async fn segments(State(hub): State<Hub>, body: Body) -> Result<Json<Segment>, HubError> {
+pub async fn segments(State(hub): State<Hub>, Extension(caller): Extension<DeviceCaller>, body: Body) -> Result<Json<Segment>, HubError> {
     let request: SegmentRequest = read_json(&read_body(body).await?)?;
+    caller.owns(&request.device_id)?;
     Ok(Json(hub.allocate_segment(&request).await?))
 }
 

@@ -7,6 +7,7 @@ mod alerts;
 mod auth;
 mod commands;
 mod connectors;
+mod devices;
 mod documents;
 pub(crate) mod ingest;
 mod push;
@@ -49,7 +50,6 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/quarantine/{id}/reprocess", post(connectors::reprocess))
         .route("/v1/quarantine/{id}/dismiss", post(connectors::dismiss))
         .route("/v1/imports/planning", post(connectors::import_planning))
-        .route("/v1/counters/key", post(documents::register_key))
         .route("/v1/segments", post(documents::segments))
         .route("/v1/document-checks", post(documents::check))
         .route("/v1/documents/{number}", get(documents::document))
@@ -57,6 +57,11 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/projects/{code}/notifications", get(documents::notifications))
         .route("/v1/verify", get(documents::verify_json))
         .route("/verify", get(documents::verify_page))
+        .route("/v1/devices/enrol", post(devices::enrol))
+        .route("/v1/devices/challenge", post(devices::challenge))
+        .route("/v1/devices/session", post(devices::session))
+        .route("/v1/admin/devices", get(devices::devices).post(devices::new_device))
+        .route("/v1/admin/devices/{device}/revoke", post(devices::revoke))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/auth/me", get(auth::me))

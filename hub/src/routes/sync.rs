@@ -196,9 +196,11 @@ pub async fn project(
 /// `POST /v1/counters/report`: a counter's standing, kept for the operators.
 pub async fn counter_report(
     State(hub): State<Hub>,
+    axum::Extension(caller): axum::Extension<crate::devices::DeviceCaller>,
     report: Result<Json<CounterReport>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, HubError> {
     let Json(report) = report.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    caller.owns(&report.device_id)?;
     let json = serde_json::to_string(&report).expect("a counter report serialises");
     hub.store().record_counter(report.device_id.as_str(), json).await?;
     Ok(Json(serde_json::json!({ "recorded": true })))
@@ -208,9 +210,11 @@ pub async fn counter_report(
 pub async fn counter_audit(
     State(hub): State<Hub>,
     axum::Extension(super::access::SourceAddress(address)): axum::Extension<super::access::SourceAddress>,
+    axum::Extension(caller): axum::Extension<crate::devices::DeviceCaller>,
     batch: Result<Json<yizhan_sync::protocol::CounterAuditBatch>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<yizhan_sync::protocol::CounterAuditAccepted>, HubError> {
     let Json(batch) = batch.map_err(|e| HubError::InvalidBody(e.body_text()))?;
+    caller.owns(&batch.device_id)?;
     let through = hub.take_counter_audit(batch, &address).await?;
     Ok(Json(yizhan_sync::protocol::CounterAuditAccepted { through }))
 }

@@ -26,6 +26,7 @@ mod accounts;
 #[cfg(test)]
 pub(crate) mod conformance;
 mod connectors;
+mod devices;
 mod documents;
 pub(crate) mod log;
 mod sqlite;
@@ -35,6 +36,7 @@ pub use accounts::{
     LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
 };
 pub use connectors::{ConnectorKind, ConnectorRecord, Delivered, Delivery, QuarantineClosing, QuarantineItem, QuarantineRecord};
+pub use devices::{DeviceRecord, DeviceState, DeviceStore, DeviceToken};
 pub use documents::{Notification, NotificationState};
 
 use std::collections::HashSet;
@@ -581,13 +583,13 @@ pub trait NotificationStore: Send + Sync + 'static {
 pub mod prelude {
     pub use super::{
         AccountStore, AlertStore, AuditStore, ChangeLog, CommandStore, ConnectorStore, CounterReports, DocumentStore,
-        ImportStore, NotificationStore,
+        DeviceStore, ImportStore, NotificationStore,
     };
 }
 
 /// Everything the hub keeps, by concern; a backend implements each part.
 pub trait Store:
-    ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore + AccountStore + AuditStore
+    ChangeLog + CommandStore + AlertStore + ConnectorStore + ImportStore + CounterReports + DocumentStore + NotificationStore + AccountStore + AuditStore + DeviceStore
 {
 }
 
@@ -601,7 +603,8 @@ impl<
         + DocumentStore
         + NotificationStore
         + AccountStore
-        + AuditStore,
+        + AuditStore
+        + DeviceStore,
 > Store for T
 {
 }

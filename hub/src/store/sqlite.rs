@@ -32,6 +32,7 @@ use super::{
 
 mod accounts;
 mod connectors;
+mod devices;
 mod documents;
 mod tx;
 
@@ -55,6 +56,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: "20261207000000_accounts", sql: include_str!("sqlite/migrations/20261207000000_accounts.sql") },
     Migration { version: "20261208000000_standing_history", sql: include_str!("sqlite/migrations/20261208000000_standing_history.sql") },
     Migration { version: "20261209000000_counter_audit_held", sql: include_str!("sqlite/migrations/20261209000000_counter_audit_held.sql") },
+    Migration { version: "20261210000000_devices", sql: include_str!("sqlite/migrations/20261210000000_devices.sql") },
 ];
 
 /// Page cache of the writer connection: 256 MiB (SQLite reads a negative size as KiB).
@@ -334,6 +336,10 @@ fn parse_entity(text: &str) -> Result<EntityKind, StoreError> {
 fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| StoreError::Corrupt(format!("提交时间 {text:?} 无法解析：{e}")))
+}
+
+fn opt_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
+    text.as_deref().map(parse_time).transpose()
 }
 
 const STATE_COLUMNS: &str = "entity, key, project_code, version, seq, committed_at, payload";

@@ -9,12 +9,19 @@ use tokio::task::JoinHandle;
 use yizhan_hub::alerts::AlertDesk;
 use yizhan_core::entity::FeeKind;
 use yizhan_core::records::ProjectRecords;
+use yizhan_core::access::DataScope;
+use yizhan_core::clock::Clock;
 use yizhan_hub::{Hub, HubConfig};
+use yizhan_sync::client::DeviceAuth;
+use yizhan_sync::protocol::device::{DEVICE_TOKEN_HEADER, NewDevice};
 
 pub struct TestHub {
     pub hub: Hub,
     pub url: String,
+    /// A client of the suites' PC: every request carries its device token.
     pub client: reqwest::Client,
+    /// That PC, for requests that must prove it afresh (a hub clock run past its token).
+    pub device: DeviceAuth,
     pub db: PathBuf,
     /// Sessions of the feeds' operators, signed in at first need: the supervisor's
     /// (quarantine) and the system administrator's (connectors, imports).
@@ -54,10 +61,12 @@ impl TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(yizhan_hub::serve(listener, hub.clone()));
+        let device = enrolled_device(&url, &enrolment_code(&hub).await, hub.clock().clone()).await.expect("the suites' PC enrols");
         TestHub {
+            client: client_of(&device, &url).await,
+            device,
             hub,
             url,
-            client: reqwest::Client::new(),
             db: db.to_owned(),
             operators: tokio::sync::OnceCell::new(),
             server,
@@ -104,22 +113,49 @@ impl TestHub {
         Some(if path.starts_with("/v1/quarantine") { supervisor } else { system }.clone())
     }
 
-    /// `request` to `path`, with the session the route needs.
-    async fn send(&self, path: &str, mut request: reqwest::RequestBuilder) -> reqwest::Response {
-        if let Some(token) = self.bearer_for(path).await {
-            request = request.bearer_auth(token);
+    /// Makes the suites' PC the one enrolled as `device_id` with `key`, as a counter whose
+    /// commands name it.
+    pub async fn act_as(&mut self, device_id: &str, key: &yizhan_voucher::signature::CounterKey) {
+        (self.device, self.client) = self.client_as(device_id, key).await;
+    }
+
+    /// A PC enrolled here as `device_id` with `key`, and a client carrying its token.
+    pub async fn client_as(&self, device_id: &str, key: &yizhan_voucher::signature::CounterKey) -> (DeviceAuth, reqwest::Client) {
+        let by = yizhan_hub::audit::Actor { user: "sysadmin".into(), ..Default::default() };
+        let new = NewDevice { device_id: device_id.parse().unwrap(), name: format!("测试窗口 {device_id}"), scope: DataScope::All };
+        let code = self.hub.new_device(&by, new).await.expect("an enrolment code").code;
+        let enrolment = yizhan_sync::client::enrol(&self.url, &code, key).await.expect("the PC enrols");
+        let device = DeviceAuth::new(&self.url, enrolment.device_id, key.clone(), self.hub.clock().clone()).unwrap();
+        let client = client_of(&device, &self.url).await;
+        (device, client)
+    }
+
+    /// `request` to `path` from the suites' PC, with the session the route needs; proven
+    /// afresh once when the hub's clock ran past the device token.
+    async fn send(&self, path: &str, build: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+        let bearer = self.bearer_for(path).await;
+        loop {
+            let mut request = build();
+            if let Some(token) = &bearer {
+                request = request.bearer_auth(token);
+            }
+            let response = self.device.sign(request).await.unwrap().send().await.unwrap();
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !path.starts_with("/v1/auth") {
+                let text = response.text().await.unwrap();
+                if text.contains("device_session_ended") {
+                    self.device.forget().await;
+                    continue;
+                }
+                panic!("{path}: {text}");
+            }
+            return response;
         }
-        request.send().await.unwrap()
     }
 
     /// POSTs `body` as JSON to `path`; the status and the JSON answer.
     pub async fn post_json_to(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let response = self
-            .send(path, self
-            .client
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body))
+            .send(path, || self.client.post(format!("{}{path}", self.url)).header("content-type", "application/json").body(body.clone()))
             .await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
@@ -130,15 +166,20 @@ impl TestHub {
 
     /// POSTs nothing to `path`: an action that takes no body.
     pub async fn post_path(&self, path: &str) -> (u16, Value) {
-        let response = self.send(path, self.client.post(format!("{}{path}", self.url))).await;
+        let response = self.send(path, || self.client.post(format!("{}{path}", self.url))).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
 
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self.send(path_and_query, self.client.get(format!("{}{path_and_query}", self.url))).await;
+        let response = self.send(path_and_query, || self.client.get(format!("{}{path_and_query}", self.url))).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
+    }
+
+    /// `GET path` as text, from the suites' PC.
+    pub async fn text(&self, path: &str) -> String {
+        self.send(path, || self.client.get(format!("{}{path}", self.url))).await.text().await.unwrap()
     }
 
     pub async fn head(&self) -> u64 {
@@ -250,6 +291,56 @@ pub fn clearance(no: &str, code: &str) -> Value {
         "tax_office": "国家税务总局南京市江宁区税务局",
         "issued_on": "2025-08-01"
     })
+}
+
+/// A hub on `clock` with the demo accounts, serving on a loopback port until the sender
+/// is dropped: its address.
+pub async fn serve_on(dir: &Path, clock: &yizhan_core::clock::SimulatedClock, demo_ingest: bool) -> (String, Hub, tokio::sync::oneshot::Sender<()>) {
+    let hub = Hub::open(HubConfig::new(dir.join("hub.sqlite3"))).unwrap().with_clock(clock.clock());
+    let hub = if demo_ingest { hub.with_demo_ingest() } else { hub };
+    hub.seed_demo_accounts().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+        let _ = stopped.await;
+    }));
+    (url, hub, stop)
+}
+
+/// The one-time code of a new PC, as the system administrator makes it at `hub`.
+pub async fn enrolment_code(hub: &Hub) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let by = yizhan_hub::audit::Actor { user: "sysadmin".into(), role: "system_admin".into(), ..Default::default() };
+    let new = NewDevice { device_id: format!("test-pc-{n:03}").parse().unwrap(), name: format!("测试终端 {n}"), scope: DataScope::All };
+    hub.new_device(&by, new).await.expect("an enrolment code").code
+}
+
+/// An HTTP client for a PC enrolled with `code` at the hub at `url`: every request carries
+/// its device token, as the app's do. The PC's clock is `clock`.
+pub async fn device_client(url: &str, code: &str, clock: Clock) -> reqwest::Client {
+    try_device_client(url, code, clock).await.expect("the PC enrols and proves its key")
+}
+
+/// A PC enrolled with `code` at the hub at `url`, living by `clock`.
+pub async fn enrolled_device(url: &str, code: &str, clock: Clock) -> Result<DeviceAuth, yizhan_sync::client::SyncError> {
+    let key = yizhan_voucher::signature::CounterKey::generate();
+    let enrolment = yizhan_sync::client::enrol(url, code, &key).await?;
+    DeviceAuth::new(url, enrolment.device_id, key, clock)
+}
+
+/// [`device_client`], or why the hub did not enrol the PC (not answering yet, say).
+pub async fn try_device_client(url: &str, code: &str, clock: Clock) -> Result<reqwest::Client, yizhan_sync::client::SyncError> {
+    Ok(client_of(&enrolled_device(url, code, clock).await?, url).await)
+}
+
+/// A client whose every request carries `device`'s current token.
+async fn client_of(device: &DeviceAuth, url: &str) -> reqwest::Client {
+    let probe = device.sign(reqwest::Client::new().get(url)).await.expect("a device token").build().expect("a request to the hub");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(DEVICE_TOKEN_HEADER, probe.headers()[DEVICE_TOKEN_HEADER].clone());
+    reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client")
 }
 
 /// Signs the demo account `account` in at the hub at `url`, binding the authenticator

@@ -13,7 +13,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use yizhan_core::access::DataScope;
 use yizhan_core::account::SecurityPolicy;
 
-use super::{SyncError, hub_answer, unreadable};
+use super::{DeviceAuth, SyncError, unreadable};
 use crate::protocol::{
     AlertAssignee, AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, GrantBody, ImportEvent, ImportReport, NewUser, OneTimePassword, QUARANTINE_PAGE,
     QuarantineEntry, QuarantineState, RoleBody, RoleRecord, SessionRecord, StatusChange, UserStatus, UserView,
@@ -28,12 +28,16 @@ fn segment(text: &str) -> String {
 pub struct HubAdmin {
     hub_url: String,
     pub(super) http: reqwest::Client,
+    /// The PC these requests come from: a session is bound to the one it was opened on.
+    device: Option<DeviceAuth>,
     /// The bearer token of the person signed in through this client, if any.
     pub(super) session: RwLock<Option<String>>,
 }
 
 impl HubAdmin {
-    pub fn new(hub_url: &str) -> Result<HubAdmin, SyncError> {
+    /// A client for people's requests from the PC `device` proves (none: the hub refuses
+    /// them, as from a PC not enrolled).
+    pub fn new(hub_url: &str, device: Option<DeviceAuth>) -> Result<HubAdmin, SyncError> {
         let hub_url = hub_url.trim_end_matches('/').to_owned();
         // No gzip: an import's progress lines must arrive as they are sent, not when a
         // compressed block fills.
@@ -42,7 +46,7 @@ impl HubAdmin {
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
-        Ok(HubAdmin { hub_url, http, session: RwLock::new(None) })
+        Ok(HubAdmin { hub_url, http, device, session: RwLock::new(None) })
     }
 
     pub async fn connectors(&self) -> Result<Vec<ConnectorStatus>, SyncError> {
@@ -210,8 +214,7 @@ impl HubAdmin {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|source| self.network(source))?;
-        hub_answer(response).await.map_err(|e| e.unwrap_or_else(|source| self.network(source)))
+        super::send_as(self.device.as_ref(), &self.hub_url, request).await
     }
 
     /// A request whose answer says only that it was done.

@@ -8,7 +8,7 @@ use yizhan_core::document::{Document, DocumentKind, IssuedDocument};
 use yizhan_core::document_rules::{FailedCheck, describe};
 
 use super::{CancellationToken, SyncClient, SyncError, cancellable};
-use crate::protocol::{DocumentCheck, KeyRegistration, Segment, SegmentRequest};
+use crate::protocol::{DocumentCheck, Segment, SegmentRequest};
 use crate::replica::{Issued, Issuer, LOW_SERIALS, OutboxEntry, ReplicaError, ToIssue};
 use crate::status::SyncState;
 
@@ -22,10 +22,10 @@ const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const FILES_PER_ROUND: usize = 20;
 
 impl SyncClient {
-    /// Registers the key, tops up segments and delivers PDFs; stops at the first thing
-    /// that does not go through (the next round tries again).
+    /// Tops up segments and delivers PDFs; stops at the first thing that does not go
+    /// through (the next round tries again). A counter without a key issues nothing.
     pub async fn tend_documents(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
-        if !self.register_key(shutdown).await? {
+        if self.options.counter_key.is_none() || !self.options.issues_documents {
             return Ok(());
         }
         let device_id = self.with_replica(|r| r.device_id()).await?;
@@ -64,24 +64,6 @@ impl SyncClient {
     }
 }
 
-impl SyncClient {
-    /// Registers this counter's public key at the hub unless it is already: the hub checks
-    /// every command and document the counter signs against it. False for a counter that
-    /// has no key.
-    pub(super) async fn register_key(&self, shutdown: &CancellationToken) -> Result<bool, SyncError> {
-        let Some(public_key) = self.options.counter_key.as_ref().map(|k| k.public_key().to_hex()) else {
-            return Ok(false);
-        };
-        if self.with_replica(|r| r.registered_key()).await?.as_deref() != Some(public_key.as_str()) {
-            let device_id = self.with_replica(|r| r.device_id()).await?;
-            let body = serde_json::to_vec(&KeyRegistration { device_id, public_key: public_key.clone() })
-                .expect("a registration serialises");
-            let _: serde_json::Value = self.post_json("/v1/counters/key", body, shutdown).await?;
-            self.with_replica(move |r| r.set_registered_key(&public_key)).await?;
-        }
-        Ok(true)
-    }
-}
 
 impl super::Outbox {
     /// Issues a document from this counter's segment: `make` gets the number and the
@@ -142,7 +124,7 @@ impl super::Outbox {
         let network = |source: reqwest::Error| SyncError::Network { url: url.clone(), source };
         let body = serde_json::to_vec(draft).expect("a document serialises");
         let request = self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body).timeout(CHECK_TIMEOUT);
-        let response = super::hub_answer(request.send().await.map_err(network)?).await.map_err(|e| e.unwrap_or_else(network))?;
+        let response = super::send_as(self.device.as_ref(), &self.hub_url, request).await?;
         let answer: DocumentCheck = response.json().await.map_err(network)?;
         Ok(answer.failed_checks)
     }

@@ -82,9 +82,10 @@ pub struct CounterSignIn {
 }
 
 impl SyncClient {
-    /// Signing in at this counter, through `hub` (whose requests then carry the session).
-    pub fn sign_ins(&self, hub: Arc<HubAdmin>) -> CounterSignIn {
-        CounterSignIn { replica: Arc::clone(&self.replica), hub, clock: self.clock.clone(), audit: self.audit_trail() }
+    /// Signing in at this counter, through its hub client (whose requests then carry the
+    /// session).
+    pub fn sign_ins(&self) -> CounterSignIn {
+        CounterSignIn { replica: Arc::clone(&self.replica), hub: self.hub_admin(), clock: self.clock.clone(), audit: self.audit_trail() }
     }
 }
 
@@ -185,12 +186,10 @@ impl CounterSignIn {
     /// needs no second factor.
     pub async fn sign_in(&self, account: &str, password: &str, code: Option<&str>) -> Result<CounterSignedIn, SignInError> {
         let account = account.trim();
-        let device = self.with_replica(|r| r.device_id()).await?;
         let request = SignInRequest {
             account: account.to_owned(),
             password: password.to_owned(),
             code: code.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
-            device: Some(device.to_string()),
         };
         match self.hub.sign_in(&request).await {
             Ok(signed_in) => {

@@ -91,13 +91,14 @@ impl SyncClient {
 
     /// Tells the hub how this counter stands (`GET /v1/status` shows it to operators).
     pub async fn report_to_hub(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
-        let device_id = self.with_replica(|r| r.device_id()).await?;
+        let (device_id, documents_pending) = self.with_replica(|r| Ok((r.device_id()?, r.documents_pending()?))).await?;
         let report = {
             let status = self.status.borrow();
             CounterReport {
                 device_id,
                 cursor: status.cursor,
                 outbox: status.outbox,
+                documents_pending,
                 integrity_alert: status.integrity.alert,
                 reconcile: status.reconcile.clone(),
             }

@@ -19,7 +19,7 @@ use yizhan_core::command::ClerkAction;
 use super::{CancellationToken, SyncClient, SyncError, backoff, notify, with_replica};
 use crate::protocol::{CommandResults, UPLOAD_BATCH};
 use crate::replica::{Issuer, OutboxEntry, Replica};
-use crate::status::{ReplicaChanged, SyncStatus};
+use crate::status::{DeviceStanding, ReplicaChanged, SyncStatus};
 
 /// Failures of the hub's own on one command before the counter sets it aside.
 pub const GIVE_UP_AFTER: u32 = 5;
@@ -31,6 +31,7 @@ pub struct Outbox {
     /// The hub, for what must be asked of it before acting (a document's checks).
     pub(super) hub_url: String,
     pub(super) http: reqwest::Client,
+    pub(super) device: Option<super::DeviceAuth>,
     pub(super) status: Arc<watch::Sender<SyncStatus>>,
     changed: broadcast::Sender<ReplicaChanged>,
     pub(super) wake: Arc<Notify>,
@@ -99,6 +100,7 @@ impl SyncClient {
             replica: Arc::clone(&self.replica),
             hub_url: self.hub_url.clone(),
             http: self.http.clone(),
+            device: self.device.clone(),
             status: Arc::clone(&self.status),
             changed: self.changed.clone(),
             wake: Arc::clone(&self.wake_upload),
@@ -126,8 +128,16 @@ impl SyncClient {
             let batch = if one_at_a_time { 1 } else { UPLOAD_BATCH };
             let retry_in = match self.deliver(batch, shutdown).await {
                 Ok(Delivery::Idle) => match self.tend_after_commands(shutdown).await {
-                    Ok(()) => None,
+                    Ok(()) => {
+                        self.wipe_when_retired_and_done().await;
+                        None
+                    }
                     Err(SyncError::Cancelled) => return,
+                    // A retired PC takes no more segments: what it had to upload is up.
+                    Err(_) if self.status.borrow().device == DeviceStanding::Retired => {
+                        self.wipe_when_retired_and_done().await;
+                        None
+                    }
                     Err(error) => {
                         tracing::info!(%error, "audit records or documents wait: key, records, segments or files not delivered");
                         Some(delays.next().unwrap_or(self.options.max_backoff))
@@ -168,6 +178,22 @@ impl SyncClient {
         }
     }
 
+    /// A retired PC whose outbox, audit trail and documents have all gone up has nothing
+    /// left the hub lacks: it may be wiped.
+    async fn wipe_when_retired_and_done(&self) {
+        if self.status.borrow().device != DeviceStanding::Retired {
+            return;
+        }
+        match self.with_replica(|r| Ok(r.documents_pending()? == 0 && r.outgoing(1)?.is_empty() && r.audit_to_send(1)?.is_empty())).await {
+            Ok(true) => {
+                tracing::warn!("本终端已退役，留存的数据均已上传：清除本机数据");
+                self.status.send_modify(|s| s.device = DeviceStanding::Wipe);
+            }
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "could not tell whether a retired counter has uploaded everything"),
+        }
+    }
+
     /// What goes up once the commands have: the audit trail (behind the commands it may
     /// tell of), then the documents' key, segments and files; one failing holds up neither.
     async fn tend_after_commands(&self, shutdown: &CancellationToken) -> Result<(), SyncError> {
@@ -184,12 +210,6 @@ impl SyncClient {
             .map_err(Failure::Retry)?;
         if outgoing.is_empty() {
             return Ok(Delivery::Idle);
-        }
-        // The hub takes a command only with the signature of a key it has registered.
-        match self.register_key(shutdown).await {
-            Ok(_) => {}
-            Err(SyncError::Cancelled) => return Err(Failure::Cancelled),
-            Err(error) => return Err(Failure::Retry(error)),
         }
         let command_ids: Vec<CommandId> = outgoing.iter().map(|o| o.command_id.clone()).collect();
         // The envelopes go as stored, byte for byte the same on every retry.

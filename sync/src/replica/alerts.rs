@@ -215,13 +215,15 @@ pub struct CounterLink {
     pub log_problem: Option<String>,
     /// What the last reconciliation found, when it disagreed.
     pub mismatch: Option<String>,
+    /// How far the hub last found this PC's clock off, beyond its margin.
+    pub clock_skew_seconds: Option<i64>,
 }
 
-/// Serials left per kind, named for the alert, on a counter whose key the hub registered
-/// (one that issues no documents has no segments to run low on).
+/// Serials left per kind, named for the alert, on a counter enrolled at the hub with its
+/// key (one not enrolled issues no documents and has no segments to run low on).
 pub(crate) fn serials_signal(conn: &Connection) -> Result<Vec<(String, u64)>, ReplicaError> {
-    let registered: Option<String> = conn.query_row("SELECT key_registered FROM meta", [], |r| r.get(0))?;
-    if registered.is_none() {
+    let enrolment: Option<String> = conn.query_row("SELECT enrolment FROM meta", [], |r| r.get(0))?;
+    if enrolment.is_none() {
         return Ok(Vec::new());
     }
     Ok(super::documents::serials_left_in(conn)?.into_iter().map(|s| (s.kind.name_zh().to_owned(), s.left)).collect())
@@ -236,6 +238,7 @@ impl CounterLink {
             log_problem: self.log_problem.clone(),
             mismatch: self.mismatch.clone(),
             serials_left,
+            clock_skew_seconds: self.clock_skew_seconds,
         }
     }
 }
@@ -256,7 +259,7 @@ pub(crate) fn evaluate_counter(
         .rules
         .rules
         .iter()
-        .filter(|r| matches!(r.input, Input::SyncLag { .. } | Input::LogGap | Input::ReconciliationMismatch | Input::SerialsLow { .. }));
+        .filter(|r| matches!(r.input, Input::SyncLag { .. } | Input::LogGap | Input::ReconciliationMismatch | Input::SerialsLow { .. } | Input::ClockSkew));
     let mut local: HashMap<String, Alert> = local_of(conn, "")?.into_iter().map(|a| (a.key(), a)).collect();
     for rule in counter_rules {
         let key = Alert::key_for(&rule.id, &subject);

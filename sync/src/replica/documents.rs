@@ -155,6 +155,12 @@ impl Replica {
         Ok(files)
     }
 
+    /// Documents issued here whose PDF the hub does not have yet (refused ones included:
+    /// they are still not there).
+    pub fn documents_pending(&self) -> Result<u64, ReplicaError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM document_files WHERE uploaded_at IS NULL", [], |r| r.get(0))?)
+    }
+
     /// Records the hub's answer to an upload: kept, or refused for good with its reason.
     pub fn file_uploaded(&mut self, pdf_sm3: &str, refused: Option<&str>) -> Result<(), ReplicaError> {
         let now = format_time(OffsetDateTime::now_utc());
@@ -162,16 +168,6 @@ impl Replica {
             None => self.conn.execute("UPDATE document_files SET uploaded_at = ?2 WHERE pdf_sm3 = ?1", params![pdf_sm3, now])?,
             Some(reason) => self.conn.execute("UPDATE document_files SET upload_error = ?2 WHERE pdf_sm3 = ?1", params![pdf_sm3, reason])?,
         };
-        Ok(())
-    }
-
-    /// The public key the hub has registered for this counter, if any.
-    pub fn registered_key(&self) -> Result<Option<String>, ReplicaError> {
-        Ok(self.conn.query_row("SELECT key_registered FROM meta", [], |r| r.get(0))?)
-    }
-
-    pub fn set_registered_key(&mut self, public_key: &str) -> Result<(), ReplicaError> {
-        self.conn.execute("UPDATE meta SET key_registered = ?1", [public_key])?;
         Ok(())
     }
 

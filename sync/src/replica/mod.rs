@@ -12,6 +12,7 @@ mod apply;
 mod audit_trail;
 mod bootstrap;
 mod documents;
+mod enrolment;
 mod outbox;
 mod query;
 mod reconcile;
@@ -38,6 +39,7 @@ pub use alert_queue::{AlertTrend, AlertTrendDay, MAX_TREND_DAYS};
 pub use alerts::CounterLink;
 pub use audit_trail::CounterAudit;
 pub use bootstrap::BootstrapReport;
+pub use enrolment::wipe;
 pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
 pub use sign_ins::KeptSignIn;
@@ -127,6 +129,8 @@ pub enum ReplicaError {
     KeptSignIn(String),
     #[error("本机审计记录有误：{0}。请联系技术人员。")]
     AuditTrail(String),
+    #[error("本机的终端登记信息无法读取：{0}。请联系系统管理员重新登记本终端。")]
+    Enrolment(String),
     #[error("读取全量数据失败：{0}。将从中断处继续下载。")]
     Io(#[from] std::io::Error),
     #[error("本地副本文件无法设为仅本机账户可读写：{0}。请检查数据目录的权限。")]

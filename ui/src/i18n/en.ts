@@ -675,6 +675,15 @@ const en: Messages = {
     outboxPendingTitle: 'Actions done at this counter that have not reached the data centre yet',
     conflictsOpen: 'Conflicts {n}',
   },
+  device: {
+    clockAhead: 'This PC’s clock is about {minutes} min ({seconds} s) ahead of the data centre',
+    clockBehind: 'This PC’s clock is about {minutes} min ({seconds} s) behind the data centre',
+    clockAdvice: 'Commands and documents made offline carry this PC’s time: turn on automatic time or ask IT to set the clock.',
+    retired: 'This PC has been retired by the system administrator',
+    retiredAdvice: 'Uploading what it has not uploaded yet; its data is cleared once that is done.',
+    wipe: 'This PC has been revoked: its data is being cleared',
+    wipeAdvice: 'To use it again, ask the system administrator for a new enrolment code.',
+  },
   integrity: {
     headline: 'Data integrity alert: updates from the data centre are stopped while the data is re-checked against the data centre',
     noReason: 'No details given',

@@ -675,6 +675,15 @@ const zhCN = {
     outboxPendingTitle: '已在本窗口办理、尚未上传到数据中心的操作',
     conflictsOpen: '待处理冲突 {n}',
   },
+  device: {
+    clockAhead: '本机时钟比数据中心快约 {minutes} 分钟（{seconds} 秒）',
+    clockBehind: '本机时钟比数据中心慢约 {minutes} 分钟（{seconds} 秒）',
+    clockAdvice: '离线办理的指令和开具的票据会记下本机时间，请开启自动对时或联系技术人员校准。',
+    retired: '本终端已被系统管理员退役',
+    retiredAdvice: '正在上传本机尚未上传的办理记录和票据；上传完毕后将清除本机数据。',
+    wipe: '本终端已被注销，正在清除本机数据',
+    wipeAdvice: '如需继续使用，请系统管理员重新生成登记码后重新登记本终端。',
+  },
   integrity: {
     headline: '数据完整性告警：已停止应用数据中心的更新，正在从数据中心重新核对',
     noReason: '未说明具体原因',

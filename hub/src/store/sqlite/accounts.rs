@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use yizhan_core::access::{DataScope, Permission};
 use yizhan_core::account::Account;
 
-use super::{SqliteStore, StoreError, lock, parse_time, time_text, to_i64, to_u64};
+use super::{SqliteStore, StoreError, lock, opt_time, parse_time, time_text, to_i64, to_u64};
 use crate::store::{
     AccountStore, AuditBuilder, CounterAuditBuilder, AuditCheckpoint, AuditQuery, AuditRecord, AuditStore, AuditTail, GrantRecord,
     LoginFailure, RoleRecord, SessionRecord, Standing, UserRecord, UserStatus,
@@ -35,10 +35,6 @@ fn user_values(user: &UserRecord) -> Vec<Box<dyn ToSql>> {
         Box::new(time_text(user.created_at)),
         Box::new(user.created_by.clone()),
     ]
-}
-
-fn opt_time(text: Option<String>) -> Result<Option<OffsetDateTime>, StoreError> {
-    text.as_deref().map(parse_time).transpose()
 }
 
 fn parse_account(text: String) -> Result<Account, StoreError> {

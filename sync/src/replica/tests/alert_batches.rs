@@ -138,7 +138,7 @@ fn alert_changes_applied_batch_by_batch_leave_what_a_full_recomputation_gives() 
         clock.advance(Duration::hours(7));
         let now = clock.clock().now();
         f.replica.roll_day(clock.clock().today()).unwrap();
-        let link = CounterLink { last_contact: Some(now), started_at: START, log_problem: None, mismatch: None };
+        let link = CounterLink { last_contact: Some(now), started_at: START, log_problem: None, mismatch: None, clock_skew_seconds: None };
         f.replica.tick_alerts(link.clone()).unwrap();
 
         let mut changes = Vec::new();
