@@ -428,7 +428,7 @@ impl Hub {
         device.revoked_at = Some(self.clock().now());
         device.revoked_by = Some(by.user.clone());
         device.revoke_reason = Some(reason.clone());
-        let report = self.counter_report(device_id).await?;
+        let report = self.counter_reports().await?.remove(device_id);
         let listing = listing(device.clone(), report.as_ref());
         self.audit(
             Entry::new(by, AuditEvent::DeviceRevoked, device_id.as_str()).detail(serde_json::json!({
@@ -447,24 +447,21 @@ impl Hub {
 
     /// Every PC, with what it had not uploaded at its last report.
     pub async fn devices(&self) -> Result<Vec<DeviceListing>, HubError> {
-        let mut reports = HashMap::new();
-        for kept in self.store().counters().await? {
-            if let Ok(report) = serde_json::from_str::<yizhan_sync::protocol::CounterReport>(&kept.report) {
-                reports.insert(report.device_id.clone(), report);
-            }
-        }
+        let reports = self.counter_reports().await?;
         let devices = self.store().devices().await?;
         Ok(devices.into_iter().map(|d| { let report = reports.get(&d.device_id); listing(d, report) }).collect())
     }
 
-    async fn counter_report(&self, device_id: &DeviceId) -> Result<Option<yizhan_sync::protocol::CounterReport>, HubError> {
+    /// Each PC's last report, by PC; a report that no longer parses counts as none.
+    async fn counter_reports(&self) -> Result<HashMap<DeviceId, yizhan_sync::protocol::CounterReport>, HubError> {
         Ok(self
             .store()
             .counters()
             .await?
             .into_iter()
             .filter_map(|kept| serde_json::from_str::<yizhan_sync::protocol::CounterReport>(&kept.report).ok())
-            .find(|r| &r.device_id == device_id))
+            .map(|report| (report.device_id.clone(), report))
+            .collect())
     }
 }
 

@@ -221,7 +221,7 @@ async fn admit(hub: &Hub, mut request: Request) -> Result<(Request, Option<i64>)
         DemoIngest if hub.demo() => None,
         DemoIngest => return Err(HubError::NoSuchEndpoint(path)),
         Counter | CounterUpload | SignIn | Session | Permission(_) | AnyOf(_) => {
-            let device = device_of(hub, &request.headers().clone(), &address).await?;
+            let device = device_of(hub, request.headers(), &address).await?;
             if device.state == DeviceState::Retired && access != CounterUpload {
                 return Err(DeviceError::Retired(device.device_id.to_string()).into());
             }
