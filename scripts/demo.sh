@@ -30,21 +30,35 @@ if [ ! -f "$data/counter/replica.sqlite3" ]; then
   export YIZHAN_ENROLMENT_CODE
 fi
 
-echo "==> hub on http://$listen (store: $data/hub.sqlite3)"
+# HTTPS as in production: a CA of the demo's own (made once, kept with its data) and a
+# certificate for this PC, which the app and the simulator trust alone.
+tls="$data/tls"
+if [ ! -f "$tls/hub.pem" ]; then
+  mkdir -p "$tls"
+  "$target_dir/yizhan-hub" ca init --dir "$tls/ca" --name "一站演示 CA" >/dev/null
+  "$target_dir/yizhan-hub" ca issue --dir "$tls/ca" --name 127.0.0.1 --name localhost \
+    --name "${listen%:*}" --cert "$tls/hub.pem" --key "$tls/hub.key" >/dev/null
+fi
+hub_url="https://$listen"
+
+echo "==> hub on $hub_url (store: $data/hub.sqlite3)"
 "$target_dir/yizhan-hub" serve --db "$data/hub.sqlite3" --listen "$listen" \
+  --tls-cert "$tls/hub.pem" --tls-key "$tls/hub.key" \
   --demo "${YIZHAN_DEMO_PROJECTS:-5000}" --notify-log "$data/notifications.jsonl" &
 pids+=($!)
 for _ in $(seq 1 600); do
-  curl -fsS "http://$listen/v1/health" >/dev/null 2>&1 && break
+  curl -fsS --cacert "$tls/ca/ca.pem" "$hub_url/v1/health" >/dev/null 2>&1 && break
   sleep 0.1
 done
-curl -fsS "http://$listen/v1/health" >/dev/null || { echo "the hub did not start" >&2; exit 1; }
+curl -fsS --cacert "$tls/ca/ca.pem" "$hub_url/v1/health" >/dev/null || { echo "the hub did not start" >&2; exit 1; }
 
 echo "==> simulator: ${YIZHAN_SIM_RATE:-2} events/s"
-"$target_dir/yizhan-hub" simulate --hub "http://$listen" --db "$data/hub.sqlite3" --rate "${YIZHAN_SIM_RATE:-2}" &
+"$target_dir/yizhan-hub" simulate --hub "$hub_url" --hub-ca "$tls/ca/ca.pem" --db "$data/hub.sqlite3" \
+  --rate "${YIZHAN_SIM_RATE:-2}" &
 pids+=($!)
 
-export YIZHAN_HUB_URL="http://$listen"
+export YIZHAN_HUB_URL="$hub_url"
+export YIZHAN_HUB_CA="$tls/ca/ca.pem"
 export YIZHAN_DATA_DIR="$data/counter"
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 echo "==> counter app (replica: $YIZHAN_DATA_DIR)"

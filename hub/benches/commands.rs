@@ -190,7 +190,7 @@ async fn main() {
     tokio::spawn(yizhan_hub::serve(listener, served_hub));
     let http = reqwest::Client::new();
     // As the counter asks: proving its PC with its device token on every page.
-    let device = yizhan_sync::client::DeviceAuth::new(&base, DEVICE.parse().unwrap(), key.clone(), yizhan_core::clock::Clock::system()).unwrap();
+    let device = yizhan_sync::client::DeviceAuth::new(&base.parse().unwrap(), DEVICE.parse().unwrap(), key.clone(), yizhan_core::clock::Clock::system()).unwrap();
     let pages = if full { 200 } else { 3 };
     let mut times = Vec::with_capacity(pages);
     for _ in 0..pages {

@@ -116,47 +116,55 @@ impl KeyFile {
         KeyFile::at(self.path.with_extension("audit-key"))
     }
 
-    /// A key others can read is no longer the hub's alone: refuse it rather than sign
-    /// with it, and say how to put it right.
-    #[cfg(unix)]
     fn check_mode(&self) -> Result<(), KeyError> {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&self.path).map_err(|e| self.io(e))?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(self.unusable(format!(
-                "其他用户也能读写（权限 {:o}），请执行 chmod 600 {} 并确认属主为服务用户",
-                mode & 0o777,
-                self.path.display()
-            )));
-        }
-        Ok(())
+        check_private(&self.path)
     }
 
-    #[cfg(not(unix))]
-    fn check_mode(&self) -> Result<(), KeyError> {
-        Ok(())
-    }
-
-    /// Writes the key to a new file of mode 0600 beside the final one, syncs it and moves
-    /// it into place, so a crash leaves either no key file or a whole one.
     fn write_secret(&self, secret: &[u8]) -> Result<(), KeyError> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        }
-        let mut fresh = self.path.clone().into_os_string();
-        fresh.push(".new");
-        let fresh = PathBuf::from(fresh);
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&fresh).map_err(|e| self.io(e))?;
-        writeln!(file, "{}", hex::encode(secret)).map_err(|e| self.io(e))?;
-        file.sync_all().map_err(|e| self.io(e))?;
-        fs::rename(&fresh, &self.path).map_err(|e| self.io(e))?;
+        write_private(&self.path, format!("{}\n", hex::encode(secret)).as_bytes())?;
         tracing::info!(file = %self.path.display(), "密钥已写入密钥文件");
         Ok(())
     }
+}
+
+/// A key others can read is no longer the hub's alone: refuse it rather than use it, and
+/// say how to put it right.
+#[cfg(unix)]
+pub(crate) fn check_private(path: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Unusable {
+            path: path.to_owned(),
+            problem: format!("其他用户也能读写（权限 {:o}），请执行 chmod 600 {} 并确认属主为服务用户", mode & 0o777, path.display()),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub(crate) fn check_private(_: &Path) -> Result<(), KeyError> {
+    Ok(())
+}
+
+/// Writes a secret to a new file of mode 0600 beside the final one, syncs it and moves it
+/// into place, so a crash leaves either no file or a whole one.
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_owned(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut fresh = path.to_owned().into_os_string();
+    fresh.push(".new");
+    let fresh = PathBuf::from(fresh);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&fresh).map_err(io)?;
+    file.write_all(contents).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    fs::rename(&fresh, path).map_err(io)
 }
 
 impl KeyProvider for KeyFile {

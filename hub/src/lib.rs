@@ -21,6 +21,7 @@ pub mod push;
 pub mod routes;
 pub mod simulate;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,7 +29,8 @@ use std::sync::Arc;
 pub use config::HubConfig;
 pub use error::HubError;
 pub use hub::{Hub, OpenError};
-pub use routes::router;
+pub use routes::{public_router, router};
+pub use tls::ServerTls;
 
 /// How often messages whose channel failed are tried again.
 const NOTIFY_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
@@ -36,13 +38,15 @@ const NOTIFY_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Serves the hub on `listener` until the task is dropped. Bind `127.0.0.1:0` and read
 /// `listener.local_addr()` to run one on a free port.
 pub async fn serve(listener: tokio::net::TcpListener, hub: Hub) -> std::io::Result<()> {
-    serve_until(listener, hub, std::future::pending()).await
+    serve_until(listener, None, hub, std::future::pending()).await
 }
 
-/// Serves until `shutdown` completes, then ends pending long-polls and lets in-flight
-/// requests finish.
+/// Serves the hub's API until `shutdown` completes, over HTTPS when `tls` is given, then
+/// ends pending long-polls and lets in-flight requests finish. Its background work (alerts,
+/// the audit trail's daily check, messages) runs as long.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
+    tls: Option<ServerTls>,
     hub: Hub,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -55,10 +59,43 @@ pub async fn serve_until(
         tokio::spawn(notify::run(hub.clone(), Arc::clone(channel), NOTIFY_RETRY, hub.closing()));
     }
     hub.ensure_builtin_roles().await.map_err(std::io::Error::other)?;
-    axum::serve(listener, router(hub).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.close();
-        })
+    serve_app(listener, tls, router(hub), async move {
+        shutdown.await;
+        closing.close();
+    })
+    .await
+}
+
+/// Serves the public listener ([`public_router`]) until `shutdown` completes.
+pub async fn serve_public_until(
+    listener: tokio::net::TcpListener,
+    tls: Option<ServerTls>,
+    hub: Hub,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_app(listener, tls, public_router(hub), shutdown).await
+}
+
+/// Each TLS handshake runs in a task of its own, so a client that stalls in it holds up
+/// no other.
+async fn serve_app(
+    listener: tokio::net::TcpListener,
+    tls: Option<ServerTls>,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let Some(tls) = tls else {
+        return axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    };
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.graceful_shutdown(None);
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, axum_server::tls_rustls::RustlsConfig::from_config(tls.config()))?
+        .handle(handle)
+        .serve(service)
         .await
 }

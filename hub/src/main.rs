@@ -45,6 +45,12 @@ enum Command {
         rules: RulesArgs,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        #[command(flatten)]
+        tls: TlsArgs,
+        /// A second listener for the public: the verification page phones reach from a
+        /// document's QR code, and nothing else of the hub (HTTPS too with --tls-cert).
+        #[arg(long)]
+        public_listen: Option<SocketAddr>,
         /// Demo mode: the shipped demo tariff, and this many demo projects (default 5000)
         /// seeded when the database is empty. Without it, --tariff is required.
         #[arg(long, num_args = 0..=1, default_missing_value = "5000", value_name = "PROJECTS")]
@@ -125,6 +131,12 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// The hub's private certificate authority: `ca init` makes it, `ca issue` the server
+    /// certificate the hub serves HTTPS with. Counters trust this CA and no other.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
     /// The audit trail: verify its chain, or prune records older than 180 days.
     Audit {
         #[command(subcommand)]
@@ -135,6 +147,9 @@ enum Command {
         /// Base URL of the hub.
         #[arg(long, default_value = "http://127.0.0.1:8640")]
         hub: String,
+        /// The hub's CA certificate (PEM), for an https:// hub.
+        #[arg(long)]
+        hub_ca: Option<PathBuf>,
         /// The hub's store, read for what is outstanding.
         #[command(flatten)]
         store: StoreArgs,
@@ -192,6 +207,62 @@ enum DeviceCommand {
         #[arg(long)]
         by: String,
     },
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Makes the CA (`ca.pem` for every counter, `ca.key` kept offline) in `--dir` and
+    /// prints its fingerprint, which the counters' first-run screen shows for comparison.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "一站数据中心 CA")]
+        name: String,
+    },
+    /// Issues the hub's server certificate, valid two years, signed by the CA in `--dir`.
+    Issue {
+        #[arg(long)]
+        dir: PathBuf,
+        /// A DNS name or IP address counters and phones reach the hub by. Repeatable.
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+        /// Where to write the certificate chain (PEM) for --tls-cert.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Where to write its private key (PEM, mode 0600) for --tls-key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// HTTPS: required on any address but loopback.
+#[derive(Args)]
+struct TlsArgs {
+    /// The server certificate chain (PEM), e.g. from `yizhan-hub ca issue`.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Its private key (PEM), readable by the service user only.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// What to serve `addresses` with: plain HTTP only when every one is loopback.
+    fn load(&self, addresses: &[SocketAddr]) -> anyhow::Result<Option<yizhan_hub::ServerTls>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(yizhan_hub::ServerTls::load(cert, key)?)),
+            _ => {
+                if let Some(open) = addresses.iter().find(|a| !a.ip().is_loopback()) {
+                    anyhow::bail!("{open} 不是本机地址：请用 --tls-cert 和 --tls-key 提供 HTTPS 证书（明文 HTTP 只用于本机调试）");
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn on_record(&self) -> serde_json::Value {
+        serde_json::json!({ "tls_cert": self.tls_cert, "tls_key": self.tls_key })
+    }
 }
 
 #[derive(Subcommand)]
@@ -388,6 +459,10 @@ impl StoreArgs {
     }
 }
 
+async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address).await.with_context(|| format!("无法监听 {address}"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -400,15 +475,23 @@ async fn main() -> anyhow::Result<()> {
             store,
             rules,
             listen,
+            tls,
+            public_listen,
             demo,
             seed,
             connectors,
             alerts,
             notify_log,
         } => {
+            let server_tls = tls.load(&[listen].into_iter().chain(public_listen).collect::<Vec<_>>())?;
             let hub = store.open(rules.rules(demo.is_some())?)?;
             hub.note_assessment_rules().await?;
             hub.note_configuration("connectors", connectors.on_record()?).await?;
+            hub.note_configuration(
+                "listeners",
+                serde_json::json!({ "listen": listen, "public_listen": public_listen, "tls": tls.on_record() }),
+            )
+            .await?;
             let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
             if demo.is_some() {
                 hub = hub.with_demo_ingest();
@@ -422,24 +505,41 @@ async fn main() -> anyhow::Result<()> {
             {
                 seed_demo(&hub, projects, seed).await?;
             }
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("无法监听 {listen}"))?;
+            let listener = bind(listen).await?;
+            let public = match public_listen {
+                Some(address) => Some(bind(address).await?),
+                None => None,
+            };
             if demo.is_some() && hub.document_settings().await?.is_none() {
-                let verify_url = format!("http://{}/verify", listener.local_addr()?);
+                let scheme = if server_tls.is_some() { "https" } else { "http" };
+                let verify_at = public.as_ref().unwrap_or(&listener).local_addr()?;
+                let verify_url = format!("{scheme}://{verify_at}/verify");
                 let demo_settings = DocumentSettings::new("一站演示收费窗口（演示）", "00000000", &verify_url)
                     .expect("the demo settings are well formed");
                 hub.set_document_settings(&demo_settings, "演示数据").await?;
             }
-            tracing::info!(address = %listener.local_addr()?, "数据中心已启动");
+            tracing::info!(address = %listener.local_addr()?, https = server_tls.is_some(), "数据中心已启动");
             let shutdown = CancellationToken::new();
             let tasks = connectors.start(&hub, &shutdown)?;
-            yizhan_hub::serve_until(listener, hub, async {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("正在停止");
-            })
-            .await?;
+                stop.cancel();
+            });
+            let public_server = match public {
+                Some(listener) => {
+                    tracing::info!(address = %listener.local_addr()?, "公众核验入口已启动");
+                    let serving = yizhan_hub::serve_public_until(listener, server_tls.clone(), hub.clone(), shutdown.clone().cancelled_owned());
+                    Some(tokio::spawn(serving))
+                }
+                None => None,
+            };
+            yizhan_hub::serve_until(listener, server_tls, hub, shutdown.clone().cancelled_owned()).await?;
             shutdown.cancel();
+            if let Some(server) = public_server {
+                server.await??;
+            }
             for task in tasks {
                 let _ = task.await;
             }
@@ -525,6 +625,18 @@ async fn main() -> anyhow::Result<()> {
             println!("终端 {} 的登记码（{} 前有效，只能使用一次）：", code.device_id, yizhan_core::clock::shanghai_minute(code.expires_at));
             println!("{}", code.code);
         }
+        Command::Ca { command: CaCommand::Init { dir, name } } => {
+            let ca = yizhan_hub::tls::CaFiles::in_dir(&dir);
+            let fingerprint = ca.init(&name)?;
+            println!("已生成 CA：证书 {}（发给各窗口），私钥 {}（离线保管，只用于签发服务器证书）", ca.certificate.display(), ca.key.display());
+            println!("CA 指纹（SHA-256），各窗口首次运行时核对：");
+            println!("{fingerprint}");
+        }
+        Command::Ca { command: CaCommand::Issue { dir, names, cert, key } } => {
+            let fingerprint = yizhan_hub::tls::CaFiles::in_dir(&dir).issue(&names, &cert, &key)?;
+            println!("已签发服务器证书 {}（私钥 {}），适用于 {}", cert.display(), key.display(), names.join("、"));
+            println!("启动：yizhan-hub serve --tls-cert {} --tls-key {} …（CA 指纹 {fingerprint}）", cert.display(), key.display());
+        }
         Command::Audit { command: AuditCommand::Verify { store } } => {
             let hub = store.open(assessing_nothing())?;
             match hub.verify_audit().await? {
@@ -544,6 +656,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Simulate {
             hub,
+            hub_ca,
             store,
             rate,
             seed,
@@ -551,8 +664,10 @@ async fn main() -> anyhow::Result<()> {
             rules,
         } => {
             let opened = store.open(assessing_nothing())?;
+            let hub_ca = hub_ca.map(|path| std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))).transpose()?;
             let options = SimulateOptions {
                 hub,
+                hub_ca,
                 store: opened.shared_store(),
                 rate,
                 seed,

@@ -41,6 +41,8 @@ pub struct SimulateOptions {
     /// Base URL of the hub, e.g. `http://127.0.0.1:8640`: its demo ingest routes take the
     /// events.
     pub hub: String,
+    /// The CA certificate (PEM) of an `https://` hub, trusted alone.
+    pub hub_ca: Option<Vec<u8>>,
     /// The hub's store, read for what is outstanding: the simulator runs beside the hub,
     /// as a department's system would, and is no counter.
     pub store: std::sync::Arc<dyn Store>,
@@ -73,7 +75,12 @@ pub async fn run(options: SimulateOptions) -> anyhow::Result<SimulateSummary> {
     if !(options.rate > 0.0 && options.rate.is_finite()) {
         bail!("--rate 应为大于 0 的每秒事件数");
     }
-    let client = reqwest::Client::builder().gzip(true).build()?;
+    let mut client = reqwest::Client::builder().gzip(true);
+    if let Some(pem) = &options.hub_ca {
+        let ca = reqwest::Certificate::from_pem(pem).context("--hub-ca 不是 PEM 格式的证书")?;
+        client = client.tls_built_in_root_certs(false).add_root_certificate(ca);
+    }
+    let client = client.build()?;
     let hub = options.hub.trim_end_matches('/').to_owned();
     let store = options.store.as_ref();
     let mut model = Model::load(store).await?;

@@ -180,7 +180,7 @@ async fn every_counter_and_person_route_refuses_a_request_that_does_not_prove_it
 
     // The proof: the hub's fresh challenge signed by the enrolled key, once.
     let key = CounterKey::generate();
-    let enrolment = yizhan_sync::client::enrol(&hall.url, &common::enrolment_code(&hall.hub).await, &key).await.unwrap();
+    let enrolment = yizhan_sync::client::enrol(&hall.url.parse().unwrap(), &common::enrolment_code(&hall.hub).await, &key).await.unwrap();
     let (status, challenge) = hall.post("/v1/devices/challenge", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{challenge}");
     let mut proof = DeviceSessionRequest {

@@ -823,6 +823,110 @@ async fn an_unreachable_source_is_reported_and_retried() {
     running.stop().await;
 }
 
+/// Where the local server's TLS certificate and key are put: beside its data, where the
+/// server can read them after a restart too.
+const SERVER_TLS_DIR: &str = "/var/lib/postgresql/yizhan-test-tls";
+
+/// The local server serving TLS with a certificate for `localhost` issued by a CA made
+/// here, as a department's DBA would set it up; answers the CA's certificate. Needs the
+/// local cluster (not YIZHAN_TEST_POSTGRES) and the right to write beside its data.
+async fn server_tls() -> std::path::PathBuf {
+    use std::os::unix::fs::{MetadataExt, chown};
+    static READY: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let home = std::path::Path::new(SERVER_TLS_DIR).parent().unwrap();
+            let owner = std::fs::metadata(home).expect("the local cluster's home");
+            let dir = tempfile::Builder::new().prefix("yizhan-test-tls-").tempdir_in(home).unwrap().keep();
+            let ca = yizhan_hub::tls::CaFiles::in_dir(&dir.join("ca"));
+            std::fs::create_dir(dir.join("ca")).unwrap();
+            ca.init("规划库测试 CA").unwrap();
+            let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+            ca.issue(&["localhost".to_owned()], &cert, &key).unwrap();
+            for path in [&dir, &cert, &key] {
+                chown(path, Some(owner.uid()), Some(owner.gid())).unwrap();
+            }
+            std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            // The newest in place of the last run's, which the server stops reading now.
+            let _ = std::fs::remove_dir_all(SERVER_TLS_DIR);
+            std::fs::rename(&dir, SERVER_TLS_DIR).unwrap();
+            let admin = connect("postgres").await;
+            // One statement at a time: ALTER SYSTEM runs outside a transaction only.
+            for statement in [
+                format!("ALTER SYSTEM SET ssl_cert_file = '{SERVER_TLS_DIR}/server.pem'"),
+                format!("ALTER SYSTEM SET ssl_key_file = '{SERVER_TLS_DIR}/server.key'"),
+                "ALTER SYSTEM SET ssl = on".to_owned(),
+                "SELECT pg_reload_conf()".to_owned(),
+            ] {
+                admin.batch_execute(&statement).await.unwrap();
+            }
+            wait_until("the server has loaded its certificate", || async {
+                let file: String = connect("postgres").await.query_one("SHOW ssl_cert_file", &[]).await.unwrap().get(0);
+                file.starts_with(SERVER_TLS_DIR)
+            })
+            .await;
+            std::path::Path::new(SERVER_TLS_DIR).join("ca/ca.pem")
+        })
+        .await
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_source_is_reached_over_verified_tls_and_an_impostor_is_refused() {
+    let ca = server_tls().await;
+    with_source(|source| async move {
+        source.insert(1, 5).await;
+        let config = |ca: &std::path::Path| {
+            let conninfo = format!(
+                "host=localhost port=5432 user=postgres dbname={} sslmode=verify-full sslrootcert={}",
+                source.name,
+                ca.display()
+            );
+            CdcConfig::new(&conninfo, &source.name, &source.name).unwrap().with_heartbeat(Duration::from_millis(200))
+        };
+
+        // A CA that did not issue the server's certificate: nothing is read from it.
+        let other = tempfile::tempdir().unwrap();
+        let other_ca = yizhan_hub::tls::CaFiles::in_dir(other.path());
+        other_ca.init("别的 CA").unwrap();
+        let hub = TestHub::open();
+        let running = Running::start(&hub.hub, config(&other_ca.certificate));
+        wait_until("the failure is recorded", || async {
+            let connectors = hub.hub.store().connectors().await.unwrap();
+            connectors.first().is_some_and(|c| c.last_error.is_some())
+        })
+        .await;
+        let error = status(&hub.hub).await.last_error.unwrap();
+        assert!(error.contains("无法连接规划库") && error.contains("UnknownIssuer"), "{error}");
+        running.stop().await;
+        assert!(approvals(&hub.hub).await.is_empty());
+
+        // Its own CA: the snapshot and the stream arrive, both connections encrypted.
+        let running = Running::start(&hub.hub, config(&ca));
+        wait_streaming(&hub.hub).await;
+        source.insert(6, 8).await;
+        wait_until("the hub equals the source", || agrees(&hub.hub, &source)).await;
+        assert_eq!(approvals(&hub.hub).await.len(), 8);
+        let (encrypted, plain): (i64, i64) = {
+            let row = source
+                .sql
+                .query_one(
+                    "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
+                     FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                     WHERE a.application_name = 'yizhan-hub planning-cdc' AND a.backend_type = 'walsender'
+                       AND a.datname = $1",
+                    &[&source.name],
+                )
+                .await
+                .unwrap();
+            (row.get(0), row.get(1))
+        };
+        assert_eq!((encrypted, plain), (1, 0), "the replication stream runs over TLS");
+        running.stop().await;
+    })
+    .await;
+}
+
 /// A hub process for the crash test: `yizhan-hub serve` with the connector's flags.
 struct HubProcess {
     child: tokio::process::Child,

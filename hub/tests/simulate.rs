@@ -23,6 +23,7 @@ async fn the_simulator_sends_every_kind_of_event_and_the_hub_accepts_them() {
     let before = hub.head().await;
 
     let options = SimulateOptions {
+        hub_ca: None,
         hub: hub.url.clone(),
         store: hub.hub.shared_store(),
         rate: 100.0,

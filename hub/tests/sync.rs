@@ -234,7 +234,7 @@ async fn shutting_down_ends_pending_long_polls_at_once() {
     let url = format!("{base}/v1/changes?after=0&wait=30");
     let code = common::enrolment_code(&hub).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(yizhan_hub::serve_until(listener, hub, async {
+    let server = tokio::spawn(yizhan_hub::serve_until(listener, None, hub, async {
         let _ = stopped.await;
     }));
     let client = common::device_client(&base, &code, yizhan_core::clock::Clock::system()).await;

@@ -21,7 +21,7 @@ use yizhan_sync::status::{ReplicaChanged, SyncStatus};
 use yizhan_voucher::qr::MAX_QR_CHARS;
 
 use crate::admin::ImportProgress;
-use crate::{accounts, admin, alerts, audit, documents, projects, session};
+use crate::{accounts, admin, alerts, audit, devices, documents, first_run, projects, session};
 use yizhan_core::access::Permission;
 use yizhan_core::account::POLICY_BOUNDS;
 
@@ -49,6 +49,12 @@ pub fn emit<R: Runtime, E: Event + Serialize + Clone>(app: &AppHandle<R>, event:
 pub fn specta<R: Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .commands(collect_commands![
+            first_run::counter_stage,
+            first_run::inspect_hub_ca,
+            first_run::enrol_counter,
+            devices::list_devices,
+            devices::new_device,
+            devices::revoke_device,
             projects::list_projects,
             projects::get_project,
             projects::sync_status,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, Outbox, SyncClient};
+use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, HubLink, Outbox, SyncClient};
 use yizhan_sync::integrity::HubKey;
 use yizhan_sync::protocol::Person;
 use yizhan_sync::replica::{CounterAudit, Issuer, Replica, ReplicaError, ReplicaReader};
@@ -31,12 +31,45 @@ pub struct Counter {
 }
 
 impl Counter {
-    /// Opens (or creates) the replica and starts syncing it in the background; the app is
-    /// usable from the replica at once, whether or not the hub answers.
-    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>) -> Result<Counter, Box<dyn std::error::Error>> {
+    /// Opens (or creates) the replica and, once the PC is enrolled, starts syncing it in the
+    /// background; the app is usable from the replica at once, whether or not the hub
+    /// answers. A PC not enrolled is enrolled here with the installer's code, or waits for
+    /// its first-run screen.
+    pub fn start<R: Runtime>(settings: &Settings, app: AppHandle<R>) -> Result<Option<Counter>, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let path = settings.replica_path();
         let mut replica = Replica::open(&path)?;
+        let key = crate::keys::load_or_create();
+        if let Err(problem) = &key {
+            tracing::warn!(problem, "本终端暂不能开具票据");
+        }
+        let hub = match (replica.enrolment()?, replica.enrolled_hub()?) {
+            (Some(_), Some(address)) => HubLink::from_address(&address)?,
+            // Enrolled before the PC kept where: the installer's settings still say.
+            (Some(_), None) => settings.hub_link()?,
+            (None, _) => match (settings.enrolment_code.as_deref(), &key) {
+                (Some(code), Ok(device_key)) => {
+                    let hub = settings.hub_link()?;
+                    let enrolment = tauri::async_runtime::block_on(yizhan_sync::client::enrol(&hub, code, device_key))?;
+                    replica.enrol_at(&enrolment, Some(&hub.address()))?;
+                    tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
+                    hub
+                }
+                _ => return Ok(None),
+            },
+        };
+        Ok(Some(Counter::run(settings, replica, hub, key, app)?))
+    }
+
+    /// Syncs the enrolled `replica` with `hub` from now on.
+    pub fn run<R: Runtime>(
+        settings: &Settings,
+        replica: Replica,
+        hub: HubLink,
+        key: Result<CounterKey, String>,
+        app: AppHandle<R>,
+    ) -> Result<Counter, Box<dyn std::error::Error>> {
+        let path = settings.replica_path();
         let reader = ReplicaReader::open(&path)?;
         let hub_key = settings
             .hub_key
@@ -44,17 +77,8 @@ impl Counter {
             .map(HubKey::from_hex)
             .transpose()
             .map_err(|e| format!("YIZHAN_HUB_KEY：{e}，请按数据中心 /v1/health 给出的 hub_key 重新配置"))?;
-        let key = crate::keys::load_or_create();
-        if let Err(problem) = &key {
-            tracing::warn!(problem, "本终端暂不能开具票据");
-        }
         let counter_key = key.as_ref().ok().cloned();
-        if let (None, Some(code), Some(device_key)) = (replica.enrolment()?, settings.enrolment_code.as_deref(), &counter_key) {
-            let enrolment = tauri::async_runtime::block_on(yizhan_sync::client::enrol(&settings.hub_url, code, device_key))?;
-            replica.enrol(&enrolment)?;
-            tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
-        }
-        let client = SyncClient::new(replica, &settings.hub_url, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
+        let client = SyncClient::new(replica, &hub, ClientOptions { hub_key, counter_key, ..ClientOptions::default() })?;
         let shutdown = CancellationToken::new();
         let outbox = client.outbox();
         let sign_ins = client.sign_ins();

@@ -9,8 +9,10 @@ mod audit;
 pub mod contract;
 mod projects;
 mod counter;
+mod devices;
 mod documents;
 mod error;
+mod first_run;
 mod keys;
 mod session;
 mod settings;
@@ -21,6 +23,7 @@ use tauri::Manager;
 use tauri::ipc::Invoke;
 
 pub use counter::Counter;
+pub use first_run::FirstRun;
 pub use settings::Settings;
 
 /// Registers the commands on `base`; kept apart from `run` so the IPC wiring is testable
@@ -54,7 +57,12 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let settings = Settings::from_env(app.path().app_data_dir()?);
-            manage(app.handle(), Counter::start(&settings, app.handle().clone())?);
+            let started = Counter::start(&settings, app.handle().clone())?;
+            let enrolled = started.is_some();
+            if let Some(counter) = started {
+                manage(app.handle(), counter);
+            }
+            app.manage(first_run::FirstRun::new(settings, enrolled, app.handle().clone()));
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -11,7 +11,9 @@ use yizhan_app::{Counter, Settings};
 use yizhan_core::access::{BuiltinRole, DataScope};
 use yizhan_core::account::SecurityPolicy;
 use yizhan_core::password::hash_with_salt;
+use yizhan_sync::integrity::HubSigner;
 use yizhan_sync::protocol::Person;
+use yizhan_sync::protocol::device::Enrolment;
 use yizhan_sync::replica::{KeptSignIn, Replica};
 
 const PASSWORD: &str = "Counter-2026";
@@ -38,6 +40,23 @@ fn kept(account: &str, real_name: &str, role: BuiltinRole, days_ago: i64) -> Kep
     }
 }
 
+/// A counter keeping its replica under `data`, its hub down: port 9 (discard) on
+/// loopback, where nothing listens.
+fn unreachable_hub(data: &std::path::Path) -> Settings {
+    Settings { hub_url: "http://127.0.0.1:9".into(), hub_ca: None, data_dir: data.join("counter"), hub_key: None, enrolment_code: None }
+}
+
+/// What a hub answers a PC enrolled as `device_id`.
+fn enrolment(device_id: &str) -> Enrolment {
+    Enrolment {
+        device_id: device_id.parse().unwrap(),
+        name: "测试窗口".into(),
+        scope: DataScope::All,
+        hub_key: HubSigner::generate().public_key().to_hex(),
+        clock_margin_seconds: 120,
+    }
+}
+
 fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
         webview,
@@ -57,21 +76,17 @@ fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Resul
 #[test]
 fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     let data = tempfile::tempdir().unwrap();
-    // Port 9 (discard) on loopback: nothing listens, as when the hub is down.
-    let settings = Settings {
-        hub_url: "http://127.0.0.1:9".into(),
-        data_dir: data.path().join("counter"),
-        hub_key: None,
-        enrolment_code: None,
-    };
+    let settings = unreachable_hub(data.path());
     std::fs::create_dir_all(&settings.data_dir).unwrap();
     let mut replica = Replica::open(settings.replica_path()).unwrap();
     replica.keep_sign_in(&kept("clerk01", "王芳", BuiltinRole::Clerk, 1)).unwrap();
     replica.keep_sign_in(&kept("clerk02", "陈晓", BuiltinRole::Clerk, 8)).unwrap();
     replica.keep_sign_in(&kept("chief01", "李建国", BuiltinRole::Supervisor, 1)).unwrap();
+    replica.enrol(&enrolment("ipc-01")).unwrap();
     drop(replica);
     let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
-    yizhan_app::manage(app.handle(), Counter::start(&settings, app.handle().clone()).unwrap());
+    let counter = Counter::start(&settings, app.handle().clone()).unwrap().expect("an enrolled PC starts syncing");
+    yizhan_app::manage(app.handle(), counter);
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
     // Nobody signed in: nothing of the replica is shown.
@@ -192,4 +207,36 @@ fn commands_answer_from_the_replica_while_the_hub_is_unreachable() {
     }
     let locked_out = sign_in("clerk01", PASSWORD).unwrap_err();
     assert_eq!(locked_out, unknown, "a lockout reads as any other failure");
+}
+
+#[test]
+fn a_pc_not_enrolled_opens_on_its_first_run_screen_whose_mistakes_are_named_by_field() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = unreachable_hub(data.path());
+    let app = yizhan_app::builder(mock_builder()).build(mock_context(noop_assets())).unwrap();
+    assert!(Counter::start(&settings, app.handle().clone()).unwrap().is_none(), "nothing syncs before the PC enrols");
+    tauri::Manager::manage(&app, yizhan_app::FirstRun::new(settings.clone(), false, app.handle().clone()));
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    let stage = invoke(&webview, "counter_stage", json!({})).unwrap();
+    assert_eq!(stage, json!({ "stage": "first_run", "hub_url": "http://127.0.0.1:9" }));
+
+    let enrol = |hub_url: &str, hub_ca: Option<&str>, code: &str| {
+        invoke(&webview, "enrol_counter", json!({ "hubUrl": hub_url, "hubCa": hub_ca, "code": code })).unwrap_err()
+    };
+    let field = |refused: &Value| (refused["code"].as_str().unwrap().to_owned(), refused["field"].as_str().unwrap().to_owned());
+    let plain = enrol("http://10.0.0.5:8640", None, "ABCD-EFGH-JKMN");
+    assert_eq!(field(&plain), ("invalid_input".into(), "hub_url".into()), "{plain}");
+    assert!(plain["message"].as_str().unwrap().contains("明文 HTTP"), "{plain}");
+    let no_ca = enrol("https://hub.example:8640", None, "ABCD-EFGH-JKMN");
+    assert_eq!(field(&no_ca), ("invalid_input".into(), "hub_ca".into()), "{no_ca}");
+    let junk_ca = enrol("https://hub.example:8640", Some("<script>alert(1)</script>"), "ABCD-EFGH-JKMN");
+    assert_eq!(field(&junk_ca), ("invalid_input".into(), "hub_ca".into()), "{junk_ca}");
+    let no_code = enrol("http://127.0.0.1:9", None, "  ");
+    assert_eq!(field(&no_code), ("invalid_input".into(), "code".into()), "{no_code}");
+    let inspected = invoke(&webview, "inspect_hub_ca", json!({ "pem": "not a certificate" })).unwrap_err();
+    assert_eq!(field(&inspected), ("invalid_input".into(), "hub_ca".into()), "{inspected}");
+
+    let replica = Replica::open(settings.replica_path()).unwrap();
+    assert_eq!(replica.enrolment().unwrap(), None, "nothing refused is kept");
 }

@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 use yizhan_core::clock::Clock;
 
-use crate::client::{ClientOptions, SyncClient};
+use crate::client::{ClientOptions, HubLink, SyncClient};
 use crate::replica::Replica;
 use yizhan_voucher::signature::CounterKey;
 
-const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--once] [--limit 每批条数] [--counter-key 密钥文件]
+const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中心地址 [--hub-ca CA证书] [--once] [--limit 每批条数] [--counter-key 密钥文件]
+  --hub-ca       数据中心的 CA 证书（PEM）：https:// 地址必需，只信任它签发的证书
   --once         取得全量数据（如需要）、追到数据中心的最新变更、上传待上传指令和审计记录后退出
   --limit        每批最多取多少条变更（默认 5000）
   --counter-key  本终端签名私钥所在文件（64 位十六进制）：上传指令前在数据中心登记其公钥，审计记录以它签名上传";
@@ -23,18 +24,20 @@ const USAGE: &str = "用法：yizhan-replica --db 副本文件 --hub 数据中�
 struct Args {
     db: PathBuf,
     hub: String,
+    hub_ca: Option<PathBuf>,
     once: bool,
     batch_limit: Option<u32>,
     counter_key: Option<PathBuf>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut db, mut hub, mut once, mut batch_limit, mut counter_key) = (None, None, false, None, None);
+    let (mut db, mut hub, mut hub_ca, mut once, mut batch_limit, mut counter_key) = (None, None, None, false, None, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} 后缺少取值"));
         match arg.as_str() {
             "--db" => db = Some(PathBuf::from(value()?)),
             "--hub" => hub = Some(value()?),
+            "--hub-ca" => hub_ca = Some(PathBuf::from(value()?)),
             "--once" => once = true,
             "--counter-key" => counter_key = Some(PathBuf::from(value()?)),
             "--limit" => {
@@ -50,10 +53,17 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(Args {
         db: db.ok_or("缺少 --db")?,
         hub: hub.ok_or("缺少 --hub")?,
+        hub_ca,
         once,
         batch_limit,
         counter_key,
     })
+}
+
+/// The hub as `--hub` and `--hub-ca` name it.
+fn hub_link(args: &Args) -> Result<HubLink, String> {
+    let ca = args.hub_ca.as_deref().map(|path| std::fs::read(path).map_err(|e| format!("--hub-ca {}：{e}", path.display()))).transpose()?;
+    HubLink::new(&args.hub, ca.as_deref()).map_err(|e| e.to_string())
 }
 
 /// The counter key kept in `path` as its secret's hex.
@@ -105,11 +115,18 @@ async fn run(args: Args, clock: Clock) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let hub = match hub_link(&args) {
+        Ok(hub) => hub,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut options = ClientOptions { counter_key, ..ClientOptions::default() };
     if let Some(limit) = args.batch_limit {
         options.batch_limit = limit;
     }
-    let client = match SyncClient::new(replica, &args.hub, options) {
+    let client = match SyncClient::new(replica, &hub, options) {
         Ok(client) => client,
         Err(error) => {
             eprintln!("{error}");

@@ -10,12 +10,14 @@
 //!
 //! ```no_run
 //! # async fn shell() -> Result<(), Box<dyn std::error::Error>> {
-//! use yizhan_sync::client::{ClientOptions, SyncClient};
+//! use yizhan_sync::client::{ClientOptions, HubLink, SyncClient};
 //! use yizhan_sync::replica::{ProjectQuery, Replica, ReplicaReader};
 //!
 //! let path = "/var/lib/yizhan/replica.sqlite3";
 //! // The writer first: it creates and migrates the file. The client owns it from here.
-//! let client = SyncClient::new(Replica::open(path)?, "http://10.0.0.5:8640", ClientOptions::default())?;
+//! let ca = std::fs::read("/etc/yizhan/hub-ca.pem")?; // the hub's CA: the only one trusted
+//! let hub = HubLink::new("https://hub.example.gov.cn:8640", Some(&ca))?;
+//! let client = SyncClient::new(Replica::open(path)?, &hub, ClientOptions::default())?;
 //! let mut status = client.status(); // watch::Receiver<SyncStatus>: emit `sync-status` on change
 //! let mut changed = client.subscribe(); // broadcast of ReplicaChanged: emit `replica-changed`
 //! let shutdown = yizhan_sync::client::CancellationToken::new();
@@ -58,12 +60,14 @@ mod admin;
 mod audit_trail;
 mod device;
 mod documents;
+mod link;
 mod people;
 mod reconcile;
 mod upload;
 
 pub use admin::HubAdmin;
 pub use device::{DEVICE_LOST, DEVICE_RETIRED, DeviceAuth, enrol};
+pub use link::{HubLink, LinkError};
 pub use audit_trail::AuditTrail;
 pub use people::{CounterSignIn, CounterSignedIn, SignInError};
 pub use reconcile::{FANOUT, LEAF_ROWS};
@@ -173,27 +177,23 @@ pub struct SyncClient {
 }
 
 impl SyncClient {
-    /// A client for the hub at `hub_url` (e.g. `http://10.1.2.3:8080`), owning the replica's
-    /// writer. Nothing happens until [`SyncClient::run`] or [`SyncClient::catch_up`].
-    pub fn new(replica: Replica, hub_url: &str, options: ClientOptions) -> Result<SyncClient, SyncError> {
-        let hub_url = hub_url.trim_end_matches('/').to_owned();
+    /// A client for the hub at `hub`, owning the replica's writer. Nothing happens until
+    /// [`SyncClient::run`] or [`SyncClient::catch_up`].
+    pub fn new(replica: Replica, hub: &HubLink, options: ClientOptions) -> Result<SyncClient, SyncError> {
+        let hub_url = hub.url().to_owned();
         let meta = replica.meta()?;
-        let http = reqwest::Client::builder()
-            .gzip(true)
-            .connect_timeout(Duration::from_secs(10))
-            // Covers a long-poll held for `wait` and a snapshot stream that stalls.
-            .read_timeout(options.wait + Duration::from_secs(30))
-            .build()
-            .map_err(|source| SyncError::Network {
-                url: hub_url.clone(),
-                source,
-            })?;
+        let http = hub.http(
+            reqwest::Client::builder()
+                .gzip(true)
+                // Covers a long-poll held for `wait` and a snapshot stream that stalls.
+                .read_timeout(options.wait + Duration::from_secs(30)),
+        )?;
         let mut initial = SyncStatus::new(&hub_url, cursor_for(&meta, &hub_url));
         initial.outbox = replica.outbox_counts()?;
         let enrolment = replica.enrolment()?;
         let device = match (&enrolment, &options.counter_key) {
             (Some(enrolment), Some(key)) => {
-                Some(DeviceAuth::new(&hub_url, enrolment.device_id.clone(), key.clone(), replica.clock().clone())?)
+                Some(DeviceAuth::new(hub, enrolment.device_id.clone(), key.clone(), replica.clock().clone())?)
             }
             _ => None,
         };
@@ -205,7 +205,7 @@ impl SyncClient {
                 .transpose()
                 .map_err(|e| ReplicaError::Enrolment(format!("登记时记下的数据中心公钥：{e}")))?;
         }
-        let admin = Arc::new(HubAdmin::new(&hub_url, device.clone())?);
+        let admin = Arc::new(HubAdmin::new(hub, device.clone())?);
         let (status, _) = watch::channel(initial);
         let (changed, _) = broadcast::channel(256);
         Ok(SyncClient {

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 
 pub mod device;
+pub mod tls;
 
 use crate::integrity::{BatchSeal, ChangeFrame, SnapshotSeal};
 use yizhan_core::access::{DataScope, Permission};

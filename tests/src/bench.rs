@@ -261,7 +261,7 @@ impl ServedHub {
     pub async fn client(&self, path: &Path, clock: Clock, options: ClientOptions) -> SyncClient {
         self.enrol_replica(path).await;
         let options = ClientOptions { counter_key: Some(COUNTER_KEY.clone()), ..options };
-        SyncClient::new(Replica::open_with_clock(path, clock).expect("open the replica"), &self.url, options).expect("sync client")
+        SyncClient::new(Replica::open_with_clock(path, clock).expect("open the replica"), &self.url.parse().expect("a hub on loopback"), options).expect("sync client")
     }
 
     /// Enrols the PC whose replica is at `path` here, unless it is enrolled already (a
@@ -304,7 +304,7 @@ impl ServedHub {
             .expect("bind a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("bound address"));
         let (stop, stopped) = oneshot::channel();
-        let server = tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+        let server = tokio::spawn(yizhan_hub::serve_until(listener, None, hub.clone(), async {
             let _ = stopped.await;
         }));
         ServedHub {

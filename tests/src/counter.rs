@@ -82,7 +82,7 @@ impl Counter {
 
     /// [`Counter::client_at`] living by `clock`.
     pub fn client_on(&self, url: &str, options: ClientOptions, clock: Clock) -> SyncClient {
-        SyncClient::new(Replica::open_with_clock(&self.path, clock).unwrap(), url, options).unwrap()
+        SyncClient::new(Replica::open_with_clock(&self.path, clock).unwrap(), &url.parse().expect("a hub on loopback"), options).unwrap()
     }
 
     pub async fn catch_up(&self, hub: &TestHub) -> u64 {

@@ -101,6 +101,11 @@ impl TestHub {
         test_hub
     }
 
+    /// The hub as a PC reaches it.
+    pub fn link(&self) -> yizhan_sync::client::HubLink {
+        self.url.parse().expect("a hub on loopback")
+    }
+
     /// An admin client signed in as the demo account `account`, its authenticator bound
     /// (administrators and supervisors sign in with a second factor).
     pub async fn operator(&self, account: &str) -> std::sync::Arc<yizhan_sync::client::HubAdmin> {
@@ -108,7 +113,7 @@ impl TestHub {
         if let Some(admin) = operators.get(account) {
             return admin.clone();
         }
-        let admin = yizhan_sync::client::HubAdmin::new(&self.url, Some(self.device().await)).expect("an admin client");
+        let admin = yizhan_sync::client::HubAdmin::new(&self.link(), Some(self.device().await)).expect("an admin client");
         let request = yizhan_sync::protocol::SignInRequest {
             account: account.into(),
             password: yizhan_hub::accounts::admin::DEMO_PASSWORD.into(),
@@ -131,7 +136,7 @@ impl TestHub {
     pub async fn device(&self) -> DeviceAuth {
         let key = CounterKey::generate();
         let enrolment = self.enrol(&key, DataScope::All).await;
-        DeviceAuth::new(&self.url, enrolment.device_id, key, Clock::system()).expect("a device client")
+        DeviceAuth::new(&self.link(), enrolment.device_id, key, Clock::system()).expect("a device client")
     }
 
     /// Enrols a new PC holding `key` for `scope`, as its first-run screen does with the
@@ -142,7 +147,7 @@ impl TestHub {
             format!("counter-{:02}", devices.len() + 1).parse().expect("a device id")
         };
         let code = device_code(self.hub(), &device_id, scope).await;
-        let enrolment = yizhan_sync::client::enrol(&self.url, &code, key).await.expect("the PC enrols");
+        let enrolment = yizhan_sync::client::enrol(&self.link(), &code, key).await.expect("the PC enrols");
         self.devices.lock().unwrap().push((device_id, key.clone()));
         enrolment
     }
@@ -193,7 +198,7 @@ impl TestHub {
 
     fn serve(&mut self, hub: Hub, listener: tokio::net::TcpListener) {
         let (stop, stopped) = oneshot::channel();
-        let server = tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+        let server = tokio::spawn(yizhan_hub::serve_until(listener, None, hub.clone(), async {
             let _ = stopped.await;
         }));
         self.running = Some(Running { hub, stop, server });

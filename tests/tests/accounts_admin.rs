@@ -42,7 +42,7 @@ async fn an_account_signs_in_with_its_one_time_password_and_is_forced_out_reset_
     // The one-time password signs in, to a session that must change it first.
     let pc = hub.device().await;
     let pc_id = pc.device_id().to_string();
-    let counter = HubAdmin::new(&hub.url, Some(pc)).unwrap();
+    let counter = HubAdmin::new(&hub.link(), Some(pc)).unwrap();
     let signed_in = counter.sign_in(&sign_in("liuyang", &made.password)).await.unwrap();
     assert!(signed_in.must_change_password);
 
@@ -95,7 +95,7 @@ async fn the_security_administrator_unlocks_an_account_and_changes_a_role_and_th
     let sysadmin = hub.operator("sysadmin").await;
 
     // A clerk locked out by wrong passwords is let in again before the lock runs out.
-    let counter = HubAdmin::new(&hub.url, Some(hub.device().await)).unwrap();
+    let counter = HubAdmin::new(&hub.link(), Some(hub.device().await)).unwrap();
     let policy = secadmin.security_policy().await.unwrap();
     assert_eq!(policy, SecurityPolicy::default());
     for _ in 0..policy.lockout_failures {

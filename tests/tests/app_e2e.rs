@@ -256,18 +256,49 @@ async fn issue_print_and_verify_a_voucher(client: &fantoccini::Client, hub_url: 
     click(client, "[data-testid=nav-projects]", Duration::from_secs(5)).await;
 }
 
+/// The text at `css`, or that there is none.
+async fn attr_text(client: &fantoccini::Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => format!("nothing at {css}"),
+    }
+}
+
 async fn clerk_walk() {
     let work = tempfile::tempdir().unwrap();
     let mut hub = hub_process(&work.path().join("hub.sqlite3"), DEMO_PROJECTS, &feed_down(work.path()));
     let hub_url = hub.url.clone();
     // The suites' own PC, enrolled beside the counter's, reads what the hub holds.
     let probe_key = yizhan_voucher::signature::CounterKey::generate();
-    let probe_enrolment = yizhan_sync::client::enrol(&hub_url, &hub.enrolment_code("e2e-probe"), &probe_key).await.unwrap();
-    let probe = DeviceAuth::new(&hub_url, probe_enrolment.device_id, probe_key, yizhan_core::clock::Clock::system()).unwrap();
+    let probe_hub: yizhan_sync::client::HubLink = hub_url.parse().unwrap();
+    let probe_enrolment = yizhan_sync::client::enrol(&probe_hub, &hub.enrolment_code("e2e-probe"), &probe_key).await.unwrap();
+    let probe = DeviceAuth::new(&probe_hub, probe_enrolment.device_id, probe_key, yizhan_core::clock::Clock::system()).unwrap();
     let (code, outstanding) = project_with_outstanding_infra(&hub_url, &probe).await;
 
-    let driver = Driver::start(&hub_url, &work.path().join("counter"), Some(&hub.enrolment_code("e2e-counter")), None);
+    let driver = Driver::start(&hub_url, &work.path().join("counter"), None, None);
     let client = driver.open_app(&app_binary()).await;
+
+    // A new PC opens on its first-run screen, the installer's hub address filled in. A code
+    // the administrator did not make is refused under the code; the real one enrols it.
+    let code_field = wait_for(&client, "[data-testid=first-run-code]", Duration::from_secs(60)).await;
+    let offered = wait_for(&client, "[data-testid=first-run-hub-url]", Duration::from_secs(5)).await.prop("value").await.unwrap();
+    assert_eq!(offered.as_deref(), Some(hub_url.as_str()), "the installer's address is offered");
+    code_field.send_keys("ABCD-EFGH-JKMN\u{E007}").await.unwrap();
+    let refused = wait_for(&client, "[data-testid=first-run-error]", Duration::from_secs(10)).await.text().await.unwrap();
+    assert!(refused.contains("登记码不正确"), "a wrong code is said on the code: {refused}");
+    screenshot(&client, "e2e", "00-first-run.png").await;
+    // Ctrl+A, then the code typed over the wrong one, as a person corrects it.
+    code_field.send_keys(&format!("\u{E009}a\u{E009}{}\u{E007}", hub.enrolment_code("e2e-counter"))).await.unwrap();
+    let enrolled = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=first-run-enrolled]"))
+        .await;
+    let said = match enrolled {
+        Ok(line) => line.text().await.unwrap(),
+        Err(_) => attr_text(&client, "[data-testid=first-run-error]").await,
+    };
+    assert!(said.contains("e2e-counter"), "the PC enrols: {said}");
 
     // Nobody works unsigned: the sign-in screen comes first. The clerk signs in at the hub;
     // the toolbar names her and her role, and a clerk has no 数据接入.

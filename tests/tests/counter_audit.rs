@@ -121,7 +121,7 @@ async fn the_hub_takes_a_counters_records_only_signed_by_its_key_in_order_and_we
     client.audit_trail().record(CounterAudit::new("clerk01", AuditEvent::ScreenLocked, "clerk01")).await.unwrap();
     assert_eq!(client.send_audit_trail(&CancellationToken::new()).await.unwrap(), 1, "the key is registered first");
     let device = yizhan_sync::replica::Replica::open(&counter.path).unwrap().device_id().unwrap().to_string();
-    let pc = DeviceAuth::new(&hub.url, device.parse().unwrap(), COUNTER_KEY.clone(), Clock::system()).unwrap();
+    let pc = DeviceAuth::new(&hub.link(), device.parse().unwrap(), COUNTER_KEY.clone(), Clock::system()).unwrap();
 
     let (status, error) = post(&hub, &pc, &signed(&device, vec![record(2, AuditEvent::Logout)], &CounterKey::generate())).await;
     assert_eq!((status, error["code"].as_str()), (403, Some("bad_signature")), "{error}");

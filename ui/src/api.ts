@@ -235,6 +235,15 @@ export type {
   UserView_Serialize as UserView,
 } from './bindings'
 export { PERMISSION_DUTIES, POLICY_BOUNDS } from './bindings'
+// 终端: the counter PCs (系统管理员).
+export type {
+  DeviceListing_Serialize as DeviceListing,
+  DeviceState,
+  EnrolmentCode_Serialize as EnrolmentCode,
+  NewDevice,
+  Revocation,
+} from './bindings'
+export const { listDevices, newDevice, revokeDevice } = commands
 /** The duties level 3 keeps apart (business, and system, security and audit administration). */
 export type Duty = (typeof PERMISSION_DUTIES)[number][1]
 export const {

@@ -7,6 +7,22 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	counterStage: () => __TAURI_INVOKE<CounterStage>("counter_stage"),
+	/**
+	 *  The SHA-256 fingerprint of a CA certificate (PEM), for the person enrolling the PC to
+	 *  compare with the one the hub's administrator printed.
+	 */
+	inspectHubCa: (pem: string) => __TAURI_INVOKE<string>("inspect_hub_ca", { pem }),
+	/**
+	 *  Enrols this PC at the hub at `hub_url` (trusted through `hub_ca`, the CA certificate as
+	 *  PEM text) with the administrator's one-time `code`, then starts syncing.
+	 */
+	enrolCounter: (hubUrl: string, hubCa: string | null, code: string) => __TAURI_INVOKE<EnrolledCounter>("enrol_counter", { hubUrl, hubCa, code }),
+	listDevices: () => __TAURI_INVOKE<DeviceListing_Serialize[]>("list_devices"),
+	/**  The code a new PC enrols with, valid 24 hours, shown this once. */
+	newDevice: (device: NewDevice) => __TAURI_INVOKE<EnrolmentCode_Serialize>("new_device", { device }),
+	/**  退役 (it uploads what it holds, then clears itself) or 挂失 (refused at once). */
+	revokeDevice: (deviceId: string, revocation: Revocation) => __TAURI_INVOKE<DeviceListing_Serialize>("revoke_device", { deviceId, revocation }),
 	listProjects: (query: ProjectQuery_Deserialize) => __TAURI_INVOKE<ProjectPage_Serialize>("list_projects", { query }),
 	getProject: (projectCode: string) => __TAURI_INVOKE<ProjectDetail_Serialize>("get_project", { projectCode }),
 	syncStatus: () => __TAURI_INVOKE<SyncStatus_Serialize>("sync_status"),
@@ -682,6 +698,13 @@ export type ConnectorStatus_Serialize = {
 	verification: SourceComparison_Serialize | null,
 };
 
+/**  Which screens the window shows. */
+export type CounterStage = 
+/**  Not enrolled: the first-run screen, the installer's hub address offered. */
+{ stage: "first_run"; hub_url: string } | 
+/**  Enrolled: signing in, then the work. */
+{ stage: "ready" };
+
 /**  Where a grant holds: the whole city, or the projects of some districts. */
 export type DataScope = { kind: "all" } | { kind: "districts"; districts: string[] };
 
@@ -750,6 +773,60 @@ export type DetailProject_Serialize = {
 	contact_phone_masked: string | null,
 };
 
+/**
+ *  One counter PC as the system administrator sees it (`GET /v1/admin/devices`, and the
+ *  answer of a revocation).
+ */
+export type DeviceListing = DeviceListing_Serialize | DeviceListing_Deserialize;
+
+/**
+ *  One counter PC as the system administrator sees it (`GET /v1/admin/devices`, and the
+ *  answer of a revocation).
+ */
+export type DeviceListing_Deserialize = {
+	device_id: string,
+	name: string,
+	scope: DataScope,
+	state: DeviceState,
+	enrolled_at: string | null,
+	last_seen_at: string | null,
+	/**  How far its clock was off at its last request, in seconds (positive: ahead). */
+	clock_skew_seconds?: number | null,
+	revoked_at: string | null,
+	revoked_by?: string | null,
+	/**
+	 *  What it had not uploaded at its last report: commands in its outbox and issued
+	 *  documents whose PDF had not reached the hub. A lost PC's are what the window must
+	 *  redo by hand.
+	 */
+	commands_not_uploaded?: number | null,
+	documents_not_uploaded?: number | null,
+};
+
+/**
+ *  One counter PC as the system administrator sees it (`GET /v1/admin/devices`, and the
+ *  answer of a revocation).
+ */
+export type DeviceListing_Serialize = {
+	device_id: string,
+	name: string,
+	scope: DataScope,
+	state: DeviceState,
+	enrolled_at: string | null,
+	last_seen_at: string | null,
+	/**  How far its clock was off at its last request, in seconds (positive: ahead). */
+	clock_skew_seconds: number | null,
+	revoked_at: string | null,
+	revoked_by: string | null,
+	/**
+	 *  What it had not uploaded at its last report: commands in its outbox and issued
+	 *  documents whose PDF had not reached the hub. A lost PC's are what the window must
+	 *  redo by hand.
+	 */
+	commands_not_uploaded: number | null,
+	documents_not_uploaded: number | null,
+};
+
 /**  This PC as the hub sees it. */
 export type DeviceStanding = DeviceStanding_Serialize | DeviceStanding_Deserialize;
 
@@ -782,6 +859,15 @@ export type DeviceStanding_Serialize =
  *  its documents and keys, and returns to first-run.
  */
 { kind: "wipe" };
+
+/**  Where a counter PC stands. */
+export type DeviceState = 
+/**  A code was made; the PC has not used it. */
+"pending" | "active" | 
+/**  Taken out of service: it may still upload what its outbox holds, then wipes itself. */
+"retired" | 
+/**  Lost or stolen: refused everywhere at once; it wipes itself if it ever calls again. */
+"lost";
 
 export type District = {
 	code: string,
@@ -914,6 +1000,29 @@ export type Document_Serialize = {
 	construction_permit_no: string,
 	/**  The counter that issued it; its key signed it. */
 	device_id: string,
+};
+
+/**  The PC as the hub enrolled it. */
+export type EnrolledCounter = {
+	device_id: string,
+	name: string,
+};
+
+/**  The answer: the one-time code the PC enrols with, shown to the administrator once. */
+export type EnrolmentCode = EnrolmentCode_Serialize | EnrolmentCode_Deserialize;
+
+/**  The answer: the one-time code the PC enrols with, shown to the administrator once. */
+export type EnrolmentCode_Deserialize = {
+	device_id: string,
+	code: string,
+	expires_at: string,
+};
+
+/**  The answer: the one-time code the PC enrols with, shown to the administrator once. */
+export type EnrolmentCode_Serialize = {
+	device_id: string,
+	code: string,
+	expires_at: string,
 };
 
 /**  The kinds of row the change log carries; the names are the wire names. */
@@ -1218,6 +1327,14 @@ export type LineItem = {
 	/**  计费依据/标准 as assessed, e.g. `住宅 12,000.00 m² × ¥210.00/m²`. */
 	basis: string,
 	amount_fen: number,
+};
+
+/**  `POST /v1/admin/devices`: a counter PC to enrol, and where it works. */
+export type NewDevice = {
+	device_id: string,
+	/**  What the window calls it: `江宁区 3 号窗口`. */
+	name: string,
+	scope: DataScope,
 };
 
 /**  Body of `POST /v1/admin/users`: the account starts with no role, and a one-time password. */
@@ -1689,6 +1806,13 @@ export type Resolution_Serialize = {
 	 *  condition has cleared once.
 	 */
 	condition_cleared: boolean,
+};
+
+/**  `POST /v1/admin/devices/{id}/revoke`. */
+export type Revocation = {
+	/**  `retired` or `lost`. */
+	state: DeviceState,
+	reason: string,
 };
 
 /**  Body of `PUT /v1/admin/roles/{id}`: the permissions must all belong to one duty. */

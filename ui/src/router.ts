@@ -23,6 +23,7 @@ const UsersView = () => import('./components/admin/UsersView.vue')
 const RolesView = () => import('./components/admin/RolesView.vue')
 const PolicyView = () => import('./components/admin/PolicyView.vue')
 const SessionsView = () => import('./components/admin/SessionsView.vue')
+const DevicesView = () => import('./components/admin/DevicesView.vue')
 
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
   const router = createRouter({
@@ -52,6 +53,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/roles', name: 'roles', component: RolesView, meta: { anyOf: ['role:grant'] } },
       { path: '/policy', name: 'policy', component: PolicyView, meta: { anyOf: ['policy:change'] } },
       { path: '/sessions', name: 'sessions', component: SessionsView, meta: { anyOf: ['user:manage'] } },
+      { path: '/devices', name: 'devices', component: DevicesView, meta: { anyOf: ['device:manage'] } },
       { path: '/:unknown(.*)*', redirect: { name: 'projects' } },
     ],
   })
@@ -66,7 +68,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
 }
 
 /** The views in the order a person's first view is picked from; 验真 is everyone's. */
-const HOMES = ['projects', 'issue', 'alerts', 'admin', 'audit', 'users', 'roles', 'policy', 'sessions'] as const
+const HOMES = ['projects', 'issue', 'alerts', 'admin', 'audit', 'users', 'roles', 'policy', 'sessions', 'devices'] as const
 
 /** Where someone holding what `can` says starts: 项目 for the window's staff, the duty's own view for an administrator. */
 export function homeFor(router: Router, can: (permission: Permission) => boolean): string {

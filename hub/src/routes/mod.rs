@@ -86,6 +86,21 @@ pub fn router(hub: Hub) -> Router {
     >(
         with_ingest::<PlanningRecord>(router),
     )));
+    with_edges(router, hub)
+}
+
+/// What the public listener serves (`--public-listen`): the verification page that phones
+/// reach from a document's QR code, and its JSON, nothing else of the hub.
+pub fn public_router(hub: Hub) -> Router {
+    let router = Router::new()
+        .route("/v1/verify", get(documents::verify_json))
+        .route("/verify", get(documents::verify_page));
+    with_edges(router, hub)
+}
+
+/// Every request held to its route's line of the access table, and our errors for what
+/// matches no route.
+fn with_edges(router: Router<Hub>, hub: Hub) -> Router {
     router
         // A route layer, so that the route matched is known: every request is held to
         // its route's line of the access table.

@@ -39,6 +39,11 @@ impl TestHub {
         hub
     }
 
+    /// The hub as a PC reaches it.
+    pub fn link(&self) -> yizhan_sync::client::HubLink {
+        self.url.parse().expect("a hub on loopback")
+    }
+
     /// A hub that evaluates alerts with `desk`, on the desk's clock throughout.
     pub async fn start_with_alerts(desk: AlertDesk) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
@@ -124,8 +129,8 @@ impl TestHub {
         let by = yizhan_hub::audit::Actor { user: "sysadmin".into(), ..Default::default() };
         let new = NewDevice { device_id: device_id.parse().unwrap(), name: format!("测试窗口 {device_id}"), scope: DataScope::All };
         let code = self.hub.new_device(&by, new).await.expect("an enrolment code").code;
-        let enrolment = yizhan_sync::client::enrol(&self.url, &code, key).await.expect("the PC enrols");
-        let device = DeviceAuth::new(&self.url, enrolment.device_id, key.clone(), self.hub.clock().clone()).unwrap();
+        let enrolment = yizhan_sync::client::enrol(&self.link(), &code, key).await.expect("the PC enrols");
+        let device = DeviceAuth::new(&self.link(), enrolment.device_id, key.clone(), self.hub.clock().clone()).unwrap();
         let client = client_of(&device, &self.url).await;
         (device, client)
     }
@@ -302,7 +307,7 @@ pub async fn serve_on(dir: &Path, clock: &yizhan_core::clock::SimulatedClock, de
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(yizhan_hub::serve_until(listener, hub.clone(), async {
+    tokio::spawn(yizhan_hub::serve_until(listener, None, hub.clone(), async {
         let _ = stopped.await;
     }));
     (url, hub, stop)
@@ -326,8 +331,9 @@ pub async fn device_client(url: &str, code: &str, clock: Clock) -> reqwest::Clie
 /// A PC enrolled with `code` at the hub at `url`, living by `clock`.
 pub async fn enrolled_device(url: &str, code: &str, clock: Clock) -> Result<DeviceAuth, yizhan_sync::client::SyncError> {
     let key = yizhan_voucher::signature::CounterKey::generate();
-    let enrolment = yizhan_sync::client::enrol(url, code, &key).await?;
-    DeviceAuth::new(url, enrolment.device_id, key, clock)
+    let hub: yizhan_sync::client::HubLink = url.parse().expect("a hub on loopback");
+    let enrolment = yizhan_sync::client::enrol(&hub, code, &key).await?;
+    DeviceAuth::new(&hub, enrolment.device_id, key, clock)
 }
 
 /// [`device_client`], or why the hub did not enrol the PC (not answering yet, say).

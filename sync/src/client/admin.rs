@@ -13,7 +13,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use yizhan_core::access::DataScope;
 use yizhan_core::account::SecurityPolicy;
 
-use super::{DeviceAuth, SyncError, unreadable};
+use super::{DeviceAuth, HubLink, SyncError, unreadable};
+use crate::protocol::device::{DeviceListing, EnrolmentCode, NewDevice, Revocation};
 use crate::protocol::{
     AlertAssignee, AuditEntry, AuditSearch, ConnectorStatus, DeliveryReport, GrantBody, ImportEvent, ImportReport, NewUser, OneTimePassword, QUARANTINE_PAGE,
     QuarantineEntry, QuarantineState, RoleBody, RoleRecord, SessionRecord, StatusChange, UserStatus, UserView,
@@ -37,16 +38,11 @@ pub struct HubAdmin {
 impl HubAdmin {
     /// A client for people's requests from the PC `device` proves (none: the hub refuses
     /// them, as from a PC not enrolled).
-    pub fn new(hub_url: &str, device: Option<DeviceAuth>) -> Result<HubAdmin, SyncError> {
-        let hub_url = hub_url.trim_end_matches('/').to_owned();
+    pub fn new(hub: &HubLink, device: Option<DeviceAuth>) -> Result<HubAdmin, SyncError> {
         // No gzip: an import's progress lines must arrive as they are sent, not when a
         // compressed block fills.
-        let http = reqwest::Client::builder()
-            .no_gzip()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|source| SyncError::Network { url: hub_url.clone(), source })?;
-        Ok(HubAdmin { hub_url, http, device, session: RwLock::new(None) })
+        let http = hub.http(reqwest::Client::builder().no_gzip())?;
+        Ok(HubAdmin { hub_url: hub.url().to_owned(), http, device, session: RwLock::new(None) })
     }
 
     pub async fn connectors(&self) -> Result<Vec<ConnectorStatus>, SyncError> {
@@ -199,6 +195,22 @@ impl HubAdmin {
     pub async fn end_session(&self, id: &str) -> Result<(), SyncError> {
         let path = format!("/v1/admin/sessions/{}", segment(id));
         self.done(&path, self.http.delete(self.url(&path))).await
+    }
+
+    /// Every counter PC, with what it had not uploaded at its last report (device:manage).
+    pub async fn devices(&self) -> Result<Vec<DeviceListing>, SyncError> {
+        self.json("/v1/admin/devices", self.http.get(self.url("/v1/admin/devices"))).await
+    }
+
+    /// The one-time enrolment code of a new PC, shown once (device:manage).
+    pub async fn new_device(&self, device: &NewDevice) -> Result<EnrolmentCode, SyncError> {
+        self.json("/v1/admin/devices", self.http.post(self.url("/v1/admin/devices")).json(device)).await
+    }
+
+    /// Retires a PC or reports it lost (device:manage).
+    pub async fn revoke_device(&self, device_id: &str, revocation: &Revocation) -> Result<DeviceListing, SyncError> {
+        let path = format!("/v1/admin/devices/{}/revoke", segment(device_id));
+        self.json(&path, self.http.post(self.url(&path)).json(revocation)).await
     }
 
     pub(super) fn url(&self, path: &str) -> String {

@@ -13,10 +13,13 @@ use yizhan_core::clock::Clock;
 use yizhan_core::id::DeviceId;
 use yizhan_voucher::signature::CounterKey;
 
-use super::{SyncError, hub_answer, unreadable};
+use super::{HubLink, SyncError, hub_answer, unreadable};
 use crate::protocol::device::{
     DEVICE_TIME_HEADER, DEVICE_TOKEN_HEADER, DeviceChallenge, DeviceSession, DeviceSessionRequest, Enrolment, EnrolmentRequest,
 };
+
+/// Enrolling and proving the key are short exchanges.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A token is fetched again when less than this is left of it.
 const RENEW_BEFORE: Duration = Duration::from_secs(10 * 60);
@@ -33,17 +36,13 @@ fn network(hub_url: &str) -> impl Fn(reqwest::Error) -> SyncError + '_ {
     move |source| SyncError::Network { url: hub_url.to_owned(), source }
 }
 
-fn http_client(hub_url: &str) -> Result<reqwest::Client, SyncError> {
-    reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(30)).build().map_err(network(hub_url))
-}
-
 /// Enrols this PC at the hub with the administrator's one-time `code`, registering `key`
 /// as its device key.
-pub async fn enrol(hub_url: &str, code: &str, key: &CounterKey) -> Result<Enrolment, SyncError> {
-    let hub_url = hub_url.trim_end_matches('/');
+pub async fn enrol(hub: &HubLink, code: &str, key: &CounterKey) -> Result<Enrolment, SyncError> {
+    let hub_url = hub.url();
     let request = EnrolmentRequest { code: code.trim().to_owned(), public_key: key.public_key().to_hex() };
     let path = "/v1/devices/enrol";
-    let response = http_client(hub_url)?.post(format!("{hub_url}{path}")).json(&request).send().await.map_err(network(hub_url))?;
+    let response = hub.http(reqwest::Client::builder().timeout(REQUEST_TIMEOUT))?.post(format!("{hub_url}{path}")).json(&request).send().await.map_err(network(hub_url))?;
     let answer = hub_answer(response).await.map_err(|e| e.unwrap_or_else(network(hub_url)))?;
     let bytes = answer.bytes().await.map_err(network(hub_url))?;
     serde_json::from_slice(&bytes).map_err(|e| unreadable(path, &e))
@@ -64,9 +63,9 @@ struct Inner {
 }
 
 impl DeviceAuth {
-    pub fn new(hub_url: &str, device_id: DeviceId, key: CounterKey, clock: Clock) -> Result<DeviceAuth, SyncError> {
-        let hub_url = hub_url.trim_end_matches('/').to_owned();
-        let http = http_client(&hub_url)?;
+    pub fn new(hub: &HubLink, device_id: DeviceId, key: CounterKey, clock: Clock) -> Result<DeviceAuth, SyncError> {
+        let hub_url = hub.url().to_owned();
+        let http = hub.http(reqwest::Client::builder().timeout(REQUEST_TIMEOUT))?;
         Ok(DeviceAuth(Arc::new(Inner { hub_url, http, device_id, key, clock, token: Mutex::new(None) })))
     }
 

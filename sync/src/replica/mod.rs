@@ -39,7 +39,7 @@ pub use alert_queue::{AlertTrend, AlertTrendDay, MAX_TREND_DAYS};
 pub use alerts::CounterLink;
 pub use audit_trail::CounterAudit;
 pub use bootstrap::BootstrapReport;
-pub use enrolment::wipe;
+pub use enrolment::{HubAddress, wipe};
 pub use documents::{Issued, LOW_SERIALS, PendingFile, SerialsLeft, ToIssue};
 pub use reconcile::RangeRepair;
 pub use sign_ins::KeptSignIn;

@@ -31,6 +31,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("20261207_0900_kept_sign_ins"),
     migration!("20261208_0900_audit_trail"),
     migration!("20261210_0900_enrolment"),
+    migration!("20261212_0900_hub_link"),
 ];
 
 /// Brings the file to the newest schema; returns how many migrations it applied.

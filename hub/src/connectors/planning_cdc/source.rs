@@ -3,12 +3,18 @@
 //! and the questions asked of the server about its settings, publication and slot.
 
 use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pgwire_replication::{Lsn, ReplicationConfig, TlsConfig};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use tokio_postgres::config::{Host, SslMode};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Client, NoTls, Socket};
 
 use super::record::TABLE;
 
@@ -95,9 +101,18 @@ enum Endpoint {
     Socket(String),
 }
 
+/// TLS to the source as libpq's `sslmode=verify-full` asks for it: the server's certificate
+/// checked against the CA in `sslrootcert`, and its name against the host connected to.
+#[derive(Clone)]
+struct SourceTls {
+    ca_file: PathBuf,
+    roots: Arc<rustls::RootCertStore>,
+}
+
 #[derive(Clone)]
 pub(crate) struct Source {
     sql: tokio_postgres::Config,
+    tls: Option<SourceTls>,
     endpoint: Endpoint,
     port: u16,
     user: String,
@@ -115,23 +130,36 @@ impl fmt::Debug for Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.endpoint {
-            Endpoint::Tcp(host) => write!(f, "{}@{host}:{}/{}", self.user, self.port, self.dbname),
-            Endpoint::Socket(dir) => write!(f, "{}@{dir}:{}/{}", self.user, self.port, self.dbname),
+            Endpoint::Tcp(host) => write!(f, "{}@{host}:{}/{}", self.user, self.port, self.dbname)?,
+            Endpoint::Socket(dir) => write!(f, "{}@{dir}:{}/{}", self.user, self.port, self.dbname)?,
+        }
+        match &self.tls {
+            Some(tls) => write!(f, "（TLS verify-full，CA {}）", tls.ca_file.display()),
+            None => Ok(()),
         }
     }
 }
 
 impl Source {
     pub(crate) fn parse(conninfo: &str) -> Result<Source, SourceError> {
-        let mut sql = tokio_postgres::Config::from_str(conninfo)
+        let (conninfo, sslmode, sslrootcert) = take_tls_params(conninfo)?;
+        let mut sql = tokio_postgres::Config::from_str(&conninfo)
             .map_err(|e| SourceError::Config(format!("规划库连接串无法解析（{e}）：应为 postgres://用户:密码@主机:5432/库名 或 host=… dbname=…")))?;
-        // The replication connection has no TLS here: refuse rather than fall back to
-        // plain text where the operator asked for encryption.
-        if sql.get_ssl_mode() == SslMode::Require {
-            return Err(SourceError::Config(
-                "暂不支持 TLS 加密连接规划库（sslmode=require）：请经本机套接字、专网或加密隧道连接，并去掉 sslmode=require".into(),
-            ));
-        }
+        let tls = match (sslmode.as_deref(), sslrootcert) {
+            (None | Some("disable"), None) => None,
+            (Some("verify-full"), Some(ca_file)) => Some(SourceTls::load(PathBuf::from(ca_file))?),
+            (Some("verify-full"), None) => {
+                return Err(SourceError::Config("sslmode=verify-full 还需要 sslrootcert=规划库的 CA 证书文件（PEM）".into()));
+            }
+            (None | Some("disable"), Some(_)) => {
+                return Err(SourceError::Config("sslrootcert 只与 sslmode=verify-full 一起使用".into()));
+            }
+            (Some(mode), _) => {
+                return Err(SourceError::Config(format!(
+                    "sslmode={mode} 不能防止他人冒充规划库：请用 sslmode=verify-full 并以 sslrootcert 指定规划库的 CA 证书（或经本机套接字、专网连接，不写 sslmode）"
+                )));
+            }
+        };
         let endpoint = match sql.get_hosts() {
             [Host::Tcp(host)] => Endpoint::Tcp(host.clone()),
             [Host::Unix(dir)] => Endpoint::Socket(dir.to_string_lossy().into_owned()),
@@ -158,6 +186,20 @@ impl Source {
         let password = String::from_utf8(sql.get_password().unwrap_or_default().to_vec())
             .map_err(|_| SourceError::Config("规划库密码不是 UTF-8 文本".into()))?;
         let dbname = sql.get_dbname().unwrap_or(&user).to_owned();
+        if tls.is_some() {
+            match &endpoint {
+                Endpoint::Socket(_) => {
+                    return Err(SourceError::Config("经本机套接字连接规划库不用 TLS：请去掉 sslmode=verify-full".into()));
+                }
+                Endpoint::Tcp(host) if host.parse::<std::net::IpAddr>().is_ok() => {
+                    return Err(SourceError::Config(format!(
+                        "sslmode=verify-full 要按规划库证书上的主机名连接（host=db.example），而不是 IP 地址 {host}"
+                    )));
+                }
+                Endpoint::Tcp(_) => {}
+            }
+            sql.ssl_mode(SslMode::Require);
+        }
         sql.options(SESSION_OPTIONS)
             .application_name(APPLICATION_NAME);
         if sql.get_connect_timeout().is_none() {
@@ -165,6 +207,7 @@ impl Source {
         }
         Ok(Source {
             sql,
+            tls,
             endpoint,
             port,
             user,
@@ -174,14 +217,23 @@ impl Source {
     }
 
     pub(crate) async fn connect(&self) -> Result<Client, SourceError> {
-        let (client, connection) =
-            self.sql
-                .connect(NoTls)
-                .await
-                .map_err(|e| SourceError::Connect {
-                    target: self.to_string(),
-                    error: described(&e),
-                })?;
+        match &self.tls {
+            Some(tls) => self.connect_with(tokio_postgres_rustls::MakeRustlsConnect::new(tls.client_config())).await,
+            None => self.connect_with(NoTls).await,
+        }
+    }
+
+    async fn connect_with<T>(&self, tls: T) -> Result<Client, SourceError>
+    where
+        T: MakeTlsConnect<Socket>,
+        T::Stream: Send + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
+        let (client, connection) = self.sql.connect(tls).await.map_err(|e| SourceError::Connect {
+            target: self.to_string(),
+            error: described(&e),
+        })?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "规划库 SQL 连接已断开");
@@ -209,7 +261,10 @@ impl Source {
                 publication,
             )
             .with_port(self.port)
-            .with_tls(TlsConfig::disabled()),
+            .with_tls(match &self.tls {
+                Some(tls) => TlsConfig::verify_full(Some(tls.ca_file.clone())),
+                None => TlsConfig::disabled(),
+            }),
             Endpoint::Socket(dir) => ReplicationConfig::unix(
                 dir,
                 self.port,
@@ -227,6 +282,96 @@ impl Source {
             .with_wakeup_interval(Duration::from_secs(10))
             .with_options(SESSION_OPTIONS)
             .with_application_name(APPLICATION_NAME)
+    }
+}
+
+impl SourceTls {
+    fn load(ca_file: PathBuf) -> Result<SourceTls, SourceError> {
+        let unusable = |problem: &str| SourceError::Config(format!("sslrootcert {}：{problem}", ca_file.display()));
+        let pem = std::fs::read(&ca_file).map_err(|e| unusable(&format!("无法读取（{e}）")))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_slice_iter(&pem) {
+            let certificate = certificate.map_err(|_| unusable("不是 PEM 格式的证书"))?;
+            roots.add(certificate).map_err(|e| unusable(&format!("证书无法使用（{e}）")))?;
+        }
+        if roots.is_empty() {
+            return Err(unusable("文件中没有证书"));
+        }
+        Ok(SourceTls { ca_file, roots: Arc::new(roots) })
+    }
+
+    fn client_config(&self) -> rustls::ClientConfig {
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("ring offers TLS 1.2 and 1.3")
+            .with_root_certificates(Arc::clone(&self.roots))
+            .with_no_client_auth()
+    }
+}
+
+/// The conninfo without `sslmode` and `sslrootcert`, and their values: tokio-postgres
+/// knows no `verify-full`, so the connector reads them itself, in either form of conninfo.
+fn take_tls_params(conninfo: &str) -> Result<(String, Option<String>, Option<String>), SourceError> {
+    let is_tls = |key: &str| key == "sslmode" || key == "sslrootcert";
+    let value = |params: &[(String, String)], key: &str| params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    if conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://") {
+        let Ok(mut url) = reqwest::Url::parse(conninfo) else {
+            return Ok((conninfo.to_owned(), None, None));
+        };
+        let (taken, kept): (Vec<_>, Vec<_>) = url.query_pairs().into_owned().partition(|(k, _)| is_tls(k));
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+        return Ok((url.to_string(), value(&taken, "sslmode"), value(&taken, "sslrootcert")));
+    }
+    let params = key_values(conninfo).ok_or_else(|| SourceError::Config("规划库连接串无法解析：引号未闭合或缺少 =".into()))?;
+    let mut rest = String::new();
+    let mut taken = Vec::new();
+    for (key, value, span) in params {
+        if is_tls(&key) {
+            taken.push((key, value));
+        } else {
+            rest.push_str(&conninfo[span]);
+            rest.push(' ');
+        }
+    }
+    Ok((rest.trim_end().to_owned(), value(&taken, "sslmode"), value(&taken, "sslrootcert")))
+}
+
+/// `key = value` pairs of a libpq conninfo, each with where it stands in the text; a value
+/// may be single-quoted, with `\'` and `\\` inside. `None` when the text does not parse.
+fn key_values(text: &str) -> Option<Vec<(String, String, Range<usize>)>> {
+    let mut params = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    let skip_spaces = |chars: &mut std::iter::Peekable<std::str::CharIndices>| while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {};
+    loop {
+        skip_spaces(&mut chars);
+        let Some(&(start, _)) = chars.peek() else { return Some(params) };
+        let mut key = String::new();
+        while let Some((_, c)) = chars.next_if(|(_, c)| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        skip_spaces(&mut chars);
+        chars.next_if(|(_, c)| *c == '=')?;
+        skip_spaces(&mut chars);
+        let mut value = String::new();
+        if chars.next_if(|(_, c)| *c == '\'').is_some() {
+            loop {
+                match chars.next()?.1 {
+                    '\'' => break,
+                    '\\' => value.push(chars.next()?.1),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some((_, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
+                value.push(if c == '\\' { chars.next()?.1 } else { c });
+            }
+        }
+        let end = chars.peek().map_or(text.len(), |(i, _)| *i);
+        params.push((key, value, start..end));
     }
 }
 
@@ -441,6 +586,14 @@ mod tests {
     fn what_the_connector_cannot_honour_is_refused_up_front() {
         for bad in [
             "host=a user=u sslmode=require",
+            "host=a user=u sslmode=prefer",
+            "host=a user=u sslmode=verify-ca sslrootcert=/etc/ssl/ca.pem",
+            "host=a user=u sslmode=verify-full",
+            "host=a user=u sslrootcert=/etc/ssl/ca.pem",
+            "host=a user=u sslmode=verify-full sslrootcert=/nonexistent/ca.pem",
+            "host=10.0.0.5 user=u sslmode=verify-full sslrootcert=/nonexistent/ca.pem",
+            "postgres://u@a/db?sslmode=require",
+            "host=a user='u",
             "host=a,b user=u",
             "postgres://h/db",
             "not a conninfo =",
@@ -448,5 +601,28 @@ mod tests {
             let error = Source::parse(bad).unwrap_err();
             assert!(matches!(error, SourceError::Config(_)), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn tls_settings_are_read_from_either_form_and_the_rest_passes_through() {
+        let (rest, mode, ca) =
+            take_tls_params(r"host=db.example  user='plan ning' sslmode = verify-full password='it\'s' sslrootcert='/etc/a b.pem' dbname=p").unwrap();
+        assert_eq!(rest, r"host=db.example user='plan ning' password='it\'s' dbname=p");
+        assert_eq!((mode.as_deref(), ca.as_deref()), (Some("verify-full"), Some("/etc/a b.pem")));
+        let parsed = tokio_postgres::Config::from_str(&rest).unwrap();
+        assert_eq!((parsed.get_user(), parsed.get_password()), (Some("plan ning"), Some(&b"it's"[..])));
+
+        let (rest, mode, ca) = take_tls_params("postgres://u:p%40ss@db.example:6543/planning?sslmode=verify-full&connect_timeout=5&sslrootcert=%2Fetc%2Fca.pem").unwrap();
+        assert_eq!(rest, "postgres://u:p%40ss@db.example:6543/planning?connect_timeout=5");
+        assert_eq!((mode.as_deref(), ca.as_deref()), (Some("verify-full"), Some("/etc/ca.pem")));
+        assert_eq!(take_tls_params("postgres://u@db/planning?sslmode=disable").unwrap().0, "postgres://u@db/planning");
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = crate::tls::CaFiles::in_dir(dir.path());
+        ca.init("规划库 CA").unwrap();
+        let source = Source::parse(&format!("host=db.example user=u sslmode=verify-full sslrootcert={}", ca.certificate.display())).unwrap();
+        assert!(source.to_string().contains("verify-full"), "{source}");
+        let refused = Source::parse(&format!("host=db.example user=u sslmode=verify-full sslrootcert={}", ca.key.display())).unwrap_err();
+        assert!(refused.to_string().contains("没有证书"), "{refused}");
     }
 }
