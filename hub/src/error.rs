@@ -65,6 +65,10 @@ pub enum HubError {
     Admin(#[from] AdminError),
     #[error(transparent)]
     Device(#[from] crate::devices::DeviceError),
+    #[error("请求体应为 {expected}，收到 {given}")]
+    UnsupportedMediaType { expected: &'static str, given: String },
+    #[error("请求的主机名 {0:?} 不是本数据中心的名称")]
+    UnknownHost(String),
     /// A route the access table does not name: refused until it is declared.
     #[error("接口 {0} 未声明访问权限")]
     Undeclared(String),
@@ -109,6 +113,8 @@ impl HubError {
             HubError::UnreadableFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::QuarantineClosed(_) => StatusCode::CONFLICT,
             HubError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HubError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            HubError::UnknownHost(_) => StatusCode::MISDIRECTED_REQUEST,
             HubError::PushAuth(e) => e.status(),
             HubError::Auth(e) => auth_status(e),
             HubError::Admin(e) => match e {
@@ -139,6 +145,8 @@ impl HubError {
             HubError::UnknownProject(_) => "unknown_project",
             HubError::NoSuchEndpoint(_) => "not_found",
             HubError::MethodNotAllowed(_) => "method_not_allowed",
+            HubError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            HubError::UnknownHost(_) => "unknown_host",
             HubError::UnreadableFile(_) => "unreadable_file",
             HubError::NoSuchQuarantine(_) => "no_such_quarantine",
             HubError::NothingImported => "nothing_imported",
@@ -190,6 +198,8 @@ impl HubError {
             HubError::NoSuchEndpoint(_) | HubError::MethodNotAllowed(_) => {
                 "请对照接口文档检查地址和方法。"
             }
+            HubError::UnsupportedMediaType { .. } => "请在请求头 Content-Type 中写明该接口的请求体类型（docs/api.md）。",
+            HubError::UnknownHost(_) => "请使用系统管理员给出的数据中心地址。",
             HubError::UnreadableFile(_) => "文件中的数据均未导入：请按提示更正文件后重新导入。",
             HubError::NoSuchQuarantine(_) | HubError::QuarantineClosed(_) => "请刷新隔离区列表。",
             HubError::NothingImported => "请先导入规划审批文件（/v1/imports/planning 或导入文件夹）。",
@@ -198,7 +208,7 @@ impl HubError {
             HubError::KeyConflict(_) => "重装的终端请使用新的数据目录（即新的终端编号）重新登记；如非本单位操作请立即报告。",
             HubError::UnknownDocument(_) => "请核对票据号码；离线开具的票据在终端联网上传后才可查到。",
             HubError::FileMismatch(_) => "请上传开具或补打时生成的原始 PDF 文件。",
-            HubError::UnknownCounter(_) => "终端须先登记其签名公钥（/v1/counters/key）再上传。",
+            HubError::UnknownCounter(_) => "终端须先以系统管理员给出的登记码登记（/v1/devices/enrol）再上传。",
             HubError::BadSignature(_) => "请由终端按原样重新发送；如非本单位终端所发，请立即报告。",
             HubError::Auth(e) => match e {
                 SignInError::NoSession | SignInError::SessionEnded(_) => "请重新登录。",

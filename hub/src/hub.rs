@@ -55,6 +55,8 @@ pub struct Hub {
     /// The HMAC-SM3 key of device challenges: random per process, so a challenge is good
     /// at the hub instance that made it (for two minutes).
     challenge_key: Arc<[u8; 32]>,
+    /// The names requests must be addressed to; `None` admits any (a hub in a test).
+    host_names: Option<Arc<crate::routes::edges::HostNames>>,
 }
 
 impl Hub {
@@ -109,7 +111,18 @@ impl Hub {
                 rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
                 key
             }),
+            host_names: None,
         }
+    }
+
+    /// Admits only requests addressed to `names` (the Host header).
+    pub fn with_host_names(mut self, names: crate::routes::edges::HostNames) -> Hub {
+        self.host_names = Some(Arc::new(names));
+        self
+    }
+
+    pub(crate) fn host_names(&self) -> Option<&crate::routes::edges::HostNames> {
+        self.host_names.as_deref()
     }
 
     /// Serves the unauthenticated `/v1/ingest/*` routes: for the demo and the suites only.

@@ -47,6 +47,10 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         tls: TlsArgs,
+        /// A name counters or phones reach the hub by, beyond those on its certificate;
+        /// requests addressed to any other name are refused. Repeatable.
+        #[arg(long = "host-name")]
+        host_names: Vec<String>,
         /// A second listener for the public: the verification page phones reach from a
         /// document's QR code, and nothing else of the hub (HTTPS too with --tls-cert).
         #[arg(long)]
@@ -476,6 +480,7 @@ async fn main() -> anyhow::Result<()> {
             rules,
             listen,
             tls,
+            host_names,
             public_listen,
             demo,
             seed,
@@ -489,10 +494,15 @@ async fn main() -> anyhow::Result<()> {
             hub.note_configuration("connectors", connectors.on_record()?).await?;
             hub.note_configuration(
                 "listeners",
-                serde_json::json!({ "listen": listen, "public_listen": public_listen, "tls": tls.on_record() }),
+                serde_json::json!({ "listen": listen, "public_listen": public_listen, "tls": tls.on_record(), "host_names": host_names }),
             )
             .await?;
-            let mut hub = connectors.with_push_keys(hub)?.with_alert_desk(alerts.desk()?);
+            // Over HTTPS the names on the certificate; in plain HTTP this machine's own.
+            let names = server_tls.iter().flat_map(|t| t.names().to_vec()).chain(host_names.iter().cloned());
+            let mut hub = connectors
+                .with_push_keys(hub)?
+                .with_alert_desk(alerts.desk()?)
+                .with_host_names(yizhan_hub::routes::edges::HostNames::new(names, server_tls.is_none()));
             if demo.is_some() {
                 hub = hub.with_demo_ingest();
                 print_demo_accounts(&hub.seed_demo_accounts().await?);

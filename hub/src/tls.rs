@@ -54,9 +54,12 @@ fn unusable(path: &Path, problem: impl Into<String>) -> TlsError {
     TlsError::Unusable { path: path.to_owned(), problem: problem.into() }
 }
 
-/// What the hub serves HTTPS with.
+/// What the hub serves HTTPS with, and the names its certificate is for.
 #[derive(Clone)]
-pub struct ServerTls(Arc<ServerConfig>);
+pub struct ServerTls {
+    config: Arc<ServerConfig>,
+    names: Vec<String>,
+}
 
 impl ServerTls {
     /// The certificate chain in `cert` (PEM, the server's first) and its private key in
@@ -68,6 +71,7 @@ impl ServerTls {
         if chain.is_empty() {
             return Err(unusable(cert, "文件中没有证书"));
         }
+        let names = certified_names(&chain[0]).map_err(|e| unusable(cert, format!("证书无法解析：{e}")))?;
         check_private(key)?;
         let private = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|_| unusable(key, "不是 PEM 格式的私钥"))?;
         let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -77,12 +81,40 @@ impl ServerTls {
             .with_single_cert(chain, private)
             .map_err(|e| unusable(key, format!("与证书不配套或无法使用：{e}")))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(ServerTls(Arc::new(config)))
+        Ok(ServerTls { config: Arc::new(config), names })
     }
 
     pub fn config(&self) -> Arc<ServerConfig> {
-        Arc::clone(&self.0)
+        Arc::clone(&self.config)
     }
+
+    /// The DNS names and IP addresses the certificate is for: what requests may name as
+    /// their Host.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+fn certified_names(certificate: &CertificateDer<'_>) -> Result<Vec<String>, String> {
+    use x509_parser::extensions::GeneralName;
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate).map_err(|e| e.to_string())?;
+    let Some(names) = parsed.subject_alternative_name().map_err(|e| e.to_string())? else {
+        return Ok(Vec::new());
+    };
+    Ok(names
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+            GeneralName::IPAddress(octets) => match octets.len() {
+                4 => Some(IpAddr::from(<[u8; 4]>::try_from(*octets).ok()?).to_string()),
+                16 => Some(IpAddr::from(<[u8; 16]>::try_from(*octets).ok()?).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect())
 }
 
 /// The files of a CA in its folder: `ca.pem` for every counter, `ca.key` for no one.
@@ -199,7 +231,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(private).unwrap().permissions().mode() & 0o777, 0o600, "{}", private.display());
         }
-        ServerTls::load(&cert, &key).unwrap();
+        assert_eq!(ServerTls::load(&cert, &key).unwrap().names(), ["hub.example.gov.cn", "10.0.0.5"], "each name once");
         assert!(matches!(ca.issue(&names, &cert, &key), Err(TlsError::Exists(_))));
 
         for bad in ["", "hub example", "hub..example", "端口"] {

@@ -173,7 +173,7 @@ async fn a_request_the_hub_cannot_answer_per_command_is_refused_whole() {
     assert_eq!(status, 400, "{body}");
     assert!(body["message"].as_str().unwrap().contains("1000"), "{body}");
 
-    let response = hub.client.post(format!("{}/v1/commands", hub.url)).body("{\"commands\": [").send().await.unwrap();
+    let response = hub.client.post(format!("{}/v1/commands", hub.url)).header("content-type", "application/json").body("{\"commands\": [").send().await.unwrap();
     assert_eq!(response.status().as_u16(), 400);
     assert_eq!(hub.head().await, head, "nothing of a refused request is run");
 }

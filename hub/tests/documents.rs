@@ -120,7 +120,7 @@ async fn a_document_signed_by_another_key_or_numbered_outside_its_segment_is_ref
     assert!(hub.log().await.iter().all(|c| c["entity"] != "document"), "nothing refused is on record");
     let accepted = issue(&hub, "c3", "counter-01", &document(1, "counter-01"), &key, &key).await;
     assert_eq!(accepted["outcome"], "accepted", "{accepted}");
-    let response = hub.client.put(format!("{}/v1/documents/PZ0000000001/pdf", hub.url)).body(b"%PDF-1.7 another file".to_vec()).send().await.unwrap();
+    let response = hub.client.put(format!("{}/v1/documents/PZ0000000001/pdf", hub.url)).header("content-type", "application/pdf").body(b"%PDF-1.7 another file".to_vec()).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 409, "only the file whose SM3 is on record is kept");
     assert!(hub.hub.store().document_file(&"ab".repeat(32)).await.unwrap().is_none());
 }
@@ -129,7 +129,7 @@ async fn a_document_signed_by_another_key_or_numbered_outside_its_segment_is_ref
 async fn a_pdf_is_kept_only_for_a_recorded_document_and_only_if_it_is_the_recorded_file() {
     let hub = TestHub::start().await;
     let put = |number: &str, bytes: Vec<u8>| {
-        let request = hub.client.put(format!("{}/v1/documents/{number}/pdf", hub.url)).body(bytes);
+        let request = hub.client.put(format!("{}/v1/documents/{number}/pdf", hub.url)).header("content-type", "application/pdf").body(bytes);
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();

@@ -53,6 +53,7 @@ async fn import(hub: &TestHub, file_name: &str, bytes: Vec<u8>) -> (Vec<(usize, 
         .post(format!("{}/v1/imports/planning", hub.url))
         .bearer_auth(token)
         .query(&[("file_name", file_name)])
+        .header("content-type", "application/octet-stream")
         .body(bytes)
         .send()
         .await
@@ -155,7 +156,7 @@ async fn a_file_that_is_no_export_is_refused_whole() {
     assert!(error.message.contains("规划许可证号"), "names the missing column: {}", error.message);
     assert_eq!(hub.head().await, 0);
     let token = hub.bearer_for("/v1/imports/planning").await.unwrap();
-    let response = hub.client.post(format!("{}/v1/imports/planning", hub.url)).bearer_auth(token).body("x").send().await.unwrap();
+    let response = hub.client.post(format!("{}/v1/imports/planning", hub.url)).bearer_auth(token).header("content-type", "application/octet-stream").body("x").send().await.unwrap();
     assert_eq!(response.status(), 400, "a file name is required");
 }
 

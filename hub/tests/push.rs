@@ -755,6 +755,7 @@ async fn the_debezium_endpoint_takes_only_a_token_of_a_key_allowed_the_source() 
         let request = hub
             .client
             .post(format!("{}/v1/push/debezium/civil-defence", hub.url))
+            .header("content-type", "application/json")
             .body(event.clone());
         let request = if token.is_empty() {
             request

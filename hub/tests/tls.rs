@@ -197,6 +197,15 @@ async fn pcs_reach_the_hub_over_tls_through_its_ca_alone_and_the_public_reach_on
         assert_eq!(status, 404, "{method} {route} on the public listener: {body}");
         assert!(body.contains("\"not_found\"") && body.contains("没有这个接口"), "{body}");
     }
+    // Addressed to a name that is not the hub's, as a DNS name rebound to it would be:
+    // refused on both listeners.
+    for base in [&hub.api, &hub.public] {
+        let answer = https.get(format!("{base}/verify?t=x")).header("host", "hub.evil.example").send().await.unwrap();
+        let status = answer.status();
+        let body = answer.text().await.unwrap();
+        assert_eq!(status, 421, "{body}");
+        assert!(body.contains("unknown_host"), "{body}");
+    }
     // …which the API listener does serve.
     let health = https.get(format!("{}/v1/health", hub.api)).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -53,6 +53,13 @@ pub fn options() -> ClientOptions {
     }
 }
 
+/// [`options`] for a PC that issues no documents: its key stays off the change log (it
+/// goes there with the first number segment), and the hub's head moves by what each test
+/// does alone.
+pub fn options_issuing_nothing() -> ClientOptions {
+    ClientOptions { issues_documents: false, ..options() }
+}
+
 pub struct Counter {
     _dir: TempDir,
     pub path: PathBuf,

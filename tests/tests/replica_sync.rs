@@ -9,11 +9,7 @@ use yizhan_tests::counter::Running;
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::replica::{assert_consistent, replica_state};
 
-/// The suites' client options for a PC that issues no documents: its key stays off the
-/// change log, and the hub's head moves by what each test does alone.
-fn options() -> ClientOptions {
-    ClientOptions { issues_documents: false, ..yizhan_tests::counter::options() }
-}
+use yizhan_tests::counter::options_issuing_nothing as options;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_bootstrapped_from_a_seeded_hub_holds_exactly_its_snapshot() {

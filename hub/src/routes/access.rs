@@ -214,6 +214,7 @@ async fn admit(hub: &Hub, mut request: Request) -> Result<(Request, Option<i64>)
         tracing::error!(method = %request.method(), path, "接口未在权限表中声明，已拒绝");
         return Err(HubError::Undeclared(path));
     };
+    super::edges::check_body_type(&request, &path)?;
     let address = source_address(&request);
     request.extensions_mut().insert(SourceAddress(address.clone()));
     let device = match access {

@@ -3,6 +3,7 @@
 //! axum would otherwise answer in plain text.
 
 pub mod access;
+pub mod edges;
 mod alerts;
 mod auth;
 mod commands;
@@ -112,6 +113,7 @@ fn with_edges(router: Router<Hub>, hub: Hub) -> Router {
         // Fastest: a snapshot of millions of rows is CPU-bound on gzip at higher levels,
         // and level 1 already shrinks this JSON several times over.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), edges::check_host))
         .layer(TraceLayer::new_for_http())
         .with_state(hub)
 }

@@ -83,7 +83,7 @@ impl HubAdmin {
         mut progress: impl FnMut(usize, usize),
     ) -> Result<ImportReport, SyncError> {
         let path = "/v1/imports/planning";
-        let request = self.http.post(self.url(path)).query(&[("file_name", file_name)]).body(bytes);
+        let request = self.http.post(self.url(path)).query(&[("file_name", file_name)]).header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(bytes);
         let response = self.send(request).await?;
         let mut body = response.bytes_stream();
         let mut pending = Vec::new();
