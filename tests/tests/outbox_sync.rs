@@ -18,7 +18,10 @@ use yizhan_sync::client::{GIVE_UP_AFTER, Outbox};
 use yizhan_sync::protocol::Change;
 use yizhan_sync::replica::{HUB_ERROR, ProjectQuery};
 use yizhan_sync::status::SyncState;
-use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, cleared_project_and_its_reversal, issuer, options, options_issuing_nothing};
+// The counters here issue no documents: each test compares the replica with the hub's head,
+// which a PC's first number segment would move (its key goes to the log with it).
+use yizhan_tests::counter::options_issuing_nothing as options;
+use yizhan_tests::counter::{Counter, Running, SimulatedClock, WITHIN, cleared_project_and_its_reversal, issuer};
 use yizhan_tests::hub::TestHub;
 use yizhan_tests::proxy::Proxy;
 
@@ -225,8 +228,7 @@ async fn a_counter_behind_the_compacted_log_reloads_the_snapshot_and_keeps_its_o
     let hub = TestHub::start(100).await;
     let proxy = Proxy::start(&hub.url).await;
     let counter = hub.counter().await;
-    // Compared with the hub's head at the end, which its first number segment would move.
-    let client = counter.client_at(&proxy.url, options_issuing_nothing());
+    let client = counter.client_at(&proxy.url, options());
     client.catch_up(&Default::default()).await.unwrap();
     let codes = counter.project_codes(10);
     let outbox = client.outbox();
