@@ -16,6 +16,9 @@
 //! - **feed**: the route table's check that every request passes (`access_of` on the
 //!   change feed's path), against one `GET /v1/changes` page over loopback HTTP. The feed
 //!   writes no audit record.
+//! - **feed over HTTPS**: the same pages from the same hub over TLS 1.3 with a certificate
+//!   from a CA made for the run, on a kept-alive connection as the counter's, against plain
+//!   HTTP: what transport security costs the feed.
 //!
 //! Without `--bench` (what `cargo test --benches` runs) each runs a few times, as a smoke test.
 
@@ -186,26 +189,71 @@ async fn main() {
     let check = started.elapsed() / checks;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let url = format!("{base}/v1/changes?after=0&limit=500");
-    tokio::spawn(yizhan_hub::serve(listener, served_hub));
-    let http = reqwest::Client::new();
-    // As the counter asks: proving its PC with its device token on every page.
-    let device = yizhan_sync::client::DeviceAuth::new(&base.parse().unwrap(), DEVICE.parse().unwrap(), key.clone(), yizhan_core::clock::Clock::system()).unwrap();
+    tokio::spawn(yizhan_hub::serve(listener, served_hub.clone()));
+    let tls_dir = tempfile::tempdir().unwrap();
+    let ca = yizhan_hub::tls::CaFiles::in_dir(tls_dir.path());
+    ca.init("bench CA").unwrap();
+    let (cert, cert_key) = (tls_dir.path().join("hub.pem"), tls_dir.path().join("hub.key"));
+    ca.issue(&["127.0.0.1".to_owned()], &cert, &cert_key).unwrap();
+    let tls = yizhan_hub::ServerTls::load(&cert, &cert_key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tls_base = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(yizhan_hub::serve_until(listener, Some(tls), served_hub, std::future::pending()));
+    let ca_pem = std::fs::read(&ca.certificate).unwrap();
+    let https = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).unwrap())
+        .min_tls_version(reqwest::tls::Version::TLS_1_3)
+        .build()
+        .unwrap();
+    let plain = Feed::new(reqwest::Client::new(), &base.parse().unwrap(), &key);
+    let secure = Feed::new(https, &yizhan_sync::client::HubLink::new(&tls_base, Some(&ca_pem)).unwrap(), &key);
+    // Page by page in turn, so that both meet the hub's caches in the same state.
     let pages = if full { 200 } else { 3 };
-    let mut times = Vec::with_capacity(pages);
+    let (mut plain_times, mut secure_times) = (Vec::with_capacity(pages), Vec::with_capacity(pages));
     for _ in 0..pages {
-        let started = Instant::now();
-        let response = device.sign(http.get(&url)).await.unwrap().send().await.unwrap();
-        assert!(response.status().is_success());
-        response.bytes().await.unwrap();
-        times.push(started.elapsed());
+        plain_times.push(plain.page().await);
+        secure_times.push(secure.page().await);
     }
-    times.sort();
-    let page = times[times.len() / 2];
+    let (page, tls_page) = (median(plain_times), median(secure_times));
     println!(
         "feed: the route check {:.0} ns per request; a page of 500 changes {:.2} ms (median of {pages}): {:.4} % of the request (target ≤ 5 %)",
         check.as_secs_f64() * 1e9,
         page.as_secs_f64() * 1000.0,
         check.as_secs_f64() / page.as_secs_f64() * 100.0
     );
+    println!(
+        "feed over HTTPS: a page of 500 changes {:.2} ms (median of {pages}) against {:.2} ms in plain HTTP: {:+.1} %",
+        tls_page.as_secs_f64() * 1000.0,
+        page.as_secs_f64() * 1000.0,
+        (tls_page.as_secs_f64() / page.as_secs_f64() - 1.0) * 100.0
+    );
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Pages of 500 changes asked as the counter asks: proving its PC with its device token on
+/// every page, on one kept-alive connection.
+struct Feed {
+    http: reqwest::Client,
+    url: String,
+    device: yizhan_sync::client::DeviceAuth,
+}
+
+impl Feed {
+    fn new(http: reqwest::Client, hub: &yizhan_sync::client::HubLink, key: &CounterKey) -> Feed {
+        let device = yizhan_sync::client::DeviceAuth::new(hub, DEVICE.parse().unwrap(), key.clone(), yizhan_core::clock::Clock::system()).unwrap();
+        Feed { http, url: format!("{}/v1/changes?after=0&limit=500", hub.url()), device }
+    }
+
+    async fn page(&self) -> Duration {
+        let started = Instant::now();
+        let response = self.device.sign(self.http.get(&self.url)).await.unwrap().send().await.unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+        started.elapsed()
+    }
 }
