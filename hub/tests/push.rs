@@ -881,3 +881,29 @@ async fn a_restart_during_a_debezium_stream_loses_and_doubles_nothing() {
     assert_eq!(log[&key(CODE_2)], (1, 1));
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_push_is_authenticated_before_its_body_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = PushHub::with_projects(&dir.path().join("hub.sqlite3")).await;
+    let head = hub.head().await;
+    // Bodies whose parsing would be work or would fail: nothing of them is read as JSON
+    // before the sender has proved who it is.
+    for body in ["not json at all".to_owned(), "[".repeat(200_000), r#"{"schema":"yizhan.push.v1","records":["#.to_owned()] {
+        for path in ["/v1/push/civil-defence", "/v1/push/debezium/civil-defence"] {
+            let answer = hub
+                .client
+                .post(format!("{}{path}", hub.url))
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            let refusal: Value = answer.json().await.unwrap();
+            assert_eq!(status, 401, "{path}: {refusal}");
+            assert!(!matches!(refusal["code"].as_str(), Some("malformed_json" | "invalid_body")), "{path}: {refusal}");
+        }
+    }
+    assert_eq!(hub.head().await, head, "nothing written");
+}
