@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, HubLink, Outbox, SyncClient};
+use yizhan_sync::client::{AuditTrail, ClientOptions, CounterSignIn, HubLink, Outbox, SyncClient, SyncError};
+use yizhan_sync::protocol::device::Enrolment;
 use yizhan_sync::integrity::HubKey;
 use yizhan_sync::protocol::Person;
 use yizhan_sync::replica::{CounterAudit, Issuer, Replica, ReplicaError, ReplicaReader};
@@ -50,9 +51,7 @@ impl Counter {
             (None, _) => match (settings.enrolment_code.as_deref(), &key) {
                 (Some(code), Ok(device_key)) => {
                     let hub = settings.hub_link()?;
-                    let enrolment = tauri::async_runtime::block_on(yizhan_sync::client::enrol(&hub, code, device_key))?;
-                    replica.enrol_at(&enrolment, Some(&hub.address()))?;
-                    tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
+                    tauri::async_runtime::block_on(enrol(&mut replica, &hub, code, device_key))?;
                     hub
                 }
                 _ => return Ok(None),
@@ -163,6 +162,15 @@ impl Counter {
     pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
     }
+}
+
+/// Enrols this PC at `hub` with the administrator's `code` and records it in `replica`,
+/// with where it enrolled, which every later start uses.
+pub(crate) async fn enrol(replica: &mut Replica, hub: &HubLink, code: &str, key: &CounterKey) -> Result<Enrolment, SyncError> {
+    let enrolment = yizhan_sync::client::enrol(hub, code, key).await?;
+    replica.enrol_at(&enrolment, Some(&hub.address()))?;
+    tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
+    Ok(enrolment)
 }
 
 /// The data centre revoked this PC: its replica (rows, outbox, stored documents,

@@ -94,12 +94,10 @@ pub async fn enrol_counter(
         return Err(CommandError::invalid("code", "请输入系统管理员给出的登记码。"));
     }
     let key = crate::keys::load_or_create().map_err(|problem| CommandError::new(ErrorCode::SigningUnavailable, problem))?;
-    let enrolment = yizhan_sync::client::enrol(&hub, code, &key).await.map_err(refusal)?;
     let settings = &first_run.settings;
     let mut replica = Replica::open(settings.replica_path())?;
-    replica.enrol_at(&enrolment, Some(&hub.address()))?;
+    let enrolment = crate::counter::enrol(&mut replica, &hub, code, &key).await.map_err(refusal)?;
     *enrolled = true;
-    tracing::info!(device_id = %enrolment.device_id, name = enrolment.name, "本终端已在数据中心登记");
     (first_run.start)(settings, replica, hub, key)
         .map_err(|e| CommandError::new(ErrorCode::Internal, format!("本终端已登记，但同步未能启动：{e}。请重启程序。")))?;
     Ok(EnrolledCounter { device_id: enrolment.device_id.to_string(), name: enrolment.name })
@@ -109,10 +107,14 @@ pub async fn enrol_counter(
 /// hub that cannot be reached (or presents a certificate its CA did not issue) is about
 /// the address and the certificate, anything the hub refused is about the code.
 fn refusal(error: SyncError) -> CommandError {
-    let network = matches!(error, SyncError::Network { .. });
+    let field = match &error {
+        SyncError::Network { .. } => Some("hub_url"),
+        SyncError::Hub { .. } => Some("code"),
+        _ => None,
+    };
     let mut refused = CommandError::from(error);
     if refused.field.is_none() {
-        refused.field = Some(if network { "hub_url" } else { "code" }.to_owned());
+        refused.field = field.map(str::to_owned);
     }
     refused
 }
